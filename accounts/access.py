@@ -1,0 +1,80 @@
+"""The one door: what a user may see and change.
+
+Every queryset of customer-facing data is built from :func:`visible_filter`, through a selector of the
+app that owns the data (``portfolio.selectors.customers_visible_to`` and friends). Pages fetch objects
+with :func:`get_visible_or_404` and the API inherits :class:`accounts.api.ScopedViewSet`, so nobody
+writes the filter by hand, and an object outside the user's scope answers 404, never 403.
+
+``accounts`` knows nothing about customers: callers say which relations of their rows lead to the
+people responsible for them (``people=("owner", "implementation_manager", "farmer")``).
+
+The rules:
+
+* admin (and superusers): everything;
+* leader: rows whose responsible people belong to a team they lead (or their own team), and their own;
+* CSM, ISM, farmer: rows they own, implement or farm;
+* viewer: like a leader's scope for their team, read-only; a viewer with no team reads everything.
+"""
+
+from collections.abc import Sequence
+from typing import TypeVar
+
+from django.db.models import Model, Q, QuerySet
+from django.http import Http404
+
+from accounts.models import Role, Team, User
+
+NOTHING = Q(pk__in=[])
+M = TypeVar("M", bound=Model)
+
+
+def _any_person(people: Sequence[str], **lookup) -> Q:
+    q = Q()
+    for path in people:
+        for suffix, value in lookup.items():
+            q |= Q(**{f"{path}{suffix}": value})
+    return q
+
+
+def scope_team_ids(user: User) -> QuerySet[Team]:
+    """The teams whose work the user oversees: the teams they lead, and their own."""
+    return Team.objects.filter(Q(leader_id=user.pk) | Q(pk=user.team_id)).values("pk")
+
+
+def visible_filter(user: User, *, people: Sequence[str]) -> Q:
+    """A filter for rows ``user`` may read, given the paths from those rows to their responsible people."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return NOTHING
+    if user.is_admin:
+        return Q()
+    if user.role == Role.LEADER:
+        return _any_person(people, __team__in=scope_team_ids(user), **{"": user.pk})
+    if user.role == Role.VIEWER:
+        if user.team_id is None:
+            return Q()
+        return _any_person(people, __team_id=user.team_id)
+    return _any_person(people, **{"": user.pk})
+
+
+def changeable_filter(user: User, *, people: Sequence[str]) -> Q:
+    """A filter for rows ``user`` may change: what they see, unless they only read."""
+    if user.is_read_only:
+        return NOTHING
+    return visible_filter(user, people=people)
+
+
+def can_write(user: User) -> bool:
+    return getattr(user, "is_authenticated", False) and user.is_active and not user.is_read_only
+
+
+def can_reassign(user: User) -> bool:
+    """Leaders move customers between the CSMs of their team; admins between anyone."""
+    return can_write(user) and (user.is_admin or user.role == Role.LEADER)
+
+
+def get_visible_or_404(queryset: QuerySet[M], **lookup) -> M:
+    """Fetch one object from an already scoped queryset; outside the scope it does not exist."""
+    try:
+        return queryset.get(**lookup)
+    except queryset.model.DoesNotExist as exc:
+        raise Http404 from exc

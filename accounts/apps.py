@@ -1,0 +1,30 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class AccountsConfig(AppConfig):
+    """The people who use Leme: users, teams, roles, and what each may see."""
+
+    name = "accounts"
+    verbose_name = _("People")
+
+    def ready(self) -> None:
+        from accounts import navigation
+
+        navigation.register(
+            navigation.NavItem(key="home", label=_("My day"), url_name="home", order=10),
+            navigation.NavItem(
+                key="team",
+                label=_("Team"),
+                url_name="accounts:team",
+                order=80,
+                roles=frozenset({"admin", "leader"}),
+            ),
+            navigation.NavItem(
+                key="settings",
+                label=_("Settings"),
+                url_name="accounts:settings",
+                order=90,
+                roles=frozenset({"admin"}),
+            ),
+        )

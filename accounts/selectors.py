@@ -1,0 +1,35 @@
+"""Reads of people and teams, scoped by accounts.access."""
+
+from django.db.models import Q, QuerySet
+
+from accounts.access import scope_team_ids
+from accounts.models import Invitation, Role, Team, User
+
+
+def users_visible_to(user: User) -> QuerySet[User]:
+    """The people a user may see on the Team pages: admins everyone, leaders their teams, others themselves."""
+    qs = User.objects.select_related("team")
+    if not getattr(user, "is_authenticated", False):
+        return qs.none()
+    if user.is_admin:
+        return qs
+    if user.role == Role.LEADER:
+        return qs.filter(Q(team__in=scope_team_ids(user)) | Q(pk=user.pk))
+    return qs.filter(pk=user.pk)
+
+
+def teams_visible_to(user: User) -> QuerySet[Team]:
+    if user.is_admin:
+        return Team.objects.select_related("leader")
+    return Team.objects.select_related("leader").filter(pk__in=scope_team_ids(user))
+
+
+def invitations_open() -> QuerySet[Invitation]:
+    return Invitation.objects.filter(accepted_at__isnull=True, revoked_at__isnull=True).select_related(
+        "team", "invited_by"
+    )
+
+
+def assignable_people(user: User, *, roles: tuple[str, ...] = (Role.CSM, Role.LEADER, Role.FARMER, Role.ISM)):
+    """Who ``user`` may hand customers to: active people of the teams they oversee (anyone, for admins)."""
+    return users_visible_to(user).filter(is_active=True, role__in=roles)

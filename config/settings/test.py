@@ -1,0 +1,22 @@
+"""Settings for the test suite: PostgreSQL and Redis on the machine, real as in production."""
+
+from .base import *
+from .base import env
+
+DEBUG = False
+SECRET_KEY = "leme-test-only-not-a-secret"  # noqa: S105
+DATABASES = {"default": env.db("TEST_DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/leme")}
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+if not env.str("EMAIL_URL", default=""):
+    EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Eager by default so a service's task runs in the test's process; tests that need the real broker
+# start a worker against TEST_BROKER_URL themselves.
+CELERY_BROKER_URL = env("TEST_BROKER_URL", default="redis://127.0.0.1:6379/15")
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="leme-test")
+SITE_URL = "http://testserver"
+ALLOWED_HOSTS = ["*"]
+# Serve static files straight from the app folders: the tests never run collectstatic.
+WHITENOISE_AUTOREFRESH = True
+WHITENOISE_USE_FINDERS = True

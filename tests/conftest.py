@@ -1,0 +1,263 @@
+"""Fixtures shared by the whole suite: people in two teams, a real SMTP server, a real Celery worker,
+and a real browser."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email import message_from_bytes
+from email.message import Message
+from pathlib import Path
+
+import pytest
+from django.test import Client
+
+from accounts.models import Role
+from tests.factories import LeaderFactory, TeamFactory, UserFactory
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+
+# Playwright's sync API runs an event loop in this thread; Django's ORM calls made by the live server
+# happen in its own threads, so the async-safety check only gets in the way of the test's own setup.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+# --- People ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Org:
+    """Two teams, each with a leader and CSMs, plus an ISM, a farmer, an admin and viewers."""
+
+    team_a: object
+    team_b: object
+    leader_a: object
+    leader_b: object
+    csm_a: object
+    csm_a2: object
+    csm_b: object
+    ism_a: object
+    farmer_a: object
+    admin: object
+    viewer_a: object
+    viewer_all: object
+    extra: dict = field(default_factory=dict)
+
+
+@pytest.fixture
+def org(db) -> Org:
+    team_a = TeamFactory(name="Time Enterprise")
+    team_b = TeamFactory(name="Time SMB")
+    return Org(
+        team_a=team_a,
+        team_b=team_b,
+        leader_a=LeaderFactory(team=team_a, full_name="Mariana Costa"),
+        leader_b=LeaderFactory(team=team_b, full_name="Fernando Dias"),
+        csm_a=UserFactory(team=team_a, full_name="Lucas Almeida"),
+        csm_a2=UserFactory(team=team_a, full_name="Beatriz Santos"),
+        csm_b=UserFactory(team=team_b, full_name="Camila Ferreira"),
+        ism_a=UserFactory(team=team_a, role=Role.ISM, full_name="Juliana Pereira"),
+        farmer_a=UserFactory(team=team_a, role=Role.FARMER, full_name="Gustavo Lima"),
+        admin=UserFactory(role=Role.ADMIN, full_name="Renata Azevedo"),
+        viewer_a=UserFactory(team=team_a, role=Role.VIEWER, full_name="Paula Souza"),
+        viewer_all=UserFactory(role=Role.VIEWER, full_name="Otávio Nunes"),
+    )
+
+
+@pytest.fixture
+def client_for():
+    """A logged-in Django test client for a user."""
+
+    def make(user) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def api_for():
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    def make(user) -> APIClient:
+        client = APIClient()
+        token, _ = Token.objects.get_or_create(user=user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return client
+
+    return make
+
+
+# --- A real SMTP server --------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class SmtpInbox:
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+        self.envelopes: list = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.envelopes.append(envelope)
+        self.messages.append(message_from_bytes(envelope.original_content or envelope.content))
+        return "250 Message accepted for delivery"
+
+    def wait_for(self, count: int, timeout: float = 20.0) -> list[Message]:
+        deadline = time.monotonic() + timeout
+        while len(self.messages) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return self.messages
+
+
+@pytest.fixture
+def smtp_server(settings) -> Iterator[tuple[SmtpInbox, str]]:
+    """An SMTP server in this process; Django sends to it. Yields the inbox and its EMAIL_URL."""
+    from aiosmtpd.controller import Controller
+
+    inbox = SmtpInbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = port
+    settings.EMAIL_USE_TLS = False
+    try:
+        yield inbox, f"smtp://127.0.0.1:{port}"
+    finally:
+        controller.stop()
+
+
+# --- A real Celery worker on the real broker --------------------------------------------------------
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db, settings):
+    """Start ``celery worker`` as a separate process on Redis, against the test database.
+
+    The test's own producer stops running tasks eagerly, and sends to a queue that only this worker
+    reads, so stray messages from other runs cannot interfere.
+    """
+    from config.celery import app
+
+    queue = f"leme-test-{uuid.uuid4().hex[:8]}"
+    db = settings.DATABASES["default"]
+    database_url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+    def start(extra_env: dict | None = None) -> subprocess.Popen:
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings.test",
+            "TEST_DATABASE_URL": database_url,
+            "CELERY_TASK_DEFAULT_QUEUE": queue,
+            **(extra_env or {}),
+        }
+        proc = subprocess.Popen(  # noqa: S603 - our own worker, fixed arguments
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "-P",
+                "solo",
+                "-Q",
+                queue,
+                "-l",
+                "WARNING",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],
+            cwd=ROOT,
+            env=env,
+        )
+        started.append(proc)
+        return proc
+
+    started: list[subprocess.Popen] = []
+    previous = (app.conf.task_always_eager, app.conf.task_default_queue)
+    app.conf.task_always_eager = False
+    app.conf.task_default_queue = queue
+    try:
+        yield start
+    finally:
+        app.conf.task_always_eager, app.conf.task_default_queue = previous
+        for proc in started:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        with app.connection_for_write() as conn:
+            conn.default_channel.queue_purge(queue)
+
+
+# --- A real browser -----------------------------------------------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium is not installed: bin/test installs it with apt-get install chromium")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="pt-BR")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.base_url = live_server.url
+    yield page
+    context.close()
+
+
+def screenshot(page, name: str) -> Path:
+    """Save a screenshot under test-artifacts/ to be looked at."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+@pytest.fixture
+def login_page():
+    """Log a user in through the real login form."""
+
+    def do(page, user, password="senha-de-teste-123"):
+        page.goto(f"{page.base_url}/login/")
+        page.fill("input[name=username]", user.email)
+        page.fill("input[name=password]", password)
+        page.click("#login-form button[type=submit]")
+        page.wait_for_load_state("networkidle")
+
+    return do
