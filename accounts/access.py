@@ -11,7 +11,8 @@ people responsible for them (``people=("owner", "implementation_manager", "farme
 The rules:
 
 * admin (and superusers): everything;
-* leader: rows whose responsible people belong to a team they lead (or their own team), and their own;
+* leader: rows whose primary person (the first of ``people``, the owner) belongs to a team they lead or
+  their own team, rows without an owner whose other people (ISM, farmer) belong to it, and their own;
 * CSM, ISM, farmer: rows they own, implement or farm;
 * viewer: like a leader's scope for their team, read-only; a viewer with no team reads everything.
 """
@@ -41,18 +42,31 @@ def scope_team_ids(user: User) -> QuerySet[Team]:
     return Team.objects.filter(Q(leader_id=user.pk) | Q(pk=user.team_id)).values("pk")
 
 
+def _in_teams(people: Sequence[str], teams) -> Q:
+    """Rows that belong to ``teams``: by their owner, or, while they have none, by their other people.
+
+    A customer handed off to another team's CSM leaves the ISM's team even though the ISM still sees it.
+    """
+    owner, others = people[0], people[1:]
+    q = Q(**{f"{owner}__team__in": teams})
+    if others:
+        q |= Q(**{f"{owner}__isnull": True}) & _any_person(others, __team__in=teams)
+    return q
+
+
 def visible_filter(user: User, *, people: Sequence[str]) -> Q:
-    """A filter for rows ``user`` may read, given the paths from those rows to their responsible people."""
+    """A filter for rows ``user`` may read, given the paths from those rows to their responsible people
+    (the owner first)."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return NOTHING
     if user.is_admin:
         return Q()
     if user.role == Role.LEADER:
-        return _any_person(people, __team__in=scope_team_ids(user), **{"": user.pk})
+        return _in_teams(people, scope_team_ids(user)) | _any_person(people, **{"": user.pk})
     if user.role == Role.VIEWER:
         if user.team_id is None:
             return Q()
-        return _any_person(people, __team_id=user.team_id)
+        return _in_teams(people, Team.objects.filter(pk=user.team_id).values("pk"))
     return _any_person(people, **{"": user.pk})
 
 

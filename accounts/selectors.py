@@ -30,6 +30,15 @@ def invitations_open() -> QuerySet[Invitation]:
     )
 
 
+def csms_company_wide() -> QuerySet[User]:
+    """Everyone who can own customers after onboarding; ISMs hand customers to any team."""
+    return User.objects.filter(is_active=True, role__in=[Role.CSM, Role.LEADER, Role.FARMER]).select_related("team")
+
+
+def implementation_managers() -> QuerySet[User]:
+    return User.objects.filter(is_active=True, role__in=[Role.ISM, Role.LEADER, Role.ADMIN])
+
+
 def assignable_people(user: User, *, roles: tuple[str, ...] = (Role.CSM, Role.LEADER, Role.FARMER, Role.ISM)):
     """Who ``user`` may hand customers to: active people of the teams they oversee (anyone, for admins)."""
     return users_visible_to(user).filter(is_active=True, role__in=roles)

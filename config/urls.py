@@ -3,17 +3,19 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts import views as account_views
-from config import views
 from config.health import healthz
+from portfolio import views as portfolio_views
 
 api_patterns = [
     path("", include("accounts.api.urls")),
+    path("", include("portfolio.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", portfolio_views.my_day, name="home"),
+    path("", include("portfolio.urls")),
     path("healthz", healthz, name="healthz"),
     path("", include("accounts.urls")),
     path("i18n/setlang/", account_views.language_set, name="set_language"),

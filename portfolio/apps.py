@@ -1,0 +1,19 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class PortfolioConfig(AppConfig):
+    """Customers, their subscriptions and MRR, the timeline, tasks and the customer journey."""
+
+    name = "portfolio"
+    verbose_name = _("Portfolio")
+
+    def ready(self) -> None:
+        from accounts import demo, navigation
+        from portfolio import demo as portfolio_demo
+
+        navigation.register(
+            navigation.NavItem(key="portfolio", label=_("Portfolio"), url_name="portfolio:list", order=20),
+            navigation.NavItem(key="uti", label=_("UTI"), url_name="portfolio:uti_board", order=30),
+        )
+        demo.register_seeder(20, "portfolio", portfolio_demo.seed_portfolio)

@@ -1,0 +1,217 @@
+"""Forms validate input and show errors in the user's language; the services apply the rules."""
+
+from datetime import date
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from portfolio.models import (
+    ActivityKind,
+    ChurnKind,
+    ChurnOutcome,
+    ChurnReason,
+    ContactRole,
+    HandoffChannel,
+    OpportunityKind,
+    OpportunitySource,
+    PlanTier,
+    Segment,
+    ServiceModel,
+    Stage,
+    UtiExit,
+)
+from portfolio.validators import validate_cnpj
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class PortfolioFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False)
+    stage = forms.ChoiceField(label=_("Stage"), choices=[("", _("All stages")), *Stage.choices], required=False)
+    service_model = forms.ChoiceField(
+        label=_("Service model"), choices=[("", _("All models")), *ServiceModel.choices], required=False
+    )
+    segment = forms.ChoiceField(label=_("Segment"), choices=[("", _("All segments")), *Segment.choices], required=False)
+    owner = forms.TypedChoiceField(label=_("CSM"), coerce=int, empty_value=None, required=False)
+    sort = forms.ChoiceField(
+        required=False,
+        choices=[(s, s) for s in ("name", "-name", "mrr", "-mrr", "renewal", "-renewal", "touch", "-touch", "stage")],
+    )
+
+    def __init__(self, *args, owners=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].choices = [("", _("All CSMs")), *[(u.pk, u.full_name) for u in owners]]
+
+
+class CustomerForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200)
+    cnpj = forms.CharField(label=_("CNPJ"), required=False, validators=[validate_cnpj])
+    segment = forms.ChoiceField(label=_("Segment"), choices=Segment.choices)
+    plan_tier = forms.ChoiceField(label=_("Plan"), choices=PlanTier.choices)
+    service_model = forms.ChoiceField(label=_("Service model"), choices=ServiceModel.choices)
+    implementation_manager = forms.ModelChoiceField(label=_("Implementation manager (ISM)"), queryset=None)
+    owner = forms.ModelChoiceField(label=_("CSM after handoff"), queryset=None, required=False)
+    start_date = forms.DateField(label=_("Start date"), widget=DateInput(), initial=date.today)
+    renewal_date = forms.DateField(label=_("Renewal date"), widget=DateInput(), required=False)
+
+    def __init__(self, *args, owners=None, implementers=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["implementation_manager"].queryset = implementers
+        self.fields["owner"].queryset = owners
+
+
+class ActivityForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("What"),
+        choices=[(k, ActivityKind(k).label) for k in ("note", "call", "meeting", "email")],
+        initial="note",
+    )
+    title = forms.CharField(label=_("Summary"), max_length=200)
+    body = forms.CharField(label=_("Details"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    happened_at = forms.DateTimeField(
+        label=_("When"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+
+
+class TaskForm(forms.Form):
+    title = forms.CharField(label=_("Task"), max_length=200)
+    due_date = forms.DateField(label=_("Due"), widget=DateInput(), initial=timezone.localdate)
+    owner = forms.ModelChoiceField(label=_("Owner"), queryset=None)
+
+    def __init__(self, *args, people=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = people
+
+
+class ContactForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=150)
+    email = forms.EmailField(label=_("Email"), required=False)
+    phone = forms.CharField(label=_("Phone"), max_length=30, required=False)
+    role = forms.ChoiceField(label=_("Role"), choices=ContactRole.choices)
+    language = forms.ChoiceField(label=_("Language"), choices=[("pt-br", "Português"), ("en", "English")])
+
+
+class HandoffForm(forms.Form):
+    to_user = forms.ModelChoiceField(label=_("Ongoing CSM"), queryset=None)
+    channel = forms.ChoiceField(label=_("How it happened"), choices=HandoffChannel.choices)
+    held_on = forms.DateField(label=_("Date"), widget=DateInput(), initial=timezone.localdate)
+    results = forms.CharField(label=_("Results achieved in onboarding"), widget=forms.Textarea(attrs={"rows": 3}))
+    goals = forms.CharField(label=_("The customer's goals ahead"), widget=forms.Textarea(attrs={"rows": 3}))
+    risks = forms.CharField(label=_("Risks"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    stakeholders = forms.CharField(label=_("Key stakeholders"), widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, people=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_user"].queryset = people
+
+
+class ReviewForm(forms.Form):
+    """The success review: each template question becomes a field; goals are one per line."""
+
+    held_on = forms.DateField(label=_("Held on"), widget=DateInput(), initial=timezone.localdate)
+    goals = forms.CharField(
+        label=_("Goals agreed for the next cycle (one per line)"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+    )
+    outcome = forms.CharField(label=_("Outcome"), widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, questions: dict[str, list[str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.questions = questions
+        for part in ("past", "future"):
+            for i, question in enumerate(questions[part]):
+                self.fields[f"{part}_{i}"] = forms.CharField(
+                    label=_(question), widget=forms.Textarea(attrs={"rows": 2}), required=False
+                )
+
+    def answers(self, part: str) -> list[dict]:
+        return [{"q": q, "a": self.cleaned_data.get(f"{part}_{i}", "")} for i, q in enumerate(self.questions[part])]
+
+    def part_fields(self, part: str):
+        return [self[f"{part}_{i}"] for i in range(len(self.questions[part]))]
+
+    @property
+    def past_fields(self):
+        return self.part_fields("past")
+
+    @property
+    def future_fields(self):
+        return self.part_fields("future")
+
+
+class ReasonChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: ChurnReason) -> str:
+        return f"{obj.category} → {obj}"
+
+
+class ChurnRequestForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=ChurnKind.choices)
+    reason = ReasonChoiceField(
+        label=_("Reason"),
+        queryset=ChurnReason.objects.filter(active=True, category__active=True).select_related("category"),
+    )
+    detail = forms.CharField(
+        label=_("What exactly happened"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("The concrete cause, in the customer's words: what is missing or changed, and who decided."),
+    )
+    requested_by = forms.CharField(label=_("Who asked"), max_length=150, required=False)
+    requested_on = forms.DateField(label=_("Asked on"), widget=DateInput(), initial=timezone.localdate)
+
+
+class SaveAttemptForm(forms.Form):
+    offer = forms.CharField(label=_("What was offered"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ChurnResolveForm(forms.Form):
+    outcome = forms.ChoiceField(
+        label=_("Outcome"), choices=[c for c in ChurnOutcome.choices if c[0] != ChurnOutcome.OPEN]
+    )
+    effective_date = forms.DateField(label=_("Effective on"), widget=DateInput(), initial=timezone.localdate)
+    subscription = forms.ModelChoiceField(label=_("Subscription that goes down"), queryset=None, required=False)
+    new_amount = forms.DecimalField(
+        label=_("New amount per billing period (R$)"), min_value=0, decimal_places=2, required=False
+    )
+
+    def __init__(self, *args, subscriptions=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["subscription"].queryset = subscriptions
+
+    def clean(self):
+        data = super().clean()
+        if data.get("outcome") == ChurnOutcome.DOWNSELL and (
+            not data.get("subscription") or data.get("new_amount") is None
+        ):
+            raise forms.ValidationError(_("For a downsell, choose the subscription and its new amount."))
+        return data
+
+
+class UtiExitForm(forms.Form):
+    decision = forms.ChoiceField(label=_("Decision"), choices=[c for c in UtiExit.choices if c[0] != UtiExit.OPEN])
+    notes = forms.CharField(label=_("Why"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+
+class ReassignForm(forms.Form):
+    to_owner = forms.ModelChoiceField(label=_("New CSM"), queryset=None)
+    customers = forms.ModelMultipleChoiceField(queryset=None, widget=forms.MultipleHiddenInput)
+
+    def __init__(self, *args, people=None, customers=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_owner"].queryset = people
+        self.fields["customers"].queryset = customers
+
+
+class OpportunityForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=OpportunityKind.choices)
+    source = forms.ChoiceField(label=_("Source"), choices=OpportunitySource.choices)
+    title = forms.CharField(label=_("What"), max_length=200)
+    mrr = forms.DecimalField(label=_("MRR value (R$)"), min_value=0.01, decimal_places=2)

@@ -1,0 +1,654 @@
+"""Customers and everything a CSM keeps about them: contacts, subscriptions and the MRR ledger, the
+timeline, tasks, and the journey (onboarding milestones, handoff, success reviews, churn requests, UTI,
+expansion). Every write goes through portfolio.services; these classes hold fields and constraints."""
+
+from datetime import date
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from portfolio.validators import validate_cnpj
+
+USER = settings.AUTH_USER_MODEL
+
+
+class ServiceModel(models.TextChoices):
+    HIGH_TOUCH = "high", _("High-touch")
+    LOW_TOUCH = "low", _("Low-touch")
+    TECH_TOUCH = "tech", _("Tech-touch")
+
+
+class Stage(models.TextChoices):
+    ONBOARDING = "onboarding", _("Onboarding")
+    ONGOING = "ongoing", _("Ongoing")
+    UTI = "uti", _("UTI")
+    CHURNED = "churned", _("Churned")
+
+
+class Segment(models.TextChoices):
+    SMB = "smb", _("SMB")
+    MID_MARKET = "mid", _("Mid-market")
+    ENTERPRISE = "enterprise", _("Enterprise")
+
+
+class PlanTier(models.TextChoices):
+    ESSENTIAL = "essential", _("Essential")
+    PRO = "pro", _("Pro")
+    BUSINESS = "business", _("Business")
+    ENTERPRISE = "enterprise", _("Enterprise")
+
+
+class Tag(models.Model):
+    """A free label on customers (\"pilot\", \"strategic\"), filterable on the portfolio."""
+
+    name = models.CharField(_("name"), max_length=50, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Customer(models.Model):
+    """A paying company. Its stage moves only through portfolio.services, which logs every change.
+
+    ``mrr_cents`` is the current MRR, kept by the subscription services together with the ledger so the
+    portfolio can sort and sum 50,000 customers without adding subscriptions up on every page.
+    ``last_touch_at`` is the latest human touch on the timeline, kept by ``activity_log``.
+    """
+
+    name = models.CharField(_("name"), max_length=200)
+    cnpj = models.CharField(_("CNPJ"), max_length=14, blank=True, validators=[validate_cnpj])
+    segment = models.CharField(_("segment"), max_length=16, choices=Segment.choices, default=Segment.SMB)
+    plan_tier = models.CharField(_("plan"), max_length=16, choices=PlanTier.choices, default=PlanTier.PRO)
+    service_model = models.CharField(
+        _("service model"), max_length=8, choices=ServiceModel.choices, default=ServiceModel.LOW_TOUCH
+    )
+    stage = models.CharField(_("stage"), max_length=16, choices=Stage.choices, default=Stage.ONBOARDING)
+    stage_changed_at = models.DateTimeField(_("stage changed at"), default=timezone.now)
+    owner = models.ForeignKey(
+        USER, verbose_name=_("CSM"), null=True, blank=True, on_delete=models.PROTECT, related_name="customers_owned"
+    )
+    implementation_manager = models.ForeignKey(
+        USER,
+        verbose_name=_("implementation manager (ISM)"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="customers_implemented",
+    )
+    farmer = models.ForeignKey(
+        USER,
+        verbose_name=_("farmer"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="customers_farmed",
+    )
+    start_date = models.DateField(_("start date"), default=date.today)
+    renewal_date = models.DateField(_("renewal date"), null=True, blank=True)
+    tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="customers")
+    external_id = models.CharField(_("external id"), max_length=100, null=True, blank=True, unique=True)
+    currency = models.CharField(_("currency"), max_length=3, default="BRL")
+    mrr_cents = models.BigIntegerField(_("MRR (cents)"), default=0)
+    last_touch_at = models.DateTimeField(_("last touch"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        ordering = ["name"]
+        indexes = [
+            models.Index(fields=["owner", "stage"]),
+            models.Index(fields=["implementation_manager", "stage"]),
+            models.Index(fields=["stage"]),
+            models.Index(fields=["renewal_date"]),
+            models.Index(fields=["name"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def mrr(self) -> float:
+        return self.mrr_cents / 100
+
+
+class OwnershipPeriod(models.Model):
+    """Who owned a customer when: reassignment closes one period and opens the next, so reports can
+    count a customer in the slice of its owner at the start of a period."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="ownership_periods")
+    owner = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    started_at = models.DateTimeField(default=timezone.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["started_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer"], condition=Q(ended_at__isnull=True), name="portfolio_one_open_ownership"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}: {self.owner_id} from {self.started_at:%Y-%m-%d}"
+
+
+class ContactRole(models.TextChoices):
+    DECISION_MAKER = "decision_maker", _("Decision maker")
+    CHAMPION = "champion", _("Champion")
+    USER = "user", _("User")
+    FINANCE = "finance", _("Finance")
+    TECHNICAL = "technical", _("Technical")
+
+
+class Contact(models.Model):
+    """A person at the customer. Contacts never log in; they receive surveys and emails."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contacts")
+    name = models.CharField(_("name"), max_length=150)
+    email = models.EmailField(_("email"), blank=True)
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
+    role = models.CharField(_("role"), max_length=16, choices=ContactRole.choices, default=ContactRole.USER)
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default="pt-br")
+    opted_out_at = models.DateTimeField(_("opted out of surveys at"), null=True, blank=True)
+    bounced_at = models.DateTimeField(_("email bounced at"), null=True, blank=True)
+    external_id = models.CharField(_("external id"), max_length=100, null=True, blank=True, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class BillingPeriod(models.TextChoices):
+    MONTHLY = "monthly", _("Monthly")
+    QUARTERLY = "quarterly", _("Quarterly")
+    SEMIANNUAL = "semiannual", _("Every six months")
+    ANNUAL = "annual", _("Annual")
+    ONE_OFF = "one_off", _("One-off charge")
+
+
+BILLING_MONTHS = {
+    BillingPeriod.MONTHLY: 1,
+    BillingPeriod.QUARTERLY: 3,
+    BillingPeriod.SEMIANNUAL: 6,
+    BillingPeriod.ANNUAL: 12,
+}
+
+
+class SubscriptionStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    TRIAL = "trial", _("Trial")
+    DELINQUENT = "delinquent", _("Delinquent")
+    CANCELLED = "cancelled", _("Cancelled")
+    # A change of amount or plan ends the old row and starts a new one, so history can be recomputed.
+    REPLACED = "replaced", _("Replaced by a change")
+
+
+class Subscription(models.Model):
+    """What a customer pays for. Changing subscriptions (through the services) is the only way MRR moves.
+
+    Amounts are integer cents per billing period; the monthly value is the amount divided by the
+    period's months. Trials and one-off charges are worth 0 MRR; a delinquent subscription still counts
+    until it is cancelled.
+    """
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="subscriptions")
+    product = models.CharField(_("product"), max_length=100)
+    plan = models.CharField(_("plan"), max_length=100, blank=True)
+    amount_cents = models.BigIntegerField(_("amount (cents)"), validators=[MinValueValidator(0)])
+    currency = models.CharField(_("currency"), max_length=3, default="BRL")
+    billing_period = models.CharField(
+        _("billing period"), max_length=16, choices=BillingPeriod.choices, default=BillingPeriod.MONTHLY
+    )
+    status = models.CharField(_("status"), max_length=16, choices=SubscriptionStatus.choices, default="active")
+    start_date = models.DateField(_("start"))
+    end_date = models.DateField(_("end"), null=True, blank=True)
+    delinquent_since = models.DateField(_("delinquent since"), null=True, blank=True)
+    external_id = models.CharField(_("external id"), max_length=100, null=True, blank=True, unique=True)
+    replaces = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replaced_by"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("subscription")
+        verbose_name_plural = _("subscriptions")
+        ordering = ["start_date", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_cents__gte=0), name="portfolio_subscription_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=models.F("start_date")),
+                name="portfolio_subscription_ends_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product} {self.plan}".strip()
+
+    @property
+    def is_current(self) -> bool:
+        return self.status in (SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIAL, SubscriptionStatus.DELINQUENT)
+
+    def runs_on(self, day: date) -> bool:
+        """Whether the subscription is in force on ``day`` (the end date is the first day it is not)."""
+        return self.start_date <= day and (self.end_date is None or self.end_date > day)
+
+    @property
+    def monthly_cents(self) -> int:
+        """This subscription's contribution to MRR while it runs."""
+        if self.status == SubscriptionStatus.TRIAL:
+            return 0
+        months = BILLING_MONTHS.get(self.billing_period)
+        if not months:
+            return 0
+        return round(self.amount_cents / months)
+
+
+class MovementKind(models.TextChoices):
+    NEW = "new", _("New")
+    EXPANSION = "expansion", _("Expansion")
+    CONTRACTION = "contraction", _("Contraction")
+    CHURN = "churn", _("Churn")
+    REACTIVATION = "reactivation", _("Reactivation")
+
+
+class MrrMovement(models.Model):
+    """The MRR ledger: one row per customer and month in which its month-end MRR changed.
+
+    Written only by ``portfolio.ledger`` from subscriptions; ``mrr_recompute --check`` proves it agrees.
+    ``amount_cents`` is always positive; ``kind`` says its direction. ``mrr_end_cents`` is the customer's
+    MRR at the end of ``month`` (its first day is stored), so any month-end MRR is the latest row's.
+    The owner, segment, plan and service model are those at the start of the month, for slicing.
+    """
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="mrr_movements")
+    month = models.DateField()
+    kind = models.CharField(max_length=16, choices=MovementKind.choices)
+    amount_cents = models.BigIntegerField()
+    mrr_start_cents = models.BigIntegerField()
+    mrr_end_cents = models.BigIntegerField()
+    owner = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    segment = models.CharField(max_length=16, choices=Segment.choices)
+    plan_tier = models.CharField(max_length=16, choices=PlanTier.choices)
+    service_model = models.CharField(max_length=8, choices=ServiceModel.choices)
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["month", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "month"], name="portfolio_one_movement_per_customer_month"),
+            models.CheckConstraint(condition=Q(amount_cents__gt=0), name="portfolio_movement_amount_positive"),
+        ]
+        indexes = [models.Index(fields=["month", "kind"])]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.kind} {self.amount_cents}"
+
+
+class ActivityKind(models.TextChoices):
+    NOTE = "note", _("Note")
+    CALL = "call", _("Call")
+    MEETING = "meeting", _("Meeting")
+    EMAIL = "email", _("Email")
+    STAGE_CHANGE = "stage", _("Stage change")
+    HANDOFF = "handoff", _("Handoff")
+    MILESTONE = "milestone", _("Milestone")
+    REVIEW = "review", _("Success review")
+    CHURN_REQUEST = "churn_request", _("Churn request")
+    SUBSCRIPTION = "subscription", _("Subscription")
+    OWNER_CHANGE = "owner", _("Owner change")
+    EXPANSION = "expansion", _("Expansion")
+    SURVEY = "survey", _("Survey answer")
+    SYSTEM = "system", _("System")
+
+
+HUMAN_TOUCHES = (ActivityKind.CALL, ActivityKind.MEETING, ActivityKind.EMAIL)
+
+
+class Activity(models.Model):
+    """One entry on a customer's timeline: something a person did, or something that happened."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="activities")
+    kind = models.CharField(_("kind"), max_length=16, choices=ActivityKind.choices)
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("details"), blank=True)
+    author = models.ForeignKey(USER, verbose_name=_("author"), null=True, blank=True, on_delete=models.SET_NULL)
+    happened_at = models.DateTimeField(_("when"), default=timezone.now)
+    data = models.JSONField(default=dict, blank=True)
+    external_id = models.CharField(max_length=100, null=True, blank=True, unique=True)
+
+    class Meta:
+        verbose_name = _("activity")
+        verbose_name_plural = _("activities")
+        ordering = ["-happened_at", "-pk"]
+        indexes = [models.Index(fields=["customer", "-happened_at"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class TaskStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    DONE = "done", _("Done")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Task(models.Model):
+    """Work for one person about one customer. ``origin`` says what created it (manual, or an event
+    such as a delinquency, a detractor answer or a UTI plan); ``origin_key`` makes automatic tasks
+    idempotent: the same event never creates the same task twice."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="tasks")
+    owner = models.ForeignKey(USER, verbose_name=_("owner"), on_delete=models.PROTECT, related_name="tasks")
+    title = models.CharField(_("title"), max_length=200)
+    notes = models.TextField(_("notes"), blank=True)
+    due_date = models.DateField(_("due"))
+    status = models.CharField(_("status"), max_length=16, choices=TaskStatus.choices, default=TaskStatus.OPEN)
+    origin = models.CharField(_("origin"), max_length=32, default="manual")
+    origin_key = models.CharField(max_length=120, null=True, blank=True, unique=True)
+    created_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("task")
+        verbose_name_plural = _("tasks")
+        ordering = ["due_date", "pk"]
+        indexes = [models.Index(fields=["owner", "status", "due_date"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.status == TaskStatus.OPEN and self.due_date < timezone.localdate()
+
+
+class ServiceModelPolicy(models.Model):
+    """The journey's defaults per service model, editable by the admin: onboarding milestone targets,
+    success review cadence, UTI length."""
+
+    service_model = models.CharField(max_length=8, choices=ServiceModel.choices, unique=True)
+    first_value_days = models.PositiveSmallIntegerField(_("first value within (days)"))
+    first_success_days = models.PositiveSmallIntegerField(_("first success within (days)"))
+    review_every_months = models.PositiveSmallIntegerField(
+        _("success review every (months)"), null=True, blank=True, help_text=_("Empty: no scheduled reviews.")
+    )
+    handoff_by_meeting = models.BooleanField(_("handoff must be a meeting"), default=True)
+    uti_days = models.PositiveSmallIntegerField(_("UTI length (days)"), default=30)
+
+    class Meta:
+        verbose_name = _("service model policy")
+        verbose_name_plural = _("service model policies")
+
+    def __str__(self) -> str:
+        return self.get_service_model_display()
+
+
+# --- The journey ---------------------------------------------------------------------------------------
+
+
+class MilestoneKind(models.TextChoices):
+    FIRST_VALUE = "first_value", _("First value")
+    FIRST_SUCCESS = "first_success", _("First success")
+    OTHER = "other", _("Other")
+
+
+class Milestone(models.Model):
+    """An onboarding goal with a target date: first value, first success, or another the ISM adds."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="milestones")
+    kind = models.CharField(_("kind"), max_length=16, choices=MilestoneKind.choices)
+    description = models.CharField(_("description"), max_length=300)
+    target_date = models.DateField(_("target date"))
+    achieved_on = models.DateField(_("achieved on"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["target_date", "pk"]
+        verbose_name = _("milestone")
+        verbose_name_plural = _("milestones")
+
+    def __str__(self) -> str:
+        return self.description
+
+
+class HandoffChannel(models.TextChoices):
+    MEETING = "meeting", _("Meeting")
+    EMAIL = "email", _("Email")
+
+
+class Handoff(models.Model):
+    """The passing of the baton from the ISM to the ongoing CSM. No customer enters ongoing without one."""
+
+    customer = models.OneToOneField(Customer, on_delete=models.CASCADE, related_name="handoff")
+    from_user = models.ForeignKey(USER, verbose_name=_("from"), null=True, on_delete=models.SET_NULL, related_name="+")
+    to_user = models.ForeignKey(USER, verbose_name=_("to"), on_delete=models.PROTECT, related_name="+")
+    results = models.TextField(_("results achieved"))
+    goals = models.TextField(_("customer's goals"))
+    risks = models.TextField(_("risks"), blank=True)
+    stakeholders = models.TextField(_("key stakeholders"))
+    channel = models.CharField(_("how"), max_length=16, choices=HandoffChannel.choices)
+    held_on = models.DateField(_("date"))
+    completed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("handoff")
+        verbose_name_plural = _("handoffs")
+
+    def __str__(self) -> str:
+        return f"Handoff {self.customer_id} → {self.to_user_id}"
+
+
+class ReviewStatus(models.TextChoices):
+    SCHEDULED = "scheduled", _("Scheduled")
+    DONE = "done", _("Done")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class SuccessReview(models.Model):
+    """A periodic success review: the past (what was achieved) and the future (goals for the next cycle).
+
+    ``answers`` holds the template's questions and answers, ``{"past": [{"q": .., "a": ..}], "future": [..]}``;
+    ``goals`` are the goals agreed, carried into the next review as its starting point.
+    """
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="reviews")
+    owner = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    due_date = models.DateField(_("due"))
+    held_on = models.DateField(_("held on"), null=True, blank=True)
+    status = models.CharField(max_length=16, choices=ReviewStatus.choices, default=ReviewStatus.SCHEDULED)
+    answers = models.JSONField(default=dict, blank=True)
+    goals = models.JSONField(_("agreed goals"), default=list, blank=True)
+    outcome = models.TextField(_("outcome"), blank=True)
+
+    class Meta:
+        ordering = ["due_date", "pk"]
+        verbose_name = _("success review")
+        verbose_name_plural = _("success reviews")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer"], condition=Q(status="scheduled"), name="portfolio_one_scheduled_review"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Review {self.customer_id} due {self.due_date}"
+
+
+class ChurnCategory(models.Model):
+    """A family of churn reasons (price, product gap, adoption, …), managed by the admin."""
+
+    code = models.SlugField(unique=True)
+    name_pt = models.CharField(_("name (Portuguese)"), max_length=100)
+    name_en = models.CharField(_("name (English)"), max_length=100)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name_pt"]
+        verbose_name = _("churn reason category")
+        verbose_name_plural = _("churn reason categories")
+
+    def __str__(self) -> str:
+        from django.utils.translation import get_language
+
+        return self.name_en if (get_language() or "").startswith("en") else self.name_pt
+
+
+class ChurnReason(models.Model):
+    """A specific, actionable reason within a category (\"missing integration with the ERP\")."""
+
+    category = models.ForeignKey(ChurnCategory, on_delete=models.PROTECT, related_name="reasons")
+    code = models.SlugField(unique=True)
+    name_pt = models.CharField(_("name (Portuguese)"), max_length=150)
+    name_en = models.CharField(_("name (English)"), max_length=150)
+    needs_detail = models.BooleanField(default=False, help_text=_('"Other" reasons must be explained.'))
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["category__name_pt", "name_pt"]
+        verbose_name = _("churn reason")
+        verbose_name_plural = _("churn reasons")
+
+    def __str__(self) -> str:
+        from django.utils.translation import get_language
+
+        return self.name_en if (get_language() or "").startswith("en") else self.name_pt
+
+
+class ChurnKind(models.TextChoices):
+    VOLUNTARY = "voluntary", _("Voluntary (the customer asked)")
+    INVOLUNTARY = "involuntary", _("Involuntary (non-payment)")
+
+
+class ChurnOutcome(models.TextChoices):
+    OPEN = "open", _("Open")
+    RECOVERED = "recovered", _("Recovered")
+    DOWNSELL = "downsell", _("Recovered with downsell")
+    CHURNED = "churned", _("Churned")
+
+
+class ChurnRequest(models.Model):
+    """A request to cancel, with its structured reason, save attempts and outcome."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="churn_requests")
+    kind = models.CharField(_("kind"), max_length=16, choices=ChurnKind.choices)
+    reason = models.ForeignKey(ChurnReason, verbose_name=_("reason"), on_delete=models.PROTECT, related_name="+")
+    detail = models.TextField(_("what exactly happened"))
+    requested_by = models.CharField(_("who asked"), max_length=150, blank=True)
+    requested_on = models.DateField(_("asked on"), default=date.today)
+    mrr_at_risk_cents = models.BigIntegerField(_("MRR at risk (cents)"), default=0)
+    opened_by = models.ForeignKey(USER, null=True, on_delete=models.SET_NULL, related_name="+")
+    outcome = models.CharField(_("outcome"), max_length=16, choices=ChurnOutcome.choices, default=ChurnOutcome.OPEN)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("churn request")
+        verbose_name_plural = _("churn requests")
+        constraints = [
+            models.UniqueConstraint(fields=["customer"], condition=Q(outcome="open"), name="portfolio_one_open_churn")
+        ]
+
+    def __str__(self) -> str:
+        return f"Churn request {self.customer_id} ({self.outcome})"
+
+
+class SaveAttempt(models.Model):
+    """What was offered to keep a customer, and by whom."""
+
+    churn_request = models.ForeignKey(ChurnRequest, on_delete=models.CASCADE, related_name="save_attempts")
+    offer = models.TextField(_("what was offered"))
+    by = models.ForeignKey(USER, null=True, on_delete=models.SET_NULL, related_name="+")
+    made_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["made_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.offer[:60]
+
+
+class UtiExit(models.TextChoices):
+    OPEN = "open", _("In UTI")
+    RECOVERED = "recovered", _("Back to ongoing")
+    CHURNED = "churned", _("Churned after all")
+
+
+class UtiStay(models.Model):
+    """The recovery month after a saved churn request: a plan of touchpoints and an exit decision."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="uti_stays")
+    churn_request = models.OneToOneField(ChurnRequest, on_delete=models.CASCADE, related_name="uti_stay")
+    started_on = models.DateField()
+    ends_on = models.DateField()
+    exit = models.CharField(max_length=16, choices=UtiExit.choices, default=UtiExit.OPEN)
+    exited_on = models.DateField(null=True, blank=True)
+    exit_notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["ends_on"]
+        constraints = [
+            models.UniqueConstraint(fields=["customer"], condition=Q(exit="open"), name="portfolio_one_open_uti")
+        ]
+
+    def __str__(self) -> str:
+        return f"UTI {self.customer_id} until {self.ends_on}"
+
+    @property
+    def days_left(self) -> int:
+        return (self.ends_on - timezone.localdate()).days
+
+
+class OpportunityKind(models.TextChoices):
+    UPSELL = "upsell", _("Upsell")
+    CROSS_SELL = "cross_sell", _("Cross-sell")
+
+
+class OpportunitySource(models.TextChoices):
+    PROACTIVE = "proactive", _("Proactive")
+    REACTIVE = "reactive", _("Reactive")
+
+
+class OpportunityStage(models.TextChoices):
+    IDENTIFIED = "identified", _("Identified")
+    PROPOSAL = "proposal", _("Proposal")
+    NEGOTIATION = "negotiation", _("Negotiation")
+    WON = "won", _("Won")
+    LOST = "lost", _("Lost")
+
+
+class ExpansionOpportunity(models.Model):
+    """A chance to grow a customer: a bigger plan (upsell) or another product (cross-sell)."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="opportunities")
+    kind = models.CharField(_("kind"), max_length=16, choices=OpportunityKind.choices)
+    source = models.CharField(_("source"), max_length=16, choices=OpportunitySource.choices)
+    title = models.CharField(_("title"), max_length=200)
+    mrr_cents = models.BigIntegerField(_("MRR value (cents)"), validators=[MinValueValidator(1)])
+    stage = models.CharField(_("stage"), max_length=16, choices=OpportunityStage.choices, default="identified")
+    owner = models.ForeignKey(USER, verbose_name=_("owner"), on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("expansion opportunity")
+        verbose_name_plural = _("expansion opportunities")
+
+    def __str__(self) -> str:
+        return self.title

@@ -1,0 +1,56 @@
+from decimal import Decimal
+
+from django import template
+from django.utils import formats, timezone
+
+register = template.Library()
+
+
+@register.filter
+def money(cents: int | None, currency: str = "BRL") -> str:
+    """Integer cents as money in the active language: R$ 1.234,56 / R$ 1,234.56."""
+    if cents is None:
+        return "—"
+    symbol = {"BRL": "R$", "USD": "US$", "EUR": "€"}.get(currency, currency)
+    value = formats.number_format(Decimal(cents) / 100, 2, use_l10n=True, force_grouping=True)
+    return f"{symbol}\u00a0{value}"
+
+
+@register.filter
+def money0(cents: int | None) -> str:
+    """Whole reais, for tight table cells."""
+    if cents is None:
+        return "—"
+    value = formats.number_format(round(Decimal(cents) / 100), 0, use_l10n=True, force_grouping=True)
+    return f"R$\u00a0{value}"
+
+
+@register.filter
+def days_until(day) -> int | None:
+    if day is None:
+        return None
+    return (day - timezone.localdate()).days
+
+
+@register.filter
+def days_since(moment) -> int | None:
+    if moment is None:
+        return None
+    if hasattr(moment, "date"):
+        moment = timezone.localtime(moment).date()
+    return (timezone.localdate() - moment).days
+
+
+STAGE_COLOURS = {"onboarding": "brand", "ongoing": "green", "uti": "yellow", "churned": "red"}
+
+
+@register.filter
+def stage_colour(stage: str) -> str:
+    return STAGE_COLOURS.get(stage, "")
+
+
+@register.filter
+def cnpj(value: str) -> str:
+    from portfolio.validators import format_cnpj
+
+    return format_cnpj(value) if value else ""

@@ -1,0 +1,527 @@
+"""Pages of the portfolio. Views parse input, call a selector or a service, and render; no rules here."""
+
+from decimal import Decimal
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from accounts.access import can_reassign, can_write, get_visible_or_404
+from accounts.models import Role
+from accounts.selectors import assignable_people, csms_company_wide, implementation_managers, users_visible_to
+from portfolio import selectors, services
+from portfolio.forms import (
+    ActivityForm,
+    ChurnRequestForm,
+    ChurnResolveForm,
+    ContactForm,
+    CustomerForm,
+    HandoffForm,
+    OpportunityForm,
+    PortfolioFilterForm,
+    ReassignForm,
+    ReviewForm,
+    SaveAttemptForm,
+    TaskForm,
+    UtiExitForm,
+)
+from portfolio.models import ActivityKind, ChurnOutcome, ReviewStatus, Stage, UtiExit
+from portfolio.services import REVIEW_TEMPLATE
+
+PAGE_SIZE = 25
+
+
+def _apply_errors(form, exc: ValidationError) -> None:
+    """Put a service's ValidationError on the form, field by field where it names fields."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            for error in errors:
+                form.add_error(field if field in form.fields else None, error)
+    else:
+        for error in exc.messages:
+            form.add_error(None, error)
+
+
+def _require_write(request: HttpRequest) -> None:
+    if not can_write(request.user):
+        raise PermissionDenied
+
+
+# --- My day --------------------------------------------------------------------------------------------
+
+
+@login_required
+def my_day(request: HttpRequest) -> HttpResponse:
+    """The CSM's home: what needs them today and why."""
+    return render(request, "portfolio/my_day.html", selectors.my_day(request.user))
+
+
+# --- Portfolio list --------------------------------------------------------------------------------------
+
+
+def _filters(request: HttpRequest) -> tuple[PortfolioFilterForm, selectors.PortfolioFilters]:
+    owners = users_visible_to(request.user).filter(role__in=[Role.CSM, Role.LEADER, Role.FARMER], is_active=True)
+    form = PortfolioFilterForm(request.GET or None, owners=owners)
+    if form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}
+        return form, selectors.PortfolioFilters(**data)
+    return form, selectors.PortfolioFilters()
+
+
+@login_required
+@vary_on_headers("HX-Request")
+def portfolio_list(request: HttpRequest) -> HttpResponse:
+    form, filters = _filters(request)
+    customers = selectors.portfolio_list(request.user, filters)
+    totals = selectors.portfolio_totals(request.user, filters)
+    paginator = Paginator(customers, PAGE_SIZE)
+    paginator.count = totals["count"]  # already counted with the MRR total: one COUNT, not two
+    page = paginator.get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    nosort = query.copy()
+    nosort.pop("sort", None)
+    context = {
+        "query_nosort": nosort.urlencode(),
+        "form": form,
+        "filters": filters,
+        "page": page,
+        "query": query.urlencode(),
+        "today": timezone.localdate(),
+        "can_reassign": can_reassign(request.user),
+        "assignees": assignable_people(request.user, roles=(Role.CSM, Role.LEADER, Role.FARMER))
+        if can_reassign(request.user)
+        else [],
+        "totals": totals,
+        "can_create": can_write(request.user) and request.user.role in (Role.ADMIN, Role.LEADER, Role.ISM),
+    }
+    template = "portfolio/portfolio_list.html#results" if request.htmx else "portfolio/portfolio_list.html"
+    return render(request, template, context)
+
+
+@login_required
+@require_POST
+def portfolio_reassign(request: HttpRequest) -> HttpResponse:
+    if not can_reassign(request.user):
+        raise PermissionDenied
+    form = ReassignForm(
+        request.POST,
+        people=assignable_people(request.user, roles=(Role.CSM, Role.LEADER, Role.FARMER)),
+        customers=selectors.customers_changeable_by(request.user),
+    )
+    if form.is_valid():
+        try:
+            moved = services.customers_reassign(
+                customers=form.cleaned_data["customers"], to_owner=form.cleaned_data["to_owner"], actor=request.user
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(
+                request,
+                _("%(count)s customers moved to %(name)s.") % {"count": moved, "name": form.cleaned_data["to_owner"]},
+            )
+    else:
+        messages.error(request, _("Choose the customers and the CSM who takes them."))
+    return redirect(request.POST.get("next") or reverse("portfolio:list"))
+
+
+@login_required
+def customer_create(request: HttpRequest) -> HttpResponse:
+    _require_write(request)
+    if request.user.role not in (Role.ADMIN, Role.LEADER, Role.ISM) and not request.user.is_superuser:
+        raise PermissionDenied
+    owners = csms_company_wide() if request.user.role in (Role.ISM, Role.ADMIN) else assignable_people(request.user)
+    form = CustomerForm(
+        request.POST or None,
+        owners=owners,
+        implementers=implementation_managers(),
+        initial={"implementation_manager": request.user},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            customer = services.customer_create(actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("%(name)s is in onboarding.") % {"name": customer})
+            return redirect("portfolio:customer", pk=customer.pk)
+    return render(request, "portfolio/customer_form.html", {"form": form}, status=422 if form.errors else 200)
+
+
+# --- The customer page -----------------------------------------------------------------------------------
+
+
+def _customer_context(request: HttpRequest, customer, **forms) -> dict:
+    user = request.user
+    people = assignable_people(user) if can_reassign(user) else users_visible_to(user)
+    contacts = list(customer.contacts.all())
+    subscriptions = list(customer.subscriptions.all())
+    churn_requests = list(customer.churn_requests.all())
+    open_churn = next((c for c in churn_requests if c.outcome == ChurnOutcome.OPEN), None)
+    uti = next((s for s in customer.uti_stays.all() if s.exit == UtiExit.OPEN), None)
+    reviews = list(customer.reviews.all())
+    next_review = next((r for r in reviews if r.status == ReviewStatus.SCHEDULED), None)
+    running = [s for s in subscriptions if s.is_current]
+    kind = request.GET.get("kind", "")
+    history = selectors.mrr_history(customer)
+    context = {
+        "customer": customer,
+        "contacts": contacts,
+        "coverage": selectors.stakeholder_coverage(contacts),
+        "subscriptions": subscriptions,
+        "running_subscriptions": running,
+        "mrr_history": history,
+        "mrr_max": max([h["mrr_cents"] for h in history] + [1]),
+        "milestones": list(customer.milestones.all()),
+        "handoff": getattr(customer, "handoff", None),
+        "reviews": reviews,
+        "next_review": next_review,
+        "churn_requests": churn_requests,
+        "open_churn": open_churn,
+        "uti": uti,
+        "opportunities": list(customer.opportunities.all()),
+        "tasks": customer.open_tasks,
+        "timeline": selectors.customer_timeline(user, customer, kind=kind),
+        "timeline_kind": kind,
+        "timeline_kinds": ActivityKind.choices,
+        "can_write": can_write(user),
+        "today": timezone.localdate(),
+        "activity_form": forms.get("activity_form") or ActivityForm(),
+        "task_form": forms.get("task_form") or TaskForm(people=people, initial={"owner": customer.owner or user}),
+        "contact_form": forms.get("contact_form") or ContactForm(),
+        "churn_form": forms.get("churn_form") or ChurnRequestForm(),
+        "save_form": forms.get("save_form") or SaveAttemptForm(),
+        "resolve_form": forms.get("resolve_form")
+        or ChurnResolveForm(subscriptions=customer.subscriptions.filter(pk__in=[s.pk for s in running])),
+        "uti_form": forms.get("uti_form") or UtiExitForm(),
+        "opportunity_form": forms.get("opportunity_form") or OpportunityForm(),
+        "open_panel": forms.get("open_panel", ""),
+    }
+    return context
+
+
+def _customer(request: HttpRequest, pk: int):
+    return selectors.customer_detail(request.user, pk)
+
+
+def _render_customer(request: HttpRequest, customer, *, status: int = 200, **forms) -> HttpResponse:
+    return render(
+        request, "portfolio/customer_detail.html", _customer_context(request, customer, **forms), status=status
+    )
+
+
+@login_required
+@vary_on_headers("HX-Request")
+def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = _customer(request, pk)
+    if request.htmx and request.GET.get("partial") == "timeline":
+        context = {
+            "customer": customer,
+            "timeline": selectors.customer_timeline(request.user, customer, kind=request.GET.get("kind", "")),
+            "timeline_kind": request.GET.get("kind", ""),
+            "timeline_kinds": ActivityKind.choices,
+        }
+        return render(request, "portfolio/customer_detail.html#timeline", context)
+    return _render_customer(request, customer)
+
+
+def _changeable_customer(request: HttpRequest, pk: int):
+    _require_write(request)
+    customer = _customer(request, pk)
+    if not selectors.customers_changeable_by(request.user).filter(pk=customer.pk).exists():
+        raise PermissionDenied
+    return customer
+
+
+@login_required
+@require_POST
+def activity_add(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = _changeable_customer(request, pk)
+    form = ActivityForm(request.POST)
+    if form.is_valid():
+        services.activity_log(
+            customer=customer,
+            kind=form.cleaned_data["kind"],
+            title=form.cleaned_data["title"],
+            body=form.cleaned_data["body"],
+            happened_at=form.cleaned_data["happened_at"],
+            author=request.user,
+        )
+        if request.htmx:
+            context = {
+                "customer": customer,
+                "timeline": selectors.customer_timeline(request.user, customer),
+                "timeline_kinds": ActivityKind.choices,
+                "activity_form": ActivityForm(),
+                "can_write": True,
+            }
+            return render(request, "portfolio/customer_detail.html#timeline-card", context)
+        messages.success(request, _("Added to the timeline."))
+        return redirect("portfolio:customer", pk=customer.pk)
+    if request.htmx:
+        context = {
+            "customer": customer,
+            "timeline": selectors.customer_timeline(request.user, customer),
+            "timeline_kinds": ActivityKind.choices,
+            "activity_form": form,
+            "can_write": True,
+        }
+        return render(request, "portfolio/customer_detail.html#timeline-card", context, status=422)
+    return _render_customer(request, customer, activity_form=form, status=422)
+
+
+@login_required
+@require_POST
+def task_add(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = _changeable_customer(request, pk)
+    people = assignable_people(request.user) if can_reassign(request.user) else users_visible_to(request.user)
+    form = TaskForm(request.POST, people=people)
+    if form.is_valid():
+        services.task_create(customer=customer, created_by=request.user, **form.cleaned_data)
+        messages.success(request, _("Task created."))
+        return redirect("portfolio:customer", pk=customer.pk)
+    return _render_customer(request, customer, task_form=form, open_panel="task", status=422)
+
+
+@login_required
+@require_POST
+def task_complete(request: HttpRequest, task_pk: int) -> HttpResponse:
+    _require_write(request)
+    task = get_visible_or_404(selectors.tasks_visible_to(request.user).select_related("customer"), pk=task_pk)
+    services.task_complete(task=task, actor=request.user)
+    if request.htmx:
+        return render(request, "portfolio/my_day.html#task-done", {"task": task})
+    return redirect(request.POST.get("next") or reverse("portfolio:customer", args=[task.customer_id]))
+
+
+@login_required
+@require_POST
+def contact_add(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = _changeable_customer(request, pk)
+    form = ContactForm(request.POST)
+    if form.is_valid():
+        try:
+            services.contact_create(customer=customer, actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("Contact added."))
+            return redirect("portfolio:customer", pk=customer.pk)
+    return _render_customer(request, customer, contact_form=form, open_panel="contact", status=422)
+
+
+@login_required
+@require_POST
+def milestone_achieve(request: HttpRequest, pk: int, milestone_pk: int) -> HttpResponse:
+    customer = _changeable_customer(request, pk)
+    milestone = get_visible_or_404(selectors.milestones_visible_to(request.user), pk=milestone_pk, customer=customer)
+    services.milestone_achieve(milestone=milestone, achieved_on=timezone.localdate(), actor=request.user)
+    messages.success(request, _("Milestone reached."))
+    return redirect("portfolio:customer", pk=customer.pk)
+
+
+@login_required
+def handoff(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = _changeable_customer(request, pk)
+    if request.user.role in (Role.ISM, Role.ADMIN):
+        people = csms_company_wide()  # ISMs onboard for every team
+    else:
+        people = assignable_people(request.user, roles=(Role.CSM, Role.LEADER, Role.FARMER))
+    form = HandoffForm(request.POST or None, people=people, initial={"to_user": customer.owner})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.handoff_complete(customer=customer, actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("Handoff recorded: %(name)s is now ongoing.") % {"name": customer})
+            return redirect("portfolio:customer", pk=customer.pk)
+    return render(
+        request,
+        "portfolio/handoff_form.html",
+        {"customer": customer, "form": form, "milestones": list(customer.milestones.all())},
+        status=422 if form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def move_to_ongoing(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = _changeable_customer(request, pk)
+    try:
+        services.customer_move_to_ongoing(customer=customer, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("portfolio:customer", pk=customer.pk)
+
+
+@login_required
+def review(request: HttpRequest, pk: int, review_pk: int) -> HttpResponse:
+    customer = _customer(request, pk)
+    item = get_visible_or_404(selectors.reviews_visible_to(request.user), pk=review_pk, customer=customer)
+    if item.status == ReviewStatus.DONE or request.GET.get("print"):
+        return render(request, "portfolio/review_report.html", {"customer": customer, "review": item})
+    if request.method == "POST":
+        customer = _changeable_customer(request, pk)
+    form = ReviewForm(request.POST or None, questions=REVIEW_TEMPLATE)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.review_complete(
+                review=item,
+                held_on=form.cleaned_data["held_on"],
+                past=form.answers("past"),
+                future=form.answers("future"),
+                goals=form.cleaned_data["goals"].splitlines(),
+                outcome=form.cleaned_data["outcome"],
+                actor=request.user,
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("Success review recorded; the next one is scheduled."))
+            return redirect("portfolio:review", pk=customer.pk, review_pk=item.pk)
+    return render(
+        request,
+        "portfolio/review_form.html",
+        {"customer": customer, "review": item, "form": form},
+        status=422 if form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def churn_open(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = _changeable_customer(request, pk)
+    form = ChurnRequestForm(request.POST)
+    if form.is_valid():
+        try:
+            services.churn_request_open(customer=customer, actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.warning(request, _("Churn request recorded. Try to save the customer: log every offer."))
+            return redirect("portfolio:customer", pk=customer.pk)
+    return _render_customer(request, customer, churn_form=form, open_panel="churn", status=422)
+
+
+@login_required
+@require_POST
+def churn_save_attempt(request: HttpRequest, pk: int, churn_pk: int) -> HttpResponse:
+    customer = _changeable_customer(request, pk)
+    churn = get_visible_or_404(selectors.churn_requests_visible_to(request.user), pk=churn_pk, customer=customer)
+    form = SaveAttemptForm(request.POST)
+    if form.is_valid():
+        try:
+            services.save_attempt_add(churn_request=churn, offer=form.cleaned_data["offer"], actor=request.user)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("Save attempt recorded."))
+            return redirect("portfolio:customer", pk=customer.pk)
+    return _render_customer(request, customer, save_form=form, status=422)
+
+
+@login_required
+@require_POST
+def churn_resolve(request: HttpRequest, pk: int, churn_pk: int) -> HttpResponse:
+    customer = _changeable_customer(request, pk)
+    churn = get_visible_or_404(selectors.churn_requests_visible_to(request.user), pk=churn_pk, customer=customer)
+    running: QuerySet = customer.subscriptions.filter(status__in=["active", "trial", "delinquent"])
+    form = ChurnResolveForm(request.POST, subscriptions=running)
+    if form.is_valid():
+        data = form.cleaned_data
+        downsell = None
+        if data["outcome"] == ChurnOutcome.DOWNSELL:
+            downsell = {data["subscription"]: int((data["new_amount"] * Decimal(100)).to_integral_value())}
+        try:
+            services.churn_request_resolve(
+                churn_request=churn,
+                outcome=data["outcome"],
+                actor=request.user,
+                effective_date=data["effective_date"],
+                downsell=downsell,
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            if data["outcome"] == ChurnOutcome.CHURNED:
+                messages.warning(request, _("%(name)s churned. The reason is kept for reporting.") % {"name": customer})
+            else:
+                messages.success(request, _("Saved! %(name)s starts its recovery month in UTI.") % {"name": customer})
+            return redirect("portfolio:customer", pk=customer.pk)
+    return _render_customer(request, customer, resolve_form=form, status=422)
+
+
+@login_required
+@require_POST
+def uti_exit(request: HttpRequest, pk: int, stay_pk: int) -> HttpResponse:
+    customer = _changeable_customer(request, pk)
+    stay = get_visible_or_404(selectors.uti_stays_visible_to(request.user), pk=stay_pk, customer=customer)
+    form = UtiExitForm(request.POST)
+    if form.is_valid():
+        try:
+            services.uti_exit(stay=stay, actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("UTI exit recorded."))
+            return redirect("portfolio:customer", pk=customer.pk)
+    return _render_customer(request, customer, uti_form=form, status=422)
+
+
+@login_required
+@require_POST
+def opportunity_add(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = _changeable_customer(request, pk)
+    form = OpportunityForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.opportunity_create(
+                customer=customer,
+                actor=request.user,
+                kind=data["kind"],
+                source=data["source"],
+                title=data["title"],
+                mrr_cents=int((data["mrr"] * Decimal(100)).to_integral_value()),
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("Expansion opportunity added."))
+            return redirect("portfolio:customer", pk=customer.pk)
+    return _render_customer(request, customer, opportunity_form=form, open_panel="opportunity", status=422)
+
+
+# --- UTI board ------------------------------------------------------------------------------------------------
+
+
+@login_required
+def uti_board(request: HttpRequest) -> HttpResponse:
+    stays = (
+        selectors.uti_stays_visible_to(request.user)
+        .filter(exit=UtiExit.OPEN)
+        .select_related("customer__owner", "churn_request__reason")
+        .order_by("ends_on")
+    )
+    recent = (
+        selectors.uti_stays_visible_to(request.user)
+        .exclude(exit=UtiExit.OPEN)
+        .select_related("customer__owner")
+        .order_by("-exited_on")[:20]
+    )
+    return render(
+        request,
+        "portfolio/uti_board.html",
+        {"stays": stays, "recent": recent, "outcomes": selectors.uti_outcomes(request.user), "Stage": Stage},
+    )

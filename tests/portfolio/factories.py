@@ -1,0 +1,63 @@
+"""Factories for portfolio rows. Journey state (stages, handoffs, churn) is reached through the services,
+never by setting fields, so tests exercise the same rules as the app."""
+
+import factory
+from django.utils import timezone
+
+from portfolio import services
+from portfolio.models import Contact, ContactRole, Customer, ServiceModel
+
+
+class CustomerFactory(factory.django.DjangoModelFactory):
+    """A customer created through ``services.customer_create`` (onboarding, milestones, timeline)."""
+
+    class Meta:
+        model = Customer
+
+    name = factory.Sequence(lambda n: f"Cliente {n} Ltda")
+    service_model = ServiceModel.HIGH_TOUCH
+    segment = "mid"
+    plan_tier = "pro"
+    owner = None
+    implementation_manager = None
+    start_date = factory.LazyFunction(timezone.localdate)
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        return services.customer_create(actor=None, **kwargs)
+
+
+class ContactFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Contact
+
+    customer = factory.SubFactory(CustomerFactory)
+    name = factory.Faker("name", locale="pt_BR")
+    email = factory.Sequence(lambda n: f"contato{n}@cliente.com.br")
+    role = ContactRole.USER
+
+
+def subscribe(customer, amount_cents=100_000, start=None, **kwargs):
+    """Give a customer a monthly subscription through the service (records the MRR movement)."""
+    return services.subscription_create(
+        customer=customer,
+        product=kwargs.pop("product", "Leme CRM"),
+        amount_cents=amount_cents,
+        start_date=start or customer.start_date,
+        actor=None,
+        **kwargs,
+    )
+
+
+def hand_off(customer, to_user, actor=None, **kwargs):
+    """Complete the handoff so the customer is ongoing with ``to_user`` as its CSM."""
+    defaults = {
+        "results": "Primeiros 50 leads importados e funil configurado",
+        "goals": "Dobrar a conversão do funil em 6 meses",
+        "stakeholders": "Ana (diretora comercial, decisora); Bruno (champion)",
+        "channel": "meeting",
+        "held_on": timezone.localdate(),
+    }
+    return services.handoff_complete(
+        customer=customer, to_user=to_user, actor=actor or to_user, **{**defaults, **kwargs}
+    )

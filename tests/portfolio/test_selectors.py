@@ -1,0 +1,315 @@
+"""Reads about customers, through portfolio.selectors: who sees which customers (and the rows that hang
+off them), the portfolio list's filters and sorts, my day, and a customer's MRR history."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from portfolio import ledger, selectors, services
+from portfolio.models import ChurnKind, ChurnOutcome, ChurnReason, ServiceModel, Stage
+from portfolio.selectors import PortfolioFilters
+from tests.portfolio.factories import ContactFactory, CustomerFactory, hand_off, subscribe
+
+pytestmark = pytest.mark.django_db
+
+CONCRETE_DETAIL = "Precisa de integração com o SAP B1; o novo CFO cortou as ferramentas que não conversam com ele"
+
+
+def today():
+    return timezone.localdate()
+
+
+def names(rows) -> set[str]:
+    return {row.name for row in rows}
+
+
+def customer_names(rows) -> set[str]:
+    return {row.customer.name for row in rows}
+
+
+def open_churn(customer, actor):
+    return services.churn_request_open(
+        customer=customer,
+        kind=ChurnKind.VOLUNTARY,
+        reason=ChurnReason.objects.get(code="missing-integration"),
+        detail=CONCRETE_DETAIL,
+        actor=actor,
+    )
+
+
+# --- Who sees which customers ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def book(org):
+    """One customer per way of being responsible for it, in both teams, and one nobody is responsible for."""
+    hand_off(CustomerFactory(name="Owned by csm_a", implementation_manager=org.ism_a), org.csm_a, actor=org.ism_a)
+    CustomerFactory(name="Implemented by csm_a", implementation_manager=org.csm_a)
+    CustomerFactory(name="Farmed by csm_a", farmer=org.csm_a)
+    CustomerFactory(name="Owned by csm_a2", owner=org.csm_a2)
+    CustomerFactory(name="Owned by csm_b", owner=org.csm_b)
+    CustomerFactory(name="Unassigned")
+    return org
+
+
+CSM_A = {"Owned by csm_a", "Implemented by csm_a", "Farmed by csm_a"}
+TEAM_A = {*CSM_A, "Owned by csm_a2"}
+EVERYONE = {*TEAM_A, "Owned by csm_b", "Unassigned"}
+
+
+@pytest.mark.parametrize(
+    ("who", "expected"),
+    [
+        ("csm_a", CSM_A),
+        ("csm_a2", {"Owned by csm_a2"}),
+        ("ism_a", {"Owned by csm_a"}),
+        ("leader_a", TEAM_A),
+        ("leader_b", {"Owned by csm_b"}),
+        ("admin", EVERYONE),
+        ("viewer_a", TEAM_A),
+        ("viewer_all", EVERYONE),
+    ],
+)
+def test_customers_visible_to_each_role(book, who, expected):
+    assert names(selectors.customers_visible_to(getattr(book, who))) == expected
+
+
+def test_an_inactive_user_sees_no_customers(book):
+    book.csm_a.is_active = False
+    book.csm_a.save(update_fields=["is_active"])
+
+    assert not selectors.customers_visible_to(book.csm_a).exists()
+
+
+@pytest.mark.parametrize("who", ["viewer_a", "viewer_all"])
+def test_viewers_change_no_customers(book, who):
+    assert not selectors.customers_changeable_by(getattr(book, who)).exists()
+
+
+def test_others_change_what_they_see(book):
+    assert names(selectors.customers_changeable_by(book.csm_a)) == CSM_A
+    assert names(selectors.customers_changeable_by(book.leader_a)) == TEAM_A
+
+
+@pytest.fixture
+def book_with_rows(book):
+    """Every customer of the book with a contact, a subscription, a task and an open churn request."""
+    for customer in selectors.customers_visible_to(book.admin):
+        ContactFactory(customer=customer)
+        subscribe(customer)
+        services.task_create(customer=customer, owner=book.admin, title="Revisar conta", due_date=today())
+        open_churn(customer, book.admin)
+    return book
+
+
+@pytest.mark.parametrize(
+    "selector",
+    [
+        selectors.contacts_visible_to,
+        selectors.subscriptions_visible_to,
+        selectors.tasks_visible_to,
+        selectors.churn_requests_visible_to,
+    ],
+)
+@pytest.mark.parametrize(
+    ("who", "expected"),
+    [
+        ("csm_a", CSM_A),
+        ("leader_a", TEAM_A),
+        ("leader_b", {"Owned by csm_b"}),
+        ("viewer_a", TEAM_A),
+        ("admin", EVERYONE),
+    ],
+)
+def test_rows_about_customers_follow_the_customer_scope(book_with_rows, selector, who, expected):
+    assert customer_names(selector(getattr(book_with_rows, who)).select_related("customer")) == expected
+
+
+# --- The portfolio list ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def portfolio(org):
+    """Three customers that differ in everything the list filters and sorts on."""
+    padaria = CustomerFactory(
+        name="Padaria Pão Quente",
+        cnpj="11.222.333/0001-81",
+        service_model=ServiceModel.HIGH_TOUCH,
+        renewal_date=today() + timedelta(days=90),
+    )
+    subscribe(padaria, amount_cents=300_000)
+    hand_off(padaria, org.csm_a, actor=org.leader_a)
+    clinica = CustomerFactory(
+        name="Clínica Sorriso",
+        cnpj="11.444.777/0001-61",
+        service_model=ServiceModel.LOW_TOUCH,
+        owner=org.csm_a2,
+        renewal_date=today() + timedelta(days=30),
+    )
+    subscribe(clinica, amount_cents=100_000)
+    oficina = CustomerFactory(name="Oficina Rápida", service_model=ServiceModel.TECH_TOUCH, renewal_date=None)
+    subscribe(oficina, amount_cents=200_000)
+    return org
+
+
+def listed(user, **filters) -> list[str]:
+    return [c.name for c in selectors.portfolio_list(user, PortfolioFilters(**filters))]
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        ({"q": "padaria"}, ["Padaria Pão Quente"]),
+        ({"q": "11.222.333"}, ["Padaria Pão Quente"]),
+        ({"q": "11444777000161"}, ["Clínica Sorriso"]),
+        ({"stage": Stage.ONGOING}, ["Padaria Pão Quente"]),
+        ({"stage": Stage.ONBOARDING}, ["Clínica Sorriso", "Oficina Rápida"]),
+        ({"service_model": ServiceModel.TECH_TOUCH}, ["Oficina Rápida"]),
+    ],
+)
+def test_portfolio_list_filters(portfolio, filters, expected):
+    assert listed(portfolio.admin, **filters) == expected
+
+
+def test_portfolio_list_filters_by_owner(portfolio):
+    assert listed(portfolio.admin, owner=portfolio.csm_a2.pk) == ["Clínica Sorriso"]
+
+
+@pytest.mark.parametrize(
+    ("sort", "expected"),
+    [
+        ("mrr", ["Clínica Sorriso", "Oficina Rápida", "Padaria Pão Quente"]),
+        ("-mrr", ["Padaria Pão Quente", "Oficina Rápida", "Clínica Sorriso"]),
+        ("renewal", ["Clínica Sorriso", "Padaria Pão Quente", "Oficina Rápida"]),
+        ("-renewal", ["Padaria Pão Quente", "Clínica Sorriso", "Oficina Rápida"]),
+    ],
+)
+def test_portfolio_list_sorts_with_unknown_renewals_last(portfolio, sort, expected):
+    assert listed(portfolio.admin, sort=sort) == expected
+
+
+def test_portfolio_list_stays_in_the_users_scope(portfolio):
+    assert listed(portfolio.csm_a, q="Clínica") == []
+    assert listed(portfolio.csm_a2, q="Clínica") == ["Clínica Sorriso"]
+
+
+# --- My day ----------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Day:
+    """What my_day should and should not show csm_a."""
+
+    tasks: list
+    review: object
+    uti: object
+    milestone: object
+    churn_request: object
+
+
+@pytest.fixture
+def day(org) -> Day:
+    """csm_a's work for today, next to work that is not for today and work that is csm_a2's."""
+    # A customer with tasks and a success review due within two weeks.
+    mine = CustomerFactory(name="Padaria Pão Quente", implementation_manager=org.ism_a)
+    hand_off(mine, org.csm_a, actor=org.ism_a)
+    review = services.review_schedule(customer=mine, due_date=today() + timedelta(days=7), actor=org.csm_a)
+    overdue = services.task_create(
+        customer=mine, owner=org.csm_a, title="Atrasada", due_date=today() - timedelta(days=2)
+    )
+    due_today = services.task_create(customer=mine, owner=org.csm_a, title="Hoje", due_date=today())
+    services.task_create(customer=mine, owner=org.csm_a, title="Semana que vem", due_date=today() + timedelta(days=7))
+    done = services.task_create(customer=mine, owner=org.csm_a, title="Feita", due_date=today() - timedelta(days=1))
+    services.task_complete(task=done, actor=org.csm_a)
+    # A customer in UTI: its recovery check-ins are due from next week.
+    saved = CustomerFactory(name="Clínica Sorriso", implementation_manager=org.ism_a)
+    subscribe(saved)
+    hand_off(saved, org.csm_a, actor=org.ism_a)
+    saved.refresh_from_db()
+    uti = services.churn_request_resolve(
+        churn_request=open_churn(saved, org.csm_a), outcome=ChurnOutcome.RECOVERED, actor=org.csm_a
+    )
+    # A customer onboarding with csm_a as its ISM: first value due in five days, first success later.
+    onboarding = CustomerFactory(
+        name="Oficina Rápida", implementation_manager=org.csm_a, start_date=today() - timedelta(days=5)
+    )
+    milestone = onboarding.milestones.get(kind="first_value")
+    # A customer asking to cancel: opening the request gives csm_a a task due today.
+    leaving = CustomerFactory(name="Loja Bela", owner=org.csm_a)
+    churn_request = open_churn(leaving, org.csm_a)
+    churn_task = leaving.tasks.get(origin="churn_request")
+    # csm_a2's work is not csm_a's.
+    theirs = CustomerFactory(name="Mercado Bom", owner=org.csm_a2, start_date=today() - timedelta(days=5))
+    services.task_create(customer=theirs, owner=org.csm_a2, title="Deles", due_date=today())
+    open_churn(theirs, org.csm_a2)
+    return Day(
+        tasks=[overdue, due_today, churn_task],
+        review=review,
+        uti=uti,
+        milestone=milestone,
+        churn_request=churn_request,
+    )
+
+
+def test_my_day_shows_the_persons_overdue_and_todays_work(org, day):
+    # when
+    result = selectors.my_day(org.csm_a)
+
+    # then
+    assert result["today"] == today()
+    assert [t.pk for t in result["tasks"]] == [t.pk for t in day.tasks]
+    assert [r.pk for r in result["reviews"]] == [day.review.pk]
+    assert [s.pk for s in result["uti"]] == [day.uti.pk]
+    assert [m.pk for m in result["milestones"]] == [day.milestone.pk]
+    assert [c.pk for c in result["churn_requests"]] == [day.churn_request.pk]
+
+
+def test_my_day_of_a_colleague_shows_only_their_own_work(org, day):
+    result = selectors.my_day(org.csm_a2)
+
+    assert [t.customer.name for t in result["tasks"]] == ["Mercado Bom", "Mercado Bom"]
+    assert (result["reviews"], result["uti"]) == ([], [])
+    assert [m.customer.name for m in result["milestones"]] == ["Mercado Bom"]
+    assert [c.customer.name for c in result["churn_requests"]] == ["Mercado Bom"]
+
+
+def test_my_day_leaves_tomorrows_tasks_for_tomorrow(org):
+    customer = CustomerFactory(owner=org.csm_a)
+    services.task_create(customer=customer, owner=org.csm_a, title="Amanhã", due_date=today() + timedelta(days=1))
+
+    assert selectors.my_day(org.csm_a)["tasks"] == []
+
+
+# --- MRR history ------------------------------------------------------------------------------------------------
+
+
+def test_mrr_history_gives_month_end_levels_carrying_the_level_in(org):
+    # given: paying since three months ago, upgraded last month
+    this_month = ledger.month_start(today())
+    customer = CustomerFactory(start_date=ledger.add_months(this_month, -3))
+    subscription = subscribe(customer, amount_cents=100_000, start=ledger.add_months(this_month, -3))
+    services.subscription_change(
+        subscription=subscription, actor=None, effective_date=ledger.add_months(this_month, -1), amount_cents=150_000
+    )
+
+    # when
+    history = selectors.mrr_history(customer, months=3)
+
+    # then
+    assert history == [
+        {"month": ledger.add_months(this_month, -2), "mrr_cents": 100_000, "kind": None},
+        {"month": ledger.add_months(this_month, -1), "mrr_cents": 150_000, "kind": "expansion"},
+        {"month": this_month, "mrr_cents": 150_000, "kind": None},
+    ]
+
+
+def test_mrr_history_starts_at_zero_before_the_first_payment(org):
+    this_month = ledger.month_start(today())
+    customer = CustomerFactory(start_date=this_month)
+    subscribe(customer, amount_cents=100_000, start=this_month)
+
+    history = selectors.mrr_history(customer, months=2)
+
+    assert [(h["mrr_cents"], h["kind"]) for h in history] == [(0, None), (100_000, "new")]

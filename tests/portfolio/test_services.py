@@ -1,0 +1,765 @@
+"""The customer journey as DOMAIN.md describes it, proved through portfolio.services: onboarding, handoff,
+success reviews, churn requests, UTI, churn and reactivation, delinquency, expansion and reassignment."""
+
+from collections import defaultdict
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone, translation
+
+from portfolio import events, ledger, services
+from portfolio.models import (
+    ActivityKind,
+    ChurnKind,
+    ChurnOutcome,
+    ChurnReason,
+    ChurnRequest,
+    Customer,
+    Handoff,
+    MilestoneKind,
+    MovementKind,
+    OpportunityKind,
+    OpportunitySource,
+    OpportunityStage,
+    ReviewStatus,
+    SaveAttempt,
+    ServiceModel,
+    Stage,
+    SubscriptionStatus,
+    SuccessReview,
+    Task,
+    TaskStatus,
+    UtiExit,
+)
+from tests.portfolio.factories import CustomerFactory, hand_off, subscribe
+
+pytestmark = pytest.mark.django_db
+
+VALID_CNPJ = "11.222.333/0001-81"
+CONCRETE_DETAIL = "Precisa de integração com o SAP B1; o novo CFO cortou as ferramentas que não conversam com ele"
+
+
+def today():
+    return timezone.localdate()
+
+
+def months_ago(months: int):
+    """The first day of the month ``months`` before the current one."""
+    return ledger.add_months(ledger.month_start(today()), -months)
+
+
+def ongoing_customer(org, *, csm=None, service_model=ServiceModel.HIGH_TOUCH, amount_cents=100_000, since=None):
+    """A customer onboarded by ism_a, handed off to its CSM (csm_a by default), paying since ``since``
+    (the start of three months ago by default, so this month's MRR changes show as their own movement)."""
+    start = since or months_ago(3)
+    customer = CustomerFactory(implementation_manager=org.ism_a, service_model=service_model, start_date=start)
+    subscribe(customer, amount_cents=amount_cents, start=start)
+    hand_off(customer, csm or org.csm_a)
+    customer.refresh_from_db()
+    return customer
+
+
+def reason(code="missing-integration"):
+    return ChurnReason.objects.get(code=code)
+
+
+def open_churn(customer, actor, detail=CONCRETE_DETAIL):
+    return services.churn_request_open(
+        customer=customer, kind=ChurnKind.VOLUNTARY, reason=reason(), detail=detail, actor=actor
+    )
+
+
+def movement_this_month(customer):
+    return customer.mrr_movements.get(month=ledger.month_start(today()))
+
+
+# --- Creating a customer ------------------------------------------------------------------------------------
+
+
+def test_customer_create_starts_onboarding_with_policy_milestones_and_a_timeline_entry(org):
+    # given
+    start = today()
+
+    # when
+    customer = services.customer_create(
+        name="  Padaria Pão Quente  ",
+        actor=org.ism_a,
+        implementation_manager=org.ism_a,
+        service_model=ServiceModel.HIGH_TOUCH,
+        cnpj=VALID_CNPJ,
+        start_date=start,
+    )
+
+    # then
+    customer.refresh_from_db()
+    assert (customer.name, customer.stage, customer.cnpj) == ("Padaria Pão Quente", Stage.ONBOARDING, "11222333000181")
+    assert dict(customer.milestones.values_list("kind", "target_date")) == {
+        MilestoneKind.FIRST_VALUE: start + timedelta(days=10),
+        MilestoneKind.FIRST_SUCCESS: start + timedelta(days=45),
+    }
+    assert list(customer.activities.values_list("kind", "author")) == [(ActivityKind.SYSTEM, org.ism_a.pk)]
+
+
+def test_customer_create_refuses_a_cnpj_with_a_wrong_check_digit(org):
+    with pytest.raises(ValidationError) as exc:
+        services.customer_create(name="Padaria Pão Quente", actor=org.ism_a, cnpj="11.222.333/0001-82")
+
+    assert "cnpj" in exc.value.message_dict
+    assert not Customer.objects.exists()
+
+
+def test_customer_create_refuses_a_viewer(org):
+    with pytest.raises(PermissionDenied):
+        services.customer_create(name="Padaria Pão Quente", actor=org.viewer_a, cnpj=VALID_CNPJ)
+
+    assert not Customer.objects.exists()
+
+
+# --- Handoff: no ongoing without one --------------------------------------------------------------------------
+
+
+def test_move_to_ongoing_without_a_handoff_is_refused_saying_why(org):
+    customer = CustomerFactory(implementation_manager=org.ism_a)
+
+    with translation.override("en"), pytest.raises(ValidationError) as exc:
+        services.customer_move_to_ongoing(customer=customer, actor=org.ism_a)
+
+    assert "handoff" in " ".join(exc.value.messages).lower()
+    customer.refresh_from_db()
+    assert customer.stage == Stage.ONBOARDING
+
+
+def test_handoff_complete_makes_the_customer_ongoing_under_its_csm(org):
+    # given
+    customer = CustomerFactory(implementation_manager=org.ism_a, service_model=ServiceModel.HIGH_TOUCH)
+    held_on = today() - timedelta(days=2)
+
+    # when
+    handoff = hand_off(customer, org.csm_a, actor=org.ism_a, held_on=held_on)
+
+    # then
+    customer.refresh_from_db()
+    assert (customer.stage, customer.owner, handoff.from_user) == (Stage.ONGOING, org.csm_a, org.ism_a)
+    assert list(customer.ownership_periods.values_list("owner", "ended_at")) == [(org.csm_a.pk, None)]
+    assert {ActivityKind.HANDOFF, ActivityKind.STAGE_CHANGE} <= set(customer.activities.values_list("kind", flat=True))
+    review = customer.reviews.get()
+    assert (review.status, review.due_date, review.owner) == (
+        ReviewStatus.SCHEDULED,
+        ledger.add_months(held_on, 3),
+        org.csm_a,
+    )
+
+
+def test_tech_touch_handoff_schedules_no_success_review(org):
+    customer = CustomerFactory(implementation_manager=org.ism_a, service_model=ServiceModel.TECH_TOUCH)
+
+    hand_off(customer, org.csm_a, actor=org.ism_a, channel="email")
+
+    customer.refresh_from_db()
+    assert customer.stage == Stage.ONGOING
+    assert not customer.reviews.exists()
+
+
+def test_high_touch_handoff_by_email_is_refused(org):
+    customer = CustomerFactory(implementation_manager=org.ism_a, service_model=ServiceModel.HIGH_TOUCH)
+
+    with pytest.raises(ValidationError) as exc:
+        hand_off(customer, org.csm_a, actor=org.ism_a, channel="email")
+
+    assert "channel" in exc.value.message_dict
+    customer.refresh_from_db()
+    assert customer.stage == Stage.ONBOARDING
+    assert not Handoff.objects.exists()
+
+
+def test_low_touch_handoff_by_email_is_accepted(org):
+    customer = CustomerFactory(implementation_manager=org.ism_a, service_model=ServiceModel.LOW_TOUCH)
+
+    handoff = hand_off(customer, org.csm_a, actor=org.ism_a, channel="email")
+
+    customer.refresh_from_db()
+    assert (handoff.channel, customer.stage) == ("email", Stage.ONGOING)
+
+
+def test_handoff_refuses_empty_results_goals_and_stakeholders(org):
+    customer = CustomerFactory(implementation_manager=org.ism_a)
+
+    with pytest.raises(ValidationError) as exc:
+        hand_off(customer, org.csm_a, actor=org.ism_a, results="", goals="   ", stakeholders="")
+
+    assert {"results", "goals", "stakeholders"} <= set(exc.value.message_dict)
+    customer.refresh_from_db()
+    assert customer.stage == Stage.ONBOARDING
+
+
+# --- Success reviews ----------------------------------------------------------------------------------------
+
+
+def test_review_complete_records_it_and_schedules_the_next_carrying_its_goals(org):
+    # given
+    customer = ongoing_customer(org)
+    review = customer.reviews.get(status=ReviewStatus.SCHEDULED)
+    past = [{"q": "Which goals from the last cycle were reached?", "a": "Funil configurado; 50 leads por semana"}]
+    future = [{"q": "What are the goals for the next cycle?", "a": "Dobrar a conversão até dezembro"}]
+    held_on = today() - timedelta(days=3)
+
+    # when
+    services.review_complete(
+        review=review,
+        held_on=held_on,
+        past=past,
+        future=future,
+        goals=["Dobrar a conversão até dezembro", "  "],
+        outcome="Cliente satisfeito; plano de expansão para o time de vendas",
+        actor=org.csm_a,
+    )
+
+    # then
+    review.refresh_from_db()
+    assert (review.status, review.held_on) == (ReviewStatus.DONE, held_on)
+    assert (review.answers["past"], review.answers["future"]) == (past, future)
+    assert review.goals == ["Dobrar a conversão até dezembro"]
+    assert review.outcome == "Cliente satisfeito; plano de expansão para o time de vendas"
+    following = customer.reviews.get(status=ReviewStatus.SCHEDULED)
+    assert following.due_date == ledger.add_months(held_on, 3)
+    assert following.answers["carried_goals"] == review.goals
+
+
+def test_review_complete_refuses_an_empty_review(org):
+    customer = ongoing_customer(org)
+    review = customer.reviews.get(status=ReviewStatus.SCHEDULED)
+
+    with pytest.raises(ValidationError):
+        services.review_complete(
+            review=review,
+            held_on=today(),
+            past=[{"q": "What got in the way?", "a": ""}],
+            future=[{"q": "What are the goals for the next cycle?", "a": "   "}],
+            goals=[],
+            outcome="Reunião feita",
+            actor=org.csm_a,
+        )
+
+    review.refresh_from_db()
+    assert review.status == ReviewStatus.SCHEDULED
+    assert customer.reviews.count() == 1
+
+
+# --- Churn requests -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "detail",
+    [
+        "não quer pagar",
+        "Cliente não viu valor",
+        "desconhecido",
+        "outro",
+        "unknown",
+        "saw no value",
+        "doesn't want to pay",
+    ],
+)
+def test_churn_request_refuses_a_vague_detail(org, detail):
+    customer = ongoing_customer(org)
+
+    with pytest.raises(ValidationError) as exc:
+        open_churn(customer, org.csm_a, detail=detail)
+
+    assert "detail" in exc.value.message_dict
+    assert not ChurnRequest.objects.exists()
+
+
+def test_churn_request_refuses_a_vague_detail_typed_with_a_typographic_apostrophe(org):
+    customer = ongoing_customer(org)
+
+    with pytest.raises(ValidationError) as exc:
+        open_churn(customer, org.csm_a, detail="Doesn\u2019t want to pay")
+
+    assert "detail" in exc.value.message_dict
+
+
+def test_churn_request_with_a_concrete_detail_puts_the_customers_mrr_at_risk(org):
+    customer = ongoing_customer(org, amount_cents=250_000)
+
+    request = open_churn(customer, org.csm_a)
+
+    request.refresh_from_db()
+    assert (request.outcome, request.detail, request.reason.code) == (
+        ChurnOutcome.OPEN,
+        CONCRETE_DETAIL,
+        "missing-integration",
+    )
+    assert request.mrr_at_risk_cents == customer.mrr_cents == 250_000
+
+
+def test_a_customer_has_one_open_churn_request_at_a_time(org):
+    customer = ongoing_customer(org)
+    open_churn(customer, org.csm_a)
+
+    with pytest.raises(ValidationError):
+        open_churn(customer, org.csm_a)
+
+    assert customer.churn_requests.count() == 1
+
+
+@pytest.fixture
+def churn_requests_opened(monkeypatch):
+    """Records ChurnRequestOpened events; the subscriber registry is restored after the test."""
+    received: list[events.Event] = []
+    monkeypatch.setattr(events, "_subscribers", defaultdict(list))
+    events.subscribe(events.ChurnRequestOpened, received.append)
+    return received
+
+
+def test_opening_a_churn_request_gives_the_owner_a_task_and_announces_it_after_commit(
+    org, django_capture_on_commit_callbacks, churn_requests_opened
+):
+    # given
+    customer = ongoing_customer(org)
+
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        request = open_churn(customer, org.csm_a)
+        delivered_before_commit = list(churn_requests_opened)
+
+    # then
+    task = Task.objects.get(customer=customer, origin="churn_request")
+    assert (task.owner, task.status, task.due_date) == (org.csm_a, TaskStatus.OPEN, today())
+    assert delivered_before_commit == []
+    assert churn_requests_opened == [events.ChurnRequestOpened(customer_id=customer.pk, churn_request_id=request.pk)]
+
+
+def test_save_attempt_add_records_the_offer(org):
+    request = open_churn(ongoing_customer(org), org.csm_a)
+
+    services.save_attempt_add(churn_request=request, offer="  Dois meses com 30% de desconto  ", actor=org.csm_a)
+
+    assert list(request.save_attempts.values_list("offer", "by")) == [("Dois meses com 30% de desconto", org.csm_a.pk)]
+
+
+def test_a_closed_churn_request_refuses_save_attempts(org):
+    request = open_churn(ongoing_customer(org), org.csm_a)
+    services.churn_request_resolve(churn_request=request, outcome=ChurnOutcome.RECOVERED, actor=org.csm_a)
+    request.refresh_from_db()
+
+    with pytest.raises(ValidationError):
+        services.save_attempt_add(churn_request=request, offer="Desconto de 30%", actor=org.csm_a)
+
+    assert not SaveAttempt.objects.exists()
+
+
+# --- Resolving a churn request ------------------------------------------------------------------------------
+
+
+def test_recovered_churn_request_puts_the_customer_in_uti_with_a_recovery_plan(org):
+    # given
+    customer = ongoing_customer(org)
+    request = open_churn(customer, org.csm_a)
+
+    # when
+    stay = services.churn_request_resolve(churn_request=request, outcome=ChurnOutcome.RECOVERED, actor=org.csm_a)
+
+    # then
+    customer.refresh_from_db()
+    assert customer.stage == Stage.UTI
+    assert (stay.started_on, stay.ends_on, stay.exit) == (today(), today() + timedelta(days=30), UtiExit.OPEN)
+    recovery = Task.objects.filter(customer=customer, origin="uti").order_by("due_date")
+    assert list(recovery.values_list("origin_key", "due_date", "owner")) == [
+        (f"uti:{stay.pk}:checkin:1", today() + timedelta(days=7), org.csm_a.pk),
+        (f"uti:{stay.pk}:checkin:2", today() + timedelta(days=14), org.csm_a.pk),
+        (f"uti:{stay.pk}:checkin:3", today() + timedelta(days=21), org.csm_a.pk),
+        (f"uti:{stay.pk}:exit", stay.ends_on, org.csm_a.pk),
+    ]
+    assert Task.objects.get(origin="churn_request").status == TaskStatus.DONE
+
+
+def test_resolving_a_churn_request_twice_is_refused_and_adds_no_recovery_tasks(org):
+    # given
+    customer = ongoing_customer(org)
+    request = open_churn(customer, org.csm_a)
+    services.churn_request_resolve(churn_request=request, outcome=ChurnOutcome.RECOVERED, actor=org.csm_a)
+
+    # when
+    with pytest.raises(ValidationError):
+        services.churn_request_resolve(churn_request=request, outcome=ChurnOutcome.RECOVERED, actor=org.csm_a)
+
+    # then
+    assert Task.objects.filter(customer=customer, origin="uti").count() == 4
+    assert customer.uti_stays.count() == 1
+
+
+def test_task_create_with_the_recovery_plans_key_returns_the_existing_task(org):
+    customer = ongoing_customer(org)
+    stay = services.churn_request_resolve(
+        churn_request=open_churn(customer, org.csm_a), outcome=ChurnOutcome.RECOVERED, actor=org.csm_a
+    )
+    planned = Task.objects.get(origin_key=f"uti:{stay.pk}:exit")
+
+    again = services.task_create(
+        customer=customer,
+        owner=org.csm_a,
+        title="UTI: closing review",
+        due_date=stay.ends_on,
+        origin="uti",
+        origin_key=f"uti:{stay.pk}:exit",
+    )
+
+    assert again.pk == planned.pk
+    assert Task.objects.filter(customer=customer, origin="uti").count() == 4
+
+
+def test_downsell_records_a_contraction_and_puts_the_customer_in_uti(org):
+    # given
+    customer = ongoing_customer(org, amount_cents=100_000)
+    subscription = customer.subscriptions.get()
+    request = open_churn(customer, org.csm_a)
+
+    # when
+    stay = services.churn_request_resolve(
+        churn_request=request, outcome=ChurnOutcome.DOWNSELL, actor=org.csm_a, downsell={subscription: 60_000}
+    )
+
+    # then
+    customer.refresh_from_db()
+    request.refresh_from_db()
+    movement = movement_this_month(customer)
+    assert (movement.kind, movement.amount_cents, movement.mrr_end_cents) == (MovementKind.CONTRACTION, 40_000, 60_000)
+    assert (customer.stage, customer.mrr_cents, request.outcome) == (Stage.UTI, 60_000, ChurnOutcome.DOWNSELL)
+    assert stay.customer_id == customer.pk
+
+
+def test_churned_request_ends_every_subscription_and_records_the_churn(org):
+    # given
+    customer = ongoing_customer(org, amount_cents=100_000)
+    subscribe(customer, amount_cents=50_000, start=months_ago(2), product="Leme BI")
+    request = open_churn(customer, org.csm_a)
+
+    # when
+    stay = services.churn_request_resolve(churn_request=request, outcome=ChurnOutcome.CHURNED, actor=org.csm_a)
+
+    # then
+    customer.refresh_from_db()
+    request.refresh_from_db()
+    assert stay is None
+    assert set(customer.subscriptions.values_list("status", "end_date")) == {(SubscriptionStatus.CANCELLED, today())}
+    assert (customer.stage, customer.mrr_cents) == (Stage.CHURNED, 0)
+    movement = movement_this_month(customer)
+    assert (movement.kind, movement.amount_cents) == (MovementKind.CHURN, 150_000)
+    assert (request.outcome, request.reason.code, request.detail) == (
+        ChurnOutcome.CHURNED,
+        "missing-integration",
+        CONCRETE_DETAIL,
+    )
+
+
+# --- Leaving UTI ------------------------------------------------------------------------------------------
+
+
+def test_uti_exit_recovered_returns_to_ongoing_and_cancels_the_open_recovery_tasks(org):
+    # given
+    customer = ongoing_customer(org)
+    stay = services.churn_request_resolve(
+        churn_request=open_churn(customer, org.csm_a), outcome=ChurnOutcome.RECOVERED, actor=org.csm_a
+    )
+    first_checkin = Task.objects.get(origin_key=f"uti:{stay.pk}:checkin:1")
+    services.task_complete(task=first_checkin, actor=org.csm_a)
+
+    # when
+    services.uti_exit(stay=stay, decision=UtiExit.RECOVERED, actor=org.csm_a, notes="Uso voltou ao normal")
+
+    # then
+    customer.refresh_from_db()
+    stay.refresh_from_db()
+    assert customer.stage == Stage.ONGOING
+    assert (stay.exit, stay.exited_on) == (UtiExit.RECOVERED, today())
+    statuses = dict(Task.objects.filter(origin="uti").values_list("origin_key", "status"))
+    assert statuses == {
+        f"uti:{stay.pk}:checkin:1": TaskStatus.DONE,
+        f"uti:{stay.pk}:checkin:2": TaskStatus.CANCELLED,
+        f"uti:{stay.pk}:checkin:3": TaskStatus.CANCELLED,
+        f"uti:{stay.pk}:exit": TaskStatus.CANCELLED,
+    }
+
+
+def test_uti_exit_churned_after_all_churns_the_customer(org):
+    # given
+    customer = ongoing_customer(org, amount_cents=100_000)
+    stay = services.churn_request_resolve(
+        churn_request=open_churn(customer, org.csm_a), outcome=ChurnOutcome.RECOVERED, actor=org.csm_a
+    )
+
+    # when
+    services.uti_exit(stay=stay, decision=UtiExit.CHURNED, actor=org.csm_a, notes="Decidiu sair mesmo assim")
+
+    # then
+    customer.refresh_from_db()
+    assert (customer.stage, customer.mrr_cents) == (Stage.CHURNED, 0)
+    movement = movement_this_month(customer)
+    assert (movement.kind, movement.amount_cents) == (MovementKind.CHURN, 100_000)
+    assert not Task.objects.filter(origin="uti", status=TaskStatus.OPEN).exists()
+
+
+# --- Reactivation -----------------------------------------------------------------------------------------
+
+
+def test_a_churned_customer_who_subscribes_again_is_a_reactivation_back_in_ongoing(org):
+    # given: paying for a while, churned two months ago
+    customer = ongoing_customer(org, amount_cents=100_000, since=months_ago(4))
+    services.churn_request_resolve(
+        churn_request=open_churn(customer, org.csm_a),
+        outcome=ChurnOutcome.CHURNED,
+        actor=org.csm_a,
+        effective_date=months_ago(2),
+    )
+    customer.refresh_from_db()
+
+    # when
+    subscribe(customer, amount_cents=80_000, start=today())
+
+    # then
+    customer.refresh_from_db()
+    assert list(customer.mrr_movements.values_list("month", "kind", "amount_cents")) == [
+        (months_ago(4), MovementKind.NEW, 100_000),
+        (months_ago(2), MovementKind.CHURN, 100_000),
+        (months_ago(0), MovementKind.REACTIVATION, 80_000),
+    ]
+    assert (customer.stage, customer.mrr_cents) == (Stage.ONGOING, 80_000)
+
+
+def test_reactivation_reads_the_stored_stage_not_the_callers_copy(org):
+    # given: the caller holds the customer as it was before the churn
+    customer = ongoing_customer(org, amount_cents=100_000, since=months_ago(4))
+    services.churn_request_resolve(
+        churn_request=open_churn(customer, org.csm_a),
+        outcome=ChurnOutcome.CHURNED,
+        actor=org.csm_a,
+        effective_date=months_ago(2),
+    )
+
+    # when
+    subscribe(customer, amount_cents=80_000, start=today())
+
+    # then
+    customer.refresh_from_db()
+    assert (customer.stage, customer.mrr_cents) == (Stage.ONGOING, 80_000)
+
+
+# --- Delinquency ------------------------------------------------------------------------------------------
+
+
+def test_a_delinquent_subscription_keeps_its_mrr_and_gets_one_follow_up_task(org):
+    # given
+    customer = ongoing_customer(org, amount_cents=100_000)
+    subscription = customer.subscriptions.get()
+    since = today() - timedelta(days=3)
+
+    # when
+    task = services.subscription_mark_delinquent(subscription=subscription, since=since, actor=None)
+    repeat = services.subscription_mark_delinquent(subscription=subscription, since=since, actor=None)
+
+    # then
+    customer.refresh_from_db()
+    subscription.refresh_from_db()
+    assert (subscription.status, subscription.delinquent_since) == (SubscriptionStatus.DELINQUENT, since)
+    assert customer.mrr_cents == 100_000
+    assert (task.owner, task.origin, task.status) == (org.csm_a, "delinquency", TaskStatus.OPEN)
+    assert repeat is None
+    assert Task.objects.filter(customer=customer, origin="delinquency").count() == 1
+
+
+def test_delinquency_escalates_to_an_involuntary_churn_request_after_the_configured_days_once(org, settings):
+    # given
+    days = settings.LEME_DELINQUENCY_CHURN_DAYS
+    customer = ongoing_customer(org)
+    since = today() - timedelta(days=days)
+    services.subscription_mark_delinquent(subscription=customer.subscriptions.get(), since=since, actor=None)
+
+    # when
+    too_early = services.delinquency_escalate(today=since + timedelta(days=days - 1))
+    on_time = services.delinquency_escalate(today=since + timedelta(days=days))
+    again = services.delinquency_escalate(today=since + timedelta(days=days + 1))
+
+    # then
+    assert too_early == []
+    assert [(r.customer_id, r.kind, r.reason.code) for r in on_time] == [
+        (customer.pk, ChurnKind.INVOLUNTARY, "invoice-unpaid")
+    ]
+    assert again == []
+    assert customer.churn_requests.count() == 1
+
+
+# --- Expansion --------------------------------------------------------------------------------------------
+
+
+def test_won_upsell_raises_the_subscription_as_expansion(org):
+    # given
+    customer = ongoing_customer(org, amount_cents=100_000)
+    subscription = customer.subscriptions.get()
+    opportunity = services.opportunity_create(
+        customer=customer,
+        actor=org.csm_a,
+        kind=OpportunityKind.UPSELL,
+        source=OpportunitySource.PROACTIVE,
+        title="Plano Business",
+        mrr_cents=50_000,
+    )
+
+    # when
+    grown = services.opportunity_win(
+        opportunity=opportunity, actor=org.csm_a, effective_date=today(), subscription=subscription
+    )
+
+    # then
+    customer.refresh_from_db()
+    opportunity.refresh_from_db()
+    assert (grown.amount_cents, customer.mrr_cents, opportunity.stage) == (150_000, 150_000, OpportunityStage.WON)
+    movement = movement_this_month(customer)
+    assert (movement.kind, movement.amount_cents) == (MovementKind.EXPANSION, 50_000)
+
+
+def test_won_cross_sell_adds_a_subscription_as_expansion(org):
+    # given
+    customer = ongoing_customer(org, amount_cents=100_000)
+    opportunity = services.opportunity_create(
+        customer=customer,
+        actor=org.csm_a,
+        kind=OpportunityKind.CROSS_SELL,
+        source=OpportunitySource.REACTIVE,
+        title="Módulo de BI",
+        mrr_cents=30_000,
+    )
+
+    # when
+    services.opportunity_win(opportunity=opportunity, actor=org.csm_a, effective_date=today(), product="Leme BI")
+
+    # then
+    customer.refresh_from_db()
+    assert sorted(customer.subscriptions.values_list("product", "amount_cents")) == [
+        ("Leme BI", 30_000),
+        ("Leme CRM", 100_000),
+    ]
+    movement = movement_this_month(customer)
+    assert (movement.kind, movement.amount_cents, customer.mrr_cents) == (MovementKind.EXPANSION, 30_000, 130_000)
+
+
+# --- Reassignment -------------------------------------------------------------------------------------------
+
+
+def test_leader_reassigns_customers_with_their_open_tasks_and_ownership_history(org):
+    # given
+    first, second = ongoing_customer(org), ongoing_customer(org)
+    open_task = services.task_create(customer=first, owner=org.csm_a, title="Ligar para Ana", due_date=today())
+    done_task = services.task_create(customer=first, owner=org.csm_a, title="Enviar relatório", due_date=today())
+    services.task_complete(task=done_task, actor=org.csm_a)
+
+    # when
+    moved = services.customers_reassign(
+        customers=[first, second], to_owner=org.csm_a2, actor=org.leader_a, note="Redistribuição de carteira"
+    )
+
+    # then
+    assert moved == 2
+    assert set(Customer.objects.values_list("owner", flat=True)) == {org.csm_a2.pk}
+    open_task.refresh_from_db()
+    done_task.refresh_from_db()
+    assert (open_task.owner, done_task.owner) == (org.csm_a2, org.csm_a)
+    periods = list(first.ownership_periods.order_by("started_at").values_list("owner", "ended_at"))
+    assert [owner for owner, _ in periods] == [org.csm_a.pk, org.csm_a2.pk]
+    assert (periods[0][1] is not None, periods[1][1]) == (True, None)
+    change = first.activities.get(kind=ActivityKind.OWNER_CHANGE)
+    assert (change.author, change.data) == (org.leader_a, {"from": org.csm_a.pk, "to": org.csm_a2.pk})
+
+
+def test_reassignment_moves_the_scheduled_success_review_to_the_new_owner(org):
+    customer = ongoing_customer(org)
+
+    services.customers_reassign(customers=[customer], to_owner=org.csm_a2, actor=org.leader_a)
+
+    assert customer.reviews.get(status=ReviewStatus.SCHEDULED).owner == org.csm_a2
+
+
+def test_a_csm_cannot_reassign_customers(org):
+    customer = ongoing_customer(org)
+
+    with pytest.raises(PermissionDenied):
+        services.customers_reassign(customers=[customer], to_owner=org.csm_a2, actor=org.csm_a)
+
+    customer.refresh_from_db()
+    assert customer.owner == org.csm_a
+
+
+def test_a_leader_cannot_take_another_teams_customers(org):
+    customer = ongoing_customer(org, csm=org.csm_b)
+
+    with pytest.raises(PermissionDenied):
+        services.customers_reassign(customers=[customer], to_owner=org.csm_a, actor=org.leader_a)
+
+    customer.refresh_from_db()
+    assert customer.owner == org.csm_b
+
+
+def test_a_leader_cannot_assign_customers_to_another_teams_csm(org):
+    customer = ongoing_customer(org)
+
+    with pytest.raises(ValidationError) as exc:
+        services.customers_reassign(customers=[customer], to_owner=org.csm_b, actor=org.leader_a)
+
+    assert "to_owner" in exc.value.message_dict
+    customer.refresh_from_db()
+    assert customer.owner == org.csm_a
+
+
+# --- Tasks and the timeline -------------------------------------------------------------------------------
+
+
+def test_task_create_with_an_origin_key_is_idempotent(org):
+    customer = ongoing_customer(org)
+    task = {
+        "customer": customer,
+        "owner": org.csm_a,
+        "title": "Responder ao detrator",
+        "due_date": today(),
+        "origin": "survey",
+        "origin_key": "nps-answer:42",
+    }
+
+    first = services.task_create(**task)
+    second = services.task_create(**task)
+
+    assert first.pk == second.pk
+    assert Task.objects.filter(origin_key="nps-answer:42").count() == 1
+
+
+@pytest.mark.parametrize("kind", [ActivityKind.CALL, ActivityKind.MEETING, ActivityKind.EMAIL])
+def test_a_human_touch_on_the_timeline_is_the_customers_last_touch(org, kind):
+    customer = ongoing_customer(org)
+    when = timezone.now() - timedelta(hours=2)
+
+    services.activity_log(customer=customer, kind=kind, title="Conversa com a Ana", author=org.csm_a, happened_at=when)
+
+    customer.refresh_from_db()
+    assert customer.last_touch_at == when
+
+
+@pytest.mark.parametrize(
+    "kind", [ActivityKind.NOTE, ActivityKind.SYSTEM, ActivityKind.STAGE_CHANGE, ActivityKind.SURVEY]
+)
+def test_other_timeline_entries_do_not_count_as_a_touch(org, kind):
+    customer = ongoing_customer(org)
+
+    services.activity_log(customer=customer, kind=kind, title="Anotação interna", author=org.csm_a)
+
+    customer.refresh_from_db()
+    assert customer.last_touch_at is None
+
+
+def test_scheduled_reviews_are_one_per_customer(org):
+    customer = ongoing_customer(org)
+
+    services.review_schedule(customer=customer, due_date=today() + timedelta(days=7), actor=org.csm_a)
+
+    assert list(SuccessReview.objects.filter(customer=customer).values_list("status", "due_date")) == [
+        (ReviewStatus.SCHEDULED, today() + timedelta(days=7))
+    ]

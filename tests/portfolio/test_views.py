@@ -1,0 +1,251 @@
+"""Pages of the portfolio: who sees what, forms that keep what was typed, constant query counts."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from portfolio import services
+from portfolio.models import ChurnReason, Customer, Stage
+from tests.portfolio.factories import ContactFactory, CustomerFactory, hand_off, subscribe
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def book(org):
+    """Customers across both teams: csm_a owns two, csm_a2 one, ism_a implements one, csm_b owns one."""
+    return {
+        "a1": CustomerFactory(name="Padaria Pão Dourado", owner=org.csm_a, implementation_manager=org.ism_a),
+        "a2": CustomerFactory(name="Clínica Bem Viver", owner=org.csm_a),
+        "a3": CustomerFactory(name="Transportadora Rio Sul", owner=org.csm_a2),
+        "b1": CustomerFactory(name="Mercado Bom Preço", owner=org.csm_b),
+    }
+
+
+def listed(response) -> set[str]:
+    return {
+        name
+        for name in ("Padaria Pão Dourado", "Clínica Bem Viver", "Transportadora Rio Sul", "Mercado Bom Preço")
+        if name in response.text
+    }
+
+
+@pytest.mark.parametrize(
+    ("who", "expected"),
+    [
+        ("csm_a", {"Padaria Pão Dourado", "Clínica Bem Viver"}),
+        ("ism_a", {"Padaria Pão Dourado"}),
+        ("leader_a", {"Padaria Pão Dourado", "Clínica Bem Viver", "Transportadora Rio Sul"}),
+        ("leader_b", {"Mercado Bom Preço"}),
+        ("viewer_a", {"Padaria Pão Dourado", "Clínica Bem Viver", "Transportadora Rio Sul"}),
+        ("viewer_all", {"Padaria Pão Dourado", "Clínica Bem Viver", "Transportadora Rio Sul", "Mercado Bom Preço"}),
+        ("admin", {"Padaria Pão Dourado", "Clínica Bem Viver", "Transportadora Rio Sul", "Mercado Bom Preço"}),
+        ("farmer_a", set()),
+    ],
+)
+def test_portfolio_page_shows_exactly_the_scope(org, book, client_for, who, expected):
+    response = client_for(getattr(org, who)).get("/portfolio/")
+    assert response.status_code == 200
+    assert listed(response) == expected
+
+
+@pytest.mark.parametrize("who", ["csm_a", "ism_a", "leader_a", "viewer_a"])
+def test_another_teams_customer_is_404_everywhere(org, book, client_for, who):
+    client = client_for(getattr(org, who))
+    b1 = book["b1"]
+    assert client.get(f"/customers/{b1.pk}/").status_code == 404
+    assert client.post(f"/customers/{b1.pk}/activities/", {"kind": "note", "title": "x"}).status_code in (403, 404)
+    assert client.get(f"/customers/{b1.pk}/handoff/").status_code in (403, 404)
+
+
+def test_csm_does_not_see_a_teammates_customer(org, book, client_for):
+    assert client_for(org.csm_a).get(f"/customers/{book['a3'].pk}/").status_code == 404
+
+
+def test_viewer_reads_but_cannot_change(org, book, client_for):
+    client = client_for(org.viewer_a)
+    page = client.get(f"/customers/{book['a1'].pk}/")
+    assert page.status_code == 200
+    assert "Registre" not in page.text or "activity_add" not in page.text
+    assert client.post(f"/customers/{book['a1'].pk}/activities/", {"kind": "note", "title": "Oi"}).status_code == 403
+    assert not book["a1"].activities.filter(title="Oi").exists()
+
+
+def test_customer_page_shows_the_journey(org, book, client_for):
+    customer = book["a1"]
+    subscribe(customer, amount_cents=250_000)
+    ContactFactory(customer=customer, name="Ana Diretora", role="decision_maker")
+    page = client_for(org.csm_a).get(f"/customers/{customer.pk}/")
+    assert page.status_code == 200
+    for text in (
+        "Padaria Pão Dourado",
+        "Primeiro valor",
+        "Registrar a passagem de bastão",
+        "Ana Diretora",
+        "R$\xa02.500,00",
+    ):
+        assert text in page.text
+
+
+def test_note_logged_inline_with_htmx_returns_the_timeline(org, book, client_for):
+    client = client_for(org.csm_a)
+    response = client.post(
+        f"/customers/{book['a1'].pk}/activities/",
+        {"kind": "call", "title": "Ligação de acompanhamento", "body": "Cliente feliz com o funil"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200
+    assert response.text.lstrip().startswith('<section class="card"')
+    assert "Ligação de acompanhamento" in response.text
+    customer = Customer.objects.get(pk=book["a1"].pk)
+    assert customer.last_touch_at is not None
+
+
+def test_an_invalid_note_keeps_what_was_typed(org, book, client_for):
+    response = client_for(org.csm_a).post(
+        f"/customers/{book['a1'].pk}/activities/", {"kind": "call", "title": "", "body": "Texto que não pode sumir"}
+    )
+    assert response.status_code == 422
+    assert "Texto que não pode sumir" in response.text
+    assert "obrigatório" in response.text
+
+
+def test_a_vague_churn_reason_is_refused_on_the_page_and_kept(org, book, client_for):
+    customer = book["a2"]
+    hand_off(customer, org.csm_a)
+    reason = ChurnReason.objects.get(code="budget-cut")
+    response = client_for(org.csm_a).post(
+        f"/customers/{customer.pk}/churn/",
+        {"kind": "voluntary", "reason": reason.pk, "detail": "não viu valor", "requested_on": timezone.localdate()},
+    )
+    assert response.status_code == 422
+    assert "vago" in response.text
+    assert "não viu valor" in response.text
+    assert not customer.churn_requests.exists()
+
+
+def test_ongoing_without_handoff_is_refused_with_the_reason(org, book, client_for):
+    client = client_for(org.csm_a)
+    response = client.post(f"/customers/{book['a1'].pk}/ongoing/", follow=True)
+    assert "passagem de bastão" in response.text
+    assert Customer.objects.get(pk=book["a1"].pk).stage == Stage.ONBOARDING
+
+
+def test_handoff_form_moves_the_customer_to_ongoing(org, book, client_for):
+    customer = book["a1"]
+    response = client_for(org.ism_a).post(
+        f"/customers/{customer.pk}/handoff/",
+        {
+            "to_user": org.csm_a.pk,
+            "channel": "meeting",
+            "held_on": timezone.localdate(),
+            "results": "50 leads no funil",
+            "goals": "Dobrar conversão",
+            "risks": "",
+            "stakeholders": "Ana (decisora)",
+        },
+    )
+    assert response.status_code == 302
+    customer.refresh_from_db()
+    assert customer.stage == Stage.ONGOING
+    assert customer.reviews.filter(status="scheduled").exists()
+
+
+def test_leader_reassigns_in_bulk(org, book, client_for):
+    response = client_for(org.leader_a).post(
+        "/portfolio/reassign/", {"to_owner": org.csm_a2.pk, "customers": [book["a1"].pk, book["a2"].pk]}
+    )
+    assert response.status_code == 302
+    assert set(Customer.objects.filter(owner=org.csm_a2).values_list("name", flat=True)) == {
+        "Padaria Pão Dourado",
+        "Clínica Bem Viver",
+        "Transportadora Rio Sul",
+    }
+
+
+def test_a_leader_cannot_reassign_another_teams_customer(org, book, client_for):
+    client_for(org.leader_a).post("/portfolio/reassign/", {"to_owner": org.csm_a2.pk, "customers": [book["b1"].pk]})
+    assert Customer.objects.get(pk=book["b1"].pk).owner == org.csm_b
+
+
+def test_csm_cannot_reassign(org, book, client_for):
+    response = client_for(org.csm_a).post(
+        "/portfolio/reassign/", {"to_owner": org.csm_a2.pk, "customers": [book["a1"].pk]}
+    )
+    assert response.status_code == 403
+
+
+def test_portfolio_filters_search_and_sort(org, book, client_for):
+    subscribe(book["a1"], amount_cents=100_000)
+    subscribe(book["a2"], amount_cents=900_000)
+    client = client_for(org.leader_a)
+    assert listed(client.get("/portfolio/?q=padaria")) == {"Padaria Pão Dourado"}
+    assert listed(client.get(f"/portfolio/?owner={org.csm_a2.pk}")) == {"Transportadora Rio Sul"}
+    text = client.get("/portfolio/?sort=-mrr").text
+    assert text.index("Clínica Bem Viver") < text.index("Padaria Pão Dourado")
+    partial = client.get("/portfolio/?q=clinica", HTTP_HX_REQUEST="true")
+    assert "<html" not in partial.text
+    assert partial["Vary"].count("HX-Request") == 1
+
+
+def test_my_day_shows_what_needs_the_csm(org, book, client_for):
+    customer = book["a2"]
+    hand_off(customer, org.csm_a)
+    services.task_create(
+        customer=customer, owner=org.csm_a, title="Ligar para a Ana", due_date=timezone.localdate() - timedelta(days=2)
+    )
+    services.churn_request_open(
+        customer=customer,
+        kind="voluntary",
+        reason=ChurnReason.objects.get(code="champion-left"),
+        detail="A Ana, champion do projeto, saiu da empresa e o novo gestor quer reavaliar",
+        actor=org.csm_a,
+    )
+    page = client_for(org.csm_a).get("/")
+    assert "Ligar para a Ana" in page.text
+    assert "atrasada há 2 dias" in page.text
+    assert "O champion saiu da empresa" in page.text
+
+
+def test_portfolio_query_count_is_constant(org, client_for, django_assert_max_num_queries):
+    client = client_for(org.leader_a)
+    CustomerFactory.create_batch(3, owner=org.csm_a)
+    with django_assert_max_num_queries(20) as few:
+        client.get("/portfolio/")
+        client.get("/portfolio/?q=Cliente", HTTP_HX_REQUEST="true")
+    CustomerFactory.create_batch(30, owner=org.csm_a2)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        client.get("/portfolio/")
+        client.get("/portfolio/?q=Cliente", HTTP_HX_REQUEST="true")
+
+
+def test_customer_page_query_count_is_constant(org, client_for, django_assert_max_num_queries):
+    customer = CustomerFactory(owner=org.csm_a)
+    subscribe(customer)
+    client = client_for(org.csm_a)
+    with django_assert_max_num_queries(40) as few:
+        client.get(f"/customers/{customer.pk}/")
+    for n in range(20):
+        services.activity_log(customer=customer, kind="note", title=f"Nota {n}", author=org.csm_a)
+        ContactFactory(customer=customer)
+        services.task_create(customer=customer, owner=org.csm_a, title=f"Tarefa {n}", due_date=timezone.localdate())
+    subscribe(customer, product="Módulo extra")
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        client.get(f"/customers/{customer.pk}/")
+
+
+def test_uti_board_lists_customers_with_days_left(org, book, client_for):
+    customer = book["a2"]
+    hand_off(customer, org.csm_a)
+    request = services.churn_request_open(
+        customer=customer,
+        kind="voluntary",
+        reason=ChurnReason.objects.get(code="budget-cut"),
+        detail="Fusão com outra rede cortou o orçamento de ferramentas em 40%",
+        actor=org.csm_a,
+    )
+    services.churn_request_resolve(churn_request=request, outcome="recovered", actor=org.csm_a)
+    page = client_for(org.leader_a).get("/uti/")
+    assert "Clínica Bem Viver" in page.text
+    assert "30" in page.text
