@@ -14,6 +14,13 @@ class PortfolioConfig(AppConfig):
 
         navigation.register(
             navigation.NavItem(key="portfolio", label=_("Portfolio"), url_name="portfolio:list", order=20),
+            navigation.NavItem(
+                key="onboarding",
+                label=_("Onboarding"),
+                url_name="portfolio:onboarding",
+                order=25,
+                roles=frozenset({"ism", "leader", "admin", "viewer"}),
+            ),
             navigation.NavItem(key="uti", label=_("UTI"), url_name="portfolio:uti_board", order=30),
         )
         demo.register_seeder(20, "portfolio", portfolio_demo.seed_portfolio)

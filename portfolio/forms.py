@@ -215,3 +215,23 @@ class OpportunityForm(forms.Form):
     source = forms.ChoiceField(label=_("Source"), choices=OpportunitySource.choices)
     title = forms.CharField(label=_("What"), max_length=200)
     mrr = forms.DecimalField(label=_("MRR value (R$)"), min_value=0.01, decimal_places=2)
+
+
+class ImportForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("What the file holds"),
+        choices=[("customers", _("Customers")), ("contacts", _("Contacts")), ("subscriptions", _("Subscriptions"))],
+    )
+    file = forms.FileField(label=_("CSV file"), help_text=_("UTF-8, separated by commas or semicolons, at most 2 MB."))
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > 2 * 1024 * 1024:
+            raise forms.ValidationError(_("The file is larger than 2 MB: split it."))
+        raw = upload.read()
+        for encoding in ("utf-8-sig", "latin-1"):
+            try:
+                return raw.decode(encoding)
+            except UnicodeDecodeError:
+                continue
+        raise forms.ValidationError(_("Could not read the file as text."))

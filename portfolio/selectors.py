@@ -8,7 +8,7 @@ from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, 
 from django.utils import timezone
 
 from accounts.access import changeable_filter, visible_filter
-from accounts.models import User
+from accounts.models import Role, User
 from portfolio.models import (
     Activity,
     ChurnOutcome,
@@ -230,13 +230,16 @@ def my_day(user: User, *, today: date | None = None) -> dict:
         .select_related("customer")
         .order_by("due_date", "pk")
     )
+    # A leader's day also holds the team's overdue reviews, UTI customers and churn requests.
+    leads = user.is_admin or user.role == Role.LEADER
+    due_reviews = Q(due_date__lte=today + timedelta(days=14)) & (mine | Q(due_date__lt=today) if leads else mine)
     reviews = (
         reviews_visible_to(user)
-        .filter(mine, status=ReviewStatus.SCHEDULED, due_date__lte=today + timedelta(days=14))
+        .filter(due_reviews, status=ReviewStatus.SCHEDULED)
         .select_related("customer")
         .order_by("due_date")
     )
-    customer_people = Q(customer__owner=user) | Q(customer__implementation_manager=user)
+    customer_people = Q() if leads else Q(customer__owner=user) | Q(customer__implementation_manager=user)
     uti = (
         uti_stays_visible_to(user)
         .filter(customer_people, exit=UtiExit.OPEN)
@@ -297,3 +300,38 @@ def uti_outcomes(user: User, *, today: date | None = None) -> dict:
         "mature": len(mature),
         "paying_after_90": kept,
     }
+
+
+def onboarding_board(user: User) -> dict:
+    """Customers in onboarding with their milestones, and per ISM: time to first value and on-time rate."""
+    from django.db.models import Avg, DurationField, ExpressionWrapper
+
+    from portfolio.models import MilestoneKind
+
+    customers = (
+        customers_visible_to(user)
+        .filter(stage=Stage.ONBOARDING)
+        .select_related("implementation_manager", "owner")
+        .prefetch_related("milestones")
+        .order_by("start_date", "pk")
+    )
+    first_value = milestones_visible_to(user).filter(kind=MilestoneKind.FIRST_VALUE, achieved_on__isnull=False)
+    per_ism = (
+        first_value.values("customer__implementation_manager__full_name")
+        .annotate(
+            reached=Count("pk"),
+            on_time=Count("pk", filter=Q(achieved_on__lte=F("target_date"))),
+            avg_days=Avg(ExpressionWrapper(F("achieved_on") - F("customer__start_date"), output_field=DurationField())),
+        )
+        .order_by("customer__implementation_manager__full_name")
+    )
+    stats = [
+        {
+            "ism": row["customer__implementation_manager__full_name"] or "—",
+            "reached": row["reached"],
+            "on_time_rate": row["on_time"] / row["reached"] if row["reached"] else None,
+            "avg_days": row["avg_days"].days if row["avg_days"] is not None else None,
+        }
+        for row in per_ism
+    ]
+    return {"customers": list(customers[:200]), "stats": stats}

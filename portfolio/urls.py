@@ -25,4 +25,6 @@ urlpatterns = [
     path("customers/<int:pk>/uti/<int:stay_pk>/exit/", views.uti_exit, name="uti_exit"),
     path("tasks/<int:task_pk>/complete/", views.task_complete, name="task_complete"),
     path("uti/", views.uti_board, name="uti_board"),
+    path("portfolio/import/", views.import_csv, name="import"),
+    path("onboarding/", views.onboarding_board, name="onboarding"),
 ]

@@ -525,3 +525,61 @@ def uti_board(request: HttpRequest) -> HttpResponse:
         "portfolio/uti_board.html",
         {"stays": stays, "recent": recent, "outcomes": selectors.uti_outcomes(request.user), "Stage": Stage},
     )
+
+
+# --- CSV import ------------------------------------------------------------------------------------------------
+
+IMPORT_SESSION_KEY = "portfolio_import"
+
+
+@login_required
+def import_csv(request: HttpRequest) -> HttpResponse:
+    """Upload → preview every row (nothing written) → confirm → all rows or none."""
+    from portfolio.forms import ImportForm
+    from portfolio.imports import COLUMNS, ImportFailed, import_run
+
+    _require_write(request)
+    report = None
+    form = ImportForm()
+    status = 200
+    if request.method == "POST" and request.POST.get("confirm"):
+        pending = request.session.get(IMPORT_SESSION_KEY)
+        if not pending:
+            messages.error(request, _("Nothing to import: upload the file again."))
+            return redirect("portfolio:import")
+        try:
+            report = import_run(kind=pending["kind"], text=pending["text"], actor=request.user, commit=True)
+        except ImportFailed as exc:
+            report = exc.report
+            status = 422
+            messages.error(request, _("Nothing was imported: fix the rows below and upload again."))
+        else:
+            del request.session[IMPORT_SESSION_KEY]
+            messages.success(
+                request,
+                _("Imported: %(c)s created, %(u)s updated, %(n)s unchanged.")
+                % {"c": report.count("create"), "u": report.count("update"), "n": report.count("unchanged")},
+            )
+            return redirect("portfolio:import")
+    elif request.method == "POST":
+        form = ImportForm(request.POST, request.FILES)
+        if form.is_valid():
+            kind, text = form.cleaned_data["kind"], form.cleaned_data["file"]
+            report = import_run(kind=kind, text=text, actor=request.user)
+            if report.ok:
+                request.session[IMPORT_SESSION_KEY] = {"kind": kind, "text": text}
+            else:
+                request.session.pop(IMPORT_SESSION_KEY, None)
+                status = 422
+        else:
+            status = 422
+    return render(request, "portfolio/import.html", {"form": form, "report": report, "columns": COLUMNS}, status=status)
+
+
+@login_required
+def onboarding_board(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "portfolio/onboarding.html",
+        {**selectors.onboarding_board(request.user), "today": timezone.localdate()},
+    )

@@ -7,6 +7,7 @@ The pattern follows cookiecutter-django: ``base`` reads the environment, ``local
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -177,6 +178,10 @@ CELERY_BEAT_SCHEDULE: dict = {
     "accounts.clean_access_attempts": {
         "task": "accounts.tasks.access_attempts_clean",
         "schedule": 60 * 60 * 24,
+    },
+    "portfolio.delinquency_escalate": {
+        "task": "portfolio.tasks.delinquency_escalate",
+        "schedule": crontab(hour=6, minute=0),
     },
 }
 

@@ -31,8 +31,9 @@ from portfolio.models import (
 from portfolio.selectors import customers_changeable_by, subscriptions_visible_to
 from portfolio.validators import cnpj_digits
 
-# Amounts are stored in PostgreSQL bigint columns; anything larger is bad input, not a database error.
-MAX_CENTS = 2**63 - 1
+# R$ 10 billion per billing period: far above any real plan, and far enough below PostgreSQL's bigint that a
+# customer's MRR (the sum of its subscriptions) cannot overflow it. Above it is bad input, not a database error.
+MAX_CENTS = 10**12
 
 
 def people_assignable_by(user: User) -> QuerySet[User]:
@@ -67,6 +68,12 @@ def changeable_customer_field(**kwargs) -> ScopedPrimaryKeyRelatedField:
 
 def person_field(**kwargs) -> ScopedPrimaryKeyRelatedField:
     return ScopedPrimaryKeyRelatedField(selector=people_assignable_by, model=User, **kwargs)
+
+
+class ExternalIdInputMixin(serializers.Serializer):
+    def validate_external_id(self, value: str | None) -> str | None:
+        # "" would be a real value under the unique index: a second blank id would collide with the first.
+        return value or None
 
 
 class CentsField(serializers.IntegerField):
@@ -111,7 +118,7 @@ class CnpjInputMixin(serializers.Serializer):
         return cnpj_digits(value)
 
 
-class CustomerCreateSerializer(CnpjInputMixin, serializers.ModelSerializer):
+class CustomerCreateSerializer(CnpjInputMixin, ExternalIdInputMixin, serializers.ModelSerializer):
     owner = person_field(required=False, allow_null=True)
     implementation_manager = person_field(required=False, allow_null=True)
     farmer = person_field(required=False, allow_null=True)
@@ -133,7 +140,7 @@ class CustomerCreateSerializer(CnpjInputMixin, serializers.ModelSerializer):
         ]
 
 
-class CustomerUpdateSerializer(CnpjInputMixin, serializers.ModelSerializer):
+class CustomerUpdateSerializer(CnpjInputMixin, ExternalIdInputMixin, serializers.ModelSerializer):
     """What ``customer_update`` may change. Owner and stage have their own paths: reassignment, the journey."""
 
     farmer = person_field(required=False, allow_null=True)
@@ -159,7 +166,7 @@ class CustomerUpdateSerializer(CnpjInputMixin, serializers.ModelSerializer):
 # --- Contacts -----------------------------------------------------------------------------------------
 
 
-class ContactSerializer(serializers.ModelSerializer):
+class ContactSerializer(ExternalIdInputMixin, serializers.ModelSerializer):
     """A plain resource: the same fields in and out; writes still go through the contact services."""
 
     customer = changeable_customer_field()
@@ -215,7 +222,7 @@ class SubscriptionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class SubscriptionCreateSerializer(serializers.ModelSerializer):
+class SubscriptionCreateSerializer(ExternalIdInputMixin, serializers.ModelSerializer):
     customer = changeable_customer_field()
     amount_cents = CentsField(help_text=_("Per billing period, in cents."))
     status = serializers.ChoiceField(

@@ -249,3 +249,33 @@ def test_uti_board_lists_customers_with_days_left(org, book, client_for):
     page = client_for(org.leader_a).get("/uti/")
     assert "Clínica Bem Viver" in page.text
     assert "30" in page.text
+
+
+def test_onboarding_board_shows_time_to_first_value_per_ism(org, client_for):
+    # given two customers of the ISM: one reached first value in 4 days (on time), one in 20 (late)
+    today = timezone.localdate()
+    quick = CustomerFactory(implementation_manager=org.ism_a, start_date=today - timedelta(days=30))
+    slow = CustomerFactory(implementation_manager=org.ism_a, start_date=today - timedelta(days=30))
+    services.milestone_achieve(
+        milestone=quick.milestones.get(kind="first_value"), achieved_on=today - timedelta(days=26), actor=org.ism_a
+    )
+    services.milestone_achieve(
+        milestone=slow.milestones.get(kind="first_value"), achieved_on=today - timedelta(days=10), actor=org.ism_a
+    )
+    # when the leader opens the board
+    from portfolio.selectors import onboarding_board
+
+    stats = onboarding_board(org.leader_a)["stats"]
+    # then the average is 12 days and half were on time
+    assert stats == [{"ism": "Juliana Pereira", "reached": 2, "on_time_rate": 0.5, "avg_days": 12}]
+    page = client_for(org.leader_a).get("/onboarding/")
+    assert page.status_code == 200
+    assert "50%" in page.text
+
+
+def test_a_leaders_day_shows_the_teams_overdue_reviews(org, client_for):
+    customer = CustomerFactory(name="Oficina Motor Forte", owner=org.csm_a)
+    hand_off(customer, org.csm_a)
+    services.review_schedule(customer=customer, due_date=timezone.localdate() - timedelta(days=5), actor=org.csm_a)
+    assert "Oficina Motor Forte" in client_for(org.leader_a).get("/").text
+    assert "Oficina Motor Forte" not in client_for(org.csm_a2).get("/").text

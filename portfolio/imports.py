@@ -1,0 +1,383 @@
+"""CSV import of customers, contacts and subscriptions.
+
+``import_run(kind=..., text=..., actor=..., commit=False)`` checks every row and reports, row by row, what
+would happen (create, update, unchanged) or why it cannot; nothing is written. With ``commit=True`` it
+applies all rows inside one transaction through the services, and writes nothing unless every row passes.
+Rows are matched by ``external_id``, so importing the same file twice changes nothing.
+"""
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from accounts.selectors import csms_company_wide, implementation_managers
+from portfolio import services
+from portfolio.models import (
+    BillingPeriod,
+    Contact,
+    ContactRole,
+    Customer,
+    PlanTier,
+    Segment,
+    ServiceModel,
+    Subscription,
+    SubscriptionStatus,
+)
+from portfolio.selectors import customers_changeable_by
+from portfolio.validators import cnpj_digits, cnpj_is_valid
+
+MAX_ROWS = 5000
+
+COLUMNS = {
+    "customers": (
+        ["external_id", "name"],
+        ["cnpj", "segment", "plan_tier", "service_model", "owner_email", "ism_email", "start_date", "renewal_date"],
+    ),
+    "contacts": (["external_id", "customer_external_id", "name"], ["email", "phone", "role", "language"]),
+    "subscriptions": (
+        ["external_id", "customer_external_id", "product", "amount", "start_date"],
+        ["plan", "billing_period", "end_date", "status"],
+    ),
+}
+
+
+class ImportFailed(Exception):
+    def __init__(self, report: "ImportReport"):
+        super().__init__("import has errors")
+        self.report = report
+
+
+@dataclass
+class RowResult:
+    line: int
+    key: str
+    action: str = ""  # create, update, unchanged, error
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ImportReport:
+    kind: str
+    rows: list[RowResult] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and all(not r.errors for r in self.rows)
+
+    def count(self, action: str) -> int:
+        return sum(1 for r in self.rows if r.action == action)
+
+    @property
+    def error_rows(self) -> list[RowResult]:
+        return [r for r in self.rows if r.errors]
+
+
+def _date(value: str, errors: list[str], label: str) -> date | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    parsed = None
+    if "/" in value:
+        parts = value.split("/")
+        if len(parts) == 3 and all(p.isdigit() for p in parts):
+            try:
+                parsed = date(int(parts[2]), int(parts[1]), int(parts[0]))
+            except ValueError:
+                parsed = None
+    else:
+        try:
+            parsed = parse_date(value)
+        except ValueError:
+            parsed = None
+    if parsed is None:
+        errors.append(
+            _('%(col)s: "%(value)s" is not a date (use 31/12/2026 or 2026-12-31).') % {"col": label, "value": value}
+        )
+    return parsed
+
+
+def _choice(value: str, choices, errors: list[str], label: str, default: str) -> str:
+    value = (value or "").strip().lower()
+    if not value:
+        return default
+    valid = {c.value for c in choices}
+    if value not in valid:
+        errors.append(
+            _('%(col)s: "%(value)s" is not one of %(valid)s.')
+            % {"col": label, "value": value, "valid": ", ".join(sorted(valid))}
+        )
+        return default
+    return value
+
+
+def _money(value: str, errors: list[str]) -> int | None:
+    """Reais as typed in Brazil (1.234,56) or with a dot (1234.56), into integer cents."""
+    text = (value or "").strip().replace("R$", "").replace(" ", "")
+    if "," in text:
+        text = text.replace(".", "").replace(",", ".")
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        errors.append(_('amount: "%(value)s" is not a number of reais.') % {"value": value})
+        return None
+    if amount < 0:
+        errors.append(_("amount: cannot be negative."))
+        return None
+    return int((amount * 100).to_integral_value())
+
+
+def _person(email: str, pool, errors: list[str], label: str) -> User | None:
+    email = (email or "").strip().lower()
+    if not email:
+        return None
+    person = pool.get(email)
+    if person is None:
+        errors.append(
+            _("%(col)s: nobody with the email %(email)s can take this role.") % {"col": label, "email": email}
+        )
+    return person
+
+
+def _read(kind: str, text: str, report: ImportReport) -> list[tuple[int, dict]]:
+    required, optional = COLUMNS[kind]
+    sample = text[:2048]
+    delimiter = ";" if sample.count(";") > sample.count(",") else ","
+    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
+    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    missing = [c for c in required if c not in header]
+    if missing:
+        report.errors.append(_("The file lacks the columns: %(cols)s.") % {"cols": ", ".join(missing)})
+        return []
+    unknown = [h for h in header if h and h not in required + optional]
+    if unknown:
+        report.errors.append(_("Unknown columns: %(cols)s.") % {"cols": ", ".join(unknown)})
+        return []
+    reader.fieldnames = header
+    rows = [(n + 2, {k: (v or "").strip() for k, v in row.items() if k}) for n, row in enumerate(reader)]
+    if not rows:
+        report.errors.append(_("The file has no rows."))
+    if len(rows) > MAX_ROWS:
+        report.errors.append(_("At most %(max)s rows per file.") % {"max": MAX_ROWS})
+    return rows
+
+
+def _check_duplicates(rows: list[tuple[int, dict]], results: dict[int, RowResult]) -> None:
+    seen: dict[str, int] = {}
+    for line, row in rows:
+        key = row.get("external_id", "")
+        if key in seen:
+            results[line].errors.append(_("external_id %(id)s repeats line %(line)s.") % {"id": key, "line": seen[key]})
+        seen.setdefault(key, line)
+
+
+def _customers(rows, actor, results, commit):
+    owners = {u.email: u for u in csms_company_wide()}
+    isms = {u.email: u for u in implementation_managers()}
+    existing = {c.external_id: c for c in Customer.objects.filter(external_id__in=[r["external_id"] for _, r in rows])}
+    changeable = set(
+        customers_changeable_by(actor).filter(pk__in=[c.pk for c in existing.values()]).values_list("pk", flat=True)
+    )
+    for line, row in rows:
+        result = results[line]
+        errors = result.errors
+        data = {
+            "name": row["name"],
+            "cnpj": cnpj_digits(row.get("cnpj", "")),
+            "segment": _choice(row.get("segment"), Segment, errors, "segment", Segment.SMB),
+            "plan_tier": _choice(row.get("plan_tier"), PlanTier, errors, "plan_tier", PlanTier.PRO),
+            "service_model": _choice(
+                row.get("service_model"), ServiceModel, errors, "service_model", ServiceModel.LOW_TOUCH
+            ),
+            "renewal_date": _date(row.get("renewal_date"), errors, "renewal_date"),
+        }
+        owner = _person(row.get("owner_email"), owners, errors, "owner_email")
+        ism = _person(row.get("ism_email"), isms, errors, "ism_email")
+        start = _date(row.get("start_date"), errors, "start_date")
+        if not data["name"]:
+            errors.append(_("name: required."))
+        if data["cnpj"] and not cnpj_is_valid(data["cnpj"]):
+            errors.append(_("cnpj: %(value)s is not a valid CNPJ.") % {"value": row.get("cnpj")})
+        customer = existing.get(row["external_id"])
+        if customer is not None and customer.pk not in changeable:
+            errors.append(_("external_id %(id)s belongs to a customer you cannot change.") % {"id": row["external_id"]})
+        if errors:
+            result.action = "error"
+            continue
+        if customer is None:
+            result.action = "create"
+            if commit:
+                services.customer_create(
+                    actor=actor,
+                    external_id=row["external_id"],
+                    owner=owner,
+                    implementation_manager=ism or actor,
+                    start_date=start,
+                    **data,
+                )
+            continue
+        changes = {k: v for k, v in data.items() if getattr(customer, k) != v}
+        result.action = "update" if changes else "unchanged"
+        if commit and changes:
+            services.customer_update(customer=customer, actor=actor, **changes)
+        if owner is not None and customer.owner_id != owner.pk:
+            result.action = "update"
+            if commit:
+                services.customers_reassign(customers=[customer], to_owner=owner, actor=actor)
+
+
+def _customers_for(rows, actor, results) -> dict[str, Customer]:
+    ids = {r["customer_external_id"] for _, r in rows}
+    found = {c.external_id: c for c in customers_changeable_by(actor).filter(external_id__in=ids)}
+    for line, row in rows:
+        if row["customer_external_id"] not in found:
+            results[line].errors.append(
+                _("customer_external_id %(id)s: no customer of yours has this id.")
+                % {"id": row["customer_external_id"]}
+            )
+    return found
+
+
+def _contacts(rows, actor, results, commit):
+    customers = _customers_for(rows, actor, results)
+    existing = {c.external_id: c for c in Contact.objects.filter(external_id__in=[r["external_id"] for _, r in rows])}
+    for line, row in rows:
+        result = results[line]
+        errors = result.errors
+        data = {
+            "name": row["name"],
+            "email": row.get("email", "").lower(),
+            "phone": row.get("phone", ""),
+            "role": _choice(row.get("role"), ContactRole, errors, "role", ContactRole.USER),
+            "language": "en" if row.get("language", "").lower().startswith("en") else "pt-br",
+        }
+        if not data["name"]:
+            errors.append(_("name: required."))
+        if data["email"]:
+            from django.core.validators import validate_email
+
+            try:
+                validate_email(data["email"])
+            except ValidationError:
+                errors.append(_("email: %(value)s is not an email address.") % {"value": data["email"]})
+        customer = customers.get(row["customer_external_id"])
+        contact = existing.get(row["external_id"])
+        if contact is not None and customer is not None and contact.customer_id != customer.pk:
+            errors.append(_("external_id %(id)s is a contact of another customer.") % {"id": row["external_id"]})
+        if errors:
+            result.action = "error"
+            continue
+        if contact is None:
+            result.action = "create"
+            if commit:
+                services.contact_create(customer=customer, actor=actor, external_id=row["external_id"], **data)
+            continue
+        changes = {k: v for k, v in data.items() if getattr(contact, k) != v}
+        result.action = "update" if changes else "unchanged"
+        if commit and changes:
+            services.contact_update(contact=contact, actor=actor, **changes)
+
+
+def _subscriptions(rows, actor, results, commit):
+    customers = _customers_for(rows, actor, results)
+    existing = {
+        s.external_id: s for s in Subscription.objects.filter(external_id__in=[r["external_id"] for _, r in rows])
+    }
+    today = timezone.localdate()
+    for line, row in rows:
+        result = results[line]
+        errors = result.errors
+        amount = _money(row["amount"], errors)
+        start = _date(row["start_date"], errors, "start_date")
+        end = _date(row.get("end_date"), errors, "end_date")
+        period = _choice(row.get("billing_period"), BillingPeriod, errors, "billing_period", BillingPeriod.MONTHLY)
+        status = _choice(row.get("status"), SubscriptionStatus, errors, "status", SubscriptionStatus.ACTIVE)
+        if start is None and not any("start_date" in e for e in errors):
+            errors.append(_("start_date: required."))
+        if start and end and end < start:
+            errors.append(_("end_date: before start_date."))
+        customer = customers.get(row["customer_external_id"])
+        subscription = existing.get(row["external_id"])
+        if subscription is not None and customer is not None and subscription.customer_id != customer.pk:
+            errors.append(_("external_id %(id)s is a subscription of another customer.") % {"id": row["external_id"]})
+        if errors:
+            result.action = "error"
+            continue
+        if subscription is None:
+            result.action = "create"
+            if commit:
+                services.subscription_create(
+                    customer=customer,
+                    product=row["product"],
+                    plan=row.get("plan", ""),
+                    amount_cents=amount,
+                    billing_period=period,
+                    start_date=start,
+                    end_date=end,
+                    actor=actor,
+                    status=SubscriptionStatus.CANCELLED if end and end <= today else status,
+                    external_id=row["external_id"],
+                )
+            continue
+        ends = end is not None and subscription.end_date != end
+        changes = (
+            amount != subscription.amount_cents
+            or period != subscription.billing_period
+            or row.get("plan", "") != subscription.plan
+        )
+        result.action = "update" if (ends or changes) else "unchanged"
+        if not commit:
+            continue
+        if changes and subscription.is_current:
+            subscription = services.subscription_change(
+                subscription=subscription,
+                actor=actor,
+                effective_date=max(today, subscription.start_date),
+                amount_cents=amount,
+                billing_period=period,
+                plan=row.get("plan", ""),
+            )
+        if ends and subscription.is_current:
+            services.subscription_cancel(subscription=subscription, actor=actor, end_date=end)
+
+
+HANDLERS = {"customers": _customers, "contacts": _contacts, "subscriptions": _subscriptions}
+
+
+def import_run(*, kind: str, text: str, actor: User, commit: bool = False) -> ImportReport:
+    if kind not in HANDLERS:
+        raise ValueError(kind)
+    if actor.is_read_only:
+        raise PermissionDenied(_("Your role can read but not change data."))
+    report = ImportReport(kind=kind)
+    rows = _read(kind, text, report)
+    if report.errors:
+        return report
+    results = {line: RowResult(line=line, key=row.get("external_id", "")) for line, row in rows}
+    report.rows = list(results.values())
+    _check_duplicates(rows, results)
+    for line, row in rows:
+        if not row.get("external_id"):
+            results[line].errors.append(_("external_id: required, so a second import updates instead of duplicating."))
+    if not commit:
+        HANDLERS[kind](rows, actor, results, commit=False)
+        return report
+    try:
+        with transaction.atomic():
+            HANDLERS[kind](rows, actor, results, commit=False)
+            if not report.ok:
+                raise ImportFailed(report)
+            HANDLERS[kind](rows, actor, results, commit=True)
+    except ValidationError as exc:
+        report.errors.extend(exc.messages)
+        raise ImportFailed(report) from exc
+    return report

@@ -1,0 +1,12 @@
+"""Background jobs of the portfolio. Each calls a service; each is safe to run twice."""
+
+from celery import shared_task
+
+from portfolio import services
+
+
+@shared_task
+def delinquency_escalate() -> int:
+    """Daily: customers still delinquent after LEME_DELINQUENCY_CHURN_DAYS get an involuntary churn request.
+    Safe twice: a customer with an open churn request is skipped."""
+    return len(services.delinquency_escalate())

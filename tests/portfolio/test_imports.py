@@ -1,0 +1,107 @@
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from portfolio.imports import ImportFailed, import_run
+from portfolio.models import Contact, Customer, MrrMovement, Subscription
+from tests.portfolio.factories import CustomerFactory
+
+pytestmark = pytest.mark.django_db
+
+CUSTOMERS = """external_id;name;cnpj;segment;service_model;owner_email;start_date
+c-1;Padaria Pão Dourado;11.222.333/0001-81;smb;high;{owner};01/03/2025
+c-2;Clínica Bem Viver;;mid;low;{owner};2025-04-10
+"""
+
+
+def customers_csv(org) -> str:
+    return CUSTOMERS.format(owner=org.csm_a.email)
+
+
+def test_preview_writes_nothing_and_says_what_would_happen(org):
+    report = import_run(kind="customers", text=customers_csv(org), actor=org.leader_a)
+    assert report.ok
+    assert [(r.line, r.key, r.action) for r in report.rows] == [(2, "c-1", "create"), (3, "c-2", "create")]
+    assert not Customer.objects.exists()
+
+
+def test_commit_creates_then_a_second_import_changes_nothing(org):
+    import_run(kind="customers", text=customers_csv(org), actor=org.leader_a, commit=True)
+    assert set(Customer.objects.values_list("external_id", "owner")) == {("c-1", org.csm_a.pk), ("c-2", org.csm_a.pk)}
+    again = import_run(kind="customers", text=customers_csv(org), actor=org.leader_a, commit=True)
+    assert [r.action for r in again.rows] == ["unchanged", "unchanged"]
+    assert Customer.objects.count() == 2
+
+
+def test_one_bad_row_reports_each_problem_and_commits_nothing(org):
+    text = (
+        customers_csv(org)
+        + "c-3;Mercado X;11.222.333/0001-82;giant;high;ninguem@x.com;31/02/2025\nc-1;Duplicada;;;;;\n"
+    )
+    with pytest.raises(ImportFailed) as failed:
+        import_run(kind="customers", text=text, actor=org.leader_a, commit=True)
+    errors = {r.line: " ".join(r.errors) for r in failed.value.report.rows if r.errors}
+    assert set(errors) == {4, 5}
+    for fragment in ("cnpj", "segment", "owner_email", "start_date"):
+        assert fragment in errors[4]
+    assert "repeats line 2" in errors[5] or "repete a linha 2" in errors[5]
+    assert not Customer.objects.exists()
+
+
+def test_missing_columns_are_reported(org):
+    report = import_run(kind="customers", text="name\nPadaria\n", actor=org.leader_a)
+    assert not report.ok
+    assert "external_id" in report.errors[0]
+
+
+def test_contacts_and_subscriptions_attach_to_imported_customers(org):
+    import_run(kind="customers", text=customers_csv(org), actor=org.leader_a, commit=True)
+    contacts = "external_id,customer_external_id,name,email,role\nk-1,c-1,Ana Souza,ana@padaria.com.br,decision_maker\n"
+    import_run(kind="contacts", text=contacts, actor=org.csm_a, commit=True)
+    assert Contact.objects.get(external_id="k-1").customer.external_id == "c-1"
+    subs = (
+        "external_id;customer_external_id;product;amount;billing_period;start_date\n"
+        "s-1;c-1;Leme CRM;1.200,00;monthly;01/03/2025\n"
+        "s-2;c-2;Leme CRM;12.000,00;annual;10/04/2025\n"
+    )
+    import_run(kind="subscriptions", text=subs, actor=org.csm_a, commit=True)
+    assert Customer.objects.get(external_id="c-1").mrr_cents == 120_000
+    assert Customer.objects.get(external_id="c-2").mrr_cents == 100_000
+    assert MrrMovement.objects.filter(kind="new").count() == 2
+    again = import_run(kind="subscriptions", text=subs, actor=org.csm_a, commit=True)
+    assert [r.action for r in again.rows] == ["unchanged", "unchanged"]
+    assert Subscription.objects.count() == 2
+
+
+def test_rows_for_another_teams_customer_are_refused(org):
+    other = CustomerFactory(owner=org.csm_b, external_id="b-1")
+    text = "external_id,customer_external_id,name\nk-9,b-1,Espião\n"
+    report = import_run(kind="contacts", text=text, actor=org.csm_a)
+    assert not report.ok
+    assert "b-1" in report.rows[0].errors[0]
+    assert not other.contacts.exists()
+
+
+def test_the_page_previews_then_imports_on_confirmation(org, client_for):
+    client = client_for(org.leader_a)
+    upload = SimpleUploadedFile("clientes.csv", customers_csv(org).encode("utf-8"), content_type="text/csv")
+    preview = client.post("/portfolio/import/", {"kind": "customers", "file": upload})
+    assert preview.status_code == 200
+    assert "c-1" in preview.text
+    assert 'name="confirm"' in preview.text
+    assert not Customer.objects.exists()
+    done = client.post("/portfolio/import/", {"confirm": "1"})
+    assert done.status_code == 302
+    assert Customer.objects.count() == 2
+
+
+def test_the_page_shows_row_errors_with_422(org, client_for):
+    upload = SimpleUploadedFile("c.csv", b"external_id;name;segment\nc-1;Padaria;enorme\n", content_type="text/csv")
+    response = client_for(org.leader_a).post("/portfolio/import/", {"kind": "customers", "file": upload})
+    assert response.status_code == 422
+    assert "enorme" in response.text
+    assert client_for(org.leader_a).post("/portfolio/import/", {"confirm": "1"}).status_code == 302
+    assert not Customer.objects.exists()
+
+
+def test_viewers_cannot_import(org, client_for):
+    assert client_for(org.viewer_a).get("/portfolio/import/").status_code == 403
