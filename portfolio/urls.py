@@ -14,6 +14,11 @@ urlpatterns = [
     path("customers/<int:pk>/contacts/", views.contact_add, name="contact_add"),
     path("customers/<int:pk>/opportunities/", views.opportunity_add, name="opportunity_add"),
     path(
+        "customers/<int:pk>/opportunities/<int:opportunity_pk>/close/",
+        views.opportunity_close,
+        name="opportunity_close",
+    ),
+    path(
         "customers/<int:pk>/milestones/<int:milestone_pk>/achieve/", views.milestone_achieve, name="milestone_achieve"
     ),
     path("customers/<int:pk>/handoff/", views.handoff, name="handoff"),

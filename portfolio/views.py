@@ -583,3 +583,36 @@ def onboarding_board(request: HttpRequest) -> HttpResponse:
         "portfolio/onboarding.html",
         {**selectors.onboarding_board(request.user), "today": timezone.localdate()},
     )
+
+
+@login_required
+@require_POST
+def opportunity_close(request: HttpRequest, pk: int, opportunity_pk: int) -> HttpResponse:
+    """Win (the subscription grows: an expansion in the ledger) or lose an expansion opportunity."""
+    customer = _changeable_customer(request, pk)
+    opportunity = get_visible_or_404(
+        selectors.opportunities_visible_to(request.user), pk=opportunity_pk, customer=customer
+    )
+    try:
+        if request.POST.get("result") == "won":
+            subscription = None
+            if request.POST.get("subscription"):
+                subscription = get_visible_or_404(
+                    selectors.subscriptions_visible_to(request.user),
+                    pk=request.POST["subscription"],
+                    customer=customer,
+                )
+            services.opportunity_win(
+                opportunity=opportunity,
+                actor=request.user,
+                effective_date=timezone.localdate(),
+                subscription=subscription,
+                product=request.POST.get("product", ""),
+            )
+            messages.success(request, _("Won! The subscription changed and the expansion is in the MRR ledger."))
+        else:
+            services.opportunity_move(opportunity=opportunity, stage="lost", actor=request.user)
+            messages.info(request, _("Opportunity marked as lost."))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("portfolio:customer", pk=customer.pk)

@@ -279,3 +279,22 @@ def test_a_leaders_day_shows_the_teams_overdue_reviews(org, client_for):
     services.review_schedule(customer=customer, due_date=timezone.localdate() - timedelta(days=5), actor=org.csm_a)
     assert "Oficina Motor Forte" in client_for(org.leader_a).get("/").text
     assert "Oficina Motor Forte" not in client_for(org.csm_a2).get("/").text
+
+
+def test_winning_an_upsell_on_the_page_records_an_expansion(org, client_for):
+    from portfolio.ledger import add_months, month_start
+
+    customer = CustomerFactory(owner=org.csm_a, start_date=add_months(month_start(timezone.localdate()), -2))
+    hand_off(customer, org.csm_a)
+    subscription = subscribe(customer, amount_cents=100_000)
+    opportunity = services.opportunity_create(
+        customer=customer, actor=org.csm_a, kind="upsell", source="proactive", title="Plano Business", mrr_cents=50_000
+    )
+    response = client_for(org.csm_a).post(
+        f"/customers/{customer.pk}/opportunities/{opportunity.pk}/close/",
+        {"result": "won", "subscription": subscription.pk},
+    )
+    assert response.status_code == 302
+    customer.refresh_from_db()
+    assert customer.mrr_cents == 150_000
+    assert customer.mrr_movements.get(month=month_start(timezone.localdate())).kind == "expansion"
