@@ -58,6 +58,14 @@ class CustomerChurned(Event):
 
 
 @dataclass(frozen=True)
+class TouchLogged(Event):
+    """A person logged a call, meeting or email with the customer."""
+
+    activity_id: int
+    author_id: int | None
+
+
+@dataclass(frozen=True)
 class SubscriptionDelinquent(Event):
     subscription_id: int
 

@@ -149,7 +149,6 @@ def sync_customer(customer: Customer, *, today: date | None = None) -> None:
     if missing:
         periods = list(OwnershipPeriod.objects.filter(customer=customer).order_by("started_at", "pk"))
         MrrMovement.objects.bulk_create(movement_rows(customer, missing, periods))
-    current = mrr_on(subscriptions, today)
-    if customer.mrr_cents != current:
-        customer.mrr_cents = current
-        Customer.objects.filter(pk=customer.pk).update(mrr_cents=current)
+    # Compared in the database, not with this instance: the caller's copy may be stale.
+    customer.mrr_cents = mrr_on(subscriptions, today)
+    Customer.objects.filter(pk=customer.pk).exclude(mrr_cents=customer.mrr_cents).update(mrr_cents=customer.mrr_cents)

@@ -218,6 +218,8 @@ class Subscription(models.Model):
     start_date = models.DateField(_("start"))
     end_date = models.DateField(_("end"), null=True, blank=True)
     delinquent_since = models.DateField(_("delinquent since"), null=True, blank=True)
+    # Kept when the row is replaced or cancelled, so a trial's weeks never count as MRR in recomputation.
+    is_trial = models.BooleanField(_("trial"), default=False)
     external_id = models.CharField(_("external id"), max_length=100, null=True, blank=True, unique=True)
     replaces = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replaced_by"
@@ -229,10 +231,15 @@ class Subscription(models.Model):
         verbose_name_plural = _("subscriptions")
         ordering = ["start_date", "pk"]
         constraints = [
-            models.CheckConstraint(condition=Q(amount_cents__gte=0), name="portfolio_subscription_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(amount_cents__gte=0),
+                name="portfolio_subscription_amount_positive",
+                violation_error_message=_("The amount cannot be negative."),
+            ),
             models.CheckConstraint(
                 condition=Q(end_date__isnull=True) | Q(end_date__gte=models.F("start_date")),
                 name="portfolio_subscription_ends_after_start",
+                violation_error_message=_("A subscription cannot end before it starts."),
             ),
         ]
 
@@ -250,7 +257,7 @@ class Subscription(models.Model):
     @property
     def monthly_cents(self) -> int:
         """This subscription's contribution to MRR while it runs."""
-        if self.status == SubscriptionStatus.TRIAL:
+        if self.is_trial or self.status == SubscriptionStatus.TRIAL:
             return 0
         months = BILLING_MONTHS.get(self.billing_period)
         if not months:

@@ -83,7 +83,15 @@ def activity_log(
     data: dict | None = None,
     external_id: str | None = None,
 ) -> Activity:
-    """Add an entry to the customer's timeline. A call, meeting or email also counts as the last touch."""
+    """Add an entry to the customer's timeline. A call, meeting or email also counts as the last touch.
+    With an ``external_id`` (an entry sent by another system) it is idempotent."""
+    _ensure_can_write(author)
+    if external_id:
+        existing = Activity.objects.filter(external_id=external_id).first()
+        if existing is not None:
+            if existing.customer_id != customer.pk:
+                raise ValidationError({"external_id": _("Another timeline entry already uses this external id.")})
+            return existing
     happened_at = happened_at or timezone.now()
     activity = Activity.objects.create(
         customer=customer,
@@ -95,9 +103,15 @@ def activity_log(
         data=data or {},
         external_id=external_id,
     )
-    if kind in HUMAN_TOUCHES and (customer.last_touch_at is None or happened_at > customer.last_touch_at):
-        customer.last_touch_at = happened_at
-        Customer.objects.filter(pk=customer.pk).update(last_touch_at=happened_at)
+    if kind in HUMAN_TOUCHES:
+        if customer.last_touch_at is None or happened_at > customer.last_touch_at:
+            customer.last_touch_at = happened_at
+            Customer.objects.filter(pk=customer.pk).update(last_touch_at=happened_at)
+        events.publish(
+            events.TouchLogged(
+                customer_id=customer.pk, activity_id=activity.pk, author_id=author.pk if author else None
+            )
+        )
     return activity
 
 
@@ -116,6 +130,7 @@ def task_create(
     created_by: User | None = None,
 ) -> Task:
     """Create a task. With an ``origin_key`` it is idempotent: the same event yields the same task."""
+    _ensure_can_write(created_by)
     if origin_key:
         existing = Task.objects.filter(origin_key=origin_key).first()
         if existing:
@@ -200,6 +215,12 @@ def customer_create(
     _ensure_can_write(actor)
     from portfolio.validators import cnpj_digits
 
+    if actor is not None and not actor.is_admin and not (owner or implementation_manager or farmer):
+        # Someone must answer for every customer, or its creator would lose sight of it: default to them.
+        if actor.role == Role.ISM:
+            implementation_manager = actor
+        else:
+            owner = actor
     customer = Customer(
         name=name.strip(),
         cnpj=cnpj_digits(cnpj),
@@ -235,6 +256,12 @@ def customer_update(*, customer: Customer, actor: User, **fields) -> Customer:
     unknown = set(fields) - allowed
     if unknown:
         raise ValueError(f"customer_update cannot change {sorted(unknown)}")
+    from portfolio.validators import cnpj_digits
+
+    if "cnpj" in fields:
+        fields["cnpj"] = cnpj_digits(fields["cnpj"] or "")
+    if "external_id" in fields:
+        fields["external_id"] = fields["external_id"] or None
     for key, value in fields.items():
         setattr(customer, key, value)
     customer.full_clean(exclude=["tags"])
@@ -328,11 +355,18 @@ def customers_reassign(*, customers: Iterable[Customer], to_owner: User, actor: 
 # --- Contacts -----------------------------------------------------------------------------------------
 
 
+def _contact_fields(fields: dict) -> dict:
+    fields = dict(fields)
+    if "email" in fields:
+        fields["email"] = (fields["email"] or "").strip().lower()
+    if "external_id" in fields:
+        fields["external_id"] = fields["external_id"] or None
+    return fields
+
+
 def contact_create(*, customer: Customer, actor: User | None, **fields) -> Contact:
     _ensure_can_write(actor)
-    contact = Contact(customer=customer, **fields)
-    if contact.email:
-        contact.email = contact.email.strip().lower()
+    contact = Contact(customer=customer, **_contact_fields(fields))
     contact.full_clean()
     contact.save()
     return contact
@@ -340,7 +374,7 @@ def contact_create(*, customer: Customer, actor: User | None, **fields) -> Conta
 
 def contact_update(*, contact: Contact, actor: User | None, **fields) -> Contact:
     _ensure_can_write(actor)
-    for key, value in fields.items():
+    for key, value in _contact_fields(fields).items():
         setattr(contact, key, value)
     contact.full_clean()
     contact.save()
@@ -384,6 +418,7 @@ def subscription_create(
         currency=currency,
         billing_period=billing_period,
         status=status,
+        is_trial=status == SubscriptionStatus.TRIAL,
         start_date=start_date,
         end_date=end_date,
         external_id=external_id or None,
@@ -426,6 +461,7 @@ def subscription_change(
         new = subscription
     else:
         external_id = subscription.external_id
+        old_status, old_since = subscription.status, subscription.delinquent_since
         subscription.end_date = effective_date
         subscription.status = SubscriptionStatus.REPLACED
         subscription.external_id = None
@@ -437,7 +473,10 @@ def subscription_change(
             amount_cents=subscription.amount_cents,
             currency=subscription.currency,
             billing_period=subscription.billing_period,
-            status=SubscriptionStatus.ACTIVE if subscription.status != SubscriptionStatus.TRIAL else "trial",
+            # A trial stays a trial and an overdue subscription stays overdue through a change of terms.
+            status=old_status,
+            is_trial=subscription.is_trial,
+            delinquent_since=old_since,
             start_date=effective_date,
             external_id=external_id,
             replaces=subscription,
@@ -451,6 +490,9 @@ def subscription_change(
         new.billing_period = billing_period
     if status is not None:
         new.status = status
+        new.is_trial = status == SubscriptionStatus.TRIAL
+        if status != SubscriptionStatus.DELINQUENT:
+            new.delinquent_since = None
     new.full_clean()
     new.save()
     activity_log(
@@ -536,6 +578,22 @@ def subscription_mark_paid(*, subscription: Subscription, actor: User | None) ->
             title=_("Payment regularised: %(sub)s") % {"sub": subscription},
             author=actor,
         )
+
+
+def ledger_sync_effective(*, days: int = 2, today: date | None = None) -> int:
+    """Bring the ledger up to date for subscriptions whose start or end fell in the last ``days`` days."""
+    from django.db.models import Q
+
+    today = today or timezone.localdate()
+    since = today - timedelta(days=days)
+    window = Q(start_date__gt=since, start_date__lte=today) | Q(end_date__gt=since, end_date__lte=today)
+    customer_ids = Subscription.objects.filter(window).values_list("customer_id", flat=True).distinct()
+    synced = 0
+    for customer in Customer.objects.filter(pk__in=customer_ids).iterator(chunk_size=500):
+        with transaction.atomic():
+            ledger.sync_customer(customer, today=today)
+        synced += 1
+    return synced
 
 
 def delinquency_escalate(*, today: date | None = None) -> list[ChurnRequest]:
@@ -961,6 +1019,8 @@ def _churn(*, customer: Customer, actor: User | None, effective_date: date, requ
             subscription=subscription, actor=actor, end_date=max(effective_date, subscription.start_date), log=False
         )
     customer.refresh_from_db()
+    # A churned customer has no review ahead and no open work.
+    SuccessReview.objects.filter(customer=customer, status=ReviewStatus.SCHEDULED).update(status=ReviewStatus.CANCELLED)
     _stage_change(
         customer=customer,
         to=Stage.CHURNED,

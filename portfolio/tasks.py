@@ -10,3 +10,10 @@ def delinquency_escalate() -> int:
     """Daily: customers still delinquent after LEME_DELINQUENCY_CHURN_DAYS get an involuntary churn request.
     Safe twice: a customer with an open churn request is skipped."""
     return len(services.delinquency_escalate())
+
+
+@shared_task
+def ledger_sync_effective(days: int = 2) -> int:
+    """Daily: customers whose subscriptions started or ended in the last ``days`` days get their ledger and
+    MRR brought up to date, so changes recorded ahead of time take effect on their day. Safe twice."""
+    return services.ledger_sync_effective(days=days)

@@ -46,6 +46,7 @@ THIRD_PARTY_APPS = [
 LOCAL_APPS = [
     "accounts",
     "portfolio",
+    "surveys",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
@@ -179,9 +180,22 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "accounts.tasks.access_attempts_clean",
         "schedule": 60 * 60 * 24,
     },
+    "portfolio.ledger_sync_effective": {
+        "task": "portfolio.tasks.ledger_sync_effective",
+        "schedule": crontab(hour=0, minute=15),
+    },
     "portfolio.delinquency_escalate": {
         "task": "portfolio.tasks.delinquency_escalate",
         "schedule": crontab(hour=6, minute=0),
+    },
+    # Starts "at" and recurring campaigns when due, and restarts sends a dead worker left pending.
+    "surveys.campaigns_due": {
+        "task": "surveys.tasks.campaigns_due",
+        "schedule": 60 * 5,
+    },
+    "surveys.reminders_send": {
+        "task": "surveys.tasks.reminders_send",
+        "schedule": crontab(minute=20),
     },
 }
 
@@ -224,3 +238,13 @@ LOGGING = {
     "loggers": {"axes": {"level": "WARNING"}},
 }
 LEME_DELINQUENCY_CHURN_DAYS = env.int("LEME_DELINQUENCY_CHURN_DAYS", default=15)
+# Survey emails: how many per second one campaign's send may go out (0 = no limit), how many rows one
+# SMTP connection carries, how often a temporarily refused email is tried before it counts as failed,
+# and the mailbox that takes "unsubscribe" emails (List-Unsubscribe's mailto).
+LEME_SURVEY_SEND_RATE = env.float("LEME_SURVEY_SEND_RATE", default=20.0)
+LEME_SURVEY_BATCH_SIZE = env.int("LEME_SURVEY_BATCH_SIZE", default=200)
+LEME_SURVEY_MAX_ATTEMPTS = env.int("LEME_SURVEY_MAX_ATTEMPTS", default=5)
+LEME_UNSUBSCRIBE_MAILTO = env("LEME_UNSUBSCRIBE_MAILTO", default="unsubscribe@leme.example")
+# PostgreSQL's synchronous_commit off for the send's own transactions: much faster without a rate limit;
+# a PostgreSQL crash may then resend the last fraction of a second of emails (see surveys/sending.py).
+LEME_SURVEY_ASYNC_COMMIT = env.bool("LEME_SURVEY_ASYNC_COMMIT", default=False)

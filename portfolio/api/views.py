@@ -120,7 +120,11 @@ class SubscriptionFilter(filters.FilterSet):
 
 class MrrMovementFilter(filters.FilterSet):
     customer = IdFilter(field_name="customer_id")
-    month = filters.DateFilter(method="filter_month", help_text=_("Any day of the month: 2025-03 is 2025-03-01."))
+    month = filters.DateFilter(
+        method="filter_month",
+        input_formats=["%Y-%m-%d", "%Y-%m"],
+        help_text=_("The month, as 2025-03 or any of its days."),
+    )
     kind = filters.ChoiceFilter(choices=MovementKind.choices)
 
     class Meta:
@@ -335,6 +339,9 @@ class ActivityViewSet(PortfolioViewSet):
 
 
 class TaskViewSet(PortfolioViewSet):
+    """Tasks about the customers the caller may see. A new task belongs to the caller unless they name
+    someone they oversee."""
+
     serializer_class = s.TaskSerializer
     filterset_class = TaskFilter
     ordering_fields = ["due_date", "created_at"]
@@ -377,8 +384,8 @@ class ChurnRequestViewSet(PortfolioViewSet):
 
     @extend_schema(responses={201: s.ChurnRequestSerializer})
     def create(self, request):
-        request_ = services.churn_request_open(actor=request.user, **self.validated(s.ChurnRequestSerializer))
-        return self.answer(self.get_queryset().get(pk=request_.pk), status_code=status.HTTP_201_CREATED)
+        opened = services.churn_request_open(actor=request.user, **self.validated(s.ChurnRequestSerializer))
+        return self.answer(self.get_queryset().get(pk=opened.pk), status_code=status.HTTP_201_CREATED)
 
     @extend_schema(request=s.SaveAttemptSerializer, responses={201: s.SaveAttemptSerializer})
     @action(detail=True, methods=["post"], url_path="save-attempts")

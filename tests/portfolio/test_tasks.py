@@ -29,3 +29,21 @@ def test_the_escalation_runs_every_morning():
     entry = app.conf.beat_schedule["portfolio.delinquency_escalate"]
     assert entry["task"] == "portfolio.tasks.delinquency_escalate"
     assert entry["schedule"].hour == {6}
+
+
+def test_a_cancellation_recorded_ahead_takes_effect_on_its_day(org):
+    from portfolio.ledger import add_months, month_start
+
+    today = timezone.localdate()
+    customer = CustomerFactory(owner=org.csm_a, start_date=add_months(month_start(today), -3))
+    subscription = subscribe(customer, amount_cents=100_000)
+    services.subscription_cancel(subscription=subscription, actor=None, end_date=today + timedelta(days=1))
+    customer.refresh_from_db()
+    assert customer.mrr_cents == 100_000
+
+    # when the daily job runs the day after the end date
+    synced = services.ledger_sync_effective(today=today + timedelta(days=1))
+
+    customer.refresh_from_db()
+    assert synced == 1
+    assert customer.mrr_cents == 0

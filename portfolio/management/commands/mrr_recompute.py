@@ -87,6 +87,8 @@ def _check_customer(customer: Customer, subscriptions: list, rows: list[MrrMovem
     if not starts:
         return
     months = ledger.months_between(min(starts), max([today, *stored]))
+    if not months:  # only subscriptions that start after this month: nothing to check yet
+        return
     report.customer_months += len(months)
     report.first_month = min(report.first_month or months[0], months[0])
     report.last_month = max(report.last_month or months[-1], months[-1])
@@ -132,7 +134,15 @@ def check(*, today: date, chunk: int = 1000) -> Report:
     report = Report()
     last_pk = 0
     customers = Customer.objects.only("pk", "name", "owner_id", "segment", "plan_tier", "service_model", "mrr_cents")
-    subscription_fields = ("customer_id", "amount_cents", "billing_period", "status", "start_date", "end_date")
+    subscription_fields = (
+        "customer_id",
+        "amount_cents",
+        "billing_period",
+        "status",
+        "is_trial",
+        "start_date",
+        "end_date",
+    )
     while True:
         batch = list(customers.filter(pk__gt=last_pk).order_by("pk")[:chunk])
         if not batch:
