@@ -9,6 +9,7 @@ from portfolio import views as portfolio_views
 api_patterns = [
     path("", include("accounts.api.urls")),
     path("", include("portfolio.api.urls")),
+    path("", include("surveys.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
@@ -17,7 +18,9 @@ urlpatterns = [
     path("", portfolio_views.my_day, name="home"),
     path("", include("portfolio.urls")),
     path("healthz", healthz, name="healthz"),
+    path("s/", include("surveys.public_urls")),
     path("", include("accounts.urls")),
+    path("surveys/", include("surveys.urls")),
     path("i18n/setlang/", account_views.language_set, name="set_language"),
     path("api/v1/", include(api_patterns)),
     path("admin/", admin.site.urls),

@@ -147,3 +147,31 @@ POLICIES = [
     ("low", 14, 60, 6, False, 30),
     ("tech", 7, 30, None, False, 30),
 ]
+
+
+def install_defaults(category_model, reason_model, policy_model) -> None:
+    """Create the default taxonomy and policies where missing; used by the data migration (with historical
+    models) and by tests that start from an emptied database."""
+    for code, pt, en, reasons in CHURN_TAXONOMY:
+        category, _ = category_model.objects.get_or_create(code=code, defaults={"name_pt": pt, "name_en": en})
+        for reason_code, reason_pt, reason_en, needs_detail in reasons:
+            reason_model.objects.get_or_create(
+                code=reason_code,
+                defaults={
+                    "category": category,
+                    "name_pt": reason_pt,
+                    "name_en": reason_en,
+                    "needs_detail": needs_detail,
+                },
+            )
+    for service_model, value_days, success_days, review_months, by_meeting, uti_days in POLICIES:
+        policy_model.objects.get_or_create(
+            service_model=service_model,
+            defaults={
+                "first_value_days": value_days,
+                "first_success_days": success_days,
+                "review_every_months": review_months,
+                "handoff_by_meeting": by_meeting,
+                "uti_days": uti_days,
+            },
+        )

@@ -27,6 +27,24 @@ ARTIFACTS = ROOT / "test-artifacts"
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+# --- Reference data ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def default_taxonomy(request):
+    """Transactional tests (browser, worker) empty every table when they end, data migrations' rows
+    included; put the churn taxonomy and journey policies back for whoever runs next."""
+    if "transactional_db" not in request.fixturenames and "live_server" not in request.fixturenames:
+        marker = request.node.get_closest_marker("django_db")
+        if not (marker and marker.kwargs.get("transaction")):
+            return
+    request.getfixturevalue("transactional_db")
+    from portfolio.models import ChurnCategory, ChurnReason, ServiceModelPolicy
+    from portfolio.taxonomy import install_defaults
+
+    install_defaults(ChurnCategory, ChurnReason, ServiceModelPolicy)
+
+
 # --- People ------------------------------------------------------------------------------------
 
 

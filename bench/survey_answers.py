@@ -1,0 +1,396 @@
+"""Benchmark: survey answer-page POSTs per second under concurrent load, and proof that no answer is lost or
+recorded twice.
+
+It creates a scratch PostgreSQL database on 127.0.0.1 (dropped at the end unless ``--keep``), migrates it,
+seeds customers, contacts, one active NPS campaign and N sent deliveries, starts the app under gunicorn on
+127.0.0.1, then:
+
+1. **flow**: T client threads take the deliveries one by one and do what a contact does: GET the emailed
+   link ``/s/<token>/?score=S`` (the score must come back checked), then POST the answer; a quarter of them
+   POST again with another score (an update);
+2. **contention**: every thread POSTs to the same C extra deliveries at the same moment (the select-for-update
+   path: double taps, two tabs);
+
+and checks the database afterwards: exactly one Response per answered delivery, each holding the last score
+sent, one timeline entry per accepted POST (updates counted), and one follow-up task per detractor answer.
+
+    .venv/bin/python bench/survey_answers.py                     # N=2000, 8 threads, 4 gunicorn workers
+    .venv/bin/python bench/survey_answers.py --deliveries 5000 --threads 16 --workers 8 --keep
+"""
+
+import argparse
+import http.client
+import os
+import random
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+HOST = "127.0.0.1"
+DB_NAME = "leme_bench_answers"
+ADMIN_URL = f"postgres://postgres@{HOST}:5432/postgres"
+DB_URL = f"postgres://postgres@{HOST}:5432/{DB_NAME}"
+UPDATE_SHARE = 0.25
+CONTENTION_DELIVERIES = 100
+
+# The server and this script must share the settings (the token is an HMAC with SECRET_KEY). The local
+# settings with DEBUG off: production's code paths, without its HTTPS redirect or collected static files.
+SERVER_ENV = {
+    "DJANGO_SETTINGS_MODULE": "config.settings.local",
+    "DEBUG": "false",
+    "DATABASE_URL": DB_URL,
+    "CONN_MAX_AGE": "60",
+    "SECRET_KEY": secrets.token_urlsafe(50),
+    "ALLOWED_HOSTS": HOST,
+    "LOG_LEVEL": "WARNING",
+    "CELERY_BROKER_URL": "",
+    "REDIS_URL": "",
+}
+
+
+def scratch_database(*, drop_only: bool = False) -> None:
+    import psycopg
+
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+        if not drop_only:
+            conn.execute(f'CREATE DATABASE "{DB_NAME}"')
+
+
+def django_setup() -> None:
+    os.environ.update(SERVER_ENV)
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
+@dataclass
+class Plan:
+    """What the clients will send to one delivery: its token and the scores, in order."""
+
+    delivery_id: int
+    token: str
+    language: str
+    scores: list[int]
+
+
+def seed(deliveries: int, contention: int, rng: random.Random) -> tuple[list[Plan], list[Plan]]:
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from accounts.models import Role, User
+    from portfolio.models import Contact
+    from portfolio.services import customer_create
+    from surveys import tokens
+    from surveys.models import CampaignStatus, Delivery
+    from surveys.services import campaign_create
+
+    call_command("migrate", verbosity=0, interactive=False)
+    admin = User.objects.create_user("admin@bench.leme", "bench-password-123", full_name="Bench Admin", role=Role.ADMIN)
+    csms = [
+        User.objects.create_user(f"csm{i}@bench.leme", "bench-password-123", full_name=f"CSM {i}", role=Role.CSM)
+        for i in range(10)
+    ]
+    total = deliveries + contention
+    per_customer = 10
+    customers = [
+        customer_create(name=f"Cliente {i} Ltda", actor=None, owner=csms[i % len(csms)])
+        for i in range((total + per_customer - 1) // per_customer)
+    ]
+    contacts = Contact.objects.bulk_create(
+        Contact(
+            customer=customers[i // per_customer],
+            name=f"Contato {i}",
+            email=f"contato{i}@cliente.com.br",
+            language="en" if i % 3 == 0 else "pt-br",
+        )
+        for i in range(total)
+    )
+    campaign = campaign_create(name="NPS bench", kind="nps", actor=admin)
+    campaign.status = CampaignStatus.ACTIVE
+    campaign.save(update_fields=["status"])
+    now = timezone.now()
+    rows, token_of = [], {}
+    for contact in contacts:
+        salt, token_hash = tokens.salt_and_hash()
+        token_of[salt] = tokens.token_for(salt)
+        rows.append(
+            Delivery(
+                campaign=campaign,
+                contact=contact,
+                customer_id=contact.customer_id,
+                email=contact.email,
+                language=contact.language,
+                token_salt=salt,
+                token_hash=token_hash,
+                status="sent",
+                sent_at=now,
+                expires_at=now + timedelta(days=30),
+            )
+        )
+    created = Delivery.objects.bulk_create(rows, batch_size=1000)
+    plans = []
+    for delivery in created:
+        scores = [rng.randint(0, 10)]
+        if rng.random() < UPDATE_SHARE:
+            scores.append(rng.choice([s for s in range(11) if s != scores[0]]))
+        plans.append(Plan(delivery.pk, token_of[delivery.token_salt], delivery.language, scores))
+    return plans[:deliveries], plans[deliveries:]
+
+
+# --- The server -------------------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def start_server(port: int, workers: int, log: Path) -> subprocess.Popen:
+    env = {**os.environ, **SERVER_ENV}
+    server = subprocess.Popen(  # noqa: S603 - our own app, fixed arguments
+        [
+            str(ROOT / ".venv" / "bin" / "gunicorn"),
+            "config.wsgi",
+            "--bind",
+            f"{HOST}:{port}",
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((HOST, port), timeout=0.5):
+                return server
+        except OSError:
+            if server.poll() is not None:
+                break
+            time.sleep(0.2)
+    server.terminate()
+    raise SystemExit(f"gunicorn did not start; see {log}:\n{log.read_text()[-3000:]}")
+
+
+# --- The clients ------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Tally:
+    get_ms: list[float] = field(default_factory=list)
+    post_ms: list[float] = field(default_factory=list)
+    statuses: Counter = field(default_factory=Counter)
+    errors: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, kind: str, ms: float, status: int) -> None:
+        with self.lock:
+            (self.get_ms if kind == "GET" else self.post_ms).append(ms)
+            self.statuses[f"{kind} {status}"] += 1
+
+
+def request(port: int, method: str, path: str, body: dict | None = None) -> tuple[int, bytes, float]:
+    conn = http.client.HTTPConnection(HOST, port, timeout=30)
+    headers = {}
+    data = None
+    if body is not None:
+        data = urllib.parse.urlencode(body)
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+    start = time.perf_counter()
+    try:
+        conn.request(method, path, body=data, headers=headers)
+        response = conn.getresponse()
+        content = response.read()
+        return response.status, content, (time.perf_counter() - start) * 1000
+    finally:
+        conn.close()
+
+
+def answer_flow(port: int, plan: Plan, tally: Tally) -> None:
+    path = f"/s/{plan.token}/"
+    status, content, ms = request(port, "GET", f"{path}?score={plan.scores[0]}")
+    tally.add("GET", ms, status)
+    if status != 200 or f'value="{plan.scores[0]}" required checked'.encode() not in content:
+        tally.errors.append(f"GET {plan.delivery_id}: {status}, score not checked")
+    for n, score in enumerate(plan.scores):
+        status, _, ms = request(port, "POST", path, {"score": score, "comment": f"resposta {n} de {plan.delivery_id}"})
+        tally.add("POST", ms, status)
+        if status != 303:
+            tally.errors.append(f"POST {plan.delivery_id}: {status}")
+
+
+def contended_posts(port: int, plans: list[Plan], thread: int, barrier: threading.Barrier, tally: Tally) -> None:
+    for plan in plans:
+        barrier.wait()
+        status, _, ms = request(port, "POST", f"/s/{plan.token}/", {"score": (plan.delivery_id + thread) % 11})
+        tally.add("POST", ms, status)
+        if status != 303:
+            tally.errors.append(f"contended POST {plan.delivery_id}: {status}")
+
+
+# --- Checking -----------------------------------------------------------------------------------------------------
+
+
+def verify(flow: list[Plan], contention: list[Plan], threads: int) -> list[str]:
+    from django.db.models import Count
+
+    from portfolio.models import Activity, Task
+    from surveys.models import Response
+
+    problems = []
+    responses = {r.delivery_id: r for r in Response.objects.all()}
+    answered = {p.delivery_id for p in flow + contention}
+    if set(responses) != answered:
+        problems.append(f"{len(answered - set(responses))} answers lost, {len(set(responses) - answered)} unexpected")
+    doubled = Response.objects.values("delivery").annotate(n=Count("pk")).filter(n__gt=1).count()
+    if doubled:
+        problems.append(f"{doubled} deliveries with more than one response")
+    wrong = [
+        p.delivery_id
+        for p in flow
+        if p.delivery_id in responses
+        and (
+            responses[p.delivery_id].score != p.scores[-1]
+            or responses[p.delivery_id].comment != f"resposta {len(p.scores) - 1} de {p.delivery_id}"
+        )
+    ]
+    if wrong:
+        problems.append(f"{len(wrong)} responses do not hold the last answer sent (e.g. delivery {wrong[0]})")
+    for p in contention:
+        sent = {(p.delivery_id + t) % 11 for t in range(threads)}
+        if p.delivery_id in responses and responses[p.delivery_id].score not in sent:
+            problems.append(f"contended delivery {p.delivery_id} holds a score nobody sent")
+    posts = sum(len(p.scores) for p in flow) + len(contention) * threads
+    entries = Activity.objects.filter(kind="survey").count()
+    if entries != posts:
+        problems.append(f"{entries} timeline entries for {posts} accepted answers")
+    updates = posts - len(answered)
+    changed = Activity.objects.filter(kind="survey").exclude(data__previous_score=None).count()
+    if changed != updates:
+        problems.append(f"{changed} timeline entries say 'changed' for {updates} updates")
+    expected_tasks = sum(1 for p in flow if any(s <= 6 for s in p.scores))
+    flow_tasks = Task.objects.filter(
+        origin="detractor", origin_key__in=[f"survey-response:{responses[p.delivery_id].pk}" for p in flow]
+    ).count()
+    if flow_tasks != expected_tasks:
+        problems.append(f"{flow_tasks} follow-up tasks for {expected_tasks} detractor answers")
+    return problems
+
+
+def percentile(values: list[float], share: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--deliveries", type=int, default=2000)
+    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--keep", action="store_true", help=f"keep the {DB_NAME} database afterwards")
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+
+    print(f"==> scratch database {DB_NAME} on {HOST}")
+    scratch_database()
+    django_setup()
+    started = time.perf_counter()
+    flow, contention = seed(args.deliveries, CONTENTION_DELIVERIES, rng)
+    print(f"    seeded {len(flow) + len(contention)} deliveries in {time.perf_counter() - started:.1f}s")
+
+    port = free_port()
+    log = Path(tempfile.gettempdir()) / f"leme-bench-answers-{port}.log"
+    server = start_server(port, args.workers, log)
+    print(f"==> gunicorn on {HOST}:{port}, {args.workers} sync workers; {args.threads} client threads")
+    try:
+        # Warm every worker up (imports, connections, templates) before timing.
+        for _ in range(args.workers * 4):
+            request(port, "GET", "/s/warm-up-unknown-token/")
+
+        tally = Tally()
+        started = time.perf_counter()
+        with ThreadPoolExecutor(args.threads) as pool:
+            list(pool.map(lambda plan: answer_flow(port, plan, tally), flow))
+        flow_seconds = time.perf_counter() - started
+        flow_posts, flow_gets = len(tally.post_ms), len(tally.get_ms)
+
+        contended = Tally()
+        barrier = threading.Barrier(args.threads)
+        started = time.perf_counter()
+        with ThreadPoolExecutor(args.threads) as pool:
+            list(pool.map(lambda t: contended_posts(port, contention, t, barrier, contended), range(args.threads)))
+        contention_seconds = time.perf_counter() - started
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+    problems = tally.errors + contended.errors
+    problems += verify(flow, contention, args.threads)
+
+    updates = sum(len(p.scores) - 1 for p in flow)
+    print(f"\n== flow: {len(flow)} deliveries, GET then POST ({updates} answered twice)")
+    print(f"   {flow_gets} GETs + {flow_posts} POSTs in {flow_seconds:.2f}s")
+    print(f"   answer POSTs/s (with their GETs): {flow_posts / flow_seconds:,.0f}")
+    print(f"   requests/s: {(flow_gets + flow_posts) / flow_seconds:,.0f}")
+    print(
+        "   POST latency ms p50/p95/p99: "
+        f"{statistics.median(tally.post_ms):.1f} / {percentile(tally.post_ms, 0.95):.1f} / "
+        f"{percentile(tally.post_ms, 0.99):.1f}"
+    )
+    print(
+        "   GET latency ms p50/p95/p99:  "
+        f"{statistics.median(tally.get_ms):.1f} / {percentile(tally.get_ms, 0.95):.1f} / "
+        f"{percentile(tally.get_ms, 0.99):.1f}"
+    )
+    print(f"\n== contention: {args.threads} threads POST to the same delivery at once, {len(contention)} times")
+    contended_rate = len(contended.post_ms) / contention_seconds
+    print(f"   {len(contended.post_ms)} POSTs in {contention_seconds:.2f}s ({contended_rate:,.0f}/s)")
+    print(
+        "   POST latency ms p50/p95/p99: "
+        f"{statistics.median(contended.post_ms):.1f} / {percentile(contended.post_ms, 0.95):.1f} / "
+        f"{percentile(contended.post_ms, 0.99):.1f}"
+    )
+    print(f"\n== statuses: {dict(sorted((tally.statuses + contended.statuses).items()))}")
+
+    from surveys.models import Response
+
+    print(f"== responses: {Response.objects.count()} for {len(flow) + len(contention)} deliveries answered")
+    if not args.keep:
+        from django.db import connections
+
+        connections.close_all()
+        scratch_database(drop_only=True)
+    if problems:
+        print(f"\nFAILED: {len(problems)} problems")
+        for problem in problems[:20]:
+            print(f"  - {problem}")
+        print(f"server log: {log}")
+        return 1
+    print("== verified: no answer lost or doubled; every update counted; one task per detractor")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,448 @@
+"""Answering a survey: the public link, recording (and changing) an answer, opting out, and closing the loop
+on a detractor.
+
+The rules, in one place so the public page, a future API and the benchmark all obey them:
+
+* a link names one delivery by its token (only the token's hash is stored); it works until the delivery
+  expires or its campaign closes;
+* an answer is validated against its kind's scale; answering again updates the same ``Response`` (the
+  delivery row is locked while the answer is written, and the database allows one response per delivery);
+* every answer goes on the customer's timeline, except eNPS, which is anonymous and never reaches one;
+* a detractor answer creates one follow-up task for the customer's CSM, due within two business days; the
+  next call, meeting or email the team logs with that customer closes the loop and completes the task.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, QuerySet
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from accounts.access import can_write
+from accounts.models import User
+from portfolio import services as portfolio_services
+from portfolio.models import ActivityKind, Contact, Customer, Task, TaskStatus
+from surveys import scoring, tokens
+from surveys.models import CampaignStatus, ChiCriterion, Delivery, Response, SurveyKind
+
+logger = logging.getLogger(__name__)
+
+COMMENT_MAX_LENGTH = 5000
+FOLLOW_UP_BUSINESS_DAYS = 2
+DETRACTOR_ORIGIN = "detractor"
+
+
+# --- The link ---------------------------------------------------------------------------------------------
+
+
+class LinkError(Exception):
+    """A survey link that cannot be used. ``delivery`` is known unless the token named none."""
+
+    status_code = 410
+
+    def __init__(self, delivery: Delivery | None = None) -> None:
+        super().__init__(type(self).__name__)
+        self.delivery = delivery
+
+
+class LinkUnknown(LinkError):
+    """The token names no delivery: mistyped, truncated by a mail client, or made up."""
+
+    status_code = 404
+
+
+class LinkExpired(LinkError):
+    """The delivery's link is past its expiry date."""
+
+
+class CampaignClosed(LinkError):
+    """The campaign was closed: its links stop working."""
+
+
+class OptOutNotApplicable(Exception):
+    """An eNPS delivery goes to an employee, not a customer's contact: there is no contact to opt out."""
+
+
+def link_expires_at(delivery: Delivery) -> datetime:
+    """When the link stops working. The sender sets ``expires_at``; a delivery without one (sent by an older
+    version, or still being sent) falls back to the campaign's setting from when it was sent or created."""
+    if delivery.expires_at is not None:
+        return delivery.expires_at
+    start = delivery.sent_at or delivery.created_at
+    return start + timedelta(days=delivery.campaign.expires_after_days)
+
+
+def _ensure_open(delivery: Delivery, now: datetime) -> None:
+    if delivery.campaign.status == CampaignStatus.CLOSED:
+        raise CampaignClosed(delivery)
+    if link_expires_at(delivery) <= now:
+        raise LinkExpired(delivery)
+
+
+def delivery_from_token(token: str, *, check_open: bool = True, now: datetime | None = None) -> Delivery:
+    """The delivery a link's token names, with its campaign, contact, customer and any answer loaded.
+
+    Raises :class:`LinkUnknown` when no delivery has that token, and, unless ``check_open`` is false (opting
+    out keeps working on old emails), :class:`LinkExpired` or :class:`CampaignClosed`.
+    """
+    # A real token is 43 URL-safe characters; anything far off is not worth hashing.
+    if not token or len(token) > 100:
+        raise LinkUnknown()
+    delivery = (
+        Delivery.objects.select_related("campaign", "contact", "customer", "response")
+        .filter(token_hash=tokens.token_hash(token))
+        .first()
+    )
+    if delivery is None:
+        raise LinkUnknown()
+    if check_open:
+        _ensure_open(delivery, now or timezone.now())
+    return delivery
+
+
+def response_of(delivery: Delivery) -> Response | None:
+    """The delivery's answer, if it has one (``delivery_from_token`` has already loaded it)."""
+    try:
+        return delivery.response
+    except Response.DoesNotExist:
+        return None
+
+
+# --- What the page asks -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scale:
+    """The answers a kind of survey accepts: integers from ``low`` to ``high``."""
+
+    low: int
+    high: int
+
+    @property
+    def values(self) -> list[int]:
+        return list(range(self.low, self.high + 1))
+
+
+def scale_for(campaign) -> Scale:
+    """NPS and eNPS 0–10, CSAT 1–5 or 1–10 (the campaign's setting), CES 1–7."""
+    return Scale(campaign.scale_min, campaign.scale_top)
+
+
+def chi_criteria() -> list[ChiCriterion]:
+    """The CHI criteria the customer answers (the others are the CSM's)."""
+    return list(ChiCriterion.objects.filter(answered_by=ChiCriterion.AnsweredBy.CUSTOMER).order_by("position"))
+
+
+def score_parse(raw, scale: Scale) -> int:
+    """The score as an integer on the scale, or a ValidationError saying what is accepted."""
+    message = _("Choose a score from %(low)s to %(high)s.") % {"low": scale.low, "high": scale.high}
+    if isinstance(raw, bool) or raw is None:
+        raise ValidationError({"score": message})
+    if isinstance(raw, int):
+        value = raw
+    else:
+        text = str(raw).strip()
+        # int() would also take "+3", " 3", "٣" or "3_0"; a score is plain ASCII digits.
+        if not (text.isascii() and text.isdigit()):
+            raise ValidationError({"score": message})
+        value = int(text)
+    if not scale.low <= value <= scale.high:
+        raise ValidationError({"score": message})
+    return value
+
+
+def _chi_parse(chi_answers: dict | None, criteria: list[ChiCriterion]) -> dict[str, int]:
+    """``{"<position>": 1 or 0}`` for every customer criterion; anything missing or unclear is refused."""
+    if not criteria:
+        raise ValidationError({"chi": _("This survey has no questions yet.")})
+    given = chi_answers or {}
+    parsed = {}
+    for criterion in criteria:
+        value = given.get(str(criterion.position), given.get(criterion.position))
+        if value in (1, "1", True, "yes"):
+            parsed[str(criterion.position)] = 1
+        elif value in (0, "0", False, "no"):
+            parsed[str(criterion.position)] = 0
+        else:
+            raise ValidationError({"chi": _("Answer yes or no for every statement.")})
+    return parsed
+
+
+def category_of(kind: str, score: int, scale_top: int) -> str:
+    """How the team reads one answer: detractor / passive / promoter for NPS, and the like for the others."""
+    if scoring.is_detractor(kind, score):
+        return "detractor"
+    if kind in (SurveyKind.NPS, SurveyKind.ENPS):
+        return "promoter" if score >= 9 else "passive"
+    if kind == SurveyKind.CSAT:
+        return "satisfied" if score >= scale_top - 1 else "neutral"
+    if kind == SurveyKind.CES:
+        return "easy" if score >= 5 else "neutral"
+    return ""
+
+
+def _category_label(category: str) -> str:
+    return {
+        "detractor": _("detractor"),
+        "passive": _("passive"),
+        "promoter": _("promoter"),
+        "satisfied": _("satisfied"),
+        "neutral": _("neutral"),
+        "easy": _("easy"),
+    }.get(category, "")
+
+
+# --- Recording an answer ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def answer_record(
+    *,
+    delivery: Delivery,
+    score: int | str | None,
+    comment: str = "",
+    chi_answers: dict | None = None,
+    now: datetime | None = None,
+) -> Response:
+    """Record the answer to ``delivery``, or update it when the person answers again.
+
+    ``score`` is checked against the kind's scale (a page passes the raw form value); for CHI it is ignored
+    and computed as the number of "yes" in ``chi_answers`` (``{"<criterion position>": 1 or 0}``). Raises
+    ValidationError (keyed ``score``, ``chi`` or ``comment``) for bad input and a :class:`LinkError` when the
+    link no longer works. A detractor's follow-up task is created once the answer is committed.
+    """
+    now = now or timezone.now()
+    # Lock the delivery: two taps, or two tabs, on the same link write one answer, one after the other.
+    delivery = (
+        Delivery.objects.select_for_update(of=("self",))
+        .select_related("campaign", "contact", "customer")
+        .get(pk=delivery.pk)
+    )
+    _ensure_open(delivery, now)
+    campaign = delivery.campaign
+    comment = (comment or "").strip()
+    if len(comment) > COMMENT_MAX_LENGTH:
+        raise ValidationError(
+            {"comment": _("Please keep the comment under %(max)s characters.") % {"max": COMMENT_MAX_LENGTH}}
+        )
+    chi = {}
+    if campaign.kind == SurveyKind.CHI:
+        chi = _chi_parse(chi_answers, chi_criteria())
+        score = sum(chi.values())
+    else:
+        score = score_parse(score, scale_for(campaign))
+
+    customer = delivery.customer or (delivery.contact.customer if delivery.contact else None)
+    if campaign.kind == SurveyKind.ENPS:
+        customer = None
+    response = Response.objects.filter(delivery=delivery).first()
+    previous_score = response.score if response else None
+    if response is None:
+        response = Response.objects.create(
+            delivery=delivery,
+            campaign=campaign,
+            customer=customer,
+            kind=campaign.kind,
+            score=score,
+            comment=comment,
+            chi_answers=chi,
+            answered_at=now,
+            updated_at=now,
+        )
+    else:
+        response.score = score
+        response.comment = comment
+        response.chi_answers = chi
+        response.updated_at = now
+        response.save(update_fields=["score", "comment", "chi_answers", "updated_at"])
+
+    if customer is not None:
+        _timeline_add(response=response, delivery=delivery, customer=customer, previous_score=previous_score)
+        if scoring.is_detractor(response.kind, score) and response.follow_up_task_id is None:
+            today = timezone.localdate(now)
+            transaction.on_commit(
+                lambda: detractor_follow_up(response_id=response.pk, today=today),
+                robust=True,
+            )
+    logger.info(
+        "survey answer recorded",
+        extra={"response_id": response.pk, "kind": response.kind, "updated": previous_score is not None},
+    )
+    return response
+
+
+def _answer_title(response: Response, campaign, previous_score: int | None) -> str:
+    kind_label = SurveyKind(response.kind).label
+    if response.kind == SurveyKind.CHI:
+        title = f"{kind_label} {response.score}/{len(response.chi_answers)}"
+    elif response.kind in (SurveyKind.CSAT, SurveyKind.CES):
+        title = f"{kind_label} {response.score}/{campaign.scale_top}"
+    else:
+        title = f"{kind_label} {response.score}"
+    category = _category_label(category_of(response.kind, response.score, campaign.scale_top))
+    if category:
+        title = f"{title} — {category}"
+    if previous_score is not None:
+        title = _("%(title)s (changed from %(previous)s)") % {"title": title, "previous": previous_score}
+    return title
+
+
+def _timeline_add(*, response: Response, delivery: Delivery, customer: Customer, previous_score: int | None) -> None:
+    # The timeline is read by the team, in the workspace's language, not the contact's.
+    with translation.override(settings.LANGUAGE_CODE):
+        title = _answer_title(response, delivery.campaign, previous_score)
+        if delivery.contact is not None:
+            title = f"{title} · {delivery.contact.name}"
+        portfolio_services.activity_log(
+            customer=customer,
+            kind=ActivityKind.SURVEY,
+            title=title,
+            body=response.comment,
+            author=None,
+            happened_at=response.updated_at,
+            data={
+                "response": response.pk,
+                "delivery": delivery.pk,
+                "campaign": delivery.campaign_id,
+                "kind": response.kind,
+                "score": response.score,
+                "previous_score": previous_score,
+                "contact": delivery.contact_id,
+            },
+        )
+
+
+# --- Closing the loop -------------------------------------------------------------------------------------
+
+
+def add_business_days(day: date, days: int) -> date:
+    """``day`` plus ``days`` working days, skipping Saturdays and Sundays (holidays are not known)."""
+    while days > 0:
+        day += timedelta(days=1)
+        if day.weekday() < 5:
+            days -= 1
+    return day
+
+
+def detractor_follow_up(*, response_id: int, today: date | None = None) -> Task | None:
+    """The follow-up task for a detractor answer, for the customer's CSM (or its ISM while it has none),
+    due within two business days. Safe to run twice: the task's origin key names the response."""
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        response = (
+            Response.objects.select_for_update(of=("self",))
+            .select_related("customer__owner", "customer__implementation_manager", "delivery__contact")
+            .filter(pk=response_id)
+            .first()
+        )
+        if response is None or response.customer is None or not scoring.is_detractor(response.kind, response.score):
+            return None
+        if response.follow_up_task_id is not None:
+            return Task.objects.filter(pk=response.follow_up_task_id).first()
+        customer = response.customer
+        owner = customer.owner or customer.implementation_manager
+        if owner is None:
+            logger.warning("detractor answer without a CSM to follow up", extra={"response_id": response.pk})
+            return None
+        contact = response.delivery.contact
+        with translation.override(owner.language or settings.LANGUAGE_CODE):
+            title = _("Call back %(who)s (%(customer)s): %(kind)s %(score)s, detractor") % {
+                "who": contact.name if contact else customer.name,
+                "customer": customer.name,
+                "kind": SurveyKind(response.kind).label,
+                "score": response.score,
+            }
+            notes = response.comment or _("No comment was left with the answer.")
+        task = portfolio_services.task_create(
+            customer=customer,
+            owner=owner,
+            title=title,
+            due_date=add_business_days(today, FOLLOW_UP_BUSINESS_DAYS),
+            origin=DETRACTOR_ORIGIN,
+            origin_key=f"survey-response:{response.pk}",
+            notes=notes,
+        )
+        Response.objects.filter(pk=response.pk).update(follow_up_task_id=task.pk)
+        return task
+
+
+def _detractor_q() -> Q:
+    q = Q()
+    for kind, limit in scoring.DETRACTOR_MAX.items():
+        q |= Q(kind=kind, score__lte=limit)
+    return q
+
+
+@transaction.atomic
+def loop_close_on_touch(*, customer_id: int, activity_id: int, author_id: int | None) -> int:
+    """A call, meeting or email logged with a customer closes the loop on its detractor answers given
+    before that touch: ``loop_closed_at`` becomes the touch's time and their follow-up tasks are done.
+    Returns how many answers it closed. Runs after the touch is committed (portfolio's TouchLogged event)."""
+    from portfolio.models import Activity
+
+    activity = Activity.objects.filter(pk=activity_id, customer_id=customer_id).first()
+    if activity is None:
+        return 0
+    responses = list(
+        Response.objects.select_for_update()
+        .filter(customer_id=customer_id, loop_closed_at__isnull=True, answered_at__lte=activity.happened_at)
+        # An answer changed away from detractor still closes its task if it had one.
+        .filter(_detractor_q() | Q(follow_up_task_id__isnull=False))
+    )
+    if not responses:
+        return 0
+    Response.objects.filter(pk__in=[r.pk for r in responses]).update(loop_closed_at=activity.happened_at)
+    author = User.objects.filter(pk=author_id).first() if author_id else None
+    task_ids = [r.follow_up_task_id for r in responses if r.follow_up_task_id]
+    for task in Task.objects.filter(pk__in=task_ids, status=TaskStatus.OPEN).select_related("owner"):
+        actor = author if author is not None and can_write(author) else task.owner
+        portfolio_services.task_complete(task=task, actor=actor)
+    logger.info("survey loop closed", extra={"customer_id": customer_id, "responses": len(responses)})
+    return len(responses)
+
+
+def loop_close_stats(responses_qs: QuerySet[Response]) -> dict:
+    """Closing the loop on detractors, over a set of answers: how many loops were closed, the average hours
+    from answer to the closing touch (None when none was closed), and how many detractors still wait."""
+    detractors = responses_qs.filter(_detractor_q())
+    elapsed = ExpressionWrapper(F("loop_closed_at") - F("answered_at"), output_field=DurationField())
+    closed = responses_qs.filter(loop_closed_at__isnull=False).aggregate(count=Count("pk"), avg=Avg(elapsed))
+    average = closed["avg"]
+    return {
+        "count_closed": closed["count"],
+        "avg_hours": round(average.total_seconds() / 3600, 1) if average is not None else None,
+        "count_open": detractors.filter(loop_closed_at__isnull=True).count(),
+    }
+
+
+# --- Opting out -------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def unsubscribe(*, delivery: Delivery, now: datetime | None = None) -> Contact:
+    """The contact asks for no more surveys: from now on no campaign sends to them. Idempotent.
+
+    Raises :class:`OptOutNotApplicable` for eNPS, which goes to employees and has no contact."""
+    if delivery.contact_id is None:
+        raise OptOutNotApplicable()
+    contact = Contact.objects.select_for_update().select_related("customer").get(pk=delivery.contact_id)
+    if contact.opted_out_at is not None:
+        return contact
+    now = now or timezone.now()
+    portfolio_services.contact_update(contact=contact, actor=None, opted_out_at=now)
+    with translation.override(settings.LANGUAGE_CODE):
+        portfolio_services.activity_log(
+            customer=contact.customer,
+            kind=ActivityKind.SYSTEM,
+            title=_("%(contact)s opted out of surveys") % {"contact": contact.name},
+            author=None,
+            happened_at=now,
+            data={"contact": contact.pk, "delivery": delivery.pk},
+        )
+    logger.info("survey opt-out", extra={"contact_id": contact.pk, "delivery_id": delivery.pk})
+    return contact

@@ -1,0 +1,143 @@
+"""Serializers of the surveys API. eNPS answers are anonymous: their row never carries the delivery, the
+customer or the contact, whoever asks."""
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from portfolio.api.serializers import ScopedPrimaryKeyRelatedField
+from portfolio.models import Contact
+from surveys.models import Campaign, Delivery, Response, SurveyKind
+from surveys.selectors import contacts_surveyable_by
+
+ZONES = ["critica", "aperfeicoamento", "qualidade", "excelencia"]
+
+
+class SurveyCampaignSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Campaign
+        fields = [
+            "id",
+            "name",
+            "kind",
+            "status",
+            "mode",
+            "trigger",
+            "send_at",
+            "every_days",
+            "scale_max",
+            "question_pt",
+            "question_en",
+            "fatigue_days",
+            "reminder_after_days",
+            "expires_after_days",
+            "created_at",
+            "last_run_at",
+            "closed_at",
+        ]
+        read_only_fields = fields
+
+
+class SurveyResponseSerializer(serializers.ModelSerializer):
+    """One answer. ``delivery``, ``customer`` and ``contact`` are null on eNPS answers (anonymous)."""
+
+    ANONYMOUS_FIELDS = ("delivery", "customer", "contact")
+
+    # A plain string here: the kinds are listed once, on the campaign (SurveyCampaignKindEnum).
+    kind = serializers.CharField(read_only=True, help_text=_("The campaign's kind: nps, csat, ces, enps or chi."))
+
+    delivery = serializers.IntegerField(
+        source="delivery_id", read_only=True, allow_null=True, help_text=_("Null for eNPS: answers are anonymous.")
+    )
+    customer = serializers.IntegerField(
+        source="customer_id", read_only=True, allow_null=True, help_text=_("Null for eNPS: answers are anonymous.")
+    )
+    contact = serializers.IntegerField(
+        source="delivery.contact_id",
+        read_only=True,
+        allow_null=True,
+        help_text=_("Who answered; null for eNPS, whose answers are anonymous."),
+    )
+
+    class Meta:
+        model = Response
+        fields = [
+            "id",
+            "campaign",
+            "kind",
+            "score",
+            "comment",
+            "chi_answers",
+            "answered_at",
+            "updated_at",
+            "delivery",
+            "customer",
+            "contact",
+            "loop_closed_at",
+        ]
+        read_only_fields = fields
+
+    def to_representation(self, instance: Response) -> dict:
+        data = super().to_representation(instance)
+        if instance.kind == SurveyKind.ENPS:
+            for name in self.ANONYMOUS_FIELDS:
+                data[name] = None
+        return data
+
+
+class SurveyResultCountsSerializer(serializers.Serializer):
+    planned = serializers.IntegerField(help_text=_("Surveys planned, sent or not."))
+    sent = serializers.IntegerField()
+    skipped = serializers.IntegerField()
+    answered = serializers.IntegerField(help_text=_("Surveys sent that were answered."))
+    promoters = serializers.IntegerField(allow_null=True, help_text=_("NPS and eNPS only."))
+    passives = serializers.IntegerField(allow_null=True, help_text=_("NPS and eNPS only."))
+    detractors = serializers.IntegerField(allow_null=True, help_text=_("NPS and eNPS only."))
+
+
+class SurveyCampaignResultsSerializer(serializers.Serializer):
+    """A campaign's results as the caller may see them (their team's or portfolio's customers)."""
+
+    campaign = serializers.IntegerField()
+    kind = serializers.CharField(help_text=_("The campaign's kind: nps, csat, ces, enps or chi."))
+    answers = serializers.IntegerField(help_text=_("Answers counted in the score."))
+    score = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        allow_null=True,
+        coerce_to_string=False,
+        help_text=_(
+            "NPS and eNPS: −100 to 100; CSAT: percent satisfied (top two boxes); CES and CHI: the average. Null with "
+            "no answers, and for eNPS under 5 answers."
+        ),
+    )
+    zone = serializers.ChoiceField(choices=ZONES, allow_null=True, help_text=_("The NPS zone; null for other kinds."))
+    average = serializers.DecimalField(max_digits=5, decimal_places=2, allow_null=True, coerce_to_string=False)
+    share = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=1,
+        allow_null=True,
+        coerce_to_string=False,
+        help_text=_("CSAT: percent in the top two boxes; CES: percent of answers 5–7."),
+    )
+    hidden = serializers.BooleanField(help_text=_("eNPS with fewer than 5 answers: nothing is shown."))
+    response_rate = serializers.DecimalField(
+        max_digits=4,
+        decimal_places=1,
+        allow_null=True,
+        coerce_to_string=False,
+        help_text=_("Answered ÷ sent, in percent; null when nothing was sent."),
+    )
+    counts = SurveyResultCountsSerializer()
+
+
+class SurveySendSerializer(serializers.Serializer):
+    contact = ScopedPrimaryKeyRelatedField(
+        selector=contacts_surveyable_by, model=Contact, help_text=_("A contact of a customer you may change.")
+    )
+
+
+class SurveyDeliverySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Delivery
+        fields = ["id", "campaign", "contact", "customer", "status", "skip_reason", "created_at", "sent_at"]
+        read_only_fields = fields

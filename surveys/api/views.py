@@ -1,0 +1,120 @@
+"""The surveys API: campaigns and their results, the answers, and surveying one contact on an event
+(e.g. from the support tool). Every viewset reads through surveys.selectors (the door) and writes through
+a service."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.decorators import action
+from rest_framework.response import Response as ApiResponse
+
+from accounts.api.base import ScopedReadOnlyViewSet
+from portfolio.api.views import IdFilter, ServiceErrorsMixin, StableOrderingFilter
+from surveys import selectors
+from surveys.api import serializers as s
+from surveys.models import Campaign, CampaignMode, CampaignStatus, Response, SurveyKind, Trigger
+from surveys.sending import send_to_contact
+
+
+class CampaignFilter(filters.FilterSet):
+    kind = filters.ChoiceFilter(choices=SurveyKind.choices)
+    status = filters.ChoiceFilter(choices=CampaignStatus.choices)
+    mode = filters.ChoiceFilter(choices=CampaignMode.choices)
+    trigger = filters.ChoiceFilter(choices=Trigger.choices)
+
+    class Meta:
+        model = Campaign
+        fields = ["kind", "status", "mode", "trigger"]
+
+
+class ResponseFilter(filters.FilterSet):
+    campaign = IdFilter(field_name="campaign_id")
+    customer = IdFilter(field_name="customer_id")
+    kind = filters.ChoiceFilter(choices=SurveyKind.choices)
+    answered_after = filters.IsoDateTimeFilter(
+        field_name="answered_at", lookup_expr="gte", help_text="Answered at or after (ISO 8601)."
+    )
+    answered_before = filters.IsoDateTimeFilter(
+        field_name="answered_at", lookup_expr="lt", help_text="Answered before (ISO 8601)."
+    )
+
+    class Meta:
+        model = Response
+        fields = ["campaign", "customer", "kind", "answered_after", "answered_before"]
+
+
+class CampaignViewSet(ServiceErrorsMixin, ScopedReadOnlyViewSet):
+    """Survey campaigns. eNPS campaigns are listed to admins and leaders only."""
+
+    serializer_class = s.SurveyCampaignSerializer
+    filterset_class = CampaignFilter
+    filter_backends = [filters.DjangoFilterBackend, StableOrderingFilter]
+    ordering_fields = ["created_at", "name"]
+
+    def scoped_queryset(self, user):
+        return selectors.campaigns_visible_to(user).order_by("-created_at", "-pk")
+
+    @extend_schema(responses=s.SurveyCampaignResultsSerializer)
+    @action(detail=True, methods=["get"])
+    def results(self, request, pk=None):
+        """The score, its NPS zone, the counts and the response rate, over the answers the caller may see."""
+        campaign = self.get_object()
+        results = selectors.survey_results(request.user, selectors.Scope.of_campaign(campaign), detail=False)
+        counts = selectors.delivery_counts(request.user, campaign)
+        summary = results.summary
+        nps = summary.nps
+        data = {
+            "campaign": campaign.pk,
+            "kind": campaign.kind,
+            "answers": summary.count,
+            "score": summary.score,
+            "zone": summary.zone,
+            "average": summary.average,
+            "share": summary.share,
+            "hidden": summary.hidden,
+            "response_rate": results.rate,
+            "counts": {
+                "planned": counts.planned,
+                "sent": counts.sent,
+                "skipped": counts.skipped,
+                "answered": counts.answered,
+                "promoters": nps.promoters if nps else None,
+                "passives": nps.passives if nps else None,
+                "detractors": nps.detractors if nps else None,
+            },
+        }
+        return ApiResponse(s.SurveyCampaignResultsSerializer(data).data)
+
+    @extend_schema(
+        request=s.SurveySendSerializer,
+        responses=s.SurveyDeliverySerializer,
+        description=(
+            "Survey one contact now through an active campaign sent by API call (trigger `api`). Answers the "
+            "delivery: `pending` (the email leaves in a moment) or `skipped` with its reason (opted out, bounced, "
+            "surveyed recently, no email). Calling again for the same contact answers the same delivery."
+        ),
+    )
+    @action(detail=True, methods=["post"])
+    def send(self, request, pk=None):
+        campaign = self.get_object()
+        serializer = s.SurveySendSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        if campaign.mode != CampaignMode.TRANSACTIONAL or campaign.trigger != Trigger.API:
+            raise DjangoValidationError(_("Only a campaign sent by API call (trigger “api”) can survey one contact."))
+        delivery = send_to_contact(campaign=campaign, contact=serializer.validated_data["contact"])
+        return ApiResponse(s.SurveyDeliverySerializer(delivery).data, status=status.HTTP_200_OK)
+
+
+class ResponseViewSet(ServiceErrorsMixin, ScopedReadOnlyViewSet):
+    """Survey answers about the customers the caller may see. eNPS answers only for admins and leaders, only
+    from campaigns with at least 5 answers, and without delivery, customer or contact."""
+
+    serializer_class = s.SurveyResponseSerializer
+    filterset_class = ResponseFilter
+    filter_backends = [filters.DjangoFilterBackend, StableOrderingFilter]
+    ordering_fields = ["answered_at", "score"]
+
+    def scoped_queryset(self, user):
+        return selectors.responses_for_api(user)

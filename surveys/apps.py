@@ -1,0 +1,20 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class SurveysConfig(AppConfig):
+    """NPS, CSAT, CES, eNPS and CHI surveys: campaigns, email deliveries, public answers, results."""
+
+    name = "surveys"
+    verbose_name = _("Surveys")
+
+    def ready(self) -> None:
+        from accounts import demo, navigation
+        from surveys import demo as surveys_demo
+        from surveys import subscribers
+
+        navigation.register(
+            navigation.NavItem(key="surveys", label=_("Surveys"), url_name="surveys:campaigns", order=40),
+        )
+        subscribers.connect()
+        demo.register_seeder(30, "surveys", surveys_demo.seed_surveys)

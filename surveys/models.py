@@ -1,0 +1,201 @@
+"""Surveys: campaigns sent by email to customers' contacts (NPS, CSAT, CES, CHI) or to employees (eNPS),
+one delivery per person, and the answers they give on a public page."""
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from portfolio.models import Contact, Customer
+
+
+class SurveyKind(models.TextChoices):
+    NPS = "nps", _("NPS")
+    CSAT = "csat", _("CSAT")
+    CES = "ces", _("CES")
+    ENPS = "enps", _("eNPS")
+    CHI = "chi", _("CHI (Customer Happiness Index)")
+
+
+class CampaignMode(models.TextChoices):
+    NOW = "now", _("Send now")
+    AT = "at", _("Send at a set time")
+    RECURRING = "recurring", _("Recurring (relationship survey)")
+    TRANSACTIONAL = "transactional", _("When an event happens")
+
+
+class Trigger(models.TextChoices):
+    HANDOFF = "handoff", _("After the handoff")
+    REVIEW = "review", _("After a success review")
+    API = "api", _("By API call (e.g. from the support tool)")
+
+
+class CampaignStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    ACTIVE = "active", _("Active")
+    CLOSED = "closed", _("Closed")
+
+
+class Campaign(models.Model):
+    """What to ask, whom, and when. ``audience`` narrows customers and contacts:
+    ``{"segments": [...], "stages": [...], "service_models": [...], "owners": [ids], "plan_tiers": [...],
+    "contact_roles": [...]}``; an empty list means any."""
+
+    name = models.CharField(_("name"), max_length=150)
+    kind = models.CharField(_("kind"), max_length=8, choices=SurveyKind.choices)
+    question_pt = models.CharField(_("question (Portuguese)"), max_length=300)
+    question_en = models.CharField(_("question (English)"), max_length=300)
+    scale_max = models.PositiveSmallIntegerField(
+        _("top of the scale"), default=10, help_text=_("CSAT: 5 or 10. Fixed for the other kinds.")
+    )
+    audience = models.JSONField(_("audience"), default=dict, blank=True)
+    mode = models.CharField(_("when"), max_length=16, choices=CampaignMode.choices, default=CampaignMode.NOW)
+    send_at = models.DateTimeField(_("send at"), null=True, blank=True)
+    every_days = models.PositiveSmallIntegerField(_("repeat every (days)"), null=True, blank=True)
+    trigger = models.CharField(_("trigger"), max_length=16, choices=Trigger.choices, blank=True)
+    fatigue_days = models.PositiveSmallIntegerField(
+        _("do not survey a contact more than once every (days)"), default=90
+    )
+    reminder_after_days = models.PositiveSmallIntegerField(_("remind non-responders after (days)"), default=4)
+    expires_after_days = models.PositiveSmallIntegerField(_("links expire after (days)"), default=30)
+    status = models.CharField(_("status"), max_length=8, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    last_run_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("survey campaign")
+        verbose_name_plural = _("survey campaigns")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def scale_min(self) -> int:
+        return {SurveyKind.CSAT: 1, SurveyKind.CES: 1}.get(self.kind, 0)
+
+    @property
+    def scale_top(self) -> int:
+        if self.kind == SurveyKind.CES:
+            return 7
+        if self.kind == SurveyKind.CSAT:
+            return self.scale_max if self.scale_max in (5, 10) else 5
+        return 10
+
+    def question(self, language: str) -> str:
+        return self.question_en if language.startswith("en") else self.question_pt
+
+
+class ChiCriterion(models.Model):
+    """One of the (up to) ten Customer Happiness Index criteria, answered 0/1 by the customer or the CSM."""
+
+    class AnsweredBy(models.TextChoices):
+        CUSTOMER = "customer", _("The customer")
+        CSM = "csm", _("The CSM")
+
+    position = models.PositiveSmallIntegerField(unique=True, validators=[MinValueValidator(1), MaxValueValidator(10)])
+    text_pt = models.CharField(max_length=200)
+    text_en = models.CharField(max_length=200)
+    answered_by = models.CharField(max_length=8, choices=AnsweredBy.choices, default=AnsweredBy.CUSTOMER)
+
+    class Meta:
+        ordering = ["position"]
+
+    def __str__(self) -> str:
+        return self.text_pt
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting to be sent")
+    SENT = "sent", _("Sent")
+    SKIPPED = "skipped", _("Skipped")
+    FAILED = "failed", _("Failed")
+    BOUNCED = "bounced", _("Bounced")
+
+
+class SkipReason(models.TextChoices):
+    OPTED_OUT = "opted_out", _("Opted out of surveys")
+    BOUNCED = "bounced", _("Email bounced before")
+    FATIGUE = "fatigue", _("Surveyed recently")
+    NO_EMAIL = "no_email", _("No email address")
+
+
+class Delivery(models.Model):
+    """One survey sent to one person in one round of a campaign. The database allows it once, so a
+    restarted send can never email anyone twice. Only a hash of the link's token is stored."""
+
+    # Indexed by the (campaign, status) index below; a second index would only slow every send.
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="deliveries", db_index=False)
+    round = models.PositiveIntegerField(default=1)
+    contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries")
+    employee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="enps_deliveries"
+    )
+    customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    email = models.EmailField()
+    language = models.CharField(max_length=8, default="pt-br")
+    # Unique through Meta.constraints: exact lookups only, so no pattern-matching (LIKE) index is built.
+    token_salt = models.CharField(max_length=32)
+    token_hash = models.CharField(max_length=64)
+    status = models.CharField(max_length=8, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
+    skip_reason = models.CharField(max_length=16, choices=SkipReason.choices, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=300, blank=True)
+    # After a temporary SMTP refusal the send waits until then (growing backoff), so one stuck address
+    # does not hold up the rest of the campaign.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["token_salt"], name="surveys_delivery_token_salt_unique"),
+            models.UniqueConstraint(fields=["token_hash"], name="surveys_delivery_token_hash_unique"),
+            models.UniqueConstraint(
+                fields=["campaign", "round", "contact"],
+                condition=Q(contact__isnull=False),
+                name="surveys_one_delivery_per_contact_round",
+            ),
+            models.UniqueConstraint(
+                fields=["campaign", "round", "employee"],
+                condition=Q(employee__isnull=False),
+                name="surveys_one_delivery_per_employee_round",
+            ),
+        ]
+        indexes = [models.Index(fields=["campaign", "status"]), models.Index(fields=["email", "sent_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}/{self.email}"
+
+
+class Response(models.Model):
+    """The answer to one delivery: answering again updates it. ``score`` is validated against the kind's
+    scale by the service; for CHI it is the number of criteria met and ``chi_answers`` holds each."""
+
+    delivery = models.OneToOneField(Delivery, on_delete=models.CASCADE, related_name="response")
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="responses")
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.CASCADE, related_name="survey_responses"
+    )
+    kind = models.CharField(max_length=8, choices=SurveyKind.choices)
+    score = models.SmallIntegerField()
+    comment = models.TextField(blank=True)
+    chi_answers = models.JSONField(default=dict, blank=True)
+    answered_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    follow_up_task_id = models.BigIntegerField(null=True, blank=True)
+    loop_closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-answered_at"]
+        indexes = [models.Index(fields=["kind", "answered_at"]), models.Index(fields=["customer", "answered_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.score}"

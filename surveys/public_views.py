@@ -1,0 +1,245 @@
+"""The pages a survey email links to. The people who open them never log in: a customer's contact (NPS, CSAT,
+CES, CHI) or an employee (eNPS).
+
+* A GET never records anything: mail security scanners open every link in a message. The answer page shows
+  the clicked score already chosen; the person confirms with one tap, which POSTs.
+* The pages are plain HTML forms (no JavaScript), in the delivery's language, set no cookies and are never
+  cached: the address carries the token.
+* POSTs are CSRF-exempt. The unguessable token in the address is what authorises them, so a forged
+  cross-site request would need the token itself; and the one-click unsubscribe POST that mail clients send
+  (RFC 8058) carries no cookie at all.
+
+The rules live in :mod:`surveys.answers`; these views only translate between HTTP and those services.
+"""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from surveys import answers
+from surveys.models import Delivery, SurveyKind
+
+
+def _language(delivery: Delivery | None, request: HttpRequest) -> str:
+    if delivery is None:
+        # Nothing tells us who this is: the browser's language (LocaleMiddleware) it is.
+        return getattr(request, "LANGUAGE_CODE", settings.LANGUAGE_CODE)
+    try:
+        return translation.get_supported_language_variant(delivery.language)
+    except LookupError:
+        return settings.LANGUAGE_CODE
+
+
+def _render(request: HttpRequest, template: str, context: dict, *, language: str, status: int = 200) -> HttpResponse:
+    with translation.override(language):
+        response = render(request, template, context, status=status)
+    response.headers["Content-Language"] = language
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+def _link_error_page(request: HttpRequest, error: answers.LinkError) -> HttpResponse:
+    delivery = error.delivery
+    reason = {answers.LinkUnknown: "unknown", answers.LinkExpired: "expired", answers.CampaignClosed: "closed"}[
+        type(error)
+    ]
+    context = {
+        "reason": reason,
+        "answered": delivery is not None and answers.response_of(delivery) is not None,
+    }
+    return _render(
+        request,
+        "surveys/public/link_invalid.html",
+        context,
+        language=_language(delivery, request),
+        status=error.status_code,
+    )
+
+
+# --- Answering --------------------------------------------------------------------------------------------
+
+
+def _anchors(kind: str) -> tuple[str, str]:
+    # Looked up at render time so they follow the delivery's language.
+    if kind == SurveyKind.CSAT:
+        return _("Very dissatisfied"), _("Very satisfied")
+    if kind == SurveyKind.CES:
+        return _("Strongly disagree"), _("Strongly agree")
+    return _("Not at all likely"), _("Extremely likely")
+
+
+def _prefill(raw: str | None, scale: answers.Scale) -> int | None:
+    """The score a link or a refused form chose, if it is one of the scale's; a bad one chooses nothing."""
+    try:
+        return answers.score_parse(raw, scale)
+    except ValidationError:
+        return None
+
+
+def _answer_page(
+    request: HttpRequest,
+    delivery: Delivery,
+    *,
+    selected: int | None,
+    comment: str,
+    chi_selected: dict[str, str],
+    errors: dict | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    language = _language(delivery, request)
+    campaign = delivery.campaign
+    scale = answers.scale_for(campaign)
+    with translation.override(language):
+        low, high = _anchors(campaign.kind)
+    criteria = []
+    if campaign.kind == SurveyKind.CHI:
+        criteria = [
+            {
+                "position": c.position,
+                "text": c.text_en if language.startswith("en") else c.text_pt,
+                "selected": chi_selected.get(str(c.position), ""),
+            }
+            for c in answers.chi_criteria()
+        ]
+    values = scale.values
+    context = {
+        "delivery": delivery,
+        "campaign": campaign,
+        "is_chi": campaign.kind == SurveyKind.CHI,
+        "is_enps": campaign.kind == SurveyKind.ENPS,
+        "question": campaign.question(language),
+        "values": values,
+        # Up to 7 choices fit a phone's row at a comfortable size; longer scales take two rows.
+        "phone_columns": len(values) if len(values) <= 7 else (len(values) + 1) // 2,
+        "anchor_low": low,
+        "anchor_high": high,
+        "selected": selected,
+        "comment": comment,
+        "comment_max": answers.COMMENT_MAX_LENGTH,
+        "criteria": criteria,
+        "errors": errors or {},
+        "existing": answers.response_of(delivery),
+        "first_name": delivery.contact.name.split(" ")[0] if delivery.contact and delivery.contact.name else "",
+        "action": reverse("survey_public:answer", args=[request.resolver_match.kwargs["token"]]),
+        "unsubscribe_url": reverse("survey_public:unsubscribe", args=[request.resolver_match.kwargs["token"]])
+        if delivery.contact_id
+        else "",
+    }
+    return _render(request, "surveys/public/answer.html", context, language=language, status=status)
+
+
+@csrf_exempt
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def answer(request: HttpRequest, token: str) -> HttpResponse:
+    """GET shows the question (``?score=N`` chooses N, else a previous answer's score); POST records."""
+    try:
+        delivery = answers.delivery_from_token(token)
+    except answers.LinkError as error:
+        return _link_error_page(request, error)
+    scale = answers.scale_for(delivery.campaign)
+    criteria_positions = (
+        [str(c.position) for c in answers.chi_criteria()] if delivery.campaign.kind == SurveyKind.CHI else []
+    )
+
+    if request.method != "POST":
+        existing = answers.response_of(delivery)
+        selected = _prefill(request.GET.get("score"), scale)
+        if selected is None and existing is not None:
+            selected = existing.score
+        chi_selected = (
+            {k: "yes" if v else "no" for k, v in existing.chi_answers.items()} if existing is not None else {}
+        )
+        return _answer_page(
+            request,
+            delivery,
+            selected=selected,
+            comment=existing.comment if existing is not None else "",
+            chi_selected=chi_selected,
+        )
+
+    raw_score = request.POST.get("score")
+    comment = request.POST.get("comment", "")
+    chi_selected = {p: request.POST.get(f"chi-{p}", "") for p in criteria_positions}
+    try:
+        # Validation messages speak the contact's language, whatever the browser's.
+        with translation.override(_language(delivery, request)):
+            answers.answer_record(delivery=delivery, score=raw_score, comment=comment, chi_answers=chi_selected)
+    except answers.LinkError as error:
+        return _link_error_page(request, error)
+    except ValidationError as error:
+        return _answer_page(
+            request,
+            delivery,
+            selected=_prefill(raw_score, scale),
+            comment=comment,
+            chi_selected=chi_selected,
+            errors=error.message_dict,
+            status=422,
+        )
+    # Post/redirect/get: a refresh or the back button on the phone never sends the answer twice.
+    see_other = HttpResponseRedirect(reverse("survey_public:thanks", args=[token]))
+    see_other.status_code = 303
+    return see_other
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD"])
+def thanks(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        delivery = answers.delivery_from_token(token)
+    except answers.LinkError as error:
+        return _link_error_page(request, error)
+    response = answers.response_of(delivery)
+    if response is None:
+        return redirect(reverse("survey_public:answer", args=[token]))
+    campaign = delivery.campaign
+    context = {
+        "response": response,
+        "campaign": campaign,
+        "is_chi": campaign.kind == SurveyKind.CHI,
+        "is_enps": campaign.kind == SurveyKind.ENPS,
+        "scale_top": len(response.chi_answers) if campaign.kind == SurveyKind.CHI else campaign.scale_top,
+        "detractor": campaign.kind != SurveyKind.ENPS
+        and answers.category_of(response.kind, response.score, campaign.scale_top) == "detractor",
+        "first_name": delivery.contact.name.split(" ")[0] if delivery.contact and delivery.contact.name else "",
+        "change_url": reverse("survey_public:answer", args=[token]),
+        "unsubscribe_url": reverse("survey_public:unsubscribe", args=[token]) if delivery.contact_id else "",
+    }
+    return _render(request, "surveys/public/thanks.html", context, language=_language(delivery, request))
+
+
+# --- Opting out -------------------------------------------------------------------------------------------
+
+
+@csrf_exempt
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    """GET asks for confirmation; POST (the page's button, or a mail client's RFC 8058 one-click request)
+    opts the contact out of every survey. Works on old emails too: expiry and closing do not apply."""
+    try:
+        delivery = answers.delivery_from_token(token, check_open=False)
+    except answers.LinkError as error:
+        return _link_error_page(request, error)
+    language = _language(delivery, request)
+    if delivery.contact_id is None:
+        state = "not_applicable"
+    elif request.method == "POST":
+        answers.unsubscribe(delivery=delivery)
+        state = "done"
+    else:
+        state = "already" if delivery.contact.opted_out_at else "confirm"
+    context = {
+        "state": state,
+        "email": delivery.email,
+        "action": reverse("survey_public:unsubscribe", args=[token]),
+    }
+    return _render(request, "surveys/public/unsubscribe.html", context, language=language)

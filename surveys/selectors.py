@@ -1,0 +1,813 @@
+"""Every read the survey pages and the API need. Each takes the acting user and starts from the door:
+
+* customer surveys (NPS, CSAT, CES, CHI) are scoped through the customer they are about, with
+  ``portfolio.selectors.customers_visible_to``: leaders see their team's, CSMs their portfolio's;
+* eNPS is about the people of the team, so only admins (everyone) and leaders (the teams they oversee)
+  read it, only aggregated, never next to who answered, and nothing at all under
+  ``scoring.ENPS_MIN_ANSWERS`` answers.
+
+Scores are computed in SQL as counts per score value (one grouped query per table, chart or slice) and
+then by ``surveys.scoring`` in Python, so the number of queries does not grow with the answers.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.access import can_write, scope_team_ids
+from accounts.models import Role, User
+from portfolio.models import Contact, PlanTier, Segment, ServiceModel
+from portfolio.selectors import customers_changeable_by, customers_visible_to
+from surveys import scoring
+from surveys.answers import loop_close_stats
+from surveys.models import Campaign, Delivery, DeliveryStatus, Response, SkipReason, SurveyKind
+
+ENPS = SurveyKind.ENPS
+NPS_KINDS = {SurveyKind.NPS, SurveyKind.ENPS}
+
+
+# --- Who may do what ------------------------------------------------------------------------------------
+
+
+def can_read_enps(user: User) -> bool:
+    """eNPS results are for admins and leaders only."""
+    return bool(getattr(user, "is_authenticated", False) and user.is_active and (user.is_admin or user.is_leader))
+
+
+def can_manage_campaigns(user: User) -> bool:
+    """Admins and leaders create, start and close campaigns; everyone else reads the results."""
+    return can_write(user) and (user.is_admin or user.role == Role.LEADER)
+
+
+# --- The scoped querysets -------------------------------------------------------------------------------
+
+
+def _employee_scope(user: User, *, employee: str) -> Q:
+    """eNPS rows the user may count: every one for admins, the overseen teams' for leaders, none otherwise."""
+    if not can_read_enps(user):
+        return Q(pk__in=[])
+    if user.is_admin:
+        return Q()
+    return Q(**{f"{employee}__team__in": scope_team_ids(user)})
+
+
+def campaigns_visible_to(user: User) -> QuerySet[Campaign]:
+    """Campaigns are the team's shared configuration; eNPS ones exist only for those who may read eNPS."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Campaign.objects.none()
+    qs = Campaign.objects.all()
+    if not can_read_enps(user):
+        qs = qs.exclude(kind=ENPS)
+    return qs
+
+
+def csat_default_scale(user: User) -> int:
+    """The scale the CSAT results open on: the latest CSAT campaign's (1–5 when there is none)."""
+    latest = campaigns_visible_to(user).filter(kind=SurveyKind.CSAT).order_by("-created_at", "-pk").first()
+    return latest.scale_top if latest else 5
+
+
+def responses_visible_to(user: User) -> QuerySet[Response]:
+    """Answers the user may count: customer surveys through the customer, eNPS through the team."""
+    customer_surveys = Q(customer__in=customers_visible_to(user)) & ~Q(kind=ENPS)
+    enps = Q(kind=ENPS) & _employee_scope(user, employee="delivery__employee")
+    return Response.objects.filter(customer_surveys | enps)
+
+
+def deliveries_visible_to(user: User) -> QuerySet[Delivery]:
+    customer_surveys = Q(customer__in=customers_visible_to(user)) & ~Q(campaign__kind=ENPS)
+    enps = Q(campaign__kind=ENPS, employee__isnull=False) & _employee_scope(user, employee="employee")
+    return Delivery.objects.filter(customer_surveys | enps)
+
+
+def contacts_surveyable_by(user: User) -> QuerySet[Contact]:
+    """Contacts the user may survey on demand: those of the customers they may change."""
+    return Contact.objects.filter(customer__in=customers_changeable_by(user))
+
+
+def _enps_open_campaigns(user: User) -> QuerySet:
+    """eNPS campaigns with at least ENPS_MIN_ANSWERS answers the user may count."""
+    return (
+        responses_visible_to(user)
+        .filter(kind=ENPS)
+        .order_by()
+        .values("campaign")
+        .annotate(n=Count("pk"))
+        .filter(n__gte=scoring.ENPS_MIN_ANSWERS)
+        .values("campaign")
+    )
+
+
+def responses_for_api(user: User) -> QuerySet[Response]:
+    """The answers the API lists: eNPS ones only to admins and leaders, and only from campaigns that reached
+    the minimum number of answers (a lone answer would be as good as a name)."""
+    qs = responses_visible_to(user).select_related("campaign", "delivery")
+    if can_read_enps(user):
+        qs = qs.filter(~Q(kind=ENPS) | Q(campaign__in=_enps_open_campaigns(user)))
+    return qs.order_by("-answered_at", "-pk")
+
+
+# --- Scores ----------------------------------------------------------------------------------------------
+
+
+def _ratio(part: int, whole: int) -> Decimal | None:
+    """A percentage; undefined (None, shown "—") when the denominator is 0."""
+    if not whole:
+        return None
+    return (Decimal(100) * part / whole).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def _expand(counts: dict[int, int]) -> list[int]:
+    return [score for score, n in sorted(counts.items()) for _ in range(n)]
+
+
+def scale_for(kind: str, scale_max: int | None = None) -> tuple[int, int]:
+    """The lowest and highest answer of a kind (CSAT on 1–5 or 1–10)."""
+    if kind == SurveyKind.CSAT:
+        return 1, scale_max if scale_max in (5, 10) else 5
+    if kind == SurveyKind.CES:
+        return 1, 7
+    return 0, 10
+
+
+@dataclass(frozen=True)
+class Band:
+    key: str
+    label: str
+    low: int
+    high: int
+    colour: str
+
+
+def bands_for(kind: str, scale_top: int) -> list[Band]:
+    """How answers are grouped for colours and for the comments filter. The negative band is the one that
+    asks for a follow-up (``scoring.DETRACTOR_MAX``), so a filtered list matches the detractor tasks."""
+    if kind in NPS_KINDS:
+        return [
+            Band("detractor", _("Detractors"), 0, 6, "red"),
+            Band("passive", _("Passives"), 7, 8, "yellow"),
+            Band("promoter", _("Promoters"), 9, 10, "green"),
+        ]
+    if kind == SurveyKind.CSAT:
+        low = scoring.DETRACTOR_MAX["csat"]
+        return [
+            Band("detractor", _("Unsatisfied"), 1, low, "red"),
+            Band("passive", _("Neutral"), low + 1, scale_top - 2, "yellow"),
+            Band("promoter", _("Satisfied"), scale_top - 1, scale_top, "green"),
+        ]
+    if kind == SurveyKind.CES:
+        return [
+            Band("detractor", _("Hard"), 1, scoring.DETRACTOR_MAX["ces"], "red"),
+            Band("passive", _("Neutral"), 4, 4, "yellow"),
+            Band("promoter", _("Easy"), 5, 7, "green"),
+        ]
+    return [
+        Band("detractor", _("0–4 criteria"), 0, 4, "red"),
+        Band("passive", _("5–7 criteria"), 5, 7, "yellow"),
+        Band("promoter", _("8–10 criteria"), 8, 10, "green"),
+    ]
+
+
+def _band_of(bands: list[Band], score: int) -> Band | None:
+    return next((b for b in bands if b.low <= score <= b.high), None)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """One set of answers, scored as its kind is. ``score`` is the headline: the NPS, CSAT's % satisfied,
+    CES's and CHI's average. ``hidden`` is an eNPS under the minimum: nothing is shown."""
+
+    kind: str
+    count: int
+    score: Decimal | None = None
+    average: Decimal | None = None
+    share: Decimal | None = None
+    nps: scoring.NpsResult | None = None
+    hidden: bool = False
+
+    @property
+    def zone(self) -> str | None:
+        return self.nps.zone if self.nps is not None else None
+
+    @property
+    def zone_label(self) -> str:
+        return scoring.ZONE_LABELS.get(self.zone, "") if self.zone else ""
+
+    @property
+    def is_percent(self) -> bool:
+        return self.kind == SurveyKind.CSAT
+
+
+def summarise(kind: str, counts: dict[int, int], *, scale_top: int = 10) -> Summary:
+    """Score answers given as {score: how many}."""
+    scores = _expand(counts)
+    total = len(scores)
+    if kind == ENPS and total < scoring.ENPS_MIN_ANSWERS:
+        return Summary(kind=kind, count=total, hidden=True)
+    if kind in NPS_KINDS:
+        result = scoring.nps(scores)
+        return Summary(kind=kind, count=total, score=result.score, nps=result)
+    if kind == SurveyKind.CSAT:
+        result = scoring.csat(scores, scale_max=scale_top)
+        return Summary(kind=kind, count=total, score=result.share, average=result.average, share=result.share)
+    if kind == SurveyKind.CES:
+        result = scoring.ces(scores)
+        return Summary(kind=kind, count=total, score=result.average, average=result.average, share=result.share)
+    result = scoring.chi(scores)
+    return Summary(kind=kind, count=total, score=result.average, average=result.average)
+
+
+def _counts_by(qs: QuerySet[Response], *keys: str) -> dict[tuple, dict[int, int]]:
+    """{(key values…): {score: n}} in one grouped query."""
+    grouped: dict[tuple, dict[int, int]] = defaultdict(dict)
+    for row in qs.order_by().values(*keys, "score").annotate(n=Count("pk")):
+        grouped[tuple(row[k] for k in keys)][row["score"]] = row["n"]
+    return grouped
+
+
+def enps_hidden(user: User, *, campaign: Campaign | None = None, since: datetime | None = None) -> bool:
+    """Whether eNPS answers in this scope are under the minimum, so nothing about them may be shown."""
+    qs = responses_visible_to(user).filter(kind=ENPS)
+    if campaign is not None:
+        qs = qs.filter(campaign=campaign)
+    if since is not None:
+        qs = qs.filter(answered_at__gte=since)
+    return qs.count() < scoring.ENPS_MIN_ANSWERS
+
+
+# --- Results of a campaign, or of every campaign of a kind ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which answers a results page is about: one campaign, or every campaign of a kind since a date (CSAT
+    campaigns of one scale, since a 1–5 and a 1–10 answer cannot be added up)."""
+
+    kind: str
+    campaign: Campaign | None = None
+    since: datetime | None = None
+    scale_top: int = 10
+
+    @classmethod
+    def of_campaign(cls, campaign: Campaign) -> "Scope":
+        return cls(kind=campaign.kind, campaign=campaign, scale_top=campaign.scale_top)
+
+    @classmethod
+    def of_kind(cls, kind: str, *, since: datetime | None = None, scale: int | None = None) -> "Scope":
+        return cls(kind=kind, since=since, scale_top=scale_for(kind, scale)[1])
+
+    @property
+    def scale_min(self) -> int:
+        return scale_for(self.kind, self.scale_top)[0]
+
+    def responses(self, user: User) -> QuerySet[Response]:
+        qs = responses_visible_to(user)
+        if self.campaign is not None:
+            return qs.filter(campaign=self.campaign)
+        qs = qs.filter(kind=self.kind)
+        if self.kind == SurveyKind.CSAT:
+            qs = qs.filter(campaign__scale_max=self.scale_top)
+        if self.since is not None:
+            qs = qs.filter(answered_at__gte=self.since)
+        return qs
+
+    def deliveries(self, user: User) -> QuerySet[Delivery]:
+        qs = deliveries_visible_to(user)
+        if self.campaign is not None:
+            return qs.filter(campaign=self.campaign)
+        qs = qs.filter(campaign__kind=self.kind)
+        if self.kind == SurveyKind.CSAT:
+            qs = qs.filter(campaign__scale_max=self.scale_top)
+        if self.since is not None:
+            qs = qs.filter(sent_at__gte=self.since)
+        return qs
+
+
+@dataclass(frozen=True)
+class Bar:
+    score: int
+    count: int
+    pct: Decimal | None
+    width: int  # % of the tallest bar
+    colour: str
+
+
+@dataclass(frozen=True)
+class Month:
+    month: date
+    summary: Summary
+
+    @property
+    def column(self) -> tuple[int, int]:
+        """The bar of a column chart as (bottom, height) in % of its height. NPS grows up or down from a zero
+        line in the middle; the other kinds grow from the bottom."""
+        summary = self.summary
+        if summary.score is None:
+            return 0, 0
+        if summary.kind in NPS_KINDS:
+            half = min(50, round(abs(summary.score) / 2))
+            return (50, half) if summary.score >= 0 else (50 - half, half)
+        return 0, _track(summary)
+
+    @property
+    def bottom(self) -> int:
+        return self.column[0]
+
+    @property
+    def height(self) -> int:
+        return self.column[1]
+
+
+@dataclass(frozen=True)
+class SliceRow:
+    key: object
+    label: str
+    summary: Summary
+    sent: int
+    answered: int
+
+    @property
+    def rate(self) -> Decimal | None:
+        return _ratio(self.answered, self.sent)
+
+    @property
+    def bar(self) -> tuple[int, int]:
+        """A horizontal bar as (left, width) in %: NPS grows left or right from the middle (0), the other kinds
+        from the left edge."""
+        summary = self.summary
+        if summary.score is None:
+            return 0, 0
+        if summary.kind in NPS_KINDS:
+            half = min(50, round(abs(summary.score) / 2))
+            return (50, half) if summary.score >= 0 else (50 - half, half)
+        return 0, _track(summary)
+
+    @property
+    def bar_left(self) -> int:
+        return self.bar[0]
+
+    @property
+    def bar_width(self) -> int:
+        return self.bar[1]
+
+
+@dataclass(frozen=True)
+class Slice:
+    key: str
+    title: str
+    rows: list[SliceRow]
+
+
+@dataclass(frozen=True)
+class LoopStats:
+    """Closing the loop on detractors: how many answered, how many were followed up, and how fast."""
+
+    detractors: int
+    closed: int
+    avg_hours: Decimal | None
+
+    @property
+    def open(self) -> int:
+        return self.detractors - self.closed
+
+    @property
+    def closed_rate(self) -> Decimal | None:
+        return _ratio(self.closed, self.detractors)
+
+
+@dataclass
+class Results:
+    scope: Scope
+    summary: Summary
+    sent: int
+    answered: int  # answers to the surveys sent (the response rate's numerator)
+    bands: list[Band]
+    distribution: list[Bar] = field(default_factory=list)
+    band_counts: list[tuple[Band, int, Decimal | None]] = field(default_factory=list)
+    trend: list[Month] = field(default_factory=list)
+    slices: list[Slice] = field(default_factory=list)
+    loop: LoopStats | None = None
+
+    @property
+    def kind(self) -> str:
+        return self.scope.kind
+
+    @property
+    def rate(self) -> Decimal | None:
+        """Answered ÷ sent; undefined when nothing was sent."""
+        return _ratio(self.answered, self.sent)
+
+    @property
+    def marker(self) -> int:
+        return _track(self.summary)
+
+
+def _track(summary: Summary) -> int:
+    if summary.score is None:
+        return 0
+    if summary.kind in NPS_KINDS:
+        value = (summary.score + 100) / 2
+    elif summary.kind == SurveyKind.CSAT:
+        value = summary.score
+    elif summary.kind == SurveyKind.CES:
+        value = (summary.score - 1) * 100 / 6
+    else:
+        value = summary.score * 10
+    return max(0, min(100, int(value)))
+
+
+def _sent_and_answered(qs: QuerySet[Delivery], *keys: str) -> dict[tuple, tuple[int, int]]:
+    """{(key values…): (sent, answered)} in one query; the answered count only counts surveys that were sent."""
+    counts = {
+        "sent": Count("pk", filter=Q(sent_at__isnull=False)),
+        "answered": Count("pk", filter=Q(sent_at__isnull=False, response__isnull=False)),
+    }
+    if not keys:
+        row = qs.order_by().aggregate(**counts)
+        return {(): (row["sent"], row["answered"])}
+    rows = qs.order_by().values(*keys).annotate(**counts)
+    return {tuple(row[k] for k in keys): (row["sent"], row["answered"]) for row in rows}
+
+
+SLICES = [
+    ("csm", _("By CSM"), "customer__owner_id", "customer__owner__full_name", None),
+    ("segment", _("By segment"), "customer__segment", None, Segment),
+    ("service_model", _("By service model"), "customer__service_model", None, ServiceModel),
+    ("plan", _("By plan"), "customer__plan_tier", None, PlanTier),
+]
+
+
+def _slices(user: User, scope: Scope, responses: QuerySet[Response]) -> list[Slice]:
+    deliveries = scope.deliveries(user)
+    slices = []
+    for key, title, path, name_path, choices in SLICES:
+        keys = (path, name_path) if name_path else (path,)
+        counts = _counts_by(responses, *keys)
+        sent = _sent_and_answered(deliveries, *keys)
+        rows = []
+        for group in set(counts) | set(sent):
+            value = group[0]
+            if name_path:
+                label = group[1] or _("No CSM")
+            else:
+                label = choices(value).label if value in choices.values else (value or "—")
+            summary = summarise(scope.kind, counts.get(group, {}), scale_top=scope.scale_top)
+            group_sent, group_answered = sent.get(group, (0, 0))
+            rows.append(
+                SliceRow(key=value, label=str(label), summary=summary, sent=group_sent, answered=group_answered)
+            )
+        rows.sort(key=lambda r: (-r.summary.count, r.label))
+        slices.append(Slice(key=key, title=str(title), rows=rows))
+    return slices
+
+
+def _trend(scope: Scope, responses: QuerySet[Response], *, months: int) -> list[Month]:
+    """The score month by month (the months the answers came in), up to this month while the campaign runs."""
+    tz = timezone.get_current_timezone()
+    counts = _counts_by(responses.annotate(month=TruncMonth("answered_at", tzinfo=tz)), "month")
+    by_month = {(timezone.localtime(m, tz).date() if isinstance(m, datetime) else m): c for (m,), c in counts.items()}
+    if not by_month:
+        return []
+    first, last = min(by_month), max(by_month)
+    if scope.campaign is None or scope.campaign.closed_at is None:
+        last = max(last, timezone.localdate().replace(day=1))
+    out, month = [], last
+    while len(out) < months:
+        out.append(
+            Month(month=month, summary=summarise(scope.kind, by_month.get(month, {}), scale_top=scope.scale_top))
+        )
+        if month <= first:
+            break
+        month = (month - timedelta(days=1)).replace(day=1)
+    return list(reversed(out))
+
+
+def _loop_stats(responses: QuerySet[Response], kind: str) -> LoopStats | None:
+    """Detractors and how fast their loop was closed, as ``surveys.answers.loop_close_stats`` defines it. eNPS
+    has none: nobody may know whom to call back."""
+    if kind == ENPS or kind not in scoring.DETRACTOR_MAX:
+        return None
+    stats = loop_close_stats(responses.filter(score__lte=scoring.DETRACTOR_MAX[kind]))
+    avg_hours = stats["avg_hours"]
+    return LoopStats(
+        detractors=stats["count_closed"] + stats["count_open"],
+        closed=stats["count_closed"],
+        avg_hours=None if avg_hours is None else Decimal(str(avg_hours)),
+    )
+
+
+def survey_results(user: User, scope: Scope, *, detail: bool = True, months: int = 12) -> Results:
+    """The results of a campaign or of a kind, as ``user`` may see them. Without ``detail`` only the score and
+    the counts (the API's results endpoint and the campaign list)."""
+    responses = scope.responses(user)
+    counts = _counts_by(responses).get((), {})
+    summary = summarise(scope.kind, counts, scale_top=scope.scale_top)
+    sent, answered = _sent_and_answered(scope.deliveries(user)).get((), (0, 0))
+    bands = bands_for(scope.kind, scope.scale_top)
+    results = Results(scope=scope, summary=summary, sent=sent, answered=answered, bands=bands)
+    if not detail or summary.hidden:
+        return results
+    tallest = max(counts.values(), default=0)
+    for score in range(scope.scale_min, scope.scale_top + 1):
+        n = counts.get(score, 0)
+        band = _band_of(bands, score)
+        results.distribution.append(
+            Bar(
+                score=score,
+                count=n,
+                pct=_ratio(n, summary.count),
+                width=round(100 * n / tallest) if tallest else 0,
+                colour=band.colour if band else "",
+            )
+        )
+    for band in bands:
+        n = sum(c for s, c in counts.items() if band.low <= s <= band.high)
+        results.band_counts.append((band, n, _ratio(n, summary.count)))
+    results.trend = _trend(scope, responses, months=months)
+    if scope.kind != ENPS:
+        results.slices = _slices(user, scope, responses)
+    results.loop = _loop_stats(responses, scope.kind)
+    return results
+
+
+# --- Campaigns -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CampaignRow:
+    campaign: Campaign
+    planned: int
+    sent: int
+    answered: int
+    summary: Summary
+
+    @property
+    def rate(self) -> Decimal | None:
+        return _ratio(self.answered, self.sent)
+
+
+def campaign_list(user: User, *, kind: str = "", status: str = "") -> list[CampaignRow]:
+    """Campaigns with their counts and score, as far as the user sees them: three queries whatever the size."""
+    campaigns = campaigns_visible_to(user).select_related("created_by")
+    if kind:
+        campaigns = campaigns.filter(kind=kind)
+    if status:
+        campaigns = campaigns.filter(status=status)
+    campaigns = list(campaigns.order_by("-created_at", "-pk"))
+    ids = [c.pk for c in campaigns]
+    deliveries = (
+        deliveries_visible_to(user)
+        .filter(campaign_id__in=ids)
+        .order_by()
+        .values("campaign_id")
+        .annotate(
+            planned=Count("pk"),
+            sent=Count("pk", filter=Q(sent_at__isnull=False)),
+            answered=Count("pk", filter=Q(sent_at__isnull=False, response__isnull=False)),
+        )
+    )
+    by_campaign = {row["campaign_id"]: row for row in deliveries}
+    counts = _counts_by(responses_visible_to(user).filter(campaign_id__in=ids), "campaign_id")
+    rows = []
+    for campaign in campaigns:
+        row = by_campaign.get(campaign.pk, {"planned": 0, "sent": 0, "answered": 0})
+        rows.append(
+            CampaignRow(
+                campaign=campaign,
+                planned=row["planned"],
+                sent=row["sent"],
+                answered=row["answered"],
+                summary=summarise(campaign.kind, counts.get((campaign.pk,), {}), scale_top=campaign.scale_top),
+            )
+        )
+    return rows
+
+
+@dataclass(frozen=True)
+class DeliveryCounts:
+    planned: int
+    pending: int
+    sent: int
+    failed: int
+    bounced: int
+    skipped: int
+    answered: int
+    skipped_by_reason: list[tuple[str, str, int]]
+
+    @property
+    def rate(self) -> Decimal | None:
+        return _ratio(self.answered, self.sent)
+
+
+def delivery_counts(user: User, campaign: Campaign) -> DeliveryCounts:
+    """Where each survey of a campaign went, in one query."""
+    reasons = {
+        f"skip_{reason}": Count("pk", filter=Q(status=DeliveryStatus.SKIPPED, skip_reason=reason))
+        for reason in SkipReason.values
+    }
+    row = (
+        deliveries_visible_to(user)
+        .filter(campaign=campaign)
+        .order_by()
+        .aggregate(
+            planned=Count("pk"),
+            pending=Count("pk", filter=Q(status=DeliveryStatus.PENDING)),
+            sent=Count("pk", filter=Q(sent_at__isnull=False)),
+            failed=Count("pk", filter=Q(status=DeliveryStatus.FAILED)),
+            bounced=Count("pk", filter=Q(status=DeliveryStatus.BOUNCED)),
+            skipped=Count("pk", filter=Q(status=DeliveryStatus.SKIPPED)),
+            answered=Count("pk", filter=Q(sent_at__isnull=False, response__isnull=False)),
+            **reasons,
+        )
+    )
+    return DeliveryCounts(
+        planned=row["planned"],
+        pending=row["pending"],
+        sent=row["sent"],
+        failed=row["failed"],
+        bounced=row["bounced"],
+        skipped=row["skipped"],
+        answered=row["answered"],
+        skipped_by_reason=[(r, SkipReason(r).label, row[f"skip_{r}"]) for r in SkipReason.values],
+    )
+
+
+def skipped_deliveries(user: User, campaign: Campaign, *, limit: int = 50) -> list[Delivery]:
+    """Who was not surveyed and why. Never for eNPS: the list would name employees beside the survey."""
+    if campaign.kind == ENPS:
+        return []
+    return list(
+        deliveries_visible_to(user)
+        .filter(campaign=campaign, status=DeliveryStatus.SKIPPED)
+        .select_related("contact", "customer")
+        .order_by("skip_reason", "pk")[:limit]
+    )
+
+
+# --- Comments --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CommentFilters:
+    band: str = ""
+    segment: str = ""
+    owner: int | None = None
+
+
+@dataclass(frozen=True)
+class Comment:
+    """An answer's "why". For eNPS only the score, the text and the month: nothing that names anyone."""
+
+    pk: int
+    score: int
+    text: str
+    answered_at: datetime
+    colour: str
+    campaign_name: str = ""
+    customer_id: int | None = None
+    customer_name: str = ""
+    contact_name: str = ""
+    owner_name: str = ""
+    anonymous: bool = False
+
+
+@dataclass(frozen=True)
+class CommentPage:
+    comments: list[Comment]
+    page: int
+    has_next: bool
+    hidden: bool = False
+
+
+def comments(user: User, scope: Scope, filters: CommentFilters, *, page: int = 1, per_page: int = 20) -> CommentPage:
+    """Answers with a comment, newest first, filtered by score band, segment and CSM. A page is one query
+    (one row more than shown tells whether there is a next page)."""
+    if scope.kind == ENPS and enps_hidden(user, campaign=scope.campaign, since=scope.since):
+        return CommentPage(comments=[], page=1, has_next=False, hidden=True)
+    bands = bands_for(scope.kind, scope.scale_top)
+    qs = scope.responses(user).exclude(comment="")
+    band = next((b for b in bands if b.key == filters.band), None)
+    if band is not None:
+        qs = qs.filter(score__gte=band.low, score__lte=band.high)
+    page = max(page, 1)
+    start = (page - 1) * per_page
+    if scope.kind == ENPS:
+        rows = list(
+            qs.order_by("-answered_at", "-pk").values("pk", "score", "comment", "answered_at")[
+                start : start + per_page + 1
+            ]
+        )
+        items = [
+            Comment(
+                pk=r["pk"],
+                score=r["score"],
+                text=r["comment"],
+                answered_at=r["answered_at"],
+                colour=_colour(bands, r["score"]),
+                anonymous=True,
+            )
+            for r in rows
+        ]
+    else:
+        if filters.segment:
+            qs = qs.filter(customer__segment=filters.segment)
+        if filters.owner:
+            qs = qs.filter(customer__owner_id=filters.owner)
+        found = list(
+            qs.select_related("campaign", "customer__owner", "delivery__contact").order_by("-answered_at", "-pk")[
+                start : start + per_page + 1
+            ]
+        )
+        items = [
+            Comment(
+                pk=r.pk,
+                score=r.score,
+                text=r.comment,
+                answered_at=r.answered_at,
+                colour=_colour(bands, r.score),
+                campaign_name=r.campaign.name,
+                customer_id=r.customer_id,
+                customer_name=r.customer.name if r.customer else "",
+                contact_name=r.delivery.contact.name if r.delivery.contact else "",
+                owner_name=r.customer.owner.full_name if r.customer and r.customer.owner else "",
+            )
+            for r in found
+        ]
+    return CommentPage(comments=items[:per_page], page=page, has_next=len(items) > per_page)
+
+
+def _colour(bands: list[Band], score: int) -> str:
+    band = _band_of(bands, score)
+    return band.colour if band else ""
+
+
+def comment_owners(user: User, scope: Scope) -> QuerySet[User]:
+    """The CSMs whose customers answered, for the comments filter."""
+    owner_ids = scope.responses(user).exclude(customer__owner__isnull=True).values("customer__owner_id")
+    return User.objects.filter(pk__in=owner_ids).order_by("full_name")
+
+
+# --- CSV export ------------------------------------------------------------------------------------------
+
+CSV_COLUMNS = [
+    "answered_at",
+    "campaign",
+    "kind",
+    "score",
+    "comment",
+    "customer",
+    "customer_external_id",
+    "contact",
+    "contact_email",
+    "csm",
+    "segment",
+    "service_model",
+    "plan",
+]
+ENPS_CSV_COLUMNS = ["answered_month", "campaign", "score", "comment"]
+
+
+def export_rows(user: User, scope: Scope) -> Iterator[list]:
+    """The answers as CSV rows, header first, streamed in chunks. eNPS rows carry no identifying column, only
+    the month, and are ordered by score so that their order tells nothing either; nothing under the minimum."""
+    if scope.kind == ENPS:
+        yield ENPS_CSV_COLUMNS
+        if enps_hidden(user, campaign=scope.campaign, since=scope.since):
+            return
+        rows = (
+            scope.responses(user)
+            .order_by("score", "comment", "pk")
+            .values_list("answered_at", "campaign__name", "score", "comment")
+        )
+        for answered_at, campaign_name, score, comment in rows.iterator(chunk_size=2000):
+            yield [timezone.localtime(answered_at).strftime("%Y-%m"), campaign_name, score, comment]
+        return
+    yield CSV_COLUMNS
+    rows = (
+        scope.responses(user)
+        .order_by("answered_at", "pk")
+        .values_list(
+            "answered_at",
+            "campaign__name",
+            "kind",
+            "score",
+            "comment",
+            "customer__name",
+            "customer__external_id",
+            "delivery__contact__name",
+            "delivery__email",
+            "customer__owner__full_name",
+            "customer__segment",
+            "customer__service_model",
+            "customer__plan_tier",
+        )
+    )
+    for row in rows.iterator(chunk_size=2000):
+        yield [timezone.localtime(row[0]).isoformat(timespec="seconds"), *("" if v is None else v for v in row[1:])]

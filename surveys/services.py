@@ -1,0 +1,159 @@
+"""Campaigns: create, activate, close, and the audience they reach. Sending lives in surveys.sending,
+answering in surveys.answers."""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.access import can_write
+from accounts.models import User
+from portfolio.models import Contact, Stage
+from surveys.models import Campaign, CampaignMode, CampaignStatus, SurveyKind, Trigger
+
+DEFAULT_QUESTIONS = {
+    SurveyKind.NPS: (
+        "De 0 a 10, qual a probabilidade de você recomendar a {company} a um amigo ou colega?",
+        "On a scale of 0 to 10, how likely are you to recommend {company} to a friend or colleague?",
+    ),
+    SurveyKind.ENPS: (
+        "De 0 a 10, qual a probabilidade de você recomendar a {company} como um lugar para trabalhar?",
+        "On a scale of 0 to 10, how likely are you to recommend {company} as a place to work?",
+    ),
+    SurveyKind.CSAT: (
+        "Qual o seu nível de satisfação com o atendimento que você recebeu?",
+        "How satisfied are you with the service you received?",
+    ),
+    SurveyKind.CES: (
+        "A {company} facilitou resolver o que você precisava?",
+        "{company} made it easy for me to get what I needed done.",
+    ),
+    SurveyKind.CHI: (
+        "Responda sim ou não para cada critério abaixo.",
+        "Answer yes or no to each criterion below.",
+    ),
+}
+
+AUDIENCE_KEYS = {"segments", "stages", "service_models", "owners", "plan_tiers", "contact_roles"}
+
+
+def _ensure_can_write(actor: User | None) -> None:
+    if actor is not None and not can_write(actor):
+        raise PermissionDenied(_("Your role can read but not change data."))
+
+
+def _validate(campaign: Campaign) -> None:
+    errors = {}
+    unknown = set(campaign.audience) - AUDIENCE_KEYS
+    if unknown:
+        errors["audience"] = _("Unknown audience filters: %(keys)s.") % {"keys": ", ".join(sorted(unknown))}
+    if campaign.kind == SurveyKind.CSAT and campaign.scale_max not in (5, 10):
+        errors["scale_max"] = _("CSAT is answered from 1 to 5 or from 1 to 10.")
+    if campaign.mode == CampaignMode.AT and campaign.send_at is None:
+        errors["send_at"] = _("Say when to send.")
+    if campaign.mode == CampaignMode.RECURRING and not campaign.every_days:
+        errors["every_days"] = _("Say every how many days each contact is asked again.")
+    if campaign.mode == CampaignMode.TRANSACTIONAL and not campaign.trigger:
+        errors["trigger"] = _("Say which event sends the survey.")
+    if campaign.kind == SurveyKind.ENPS and campaign.mode == CampaignMode.TRANSACTIONAL:
+        errors["mode"] = _("eNPS goes to employees, not after customer events.")
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def campaign_create(
+    *,
+    name: str,
+    kind: str,
+    actor: User | None,
+    question_pt: str = "",
+    question_en: str = "",
+    audience: dict | None = None,
+    mode: str = CampaignMode.NOW,
+    send_at=None,
+    every_days: int | None = None,
+    trigger: str = "",
+    fatigue_days: int = 90,
+    reminder_after_days: int = 4,
+    expires_after_days: int = 30,
+    scale_max: int = 10,
+    company: str = "Leme",
+) -> Campaign:
+    """A campaign in draft; ``campaign_activate`` starts it. Questions default to the kind's standard."""
+    _ensure_can_write(actor)
+    default_pt, default_en = DEFAULT_QUESTIONS[SurveyKind(kind)]
+    campaign = Campaign(
+        name=name,
+        kind=kind,
+        question_pt=question_pt or default_pt.format(company=company),
+        question_en=question_en or default_en.format(company=company),
+        audience={k: v for k, v in (audience or {}).items() if v},
+        mode=mode,
+        send_at=send_at,
+        every_days=every_days,
+        trigger=trigger,
+        fatigue_days=fatigue_days,
+        reminder_after_days=reminder_after_days,
+        expires_after_days=expires_after_days,
+        scale_max=scale_max if kind == SurveyKind.CSAT else (7 if kind == SurveyKind.CES else 10),
+        created_by=actor,
+    )
+    _validate(campaign)
+    campaign.full_clean(exclude=["created_by"])
+    campaign.save()
+    return campaign
+
+
+def campaign_activate(*, campaign: Campaign, actor: User | None) -> Campaign:
+    """Start a campaign: "send now" queues the send at once; the others wait for their time or event."""
+    _ensure_can_write(actor)
+    if campaign.status == CampaignStatus.CLOSED:
+        raise ValidationError(_("A closed campaign cannot start again."))
+    campaign.status = CampaignStatus.ACTIVE
+    campaign.save(update_fields=["status"])
+    if campaign.mode == CampaignMode.NOW:
+        from surveys.tasks import campaign_run
+
+        campaign_run.delay_on_commit(campaign.pk)
+    return campaign
+
+
+def campaign_close(*, campaign: Campaign, actor: User | None) -> Campaign:
+    """Close a campaign: its links stop working and nothing more is sent."""
+    _ensure_can_write(actor)
+    if campaign.status != CampaignStatus.CLOSED:
+        campaign.status = CampaignStatus.CLOSED
+        campaign.closed_at = timezone.now()
+        campaign.save(update_fields=["status", "closed_at"])
+    return campaign
+
+
+def audience_contacts(campaign: Campaign) -> QuerySet[Contact]:
+    """The contacts a customer campaign reaches, before the fatigue and opt-out rules."""
+    audience = campaign.audience
+    qs = Contact.objects.exclude(customer__stage=Stage.CHURNED)
+    filters = {
+        "segments": "customer__segment__in",
+        "stages": "customer__stage__in",
+        "service_models": "customer__service_model__in",
+        "owners": "customer__owner_id__in",
+        "plan_tiers": "customer__plan_tier__in",
+        "contact_roles": "role__in",
+    }
+    for key, lookup in filters.items():
+        if audience.get(key):
+            qs = qs.filter(**{lookup: audience[key]})
+    return qs.select_related("customer")
+
+
+def audience_employees(campaign: Campaign) -> QuerySet[User]:
+    """eNPS goes to every active person who uses Leme (teams may be narrowed with ``owners``)."""
+    qs = User.objects.filter(is_active=True)
+    if campaign.audience.get("owners"):
+        qs = qs.filter(pk__in=campaign.audience["owners"])
+    return qs
+
+
+TRANSACTIONAL_TRIGGERS = {Trigger.HANDOFF, Trigger.REVIEW, Trigger.API}

@@ -1,0 +1,280 @@
+"""Survey pages: campaigns (list, create, start, close), and results per campaign and per kind. Views parse
+input, call a selector or a service, and render; the rules live in surveys.services and surveys.selectors."""
+
+import csv
+from datetime import datetime, time, timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from accounts.access import get_visible_or_404
+from accounts.models import Role
+from accounts.selectors import assignable_people, csms_company_wide
+from surveys import selectors, services
+from surveys.forms import CampaignFilterForm, CampaignForm, CommentFilterForm, OverviewForm
+from surveys.models import Campaign, CampaignStatus, SurveyKind
+from surveys.selectors import CommentFilters, Scope
+
+
+def _apply_errors(form, exc: ValidationError) -> None:
+    """Put a service's ValidationError on the form, field by field where it names fields."""
+    if hasattr(exc, "error_dict"):
+        for name, errors in exc.message_dict.items():
+            for error in errors:
+                form.add_error(name if name in form.fields else None, error)
+    else:
+        for error in exc.messages:
+            form.add_error(None, error)
+
+
+SHORT_LABELS = {SurveyKind.CHI: "CHI"}
+
+
+def _kinds(user) -> list[tuple[str, str]]:
+    """The result tabs the user may open (eNPS for admins and leaders only)."""
+    return [
+        (kind, SHORT_LABELS.get(kind, label))
+        for kind, label in SurveyKind.choices
+        if kind != SurveyKind.ENPS or selectors.can_read_enps(user)
+    ]
+
+
+def _campaign(request: HttpRequest, pk: int) -> Campaign:
+    return get_visible_or_404(selectors.campaigns_visible_to(request.user).select_related("created_by"), pk=pk)
+
+
+def _managed_campaign(request: HttpRequest, pk: int) -> Campaign:
+    campaign = _campaign(request, pk)
+    if not selectors.can_manage_campaigns(request.user):
+        raise PermissionDenied
+    return campaign
+
+
+# --- Campaigns -------------------------------------------------------------------------------------------
+
+
+@login_required
+@vary_on_headers("HX-Request")
+def campaign_list(request: HttpRequest) -> HttpResponse:
+    form = CampaignFilterForm(request.GET or None)
+    kind = status = ""
+    if form.is_valid():
+        kind, status = form.cleaned_data["kind"], form.cleaned_data["status"]
+    context = {
+        "form": form,
+        "rows": selectors.campaign_list(request.user, kind=kind, status=status),
+        "can_manage": selectors.can_manage_campaigns(request.user),
+        "kinds": _kinds(request.user),
+        "tab": "campaigns",
+    }
+    template = "surveys/campaign_list.html#campaigns" if request.htmx else "surveys/campaign_list.html"
+    return render(request, template, context)
+
+
+def _people_for(user):
+    """Whom an audience may name: anyone who owns customers for admins, the overseen teams' for leaders."""
+    if user.is_admin:
+        return csms_company_wide().order_by("full_name")
+    return assignable_people(user, roles=(Role.CSM, Role.LEADER, Role.FARMER)).order_by("full_name")
+
+
+@login_required
+@vary_on_headers("HX-Request")
+def campaign_create(request: HttpRequest) -> HttpResponse:
+    if not selectors.can_manage_campaigns(request.user):
+        raise PermissionDenied
+    people = _people_for(request.user)
+    if request.htmx and request.method == "GET" and request.GET.get("kind") in SurveyKind.values:
+        # The kind changed: the standard questions follow it, questions someone wrote stay.
+        kind = request.GET["kind"]
+        asked = CampaignForm(request.GET, owners=people)
+        form = CampaignForm(owners=people, initial={"kind": kind, **asked.questions_for(kind)})
+        return render(request, "surveys/campaign_form.html#questions", {"form": form})
+    initial = {"kind": request.GET.get("kind")} if request.GET.get("kind") in SurveyKind.values else {}
+    form = CampaignForm(request.POST or None, owners=people, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            campaign = services.campaign_create(actor=request.user, **form.service_arguments())
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("Campaign created as a draft. Start it when it is ready."))
+            return redirect("surveys:campaign", pk=campaign.pk)
+    context = {"form": form, "kinds": _kinds(request.user), "tab": "campaigns"}
+    return render(request, "surveys/campaign_form.html", context, status=422 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def campaign_activate(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = _managed_campaign(request, pk)
+    try:
+        services.campaign_activate(campaign=campaign, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("%(name)s is active.") % {"name": campaign.name})
+    return redirect("surveys:campaign", pk=campaign.pk)
+
+
+@login_required
+@require_POST
+def campaign_close(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = _managed_campaign(request, pk)
+    try:
+        services.campaign_close(campaign=campaign, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request, _("%(name)s is closed: nothing more is sent and its links stop working.") % {"name": campaign.name}
+        )
+    return redirect("surveys:campaign", pk=campaign.pk)
+
+
+# --- Results ---------------------------------------------------------------------------------------------
+
+
+def _comments_context(request: HttpRequest, scope: Scope) -> dict:
+    user = request.user
+    owners = [] if scope.kind == SurveyKind.ENPS else list(selectors.comment_owners(user, scope))
+    bands = selectors.bands_for(scope.kind, scope.scale_top)
+    form = CommentFilterForm(request.GET, bands=bands, owners=owners)
+    filters, page = CommentFilters(), 1
+    if form.is_valid():
+        data = form.cleaned_data
+        filters = CommentFilters(band=data["band"], segment=data["segment"], owner=data["owner"])
+        page = data["page"] or 1
+    query = request.GET.copy()
+    for key in ("page", "partial"):
+        query.pop(key, None)
+    return {
+        "comment_form": form,
+        "comment_page": selectors.comments(user, scope, filters, page=page),
+        "comment_query": query.urlencode(),
+        "anonymous": scope.kind == SurveyKind.ENPS,
+    }
+
+
+def _comments_partial(request: HttpRequest, scope: Scope, context: dict) -> HttpResponse | None:
+    """htmx asks for the comments alone: the whole card when the filters change, more rows for "more"."""
+    partial = request.GET.get("partial")
+    if not request.htmx or partial not in ("comments", "comment-rows"):
+        return None
+    return render(request, f"surveys/_results.html#{partial}", {**context, **_comments_context(request, scope)})
+
+
+@login_required
+@vary_on_headers("HX-Request")
+def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = _campaign(request, pk)
+    scope = Scope.of_campaign(campaign)
+    base = {"campaign": campaign, "results_url": request.path}
+    partial = _comments_partial(request, scope, base)
+    if partial is not None:
+        return partial
+    context = {
+        **base,
+        **_comments_context(request, scope),
+        "results": selectors.survey_results(request.user, scope),
+        "counts": selectors.delivery_counts(request.user, campaign),
+        "skipped": selectors.skipped_deliveries(request.user, campaign),
+        "can_manage": selectors.can_manage_campaigns(request.user),
+        "kinds": _kinds(request.user),
+        "tab": "campaigns",
+        "Status": CampaignStatus,
+    }
+    return render(request, "surveys/campaign_detail.html", context)
+
+
+def _month_start(months_back: int) -> datetime:
+    first = timezone.localdate().replace(day=1)
+    for _i in range(months_back):
+        first = (first - timedelta(days=1)).replace(day=1)
+    return timezone.make_aware(datetime.combine(first, time.min))
+
+
+def _overview_scope(request: HttpRequest, kind: str) -> tuple[OverviewForm, Scope, int]:
+    if kind not in SurveyKind.values or (kind == SurveyKind.ENPS and not selectors.can_read_enps(request.user)):
+        raise Http404
+    form = OverviewForm(request.GET or None)
+    months, scale = 12, None
+    if form.is_valid():
+        months = form.cleaned_data["months"] or 12
+        scale = form.cleaned_data["scale"]
+    if kind == SurveyKind.CSAT and scale is None:
+        scale = selectors.csat_default_scale(request.user)
+        data = request.GET.copy()
+        data["scale"] = str(scale)
+        data["months"] = str(months)
+        form = OverviewForm(data)
+        form.is_valid()
+    return form, Scope.of_kind(kind, since=_month_start(months - 1), scale=scale), months
+
+
+@login_required
+@vary_on_headers("HX-Request")
+def overview(request: HttpRequest, kind: str) -> HttpResponse:
+    """Every campaign of a kind together, over a period."""
+    form, scope, months = _overview_scope(request, kind)
+    base = {"results_url": request.path}
+    partial = _comments_partial(request, scope, base)
+    if partial is not None:
+        return partial
+    context = {
+        **base,
+        **_comments_context(request, scope),
+        "form": form,
+        "kind": kind,
+        "kind_label": SurveyKind(kind).label,
+        "results": selectors.survey_results(request.user, scope, months=months),
+        "campaigns": selectors.campaign_list(request.user, kind=kind),
+        "kinds": _kinds(request.user),
+        "tab": kind,
+        "months": months,
+    }
+    return render(request, "surveys/overview.html", context)
+
+
+# --- CSV -------------------------------------------------------------------------------------------------
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def _cell(value):
+    # A comment such as "=HYPERLINK(…)" must stay text in a spreadsheet.
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return f"'{value}"
+    return value
+
+
+def _csv(request: HttpRequest, scope: Scope, name: str) -> StreamingHttpResponse:
+    writer = csv.writer(_Echo())
+    rows = (writer.writerow([_cell(v) for v in row]) for row in selectors.export_rows(request.user, scope))
+    response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
+    filename = f"{slugify(name) or 'survey'}-{timezone.localdate():%Y-%m-%d}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@login_required
+def campaign_export(request: HttpRequest, pk: int) -> StreamingHttpResponse:
+    campaign = _campaign(request, pk)
+    return _csv(request, Scope.of_campaign(campaign), campaign.name)
+
+
+@login_required
+def overview_export(request: HttpRequest, kind: str) -> StreamingHttpResponse:
+    _form, scope, _months = _overview_scope(request, kind)
+    return _csv(request, scope, f"{kind}-responses")
