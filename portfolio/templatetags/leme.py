@@ -2,6 +2,7 @@ from decimal import Decimal
 
 from django import template
 from django.utils import formats, timezone
+from django.utils.translation import gettext_lazy as _
 
 register = template.Library()
 
@@ -54,3 +55,17 @@ def cnpj(value: str) -> str:
     from portfolio.validators import format_cnpj
 
     return format_cnpj(value) if value else ""
+
+
+TASK_ORIGINS = {
+    "detractor": _("survey detractor"),
+    "delinquency": _("overdue payment"),
+    "uti": _("UTI plan"),
+    "churn_request": _("churn request"),
+}
+
+
+@register.filter
+def task_origin(origin: str) -> str:
+    """What created a task, in the reader's words; manual tasks say nothing."""
+    return TASK_ORIGINS.get(origin, "") if origin != "manual" else ""
