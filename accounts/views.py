@@ -13,7 +13,7 @@ from rest_framework.authtoken.models import Token
 
 from accounts import services
 from accounts.access import get_visible_or_404
-from accounts.forms import InvitationAcceptForm, InvitationForm, ProfileForm
+from accounts.forms import InvitationAcceptForm, InvitationForm, ProfileForm, apply_service_errors
 from accounts.models import Invitation, Role
 from accounts.selectors import invitations_open, teams_visible_to, users_visible_to
 
@@ -50,9 +50,7 @@ def invite(request: HttpRequest) -> HttpResponse:
         try:
             invitation = services.invitation_create(invited_by=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                for error in errors:
-                    form.add_error(field if field in form.fields else None, error)
+            apply_service_errors(form, exc)
         else:
             messages.success(request, _("Invitation sent to %(email)s.") % {"email": invitation.email})
             if request.htmx:

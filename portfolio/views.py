@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from accounts.access import can_reassign, can_write, get_visible_or_404
+from accounts.forms import apply_service_errors
 from accounts.models import Role
 from accounts.selectors import assignable_people, csms_company_wide, implementation_managers, users_visible_to
 from portfolio import selectors, services
@@ -38,17 +39,6 @@ from portfolio.models import ActivityKind, ChurnOutcome, ReviewStatus, Stage, Ut
 from portfolio.services import REVIEW_TEMPLATE
 
 PAGE_SIZE = 25
-
-
-def _apply_errors(form, exc: ValidationError) -> None:
-    """Put a service's ValidationError on the form, field by field where it names fields."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            for error in errors:
-                form.add_error(field if field in form.fields else None, error)
-    else:
-        for error in exc.messages:
-            form.add_error(None, error)
 
 
 def _require_write(request: HttpRequest) -> None:
@@ -151,7 +141,7 @@ def customer_create(request: HttpRequest) -> HttpResponse:
         try:
             customer = services.customer_create(actor=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             messages.success(request, _("%(name)s is in onboarding.") % {"name": customer})
             return redirect("portfolio:customer", pk=customer.pk)
@@ -313,7 +303,7 @@ def contact_add(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.contact_create(customer=customer, actor=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             messages.success(request, _("Contact added."))
             return redirect("portfolio:customer", pk=customer.pk)
@@ -342,7 +332,7 @@ def handoff(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.handoff_complete(customer=customer, actor=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             messages.success(request, _("Handoff recorded: %(name)s is now ongoing.") % {"name": customer})
             return redirect("portfolio:customer", pk=customer.pk)
@@ -386,7 +376,7 @@ def review(request: HttpRequest, pk: int, review_pk: int) -> HttpResponse:
                 actor=request.user,
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             messages.success(request, _("Success review recorded; the next one is scheduled."))
             return redirect("portfolio:review", pk=customer.pk, review_pk=item.pk)
@@ -407,7 +397,7 @@ def churn_open(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.churn_request_open(customer=customer, actor=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             messages.warning(request, _("Churn request recorded. Try to save the customer: log every offer."))
             return redirect("portfolio:customer", pk=customer.pk)
@@ -424,7 +414,7 @@ def churn_save_attempt(request: HttpRequest, pk: int, churn_pk: int) -> HttpResp
         try:
             services.save_attempt_add(churn_request=churn, offer=form.cleaned_data["offer"], actor=request.user)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             messages.success(request, _("Save attempt recorded."))
             return redirect("portfolio:customer", pk=customer.pk)
@@ -452,7 +442,7 @@ def churn_resolve(request: HttpRequest, pk: int, churn_pk: int) -> HttpResponse:
                 downsell=downsell,
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             if data["outcome"] == ChurnOutcome.CHURNED:
                 messages.warning(request, _("%(name)s churned. The reason is kept for reporting.") % {"name": customer})
@@ -472,7 +462,7 @@ def uti_exit(request: HttpRequest, pk: int, stay_pk: int) -> HttpResponse:
         try:
             services.uti_exit(stay=stay, actor=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             messages.success(request, _("UTI exit recorded."))
             return redirect("portfolio:customer", pk=customer.pk)
@@ -496,7 +486,7 @@ def opportunity_add(request: HttpRequest, pk: int) -> HttpResponse:
                 mrr_cents=int((data["mrr"] * Decimal(100)).to_integral_value()),
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             messages.success(request, _("Expansion opportunity added."))
             return redirect("portfolio:customer", pk=customer.pk)

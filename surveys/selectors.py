@@ -306,15 +306,8 @@ class Month:
 
     @property
     def column(self) -> tuple[int, int]:
-        """The bar of a column chart as (bottom, height) in % of its height. NPS grows up or down from a zero
-        line in the middle; the other kinds grow from the bottom."""
-        summary = self.summary
-        if summary.score is None:
-            return 0, 0
-        if summary.kind in NPS_KINDS:
-            half = min(50, round(abs(summary.score) / 2))
-            return (50, half) if summary.score >= 0 else (50 - half, half)
-        return 0, _track(summary)
+        """The bar of a column chart as (bottom, height) in % of its height."""
+        return _extent(self.summary)
 
     @property
     def bottom(self) -> int:
@@ -339,15 +332,8 @@ class SliceRow:
 
     @property
     def bar(self) -> tuple[int, int]:
-        """A horizontal bar as (left, width) in %: NPS grows left or right from the middle (0), the other kinds
-        from the left edge."""
-        summary = self.summary
-        if summary.score is None:
-            return 0, 0
-        if summary.kind in NPS_KINDS:
-            half = min(50, round(abs(summary.score) / 2))
-            return (50, half) if summary.score >= 0 else (50 - half, half)
-        return 0, _track(summary)
+        """A horizontal bar as (left, width) in %."""
+        return _extent(self.summary)
 
     @property
     def bar_left(self) -> int:
@@ -421,6 +407,17 @@ def _track(summary: Summary) -> int:
     else:
         value = summary.score * 10
     return max(0, min(100, int(value)))
+
+
+def _extent(summary) -> tuple[int, int]:
+    """Where a score's bar starts and how long it is, in % of the track: NPS grows either way from a zero
+    line in the middle; the other kinds grow from the start."""
+    if summary.score is None:
+        return 0, 0
+    if summary.kind in NPS_KINDS:
+        half = min(50, round(abs(summary.score) / 2))
+        return (50, half) if summary.score >= 0 else (50 - half, half)
+    return 0, _track(summary)
 
 
 def _sent_and_answered(qs: QuerySet[Delivery], *keys: str) -> dict[tuple, tuple[int, int]]:

@@ -16,24 +16,13 @@ from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from accounts.access import get_visible_or_404
+from accounts.forms import apply_service_errors
 from accounts.models import Role
 from accounts.selectors import assignable_people, csms_company_wide
 from surveys import selectors, services
 from surveys.forms import CampaignFilterForm, CampaignForm, CommentFilterForm, OverviewForm
 from surveys.models import Campaign, CampaignStatus, SurveyKind
 from surveys.selectors import CommentFilters, Scope
-
-
-def _apply_errors(form, exc: ValidationError) -> None:
-    """Put a service's ValidationError on the form, field by field where it names fields."""
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.message_dict.items():
-            for error in errors:
-                form.add_error(name if name in form.fields else None, error)
-    else:
-        for error in exc.messages:
-            form.add_error(None, error)
-
 
 SHORT_LABELS = {SurveyKind.CHI: "CHI"}
 
@@ -104,7 +93,7 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
         try:
             campaign = services.campaign_create(actor=request.user, **form.service_arguments())
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             messages.success(request, _("Campaign created as a draft. Start it when it is ready."))
             return redirect("surveys:campaign", pk=campaign.pk)
