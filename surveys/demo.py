@@ -32,6 +32,7 @@ from surveys.models import (
     Campaign,
     CampaignMode,
     CampaignStatus,
+    ChiAssessment,
     ChiCriterion,
     Delivery,
     DeliveryStatus,
@@ -382,7 +383,7 @@ def _ces(customers: list[Customer], rng: random.Random, today: date) -> tuple[Ca
 def _chi(customers: list[Customer], rng: random.Random, today: date) -> tuple[Campaign, _Batch]:
     day = today - timedelta(days=40)
     campaign = _campaign(
-        name="CHI semestral — clientes enterprise",
+        name=CHI_NAME,
         kind=SurveyKind.CHI,
         created=_moment(day - timedelta(days=1), rng),
         status=CampaignStatus.ACTIVE,
@@ -404,8 +405,8 @@ def _chi(customers: list[Customer], rng: random.Random, today: date) -> tuple[Ca
         if delivery.status == DeliveryStatus.SENT and rng.random() < 0.5:
             chance = {"good": 0.85, "fair": 0.6, "poor": 0.35}[_health(customer)]
             met = {str(p): int(rng.random() < chance) for p in positions}
-            # The CSM's five criteria are scored by the CSM; the demo counts them like the customer's.
-            score = min(10, sum(met.values()) + sum(int(rng.random() < chance) for _ in positions))
+            # The customer's part only: the CSM's criteria are the CSM's assessments (seed_chi_assessments).
+            score = sum(met.values())
             answered = sent + timedelta(hours=rng.randint(1, 96))
             answer = {
                 "campaign": campaign,
@@ -503,6 +504,39 @@ def _follow_ups(responses: list[Response], rng: random.Random) -> tuple[int, int
     return tasks, closed
 
 
+CHI_NAME = "CHI semestral — clientes enterprise"
+
+
+def seed_chi_assessments(campaign: Campaign, customers: list[Customer], rng: random.Random) -> int:
+    """The CSM's part of the CHI for most of the campaign's customers (those surveyed), answered by their CSM
+    a few days after the survey went out. Once the campaign has any, it adds none, so running it again does
+    nothing (a demo seeded before the CSM's part existed gets it on the next run)."""
+    if ChiAssessment.objects.filter(campaign=campaign).exists():
+        return 0
+    positions = [p for p, (_pt, _en, who) in enumerate(CHI_CRITERIA, start=1) if who == "csm"]
+    surveyed = set(Delivery.objects.filter(campaign=campaign).values_list("customer_id", flat=True))
+    rows = []
+    for customer in customers:
+        if customer.pk not in surveyed or rng.random() >= 0.8:
+            continue
+        chance = {"good": 0.9, "fair": 0.6, "poor": 0.3}[_health(customer)]
+        answers = {str(p): int(rng.random() < chance) for p in positions}
+        answered = min(campaign.created_at + timedelta(days=rng.randint(2, 30)), timezone.now())
+        rows.append(
+            ChiAssessment(
+                campaign=campaign,
+                customer=customer,
+                answers=answers,
+                score=sum(answers.values()),
+                answered_by=customer.owner,
+                answered_at=answered,
+                updated_at=answered,
+            )
+        )
+    ChiAssessment.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
+    return len(rows)
+
+
 def seed_chi_criteria() -> int:
     created = 0
     for position, (text_pt, text_en, answered_by) in enumerate(CHI_CRITERIA, start=1):
@@ -519,7 +553,18 @@ def seed_surveys(customers: int | None = None, seed: int = 2026, **_) -> list[st
     if customers == 0:
         return ["surveys: none asked for"]
     if Campaign.objects.filter(name=NPS_NAME).exists():
-        return ["surveys: demo surveys already there"]
+        lines = ["surveys: demo surveys already there"]
+        chi = Campaign.objects.filter(name=CHI_NAME, kind=SurveyKind.CHI).first()
+        if chi is not None and not ChiAssessment.objects.filter(campaign=chi).exists():
+            # Seeded before the CSM's part existed: those answers counted a made-up CSM part in the score.
+            answers = list(chi.responses.all())
+            for response in answers:
+                response.score = sum(response.chi_answers.values())
+            Response.objects.bulk_update(answers, ["score"], batch_size=1000)
+            added = seed_chi_assessments(chi, _customers(), random.Random(seed))  # noqa: S311 - demo data
+            if added:
+                lines.append(f"surveys: {added} CHI assessments by the CSMs added")
+        return lines
     demo_customers = _customers()
     if not demo_customers:
         return ["surveys: no demo customers to survey"]
@@ -534,6 +579,10 @@ def seed_surveys(customers: int | None = None, seed: int = 2026, **_) -> list[st
         if campaign.kind in (SurveyKind.NPS, SurveyKind.CSAT, SurveyKind.CES):
             answered += responses
         lines.append(f"surveys: {campaign.name}: {len(batch.deliveries)} deliveries, {len(responses)} answers")
+        if campaign.kind == SurveyKind.CHI:
+            # Its own generator, so the rest of the demo stays as it was.
+            added = seed_chi_assessments(campaign, demo_customers, random.Random(seed))  # noqa: S311 - demo data
+            lines[-1] += f"; {added} CHI assessments by the CSMs"
     campaign, batch = _enps(rng, today)
     responses = batch.write()
     lines.append(f"surveys: {campaign.name}: {len(batch.deliveries)} deliveries, {len(responses)} answers")

@@ -3,8 +3,9 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from portfolio.forms import ImportForm
 from portfolio.models import ContactRole, PlanTier, Segment, ServiceModel, Stage
-from surveys.models import CampaignMode, CampaignStatus, SurveyKind, Trigger
+from surveys.models import CampaignMode, CampaignStatus, EmployeeAudience, SurveyKind, Trigger
 from surveys.services import DEFAULT_QUESTIONS
 
 COMPANY = "Leme"  # what campaign_create puts in the standard questions
@@ -54,6 +55,14 @@ class CampaignForm(forms.Form):
     )
     owners = forms.ModelMultipleChoiceField(
         label=_("CSMs"), queryset=None, widget=forms.CheckboxSelectMultiple, required=False
+    )
+    employees = forms.ChoiceField(
+        label=_("eNPS asks"),
+        choices=EmployeeAudience.choices,
+        initial=EmployeeAudience.USERS,
+        widget=forms.RadioSelect,
+        required=False,
+        help_text=_("The imported list holds the company's people who do not use Leme."),
     )
 
     mode = forms.ChoiceField(
@@ -114,6 +123,8 @@ class CampaignForm(forms.Form):
         data = self.cleaned_data
         audience = {key: list(data.get(key) or []) for key in self.AUDIENCE}
         audience["owners"] = [u.pk for u in data.get("owners") or []]
+        if data["kind"] == SurveyKind.ENPS:
+            audience["employees"] = data.get("employees") or EmployeeAudience.USERS
         mode = data["mode"]
         return {
             "name": data["name"],
@@ -175,3 +186,9 @@ class OverviewForm(forms.Form):
         initial=5,
         required=False,
     )
+
+
+class EmployeeImportForm(ImportForm):
+    """The CSV of employees who do not use Leme (the same upload rules as the portfolio import)."""
+
+    kind = None

@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -109,6 +110,42 @@ class ChiCriterion(models.Model):
         return self.text_pt
 
 
+class EmployeeAudience(models.TextChoices):
+    """Whom an eNPS campaign asks, in ``Campaign.audience["employees"]``."""
+
+    USERS = "users", _("Leme users")
+    LIST = "list", _("Imported list")
+    BOTH = "both", _("Both")
+
+
+class EmployeeRecipient(models.Model):
+    """Someone of the company who does not use Leme, imported from a spreadsheet so eNPS can ask them too.
+    Never shown next to an answer: eNPS is anonymous. Inactive ones are kept (old deliveries point at them)
+    but no longer surveyed."""
+
+    class Language(models.TextChoices):
+        PT_BR = "pt-br", _("Portuguese")
+        EN = "en", _("English")
+
+    email = models.EmailField(_("email"))
+    name = models.CharField(_("name"), max_length=150, blank=True)
+    language = models.CharField(_("language"), max_length=8, choices=Language.choices, default=Language.PT_BR)
+    department = models.CharField(_("department or team"), max_length=100, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["email"]
+        verbose_name = _("employee (imported)")
+        verbose_name_plural = _("employees (imported)")
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="surveys_employeerecipient_email_ci_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+
 class DeliveryStatus(models.TextChoices):
     PENDING = "pending", _("Waiting to be sent")
     SENT = "sent", _("Sent")
@@ -134,6 +171,10 @@ class Delivery(models.Model):
     contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries")
     employee = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="enps_deliveries"
+    )
+    # eNPS to someone of the imported list (EmployeeRecipient) instead of a Leme user.
+    recipient = models.ForeignKey(
+        EmployeeRecipient, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries"
     )
     customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     email = models.EmailField()
@@ -168,6 +209,11 @@ class Delivery(models.Model):
                 condition=Q(employee__isnull=False),
                 name="surveys_one_delivery_per_employee_round",
             ),
+            models.UniqueConstraint(
+                fields=["campaign", "round", "recipient"],
+                condition=Q(recipient__isnull=False),
+                name="surveys_one_delivery_per_recipient_round",
+            ),
         ]
         indexes = [models.Index(fields=["campaign", "status"]), models.Index(fields=["email", "sent_at"])]
 
@@ -199,3 +245,33 @@ class Response(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.score}"
+
+
+class ChiAssessment(models.Model):
+    """The CSM's part of a customer's Customer Happiness Index in a CHI campaign: the 0/1 answers to the
+    criteria answered by the CSM (``answers`` is ``{"<position>": 0 or 1}``, ``score`` their sum).
+
+    One per (campaign, customer), latest wins: answering again overwrites it and moves ``updated_at``, as the
+    customer's own answer to a delivery does. A recurring campaign therefore keeps the CSM's current view,
+    not one per round; the customer's part is likewise their latest answer in the campaign."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="chi_assessments")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="chi_assessments")
+    answers = models.JSONField(default=dict, blank=True)
+    score = models.PositiveSmallIntegerField(default=0)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    answered_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-updated_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "customer"], name="surveys_one_chi_assessment_per_customer"),
+        ]
+        verbose_name = _("CHI assessment")
+        verbose_name_plural = _("CHI assessments")
+
+    def __str__(self) -> str:
+        return f"CHI {self.campaign_id}/{self.customer_id}: {self.score}"

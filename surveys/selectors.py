@@ -27,7 +27,8 @@ from portfolio.models import Contact, PlanTier, Segment, ServiceModel
 from portfolio.selectors import customers_changeable_by, customers_visible_to
 from surveys import scoring
 from surveys.answers import loop_close_stats
-from surveys.models import Campaign, Delivery, DeliveryStatus, Response, SkipReason, SurveyKind
+from surveys.models import Campaign, ChiAssessment, Delivery, DeliveryStatus, Response, SkipReason, SurveyKind
+from surveys.services import audience_contacts
 
 ENPS = SurveyKind.ENPS
 NPS_KINDS = {SurveyKind.NPS, SurveyKind.ENPS}
@@ -83,7 +84,9 @@ def responses_visible_to(user: User) -> QuerySet[Response]:
 
 def deliveries_visible_to(user: User) -> QuerySet[Delivery]:
     customer_surveys = Q(customer__in=customers_visible_to(user)) & ~Q(campaign__kind=ENPS)
-    enps = Q(campaign__kind=ENPS, employee__isnull=False) & _employee_scope(user, employee="employee")
+    # People of the imported list belong to no team: admins count them, leaders their teams' users.
+    people = Q(employee__isnull=False) | Q(recipient__isnull=False)
+    enps = Q(campaign__kind=ENPS) & people & _employee_scope(user, employee="employee")
     return Delivery.objects.filter(customer_surveys | enps)
 
 
@@ -441,12 +444,14 @@ SLICES = [
 ]
 
 
-def _slices(user: User, scope: Scope, responses: QuerySet[Response]) -> list[Slice]:
+def _slices(
+    user: User, scope: Scope, responses: QuerySet[Response], chi: list["ChiScore"] | None = None
+) -> list[Slice]:
     deliveries = scope.deliveries(user)
     slices = []
     for key, title, path, name_path, choices in SLICES:
         keys = (path, name_path) if name_path else (path,)
-        counts = _counts_by(responses, *keys)
+        counts = _chi_counts_by(chi, *keys) if chi is not None else _counts_by(responses, *keys)
         sent = _sent_and_answered(deliveries, *keys)
         rows = []
         for group in set(counts) | set(sent):
@@ -465,11 +470,21 @@ def _slices(user: User, scope: Scope, responses: QuerySet[Response]) -> list[Sli
     return slices
 
 
-def _trend(scope: Scope, responses: QuerySet[Response], *, months: int) -> list[Month]:
-    """The score month by month (the months the answers came in), up to this month while the campaign runs."""
+def _trend(
+    scope: Scope, responses: QuerySet[Response], *, months: int, chi: list["ChiScore"] | None = None
+) -> list[Month]:
+    """The score month by month (the months the answers came in), up to this month while the campaign runs.
+    CHI counts each customer's combined score in the month of its latest part."""
     tz = timezone.get_current_timezone()
-    counts = _counts_by(responses.annotate(month=TruncMonth("answered_at", tzinfo=tz)), "month")
-    by_month = {(timezone.localtime(m, tz).date() if isinstance(m, datetime) else m): c for (m,), c in counts.items()}
+    if chi is not None:
+        by_month: dict[date, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+        for row in chi:
+            by_month[timezone.localtime(row.answered_at, tz).date().replace(day=1)][row.score] += 1
+    else:
+        counts = _counts_by(responses.annotate(month=TruncMonth("answered_at", tzinfo=tz)), "month")
+        by_month = {
+            (timezone.localtime(m, tz).date() if isinstance(m, datetime) else m): c for (m,), c in counts.items()
+        }
     if not by_month:
         return []
     first, last = min(by_month), max(by_month)
@@ -504,7 +519,9 @@ def survey_results(user: User, scope: Scope, *, detail: bool = True, months: int
     """The results of a campaign or of a kind, as ``user`` may see them. Without ``detail`` only the score and
     the counts (the API's results endpoint and the campaign list)."""
     responses = scope.responses(user)
-    counts = _counts_by(responses).get((), {})
+    # CHI is scored per customer: their answer plus the CSM's (see chi_scores), not per answer.
+    chi = chi_scores(user, scope, keys=SLICE_PATHS if detail else ()) if scope.kind == SurveyKind.CHI else None
+    counts = _chi_counts_by(chi).get((), {}) if chi is not None else _counts_by(responses).get((), {})
     summary = summarise(scope.kind, counts, scale_top=scope.scale_top)
     sent, answered = _sent_and_answered(scope.deliveries(user)).get((), (0, 0))
     bands = bands_for(scope.kind, scope.scale_top)
@@ -527,11 +544,150 @@ def survey_results(user: User, scope: Scope, *, detail: bool = True, months: int
     for band in bands:
         n = sum(c for s, c in counts.items() if band.low <= s <= band.high)
         results.band_counts.append((band, n, _ratio(n, summary.count)))
-    results.trend = _trend(scope, responses, months=months)
+    results.trend = _trend(scope, responses, months=months, chi=chi)
     if scope.kind != ENPS:
-        results.slices = _slices(user, scope, responses)
+        results.slices = _slices(user, scope, responses, chi=chi)
     results.loop = _loop_stats(responses, scope.kind)
     return results
+
+
+# --- CHI: the customer's part plus the CSM's part ---------------------------------------------------------
+
+SLICE_PATHS = tuple(p for _key, _title, path, name_path, _c in SLICES for p in (path, name_path) if p)
+
+
+@dataclass(frozen=True)
+class ChiScore:
+    """A customer's Customer Happiness Index in a campaign: the "yes" of their latest answer to the customer's
+    criteria plus the "yes" of the CSM's assessment of the CSM's criteria (0–10). A part not given yet counts 0
+    (``customer_part`` / ``csm_part`` is None). ``answered_at`` is when the latest part was given; ``keys``
+    holds the values of the paths asked for (for the slices)."""
+
+    campaign_id: int
+    customer_id: int
+    customer_part: int | None
+    csm_part: int | None
+    answered_at: datetime
+    keys: dict = field(default_factory=dict, compare=False)
+
+    @property
+    def score(self) -> int:
+        return (self.customer_part or 0) + (self.csm_part or 0)
+
+    @property
+    def complete(self) -> bool:
+        return self.customer_part is not None and self.csm_part is not None
+
+
+def chi_assessments_visible_to(user: User) -> QuerySet[ChiAssessment]:
+    """The CSM's CHI assessments of the customers the user sees."""
+    return ChiAssessment.objects.filter(customer__in=customers_visible_to(user))
+
+
+def chi_scores(
+    user: User,
+    scope: Scope | None = None,
+    *,
+    campaign_ids: list[int] | None = None,
+    keys: tuple[str, ...] = (),
+) -> list[ChiScore]:
+    """Every customer's combined CHI score in a scope (or in the given campaigns), as the user sees them: one
+    per (campaign, customer) with a customer's answer or a CSM's assessment. Two queries whatever the size;
+    when several of a customer's contacts answered, the latest answer is the customer's part."""
+    responses = responses_visible_to(user).filter(kind=SurveyKind.CHI, customer__isnull=False)
+    assessments = chi_assessments_visible_to(user).filter(campaign__kind=SurveyKind.CHI)
+    if scope is not None:
+        responses = scope.responses(user).filter(customer__isnull=False)
+        if scope.campaign is not None:
+            assessments = assessments.filter(campaign=scope.campaign)
+        elif scope.since is not None:
+            assessments = assessments.filter(updated_at__gte=scope.since)
+    if campaign_ids is not None:
+        responses = responses.filter(campaign_id__in=campaign_ids)
+        assessments = assessments.filter(campaign_id__in=campaign_ids)
+    base = ("campaign_id", "customer_id", "score")
+    latest: dict[tuple[int, int], dict] = {}
+    for row in responses.order_by("-updated_at", "-pk").values(*base, "updated_at", *keys):
+        latest.setdefault((row["campaign_id"], row["customer_id"]), row)
+    parts: dict[tuple[int, int], dict] = {
+        (row["campaign_id"], row["customer_id"]): row for row in assessments.values(*base, "updated_at", *keys)
+    }
+    scores = []
+    for pair in latest.keys() | parts.keys():
+        answer, assessment = latest.get(pair), parts.get(pair)
+        given = [r for r in (answer, assessment) if r is not None]
+        scores.append(
+            ChiScore(
+                campaign_id=pair[0],
+                customer_id=pair[1],
+                customer_part=answer["score"] if answer else None,
+                csm_part=assessment["score"] if assessment else None,
+                answered_at=max(r["updated_at"] for r in given),
+                keys={k: given[0][k] for k in keys},
+            )
+        )
+    return scores
+
+
+def _chi_counts_by(chi: list[ChiScore], *keys: str) -> dict[tuple, dict[int, int]]:
+    """Like ``_counts_by``, for combined CHI scores: {(key values…): {score: n customers}}."""
+    grouped: dict[tuple, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    for row in chi:
+        group = tuple(row.campaign_id if k == "campaign_id" else row.keys[k] for k in keys)
+        grouped[group][row.score] += 1
+    return {k: dict(v) for k, v in grouped.items()}
+
+
+@dataclass(frozen=True)
+class ChiCustomerRow:
+    """A customer on the CSM's CHI page: both parts of their score."""
+
+    customer: object
+    customer_part: int | None
+    csm_part: int | None
+
+    @property
+    def score(self) -> int:
+        return (self.customer_part or 0) + (self.csm_part or 0)
+
+
+def chi_audience_customers(user: User, campaign: Campaign) -> QuerySet:
+    """The customers of a CHI campaign's audience that the user may change (and so assess), by name."""
+    in_audience = audience_contacts(campaign).values("customer_id")
+    return customers_changeable_by(user).filter(pk__in=in_audience).select_related("owner").order_by("name", "pk")
+
+
+def chi_customer_rows(user: User, campaign: Campaign) -> list[ChiCustomerRow]:
+    """The CSM's CHI page: every customer of the campaign's audience the user may change, with the customer's
+    part and the CSM's part of their score. Three queries whatever the size."""
+    customers = list(chi_audience_customers(user, campaign))
+    scores = {row.customer_id: row for row in chi_scores(user, Scope.of_campaign(campaign))}
+    rows = []
+    for customer in customers:
+        found = scores.get(customer.pk)
+        rows.append(
+            ChiCustomerRow(
+                customer=customer,
+                customer_part=found.customer_part if found else None,
+                csm_part=found.csm_part if found else None,
+            )
+        )
+    return rows
+
+
+def chi_assessment_of(user: User, campaign: Campaign, customer) -> ChiAssessment | None:
+    return chi_assessments_visible_to(user).filter(campaign=campaign, customer=customer).first()
+
+
+def chi_customer_part(user: User, campaign: Campaign, customer) -> Response | None:
+    """The customer's latest answer to a CHI campaign (their part of the score), if they answered."""
+    return (
+        responses_visible_to(user)
+        .filter(campaign=campaign, customer=customer)
+        .select_related("delivery__contact")
+        .order_by("-updated_at", "-pk")
+        .first()
+    )
 
 
 # --- Campaigns -------------------------------------------------------------------------------------------
@@ -571,7 +727,12 @@ def campaign_list(user: User, *, kind: str = "", status: str = "") -> list[Campa
         )
     )
     by_campaign = {row["campaign_id"]: row for row in deliveries}
-    counts = _counts_by(responses_visible_to(user).filter(campaign_id__in=ids), "campaign_id")
+    chi_ids = [c.pk for c in campaigns if c.kind == SurveyKind.CHI]
+    counts = _counts_by(
+        responses_visible_to(user).filter(campaign_id__in=ids).exclude(kind=SurveyKind.CHI), "campaign_id"
+    )
+    if chi_ids:
+        counts.update(_chi_counts_by(chi_scores(user, campaign_ids=chi_ids), "campaign_id"))
     rows = []
     for campaign in campaigns:
         row = by_campaign.get(campaign.pk, {"planned": 0, "sent": 0, "answered": 0})

@@ -77,13 +77,15 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from portfolio import services as portfolio_services
 from portfolio.models import Contact
-from surveys import services, tokens
+from surveys import employees, services, tokens
 from surveys.models import (
     Campaign,
     CampaignMode,
     CampaignStatus,
     Delivery,
     DeliveryStatus,
+    EmployeeAudience,
+    EmployeeRecipient,
     SkipReason,
     SurveyKind,
 )
@@ -266,6 +268,43 @@ def _plan_employees(campaign: Campaign, employees: QuerySet[User], now: datetime
     return result
 
 
+def _plan_recipients(campaign: Campaign, recipients: QuerySet[EmployeeRecipient], now: datetime) -> PlanResult:
+    """eNPS to the imported list: one row per active person, in their language, like the users'."""
+    result = PlanResult()
+    rows = []
+    due = _due_people(campaign, recipients, "recipient", now).order_by("pk")
+    for recipient_id, email, language, last_round in due.values_list("pk", "email", "language", "last_round"):
+        salt, token_hash = tokens.salt_and_hash()
+        rows.append(
+            Delivery(
+                campaign=campaign,
+                round=(last_round or 0) + 1,
+                recipient_id=recipient_id,
+                email=email,
+                language=language,
+                token_salt=salt,
+                token_hash=token_hash,
+                status=DeliveryStatus.PENDING if email else DeliveryStatus.SKIPPED,
+                skip_reason="" if email else SkipReason.NO_EMAIL,
+                created_at=now,
+            )
+        )
+    _insert(rows, result)
+    return result
+
+
+def _plan_enps(campaign: Campaign, now: datetime) -> PlanResult:
+    """eNPS asks Leme users, the imported list, or both; with both, a user who is also on the list is asked
+    once (as the user: ``employees.audience_recipients`` leaves them out)."""
+    result = PlanResult()
+    audience = employees.employees_audience(campaign)
+    if audience in (EmployeeAudience.USERS, EmployeeAudience.BOTH):
+        result.add(_plan_employees(campaign, services.audience_employees(campaign), now))
+    if audience in (EmployeeAudience.LIST, EmployeeAudience.BOTH):
+        result.add(_plan_recipients(campaign, employees.audience_recipients(campaign), now))
+    return result
+
+
 @transaction.atomic
 def campaign_plan(*, campaign_id: int, now: datetime | None = None) -> PlanResult | None:
     """Plan the due round of a "now", "at" or recurring campaign. None when the campaign has nothing to
@@ -281,7 +320,7 @@ def campaign_plan(*, campaign_id: int, now: datetime | None = None) -> PlanResul
     if campaign.mode == CampaignMode.AT and campaign.send_at and campaign.send_at > now:
         return None
     if campaign.kind == SurveyKind.ENPS:
-        result = _plan_employees(campaign, services.audience_employees(campaign), now)
+        result = _plan_enps(campaign, now)
     else:
         result = _plan_contacts(campaign, services.audience_contacts(campaign), now)
     campaign.last_run_at = now
@@ -438,6 +477,8 @@ class _Person:
 def _person(delivery: Delivery) -> _Person:
     if delivery.employee_id:
         return _Person(delivery.employee.full_name, "", "", "")
+    if delivery.recipient_id:
+        return _Person(delivery.recipient.name, "", "", "")
     customer = delivery.customer or delivery.contact.customer
     owner = customer.owner
     if owner is None:
@@ -498,7 +539,12 @@ class SurveyEmails:
 
     @staticmethod
     def _key(delivery: Delivery, person: _Person, reminder: bool) -> tuple:
-        return (delivery.language, reminder, bool(delivery.employee_id), bool(person.csm_name))
+        return (
+            delivery.language,
+            reminder,
+            bool(delivery.employee_id or delivery.recipient_id),
+            bool(person.csm_name),
+        )
 
     def message(self, delivery: Delivery, *, reminder: bool = False) -> EmailMultiAlternatives:
         """The email as a Django message (any email backend)."""
@@ -697,9 +743,10 @@ def _budget_seconds() -> float:
 
 # A batch loads what an email needs and no more (half the time of loading whole rows); a test counts the
 # queries, so a field used later without being listed here would show up as one query per email.
-_BATCH_RELATED = ("contact", "customer__owner", "employee")
+_BATCH_RELATED = ("contact", "customer__owner", "employee", "recipient")
 _BATCH_FIELDS = (
     *("id", "campaign_id", "email", "language", "token_salt", "attempts", "contact_id", "employee_id", "customer_id"),
+    *("recipient_id", "recipient__name"),
     *("contact__name", "contact__customer_id", "contact__opted_out_at", "contact__bounced_at"),
     *("customer__name", "customer__owner_id", "customer__owner__full_name", "customer__owner__email"),
     *("employee__full_name", "employee__email"),
@@ -1009,6 +1056,7 @@ def _reminders_due(campaign: Campaign, now: datetime) -> QuerySet[Delivery]:
         .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
         .filter(Q(contact__isnull=True) | Q(contact__opted_out_at__isnull=True, contact__bounced_at__isnull=True))
         .filter(Q(employee__isnull=True) | Q(employee__is_active=True))
+        .filter(Q(recipient__isnull=True) | Q(recipient__active=True))
     )
 
 

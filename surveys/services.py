@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from accounts.access import can_write
 from accounts.models import User
 from portfolio.models import Contact, Stage
-from surveys.models import Campaign, CampaignMode, CampaignStatus, SurveyKind, Trigger
+from surveys.models import Campaign, CampaignMode, CampaignStatus, EmployeeAudience, SurveyKind, Trigger
 
 DEFAULT_QUESTIONS = {
     SurveyKind.NPS: (
@@ -35,7 +35,7 @@ DEFAULT_QUESTIONS = {
     ),
 }
 
-AUDIENCE_KEYS = {"segments", "stages", "service_models", "owners", "plan_tiers", "contact_roles"}
+AUDIENCE_KEYS = {"segments", "stages", "service_models", "owners", "plan_tiers", "contact_roles", "employees"}
 
 
 def _ensure_can_write(actor: User | None) -> None:
@@ -48,6 +48,8 @@ def _validate(campaign: Campaign) -> None:
     unknown = set(campaign.audience) - AUDIENCE_KEYS
     if unknown:
         errors["audience"] = _("Unknown audience filters: %(keys)s.") % {"keys": ", ".join(sorted(unknown))}
+    if campaign.audience.get("employees", EmployeeAudience.USERS) not in EmployeeAudience.values:
+        errors["audience"] = _("eNPS asks Leme users, the imported list, or both.")
     if campaign.kind == SurveyKind.CSAT and campaign.scale_max not in (5, 10):
         errors["scale_max"] = _("CSAT is answered from 1 to 5 or from 1 to 10.")
     if campaign.mode == CampaignMode.AT and campaign.send_at is None:

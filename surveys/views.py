@@ -19,9 +19,9 @@ from accounts.access import get_visible_or_404
 from accounts.forms import apply_service_errors
 from accounts.models import Role
 from accounts.selectors import assignable_people, csms_company_wide
-from surveys import selectors, services
-from surveys.forms import CampaignFilterForm, CampaignForm, CommentFilterForm, OverviewForm
-from surveys.models import Campaign, CampaignStatus, SurveyKind
+from surveys import employees, selectors, services
+from surveys.forms import CampaignFilterForm, CampaignForm, CommentFilterForm, EmployeeImportForm, OverviewForm
+from surveys.models import Campaign, CampaignStatus, EmployeeAudience, SurveyKind
 from surveys.selectors import CommentFilters, Scope
 
 SHORT_LABELS = {SurveyKind.CHI: "CHI"}
@@ -180,6 +180,9 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "kinds": _kinds(request.user),
         "tab": "campaigns",
         "Status": CampaignStatus,
+        "employees_audience": (
+            EmployeeAudience(employees.employees_audience(campaign)).label if campaign.kind == SurveyKind.ENPS else ""
+        ),
     }
     return render(request, "surveys/campaign_detail.html", context)
 
@@ -267,3 +270,57 @@ def campaign_export(request: HttpRequest, pk: int) -> StreamingHttpResponse:
 def overview_export(request: HttpRequest, kind: str) -> StreamingHttpResponse:
     _form, scope, _months = _overview_scope(request, kind)
     return _csv(request, scope, f"{kind}-responses")
+
+
+# --- Employees who do not use Leme (eNPS) ----------------------------------------------------------------
+
+EMPLOYEE_IMPORT_SESSION_KEY = "surveys_employee_import"
+
+
+@login_required
+def employee_import(request: HttpRequest) -> HttpResponse:
+    """Upload → preview every row (nothing written) → confirm → all rows or none, like the portfolio import."""
+    if not selectors.can_manage_campaigns(request.user):
+        raise PermissionDenied
+    report = None
+    form = EmployeeImportForm()
+    status = 200
+    if request.method == "POST" and request.POST.get("confirm"):
+        text = request.session.get(EMPLOYEE_IMPORT_SESSION_KEY)
+        if not text:
+            messages.error(request, _("Nothing to import: upload the file again."))
+            return redirect("surveys:employees")
+        try:
+            report = employees.employee_import(text=text, actor=request.user, commit=True)
+        except employees.ImportFailed as exc:
+            report = exc.report
+            status = 422
+            messages.error(request, _("Nothing was imported: fix the rows below and upload again."))
+        else:
+            del request.session[EMPLOYEE_IMPORT_SESSION_KEY]
+            messages.success(
+                request,
+                _("Imported: %(c)s created, %(u)s updated, %(n)s unchanged.")
+                % {"c": report.count("create"), "u": report.count("update"), "n": report.count("unchanged")},
+            )
+            return redirect("surveys:employees")
+    elif request.method == "POST":
+        form = EmployeeImportForm(request.POST, request.FILES)
+        if form.is_valid():
+            text = form.cleaned_data["file"]
+            report = employees.employee_import(text=text, actor=request.user)
+            if report.ok:
+                request.session[EMPLOYEE_IMPORT_SESSION_KEY] = text
+            else:
+                request.session.pop(EMPLOYEE_IMPORT_SESSION_KEY, None)
+                status = 422
+        else:
+            status = 422
+    context = {
+        "form": form,
+        "report": report,
+        "counts": employees.recipient_counts(),
+        "kinds": _kinds(request.user),
+        "tab": "campaigns",
+    }
+    return render(request, "surveys/employees_import.html", context, status=status)

@@ -1,0 +1,209 @@
+"""The company's employees who do not use Leme, imported from a spreadsheet so eNPS can ask them too, and
+whom an eNPS campaign reaches.
+
+``employee_import(text=..., actor=..., commit=False)`` checks every row and reports, row by row, what would
+happen (create, update, unchanged) or why it cannot; nothing is written. With ``commit=True`` it writes all
+rows in one transaction, and nothing unless every row passes. Rows are matched by email (case-insensitive),
+so importing the same file twice changes nothing; ``active=no`` takes someone off the list without losing the
+deliveries already sent to them. This follows ``portfolio.imports`` and reuses its report.
+
+eNPS is anonymous: nothing here is ever shown next to an answer.
+"""
+
+import csv
+import io
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import Lower
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from portfolio.imports import MAX_ROWS, ImportFailed, ImportReport, RowResult
+from surveys import services
+from surveys.models import Campaign, EmployeeAudience, EmployeeRecipient, SurveyKind
+from surveys.selectors import can_manage_campaigns
+
+REQUIRED_COLUMNS = ["email"]
+OPTIONAL_COLUMNS = ["name", "language", "department", "active"]
+LANGUAGES = {"pt-br": "pt-br", "pt": "pt-br", "en": "en", "en-us": "en", "en-gb": "en"}
+YES = {"yes", "y", "sim", "s", "true", "1"}
+NO = {"no", "n", "não", "nao", "false", "0"}
+
+__all__ = ["ImportFailed", "audience_recipients", "employee_import", "employees_audience", "recipient_counts"]
+
+
+# --- Whom eNPS asks --------------------------------------------------------------------------------------
+
+
+def employees_audience(campaign: Campaign) -> str:
+    """``users`` (the default, and what campaigns made before the list existed do), ``list`` or ``both``."""
+    value = campaign.audience.get("employees") or EmployeeAudience.USERS
+    return value if value in EmployeeAudience.values else EmployeeAudience.USERS
+
+
+def audience_recipients(campaign: Campaign) -> QuerySet[EmployeeRecipient]:
+    """The active people of the imported list an eNPS campaign reaches. With "both", someone who is also a
+    Leme user in the campaign's audience (same email, any case) is asked once, as the user."""
+    mode = employees_audience(campaign)
+    if campaign.kind != SurveyKind.ENPS or mode == EmployeeAudience.USERS:
+        return EmployeeRecipient.objects.none()
+    qs = EmployeeRecipient.objects.filter(active=True)
+    if mode == EmployeeAudience.BOTH:
+        users = services.audience_employees(campaign).annotate(email_ci=Lower("email"))
+        qs = qs.annotate(email_ci=Lower("email")).filter(~Exists(users.filter(email_ci=OuterRef("email_ci"))))
+    return qs
+
+
+# --- The import ------------------------------------------------------------------------------------------
+
+
+def _read(text: str, report: ImportReport) -> tuple[list[str], list[tuple[int, dict]]]:
+    sample = text[:2048]
+    delimiter = ";" if sample.count(";") > sample.count(",") else ","
+    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
+    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    if missing:
+        report.errors.append(_("The file lacks the columns: %(cols)s.") % {"cols": ", ".join(missing)})
+        return header, []
+    unknown = [h for h in header if h and h not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
+    if unknown:
+        report.errors.append(_("Unknown columns: %(cols)s.") % {"cols": ", ".join(unknown)})
+        return header, []
+    reader.fieldnames = header
+    rows = [(n + 2, {k: (v or "").strip() for k, v in row.items() if k}) for n, row in enumerate(reader)]
+    if not rows:
+        report.errors.append(_("The file has no rows."))
+    if len(rows) > MAX_ROWS:
+        report.errors.append(_("At most %(max)s rows per file.") % {"max": MAX_ROWS})
+    return header, rows
+
+
+def _language(value: str, errors: list[str]) -> str | None:
+    """The row's language, None when the cell is empty (keep what is there; Portuguese for someone new)."""
+    value = (value or "").strip().lower().replace("_", "-")
+    if not value:
+        return None
+    if value not in LANGUAGES:
+        errors.append(_('language: "%(value)s" is not pt-br or en.') % {"value": value})
+        return None
+    return LANGUAGES[value]
+
+
+def _active(value: str, errors: list[str]) -> bool | None:
+    value = (value or "").strip().lower()
+    if not value:
+        return None
+    if value in YES:
+        return True
+    if value in NO:
+        return False
+    errors.append(_('active: "%(value)s" is not yes or no.') % {"value": value})
+    return None
+
+
+def _check(header: list[str], rows: list[tuple[int, dict]], results: dict[int, RowResult]) -> dict[int, dict]:
+    """Each row's values as they would be stored, or its errors. Columns left out of the file keep what is
+    stored; an empty language or active cell does too."""
+    seen: dict[str, int] = {}
+    values: dict[int, dict] = {}
+    for line, row in rows:
+        errors = results[line].errors
+        email = row.get("email", "").lower()
+        if not email:
+            errors.append(_("email: required."))
+        else:
+            try:
+                validate_email(email)
+            except ValidationError:
+                errors.append(_("email: %(value)s is not an email address.") % {"value": email})
+            if email in seen:
+                errors.append(_("email %(email)s repeats line %(line)s.") % {"email": email, "line": seen[email]})
+            seen.setdefault(email, line)
+        data: dict = {}
+        for column, limit in (("name", 150), ("department", 100)):
+            if column in header:
+                data[column] = row.get(column, "")
+                if len(data[column]) > limit:
+                    errors.append(_("%(col)s: at most %(max)s characters.") % {"col": column, "max": limit})
+        language = _language(row.get("language", ""), errors)
+        if language is not None:
+            data["language"] = language
+        active = _active(row.get("active", ""), errors)
+        if active is not None:
+            data["active"] = active
+        values[line] = {"email": email, **data}
+    return values
+
+
+def employee_import(*, text: str, actor: User, commit: bool = False) -> ImportReport:
+    """Check (``commit=False``) or apply (``commit=True``, all rows or none) a CSV of employees with the
+    columns email*, name, language (pt-br or en), department and active (yes/no). Raises
+    :class:`ImportFailed` with the report when a commit finds any error; PermissionDenied for anyone who may
+    not manage campaigns (admins and leaders may)."""
+    if not can_manage_campaigns(actor):
+        raise PermissionDenied(_("Only admins and leaders manage the employees eNPS asks."))
+    report = ImportReport(kind="employees")
+    header, rows = _read(text, report)
+    if report.errors:
+        if commit:
+            raise ImportFailed(report)
+        return report
+    results = {line: RowResult(line=line, key=row.get("email", "").lower()) for line, row in rows}
+    report.rows = list(results.values())
+    values = _check(header, rows, results)
+    emails = [v["email"] for v in values.values() if v["email"]]
+    existing = {
+        r.email.lower(): r
+        for r in EmployeeRecipient.objects.annotate(email_ci=Lower("email")).filter(email_ci__in=emails)
+    }
+    to_create: list[EmployeeRecipient] = []
+    to_update: dict[int, EmployeeRecipient] = {}
+    changed_fields: set[str] = set()
+    for line, data in values.items():
+        result = results[line]
+        if result.errors:
+            result.action = "error"
+            continue
+        recipient = existing.get(data["email"])
+        if recipient is None:
+            result.action = "create"
+            to_create.append(EmployeeRecipient(**data))
+            continue
+        changes = {k: v for k, v in data.items() if k != "email" and getattr(recipient, k) != v}
+        result.action = "update" if changes else "unchanged"
+        for name, value in changes.items():
+            setattr(recipient, name, value)
+        if changes:
+            to_update[recipient.pk] = recipient
+            changed_fields.update(changes)
+    if not commit:
+        return report
+    if not report.ok:
+        raise ImportFailed(report)
+    try:
+        with transaction.atomic():
+            for recipient in to_create:
+                recipient.full_clean(validate_constraints=False)
+            EmployeeRecipient.objects.bulk_create(to_create, batch_size=1000)
+            if to_update:
+                EmployeeRecipient.objects.bulk_update(list(to_update.values()), sorted(changed_fields), batch_size=1000)
+    except IntegrityError as exc:
+        # Someone imported the same people at the same moment: check the file again.
+        report.errors.append(_("Another import added some of these people meanwhile: upload the file again."))
+        raise ImportFailed(report) from exc
+    except ValidationError as exc:
+        report.errors.extend(exc.messages)
+        raise ImportFailed(report) from exc
+    return report
+
+
+def recipient_counts() -> dict[str, int]:
+    """How many people the imported list holds, active and not (one query)."""
+    counts = EmployeeRecipient.objects.aggregate(
+        active_count=Count("pk", filter=Q(active=True)), inactive_count=Count("pk", filter=Q(active=False))
+    )
+    return {"active": counts["active_count"], "inactive": counts["inactive_count"]}

@@ -1,0 +1,106 @@
+"""The CSM's part of the Customer Happiness Index: the criteria answered by the CSM, one assessment per
+(campaign, customer), latest wins. The customer's part is their answer on the public page
+(``surveys.answers.answer_record``); ``surveys.selectors`` adds the two up."""
+
+import logging
+from datetime import datetime
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.access import can_write
+from accounts.models import User
+from portfolio.models import Customer
+from portfolio.selectors import customers_changeable_by
+from surveys.models import Campaign, ChiAssessment, ChiCriterion, SurveyKind
+
+logger = logging.getLogger(__name__)
+
+YES = (1, "1", True, "yes")
+NO = (0, "0", False, "no")
+
+
+def csm_criteria() -> list[ChiCriterion]:
+    """The CHI criteria the CSM answers (the others are the customer's)."""
+    return list(ChiCriterion.objects.filter(answered_by=ChiCriterion.AnsweredBy.CSM).order_by("position"))
+
+
+def chi_answers_parse(answers: dict | None, criteria: list[ChiCriterion]) -> dict[str, int]:
+    """``{"<position>": 1 or 0}`` for every CSM criterion. An unknown position, a customer's criterion, a value
+    other than yes/no (0/1) or a missing criterion is refused with a ValidationError keyed ``answers``, or
+    ``chi-<position>`` for the criterion at fault."""
+    if not criteria:
+        raise ValidationError({"answers": _("No CHI criterion is answered by the CSM.")})
+    given = {str(k): v for k, v in (answers or {}).items()}
+    by_position = {str(c.position): c for c in criteria}
+    errors: dict[str, str] = {}
+    unknown = sorted(set(given) - set(by_position), key=lambda p: (len(p), p))
+    if unknown:
+        errors["answers"] = _("These criteria are not answered by the CSM: %(positions)s.") % {
+            "positions": ", ".join(unknown)
+        }
+    parsed: dict[str, int] = {}
+    for position in by_position:
+        value = given.get(position)
+        if value in YES:
+            parsed[position] = 1
+        elif value in NO:
+            parsed[position] = 0
+        elif value is None or value == "":
+            errors[f"chi-{position}"] = _("Answer yes or no.")
+        else:
+            errors[f"chi-{position}"] = _("Answer yes or no (1 or 0).")
+    if errors:
+        raise ValidationError(errors)
+    return parsed
+
+
+@transaction.atomic
+def chi_assessment_record(
+    *,
+    campaign: Campaign,
+    customer: Customer,
+    answers: dict | None,
+    actor: User,
+    now: datetime | None = None,
+) -> ChiAssessment:
+    """Record the CSM's answers to the CSM criteria of a CHI campaign for one customer, or replace the previous
+    ones (latest wins). Raises PermissionDenied for a read-only user, Customer.DoesNotExist (a 404 for pages)
+    when the customer is outside what the actor may change, and ValidationError for a campaign that is not CHI
+    or for answers that are not one yes/no per CSM criterion."""
+    if not can_write(actor):
+        raise PermissionDenied(_("Your role can read but not change data."))
+    # Another team's customer does not exist for the actor: the same answer as a page fetching it by id.
+    customer = customers_changeable_by(actor).get(pk=customer.pk)
+    if campaign.kind != SurveyKind.CHI:
+        raise ValidationError({"campaign": _("Only CHI campaigns have criteria answered by the CSM.")})
+    parsed = chi_answers_parse(answers, csm_criteria())
+    now = now or timezone.now()
+    score = sum(parsed.values())
+    assessment = ChiAssessment.objects.select_for_update().filter(campaign=campaign, customer=customer).first()
+    if assessment is None:
+        # Two CSMs saving at once: the unique constraint lets one insert; the other then updates.
+        assessment, created = ChiAssessment.objects.get_or_create(
+            campaign=campaign,
+            customer=customer,
+            defaults={"answers": parsed, "score": score, "answered_by": actor, "answered_at": now, "updated_at": now},
+        )
+        if created:
+            _log(assessment, updated=False)
+            return assessment
+    assessment.answers = parsed
+    assessment.score = score
+    assessment.answered_by = actor
+    assessment.updated_at = now
+    assessment.save(update_fields=["answers", "score", "answered_by", "updated_at"])
+    _log(assessment, updated=True)
+    return assessment
+
+
+def _log(assessment: ChiAssessment, *, updated: bool) -> None:
+    logger.info(
+        "chi assessment recorded",
+        extra={"assessment_id": assessment.pk, "campaign_id": assessment.campaign_id, "updated": updated},
+    )

@@ -1,0 +1,428 @@
+"""Employees who do not use Leme (surveys.employees): the CSV import (preview, all-or-nothing commit,
+idempotence, row errors, who may), eNPS planning to the imported list and to both with de-duplication, a
+real send to them, and anonymity of their answers in results, CSV and API."""
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone, translation
+
+from accounts.models import User
+from surveys import answers, employees, sending, tokens
+from surveys.models import Campaign, Delivery, DeliveryStatus, EmployeeRecipient, SurveyKind
+from surveys.selectors import ENPS_CSV_COLUMNS
+from tests.surveys.factories import CampaignFactory, active_campaign
+
+pytestmark = pytest.mark.django_db
+
+PEOPLE = """email,name,language,department
+ana.souza@acme.com.br,Ana Souza,pt-br,Financeiro
+John.Smith@acme.com,John Smith,en,Sales
+carla@acme.com.br,Carla Dias,,
+"""
+
+
+@pytest.fixture(autouse=True)
+def _no_rate_limit(settings):
+    settings.LEME_SURVEY_SEND_RATE = 0
+
+
+@pytest.fixture(autouse=True)
+def _in_english(org):
+    """Messages in English: the services' (this thread) and the pages' (the users' language)."""
+    User.objects.update(language="en")
+    with translation.override("en"):
+        yield
+
+
+def import_people(actor, text: str = PEOPLE):
+    return employees.employee_import(text=text, actor=actor, commit=True)
+
+
+def upload(client, text: str):
+    return client.post("/surveys/employees/", {"file": SimpleUploadedFile("people.csv", text.encode())})
+
+
+def parts(message) -> dict[str, str]:
+    return {
+        part.get_content_type(): part.get_payload(decode=True).decode()
+        for part in message.walk()
+        if not part.is_multipart()
+    }
+
+
+# --- The import ------------------------------------------------------------------------------------------
+
+
+def test_preview_reports_every_row_and_writes_nothing(org):
+    report = employees.employee_import(text=PEOPLE, actor=org.admin)
+
+    assert report.ok
+    assert [(r.line, r.key, r.action) for r in report.rows] == [
+        (2, "ana.souza@acme.com.br", "create"),
+        (3, "john.smith@acme.com", "create"),
+        (4, "carla@acme.com.br", "create"),
+    ]
+    assert not EmployeeRecipient.objects.exists()
+
+
+def test_commit_creates_everyone_with_their_language_and_department(org):
+    import_people(org.leader_a)
+
+    people = {r.email: r for r in EmployeeRecipient.objects.all()}
+    assert set(people) == {"ana.souza@acme.com.br", "john.smith@acme.com", "carla@acme.com.br"}
+    assert people["john.smith@acme.com"].language == "en"
+    assert people["john.smith@acme.com"].name == "John Smith"
+    assert people["ana.souza@acme.com.br"].department == "Financeiro"
+    assert people["carla@acme.com.br"].language == "pt-br"
+    assert all(p.active for p in people.values())
+
+
+def test_importing_the_same_file_again_changes_nothing(org):
+    import_people(org.admin)
+
+    again = import_people(org.admin)
+
+    assert [r.action for r in again.rows] == ["unchanged"] * 3
+    assert EmployeeRecipient.objects.count() == 3
+
+
+def test_rows_are_matched_by_email_whatever_the_case_and_updated(org):
+    import_people(org.admin)
+
+    report = import_people(org.admin, "email,name,language\nJOHN.SMITH@ACME.COM,John P. Smith,pt-br\n")
+
+    assert [r.action for r in report.rows] == ["update"]
+    john = EmployeeRecipient.objects.get(email="john.smith@acme.com")
+    assert (john.name, john.language, john.department) == ("John P. Smith", "pt-br", "Sales")
+    assert EmployeeRecipient.objects.count() == 3
+
+
+def test_active_no_takes_someone_off_the_list(org):
+    import_people(org.admin)
+
+    report = import_people(org.admin, "email,active\ncarla@acme.com.br,no\n")
+
+    assert [r.action for r in report.rows] == ["update"]
+    assert not EmployeeRecipient.objects.get(email="carla@acme.com.br").active
+    assert EmployeeRecipient.objects.filter(active=True).count() == 2
+
+
+def test_row_errors_bad_email_duplicate_and_unknown_language(org):
+    text = (
+        "email,name,language\n"
+        "not-an-email,Someone,pt-br\n"
+        "ana@acme.com.br,Ana,pt-br\n"
+        "ANA@acme.com.br,Ana again,en\n"
+        "bia@acme.com.br,Bia,fr\n"
+        ",Nobody,en\n"
+        "ok@acme.com.br,Ok,en\n"
+    )
+
+    report = employees.employee_import(text=text, actor=org.admin)
+
+    assert not report.ok
+    errors = {r.line: " ".join(r.errors) for r in report.rows}
+    assert "not an email address" in errors[2]
+    assert errors[3] == ""
+    assert "repeats line 3" in errors[4]
+    assert '"fr" is not pt-br or en' in errors[5]
+    assert "email: required" in errors[6]
+    assert errors[7] == ""
+    assert [r.action for r in report.rows] == ["error", "create", "error", "error", "error", "create"]
+
+
+def test_a_file_with_one_bad_row_imports_nothing(org):
+    text = "email,name\ngood@acme.com.br,Good\nbad@@acme,Bad\n"
+
+    with pytest.raises(employees.ImportFailed) as failed:
+        employees.employee_import(text=text, actor=org.admin, commit=True)
+
+    assert [r.line for r in failed.value.report.error_rows] == [3]
+    assert not EmployeeRecipient.objects.exists()
+
+
+def test_a_file_without_the_email_column_or_with_unknown_columns_is_refused(org):
+    assert "lacks the columns: email" in employees.employee_import(text="name\nAna\n", actor=org.admin).errors[0]
+    report = employees.employee_import(text="email,salary\na@acme.com,10\n", actor=org.admin)
+    assert "Unknown columns: salary" in report.errors[0]
+
+
+@pytest.mark.parametrize("who", ["csm_a", "viewer_a", "viewer_all", "ism_a"])
+def test_only_admins_and_leaders_import(org, who):
+    with pytest.raises(PermissionDenied):
+        employees.employee_import(text=PEOPLE, actor=getattr(org, who))
+
+
+# --- The page --------------------------------------------------------------------------------------------
+
+
+def test_the_page_previews_then_imports_on_confirmation(org, client_for):
+    client = client_for(org.leader_a)
+    assert client.get("/surveys/employees/").status_code == 200
+
+    preview = upload(client, PEOPLE)
+
+    assert preview.status_code == 200
+    assert preview.context["report"].ok
+    assert "Import all rows" in preview.text
+    assert not EmployeeRecipient.objects.exists()
+    done = client.post("/surveys/employees/", {"confirm": "1"})
+    assert done.status_code == 302
+    assert EmployeeRecipient.objects.count() == 3
+    assert client.get("/surveys/employees/").context["counts"] == {"active": 3, "inactive": 0}
+
+
+def test_the_page_shows_row_errors_and_offers_no_import(org, client_for):
+    client = client_for(org.admin)
+
+    page = upload(client, "email,language\nbad,pt-br\nok@acme.com,xx\n")
+
+    assert page.status_code == 422
+    assert "not an email address" in page.text
+    assert "xx&quot; is not pt-br or en" in page.text
+    assert "Import all rows" not in page.text
+    assert client.post("/surveys/employees/", {"confirm": "1"}).status_code == 302
+    assert not EmployeeRecipient.objects.exists()
+
+
+@pytest.mark.parametrize("who", ["csm_a", "viewer_a", "viewer_all"])
+def test_csms_and_viewers_get_403(org, client_for, who):
+    client = client_for(getattr(org, who))
+    assert client.get("/surveys/employees/").status_code == 403
+    assert upload(client, PEOPLE).status_code == 403
+    assert client.post("/surveys/employees/", {"confirm": "1"}).status_code == 403
+    assert not EmployeeRecipient.objects.exists()
+
+
+def test_the_enps_campaign_page_links_to_the_import_and_says_whom_it_asks(org, client_for):
+    campaign = CampaignFactory(kind="enps", audience={"employees": "both"}, actor=org.admin)
+
+    page = client_for(org.admin).get(f"/surveys/{campaign.pk}/")
+
+    assert "/surveys/employees/" in page.text
+    assert page.context["employees_audience"] == "Both"
+
+
+# --- The campaign's audience -----------------------------------------------------------------------------
+
+
+def test_the_form_stores_the_enps_audience_and_defaults_to_leme_users(org, client_for):
+    client = client_for(org.admin)
+    assert 'name="employees" value="list"' in client.get("/surveys/new/?kind=enps").text
+    form = {
+        "name": "eNPS 2026",
+        "kind": "enps",
+        "question_pt": "",
+        "question_en": "",
+        "mode": "now",
+        "fatigue_days": 90,
+        "reminder_after_days": 4,
+        "expires_after_days": 30,
+    }
+
+    client.post("/surveys/new/", {**form, "employees": "list"})
+    client.post("/surveys/new/", {**form, "name": "eNPS padrão"})
+    client.post("/surveys/new/", {**form, "name": "NPS", "kind": "nps", "employees": "list"})
+
+    audiences = {c.name: c.audience.get("employees") for c in Campaign.objects.all()}
+    assert audiences == {"eNPS 2026": "list", "eNPS padrão": "users", "NPS": None}
+
+
+def test_an_unknown_enps_audience_is_refused(org):
+    with pytest.raises(ValidationError):
+        CampaignFactory(kind="enps", audience={"employees": "everyone"}, actor=org.admin)
+
+
+# --- Planning --------------------------------------------------------------------------------------------
+
+
+def test_users_only_by_default_keeps_the_list_out(org):
+    import_people(org.admin)
+    campaign = active_campaign(kind="enps", audience={"owners": [org.csm_a.pk]})
+
+    sending.campaign_plan(campaign_id=campaign.pk)
+
+    deliveries = Delivery.objects.filter(campaign=campaign)
+    assert [(d.employee_id, d.recipient_id) for d in deliveries] == [(org.csm_a.pk, None)]
+
+
+def test_the_list_gets_one_delivery_each_in_their_language_and_not_the_inactive(org):
+    import_people(org.admin)
+    import_people(org.admin, "email,active\ncarla@acme.com.br,no\n")
+    campaign = active_campaign(kind="enps", audience={"employees": "list"})
+
+    result = sending.campaign_plan(campaign_id=campaign.pk)
+    again = sending.campaign_plan(campaign_id=campaign.pk)
+
+    assert result.pending == 2
+    assert again is None
+    rows = {d.email: d for d in Delivery.objects.filter(campaign=campaign)}
+    assert set(rows) == {"ana.souza@acme.com.br", "john.smith@acme.com"}
+    assert rows["john.smith@acme.com"].language == "en"
+    assert rows["ana.souza@acme.com.br"].language == "pt-br"
+    assert {(d.employee_id, d.contact_id, d.status) for d in rows.values()} == {(None, None, DeliveryStatus.PENDING)}
+
+
+def test_both_asks_a_user_who_is_also_on_the_list_once(org):
+    # given a Leme user whose email is on the list too, in another case
+    org.csm_a.email = "lucas@acme.com.br"
+    org.csm_a.save()
+    import_people(org.admin, PEOPLE + "LUCAS@ACME.COM.BR,Lucas Almeida,pt-br,CS\n")
+    campaign = active_campaign(kind="enps", audience={"employees": "both", "owners": [org.csm_a.pk, org.csm_b.pk]})
+
+    # when
+    result = sending.campaign_plan(campaign_id=campaign.pk)
+
+    # then
+    deliveries = list(Delivery.objects.filter(campaign=campaign))
+    assert result.pending == 5
+    assert sorted(d.email.lower() for d in deliveries) == sorted(
+        ["lucas@acme.com.br", org.csm_b.email, "ana.souza@acme.com.br", "john.smith@acme.com", "carla@acme.com.br"]
+    )
+    lucas = [d for d in deliveries if d.email.lower() == "lucas@acme.com.br"]
+    assert [(d.employee_id, d.recipient_id) for d in lucas] == [(org.csm_a.pk, None)]
+
+
+def test_recurring_rounds_ask_the_list_again_once_per_round(org):
+    import_people(org.admin)
+    campaign = active_campaign(kind="enps", audience={"employees": "list"}, mode="recurring", every_days=30)
+    start = timezone.now()
+
+    sending.campaign_plan(campaign_id=campaign.pk, now=start)
+    sending.campaign_plan(campaign_id=campaign.pk, now=start + timedelta(hours=2))
+    sending.campaign_plan(campaign_id=campaign.pk, now=start + timedelta(days=31))
+
+    rounds = Delivery.objects.filter(campaign=campaign, email="john.smith@acme.com").values_list("round", flat=True)
+    assert list(rounds) == [1, 2]
+
+
+# --- Sending ---------------------------------------------------------------------------------------------
+
+
+def test_a_real_send_reaches_the_list_in_their_language_without_opt_out(org, smtp_server):
+    inbox, _url = smtp_server
+    import_people(org.admin)
+    campaign = active_campaign(kind="enps", audience={"employees": "list"}, company="Acme")
+
+    sending.campaign_plan(campaign_id=campaign.pk)
+    result = sending.deliveries_send_pending(campaign_id=campaign.pk)
+
+    assert result.sent == 3
+    messages = {m["To"]: m for m in inbox.wait_for(3)}
+    assert set(messages) == {"ana.souza@acme.com.br", "john.smith@acme.com", "carla@acme.com.br"}
+    john = messages["john.smith@acme.com"]
+    assert john["Content-Language"] == "en"
+    assert john["List-Unsubscribe"] is None
+    text = parts(john)["text/plain"]
+    assert "Hello John," in text
+    assert "how likely are you to recommend Acme as a place to work" in text
+    assert "You receive this survey because you work with us." in text
+    assert messages["ana.souza@acme.com.br"]["Content-Language"] == "pt-BR"
+    assert "Olá, Ana," in parts(messages["ana.souza@acme.com.br"])["text/plain"]
+    assert set(Delivery.objects.filter(campaign=campaign).values_list("status", flat=True)) == {DeliveryStatus.SENT}
+
+
+def test_reminders_reach_the_list_but_not_who_left_it(org, smtp_server):
+    # given a list campaign sent five days ago, one person since taken off the list
+    inbox, _url = smtp_server
+    import_people(org.admin)
+    campaign = active_campaign(kind="enps", audience={"employees": "list"}, reminder_after_days=4)
+    five_days_ago = timezone.now() - timedelta(days=5)
+    sending.campaign_plan(campaign_id=campaign.pk, now=five_days_ago)
+    sending.deliveries_send_pending(campaign_id=campaign.pk, now=five_days_ago)
+    inbox.wait_for(3)
+    import_people(org.admin, "email,active\ncarla@acme.com.br,no\n")
+
+    # when
+    result = sending.reminders_send_due()
+
+    # then
+    assert result.sent == 2
+    reminders = inbox.wait_for(5)[3:]
+    assert {m["To"] for m in reminders} == {"ana.souza@acme.com.br", "john.smith@acme.com"}
+
+
+def test_the_unsubscribe_link_of_a_list_delivery_says_internal_and_anonymous(org, client):
+    import_people(org.admin)
+    campaign = active_campaign(kind="enps", audience={"employees": "list"})
+    sending.campaign_plan(campaign_id=campaign.pk)
+    delivery = Delivery.objects.filter(campaign=campaign, email="john.smith@acme.com").get()
+
+    page = client.post(f"/s/{tokens.token_for(delivery.token_salt)}/unsubscribe/")
+
+    assert "This is an internal survey" in page.text
+    assert "anonymous" in page.text
+
+
+# --- Anonymity -------------------------------------------------------------------------------------------
+
+
+NAMES = ["Ana Souza", "John Smith", "Carla Dias", "Davi Rocha", "Elisa Prado"]
+EMAILS = ["ana.souza@acme.com.br", "john.smith@acme.com", "carla@acme.com.br", "davi@acme.com.br", "elisa@acme.com.br"]
+
+
+@pytest.fixture
+def answered_by_the_list(org):
+    """Five people of the list answered an eNPS campaign (enough to show)."""
+    text = "email,name,department\n" + "".join(f"{e},{n},Financeiro\n" for e, n in zip(EMAILS, NAMES, strict=True))
+    import_people(org.admin, text)
+    campaign = active_campaign(kind="enps", audience={"employees": "list"}, name="eNPS da empresa")
+    sending.campaign_plan(campaign_id=campaign.pk)
+    now = timezone.now()
+    Delivery.objects.filter(campaign=campaign).update(status=DeliveryStatus.SENT, sent_at=now)
+    for score, delivery in zip([10, 9, 9, 7, 3], Delivery.objects.filter(campaign=campaign), strict=True):
+        answers.answer_record(delivery=delivery, score=score, comment=f"Comentário nota {score}")
+    return campaign
+
+
+def _names_nowhere(text: str) -> None:
+    for value in [*NAMES, *EMAILS, "Financeiro"]:
+        assert value not in text
+
+
+def test_results_page_counts_the_list_and_names_nobody(org, client_for, answered_by_the_list):
+    campaign = answered_by_the_list
+    for url in (f"/surveys/{campaign.pk}/", "/surveys/results/enps/"):
+        page = client_for(org.admin).get(url)
+        assert page.status_code == 200
+        assert not page.context["results"].summary.hidden
+        assert "Comentário nota 3" in page.text
+        _names_nowhere(page.text)
+    assert client_for(org.admin).get(f"/surveys/{campaign.pk}/").context["counts"].planned == 5
+
+
+def test_csv_has_no_identity_of_the_list(org, client_for, answered_by_the_list):
+    response = client_for(org.admin).get(f"/surveys/{answered_by_the_list.pk}/export.csv")
+
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+
+    assert rows[0] == ENPS_CSV_COLUMNS
+    assert len(rows) == 6
+    _names_nowhere(str(rows))
+
+
+def test_api_has_no_identity_of_the_list(org, api_for, answered_by_the_list):
+    client = api_for(org.admin)
+
+    listed = client.get("/api/v1/survey-responses/", {"kind": SurveyKind.ENPS})
+    results = client.get(f"/api/v1/survey-campaigns/{answered_by_the_list.pk}/results/")
+
+    rows = listed.json()["results"]
+    assert len(rows) == 5
+    assert {(r["delivery"], r["customer"], r["contact"]) for r in rows} == {(None, None, None)}
+    assert set(rows[0]) == {
+        *("id", "campaign", "kind", "score", "comment", "chi_answers", "answered_at", "updated_at"),
+        *("delivery", "customer", "contact", "loop_closed_at"),
+    }
+    assert results.json()["answers"] == 5
+    _names_nowhere(listed.text + results.text)
+
+
+def test_csms_see_nothing_of_the_list(org, client_for, api_for, answered_by_the_list):
+    assert client_for(org.csm_a).get(f"/surveys/{answered_by_the_list.pk}/").status_code == 404
+    assert api_for(org.csm_a).get("/api/v1/survey-responses/", {"kind": "enps"}).json()["count"] == 0
