@@ -1,0 +1,60 @@
+"""Times Leme's main pages on the 50,000-customer benchmark database built by bench.portfolio_page.
+
+    DJANGO_SETTINGS_MODULE=config.settings.test \\
+    TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/leme_bench .venv/bin/python -m bench.pages
+
+Run bench.portfolio_page first (it builds the database). Prints, per person and page, the median and p95
+of N requests in milliseconds and the number of SQL queries, through Django's test client (in-process,
+DEBUG off, real PostgreSQL).
+"""
+
+import argparse
+import statistics
+import time
+
+import django
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=20)
+    args = parser.parse_args()
+    django.setup()
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts.demo import demo_user
+    from portfolio.models import Customer
+
+    sample = Customer.objects.filter(owner=demo_user("lucas")).order_by("-mrr_cents").first()
+    pages = [
+        "/",
+        "/portfolio/",
+        f"/customers/{sample.pk}/",
+        "/uti/",
+        "/onboarding/",
+        "/surveys/",
+        "/surveys/results/nps/",
+    ]
+    for key in ("lucas", "mariana"):
+        client = Client()
+        client.force_login(demo_user(key))
+        print(f"\n{key}:")
+        print(f"  {'page':<28} {'median ms':>10} {'p95 ms':>8} {'queries':>8}")
+        for url in pages:
+            client.get(url)  # warm up
+            times = []
+            for _ in range(args.requests):
+                start = time.perf_counter()
+                with CaptureQueriesContext(connection) as queries:
+                    response = client.get(url)
+                times.append((time.perf_counter() - start) * 1000)
+            assert response.status_code == 200, (url, response.status_code)
+            p95 = statistics.quantiles(times, n=20)[18]
+            print(f"  {url:<28} {statistics.median(times):>10.1f} {p95:>8.1f} {len(queries):>8}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
