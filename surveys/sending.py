@@ -243,18 +243,19 @@ def _plan_contact_chunk(campaign: Campaign, chunk: list[tuple], now: datetime, r
     _insert(rows, result)
 
 
-def _plan_employees(campaign: Campaign, employees: QuerySet[User], now: datetime) -> PlanResult:
-    """eNPS: one row per active user; no fatigue or opt-out, the employer asks its own people."""
+def _plan_people(campaign: Campaign, people: QuerySet, field: str, now: datetime) -> PlanResult:
+    """eNPS: one row per active person (a Leme user, ``field="employee"``, or someone of the imported list,
+    ``field="recipient"``), in their language; no fatigue or opt-out, the employer asks its own people."""
     result = PlanResult()
     rows = []
-    due = _due_people(campaign, employees, "employee", now).order_by("pk")
-    for user_id, email, language, last_round in due.values_list("pk", "email", "language", "last_round"):
+    due = _due_people(campaign, people, field, now).order_by("pk")
+    for person_id, email, language, last_round in due.values_list("pk", "email", "language", "last_round"):
         salt, token_hash = tokens.salt_and_hash()
         rows.append(
             Delivery(
                 campaign=campaign,
                 round=(last_round or 0) + 1,
-                employee_id=user_id,
+                **{f"{field}_id": person_id},
                 email=email,
                 language=language,
                 token_salt=salt,
@@ -266,31 +267,14 @@ def _plan_employees(campaign: Campaign, employees: QuerySet[User], now: datetime
         )
     _insert(rows, result)
     return result
+
+
+def _plan_employees(campaign: Campaign, employees: QuerySet[User], now: datetime) -> PlanResult:
+    return _plan_people(campaign, employees, "employee", now)
 
 
 def _plan_recipients(campaign: Campaign, recipients: QuerySet[EmployeeRecipient], now: datetime) -> PlanResult:
-    """eNPS to the imported list: one row per active person, in their language, like the users'."""
-    result = PlanResult()
-    rows = []
-    due = _due_people(campaign, recipients, "recipient", now).order_by("pk")
-    for recipient_id, email, language, last_round in due.values_list("pk", "email", "language", "last_round"):
-        salt, token_hash = tokens.salt_and_hash()
-        rows.append(
-            Delivery(
-                campaign=campaign,
-                round=(last_round or 0) + 1,
-                recipient_id=recipient_id,
-                email=email,
-                language=language,
-                token_salt=salt,
-                token_hash=token_hash,
-                status=DeliveryStatus.PENDING if email else DeliveryStatus.SKIPPED,
-                skip_reason="" if email else SkipReason.NO_EMAIL,
-                created_at=now,
-            )
-        )
-    _insert(rows, result)
-    return result
+    return _plan_people(campaign, recipients, "recipient", now)
 
 
 def _plan_enps(campaign: Campaign, now: datetime) -> PlanResult:
