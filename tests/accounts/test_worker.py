@@ -17,7 +17,7 @@ def test_invitation_email_is_sent_by_the_worker(org, smtp_server, celery_worker_
         email="nova@empresa.com.br", role="csm", invited_by=org.admin, full_name="Nova Pessoa", language="en"
     )
 
-    messages = inbox.wait_for(1, timeout=30)
+    messages = inbox.wait_for(1, timeout=60)
     assert len(messages) == 1
     message = messages[0]
     assert message["To"] == "nova@empresa.com.br"
