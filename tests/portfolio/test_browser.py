@@ -1,6 +1,7 @@
 """A CSM team walks a customer through the whole journey in a real browser."""
 
 import pytest
+from playwright.sync_api import expect
 
 from accounts.models import User
 from portfolio.models import Customer, Stage
@@ -28,11 +29,10 @@ def test_onboarding_to_handoff_to_review_to_churn_to_uti(page, login_page, org):
     page.get_by_role("button", name="Create and start onboarding").click()
     customer = Customer.objects.get(name="Padaria Pão Dourado")
     subscribe(customer, amount_cents=300_000)
-    assert page.get_by_role("heading", name="Onboarding milestones").is_visible()
-
+    expect(page.get_by_role("heading", name="Onboarding milestones")).to_be_visible()
     # when the ISM marks first value reached and records the handoff
     page.get_by_role("button", name="Mark reached").first.click()
-    assert page.get_by_text("Milestone reached.").is_visible()
+    expect(page.get_by_text("Milestone reached.")).to_be_visible()
     screenshot(page, "journey-2-onboarding")
     page.get_by_role("link", name="Record the handoff").click()
     page.get_by_label("Ongoing CSM").select_option(str(org.csm_a.pk))
@@ -43,12 +43,12 @@ def test_onboarding_to_handoff_to_review_to_churn_to_uti(page, login_page, org):
     page.get_by_role("button", name="Complete the handoff").click()
 
     # then a high-touch handoff by email is refused, keeping what was typed
-    assert page.get_by_text("High-touch customers are handed off in a meeting").first.is_visible()
-    assert page.get_by_label("Results achieved in onboarding").input_value() == "50 leads importados, funil no ar"
+    expect(page.get_by_text("High-touch customers are handed off in a meeting").first).to_be_visible()
+    expect(page.get_by_label("Results achieved in onboarding")).to_have_value("50 leads importados, funil no ar")
     screenshot(page, "journey-3-handoff-refused")
     page.get_by_label("How it happened").select_option("meeting")
     page.get_by_role("button", name="Complete the handoff").click()
-    assert page.get_by_text("is now ongoing").is_visible()
+    expect(page.get_by_text("is now ongoing")).to_be_visible()
     customer.refresh_from_db()
     assert customer.stage == Stage.ONGOING
 
@@ -63,7 +63,7 @@ def test_onboarding_to_handoff_to_review_to_churn_to_uti(page, login_page, org):
     page.get_by_label("Outcome").fill("Cliente satisfeito, segue para expansão")
     screenshot(page, "journey-4-review")
     page.get_by_role("button", name="Record the review").click()
-    assert page.get_by_role("heading", name="Where we go next").is_visible()
+    expect(page.get_by_role("heading", name="Where we go next")).to_be_visible()
     screenshot(page, "journey-5-review-report")
 
     # when the customer asks to cancel, a vague reason is refused
@@ -72,13 +72,12 @@ def test_onboarding_to_handoff_to_review_to_churn_to_uti(page, login_page, org):
     page.get_by_label("Reason").select_option(label="Price → Budget cut (merger, restructuring, crisis)")
     page.get_by_label("What exactly happened").fill("não viu valor")
     page.get_by_role("button", name="Record the churn request").click()
-    assert page.get_by_text("too vague to act on").is_visible()
-    assert page.get_by_label("What exactly happened").input_value() == "não viu valor"
+    expect(page.get_by_text("too vague to act on")).to_be_visible()
+    expect(page.get_by_label("What exactly happened")).to_have_value("não viu valor")
     screenshot(page, "journey-6-vague-reason")
     page.get_by_label("What exactly happened").fill("A fusão com a rede Trigo cortou 40% do orçamento de ferramentas")
     page.get_by_role("button", name="Record the churn request").click()
-    assert page.get_by_text("Open churn request").first.is_visible()
-
+    expect(page.get_by_text("Open churn request").first).to_be_visible()
     # and the CSM logs an offer and saves the customer
     page.get_by_text("Log a save attempt").click()
     page.get_by_label("What was offered").fill("Dois meses com 30% de desconto")
@@ -88,13 +87,13 @@ def test_onboarding_to_handoff_to_review_to_churn_to_uti(page, login_page, org):
     page.get_by_role("button", name="Record the outcome").click()
 
     # then the customer is in UTI with its recovery month
-    assert page.get_by_text("starts its recovery month in UTI").is_visible()
-    assert page.get_by_text("30 days left in the recovery month").is_visible()
+    expect(page.get_by_text("starts its recovery month in UTI")).to_be_visible()
+    expect(page.get_by_text("30 days left in the recovery month")).to_be_visible()
     screenshot(page, "journey-7-uti")
     customer.refresh_from_db()
     assert customer.stage == Stage.UTI
     page.get_by_role("navigation", name="Main").get_by_role("link", name="UTI").click()
-    assert page.get_by_role("link", name="Padaria Pão Dourado").is_visible()
+    expect(page.get_by_role("link", name="Padaria Pão Dourado")).to_be_visible()
     screenshot(page, "journey-8-uti-board")
 
 
@@ -107,9 +106,9 @@ def test_my_day_and_portfolio_in_portuguese_on_a_phone(browser, live_server, log
     login_page(page, org.csm_a)
     screenshot(page, "my-day-phone")
     page.goto(f"{page.base_url}/portfolio/")
-    assert page.get_by_role("link", name="Cliente Exemplo 2").is_visible()
+    expect(page.get_by_role("link", name="Cliente Exemplo 2")).to_be_visible()
     page.get_by_label("Buscar").fill("Exemplo 1")
     page.wait_for_url("**q=Exemplo*")
-    assert page.get_by_role("link", name="Cliente Exemplo 2").count() == 0
+    expect(page.get_by_role("link", name="Cliente Exemplo 2")).to_have_count(0)
     screenshot(page, "portfolio-phone")
     context.close()

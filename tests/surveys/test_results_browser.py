@@ -4,6 +4,7 @@ import importlib
 
 import pytest
 from django.apps import apps
+from playwright.sync_api import expect
 
 from accounts.demo import DEMO_PASSWORD, demo_user, seed_people
 from accounts.models import User
@@ -33,21 +34,21 @@ def test_leader_reads_campaigns_results_and_comments(page, login_page, demo):
 
     # the campaigns, with their counts and scores
     page.goto(f"{page.base_url}/surveys/")
-    assert page.get_by_role("link", name=NPS_NAME).is_visible()
-    assert page.get_by_role("link", name="eNPS trimestral — time de CS").is_visible()
+    expect(page.get_by_role("link", name=NPS_NAME)).to_be_visible()
+    expect(page.get_by_role("link", name="eNPS trimestral — time de CS")).to_be_visible()
     screenshot(page, "surveys-1-campaigns")
 
     # one campaign's results: score and zone, distribution, trend, slices, comments
     page.get_by_role("link", name=NPS_NAME).click()
-    assert page.get_by_text("Net Promoter Score").is_visible()
-    assert page.get_by_role("heading", name="Trend by month").is_visible()
-    assert page.get_by_role("heading", name="By CSM").is_visible()
+    expect(page.get_by_text("Net Promoter Score")).to_be_visible()
+    expect(page.get_by_role("heading", name="Trend by month")).to_be_visible()
+    expect(page.get_by_role("heading", name="By CSM")).to_be_visible()
     screenshot(page, "surveys-2-nps-results")
     page.locator(".results-top").screenshot(path=str(ARTIFACTS / "surveys-2a-score.png"))
     page.locator("section[aria-labelledby=trend-h]").screenshot(path=str(ARTIFACTS / "surveys-2b-trend.png"))
     page.locator(".slices").screenshot(path=str(ARTIFACTS / "surveys-2c-slices.png"))
     page.get_by_text("Who was skipped").click()
-    assert page.get_by_text("Surveyed recently").first.is_visible()
+    expect(page.get_by_text("Surveyed recently").first).to_be_visible()
     page.locator("section[aria-labelledby=sending-h]").screenshot(path=str(ARTIFACTS / "surveys-2d-sending.png"))
 
     # the comments narrow to detractors without a page load
@@ -61,17 +62,17 @@ def test_leader_reads_campaigns_results_and_comments(page, login_page, demo):
 
     # every CSAT campaign together
     page.goto(f"{page.base_url}/surveys/results/csat/")
-    assert page.get_by_text("CSAT · satisfied customers").is_visible()
+    expect(page.get_by_text("CSAT · satisfied customers")).to_be_visible()
     screenshot(page, "surveys-4-csat-overview")
     page.goto(f"{page.base_url}/surveys/results/ces/")
-    assert page.get_by_text("CES · average effort").is_visible()
+    expect(page.get_by_text("CES · average effort")).to_be_visible()
     page.locator(".results-top").screenshot(path=str(ARTIFACTS / "surveys-4b-ces-score.png"))
     page.goto(f"{page.base_url}/surveys/results/chi/")
     page.locator(".results-top").screenshot(path=str(ARTIFACTS / "surveys-4c-chi-score.png"))
 
     # eNPS: aggregated and anonymous
     page.goto(f"{page.base_url}/surveys/results/enps/")
-    assert page.get_by_text("Employee NPS (anonymous)").is_visible()
+    expect(page.get_by_text("Employee NPS (anonymous)")).to_be_visible()
     html = page.content()
     for key in ("lucas", "beatriz", "rafael"):
         person = demo_user(key)
@@ -87,23 +88,23 @@ def test_leader_creates_a_campaign(page, login_page, demo):
     # the standard questions follow the kind; the schedule shows only the chosen mode's fields
     with page.expect_response(lambda r: "kind=csat" in r.url):
         page.get_by_label("Survey", exact=True).select_option("csat")
-    assert page.get_by_label("Question in English").input_value() == default_questions(SurveyKind.CSAT)[1]
-    assert page.get_by_label("CSAT scale").is_visible()
+    # the swap lands just after the response: wait for it rather than read the field at once
+    expect(page.get_by_label("Question in English")).to_have_value(default_questions(SurveyKind.CSAT)[1])
+    expect(page.get_by_label("CSAT scale")).to_be_visible()
     page.get_by_label("Name").fill("CSAT após revisão de sucesso")
     page.get_by_label("When an event happens").check()
-    assert page.get_by_label("Which event").is_visible()
-    assert not page.get_by_label("Date and time").is_visible()
+    expect(page.get_by_label("Which event")).to_be_visible()
+    expect(page.get_by_label("Date and time")).to_be_hidden()
     page.get_by_label("Enterprise", exact=True).first.check()
     screenshot(page, "surveys-6-new-campaign")
 
     # a missing event is refused, keeping what was typed
     page.get_by_role("button", name="Create the campaign").click()
-    assert page.get_by_text("Say which event sends the survey.").is_visible()
-    assert page.get_by_label("Name").input_value() == "CSAT após revisão de sucesso"
-
+    expect(page.get_by_text("Say which event sends the survey.")).to_be_visible()
+    expect(page.get_by_label("Name")).to_have_value("CSAT após revisão de sucesso")
     page.get_by_label("Which event").select_option("review")
     page.get_by_role("button", name="Create the campaign").click()
-    assert page.get_by_text("Campaign created as a draft").is_visible()
+    expect(page.get_by_text("Campaign created as a draft")).to_be_visible()
     page.get_by_role("button", name="Start the campaign").click()
-    assert page.get_by_text("is active").is_visible()
+    expect(page.get_by_text("is active")).to_be_visible()
     screenshot(page, "surveys-7-campaign-started")
