@@ -494,7 +494,10 @@ def _follow_ups(responses: list[Response], rng: random.Random) -> tuple[int, int
         tasks += 1
         response.follow_up_task_id = task.pk
         age = now - response.answered_at
-        if customer.stage == Stage.CHURNED or rng.random() < (0.9 if age > timedelta(days=21) else 0.35):
+        # Old loops were all closed (a team does not leave a detractor waiting for months); a few recent
+        # ones still wait, so My day shows the work as it looks on a normal morning.
+        chance = 1.0 if age > timedelta(days=45) else (0.9 if age > timedelta(days=21) else 0.35)
+        if customer.stage == Stage.CHURNED or rng.random() < chance:
             response.loop_closed_at = min(response.answered_at + timedelta(hours=rng.randint(2, 96)), now)
             portfolio_services.task_complete(task=task, actor=customer.owner)
             closed += 1
