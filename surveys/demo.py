@@ -164,6 +164,19 @@ def _weighted(rng: random.Random, weights: list[int], low: int = 0) -> int:
     return low + rng.choices(range(len(weights)), weights=weights)[0]
 
 
+def _answer(campaign: Campaign, customer: Customer, kind: str, score: int, comment: str, answered) -> dict:
+    """The fields of a demo Response, answered once and never changed."""
+    return {
+        "campaign": campaign,
+        "customer": customer,
+        "kind": kind,
+        "score": score,
+        "comment": comment,
+        "answered_at": answered,
+        "updated_at": answered,
+    }
+
+
 def _band(kind: str, score: int, top: int) -> str:
     if scoring.is_detractor(kind, score):
         return "detractor"
@@ -290,15 +303,14 @@ def _nps(customers: list[Customer], rng: random.Random, today: date) -> tuple[Ca
                 mood = "fair" if health == "poor" and day < today - timedelta(days=200) else health
                 score = _weighted(rng, NPS_WEIGHTS[mood])
                 answered = min(sent + timedelta(hours=rng.randint(1, 120)), timezone.now() - timedelta(hours=1))
-                answer = {
-                    "campaign": campaign,
-                    "customer": customer,
-                    "kind": SurveyKind.NPS,
-                    "score": score,
-                    "comment": _comment(rng, COMMENTS, _band(SurveyKind.NPS, score, 10)),
-                    "answered_at": answered,
-                    "updated_at": answered,
-                }
+                answer = _answer(
+                    campaign,
+                    customer,
+                    SurveyKind.NPS,
+                    score,
+                    _comment(rng, COMMENTS, _band(SurveyKind.NPS, score, 10)),
+                    answered,
+                )
             batch.add(delivery, answer)
     return campaign, batch
 
@@ -329,15 +341,14 @@ def _csat(customers: list[Customer], rng: random.Random, today: date) -> tuple[C
         if delivery.status == DeliveryStatus.SENT and rng.random() < 0.55:
             score = _weighted(rng, CSAT_WEIGHTS[_health(customer)], low=1)
             answered = min(sent + timedelta(hours=rng.randint(1, 72)), timezone.now() - timedelta(hours=1))
-            answer = {
-                "campaign": campaign,
-                "customer": customer,
-                "kind": SurveyKind.CSAT,
-                "score": score,
-                "comment": _comment(rng, CSAT_COMMENTS, _band(SurveyKind.CSAT, score, 5), 0.5),
-                "answered_at": answered,
-                "updated_at": answered,
-            }
+            answer = _answer(
+                campaign,
+                customer,
+                SurveyKind.CSAT,
+                score,
+                _comment(rng, CSAT_COMMENTS, _band(SurveyKind.CSAT, score, 5), 0.5),
+                answered,
+            )
         batch.add(delivery, answer)
     return campaign, batch
 
@@ -367,15 +378,14 @@ def _ces(customers: list[Customer], rng: random.Random, today: date) -> tuple[Ca
         if delivery.status == DeliveryStatus.SENT and rng.random() < 0.4:
             score = _weighted(rng, CES_WEIGHTS[_health(customer)], low=1)
             answered = sent + timedelta(hours=rng.randint(1, 96))
-            answer = {
-                "campaign": campaign,
-                "customer": customer,
-                "kind": SurveyKind.CES,
-                "score": score,
-                "comment": _comment(rng, CES_COMMENTS, _band(SurveyKind.CES, score, 7), 0.5),
-                "answered_at": answered,
-                "updated_at": answered,
-            }
+            answer = _answer(
+                campaign,
+                customer,
+                SurveyKind.CES,
+                score,
+                _comment(rng, CES_COMMENTS, _band(SurveyKind.CES, score, 7), 0.5),
+                answered,
+            )
         batch.add(delivery, answer)
     return campaign, batch
 
