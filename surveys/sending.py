@@ -11,29 +11,31 @@ Planning
 Sending
     ``deliveries_send_pending`` takes a campaign's due pending rows in batches of
     ``LEME_SURVEY_BATCH_SIZE``: one SMTP connection per batch, people, customers and CSMs fetched with the
-    batch, templates rendered once per language (see "The email" below). Each row is claimed in its own
-    short transaction (``SELECT ... FOR UPDATE SKIP LOCKED``: two workers never take the same row), handed
-    to the SMTP server, and marked sent in that same transaction as soon as the server accepts it. A
-    temporary refusal (4xx) puts the row back with a growing wait (``next_attempt_at``) until
-    ``LEME_SURVEY_MAX_ATTEMPTS``; a recipient refused for good (5xx) marks the row bounced and the
-    contact's ``bounced_at``; a server that cannot be reached leaves everything pending and the task
-    retries with backoff. One sender per campaign at a time (a PostgreSQL advisory lock, which the
-    database drops with the worker's connection), paced at ``LEME_SURVEY_SEND_RATE`` emails per second
-    (0 = as fast as the server takes them); campaigns sending at the same time each have that pace.
+    batch, templates rendered once per language (see "The email" below). One sender per campaign at a time:
+    a PostgreSQL advisory lock, which the database drops with the worker's connection; a second sender
+    finds it taken and stops at once. Each email is handed to the SMTP server and, once the server has
+    accepted it ("250" after DATA), its row is marked sent. On PostgreSQL the marks are written behind the
+    sends by a companion thread on its own connection (``_SentMarks``): the sender goes on with the next
+    email while the mark commits, and each commit carries every mark waiting at that moment, so the sender
+    never waits for the disk. Elsewhere (the embedded SQLite run, or a send called inside a transaction)
+    each row is claimed, sent and marked in its own short transaction instead. A temporary refusal (4xx)
+    puts the row back with a growing wait (``next_attempt_at``) until ``LEME_SURVEY_MAX_ATTEMPTS``; a
+    recipient refused for good (5xx) marks the row bounced and the contact's ``bounced_at`` (bounces that
+    come back later as DSNs: ``surveys.bounces``); a server that cannot be reached leaves everything pending
+    and the task retries with backoff. The pace, ``LEME_SURVEY_SEND_RATE`` emails per second (0 = as fast
+    as the server takes them), is one for every campaign and worker together (an email provider limits
+    the account): each email takes the next slot of a pace kept in Redis (``SharedPacer``).
 
 Exactly once, and where it is not
-    A worker killed at any point leaves each row either sent (committed) or pending (its lock dies with
-    its database session), and the next run sends the pending ones: nobody is missed and, with one
-    exception, nobody gets two. The exception is a window of well under a millisecond per email: the
-    SMTP server has accepted the message (its "250" after DATA) but the worker dies, or loses the
-    connection, before its commit lands. That row is still pending and is sent again. SMTP has no
-    two-phase handshake that could close this window; what we do is keep it tiny (nothing but reading
-    the reply and one UPDATE and COMMIT happen inside it) and give every delivery a deterministic
-    Message-ID (``<survey-{pk}@domain>``, reminders ``<survey-{pk}-reminder@domain>``), so mail systems
-    that de-duplicate on Message-ID treat the second copy as the same message. A connection dropped
-    while the server's reply is awaited falls in the same window. With ``LEME_SURVEY_ASYNC_COMMIT`` on,
-    a crash of PostgreSQL itself (not of a worker) widens it to the commits of its last fraction of a
-    second (see ``_commit_mode``).
+    A worker killed at any point leaves each row either sent (committed) or pending, and the next run sends
+    the pending ones: nobody is missed and, with one exception, nobody gets two. The exception is the
+    instant between the SMTP server's acceptance and the commit of that row's mark — about one commit
+    (a millisecond or so) — in which a dead worker leaves the row pending although the email went out; it
+    is sent again. SMTP has no two-phase handshake that could close this window; what we do is keep it that
+    small and give every delivery a deterministic Message-ID (``<survey-{pk}@domain>``, reminders
+    ``<survey-{pk}-reminder@domain>``), so mail systems that de-duplicate on Message-ID treat the second
+    copy as the same message. A connection dropped while the server's reply is awaited falls in the same
+    window, and so do marks the database refuses (the run then stops: ``MarksFailed``).
 
 What restarts a send
     ``surveys.tasks.deliveries_send`` re-queues itself while due rows remain, and schedules itself for
@@ -49,8 +51,10 @@ The links carry only the token (see ``surveys.tokens``): ``SITE_URL/s/<token>/?s
 """
 
 import logging
+import queue
 import re
 import smtplib
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -665,7 +669,8 @@ class SendResult:
 
 
 class _Pacer:
-    """At most ``per_second`` emails a second (0: no limit), without bursts after a pause."""
+    """At most ``per_second`` emails a second from this process (0: no limit), without bursts after a
+    pause. Used when there is no Redis to share the pace with (the embedded run)."""
 
     def __init__(self, per_second: float) -> None:
         self.interval = 1 / per_second if per_second > 0 else 0.0
@@ -678,6 +683,59 @@ class _Pacer:
         if delay > 0:
             time.sleep(delay)
         self.next_at = max(self.next_at, time.monotonic()) + self.interval
+
+
+# One slot per email on Redis's clock: the next free slot moves on by one interval per email, and never
+# lags behind "now" (a pause earns no burst). Returns how long the caller waits for its slot, and the slot.
+_RESERVE_SLOT = """
+local now = redis.call('TIME')
+local now_us = tonumber(now[1]) * 1000000 + tonumber(now[2])
+local interval = tonumber(ARGV[1])
+local slot = tonumber(redis.call('GET', KEYS[1]) or '0')
+if slot < now_us then slot = now_us end
+redis.call('SET', KEYS[1], slot + interval, 'PX', math.floor((slot + interval - now_us) / 1000) + 1000)
+return {slot - now_us, slot}
+"""
+
+
+class SharedPacer:
+    """The survey emails' pace shared by every worker and campaign (an email provider limits the account,
+    not one campaign): each email takes the next slot from Redis, ``1 / per_second`` apart. Should Redis
+    fail, this worker keeps its own pace and says so in the log."""
+
+    def __init__(self, per_second: float, *, url: str, key: str) -> None:
+        import redis
+
+        self.interval_us = round(1_000_000 / per_second)
+        self.key = key
+        self._client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        self._script = self._client.register_script(_RESERVE_SLOT)
+        self._fallback = _Pacer(per_second)
+
+    def reserve(self) -> tuple[float, int]:
+        """(seconds to wait, the slot in microseconds of Redis's clock)."""
+        wait_us, slot = self._script(keys=[self.key], args=[self.interval_us])
+        return wait_us / 1_000_000, slot
+
+    def wait(self) -> None:
+        import redis
+
+        try:
+            delay, _slot = self.reserve()
+        except redis.RedisError:
+            logger.warning("survey send pace kept by this worker alone: Redis is unreachable")
+            self._fallback.wait()
+            return
+        if delay > 0:
+            time.sleep(delay)
+
+
+def _pacer() -> _Pacer | SharedPacer:
+    rate = settings.LEME_SURVEY_SEND_RATE
+    url = settings.CELERY_BROKER_URL or ""
+    if rate > 0 and url.startswith(("redis://", "rediss://", "unix://")):
+        return SharedPacer(rate, url=url, key=settings.LEME_SURVEY_PACE_KEY)
+    return _Pacer(rate)
 
 
 @contextmanager
@@ -697,26 +755,6 @@ def _exclusive(lock_class: int, object_id: int) -> Iterator[bool]:
         if acquired:
             with db_connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [lock_class, object_id])
-
-
-@contextmanager
-def _commit_mode() -> Iterator[None]:
-    """With ``LEME_SURVEY_ASYNC_COMMIT``, this run's commits return once PostgreSQL has them in memory,
-    without waiting for the disk flush (``synchronous_commit = off``, for this session only), which is
-    most of what a one-row commit costs. A dead worker loses nothing by it (the database has the commit);
-    only a crash of PostgreSQL itself can forget the last fraction of a second of "sent" marks, and those
-    emails go out again, with the same Message-ID. Off by default: at the usual rate limit the flush
-    costs nothing that matters."""
-    if not settings.LEME_SURVEY_ASYNC_COMMIT or db_connection.vendor != "postgresql":
-        yield
-        return
-    with db_connection.cursor() as cursor:
-        cursor.execute("SET synchronous_commit TO OFF")
-    try:
-        yield
-    finally:
-        with db_connection.cursor() as cursor:
-            cursor.execute("RESET synchronous_commit")
 
 
 def _budget_seconds() -> float:
@@ -790,6 +828,106 @@ def _claim_reminder(campaign: Campaign, delivery_id: int, now: datetime) -> bool
     return _claimed(_reminders_due(campaign, now).filter(pk=delivery_id))
 
 
+class MarksFailed(RuntimeError):
+    """The companion connection could not record "sent" marks: the run stops sending at once."""
+
+
+@dataclass(frozen=True)
+class _Flush:
+    done: threading.Event
+
+
+class _SentMarks:
+    """The "sent" marks of a run on PostgreSQL, written behind the sends by a companion thread on its own
+    database connection: the sender hands over each accepted row and goes on with the next email while
+    the mark commits. Each write takes every mark waiting at that moment (one UPDATE, one commit, one
+    disk flush for all of them), so the marks keep up with any sending speed, never more than one commit
+    behind. A worker killed in between loses the marks still queued — the same window as a commit that
+    never landed (see "Exactly once"), as long as one commit. A write that fails stops the run: ``add``
+    and ``flush`` raise ``MarksFailed``."""
+
+    def __init__(self, *, expires_after_days: int) -> None:
+        self.expires_after_days = expires_after_days
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._work, name="survey-sent-marks", daemon=True)
+        self._thread.start()
+
+    def add(self, delivery_id: int, sent_at: datetime) -> None:
+        self._raise_if_failed()
+        self._queue.put((delivery_id, sent_at))
+
+    def flush(self) -> None:
+        """Wait until every mark handed over so far is committed."""
+        done = threading.Event()
+        self._queue.put(_Flush(done))
+        while not done.wait(0.5):
+            if not self._thread.is_alive():
+                break
+        self._raise_if_failed()
+
+    def close(self, *, quiet: bool = False) -> None:
+        """Write what is left and stop the thread; ``quiet``: a write error is only logged."""
+        self._queue.put(None)
+        self._thread.join()
+        if quiet and self._error is not None:
+            logger.error("survey sent marks could not be written", extra={"error": str(self._error)})
+            return
+        self._raise_if_failed()
+
+    def _raise_if_failed(self) -> None:
+        if self._error is not None:
+            raise MarksFailed(f"survey sent marks could not be written: {self._error}") from self._error
+
+    def _work(self) -> None:
+        from django.db import connection  # this thread's own connection
+
+        try:
+            while True:
+                items = [self._queue.get()]
+                while not self._queue.empty():
+                    items.append(self._queue.get_nowait())
+                marks = [item for item in items if isinstance(item, tuple)]
+                if marks and self._error is None:
+                    try:
+                        self._write(connection, marks)
+                    except Exception as error:  # handed to the sender, which stops
+                        self._error = error
+                for item in items:
+                    if isinstance(item, _Flush):
+                        item.done.set()
+                if None in items:
+                    return
+        finally:
+            connection.close()
+
+    def _write(self, connection, marks: list[tuple[int, datetime]]) -> None:
+        ids = [delivery_id for delivery_id, _at in marks]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _marks_sql(),
+                [DeliveryStatus.SENT, self.expires_after_days, ids, [at for _id, at in marks], DeliveryStatus.PENDING],
+            )
+            written = cursor.rowcount
+        if written != len(ids):
+            # Only a second sender could have moved a pending row on, and the campaign's lock forbids one.
+            logger.error(
+                "survey sent marks found rows no longer pending", extra={"expected": len(ids), "written": written}
+            )
+
+
+@lru_cache(maxsize=1)
+def _marks_sql() -> str:
+    q = db_connection.ops.quote_name
+    return (
+        f"UPDATE {q(Delivery._meta.db_table)} AS d SET {q('status')} = %s, {q('sent_at')} = m.sent_at, "  # noqa: S608
+        f"{q('expires_at')} = m.sent_at + %s * interval '1 day', {q('attempts')} = d.{q('attempts')} + 1, "
+        f"{q('last_error')} = '', {q('next_attempt_at')} = NULL "
+        "FROM unnest(%s::bigint[], %s::timestamptz[]) AS m(id, sent_at) "
+        f"WHERE d.{q('id')} = m.id AND d.{q('status')} = %s"
+    )
+
+
 def _error_text(error: Exception) -> str:
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         code, reply = next(iter(error.recipients.values()))
@@ -803,7 +941,7 @@ def _error_text(error: Exception) -> str:
 def _defer(delivery: Delivery, error: Exception, now: datetime) -> str:
     """A temporary refusal: back to pending (undoing the claim's "sent"), tried again after a wait that
     grows with each attempt, until the attempts run out."""
-    attempts = delivery.attempts + 1  # the claim counted this attempt
+    attempts = delivery.attempts + 1  # the attempt that was just refused
     fields = {"attempts": attempts, "last_error": _error_text(error), "sent_at": None, "expires_at": None}
     if attempts >= settings.LEME_SURVEY_MAX_ATTEMPTS:
         fields.update(status=DeliveryStatus.FAILED, next_attempt_at=None)
@@ -878,7 +1016,7 @@ class _Run:
         self.emails = emails
         self.clock = clock
         self.deadline = time.monotonic() + budget
-        self.pacer = _Pacer(settings.LEME_SURVEY_SEND_RATE)
+        self.pacer = _pacer()
         self.result = SendResult()
         self.smtp = None
         self.raw = False
@@ -910,25 +1048,47 @@ class _Run:
             now = self.clock()
             if not claim(now):
                 return "taken"
-            raw = self.emails.raw(delivery, reminder=reminder) if self.raw else None
-            if raw is not None:
-                to, data = raw
-                smtp_outcome, error = _smtp_send(lambda: self.smtp.connection.sendmail(self.envelope_from, [to], data))
-            else:
-                message = self.emails.message(delivery, reminder=reminder)
-                smtp_outcome, error = _smtp_send(lambda: self.smtp.send_messages([message]))
+            smtp_outcome, error = self._hand_over(delivery, reminder=reminder)
             outcome = smtp_outcome
-            if outcome == "sent":
-                self.drops = 0
-                if reminder:
-                    Delivery.objects.filter(pk=delivery.pk).update(reminded_at=now)
-            elif outcome == "bounced":
-                outcome = _bounce(delivery, error, now, survey_sent=reminder)
-            elif outcome == "failed":
-                # A reminder the server will never take is given up: the survey itself went out.
-                outcome = self._give_up_reminder(delivery, error, now) if reminder else _fail(delivery, error)
-            elif not reminder:
-                outcome = _defer(delivery, error, now)
+            if outcome == "sent" and reminder:
+                Delivery.objects.filter(pk=delivery.pk).update(reminded_at=now)
+            elif outcome != "sent":
+                outcome = self._refused(delivery, smtp_outcome, error, now, reminder=reminder)
+        return self._tally(outcome, smtp_outcome, error)
+
+    def send_behind(self, delivery: Delivery, marks: "_SentMarks") -> str:
+        """A survey on PostgreSQL: the campaign's lock makes this run its only sender, so the row needs no
+        claim before the email; once the server has said "250" the row goes to ``marks``, which commits
+        it while the next email goes out. Refusals are recorded here and now."""
+        self.pacer.wait()
+        now = self.clock()
+        smtp_outcome, error = self._hand_over(delivery, reminder=False)
+        if smtp_outcome == "sent":
+            marks.add(delivery.pk, now)
+            outcome = "sent"
+        else:
+            outcome = self._refused(delivery, smtp_outcome, error, now, reminder=False)
+        return self._tally(outcome, smtp_outcome, error)
+
+    def _hand_over(self, delivery: Delivery, *, reminder: bool) -> tuple[str, Exception | None]:
+        raw = self.emails.raw(delivery, reminder=reminder) if self.raw else None
+        if raw is not None:
+            to, data = raw
+            return _smtp_send(lambda: self.smtp.connection.sendmail(self.envelope_from, [to], data))
+        message = self.emails.message(delivery, reminder=reminder)
+        return _smtp_send(lambda: self.smtp.send_messages([message]))
+
+    def _refused(self, delivery: Delivery, outcome: str, error: Exception, now: datetime, *, reminder: bool) -> str:
+        if outcome == "bounced":
+            return _bounce(delivery, error, now, survey_sent=reminder)
+        if outcome == "failed":
+            # A reminder the server will never take is given up: the survey itself went out.
+            return self._give_up_reminder(delivery, error, now) if reminder else _fail(delivery, error)
+        return outcome if reminder else _defer(delivery, error, now)
+
+    def _tally(self, outcome: str, smtp_outcome: str, error: Exception | None) -> str:
+        if outcome == "sent":
+            self.drops = 0
         if outcome in ("sent", "bounced", "failed", "deferred"):
             setattr(self.result, outcome, getattr(self.result, outcome) + 1)
         if smtp_outcome == "dropped" or _connection_lost(self.smtp):
@@ -977,6 +1137,58 @@ def _skip_since_planned(campaign: Campaign, batch: list[Delivery], now: datetime
     return [d for d in batch if d.pk not in reasons], len(reasons)
 
 
+def _marks_behind() -> bool:
+    """Whether sends can mark their rows from a companion connection: PostgreSQL (whose campaign lock
+    makes a run the only sender), and not inside a transaction, whose rows another connection can't see."""
+    return db_connection.vendor == "postgresql" and not db_connection.in_atomic_block
+
+
+@contextmanager
+def _marks_for(campaign: Campaign) -> Iterator[_SentMarks | None]:
+    if not _marks_behind():
+        yield None
+        return
+    marks = _SentMarks(expires_after_days=campaign.expires_after_days)
+    try:
+        yield marks
+    except BaseException:
+        marks.close(quiet=True)  # what was handed over is still written; the first error is the one raised
+        raise
+    marks.close()
+
+
+def _send_batches(campaign: Campaign, run: _Run, marks: _SentMarks | None) -> None:
+    cursor = 0
+    while not run.out_of_time and _still_active(campaign):
+        if marks is not None:
+            marks.flush()  # the fatigue check below reads the "sent" marks
+        batch = list(
+            _due(campaign, run.clock())
+            .filter(pk__gt=cursor)
+            .select_related(*_BATCH_RELATED)
+            .only(*_BATCH_FIELDS)
+            .order_by("pk")[: settings.LEME_SURVEY_BATCH_SIZE]
+        )
+        if not batch:
+            break
+        cursor = batch[-1].pk
+        batch, skipped = _skip_since_planned(campaign, batch, run.clock())
+        run.result.skipped += skipped
+        if not batch:
+            continue
+        run.open()
+        try:
+            for delivery in batch:
+                if run.out_of_time:
+                    break
+                if marks is None:
+                    run.send(delivery, partial(_claim_now, delivery.pk, campaign.expires_after_days), reminder=False)
+                else:
+                    run.send_behind(delivery, marks)
+        finally:
+            run.close()
+
+
 def deliveries_send_pending(
     *, campaign_id: int, now: datetime | None = None, budget_seconds: float | None = None
 ) -> SendResult:
@@ -986,34 +1198,12 @@ def deliveries_send_pending(
     campaign = Campaign.objects.filter(pk=campaign_id).first()
     if campaign is None or campaign.status != CampaignStatus.ACTIVE:
         return SendResult()
-    with _exclusive(_SEND_LOCK, campaign.pk) as acquired, _commit_mode():
+    with _exclusive(_SEND_LOCK, campaign.pk) as acquired:
         if not acquired:
             return SendResult(busy=True)
         run = _Run(emails=SurveyEmails(campaign), clock=clock, budget=budget_seconds or _budget_seconds())
-        cursor = 0
-        while not run.out_of_time and _still_active(campaign):
-            batch = list(
-                _due(campaign, clock())
-                .filter(pk__gt=cursor)
-                .select_related(*_BATCH_RELATED)
-                .only(*_BATCH_FIELDS)
-                .order_by("pk")[: settings.LEME_SURVEY_BATCH_SIZE]
-            )
-            if not batch:
-                break
-            cursor = batch[-1].pk
-            batch, skipped = _skip_since_planned(campaign, batch, clock())
-            run.result.skipped += skipped
-            if not batch:
-                continue
-            run.open()
-            try:
-                for delivery in batch:
-                    if run.out_of_time:
-                        break
-                    run.send(delivery, partial(_claim_now, delivery.pk, campaign.expires_after_days), reminder=False)
-            finally:
-                run.close()
+        with _marks_for(campaign) as marks:
+            _send_batches(campaign, run, marks)
         result = run.result
         result.more_due = _due(campaign, clock()).exists()
         if not result.more_due:
@@ -1049,7 +1239,7 @@ def reminders_send_due(*, now: datetime | None = None, budget_seconds: float | N
     (0 days: the campaign sends no reminders). ``reminded_at`` makes it once; the claim re-checks the
     answer and the opt-out at the last moment. A temporary refusal is tried again on the next run."""
     clock = (lambda: now) if now else timezone.now
-    with _exclusive(_REMIND_LOCK, 0) as acquired, _commit_mode():
+    with _exclusive(_REMIND_LOCK, 0) as acquired:
         if not acquired:
             return SendResult(busy=True)
         budget = budget_seconds or _budget_seconds()

@@ -238,13 +238,12 @@ LOGGING = {
     "loggers": {"axes": {"level": "WARNING"}},
 }
 LEME_DELINQUENCY_CHURN_DAYS = env.int("LEME_DELINQUENCY_CHURN_DAYS", default=15)
-# Survey emails: how many per second one campaign's send may go out (0 = no limit), how many rows one
+# Survey emails: how many per second may go out, all campaigns and workers together (0 = no limit; shared
+# through Redis under LEME_SURVEY_PACE_KEY when the broker is Redis, per process otherwise), how many rows one
 # SMTP connection carries, how often a temporarily refused email is tried before it counts as failed,
 # and the mailbox that takes "unsubscribe" emails (List-Unsubscribe's mailto).
 LEME_SURVEY_SEND_RATE = env.float("LEME_SURVEY_SEND_RATE", default=20.0)
+LEME_SURVEY_PACE_KEY = env("LEME_SURVEY_PACE_KEY", default="leme:surveys:send-pace")
 LEME_SURVEY_BATCH_SIZE = env.int("LEME_SURVEY_BATCH_SIZE", default=200)
 LEME_SURVEY_MAX_ATTEMPTS = env.int("LEME_SURVEY_MAX_ATTEMPTS", default=5)
 LEME_UNSUBSCRIBE_MAILTO = env("LEME_UNSUBSCRIBE_MAILTO", default="unsubscribe@leme.example")
-# PostgreSQL's synchronous_commit off for the send's own transactions: much faster without a rate limit;
-# a PostgreSQL crash may then resend the last fraction of a second of emails (see surveys/sending.py).
-LEME_SURVEY_ASYNC_COMMIT = env.bool("LEME_SURVEY_ASYNC_COMMIT", default=False)

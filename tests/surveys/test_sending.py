@@ -1,6 +1,7 @@
 """Sending surveys (surveys.sending, surveys.tasks) to a real SMTP server: who is surveyed and who is
 skipped, what the email says and carries, reminders, and what the SMTP server's refusals do."""
 
+import itertools
 import re
 import threading
 import time
@@ -10,7 +11,7 @@ from email import message_from_bytes
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connections
+from django.db import OperationalError, connections
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -414,24 +415,21 @@ def test_an_unreachable_server_leaves_everything_pending_for_the_task_retry(org,
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_row_another_worker_holds_is_left_to_it(org, smtp_server):
-    # given two pending deliveries, one locked by another worker's open transaction
+def test_a_second_sender_of_a_campaign_finds_it_busy_and_sends_nothing(org, smtp_server):
+    # given a campaign whose send another worker holds (its session holds the campaign's lock)
     inbox, _url = smtp_server
-    customer = CustomerFactory(owner=org.csm_a)
-    ContactFactory.create_batch(2, customer=customer)
+    ContactFactory.create_batch(2, customer=CustomerFactory(owner=org.csm_a))
     # "at" a past time: activating it queues nothing (a "now" campaign would send at once here)
     campaign = active_campaign(mode=CampaignMode.AT, send_at=timezone.now())
     sending.campaign_plan(campaign_id=campaign.pk)
-    held, free = Delivery.objects.order_by("pk")
     locked, release = threading.Event(), threading.Event()
 
     def other_worker():
         with connections["default"].cursor() as cursor:
-            cursor.execute("BEGIN")
-            cursor.execute("SELECT id FROM surveys_delivery WHERE id = %s FOR UPDATE", [held.pk])
+            cursor.execute("SELECT pg_advisory_lock(%s, %s)", [sending._SEND_LOCK, campaign.pk])
             locked.set()
             release.wait(10)
-            cursor.execute("ROLLBACK")
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [sending._SEND_LOCK, campaign.pk])
         connections["default"].close()
 
     thread = threading.Thread(target=other_worker)
@@ -440,17 +438,77 @@ def test_a_row_another_worker_holds_is_left_to_it(org, smtp_server):
 
     # when this worker sends
     try:
-        result = sending.deliveries_send_pending(campaign_id=campaign.pk)
+        busy = sending.deliveries_send_pending(campaign_id=campaign.pk)
     finally:
         release.set()
         thread.join()
 
-    # then it sent only the free row, and says the other is still due
-    assert result.sent == 1
-    assert result.more_due is True
-    assert recipients(inbox) == Counter({free.email: 1})
-    held.refresh_from_db()
-    assert held.status == DeliveryStatus.PENDING
+    # then it stops at once, and the campaign's own sender (once it has the lock) sends everything
+    assert (busy.busy, busy.sent, len(inbox.messages)) == (True, 0, 0)
+    assert sending.deliveries_send_pending(campaign_id=campaign.pk).sent == 2
+    assert len(inbox.messages) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_postgresql_each_sent_mark_is_written_behind_its_email_on_another_connection(org, smtp_server):
+    # given 30 contacts, one refused for good and one refused for now
+    inbox, _url = smtp_server
+    smtp_rules(
+        inbox,
+        lambda address, nth: (
+            "550 5.1.1 No such user"
+            if address.startswith("gone@")
+            else "451 4.7.1 Later"
+            if "later@" in address
+            else None
+        ),
+    )
+    customer = CustomerFactory(owner=org.csm_a)
+    ContactFactory.create_batch(28, customer=customer)
+    ContactFactory(customer=customer, email="gone@cliente.com.br")
+    ContactFactory(customer=customer, email="later@cliente.com.br")
+    campaign = active_campaign(mode=CampaignMode.AT, send_at=timezone.now(), expires_after_days=10)
+    sending.campaign_plan(campaign_id=campaign.pk)
+
+    # when the campaign is sent outside any transaction (as a worker does)
+    with CaptureQueriesContext(connections["default"]) as queries:
+        result = sending.deliveries_send_pending(campaign_id=campaign.pk)
+
+    # then every accepted email is recorded as sent by the time the run returns
+    assert (result.sent, result.bounced, result.deferred, result.more_due) == (28, 1, 1, False)
+    assert len(inbox.messages) == 28
+    sent = Delivery.objects.filter(status=DeliveryStatus.SENT)
+    assert sent.count() == 28
+    for delivery in sent:
+        assert delivery.attempts == 1
+        assert delivery.expires_at == delivery.sent_at + timedelta(days=10)
+    assert Delivery.objects.get(email="gone@cliente.com.br").status == DeliveryStatus.BOUNCED
+    assert Delivery.objects.get(email="later@cliente.com.br").next_attempt_at is not None
+    # and the sender's own connection ran no statement per accepted email: the marks went on another
+    marking = [q for q in queries.captured_queries if q["sql"].startswith("UPDATE") and "'sent'" in q["sql"]]
+    assert marking == []
+    assert len(queries.captured_queries) < 28
+    assert not [t for t in threading.enumerate() if t.name == "survey-sent-marks"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_marks_that_cannot_be_written_stop_the_run_and_leave_the_rows_to_send_again(org, smtp_server, monkeypatch):
+    inbox, _url = smtp_server
+    ContactFactory.create_batch(60, customer=CustomerFactory(owner=org.csm_a))
+    campaign = active_campaign(mode=CampaignMode.AT, send_at=timezone.now())
+    sending.campaign_plan(campaign_id=campaign.pk)
+
+    def database_gone(self, connection, marks):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(sending._SentMarks, "_write", database_gone)
+
+    with pytest.raises(sending.MarksFailed):
+        sending.deliveries_send_pending(campaign_id=campaign.pk)
+
+    # nothing is recorded as sent: the next run sends those rows again, with the same Message-IDs
+    assert set(Delivery.objects.values_list("status", flat=True)) == {DeliveryStatus.PENDING}
+    assert 0 < len(inbox.messages) < 60
 
 
 # --- Transactional sends and the tasks -------------------------------------------------------------------
@@ -637,3 +695,43 @@ def test_the_beat_task_starts_a_timed_campaign_and_sends_it_in_batches(org, smtp
     assert queued == {"plan": [campaign.pk], "send": []}
     assert recipients(inbox) == Counter({c.email: 1 for c in contacts})
     assert tasks.campaigns_due.delay().get() == {"plan": [], "send": []}
+
+
+# --- The pace ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def pace_key(settings):
+    import redis
+
+    key = f"leme:test:send-pace:{time.monotonic_ns()}"
+    yield key
+    redis.Redis.from_url(settings.CELERY_BROKER_URL).delete(key)
+
+
+def test_every_sender_takes_the_next_slot_of_one_pace_kept_in_redis(settings, pace_key):
+    # given two workers' pacers at one email every 10 seconds, sharing the pace
+    first, second = (sending.SharedPacer(0.1, url=settings.CELERY_BROKER_URL, key=pace_key) for _ in range(2))
+
+    # when they ask for slots in turn, faster than the pace
+    reservations = [pacer.reserve() for pacer in (first, second, first, second)]
+
+    # then the slots are 10 seconds apart whoever asked, and each waits for its own
+    slots = [slot for _wait, slot in reservations]
+    assert [b - a for a, b in itertools.pairwise(slots)] == [10_000_000] * 3
+    assert [round(wait) for wait, _slot in reservations] == [0, 10, 20, 30]
+
+
+def test_a_sender_keeps_its_own_pace_when_redis_is_unreachable_or_absent(settings, caplog):
+    settings.LEME_SURVEY_SEND_RATE = 1000
+    pacer = sending.SharedPacer(1000, url=f"redis://127.0.0.1:{free_port()}/0", key="leme:test:nowhere")
+
+    pacer.wait()
+    pacer.wait()
+
+    assert pacer._fallback.next_at > 0
+    assert "Redis is unreachable" in caplog.text
+    settings.CELERY_BROKER_URL = None
+    assert isinstance(sending._pacer(), sending._Pacer)
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:6379/15"
+    assert isinstance(sending._pacer(), sending.SharedPacer)
