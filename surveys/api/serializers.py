@@ -141,3 +141,16 @@ class SurveyDeliverySerializer(serializers.ModelSerializer):
         model = Delivery
         fields = ["id", "campaign", "contact", "customer", "status", "skip_reason", "created_at", "sent_at"]
         read_only_fields = fields
+
+
+class SurveyBounceOutcomeSerializer(serializers.Serializer):
+    """What one delivery status notification did (surveys.bounces.BounceOutcome)."""
+
+    bounced = serializers.IntegerField(help_text=_("Reports that marked a survey email or its contact bounced."))
+    ignored = serializers.DictField(
+        child=serializers.IntegerField(),
+        help_text=_(
+            "Reports that changed nothing, by reason: not_permanent (delayed or not a 5.x.x failure), not_ours, "
+            "other_recipient, not_sent, already_bounced."
+        ),
+    )

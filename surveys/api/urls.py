@@ -1,3 +1,4 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from surveys.api import views
@@ -6,4 +7,7 @@ from surveys.api import views
 router = SimpleRouter()
 router.register("survey-campaigns", views.CampaignViewSet, basename="survey-campaign")
 router.register("survey-responses", views.ResponseViewSet, basename="survey-response")
-urlpatterns = router.urls
+urlpatterns = [
+    *router.urls,
+    path("survey-bounces/", views.SurveyBounceView.as_view(), name="survey-bounces"),
+]

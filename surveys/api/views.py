@@ -1,18 +1,22 @@
-"""The surveys API: campaigns and their results, the answers, and surveying one contact on an event
-(e.g. from the support tool). Every viewset reads through surveys.selectors (the door) and writes through
-a service."""
+"""The surveys API: campaigns and their results, the answers, surveying one contact on an event (e.g. from
+the support tool), and the bounces relays forward. Every viewset reads through surveys.selectors (the door)
+and writes through a service."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
-from rest_framework import status
+from rest_framework import exceptions, permissions, status
 from rest_framework.decorators import action
+from rest_framework.parsers import BaseParser
 from rest_framework.response import Response as ApiResponse
+from rest_framework.views import APIView
 
+from accounts.access import can_write
 from accounts.api.base import ScopedReadOnlyViewSet
 from portfolio.api.views import IdFilter, ServiceErrorsMixin, StableOrderingFilter
-from surveys import selectors
+from surveys import bounces, selectors
 from surveys.api import serializers as s
 from surveys.models import Campaign, CampaignMode, CampaignStatus, Response, SurveyKind, Trigger
 from surveys.sending import send_to_contact
@@ -118,3 +122,44 @@ class ResponseViewSet(ServiceErrorsMixin, ScopedReadOnlyViewSet):
 
     def scoped_queryset(self, user):
         return selectors.responses_for_api(user)
+
+
+class RawMessageParser(BaseParser):
+    """The body as it came: an email is read by surveys.bounces, never as JSON or form data."""
+
+    media_type = "message/rfc822"
+
+    def parse(self, stream, media_type=None, parser_context=None) -> bytes:
+        return stream.read()
+
+
+class AdminsOnly(permissions.BasePermission):
+    """Admins who may write: what this permits reaches any customer's contacts."""
+
+    def has_permission(self, request, view) -> bool:
+        return can_write(request.user) and request.user.is_admin
+
+
+class SurveyBounceView(APIView):
+    """Late bounces forwarded by a relay or an email service. Admins only: a bounce stops a contact's surveys.
+    No queryset to scope: the DSN names its delivery and must name that delivery's address too."""
+
+    permission_classes = [permissions.IsAuthenticated, AdminsOnly]
+    parser_classes = [RawMessageParser]
+
+    @extend_schema(
+        request={"message/rfc822": OpenApiTypes.BINARY},
+        responses=s.SurveyBounceOutcomeSerializer,
+        description=(
+            "Record one delivery status notification (RFC 3464) about a survey email, sent as the raw message. A "
+            "permanent failure (5.x.x) marks the delivery bounced and its contact never surveyed again; delays and "
+            "DSNs whose recipient is not the delivery's address change nothing. Sending the same DSN again changes "
+            "nothing. Answers 400 when the body is not a DSN."
+        ),
+    )
+    def post(self, request):
+        reports = bounces.parse_dsn(request.data) if isinstance(request.data, bytes) else []
+        if not reports:
+            raise exceptions.ParseError(_("The body is not a delivery status notification (RFC 3464)."))
+        outcome = bounces.apply_bounces(reports)
+        return ApiResponse(s.SurveyBounceOutcomeSerializer(outcome).data)
