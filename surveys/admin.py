@@ -1,9 +1,9 @@
-"""The Django admin for surveys: the CHI criteria are configured here; campaigns are read here and managed on
-the Surveys pages (through surveys.services)."""
+"""The Django admin for surveys: the CHI criteria are configured here; campaigns and the imported employees are
+read here and managed on the Surveys pages (through surveys.services and the employees import)."""
 
 from django.contrib import admin
 
-from surveys.models import Campaign, ChiCriterion
+from surveys.models import Campaign, ChiCriterion, EmployeeRecipient
 
 
 @admin.register(ChiCriterion)
@@ -23,6 +23,26 @@ class CampaignAdmin(admin.ModelAdmin):
     list_display = ["name", "kind", "status", "mode", "trigger", "created_at", "closed_at"]
     list_filter = ["kind", "status", "mode"]
     search_fields = ["name"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(EmployeeRecipient)
+class EmployeeRecipientAdmin(admin.ModelAdmin):
+    """Read-only: people join, change team and leave the list through the CSV import (surveys.employees), and
+    deleting one would delete their answers with their deliveries."""
+
+    list_display = ["email", "name", "department", "team", "language", "active", "created_at"]
+    list_filter = ["team", "active", "language"]
+    list_select_related = ["team"]
+    search_fields = ["email", "name", "department"]
 
     def has_add_permission(self, request) -> bool:
         return False

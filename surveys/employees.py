@@ -5,7 +5,9 @@ whom an eNPS campaign reaches.
 happen (create, update, unchanged) or why it cannot; nothing is written. With ``commit=True`` it writes all
 rows in one transaction, and nothing unless every row passes. Rows are matched by email (case-insensitive),
 so importing the same file twice changes nothing; ``active=no`` takes someone off the list without losing the
-deliveries already sent to them. This follows ``portfolio.imports`` and reuses its report.
+deliveries already sent to them. The ``team`` column names a Leme team (any case): that team's leaders count
+the person's eNPS answers; an empty cell leaves them in no team, whose answers only admins count. This follows
+``portfolio.imports`` and reuses its report.
 
 eNPS is anonymous: nothing here is ever shown next to an answer.
 """
@@ -20,19 +22,26 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
-from accounts.models import User
+from accounts.models import Team, User
 from portfolio.imports import MAX_ROWS, ImportFailed, ImportReport, RowResult
 from surveys import services
 from surveys.models import Campaign, EmployeeAudience, EmployeeRecipient, SurveyKind
 from surveys.selectors import can_manage_campaigns
 
 REQUIRED_COLUMNS = ["email"]
-OPTIONAL_COLUMNS = ["name", "language", "department", "active"]
+OPTIONAL_COLUMNS = ["name", "language", "department", "team", "active"]
 LANGUAGES = {"pt-br": "pt-br", "pt": "pt-br", "en": "en", "en-us": "en", "en-gb": "en"}
 YES = {"yes", "y", "sim", "s", "true", "1"}
 NO = {"no", "n", "não", "nao", "false", "0"}
 
-__all__ = ["ImportFailed", "audience_recipients", "employee_import", "employees_audience", "recipient_counts"]
+__all__ = [
+    "ImportFailed",
+    "audience_recipients",
+    "employee_import",
+    "employees_audience",
+    "recipient_counts",
+    "recipients_listed",
+]
 
 
 # --- Whom eNPS asks --------------------------------------------------------------------------------------
@@ -105,9 +114,36 @@ def _active(value: str, errors: list[str]) -> bool | None:
     return None
 
 
+def _teams_named(rows: list[tuple[int, dict]]) -> dict[str, list[Team]]:
+    """The teams the file names, by lower-case name (one query). Names are unique only as typed, so "Sales"
+    and "sales" may both exist: each name maps to every team that matches it in any case."""
+    names = {row.get("team", "").lower() for _line, row in rows} - {""}
+    teams: dict[str, list[Team]] = {}
+    for team in Team.objects.annotate(name_ci=Lower("name")).filter(name_ci__in=names).order_by("pk"):
+        teams.setdefault(team.name_ci, []).append(team)
+    return teams
+
+
+def _team(value: str, teams: dict[str, list[Team]], errors: list[str]) -> Team | None:
+    """The row's team, None for an empty cell (no team)."""
+    if not value:
+        return None
+    found = teams.get(value.lower(), [])
+    if len(found) > 1:
+        found = [t for t in found if t.name == value]
+        if not found:
+            errors.append(_('team: "%(value)s" matches several teams; write the name exactly.') % {"value": value})
+            return None
+    if not found:
+        errors.append(_('team: there is no team "%(value)s" in Leme.') % {"value": value})
+        return None
+    return found[0]
+
+
 def _check(header: list[str], rows: list[tuple[int, dict]], results: dict[int, RowResult]) -> dict[int, dict]:
     """Each row's values as they would be stored, or its errors. Columns left out of the file keep what is
-    stored; an empty language or active cell does too."""
+    stored; an empty language or active cell does too, while an empty team cell means no team."""
+    teams = _teams_named(rows) if "team" in header else {}
     seen: dict[str, int] = {}
     values: dict[int, dict] = {}
     for line, row in rows:
@@ -132,6 +168,9 @@ def _check(header: list[str], rows: list[tuple[int, dict]], results: dict[int, R
         language = _language(row.get("language", ""), errors)
         if language is not None:
             data["language"] = language
+        if "team" in header:
+            team = _team(row.get("team", ""), teams, errors)
+            data["team_id"] = team.pk if team is not None else None
         active = _active(row.get("active", ""), errors)
         if active is not None:
             data["active"] = active
@@ -141,7 +180,7 @@ def _check(header: list[str], rows: list[tuple[int, dict]], results: dict[int, R
 
 def employee_import(*, text: str, actor: User, commit: bool = False) -> ImportReport:
     """Check (``commit=False``) or apply (``commit=True``, all rows or none) a CSV of employees with the
-    columns email*, name, language (pt-br or en), department and active (yes/no). Raises
+    columns email*, name, language (pt-br or en), department, team (a Leme team's name) and active (yes/no). Raises
     :class:`ImportFailed` with the report when a commit finds any error; PermissionDenied for anyone who may
     not manage campaigns (admins and leaders may)."""
     if not can_manage_campaigns(actor):
@@ -187,7 +226,8 @@ def employee_import(*, text: str, actor: User, commit: bool = False) -> ImportRe
     try:
         with transaction.atomic():
             for recipient in to_create:
-                recipient.full_clean(validate_constraints=False)
+                # The team was looked up above; checking it again would cost a query per row.
+                recipient.full_clean(exclude=["team"], validate_constraints=False)
             EmployeeRecipient.objects.bulk_create(to_create, batch_size=1000)
             if to_update:
                 EmployeeRecipient.objects.bulk_update(list(to_update.values()), sorted(changed_fields), batch_size=1000)
@@ -207,3 +247,8 @@ def recipient_counts() -> dict[str, int]:
         active_count=Count("pk", filter=Q(active=True)), inactive_count=Count("pk", filter=Q(active=False))
     )
     return {"active": counts["active_count"], "inactive": counts["inactive_count"]}
+
+
+def recipients_listed() -> QuerySet[EmployeeRecipient]:
+    """The imported list as its page shows it: by email, each person with their team (one query a page)."""
+    return EmployeeRecipient.objects.select_related("team").order_by("email", "pk")

@@ -9,6 +9,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import Team
 from portfolio.models import Contact, Customer
 
 
@@ -121,7 +122,7 @@ class EmployeeAudience(models.TextChoices):
 class EmployeeRecipient(models.Model):
     """Someone of the company who does not use Leme, imported from a spreadsheet so eNPS can ask them too.
     Never shown next to an answer: eNPS is anonymous. Inactive ones are kept (old deliveries point at them)
-    but no longer surveyed."""
+    but no longer surveyed. Their ``team``'s leaders count their answers, as they do their team's users'."""
 
     class Language(models.TextChoices):
         PT_BR = "pt-br", _("Portuguese")
@@ -131,6 +132,15 @@ class EmployeeRecipient(models.Model):
     name = models.CharField(_("name"), max_length=150, blank=True)
     language = models.CharField(_("language"), max_length=8, choices=Language.choices, default=Language.PT_BR)
     department = models.CharField(_("department or team"), max_length=100, blank=True)
+    # The Leme team whose leader counts this person's eNPS answers; none: only admins count them.
+    team = models.ForeignKey(
+        Team,
+        verbose_name=_("team"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="employee_recipients",
+    )
     active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(default=timezone.now)
 

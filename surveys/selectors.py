@@ -50,13 +50,17 @@ def can_manage_campaigns(user: User) -> bool:
 # --- The scoped querysets -------------------------------------------------------------------------------
 
 
-def _employee_scope(user: User, *, employee: str) -> Q:
-    """eNPS rows the user may count: every one for admins, the overseen teams' for leaders, none otherwise."""
+def _employee_scope(user: User, *, delivery: str) -> Q:
+    """eNPS rows the user may count, given the path from a row to its delivery ("" for a delivery itself):
+    every one for admins; for leaders, those sent to the overseen teams' people, whether Leme users
+    (``employee``) or people of the imported list (``recipient``); none otherwise. Someone of the list in no
+    team counts for admins only."""
     if not can_read_enps(user):
         return Q(pk__in=[])
     if user.is_admin:
         return Q()
-    return Q(**{f"{employee}__team__in": scope_team_ids(user)})
+    teams = scope_team_ids(user)
+    return Q(**{f"{delivery}employee__team__in": teams}) | Q(**{f"{delivery}recipient__team__in": teams})
 
 
 def campaigns_visible_to(user: User) -> QuerySet[Campaign]:
@@ -78,15 +82,15 @@ def csat_default_scale(user: User) -> int:
 def responses_visible_to(user: User) -> QuerySet[Response]:
     """Answers the user may count: customer surveys through the customer, eNPS through the team."""
     customer_surveys = Q(customer__in=customers_visible_to(user)) & ~Q(kind=ENPS)
-    enps = Q(kind=ENPS) & _employee_scope(user, employee="delivery__employee")
+    enps = Q(kind=ENPS) & _employee_scope(user, delivery="delivery__")
     return Response.objects.filter(customer_surveys | enps)
 
 
 def deliveries_visible_to(user: User) -> QuerySet[Delivery]:
     customer_surveys = Q(customer__in=customers_visible_to(user)) & ~Q(campaign__kind=ENPS)
-    # People of the imported list belong to no team: admins count them, leaders their teams' users.
+    # An eNPS delivery goes to a Leme user or to someone of the imported list; leaders count their teams'.
     people = Q(employee__isnull=False) | Q(recipient__isnull=False)
-    enps = Q(campaign__kind=ENPS) & people & _employee_scope(user, employee="employee")
+    enps = Q(campaign__kind=ENPS) & people & _employee_scope(user, delivery="")
     return Delivery.objects.filter(customer_surveys | enps)
 
 

@@ -7,6 +7,7 @@ from datetime import datetime, time, timedelta
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -275,6 +276,7 @@ def overview_export(request: HttpRequest, kind: str) -> StreamingHttpResponse:
 # --- Employees who do not use Leme (eNPS) ----------------------------------------------------------------
 
 EMPLOYEE_IMPORT_SESSION_KEY = "surveys_employee_import"
+EMPLOYEE_PAGE_SIZE = 50
 
 
 @login_required
@@ -316,10 +318,14 @@ def employee_import(request: HttpRequest) -> HttpResponse:
                 status = 422
         else:
             status = 422
+    counts = employees.recipient_counts()
+    paginator = Paginator(employees.recipients_listed(), EMPLOYEE_PAGE_SIZE)
+    paginator.count = counts["active"] + counts["inactive"]  # already counted for the stats: one COUNT, not two
     context = {
         "form": form,
         "report": report,
-        "counts": employees.recipient_counts(),
+        "counts": counts,
+        "people": paginator.get_page(request.GET.get("page")),
         "kinds": _kinds(request.user),
         "tab": "campaigns",
     }

@@ -1,10 +1,12 @@
 """Employees who do not use Leme (surveys.employees): the CSV import (preview, all-or-nothing commit,
-idempotence, row errors, who may), eNPS planning to the imported list and to both with de-duplication, a
-real send to them, and anonymity of their answers in results, CSV and API."""
+idempotence, row errors, who may, the team column), eNPS planning to the imported list and to both with
+de-duplication, a real send to them, anonymity of their answers in results, CSV and API, and which leaders
+count them (their team's)."""
 
 import csv
 import io
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -12,9 +14,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone, translation
 
 from accounts.models import User
-from surveys import answers, employees, sending, tokens
+from surveys import answers, employees, selectors, sending, tokens
 from surveys.models import Campaign, Delivery, DeliveryStatus, EmployeeRecipient, SurveyKind
-from surveys.selectors import ENPS_CSV_COLUMNS
+from surveys.selectors import ENPS_CSV_COLUMNS, Scope, survey_results
+from tests.factories import TeamFactory, UserFactory
 from tests.surveys.factories import CampaignFactory, active_campaign
 
 pytestmark = pytest.mark.django_db
@@ -426,3 +429,228 @@ def test_api_has_no_identity_of_the_list(org, api_for, answered_by_the_list):
 def test_csms_see_nothing_of_the_list(org, client_for, api_for, answered_by_the_list):
     assert client_for(org.csm_a).get(f"/surveys/{answered_by_the_list.pk}/").status_code == 404
     assert api_for(org.csm_a).get("/api/v1/survey-responses/", {"kind": "enps"}).json()["count"] == 0
+
+
+# --- Teams -----------------------------------------------------------------------------------------------
+
+
+def team_of(email: str):
+    return EmployeeRecipient.objects.select_related("team").get(email=email).team
+
+
+def test_the_team_column_matches_teams_in_any_case_and_blank_is_no_team(org):
+    text = (
+        "email,name,team\n"
+        "ana@acme.com.br,Ana,Time Enterprise\n"
+        "bia@acme.com.br,Bia,TIME smb\n"
+        "carla@acme.com.br,Carla,\n"
+        "davi@acme.com.br,Davi,  time enterprise  \n"
+    )
+
+    report = import_people(org.leader_a, text)
+
+    assert [r.action for r in report.rows] == ["create"] * 4
+    assert team_of("ana@acme.com.br") == org.team_a
+    assert team_of("bia@acme.com.br") == org.team_b
+    assert team_of("carla@acme.com.br") is None
+    assert team_of("davi@acme.com.br") == org.team_a
+
+
+def test_an_unknown_team_refuses_the_whole_import_with_the_rows_error(org):
+    text = "email,team\nana@acme.com.br,Time Enterprise\nbia@acme.com.br,Time Marte\n"
+
+    preview = employees.employee_import(text=text, actor=org.admin)
+    with pytest.raises(employees.ImportFailed) as failed:
+        import_people(org.admin, text)
+
+    assert [(r.line, r.action, r.errors) for r in preview.rows] == [
+        (2, "create", []),
+        (3, "error", ['team: there is no team "Time Marte" in Leme.']),
+    ]
+    assert [(r.line, r.errors) for r in failed.value.report.error_rows] == [
+        (3, ['team: there is no team "Time Marte" in Leme.'])
+    ]
+    assert not EmployeeRecipient.objects.exists()
+
+
+def test_reimporting_changes_the_team_blank_clears_it_and_a_file_without_the_column_keeps_it(org):
+    import_people(org.admin, "email,team\nana@acme.com.br,Time Enterprise\nbia@acme.com.br,Time SMB\n")
+
+    moved = import_people(org.admin, "email,team\nana@acme.com.br,time smb\nbia@acme.com.br,Time SMB\n")
+    assert [r.action for r in moved.rows] == ["update", "unchanged"]
+    assert team_of("ana@acme.com.br") == org.team_b
+
+    kept = import_people(org.admin, "email,name\nana@acme.com.br,Ana\n")
+    assert [r.action for r in kept.rows] == ["update"]
+    assert team_of("ana@acme.com.br") == org.team_b
+
+    cleared = import_people(org.admin, "email,team\nana@acme.com.br,\n")
+    assert [r.action for r in cleared.rows] == ["update"]
+    assert team_of("ana@acme.com.br") is None
+    assert team_of("bia@acme.com.br") == org.team_b
+
+
+def test_a_name_shared_by_teams_in_other_cases_needs_the_exact_one(org):
+    lower = TeamFactory(name="time enterprise")
+
+    report = employees.employee_import(
+        text="email,team\nana@acme.com.br,TIME ENTERPRISE\nbia@acme.com.br,time enterprise\n", actor=org.admin
+    )
+
+    assert [r.errors for r in report.rows] == [
+        ['team: "TIME ENTERPRISE" matches several teams; write the name exactly.'],
+        [],
+    ]
+    import_people(org.admin, "email,team\nbia@acme.com.br,time enterprise\ncarla@acme.com.br,Time Enterprise\n")
+    assert team_of("bia@acme.com.br") == lower
+    assert team_of("carla@acme.com.br") == org.team_a
+
+
+def test_the_import_looks_teams_up_in_one_query(org, django_assert_num_queries):
+    rows = "".join(f"p{n}@acme.com.br,{'Time Enterprise' if n % 2 else 'time smb'}\n" for n in range(40))
+
+    # permission (the actor's role is loaded), teams, existing people; the write adds its own three
+    with django_assert_num_queries(2):
+        report = employees.employee_import(text="email,team\n" + rows, actor=org.admin)
+
+    assert report.ok
+
+
+def test_the_page_lists_each_person_with_their_team_in_constant_queries(org, client_for, django_assert_max_num_queries):
+    # given a list of people in both teams and in none
+    client = client_for(org.leader_a)
+    import_people(org.admin, "email,name,team\nana@acme.com.br,Ana Souza,Time Enterprise\nbia@acme.com.br,Bia,\n")
+    with django_assert_max_num_queries(50) as few:
+        client.get("/surveys/employees/")
+    rows = "".join(f"p{n:03}@acme.com.br,P{n},{'Time Enterprise' if n % 2 else 'Time SMB'}\n" for n in range(80))
+    import_people(org.admin, "email,name,team\n" + rows)
+
+    # when
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        page = client.get("/surveys/employees/")
+
+    # then
+    assert page.status_code == 200
+    people = list(page.context["people"])
+    assert len(people) == 50
+    assert (people[0].email, people[0].team) == ("ana@acme.com.br", org.team_a)
+    assert (people[1].email, people[1].team) == ("bia@acme.com.br", None)
+    assert (people[2].email, people[2].team) == ("p000@acme.com.br", org.team_b)
+    assert "<td>Ana Souza</td><td>Time Enterprise</td>" in page.text
+    assert "<td>Bia</td><td>—</td>" in page.text
+    assert "Page 1 of 2" in page.text
+    last = client.get("/surveys/employees/?page=2")
+    assert [p.email for p in last.context["people"]][-1] == "p079@acme.com.br"
+    assert "<code>team</code>" in page.text
+
+
+def test_the_django_admin_shows_and_filters_by_team(org, client):
+    import_people(org.admin, "email,team\nana@acme.com.br,Time Enterprise\nbia@acme.com.br,Time SMB\n")
+    client.force_login(UserFactory(role="admin", is_staff=True, is_superuser=True))
+
+    listed = client.get("/admin/surveys/employeerecipient/")
+    filtered = client.get(f"/admin/surveys/employeerecipient/?team__id__exact={org.team_b.pk}")
+
+    assert listed.status_code == 200
+    assert "Time Enterprise" in listed.text
+    assert [r.email for r in filtered.context["cl"].result_list] == ["bia@acme.com.br"]
+
+
+# --- What each leader counts ----------------------------------------------------------------------------
+
+# Team A: three people of the list and two Leme users; team B: two of the list and two users (four answers);
+# one person of the list in no team.
+TEAM_A_LIST = {"ana@acme.com.br": 10, "bia@acme.com.br": 9, "caio@acme.com.br": 3}
+TEAM_B_LIST = {"dora@acme.com.br": 0, "edu@acme.com.br": 0}
+NO_TEAM = {"fabi@acme.com.br": 8}
+
+
+@pytest.fixture
+def answered_by_teams(org):
+    # given the list, by team, and a campaign asking the list and four Leme users
+    text = "email,team\n" + "".join(
+        f"{email},{team}\n"
+        for people, team in ((TEAM_A_LIST, "Time Enterprise"), (TEAM_B_LIST, "time smb"), (NO_TEAM, ""))
+        for email in people
+    )
+    import_people(org.admin, text)
+    users = {org.csm_a.email: 10, org.csm_a2.email: 6, org.csm_b.email: 10, org.leader_b.email: 9}
+    campaign = active_campaign(
+        kind="enps",
+        audience={"employees": "both", "owners": [org.csm_a.pk, org.csm_a2.pk, org.csm_b.pk, org.leader_b.pk]},
+        name="eNPS por time",
+    )
+    sending.campaign_plan(campaign_id=campaign.pk)
+    Delivery.objects.filter(campaign=campaign).update(status=DeliveryStatus.SENT, sent_at=timezone.now())
+    # when everyone answers
+    scores = {**TEAM_A_LIST, **TEAM_B_LIST, **NO_TEAM, **users}
+    for delivery in Delivery.objects.filter(campaign=campaign):
+        answers.answer_record(delivery=delivery, score=scores[delivery.email], comment=f"nota {scores[delivery.email]}")
+    return campaign
+
+
+def results_for(user, campaign):
+    return survey_results(user, Scope.of_campaign(campaign), detail=False)
+
+
+def test_a_leader_counts_the_list_and_the_users_of_their_team(org, client_for, answered_by_teams):
+    # team A: 10, 9, 3 (list) and 10, 6 (users): 3 promoters, 2 detractors of 5
+    results = results_for(org.leader_a, answered_by_teams)
+
+    assert (results.summary.count, results.summary.score, results.sent, results.answered) == (
+        5,
+        Decimal("20.0"),
+        5,
+        5,
+    )
+    page = client_for(org.leader_a).get(f"/surveys/{answered_by_teams.pk}/")
+    assert page.context["counts"].planned == 5
+    assert "nota 3" in page.text
+    assert "nota 0" not in page.text  # team B's
+    assert "nota 8" not in page.text  # no team's
+
+
+def test_a_leader_whose_team_has_four_answers_sees_nothing(org, client_for, api_for, answered_by_teams):
+    campaign = answered_by_teams
+
+    results = results_for(org.leader_b, campaign)
+    page = client_for(org.leader_b).get(f"/surveys/{campaign.pk}/")
+    export = client_for(org.leader_b).get(f"/surveys/{campaign.pk}/export.csv")
+    listed = api_for(org.leader_b).get("/api/v1/survey-responses/", {"kind": SurveyKind.ENPS})
+
+    assert results.summary.hidden
+    assert results.summary.count == 4
+    assert results.summary.score is None
+    assert selectors.enps_hidden(org.leader_b, campaign=campaign)
+    assert not selectors.enps_hidden(org.leader_a, campaign=campaign)
+    assert page.context["comment_page"].hidden
+    assert "nota 0" not in page.text
+    assert list(csv.reader(io.StringIO(b"".join(export.streaming_content).decode()))) == [ENPS_CSV_COLUMNS]
+    assert listed.json()["count"] == 0
+
+
+def test_admins_count_everyone_including_the_list_in_no_team(org, api_for, answered_by_teams):
+    # all ten: 10, 9, 3, 0, 0, 8 (list) and 10, 6, 10, 9 (users): 5 promoters, 4 detractors
+    results = results_for(org.admin, answered_by_teams)
+
+    assert (results.summary.count, results.summary.score, results.sent) == (10, Decimal("10.0"), 10)
+    assert api_for(org.admin).get("/api/v1/survey-responses/", {"kind": SurveyKind.ENPS}).json()["count"] == 10
+
+
+def test_csms_count_none_of_it(org, client_for, api_for, answered_by_teams):
+    for user in (org.csm_a, org.csm_b, org.ism_a, org.viewer_a):
+        assert not selectors.responses_visible_to(user).filter(kind=SurveyKind.ENPS).exists()
+        assert not selectors.deliveries_visible_to(user).filter(campaign=answered_by_teams).exists()
+        assert client_for(user).get(f"/surveys/{answered_by_teams.pk}/").status_code == 404
+        assert api_for(user).get("/api/v1/survey-responses/", {"kind": SurveyKind.ENPS}).json()["count"] == 0
+
+
+def test_moving_someone_to_another_team_moves_their_answers(org, answered_by_teams):
+    # given team A with five answers and team B with four
+    # when one of team A's list moves to team B
+    import_people(org.admin, "email,team\nbia@acme.com.br,Time SMB\n")
+
+    # then team A is under the minimum and team B reaches it: 0, 0, 9 (list) and 10, 9 (users)
+    assert results_for(org.leader_a, answered_by_teams).summary.hidden
+    moved = results_for(org.leader_b, answered_by_teams).summary
+    assert (moved.count, moved.score) == (5, Decimal("20.0"))
