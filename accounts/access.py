@@ -47,10 +47,13 @@ def _in_teams(people: Sequence[str], teams) -> Q:
 
     A customer handed off to another team's CSM leaves the ISM's team even though the ISM still sees it.
     """
+    # The teams' people as a subquery of ids, not a join per person: PostgreSQL then tests each row's ids
+    # against one small hashed list, several times faster on a leader's tens of thousands of rows.
+    members = User.objects.filter(team__in=teams).values("pk")
     owner, others = people[0], people[1:]
-    q = Q(**{f"{owner}__team__in": teams})
+    q = Q(**{f"{owner}__in": members})
     if others:
-        q |= Q(**{f"{owner}__isnull": True}) & _any_person(others, __team__in=teams)
+        q |= Q(**{f"{owner}__isnull": True}) & _any_person(others, __in=members)
     return q
 
 
