@@ -168,7 +168,7 @@ class CommentFilterForm(forms.Form):
     def __init__(self, *args, bands=(), owners=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["band"].choices = [("", _("All answers")), *[(b.key, b.label) for b in bands]]
-        self.fields["owner"].choices = [("", _("All CSMs")), *[(u.pk, u.full_name) for u in owners]]
+        self.fields["owner"].choices = [("", _("All CSMs")), *owners]
 
 
 PERIODS = [(3, _("Last 3 months")), (6, _("Last 6 months")), (12, _("Last 12 months")), (24, _("Last 24 months"))]

@@ -27,7 +27,16 @@ from portfolio.models import Contact, PlanTier, Segment, ServiceModel
 from portfolio.selectors import customers_changeable_by, customers_visible_to
 from surveys import scoring
 from surveys.answers import loop_close_stats
-from surveys.models import Campaign, ChiAssessment, Delivery, DeliveryStatus, Response, SkipReason, SurveyKind
+from surveys.models import (
+    Campaign,
+    ChiAssessment,
+    Delivery,
+    DeliveryStatus,
+    EmployeeRecipient,
+    Response,
+    SkipReason,
+    SurveyKind,
+)
 from surveys.services import audience_contacts
 
 ENPS = SurveyKind.ENPS
@@ -59,8 +68,15 @@ def _employee_scope(user: User, *, delivery: str) -> Q:
         return Q(pk__in=[])
     if user.is_admin:
         return Q()
+    # Subqueries of ids rather than joins: on a leader's hundreds of thousands of customer-survey rows, a
+    # join per row to the people would cost more than the whole count (see accounts.access._in_teams).
     teams = scope_team_ids(user)
-    return Q(**{f"{delivery}employee__team__in": teams}) | Q(**{f"{delivery}recipient__team__in": teams})
+    people = Q(employee__in=User.objects.filter(team__in=teams).values("pk")) | Q(
+        recipient__in=EmployeeRecipient.objects.filter(team__in=teams).values("pk")
+    )
+    if not delivery:
+        return people
+    return Q(**{f"{delivery}in": Delivery.objects.filter(people).values("pk")})
 
 
 def campaigns_visible_to(user: User) -> QuerySet[Campaign]:
@@ -79,6 +95,20 @@ def csat_default_scale(user: User) -> int:
     return latest.scale_top if latest else 5
 
 
+# Each scope comes in two halves, customer surveys and eNPS. Counting code asks for the half it needs: one
+# OR across both would make PostgreSQL test every row against both scopes, several times slower on a
+# leader's hundreds of thousands of rows. Lists that mix kinds (the API) use the whole.
+
+
+def _customer_responses(user: User) -> QuerySet[Response]:
+    """Answers to customer surveys the user may count: a plain semi-join on the visible customers."""
+    return Response.objects.filter(customer__in=customers_visible_to(user).values("pk"))
+
+
+def _enps_responses(user: User) -> QuerySet[Response]:
+    return Response.objects.filter(Q(kind=ENPS) & _employee_scope(user, delivery="delivery__"))
+
+
 def responses_visible_to(user: User) -> QuerySet[Response]:
     """Answers the user may count: customer surveys through the customer, eNPS through the team."""
     customer_surveys = Q(customer__in=customers_visible_to(user)) & ~Q(kind=ENPS)
@@ -86,12 +116,23 @@ def responses_visible_to(user: User) -> QuerySet[Response]:
     return Response.objects.filter(customer_surveys | enps)
 
 
-def deliveries_visible_to(user: User) -> QuerySet[Delivery]:
-    customer_surveys = Q(customer__in=customers_visible_to(user)) & ~Q(campaign__kind=ENPS)
+def _customer_deliveries(user: User) -> QuerySet[Delivery]:
+    return Delivery.objects.filter(customer__in=customers_visible_to(user).values("pk"))
+
+
+def _enps_deliveries(user: User) -> QuerySet[Delivery]:
     # An eNPS delivery goes to a Leme user or to someone of the imported list; leaders count their teams'.
     people = Q(employee__isnull=False) | Q(recipient__isnull=False)
-    enps = Q(campaign__kind=ENPS) & people & _employee_scope(user, delivery="")
-    return Delivery.objects.filter(customer_surveys | enps)
+    return Delivery.objects.filter(Q(campaign__kind=ENPS) & people & _employee_scope(user, delivery=""))
+
+
+def deliveries_visible_to(user: User) -> QuerySet[Delivery]:
+    customer_surveys = Q(customer__in=customers_visible_to(user)) & ~Q(campaign__kind=ENPS)
+    return Delivery.objects.filter(customer_surveys) | _enps_deliveries(user)
+
+
+def _deliveries_of(user: User, kind: str) -> QuerySet[Delivery]:
+    return _enps_deliveries(user) if kind == ENPS else _customer_deliveries(user)
 
 
 def contacts_surveyable_by(user: User) -> QuerySet[Contact]:
@@ -102,8 +143,7 @@ def contacts_surveyable_by(user: User) -> QuerySet[Contact]:
 def _enps_open_campaigns(user: User) -> QuerySet:
     """eNPS campaigns with at least ENPS_MIN_ANSWERS answers the user may count."""
     return (
-        responses_visible_to(user)
-        .filter(kind=ENPS)
+        _enps_responses(user)
         .order_by()
         .values("campaign")
         .annotate(n=Count("pk"))
@@ -241,7 +281,7 @@ def _counts_by(qs: QuerySet[Response], *keys: str) -> dict[tuple, dict[int, int]
 
 def enps_hidden(user: User, *, campaign: Campaign | None = None, since: datetime | None = None) -> bool:
     """Whether eNPS answers in this scope are under the minimum, so nothing about them may be shown."""
-    qs = responses_visible_to(user).filter(kind=ENPS)
+    qs = _enps_responses(user)
     if campaign is not None:
         qs = qs.filter(campaign=campaign)
     if since is not None:
@@ -275,12 +315,7 @@ class Scope:
         return scale_for(self.kind, self.scale_top)[0]
 
     def responses(self, user: User) -> QuerySet[Response]:
-        # A customer survey's scope is a plain semi-join on the visible customers: without the eNPS branch's
-        # OR, PostgreSQL hashes the customers once instead of testing every row against both branches.
-        if self.kind == ENPS:
-            qs = responses_visible_to(user)
-        else:
-            qs = Response.objects.filter(customer__in=customers_visible_to(user).values("pk"))
+        qs = _enps_responses(user) if self.kind == ENPS else _customer_responses(user)
         if self.campaign is not None:
             return qs.filter(campaign=self.campaign)
         qs = qs.filter(kind=self.kind)
@@ -291,10 +326,7 @@ class Scope:
         return qs
 
     def deliveries(self, user: User) -> QuerySet[Delivery]:
-        if self.kind == ENPS:
-            qs = deliveries_visible_to(user)
-        else:
-            qs = Delivery.objects.filter(customer__in=customers_visible_to(user).values("pk"))
+        qs = _deliveries_of(user, self.kind)
         if self.campaign is not None:
             return qs.filter(campaign=self.campaign)
         qs = qs.filter(campaign__kind=self.kind)
@@ -487,12 +519,12 @@ def _add_pairs(total: tuple[int, int] | None, pair: tuple[int, int]) -> tuple[in
 
 
 def _slices(
-    user: User, scope: Scope, responses: QuerySet[Response], chi: list["ChiScore"] | None = None
+    scope: Scope,
+    all_counts: dict[tuple, dict[int, int]] | None,
+    all_sent: dict[tuple, tuple[int, int]],
+    chi: list["ChiScore"] | None = None,
 ) -> list[Slice]:
-    # Two grouped queries over every slice key at once, rolled up per slice in Python: each scan of the
-    # deliveries costs the same whatever it is grouped by, and a leader's team has hundreds of thousands.
-    all_counts = _counts_by(responses, *SLICE_KEYS) if chi is None else None
-    all_sent = _sent_and_answered(scope.deliveries(user), *SLICE_KEYS)
+    """Each slice rolled up in Python from the rows grouped by every slice key at once (see survey_results)."""
     slices = []
     for key, title, path, name_path, choices in SLICES:
         keys = (path, name_path) if name_path else (path,)
@@ -566,9 +598,20 @@ def survey_results(user: User, scope: Scope, *, detail: bool = True, months: int
     responses = scope.responses(user)
     # CHI is scored per customer: their answer plus the CSM's (see chi_scores), not per answer.
     chi = chi_scores(user, scope, keys=SLICE_PATHS if detail else ()) if scope.kind == SurveyKind.CHI else None
-    counts = _chi_counts_by(chi).get((), {}) if chi is not None else _counts_by(responses).get((), {})
+    sliced = detail and scope.kind != ENPS
+    if sliced:
+        # Answers and deliveries grouped by every slice key at once, one scan each: the totals and every
+        # slice are rolled up from them in Python, since each scan of a leader's hundreds of thousands of
+        # rows costs the same whatever it is grouped by.
+        all_counts = _counts_by(responses, *SLICE_KEYS) if chi is None else None
+        all_sent = _sent_and_answered(scope.deliveries(user), *SLICE_KEYS)
+        total = _roll_up(all_counts, (), _add_counts).get((), {}) if chi is None else None
+        sent, answered = _roll_up(all_sent, (), _add_pairs).get((), (0, 0))
+    else:
+        total = _counts_by(responses).get((), {}) if chi is None else None
+        sent, answered = _sent_and_answered(scope.deliveries(user)).get((), (0, 0))
+    counts = _chi_counts_by(chi).get((), {}) if chi is not None else total
     summary = summarise(scope.kind, counts, scale_top=scope.scale_top)
-    sent, answered = _sent_and_answered(scope.deliveries(user)).get((), (0, 0))
     bands = bands_for(scope.kind, scope.scale_top)
     results = Results(scope=scope, summary=summary, sent=sent, answered=answered, bands=bands)
     if not detail or summary.hidden:
@@ -590,8 +633,8 @@ def survey_results(user: User, scope: Scope, *, detail: bool = True, months: int
         n = sum(c for s, c in counts.items() if band.low <= s <= band.high)
         results.band_counts.append((band, n, _ratio(n, summary.count)))
     results.trend = _trend(scope, responses, months=months, chi=chi)
-    if scope.kind != ENPS:
-        results.slices = _slices(user, scope, responses, chi=chi)
+    if sliced:
+        results.slices = _slices(scope, all_counts, all_sent, chi=chi)
     results.loop = _loop_stats(responses, scope.kind)
     return results
 
@@ -639,7 +682,7 @@ def chi_scores(
     """Every customer's combined CHI score in a scope (or in the given campaigns), as the user sees them: one
     per (campaign, customer) with a customer's answer or a CSM's assessment. Two queries whatever the size;
     when several of a customer's contacts answered, the latest answer is the customer's part."""
-    responses = responses_visible_to(user).filter(kind=SurveyKind.CHI, customer__isnull=False)
+    responses = _customer_responses(user).filter(kind=SurveyKind.CHI)
     assessments = chi_assessments_visible_to(user).filter(campaign__kind=SurveyKind.CHI)
     if scope is not None:
         responses = scope.responses(user).filter(customer__isnull=False)
@@ -727,7 +770,7 @@ def chi_assessment_of(user: User, campaign: Campaign, customer) -> ChiAssessment
 def chi_customer_part(user: User, campaign: Campaign, customer) -> Response | None:
     """The customer's latest answer to a CHI campaign (their part of the score), if they answered."""
     return (
-        responses_visible_to(user)
+        _customer_responses(user)
         .filter(campaign=campaign, customer=customer)
         .select_related("delivery__contact")
         .order_by("-updated_at", "-pk")
@@ -751,19 +794,9 @@ class CampaignRow:
         return _ratio(self.answered, self.sent)
 
 
-def campaign_list(user: User, *, kind: str = "", status: str = "") -> list[CampaignRow]:
-    """Campaigns with their counts and score, as far as the user sees them: three queries whatever the size."""
-    campaigns = campaigns_visible_to(user).select_related("created_by")
-    if kind:
-        campaigns = campaigns.filter(kind=kind)
-    if status:
-        campaigns = campaigns.filter(status=status)
-    campaigns = list(campaigns.order_by("-created_at", "-pk"))
-    ids = [c.pk for c in campaigns]
-    deliveries = (
-        deliveries_visible_to(user)
-        .filter(campaign_id__in=ids)
-        .order_by()
+def _tallies_by_campaign(deliveries: QuerySet[Delivery]) -> dict[int, dict]:
+    rows = (
+        deliveries.order_by()
         .values("campaign_id")
         .annotate(
             planned=Count("pk"),
@@ -771,11 +804,29 @@ def campaign_list(user: User, *, kind: str = "", status: str = "") -> list[Campa
             answered=Count("pk", filter=Q(sent_at__isnull=False, response__isnull=False)),
         )
     )
-    by_campaign = {row["campaign_id"]: row for row in deliveries}
+    return {row["campaign_id"]: row for row in rows}
+
+
+def campaign_list(user: User, *, kind: str = "", status: str = "") -> list[CampaignRow]:
+    """Campaigns with their counts and score, as far as the user sees them: a few queries whatever the size
+    (three, two more with eNPS campaigns, one more with CHI ones)."""
+    campaigns = campaigns_visible_to(user).select_related("created_by")
+    if kind:
+        campaigns = campaigns.filter(kind=kind)
+    if status:
+        campaigns = campaigns.filter(status=status)
+    campaigns = list(campaigns.order_by("-created_at", "-pk"))
+    customer_ids = [c.pk for c in campaigns if c.kind != ENPS]
+    enps_ids = [c.pk for c in campaigns if c.kind == ENPS]
+    by_campaign = _tallies_by_campaign(_customer_deliveries(user).filter(campaign_id__in=customer_ids))
     chi_ids = [c.pk for c in campaigns if c.kind == SurveyKind.CHI]
     counts = _counts_by(
-        responses_visible_to(user).filter(campaign_id__in=ids).exclude(kind=SurveyKind.CHI), "campaign_id"
+        _customer_responses(user).filter(campaign_id__in=[pk for pk in customer_ids if pk not in chi_ids]),
+        "campaign_id",
     )
+    if enps_ids:
+        by_campaign.update(_tallies_by_campaign(_enps_deliveries(user).filter(campaign_id__in=enps_ids)))
+        counts.update(_counts_by(_enps_responses(user).filter(campaign_id__in=enps_ids), "campaign_id"))
     if chi_ids:
         counts.update(_chi_counts_by(chi_scores(user, campaign_ids=chi_ids), "campaign_id"))
     rows = []
@@ -815,9 +866,9 @@ def delivery_counts(user: User, campaign: Campaign) -> DeliveryCounts:
         f"skip_{reason}": Count("pk", filter=Q(status=DeliveryStatus.SKIPPED, skip_reason=reason))
         for reason in SkipReason.values
     }
+    deliveries = _deliveries_of(user, campaign.kind)
     row = (
-        deliveries_visible_to(user)
-        .filter(campaign=campaign)
+        deliveries.filter(campaign=campaign)
         .order_by()
         .aggregate(
             planned=Count("pk"),
@@ -847,7 +898,7 @@ def skipped_deliveries(user: User, campaign: Campaign, *, limit: int = 50) -> li
     if campaign.kind == ENPS:
         return []
     return list(
-        deliveries_visible_to(user)
+        _customer_deliveries(user)
         .filter(campaign=campaign, status=DeliveryStatus.SKIPPED)
         .select_related("contact", "customer")
         .order_by("skip_reason", "pk")[:limit]
@@ -951,10 +1002,15 @@ def _colour(bands: list[Band], score: int) -> str:
     return band.colour if band else ""
 
 
-def comment_owners(user: User, scope: Scope) -> QuerySet[User]:
-    """The CSMs whose customers answered, for the comments filter."""
+def comment_owners(user: User, scope: Scope, results: Results | None = None) -> list[tuple[int, str]]:
+    """The CSMs whose customers answered, (id, name) by name, for the comments filter: read off the results'
+    "by CSM" slice when the page has it, else one query."""
+    csm_slice = next((s for s in results.slices if s.key == "csm"), None) if results is not None else None
+    if csm_slice is not None:
+        owners = [(row.key, row.label) for row in csm_slice.rows if row.key is not None and row.summary.count]
+        return sorted(owners, key=lambda owner: owner[1])
     owner_ids = scope.responses(user).exclude(customer__owner__isnull=True).values("customer__owner_id")
-    return User.objects.filter(pk__in=owner_ids).order_by("full_name")
+    return list(User.objects.filter(pk__in=owner_ids).order_by("full_name").values_list("pk", "full_name"))
 
 
 # --- CSV export ------------------------------------------------------------------------------------------

@@ -133,9 +133,9 @@ def campaign_close(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Results ---------------------------------------------------------------------------------------------
 
 
-def _comments_context(request: HttpRequest, scope: Scope) -> dict:
+def _comments_context(request: HttpRequest, scope: Scope, results: selectors.Results | None = None) -> dict:
     user = request.user
-    owners = [] if scope.kind == SurveyKind.ENPS else list(selectors.comment_owners(user, scope))
+    owners = [] if scope.kind == SurveyKind.ENPS else selectors.comment_owners(user, scope, results)
     bands = selectors.bands_for(scope.kind, scope.scale_top)
     form = CommentFilterForm(request.GET, bands=bands, owners=owners)
     filters, page = CommentFilters(), 1
@@ -171,10 +171,11 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     partial = _comments_partial(request, scope, base)
     if partial is not None:
         return partial
+    results = selectors.survey_results(request.user, scope)
     context = {
         **base,
-        **_comments_context(request, scope),
-        "results": selectors.survey_results(request.user, scope),
+        **_comments_context(request, scope, results),
+        "results": results,
         "counts": selectors.delivery_counts(request.user, campaign),
         "skipped": selectors.skipped_deliveries(request.user, campaign),
         "can_manage": selectors.can_manage_campaigns(request.user),
@@ -222,13 +223,14 @@ def overview(request: HttpRequest, kind: str) -> HttpResponse:
     partial = _comments_partial(request, scope, base)
     if partial is not None:
         return partial
+    results = selectors.survey_results(request.user, scope, months=months)
     context = {
         **base,
-        **_comments_context(request, scope),
+        **_comments_context(request, scope, results),
         "form": form,
         "kind": kind,
         "kind_label": SurveyKind(kind).label,
-        "results": selectors.survey_results(request.user, scope, months=months),
+        "results": results,
         "campaigns": selectors.campaign_list(request.user, kind=kind),
         "kinds": _kinds(request.user),
         "tab": kind,
