@@ -285,3 +285,52 @@ class ChiAssessment(models.Model):
 
     def __str__(self) -> str:
         return f"CHI {self.campaign_id}/{self.customer_id}: {self.score}"
+
+
+class _Tally(models.Model):
+    """Counts of one campaign rolled up by month and by what the results pages slice and scope by: the
+    customer's people (who may see the counts, and "by CSM") and segment, service model and plan. Written
+    only by ``surveys.tallies.rebuild``; read by the results of large scopes (see ``surveys.tallies``)."""
+
+    campaign = models.ForeignKey("Campaign", on_delete=models.CASCADE, related_name="+")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    implementation_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    farmer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    segment = models.CharField(max_length=16)
+    service_model = models.CharField(max_length=16)
+    plan_tier = models.CharField(max_length=16)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{type(self).__name__} {self.campaign_id} {self.month}"
+
+
+class AnswerTally(_Tally):
+    """Answers by the month they came in (local time) and score."""
+
+    month = models.DateField()
+    score = models.SmallIntegerField()
+    answers = models.PositiveIntegerField()
+
+
+class DeliveryTally(_Tally):
+    """Deliveries by the month they were sent (none while unsent): planned, sent, and sent and answered."""
+
+    month = models.DateField(null=True)
+    planned = models.PositiveIntegerField()
+    sent = models.PositiveIntegerField()
+    answered = models.PositiveIntegerField()
+
+
+class TallyBuild(models.Model):
+    """When the tallies were last rebuilt (one row)."""
+
+    built_at = models.DateTimeField()
+    seconds = models.FloatField(default=0)
+
+    def __str__(self) -> str:
+        return f"tallies built {self.built_at:%Y-%m-%d %H:%M}"

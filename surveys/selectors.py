@@ -16,26 +16,30 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, Q, QuerySet
+from django.conf import settings
+from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.access import can_write, scope_team_ids
+from accounts.access import can_write, scope_team_ids, visible_filter
 from accounts.models import Role, User
 from portfolio.models import Contact, PlanTier, Segment, ServiceModel
 from portfolio.selectors import customers_changeable_by, customers_visible_to
-from surveys import scoring
+from surveys import scoring, tallies
 from surveys.answers import loop_close_stats
 from surveys.models import (
+    AnswerTally,
     Campaign,
     ChiAssessment,
     Delivery,
     DeliveryStatus,
+    DeliveryTally,
     EmployeeRecipient,
     Response,
     SkipReason,
     SurveyKind,
+    TallyBuild,
 )
 from surveys.services import audience_contacts
 
@@ -427,6 +431,7 @@ class Results:
     trend: list[Month] = field(default_factory=list)
     slices: list[Slice] = field(default_factory=list)
     loop: LoopStats | None = None
+    as_of: datetime | None = None  # counted from the tallies built then; None: counted live
 
     @property
     def kind(self) -> str:
@@ -547,21 +552,17 @@ def _slices(
     return slices
 
 
-def _trend(
-    scope: Scope, responses: QuerySet[Response], *, months: int, chi: list["ChiScore"] | None = None
-) -> list[Month]:
-    """The score month by month (the months the answers came in), up to this month while the campaign runs.
-    CHI counts each customer's combined score in the month of its latest part."""
+def _chi_months(chi: list["ChiScore"]) -> dict[date, dict[int, int]]:
+    """CHI counts each customer's combined score in the month of its latest part."""
     tz = timezone.get_current_timezone()
-    if chi is not None:
-        by_month: dict[date, dict[int, int]] = defaultdict(lambda: defaultdict(int))
-        for row in chi:
-            by_month[timezone.localtime(row.answered_at, tz).date().replace(day=1)][row.score] += 1
-    else:
-        counts = _counts_by(responses.annotate(month=TruncMonth("answered_at", tzinfo=tz)), "month")
-        by_month = {
-            (timezone.localtime(m, tz).date() if isinstance(m, datetime) else m): c for (m,), c in counts.items()
-        }
+    by_month: dict[date, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    for row in chi:
+        by_month[timezone.localtime(row.answered_at, tz).date().replace(day=1)][row.score] += 1
+    return by_month
+
+
+def _trend(scope: Scope, by_month: dict[date, dict[int, int]], *, months: int) -> list[Month]:
+    """The score month by month (the months the answers came in), up to this month while the campaign runs."""
     if not by_month:
         return []
     first, last = min(by_month), max(by_month)
@@ -592,28 +593,120 @@ def _loop_stats(responses: QuerySet[Response], kind: str) -> LoopStats | None:
     )
 
 
+class _LiveCounts:
+    """The counts of a scope read from the answers and deliveries themselves."""
+
+    as_of = None
+
+    def __init__(self, user: User, scope: Scope) -> None:
+        self.responses = scope.responses(user)
+        self.deliveries = scope.deliveries(user)
+
+    def scores(self, *keys: str) -> dict[tuple, dict[int, int]]:
+        return _counts_by(self.responses, *keys)
+
+    def sent(self, *keys: str) -> dict[tuple, tuple[int, int]]:
+        return _sent_and_answered(self.deliveries, *keys)
+
+    def months(self) -> dict[date, dict[int, int]]:
+        tz = timezone.get_current_timezone()
+        counts = _counts_by(self.responses.annotate(month=TruncMonth("answered_at", tzinfo=tz)), "month")
+        return {(timezone.localtime(m, tz).date() if isinstance(m, datetime) else m): c for (m,), c in counts.items()}
+
+
+# The tallies' names for the slice keys (see surveys.tallies): the customer's fields, one level up.
+_TALLY_FIELDS = {key: key.removeprefix("customer__") for key in SLICE_KEYS} | {"campaign_id": "campaign_id"}
+
+
+def _tally_scope(qs: QuerySet, scope: Scope) -> QuerySet:
+    if scope.campaign is not None:
+        return qs.filter(campaign=scope.campaign)
+    qs = qs.filter(campaign__kind=scope.kind)
+    if scope.kind == SurveyKind.CSAT:
+        qs = qs.filter(campaign__scale_max=scope.scale_top)
+    if scope.since is not None:
+        qs = qs.filter(month__gte=timezone.localtime(scope.since).date())
+    return qs
+
+
+class _TallyCounts:
+    """The same counts read from the tallies, scoped by the same door (see surveys.tallies)."""
+
+    def __init__(self, user: User, scope: Scope, build: TallyBuild) -> None:
+        self.as_of = build.built_at
+        visible = visible_filter(user, people=tallies.PEOPLE)
+        self.answers = _tally_scope(AnswerTally.objects.filter(visible), scope).order_by()
+        self.deliveries = _tally_scope(DeliveryTally.objects.filter(visible), scope).order_by()
+
+    def scores(self, *keys: str) -> dict[tuple, dict[int, int]]:
+        fields = [_TALLY_FIELDS.get(k, k) for k in keys]
+        grouped: dict[tuple, dict[int, int]] = defaultdict(dict)
+        for row in self.answers.values(*fields, "score").annotate(n=Sum("answers")):
+            grouped[tuple(row[f] for f in fields)][row["score"]] = row["n"]
+        return grouped
+
+    def sent(self, *keys: str) -> dict[tuple, tuple[int, int]]:
+        fields = [_TALLY_FIELDS.get(k, k) for k in keys]
+        sums = {"sent_n": Sum("sent"), "answered_n": Sum("answered")}
+        if not fields:
+            row = self.deliveries.aggregate(**sums)
+            return {(): (row["sent_n"] or 0, row["answered_n"] or 0)}
+        rows = self.deliveries.values(*fields).annotate(**sums)
+        return {tuple(row[f] for f in fields): (row["sent_n"], row["answered_n"]) for row in rows}
+
+    def months(self) -> dict[date, dict[int, int]]:
+        return {month: counts for (month,), counts in self.scores("month").items()}
+
+
+def _month_start(moment: datetime | None) -> bool:
+    local = timezone.localtime(moment) if moment is not None else None
+    return local is None or (local.day == 1 and local.time() == datetime.min.time())
+
+
+def _tally_build_for(user: User) -> TallyBuild | None:
+    """A fresh tally build when the user sees enough customers for live counts to be slow, else None. The
+    count of visible customers is kept on the user object for the rest of the request."""
+    threshold = settings.LEME_SURVEY_TALLIES_FROM
+    build = tallies.fresh_build() if threshold >= 0 else None
+    if build is None:
+        return None
+    if not hasattr(user, "_leme_visible_customers"):
+        user._leme_visible_customers = customers_visible_to(user).count()
+    return build if user._leme_visible_customers >= threshold else None
+
+
+def _counts_for(user: User, scope: Scope) -> _LiveCounts | _TallyCounts:
+    if scope.kind in tallies.KINDS and _month_start(scope.since):
+        build = _tally_build_for(user)
+        if build is not None:
+            return _TallyCounts(user, scope, build)
+    return _LiveCounts(user, scope)
+
+
 def survey_results(user: User, scope: Scope, *, detail: bool = True, months: int = 12) -> Results:
     """The results of a campaign or of a kind, as ``user`` may see them. Without ``detail`` only the score and
     the counts (the API's results endpoint and the campaign list)."""
-    responses = scope.responses(user)
-    # CHI is scored per customer: their answer plus the CSM's (see chi_scores), not per answer.
-    chi = chi_scores(user, scope, keys=SLICE_PATHS if detail else ()) if scope.kind == SurveyKind.CHI else None
+    source = _counts_for(user, scope)
+    # CHI is scored per customer: their answer plus the CSM's (see chi_scores), not per answer; the tallies
+    # hold those scores already.
+    live_chi = scope.kind == SurveyKind.CHI and isinstance(source, _LiveCounts)
+    chi = chi_scores(user, scope, keys=SLICE_PATHS if detail else ()) if live_chi else None
     sliced = detail and scope.kind != ENPS
     if sliced:
         # Answers and deliveries grouped by every slice key at once, one scan each: the totals and every
         # slice are rolled up from them in Python, since each scan of a leader's hundreds of thousands of
         # rows costs the same whatever it is grouped by.
-        all_counts = _counts_by(responses, *SLICE_KEYS) if chi is None else None
-        all_sent = _sent_and_answered(scope.deliveries(user), *SLICE_KEYS)
+        all_counts = source.scores(*SLICE_KEYS) if chi is None else None
+        all_sent = source.sent(*SLICE_KEYS)
         total = _roll_up(all_counts, (), _add_counts).get((), {}) if chi is None else None
         sent, answered = _roll_up(all_sent, (), _add_pairs).get((), (0, 0))
     else:
-        total = _counts_by(responses).get((), {}) if chi is None else None
-        sent, answered = _sent_and_answered(scope.deliveries(user)).get((), (0, 0))
+        total = source.scores().get((), {}) if chi is None else None
+        sent, answered = source.sent().get((), (0, 0))
     counts = _chi_counts_by(chi).get((), {}) if chi is not None else total
     summary = summarise(scope.kind, counts, scale_top=scope.scale_top)
     bands = bands_for(scope.kind, scope.scale_top)
-    results = Results(scope=scope, summary=summary, sent=sent, answered=answered, bands=bands)
+    results = Results(scope=scope, summary=summary, sent=sent, answered=answered, bands=bands, as_of=source.as_of)
     if not detail or summary.hidden:
         return results
     tallest = max(counts.values(), default=0)
@@ -632,10 +725,10 @@ def survey_results(user: User, scope: Scope, *, detail: bool = True, months: int
     for band in bands:
         n = sum(c for s, c in counts.items() if band.low <= s <= band.high)
         results.band_counts.append((band, n, _ratio(n, summary.count)))
-    results.trend = _trend(scope, responses, months=months, chi=chi)
+    results.trend = _trend(scope, _chi_months(chi) if chi is not None else source.months(), months=months)
     if sliced:
         results.slices = _slices(scope, all_counts, all_sent, chi=chi)
-    results.loop = _loop_stats(responses, scope.kind)
+    results.loop = _loop_stats(scope.responses(user), scope.kind)
     return results
 
 
@@ -684,15 +777,25 @@ def chi_scores(
     when several of a customer's contacts answered, the latest answer is the customer's part."""
     responses = _customer_responses(user).filter(kind=SurveyKind.CHI)
     assessments = chi_assessments_visible_to(user).filter(campaign__kind=SurveyKind.CHI)
-    if scope is not None:
-        responses = scope.responses(user).filter(customer__isnull=False)
-        if scope.campaign is not None:
-            assessments = assessments.filter(campaign=scope.campaign)
-        elif scope.since is not None:
-            assessments = assessments.filter(updated_at__gte=scope.since)
+    if scope is not None and scope.campaign is not None:
+        responses = responses.filter(campaign=scope.campaign)
+        assessments = assessments.filter(campaign=scope.campaign)
     if campaign_ids is not None:
         responses = responses.filter(campaign_id__in=campaign_ids)
         assessments = assessments.filter(campaign_id__in=campaign_ids)
+    scores = combine_chi(responses, assessments, keys=keys)
+    if scope is not None and scope.since is not None:
+        # Over a period: the customers whose score was completed or changed in it, with their whole score
+        # (a part given before the period still counts: half a score would read as an unhappy customer).
+        scores = [chi for chi in scores if chi.answered_at >= scope.since]
+    return scores
+
+
+def combine_chi(
+    responses: QuerySet[Response], assessments: QuerySet[ChiAssessment], *, keys: tuple[str, ...] = ()
+) -> list[ChiScore]:
+    """One ChiScore per (campaign, customer) from the given customer answers and CSM assessments, in two
+    queries; when several of a customer's contacts answered, the latest answer is the customer's part."""
     base = ("campaign_id", "customer_id", "score")
     latest: dict[tuple[int, int], dict] = {}
     for row in responses.order_by("-updated_at", "-pk").values(*base, "updated_at", *keys):
@@ -794,7 +897,7 @@ class CampaignRow:
         return _ratio(self.answered, self.sent)
 
 
-def _tallies_by_campaign(deliveries: QuerySet[Delivery]) -> dict[int, dict]:
+def _delivery_counts_by_campaign(deliveries: QuerySet[Delivery]) -> dict[int, dict]:
     rows = (
         deliveries.order_by()
         .values("campaign_id")
@@ -807,28 +910,51 @@ def _tallies_by_campaign(deliveries: QuerySet[Delivery]) -> dict[int, dict]:
     return {row["campaign_id"]: row for row in rows}
 
 
+def _tallied_by_campaign(user: User, ids: list[int]) -> dict[int, dict]:
+    rows = (
+        DeliveryTally.objects.filter(visible_filter(user, people=tallies.PEOPLE), campaign_id__in=ids)
+        .order_by()
+        .values("campaign_id")
+        .annotate(planned=Sum("planned"), sent=Sum("sent"), answered=Sum("answered"))
+    )
+    return {row["campaign_id"]: row for row in rows}
+
+
 def campaign_list(user: User, *, kind: str = "", status: str = "") -> list[CampaignRow]:
     """Campaigns with their counts and score, as far as the user sees them: a few queries whatever the size
-    (three, two more with eNPS campaigns, one more with CHI ones)."""
+    (three, two more with eNPS campaigns, one more with CHI ones), from the tallies for large scopes."""
     campaigns = campaigns_visible_to(user).select_related("created_by")
     if kind:
         campaigns = campaigns.filter(kind=kind)
     if status:
         campaigns = campaigns.filter(status=status)
     campaigns = list(campaigns.order_by("-created_at", "-pk"))
-    customer_ids = [c.pk for c in campaigns if c.kind != ENPS]
+    customer_ids = [c.pk for c in campaigns if c.kind in tallies.KINDS]  # every kind but eNPS
     enps_ids = [c.pk for c in campaigns if c.kind == ENPS]
-    by_campaign = _tallies_by_campaign(_customer_deliveries(user).filter(campaign_id__in=customer_ids))
     chi_ids = [c.pk for c in campaigns if c.kind == SurveyKind.CHI]
-    counts = _counts_by(
-        _customer_responses(user).filter(campaign_id__in=[pk for pk in customer_ids if pk not in chi_ids]),
-        "campaign_id",
-    )
+    build = _tally_build_for(user) if customer_ids else None
+    if build is None:
+        by_campaign = _delivery_counts_by_campaign(_customer_deliveries(user).filter(campaign_id__in=customer_ids))
+        counts = _counts_by(
+            _customer_responses(user).filter(campaign_id__in=[pk for pk in customer_ids if pk not in chi_ids]),
+            "campaign_id",
+        )
+        if chi_ids:
+            counts.update(_chi_counts_by(chi_scores(user, campaign_ids=chi_ids), "campaign_id"))
+    else:
+        by_campaign = _tallied_by_campaign(user, customer_ids)
+        visible = visible_filter(user, people=tallies.PEOPLE)
+        counts = defaultdict(dict)
+        for row in (
+            AnswerTally.objects.filter(visible, campaign_id__in=customer_ids)
+            .order_by()
+            .values("campaign_id", "score")
+            .annotate(n=Sum("answers"))
+        ):
+            counts[(row["campaign_id"],)][row["score"]] = row["n"]
     if enps_ids:
-        by_campaign.update(_tallies_by_campaign(_enps_deliveries(user).filter(campaign_id__in=enps_ids)))
+        by_campaign.update(_delivery_counts_by_campaign(_enps_deliveries(user).filter(campaign_id__in=enps_ids)))
         counts.update(_counts_by(_enps_responses(user).filter(campaign_id__in=enps_ids), "campaign_id"))
-    if chi_ids:
-        counts.update(_chi_counts_by(chi_scores(user, campaign_ids=chi_ids), "campaign_id"))
     rows = []
     for campaign in campaigns:
         row = by_campaign.get(campaign.pk, {"planned": 0, "sent": 0, "answered": 0})

@@ -5,7 +5,7 @@ import logging
 
 from celery import shared_task
 
-from surveys import sending
+from surveys import sending, tallies
 
 logger = logging.getLogger(__name__)
 
@@ -64,3 +64,9 @@ def campaigns_due() -> dict:
     if to_plan or to_send:
         logger.info("survey campaigns queued", extra={"planned": len(to_plan), "sending": len(to_send)})
     return {"plan": to_plan, "send": to_send}
+
+
+@shared_task
+def tallies_rebuild() -> dict:
+    """Beat, every five minutes: count the customer surveys again for the results of large scopes."""
+    return tallies.rebuild()

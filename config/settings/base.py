@@ -197,6 +197,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "surveys.tasks.reminders_send",
         "schedule": crontab(minute=20),
     },
+    # The counts behind large scopes' survey results (see surveys/tallies.py).
+    "surveys.tallies_rebuild": {
+        "task": "surveys.tasks.tallies_rebuild",
+        "schedule": 60 * 5,
+    },
 }
 
 # --- REST API -----------------------------------------------------------------------------------
@@ -246,4 +251,8 @@ LEME_SURVEY_SEND_RATE = env.float("LEME_SURVEY_SEND_RATE", default=20.0)
 LEME_SURVEY_PACE_KEY = env("LEME_SURVEY_PACE_KEY", default="leme:surveys:send-pace")
 LEME_SURVEY_BATCH_SIZE = env.int("LEME_SURVEY_BATCH_SIZE", default=200)
 LEME_SURVEY_MAX_ATTEMPTS = env.int("LEME_SURVEY_MAX_ATTEMPTS", default=5)
+# Survey results of users who see at least this many customers are counted from the tallies rebuilt every
+# five minutes (-1: never), while the last build is younger than LEME_SURVEY_TALLIES_MAX_AGE seconds.
+LEME_SURVEY_TALLIES_FROM = env.int("LEME_SURVEY_TALLIES_FROM", default=5000)
+LEME_SURVEY_TALLIES_MAX_AGE = env.int("LEME_SURVEY_TALLIES_MAX_AGE", default=30 * 60)
 LEME_UNSUBSCRIBE_MAILTO = env("LEME_UNSUBSCRIBE_MAILTO", default="unsubscribe@leme.example")

@@ -12,7 +12,16 @@ from django.utils import timezone
 from accounts.models import User
 from portfolio.models import Task
 from surveys import services
-from surveys.models import Campaign, CampaignMode, Delivery, DeliveryStatus, Response, SkipReason, SurveyKind
+from surveys.models import (
+    AnswerTally,
+    Campaign,
+    CampaignMode,
+    Delivery,
+    DeliveryStatus,
+    Response,
+    SkipReason,
+    SurveyKind,
+)
 from surveys.selectors import CSV_COLUMNS, ENPS_CSV_COLUMNS, CommentFilters, Scope, comments, survey_results
 from surveys.tokens import salt_and_hash
 from tests.portfolio.factories import ContactFactory, CustomerFactory
@@ -420,7 +429,9 @@ def test_demo_history_is_realistic_and_seeded_once():
 
     lines = seed_surveys()
 
-    assert len(lines) == 6
+    assert len(lines) == 7
+    assert lines[-1].startswith("surveys: tallies built (")
+    assert AnswerTally.objects.exists()
     nps = Campaign.objects.get(name=NPS_NAME)
     months = {timezone.localtime(r.answered_at).strftime("%Y-%m") for r in nps.responses.all()}
     assert len(months) >= 6

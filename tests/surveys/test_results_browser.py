@@ -108,3 +108,28 @@ def test_leader_creates_a_campaign(page, login_page, demo):
     page.get_by_role("button", name="Start the campaign").click()
     expect(page.get_by_text("is active")).to_be_visible()
     screenshot(page, "surveys-7-campaign-started")
+
+
+def test_a_leader_with_many_customers_reads_tallied_results_and_the_employee_list(page, login_page, demo, settings):
+    # given a leader who sees enough customers to read the tallies (built by the demo seed)
+    settings.LEME_SURVEY_TALLIES_FROM = 1
+    login_page(page, demo_user("mariana"), password=DEMO_PASSWORD)
+
+    # the NPS results say when they were counted, and look the same as counted live
+    page.goto(f"{page.base_url}/surveys/results/nps/")
+    expect(page.get_by_text("Counted at")).to_be_visible()
+    expect(page.get_by_role("heading", name="By CSM")).to_be_visible()
+    screenshot(page, "surveys-8-tallied-nps")
+
+    # employees imported with their team are listed with it
+    team = demo_user("mariana").team.name
+    page.goto(f"{page.base_url}/surveys/employees/")
+    csv = f"email,name,team\nana@empresa.com.br,Ana Lima,{team.upper()}\nbruno@empresa.com.br,Bruno Reis,\n"
+    page.get_by_label("CSV file").set_input_files(
+        files=[{"name": "people.csv", "mimeType": "text/csv", "buffer": csv.encode()}]
+    )
+    page.get_by_role("button", name="Check the file").click()
+    page.get_by_role("button", name="Import all rows").click()
+    row = page.get_by_role("row", name="ana@empresa.com.br")
+    expect(row).to_contain_text(team)
+    screenshot(page, "surveys-9-employees")

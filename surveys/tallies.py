@@ -1,0 +1,143 @@
+"""Survey tallies: the counts behind the results pages, rolled up ahead of time for large scopes.
+
+A results page counts every answer and delivery in its scope, grouped by score, month, CSM, segment,
+service model and plan. For a CSM's portfolio that is a few thousand rows, counted live in a few
+milliseconds. For a leader or an admin who sees tens of thousands of customers it is hundreds of thousands
+of rows joined to the customers, several times a page: too slow to do on every view.
+
+So ``rebuild`` (a Celery beat job, every few minutes) rolls the customer surveys' answers and deliveries up
+into ``AnswerTally`` and ``DeliveryTally``: one row per campaign, month, score (answers), the customer's
+people (owner, ISM, farmer) and segment, service model and plan — a few thousand rows for 50,000
+customers. The tallies keep the people, so the one door (``accounts.access.visible_filter``) scopes them
+exactly as it scopes customers, and slices and totals are rolled up from them as from the live rows.
+
+Who reads them: results whose user sees at least ``LEME_SURVEY_TALLIES_FROM`` customers, while the last
+build is younger than ``LEME_SURVEY_TALLIES_MAX_AGE`` seconds (a stopped beat falls back to live counts);
+the page then says when the figures were counted. Everyone else is counted live, and so is eNPS (a handful
+of employees, and anonymous). A test proves both ways give the same results.
+
+The rebuild replaces every row in one transaction: readers see the previous build until it commits.
+"""
+
+import logging
+import time
+from collections import Counter
+from datetime import datetime, timedelta
+from itertools import chain
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, DateField, Q
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+
+from surveys.models import AnswerTally, ChiAssessment, Delivery, DeliveryTally, Response, SurveyKind, TallyBuild
+
+logger = logging.getLogger(__name__)
+
+# Kinds whose results may come from the tallies: the customer surveys. CHI's "answers" are each customer's
+# combined score (their answer plus the CSM's assessment), counted in the month of its latest part.
+KINDS = (SurveyKind.NPS, SurveyKind.CSAT, SurveyKind.CES, SurveyKind.CHI)
+PEOPLE = ("owner", "implementation_manager", "farmer")
+_CUSTOMER_KEYS = (
+    "customer__owner_id",
+    "customer__implementation_manager_id",
+    "customer__farmer_id",
+    "customer__segment",
+    "customer__service_model",
+    "customer__plan_tier",
+)
+_BATCH = 5000
+
+
+def _month(field: str) -> TruncMonth:
+    return TruncMonth(field, output_field=DateField(), tzinfo=timezone.get_current_timezone())
+
+
+def _keys(row: dict) -> dict:
+    return {
+        "campaign_id": row["campaign_id"],
+        "month": row["month"],
+        **{key.removeprefix("customer__"): row[key] for key in _CUSTOMER_KEYS},
+    }
+
+
+def _answer_rows():
+    rows = (
+        Response.objects.filter(kind__in=KINDS, customer__isnull=False)
+        .exclude(kind=SurveyKind.CHI)
+        .annotate(month=_month("answered_at"))
+        .values("campaign_id", "month", *_CUSTOMER_KEYS, "score")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for row in rows.iterator(chunk_size=_BATCH):
+        yield AnswerTally(**_keys(row), score=row["score"], answers=row["n"])
+
+
+def _chi_rows():
+    from surveys.selectors import combine_chi  # the one definition of a CHI score; selectors reads tallies
+
+    tz = timezone.get_current_timezone()
+    scores = combine_chi(
+        Response.objects.filter(kind=SurveyKind.CHI, customer__isnull=False),
+        ChiAssessment.objects.filter(campaign__kind=SurveyKind.CHI),
+        keys=_CUSTOMER_KEYS,
+    )
+    grouped: Counter = Counter()
+    for chi in scores:
+        month = timezone.localtime(chi.answered_at, tz).date().replace(day=1)
+        grouped[(chi.campaign_id, month, *(chi.keys[k] for k in _CUSTOMER_KEYS), chi.score)] += 1
+    for (campaign_id, month, *values, score), n in grouped.items():
+        row = {"campaign_id": campaign_id, "month": month, **dict(zip(_CUSTOMER_KEYS, values, strict=True))}
+        yield AnswerTally(**_keys(row), score=score, answers=n)
+
+
+def _delivery_rows():
+    sent = Q(sent_at__isnull=False)
+    rows = (
+        Delivery.objects.filter(campaign__kind__in=KINDS, customer__isnull=False)
+        .annotate(month=_month("sent_at"))
+        .values("campaign_id", "month", *_CUSTOMER_KEYS)
+        .annotate(
+            planned=Count("pk"),
+            sent=Count("pk", filter=sent),
+            answered=Count("pk", filter=sent & Q(response__isnull=False)),
+        )
+        .order_by()
+    )
+    for row in rows.iterator(chunk_size=_BATCH):
+        yield DeliveryTally(**_keys(row), planned=row["planned"], sent=row["sent"], answered=row["answered"])
+
+
+def _write(model, rows) -> int:
+    written, batch = 0, []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == _BATCH:
+            written += len(model.objects.bulk_create(batch))
+            batch = []
+    return written + len(model.objects.bulk_create(batch))
+
+
+def rebuild(*, now: datetime | None = None) -> dict:
+    """Count every customer survey again into the tallies, replacing the last build at once."""
+    started = time.monotonic()
+    with transaction.atomic():
+        AnswerTally.objects.all().delete()
+        DeliveryTally.objects.all().delete()
+        answers = _write(AnswerTally, chain(_answer_rows(), _chi_rows()))
+        deliveries = _write(DeliveryTally, _delivery_rows())
+        seconds = round(time.monotonic() - started, 3)
+        TallyBuild.objects.update_or_create(pk=1, defaults={"built_at": now or timezone.now(), "seconds": seconds})
+    logger.info("survey tallies rebuilt", extra={"answers": answers, "deliveries": deliveries, "seconds": seconds})
+    return {"answer_rows": answers, "delivery_rows": deliveries, "seconds": seconds}
+
+
+def fresh_build() -> TallyBuild | None:
+    """The last build, if it is recent enough to be read (see LEME_SURVEY_TALLIES_MAX_AGE)."""
+    build = TallyBuild.objects.filter(pk=1).first()
+    max_age = timedelta(seconds=settings.LEME_SURVEY_TALLIES_MAX_AGE)
+    if build is None or build.built_at < timezone.now() - max_age:
+        return None
+    return build
