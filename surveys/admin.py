@@ -3,6 +3,7 @@ read here and managed on the Surveys pages (through surveys.services and the emp
 
 from django.contrib import admin
 
+from portfolio.admin import ReadOnlyAdmin
 from surveys.models import Campaign, ChiCriterion, EmployeeRecipient
 
 
@@ -17,25 +18,16 @@ class ChiCriterionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Campaign)
-class CampaignAdmin(admin.ModelAdmin):
+class CampaignAdmin(ReadOnlyAdmin):
     """Read-only: a campaign's rules (audience, fatigue, status) change through the services, not here."""
 
     list_display = ["name", "kind", "status", "mode", "trigger", "created_at", "closed_at"]
     list_filter = ["kind", "status", "mode"]
     search_fields = ["name"]
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
 
 @admin.register(EmployeeRecipient)
-class EmployeeRecipientAdmin(admin.ModelAdmin):
+class EmployeeRecipientAdmin(ReadOnlyAdmin):
     """Read-only: people join, change team and leave the list through the CSV import (surveys.employees), and
     deleting one would delete their answers with their deliveries."""
 
@@ -43,12 +35,3 @@ class EmployeeRecipientAdmin(admin.ModelAdmin):
     list_filter = ["team", "active", "language"]
     list_select_related = ["team"]
     search_fields = ["email", "name", "department"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

@@ -318,27 +318,24 @@ class Scope:
     def scale_min(self) -> int:
         return scale_for(self.kind, self.scale_top)[0]
 
-    def responses(self, user: User) -> QuerySet[Response]:
-        qs = _enps_responses(user) if self.kind == ENPS else _customer_responses(user)
-        if self.campaign is not None:
-            return qs.filter(campaign=self.campaign)
-        qs = qs.filter(kind=self.kind)
-        if self.kind == SurveyKind.CSAT:
-            qs = qs.filter(campaign__scale_max=self.scale_top)
-        if self.since is not None:
-            qs = qs.filter(answered_at__gte=self.since)
-        return qs
-
-    def deliveries(self, user: User) -> QuerySet[Delivery]:
-        qs = _deliveries_of(user, self.kind)
+    def narrow(self, qs: QuerySet, *, since: str, since_value=None) -> QuerySet:
+        """Rows of ``qs`` (answers, deliveries or tallies, all with a ``campaign``) in this scope; ``since`` is
+        the lookup the period applies to (``since_value`` when it is not the moment itself)."""
         if self.campaign is not None:
             return qs.filter(campaign=self.campaign)
         qs = qs.filter(campaign__kind=self.kind)
         if self.kind == SurveyKind.CSAT:
             qs = qs.filter(campaign__scale_max=self.scale_top)
         if self.since is not None:
-            qs = qs.filter(sent_at__gte=self.since)
+            qs = qs.filter(**{since: self.since if since_value is None else since_value})
         return qs
+
+    def responses(self, user: User) -> QuerySet[Response]:
+        qs = _enps_responses(user) if self.kind == ENPS else _customer_responses(user)
+        return self.narrow(qs, since="answered_at__gte")
+
+    def deliveries(self, user: User) -> QuerySet[Delivery]:
+        return self.narrow(_deliveries_of(user, self.kind), since="sent_at__gte")
 
 
 @dataclass(frozen=True)
@@ -618,30 +615,20 @@ class _LiveCounts:
 _TALLY_FIELDS = {key: key.removeprefix("customer__") for key in SLICE_KEYS} | {"campaign_id": "campaign_id"}
 
 
-def _tally_scope(qs: QuerySet, scope: Scope) -> QuerySet:
-    if scope.campaign is not None:
-        return qs.filter(campaign=scope.campaign)
-    qs = qs.filter(campaign__kind=scope.kind)
-    if scope.kind == SurveyKind.CSAT:
-        qs = qs.filter(campaign__scale_max=scope.scale_top)
-    if scope.since is not None:
-        qs = qs.filter(month__gte=timezone.localtime(scope.since).date())
-    return qs
-
-
 class _TallyCounts:
     """The same counts read from the tallies, scoped by the same door (see surveys.tallies)."""
 
     def __init__(self, user: User, scope: Scope, build: TallyBuild) -> None:
         self.as_of = build.built_at
         visible = visible_filter(user, people=tallies.PEOPLE)
-        self.answers = _tally_scope(AnswerTally.objects.filter(visible), scope).order_by()
-        self.deliveries = _tally_scope(DeliveryTally.objects.filter(visible), scope).order_by()
+        month = timezone.localtime(scope.since).date() if scope.since is not None else None
+        self.answers = scope.narrow(AnswerTally.objects.filter(visible), since="month__gte", since_value=month)
+        self.deliveries = scope.narrow(DeliveryTally.objects.filter(visible), since="month__gte", since_value=month)
 
     def scores(self, *keys: str) -> dict[tuple, dict[int, int]]:
         fields = [_TALLY_FIELDS.get(k, k) for k in keys]
         grouped: dict[tuple, dict[int, int]] = defaultdict(dict)
-        for row in self.answers.values(*fields, "score").annotate(n=Sum("answers")):
+        for row in self.answers.order_by().values(*fields, "score").annotate(n=Sum("answers")):
             grouped[tuple(row[f] for f in fields)][row["score"]] = row["n"]
         return grouped
 
@@ -649,9 +636,9 @@ class _TallyCounts:
         fields = [_TALLY_FIELDS.get(k, k) for k in keys]
         sums = {"sent_n": Sum("sent"), "answered_n": Sum("answered")}
         if not fields:
-            row = self.deliveries.aggregate(**sums)
+            row = self.deliveries.order_by().aggregate(**sums)
             return {(): (row["sent_n"] or 0, row["answered_n"] or 0)}
-        rows = self.deliveries.values(*fields).annotate(**sums)
+        rows = self.deliveries.order_by().values(*fields).annotate(**sums)
         return {tuple(row[f] for f in fields): (row["sent_n"], row["answered_n"]) for row in rows}
 
     def months(self) -> dict[date, dict[int, int]]:

@@ -775,6 +775,16 @@ _BATCH_FIELDS = (
 )
 
 
+def _batch(due: QuerySet[Delivery], *, after: int) -> list[Delivery]:
+    """The next batch of due rows after row ``after``, with what their emails need."""
+    return list(
+        due.filter(pk__gt=after)
+        .select_related(*_BATCH_RELATED)
+        .only(*_BATCH_FIELDS)
+        .order_by("pk")[: settings.LEME_SURVEY_BATCH_SIZE]
+    )
+
+
 def _still_active(campaign: Campaign) -> bool:
     """Checked before each batch: closing a campaign stops its send within one batch."""
     return Campaign.objects.filter(pk=campaign.pk, status=CampaignStatus.ACTIVE).exists()
@@ -1162,13 +1172,7 @@ def _send_batches(campaign: Campaign, run: _Run, marks: _SentMarks | None) -> No
     while not run.out_of_time and _still_active(campaign):
         if marks is not None:
             marks.flush()  # the fatigue check below reads the "sent" marks
-        batch = list(
-            _due(campaign, run.clock())
-            .filter(pk__gt=cursor)
-            .select_related(*_BATCH_RELATED)
-            .only(*_BATCH_FIELDS)
-            .order_by("pk")[: settings.LEME_SURVEY_BATCH_SIZE]
-        )
+        batch = _batch(_due(campaign, run.clock()), after=cursor)
         if not batch:
             break
         cursor = batch[-1].pk
@@ -1250,13 +1254,7 @@ def reminders_send_due(*, now: datetime | None = None, budget_seconds: float | N
             run.result = result
             cursor = 0
             while not run.out_of_time:
-                batch = list(
-                    _reminders_due(campaign, clock())
-                    .filter(pk__gt=cursor)
-                    .select_related(*_BATCH_RELATED)
-                    .only(*_BATCH_FIELDS)
-                    .order_by("pk")[: settings.LEME_SURVEY_BATCH_SIZE]
-                )
+                batch = _batch(_reminders_due(campaign, clock()), after=cursor)
                 if not batch:
                     break
                 cursor = batch[-1].pk
