@@ -453,6 +453,7 @@ def _enps(rng: random.Random, today: date) -> tuple[Campaign, _Batch]:
                 campaign=campaign,
                 round=round_,
                 employee=person,
+                team=person.team,
                 email=person.email,
                 language=person.language,
                 status=DeliveryStatus.SENT,

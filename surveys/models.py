@@ -187,6 +187,9 @@ class Delivery(models.Model):
         EmployeeRecipient, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries"
     )
     customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    # eNPS: the team the person was in when surveyed, whose leaders count the answer. Kept as it was, so that
+    # moving someone to another team later does not carry their answer there (nor reveal it by the change).
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     email = models.EmailField()
     language = models.CharField(max_length=8, default="pt-br")
     # Unique through Meta.constraints: exact lookups only, so no pattern-matching (LIKE) index is built.

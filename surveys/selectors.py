@@ -35,7 +35,6 @@ from surveys.models import (
     Delivery,
     DeliveryStatus,
     DeliveryTally,
-    EmployeeRecipient,
     Response,
     SkipReason,
     SurveyKind,
@@ -65,22 +64,14 @@ def can_manage_campaigns(user: User) -> bool:
 
 def _employee_scope(user: User, *, delivery: str) -> Q:
     """eNPS rows the user may count, given the path from a row to its delivery ("" for a delivery itself):
-    every one for admins; for leaders, those sent to the overseen teams' people, whether Leme users
-    (``employee``) or people of the imported list (``recipient``); none otherwise. Someone of the list in no
-    team counts for admins only."""
+    every one for admins; for leaders, those sent to the people of the teams they oversee, Leme users or
+    people of the imported list, by the team they were in when surveyed; none otherwise. Someone in no team
+    counts for admins only."""
     if not can_read_enps(user):
         return Q(pk__in=[])
     if user.is_admin:
         return Q()
-    # Subqueries of ids rather than joins: on a leader's hundreds of thousands of customer-survey rows, a
-    # join per row to the people would cost more than the whole count (see accounts.access._in_teams).
-    teams = scope_team_ids(user)
-    people = Q(employee__in=User.objects.filter(team__in=teams).values("pk")) | Q(
-        recipient__in=EmployeeRecipient.objects.filter(team__in=teams).values("pk")
-    )
-    if not delivery:
-        return people
-    return Q(**{f"{delivery}in": Delivery.objects.filter(people).values("pk")})
+    return Q(**{f"{delivery}team__in": scope_team_ids(user)})
 
 
 def campaigns_visible_to(user: User) -> QuerySet[Campaign]:

@@ -249,17 +249,20 @@ def _plan_contact_chunk(campaign: Campaign, chunk: list[tuple], now: datetime, r
 
 def _plan_people(campaign: Campaign, people: QuerySet, field: str, now: datetime) -> PlanResult:
     """eNPS: one row per active person (a Leme user, ``field="employee"``, or someone of the imported list,
-    ``field="recipient"``), in their language; no fatigue or opt-out, the employer asks its own people."""
+    ``field="recipient"``), in their language, with their team as it is now; no fatigue or opt-out, the
+    employer asks its own people."""
     result = PlanResult()
     rows = []
     due = _due_people(campaign, people, field, now).order_by("pk")
-    for person_id, email, language, last_round in due.values_list("pk", "email", "language", "last_round"):
+    values = due.values_list("pk", "email", "language", "team_id", "last_round")
+    for person_id, email, language, team_id, last_round in values:
         salt, token_hash = tokens.salt_and_hash()
         rows.append(
             Delivery(
                 campaign=campaign,
                 round=(last_round or 0) + 1,
                 **{f"{field}_id": person_id},
+                team_id=team_id,
                 email=email,
                 language=language,
                 token_salt=salt,

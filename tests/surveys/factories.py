@@ -55,6 +55,7 @@ class DeliveryFactory(factory.django.DjangoModelFactory):
     campaign = factory.SubFactory(CampaignFactory)
     contact = factory.SubFactory(ContactFactory)
     employee = None
+    team = factory.LazyAttribute(lambda o: o.employee.team if o.employee else None)
     customer = factory.LazyAttribute(lambda o: o.contact.customer if o.contact else None)
     email = factory.LazyAttribute(lambda o: o.contact.email if o.contact else o.employee.email)
     language = factory.LazyAttribute(lambda o: o.contact.language if o.contact else o.employee.language)

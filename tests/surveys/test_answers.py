@@ -43,6 +43,7 @@ def make_delivery(campaign, *, contact=None, employee=None, language="pt-br", ex
         campaign=campaign,
         contact=contact,
         employee=employee,
+        team=employee.team if employee else None,
         customer=contact.customer if contact else None,
         email=contact.email if contact else employee.email,
         language=language,

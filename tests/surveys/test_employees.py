@@ -645,12 +645,29 @@ def test_csms_count_none_of_it(org, client_for, api_for, answered_by_teams):
         assert api_for(user).get("/api/v1/survey-responses/", {"kind": SurveyKind.ENPS}).json()["count"] == 0
 
 
-def test_moving_someone_to_another_team_moves_their_answers(org, answered_by_teams):
+def test_moving_someone_to_another_team_leaves_their_answer_with_the_team_they_were_in(org, answered_by_teams):
     # given team A with five answers and team B with four
-    # when one of team A's list moves to team B
+    # when one of team A's list moves to team B after answering
     import_people(org.admin, "email,team\nbia@acme.com.br,Time SMB\n")
 
-    # then team A is under the minimum and team B reaches it: 0, 0, 9 (list) and 10, 9 (users)
-    assert results_for(org.leader_a, answered_by_teams).summary.hidden
-    moved = results_for(org.leader_b, answered_by_teams).summary
+    # then their answer stays with team A (a change of team reveals nothing): team A still shows 20.0 from
+    # five answers and team B is still under the minimum
+    stayed = results_for(org.leader_a, answered_by_teams).summary
+    assert (stayed.count, stayed.score) == (5, Decimal("20.0"))
+    assert results_for(org.leader_b, answered_by_teams).summary.hidden
+
+    # and the next survey counts them in team B: 0, 0, 9 (list) and 10, 9 (users)
+    campaign = active_campaign(
+        kind="enps",
+        audience={"employees": "both", "owners": [org.csm_a.pk, org.csm_a2.pk, org.csm_b.pk, org.leader_b.pk]},
+        name="eNPS seguinte",
+    )
+    sending.campaign_plan(campaign_id=campaign.pk)
+    Delivery.objects.filter(campaign=campaign).update(status=DeliveryStatus.SENT, sent_at=timezone.now())
+    scores = {**TEAM_A_LIST, **TEAM_B_LIST, **NO_TEAM, org.csm_a.email: 10, org.csm_a2.email: 6}
+    scores |= {org.csm_b.email: 10, org.leader_b.email: 9}
+    for delivery in Delivery.objects.filter(campaign=campaign):
+        answers.answer_record(delivery=delivery, score=scores[delivery.email])
+    moved = results_for(org.leader_b, campaign).summary
     assert (moved.count, moved.score) == (5, Decimal("20.0"))
+    assert results_for(org.leader_a, campaign).summary.hidden

@@ -52,6 +52,7 @@ def delivery_for(
         round=round_,
         contact=contact,
         employee=employee,
+        team=employee.team if employee else None,
         customer=contact.customer if contact else None,
         email=contact.email if contact else employee.email,
         token_salt=salt,
