@@ -496,13 +496,16 @@ def opportunity_add(request: HttpRequest, pk: int) -> HttpResponse:
 # --- UTI board ------------------------------------------------------------------------------------------------
 
 
+UTI_PAGE_SIZE = 50
+
+
 @login_required
 def uti_board(request: HttpRequest) -> HttpResponse:
     stays = (
         selectors.uti_stays_visible_to(request.user)
         .filter(exit=UtiExit.OPEN)
         .select_related("customer__owner", "churn_request__reason")
-        .order_by("ends_on")
+        .order_by("ends_on", "pk")
     )
     recent = (
         selectors.uti_stays_visible_to(request.user)
@@ -510,10 +513,15 @@ def uti_board(request: HttpRequest) -> HttpResponse:
         .select_related("customer__owner")
         .order_by("-exited_on")[:20]
     )
+    outcomes = selectors.uti_outcomes(request.user)
+    # The nearest last days first, a page at a time: a leader's team can have hundreds in UTI at once.
+    paginator = Paginator(stays, UTI_PAGE_SIZE)
+    paginator.count = outcomes["in_uti"]  # the open stays, already counted with the exits
+    page = paginator.get_page(request.GET.get("page"))
     return render(
         request,
         "portfolio/uti_board.html",
-        {"stays": stays, "recent": recent, "outcomes": selectors.uti_outcomes(request.user), "Stage": Stage},
+        {"page": page, "recent": recent, "outcomes": outcomes, "Stage": Stage},
     )
 
 

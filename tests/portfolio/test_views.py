@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from portfolio import services
-from portfolio.models import ChurnReason, Customer, Stage
+from portfolio.models import ChurnReason, Customer, Stage, UtiStay
 from tests.portfolio.factories import ContactFactory, CustomerFactory, hand_off, subscribe
 
 pytestmark = pytest.mark.django_db
@@ -299,3 +299,29 @@ def test_winning_an_upsell_on_the_page_records_an_expansion(org, client_for):
     customer.refresh_from_db()
     assert customer.mrr_cents == 150_000
     assert customer.mrr_movements.get(month=month_start(timezone.localdate())).kind == "expansion"
+
+
+def test_uti_board_pages_the_stays_nearest_last_day_first(org, client_for, monkeypatch):
+    # given three customers in UTI ending on different days, and pages of two
+    monkeypatch.setattr("portfolio.views.UTI_PAGE_SIZE", 2)
+    names = ["Termina Depois", "Termina Primeiro", "Termina No Meio"]
+    for name, days in zip(names, (20, 3, 10), strict=True):
+        customer = CustomerFactory(owner=org.csm_a, name=name)
+        hand_off(customer, org.csm_a)
+        request = services.churn_request_open(
+            customer=customer,
+            kind="voluntary",
+            reason=ChurnReason.objects.get(code="budget-cut"),
+            detail="Fusão com outra rede cortou o orçamento de ferramentas em 40%",
+            actor=org.csm_a,
+        )
+        services.churn_request_resolve(churn_request=request, outcome="recovered", actor=org.csm_a)
+        UtiStay.objects.filter(customer=customer).update(ends_on=timezone.localdate() + timedelta(days=days))
+
+    first = client_for(org.leader_a).get("/uti/")
+    second = client_for(org.leader_a).get("/uti/?page=2")
+
+    assert first.context["outcomes"]["in_uti"] == 3
+    assert [s.customer.name for s in first.context["page"]] == ["Termina Primeiro", "Termina No Meio"]
+    assert [s.customer.name for s in second.context["page"]] == ["Termina Depois"]
+    assert "Página 1 de 2" in first.text
