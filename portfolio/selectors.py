@@ -3,8 +3,9 @@ door (accounts.access), so nothing here can return another team's data."""
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import TypeVar
 
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, Model, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
 from accounts.access import changeable_filter, visible_filter
@@ -30,10 +31,7 @@ from portfolio.models import (
 )
 
 CUSTOMER_PEOPLE = ("owner", "implementation_manager", "farmer")
-
-
-def _through(prefix: str) -> tuple[str, ...]:
-    return tuple(f"{prefix}__{p}" for p in CUSTOMER_PEOPLE)
+M = TypeVar("M", bound=Model)
 
 
 def customers_visible_to(user: User) -> QuerySet[Customer]:
@@ -41,48 +39,55 @@ def customers_visible_to(user: User) -> QuerySet[Customer]:
     return Customer.objects.filter(visible_filter(user, people=CUSTOMER_PEOPLE))
 
 
+def _of_visible_customers(model: type[M], user: User) -> QuerySet[M]:
+    """Rows of a customer's things (contacts, tasks, reviews…) that ``user`` may see: those of the visible
+    customers, as a semi-join on their ids. A join through the customer's people instead makes PostgreSQL
+    hash whole customer rows, several times slower for a leader who sees tens of thousands."""
+    return model.objects.filter(customer__in=customers_visible_to(user).values("pk"))
+
+
 def customers_changeable_by(user: User) -> QuerySet[Customer]:
     return Customer.objects.filter(changeable_filter(user, people=CUSTOMER_PEOPLE))
 
 
 def contacts_visible_to(user: User) -> QuerySet[Contact]:
-    return Contact.objects.filter(visible_filter(user, people=_through("customer")))
+    return _of_visible_customers(Contact, user)
 
 
 def subscriptions_visible_to(user: User) -> QuerySet[Subscription]:
-    return Subscription.objects.filter(visible_filter(user, people=_through("customer")))
+    return _of_visible_customers(Subscription, user)
 
 
 def activities_visible_to(user: User) -> QuerySet[Activity]:
-    return Activity.objects.filter(visible_filter(user, people=_through("customer")))
+    return _of_visible_customers(Activity, user)
 
 
 def tasks_visible_to(user: User) -> QuerySet[Task]:
-    return Task.objects.filter(visible_filter(user, people=_through("customer")))
+    return _of_visible_customers(Task, user)
 
 
 def churn_requests_visible_to(user: User) -> QuerySet[ChurnRequest]:
-    return ChurnRequest.objects.filter(visible_filter(user, people=_through("customer")))
+    return _of_visible_customers(ChurnRequest, user)
 
 
 def milestones_visible_to(user: User) -> QuerySet[Milestone]:
-    return Milestone.objects.filter(visible_filter(user, people=_through("customer")))
+    return _of_visible_customers(Milestone, user)
 
 
 def reviews_visible_to(user: User) -> QuerySet[SuccessReview]:
-    return SuccessReview.objects.filter(visible_filter(user, people=_through("customer")))
+    return _of_visible_customers(SuccessReview, user)
 
 
 def uti_stays_visible_to(user: User) -> QuerySet[UtiStay]:
-    return UtiStay.objects.filter(visible_filter(user, people=_through("customer")))
+    return _of_visible_customers(UtiStay, user)
 
 
 def opportunities_visible_to(user: User) -> QuerySet[ExpansionOpportunity]:
-    return ExpansionOpportunity.objects.filter(visible_filter(user, people=_through("customer")))
+    return _of_visible_customers(ExpansionOpportunity, user)
 
 
 def mrr_movements_visible_to(user: User) -> QuerySet[MrrMovement]:
-    return MrrMovement.objects.filter(visible_filter(user, people=_through("customer")))
+    return _of_visible_customers(MrrMovement, user)
 
 
 # --- The portfolio list -------------------------------------------------------------------------------
@@ -237,7 +242,7 @@ def my_day(user: User, *, today: date | None = None) -> dict:
         reviews_visible_to(user)
         .filter(due_reviews, status=ReviewStatus.SCHEDULED)
         .select_related("customer")
-        .order_by("due_date")
+        .order_by("due_date", "pk")
     )
     customer_people = Q() if leads else Q(customer__owner=user) | Q(customer__implementation_manager=user)
     uti = (
