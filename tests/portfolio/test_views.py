@@ -236,17 +236,21 @@ def test_customer_page_query_count_is_constant(org, client_for, django_assert_ma
         client.get(f"/customers/{customer.pk}/")
 
 
-def test_uti_board_lists_customers_with_days_left(org, book, client_for):
-    customer = book["a2"]
-    hand_off(customer, org.csm_a)
+def saved_into_uti(customer, csm) -> None:
+    """Handed off to ``csm``, asked to leave, and saved: the customer enters UTI."""
+    hand_off(customer, csm)
     request = services.churn_request_open(
         customer=customer,
         kind="voluntary",
         reason=ChurnReason.objects.get(code="budget-cut"),
         detail="Fusão com outra rede cortou o orçamento de ferramentas em 40%",
-        actor=org.csm_a,
+        actor=csm,
     )
-    services.churn_request_resolve(churn_request=request, outcome="recovered", actor=org.csm_a)
+    services.churn_request_resolve(churn_request=request, outcome="recovered", actor=csm)
+
+
+def test_uti_board_lists_customers_with_days_left(org, book, client_for):
+    saved_into_uti(book["a2"], org.csm_a)
     page = client_for(org.leader_a).get("/uti/")
     assert "Clínica Bem Viver" in page.text
     assert "30" in page.text
@@ -307,15 +311,7 @@ def test_uti_board_pages_the_stays_nearest_last_day_first(org, client_for, monke
     names = ["Termina Depois", "Termina Primeiro", "Termina No Meio"]
     for name, days in zip(names, (20, 3, 10), strict=True):
         customer = CustomerFactory(owner=org.csm_a, name=name)
-        hand_off(customer, org.csm_a)
-        request = services.churn_request_open(
-            customer=customer,
-            kind="voluntary",
-            reason=ChurnReason.objects.get(code="budget-cut"),
-            detail="Fusão com outra rede cortou o orçamento de ferramentas em 40%",
-            actor=org.csm_a,
-        )
-        services.churn_request_resolve(churn_request=request, outcome="recovered", actor=org.csm_a)
+        saved_into_uti(customer, org.csm_a)
         UtiStay.objects.filter(customer=customer).update(ends_on=timezone.localdate() + timedelta(days=days))
 
     first = client_for(org.leader_a).get("/uti/")

@@ -574,18 +574,24 @@ def answered_by_teams(org):
         for email in people
     )
     import_people(org.admin, text)
+    # when everyone answers
+    return enps_by_teams(org, "eNPS por time", comment=True)
+
+
+def enps_by_teams(org, name: str, *, comment: bool = False):
+    """An eNPS campaign to the list and four Leme users, sent, and everyone's answer recorded."""
     users = {org.csm_a.email: 10, org.csm_a2.email: 6, org.csm_b.email: 10, org.leader_b.email: 9}
     campaign = active_campaign(
         kind="enps",
         audience={"employees": "both", "owners": [org.csm_a.pk, org.csm_a2.pk, org.csm_b.pk, org.leader_b.pk]},
-        name="eNPS por time",
+        name=name,
     )
     sending.campaign_plan(campaign_id=campaign.pk)
     Delivery.objects.filter(campaign=campaign).update(status=DeliveryStatus.SENT, sent_at=timezone.now())
-    # when everyone answers
     scores = {**TEAM_A_LIST, **TEAM_B_LIST, **NO_TEAM, **users}
     for delivery in Delivery.objects.filter(campaign=campaign):
-        answers.answer_record(delivery=delivery, score=scores[delivery.email], comment=f"nota {scores[delivery.email]}")
+        score = scores[delivery.email]
+        answers.answer_record(delivery=delivery, score=score, comment=f"nota {score}" if comment else "")
     return campaign
 
 
@@ -657,17 +663,7 @@ def test_moving_someone_to_another_team_leaves_their_answer_with_the_team_they_w
     assert results_for(org.leader_b, answered_by_teams).summary.hidden
 
     # and the next survey counts them in team B: 0, 0, 9 (list) and 10, 9 (users)
-    campaign = active_campaign(
-        kind="enps",
-        audience={"employees": "both", "owners": [org.csm_a.pk, org.csm_a2.pk, org.csm_b.pk, org.leader_b.pk]},
-        name="eNPS seguinte",
-    )
-    sending.campaign_plan(campaign_id=campaign.pk)
-    Delivery.objects.filter(campaign=campaign).update(status=DeliveryStatus.SENT, sent_at=timezone.now())
-    scores = {**TEAM_A_LIST, **TEAM_B_LIST, **NO_TEAM, org.csm_a.email: 10, org.csm_a2.email: 6}
-    scores |= {org.csm_b.email: 10, org.leader_b.email: 9}
-    for delivery in Delivery.objects.filter(campaign=campaign):
-        answers.answer_record(delivery=delivery, score=scores[delivery.email])
+    campaign = enps_by_teams(org, "eNPS seguinte")
     moved = results_for(org.leader_b, campaign).summary
     assert (moved.count, moved.score) == (5, Decimal("20.0"))
     assert results_for(org.leader_a, campaign).summary.hidden
