@@ -77,6 +77,7 @@ from portfolio.models import (
     UtiExit,
     UtiStay,
 )
+from portfolio.money import reais
 
 logger = logging.getLogger(__name__)
 
@@ -561,10 +562,6 @@ def _reais(rng: random.Random, low: int, high: int) -> int:
     return rng.randrange(low // step, high // step + 1) * step * 100
 
 
-def _money(cents: int) -> str:
-    return f"R$ {cents / 100:,.2f}".replace(",", "X").replace(".", ",").replace("X", ".")
-
-
 def _pick(rng: random.Random, weighted: list[tuple]) -> str:
     return rng.choices([w[0] for w in weighted], [w[1] for w in weighted])[0]
 
@@ -952,7 +949,7 @@ def plan_customer(index: int, seed: int, today: date, policies: dict[str, tuple]
         main.delinquent_since = today - timedelta(days=rng.randint(18, 35))
         request = churn_request(main.delinquent_since + timedelta(days=15), involuntary=True)
         request.detail = request.detail.format(
-            amount=_money(main.amount), days=(request.requested_on - main.delinquent_since).days
+            amount=reais(main.amount), days=(request.requested_on - main.delinquent_since).days
         )
         history_end = main.delinquent_since
     elif scenario in ("uti", "uti_downsell"):
@@ -1685,7 +1682,7 @@ def _write_in_bulk(plans: list[CustomerPlan], ctx: Context) -> None:
                 log(
                     ActivityKind.SUBSCRIPTION,
                     _("Subscription changed: %(sub)s, %(before)s → %(after)s a month")
-                    % {"sub": name, "before": _money(previous.monthly_cents), "after": _money(current.monthly_cents)},
+                    % {"sub": name, "before": reais(previous.monthly_cents), "after": reais(current.monthly_cents)},
                     current.start_date,
                 )
             if line.end and not line.ended_by_churn:

@@ -32,6 +32,7 @@ from portfolio.models import (
     Subscription,
     SubscriptionStatus,
 )
+from portfolio.money import to_cents
 from portfolio.selectors import customers_changeable_by
 from portfolio.validators import cnpj_digits, cnpj_is_valid
 
@@ -133,7 +134,7 @@ def _money(value: str, errors: list[str]) -> int | None:
     if amount < 0:
         errors.append(_("amount: cannot be negative."))
         return None
-    return int((amount * 100).to_integral_value())
+    return to_cents(amount)
 
 
 def _person(email: str, pool, errors: list[str], label: str) -> User | None:

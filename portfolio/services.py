@@ -46,6 +46,7 @@ from portfolio.models import (
     UtiExit,
     UtiStay,
 )
+from portfolio.money import reais
 from portfolio.taxonomy import INVOLUNTARY_REASON, POLICIES
 
 
@@ -499,7 +500,7 @@ def subscription_change(
         customer=customer,
         kind=ActivityKind.SUBSCRIPTION,
         title=_("Subscription changed: %(sub)s, %(before)s → %(after)s a month")
-        % {"sub": new, "before": _money(before), "after": _money(new.monthly_cents)},
+        % {"sub": new, "before": reais(before), "after": reais(new.monthly_cents)},
         author=actor,
         data={"subscription": new.pk, "before_cents": before, "after_cents": new.monthly_cents},
     )
@@ -527,10 +528,6 @@ def subscription_cancel(*, subscription: Subscription, actor: User | None, end_d
             data={"subscription": subscription.pk},
         )
     _after_subscription_change(subscription.customer, actor)
-
-
-def _money(cents: int) -> str:
-    return f"R$ {cents / 100:,.2f}".replace(",", "X").replace(".", ",").replace("X", ".")
 
 
 @transaction.atomic

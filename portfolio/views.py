@@ -1,6 +1,6 @@
 """Pages of the portfolio. Views parse input, call a selector or a service, and render; no rules here."""
 
-from decimal import Decimal
+from collections.abc import Callable
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -36,6 +36,7 @@ from portfolio.forms import (
     UtiExitForm,
 )
 from portfolio.models import ActivityKind, ChurnOutcome, ReviewStatus, Stage, UtiExit
+from portfolio.money import to_cents
 from portfolio.services import REVIEW_TEMPLATE
 
 PAGE_SIZE = 25
@@ -233,6 +234,40 @@ def _changeable_customer(request: HttpRequest, pk: int):
     return customer
 
 
+def _customer_form_post(
+    request: HttpRequest,
+    customer,
+    form,
+    *,
+    form_name: str,
+    apply: Callable[[dict], tuple[int, str]],
+    panel: str = "",
+) -> HttpResponse:
+    """A form of the customer page: a valid one goes to the service through ``apply``, which returns the
+    message to show (level, text), and back to the page; a form the form or the service refuses re-renders
+    the page with its errors (422), its panel open and nothing lost."""
+    if form.is_valid():
+        try:
+            level, text = apply(form.cleaned_data)
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.add_message(request, level, text)
+            return redirect("portfolio:customer", pk=customer.pk)
+    return _render_customer(request, customer, **{form_name: form}, open_panel=panel, status=422)
+
+
+def _timeline_card(request: HttpRequest, customer, form, *, status: int = 200) -> HttpResponse:
+    context = {
+        "customer": customer,
+        "timeline": selectors.customer_timeline(request.user, customer),
+        "timeline_kinds": ActivityKind.choices,
+        "activity_form": form,
+        "can_write": True,
+    }
+    return render(request, "portfolio/customer_detail.html#timeline-card", context, status=status)
+
+
 @login_required
 @require_POST
 def activity_add(request: HttpRequest, pk: int) -> HttpResponse:
@@ -248,25 +283,11 @@ def activity_add(request: HttpRequest, pk: int) -> HttpResponse:
             author=request.user,
         )
         if request.htmx:
-            context = {
-                "customer": customer,
-                "timeline": selectors.customer_timeline(request.user, customer),
-                "timeline_kinds": ActivityKind.choices,
-                "activity_form": ActivityForm(),
-                "can_write": True,
-            }
-            return render(request, "portfolio/customer_detail.html#timeline-card", context)
+            return _timeline_card(request, customer, ActivityForm())
         messages.success(request, _("Added to the timeline."))
         return redirect("portfolio:customer", pk=customer.pk)
     if request.htmx:
-        context = {
-            "customer": customer,
-            "timeline": selectors.customer_timeline(request.user, customer),
-            "timeline_kinds": ActivityKind.choices,
-            "activity_form": form,
-            "can_write": True,
-        }
-        return render(request, "portfolio/customer_detail.html#timeline-card", context, status=422)
+        return _timeline_card(request, customer, form, status=422)
     return _render_customer(request, customer, activity_form=form, status=422)
 
 
@@ -276,11 +297,12 @@ def task_add(request: HttpRequest, pk: int) -> HttpResponse:
     customer = _changeable_customer(request, pk)
     people = assignable_people(request.user) if can_reassign(request.user) else users_visible_to(request.user)
     form = TaskForm(request.POST, people=people)
-    if form.is_valid():
-        services.task_create(customer=customer, created_by=request.user, **form.cleaned_data)
-        messages.success(request, _("Task created."))
-        return redirect("portfolio:customer", pk=customer.pk)
-    return _render_customer(request, customer, task_form=form, open_panel="task", status=422)
+
+    def apply(data: dict) -> tuple[int, str]:
+        services.task_create(customer=customer, created_by=request.user, **data)
+        return messages.SUCCESS, _("Task created.")
+
+    return _customer_form_post(request, customer, form, form_name="task_form", apply=apply, panel="task")
 
 
 @login_required
@@ -299,15 +321,12 @@ def task_complete(request: HttpRequest, task_pk: int) -> HttpResponse:
 def contact_add(request: HttpRequest, pk: int) -> HttpResponse:
     customer = _changeable_customer(request, pk)
     form = ContactForm(request.POST)
-    if form.is_valid():
-        try:
-            services.contact_create(customer=customer, actor=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        else:
-            messages.success(request, _("Contact added."))
-            return redirect("portfolio:customer", pk=customer.pk)
-    return _render_customer(request, customer, contact_form=form, open_panel="contact", status=422)
+
+    def apply(data: dict) -> tuple[int, str]:
+        services.contact_create(customer=customer, actor=request.user, **data)
+        return messages.SUCCESS, _("Contact added.")
+
+    return _customer_form_post(request, customer, form, form_name="contact_form", apply=apply, panel="contact")
 
 
 @login_required
@@ -393,15 +412,12 @@ def review(request: HttpRequest, pk: int, review_pk: int) -> HttpResponse:
 def churn_open(request: HttpRequest, pk: int) -> HttpResponse:
     customer = _changeable_customer(request, pk)
     form = ChurnRequestForm(request.POST)
-    if form.is_valid():
-        try:
-            services.churn_request_open(customer=customer, actor=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        else:
-            messages.warning(request, _("Churn request recorded. Try to save the customer: log every offer."))
-            return redirect("portfolio:customer", pk=customer.pk)
-    return _render_customer(request, customer, churn_form=form, open_panel="churn", status=422)
+
+    def apply(data: dict) -> tuple[int, str]:
+        services.churn_request_open(customer=customer, actor=request.user, **data)
+        return messages.WARNING, _("Churn request recorded. Try to save the customer: log every offer.")
+
+    return _customer_form_post(request, customer, form, form_name="churn_form", apply=apply, panel="churn")
 
 
 @login_required
@@ -410,15 +426,12 @@ def churn_save_attempt(request: HttpRequest, pk: int, churn_pk: int) -> HttpResp
     customer = _changeable_customer(request, pk)
     churn = get_visible_or_404(selectors.churn_requests_visible_to(request.user), pk=churn_pk, customer=customer)
     form = SaveAttemptForm(request.POST)
-    if form.is_valid():
-        try:
-            services.save_attempt_add(churn_request=churn, offer=form.cleaned_data["offer"], actor=request.user)
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        else:
-            messages.success(request, _("Save attempt recorded."))
-            return redirect("portfolio:customer", pk=customer.pk)
-    return _render_customer(request, customer, save_form=form, status=422)
+
+    def apply(data: dict) -> tuple[int, str]:
+        services.save_attempt_add(churn_request=churn, offer=data["offer"], actor=request.user)
+        return messages.SUCCESS, _("Save attempt recorded.")
+
+    return _customer_form_post(request, customer, form, form_name="save_form", apply=apply)
 
 
 @login_required
@@ -428,28 +441,23 @@ def churn_resolve(request: HttpRequest, pk: int, churn_pk: int) -> HttpResponse:
     churn = get_visible_or_404(selectors.churn_requests_visible_to(request.user), pk=churn_pk, customer=customer)
     running: QuerySet = customer.subscriptions.filter(status__in=["active", "trial", "delinquent"])
     form = ChurnResolveForm(request.POST, subscriptions=running)
-    if form.is_valid():
-        data = form.cleaned_data
+
+    def apply(data: dict) -> tuple[int, str]:
         downsell = None
         if data["outcome"] == ChurnOutcome.DOWNSELL:
-            downsell = {data["subscription"]: int((data["new_amount"] * Decimal(100)).to_integral_value())}
-        try:
-            services.churn_request_resolve(
-                churn_request=churn,
-                outcome=data["outcome"],
-                actor=request.user,
-                effective_date=data["effective_date"],
-                downsell=downsell,
-            )
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        else:
-            if data["outcome"] == ChurnOutcome.CHURNED:
-                messages.warning(request, _("%(name)s churned. The reason is kept for reporting.") % {"name": customer})
-            else:
-                messages.success(request, _("Saved! %(name)s starts its recovery month in UTI.") % {"name": customer})
-            return redirect("portfolio:customer", pk=customer.pk)
-    return _render_customer(request, customer, resolve_form=form, status=422)
+            downsell = {data["subscription"]: to_cents(data["new_amount"])}
+        services.churn_request_resolve(
+            churn_request=churn,
+            outcome=data["outcome"],
+            actor=request.user,
+            effective_date=data["effective_date"],
+            downsell=downsell,
+        )
+        if data["outcome"] == ChurnOutcome.CHURNED:
+            return messages.WARNING, _("%(name)s churned. The reason is kept for reporting.") % {"name": customer}
+        return messages.SUCCESS, _("Saved! %(name)s starts its recovery month in UTI.") % {"name": customer}
+
+    return _customer_form_post(request, customer, form, form_name="resolve_form", apply=apply)
 
 
 @login_required
@@ -458,15 +466,12 @@ def uti_exit(request: HttpRequest, pk: int, stay_pk: int) -> HttpResponse:
     customer = _changeable_customer(request, pk)
     stay = get_visible_or_404(selectors.uti_stays_visible_to(request.user), pk=stay_pk, customer=customer)
     form = UtiExitForm(request.POST)
-    if form.is_valid():
-        try:
-            services.uti_exit(stay=stay, actor=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        else:
-            messages.success(request, _("UTI exit recorded."))
-            return redirect("portfolio:customer", pk=customer.pk)
-    return _render_customer(request, customer, uti_form=form, status=422)
+
+    def apply(data: dict) -> tuple[int, str]:
+        services.uti_exit(stay=stay, actor=request.user, **data)
+        return messages.SUCCESS, _("UTI exit recorded.")
+
+    return _customer_form_post(request, customer, form, form_name="uti_form", apply=apply)
 
 
 @login_required
@@ -474,23 +479,19 @@ def uti_exit(request: HttpRequest, pk: int, stay_pk: int) -> HttpResponse:
 def opportunity_add(request: HttpRequest, pk: int) -> HttpResponse:
     customer = _changeable_customer(request, pk)
     form = OpportunityForm(request.POST)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.opportunity_create(
-                customer=customer,
-                actor=request.user,
-                kind=data["kind"],
-                source=data["source"],
-                title=data["title"],
-                mrr_cents=int((data["mrr"] * Decimal(100)).to_integral_value()),
-            )
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        else:
-            messages.success(request, _("Expansion opportunity added."))
-            return redirect("portfolio:customer", pk=customer.pk)
-    return _render_customer(request, customer, opportunity_form=form, open_panel="opportunity", status=422)
+
+    def apply(data: dict) -> tuple[int, str]:
+        services.opportunity_create(
+            customer=customer,
+            actor=request.user,
+            kind=data["kind"],
+            source=data["source"],
+            title=data["title"],
+            mrr_cents=to_cents(data["mrr"]),
+        )
+        return messages.SUCCESS, _("Expansion opportunity added.")
+
+    return _customer_form_post(request, customer, form, form_name="opportunity_form", apply=apply, panel="opportunity")
 
 
 # --- UTI board ------------------------------------------------------------------------------------------------
