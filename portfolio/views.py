@@ -35,6 +35,7 @@ from portfolio.forms import (
     TaskForm,
     UtiExitForm,
 )
+from portfolio.import_flow import import_step
 from portfolio.models import ActivityKind, ChurnOutcome, ReviewStatus, Stage, UtiExit
 from portfolio.money import to_cents
 from portfolio.services import REVIEW_TEMPLATE
@@ -535,44 +536,21 @@ IMPORT_SESSION_KEY = "portfolio_import"
 def import_csv(request: HttpRequest) -> HttpResponse:
     """Upload → preview every row (nothing written) → confirm → all rows or none."""
     from portfolio.forms import ImportForm
-    from portfolio.imports import COLUMNS, ImportFailed, import_run
+    from portfolio.imports import COLUMNS, import_run
 
     _require_write(request)
-    report = None
-    form = ImportForm()
-    status = 200
-    if request.method == "POST" and request.POST.get("confirm"):
-        pending = request.session.get(IMPORT_SESSION_KEY)
-        if not pending:
-            messages.error(request, _("Nothing to import: upload the file again."))
-            return redirect("portfolio:import")
-        try:
-            report = import_run(kind=pending["kind"], text=pending["text"], actor=request.user, commit=True)
-        except ImportFailed as exc:
-            report = exc.report
-            status = 422
-            messages.error(request, _("Nothing was imported: fix the rows below and upload again."))
-        else:
-            del request.session[IMPORT_SESSION_KEY]
-            messages.success(
-                request,
-                _("Imported: %(c)s created, %(u)s updated, %(n)s unchanged.")
-                % {"c": report.count("create"), "u": report.count("update"), "n": report.count("unchanged")},
-            )
-            return redirect("portfolio:import")
-    elif request.method == "POST":
-        form = ImportForm(request.POST, request.FILES)
-        if form.is_valid():
-            kind, text = form.cleaned_data["kind"], form.cleaned_data["file"]
-            report = import_run(kind=kind, text=text, actor=request.user)
-            if report.ok:
-                request.session[IMPORT_SESSION_KEY] = {"kind": kind, "text": text}
-            else:
-                request.session.pop(IMPORT_SESSION_KEY, None)
-                status = 422
-        else:
-            status = 422
-    return render(request, "portfolio/import.html", {"form": form, "report": report, "columns": COLUMNS}, status=status)
+    step = import_step(
+        request,
+        form_class=ImportForm,
+        session_key=IMPORT_SESSION_KEY,
+        upload=lambda data: {"kind": data["kind"], "text": data["file"]},
+        run=lambda kept, commit: import_run(kind=kept["kind"], text=kept["text"], actor=request.user, commit=commit),
+        page="portfolio:import",
+    )
+    if step.done:
+        return step.done
+    context = {"form": step.form, "report": step.report, "columns": COLUMNS}
+    return render(request, "portfolio/import.html", context, status=step.status)
 
 
 @login_required

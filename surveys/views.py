@@ -20,6 +20,7 @@ from accounts.access import get_visible_or_404
 from accounts.forms import apply_service_errors
 from accounts.models import Role
 from accounts.selectors import assignable_people, csms_company_wide
+from portfolio.import_flow import import_step
 from surveys import employees, selectors, services
 from surveys.forms import CampaignFilterForm, CampaignForm, CommentFilterForm, EmployeeImportForm, OverviewForm
 from surveys.models import Campaign, CampaignStatus, EmployeeAudience, SurveyKind
@@ -286,49 +287,25 @@ def employee_import(request: HttpRequest) -> HttpResponse:
     """Upload → preview every row (nothing written) → confirm → all rows or none, like the portfolio import."""
     if not selectors.can_manage_campaigns(request.user):
         raise PermissionDenied
-    report = None
-    form = EmployeeImportForm()
-    status = 200
-    if request.method == "POST" and request.POST.get("confirm"):
-        text = request.session.get(EMPLOYEE_IMPORT_SESSION_KEY)
-        if not text:
-            messages.error(request, _("Nothing to import: upload the file again."))
-            return redirect("surveys:employees")
-        try:
-            report = employees.employee_import(text=text, actor=request.user, commit=True)
-        except employees.ImportFailed as exc:
-            report = exc.report
-            status = 422
-            messages.error(request, _("Nothing was imported: fix the rows below and upload again."))
-        else:
-            del request.session[EMPLOYEE_IMPORT_SESSION_KEY]
-            messages.success(
-                request,
-                _("Imported: %(c)s created, %(u)s updated, %(n)s unchanged.")
-                % {"c": report.count("create"), "u": report.count("update"), "n": report.count("unchanged")},
-            )
-            return redirect("surveys:employees")
-    elif request.method == "POST":
-        form = EmployeeImportForm(request.POST, request.FILES)
-        if form.is_valid():
-            text = form.cleaned_data["file"]
-            report = employees.employee_import(text=text, actor=request.user)
-            if report.ok:
-                request.session[EMPLOYEE_IMPORT_SESSION_KEY] = text
-            else:
-                request.session.pop(EMPLOYEE_IMPORT_SESSION_KEY, None)
-                status = 422
-        else:
-            status = 422
+    step = import_step(
+        request,
+        form_class=EmployeeImportForm,
+        session_key=EMPLOYEE_IMPORT_SESSION_KEY,
+        upload=lambda data: data["file"],
+        run=lambda text, commit: employees.employee_import(text=text, actor=request.user, commit=commit),
+        page="surveys:employees",
+    )
+    if step.done:
+        return step.done
     counts = employees.recipient_counts()
     paginator = Paginator(employees.recipients_listed(), EMPLOYEE_PAGE_SIZE)
     paginator.count = counts["active"] + counts["inactive"]  # already counted for the stats: one COUNT, not two
     context = {
-        "form": form,
-        "report": report,
+        "form": step.form,
+        "report": step.report,
         "counts": counts,
         "people": paginator.get_page(request.GET.get("page")),
         "kinds": _kinds(request.user),
         "tab": "campaigns",
     }
-    return render(request, "surveys/employees_import.html", context, status=status)
+    return render(request, "surveys/employees_import.html", context, status=step.status)
