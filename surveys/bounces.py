@@ -50,14 +50,11 @@ from email import policy
 from email.message import Message
 from email.parser import BytesHeaderParser
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from portfolio import services as portfolio_services
-from portfolio.models import Contact
 from surveys.models import Delivery, DeliveryStatus, Response
-from surveys.sending import message_id
+from surveys.sending import contact_bounce, delivery_bounce, message_id
 
 logger = logging.getLogger(__name__)
 
@@ -227,30 +224,6 @@ class BounceOutcome:
             self.ignored[result] = self.ignored.get(result, 0) + 1
 
 
-def _bounce_delivery(delivery: Delivery, report: BounceReport, *, reminder: bool) -> None:
-    """As the send does for a refusal: a bounced survey was never received, so it leaves the sent count;
-    a bounced reminder leaves the survey's own send on record."""
-    fields = {"status": DeliveryStatus.BOUNCED, "last_error": report.error, "next_attempt_at": None}
-    if not reminder:
-        fields.update(sent_at=None, expires_at=None)
-    Delivery.objects.filter(pk=delivery.pk).update(**fields)
-
-
-def _bounce_contact(delivery: Delivery, now: datetime) -> bool:
-    """Mark the contact bounced, once; not if their address changed since (it was corrected)."""
-    if not delivery.contact_id:
-        return False
-    contact = Contact.objects.select_for_update().filter(pk=delivery.contact_id).first()
-    if contact is None or contact.bounced_at is not None or contact.email.lower() != delivery.email.lower():
-        return False
-    try:
-        portfolio_services.contact_update(contact=contact, actor=None, bounced_at=now)
-    except ValidationError:
-        logger.warning("bounced contact could not be saved", extra={"contact_id": contact.pk})
-        return False
-    return True
-
-
 def _apply(report: BounceReport, now: datetime) -> str:
     """Record one report: ``BOUNCED``, or the reason it changed nothing (see ``Ignored``)."""
     if not report.permanent:
@@ -268,8 +241,8 @@ def _apply(report: BounceReport, now: datetime) -> str:
     # Someone who answered got the survey: their answer stands and the delivery stays sent.
     answered = Response.objects.filter(delivery_id=delivery.pk).exists()
     if not answered:
-        _bounce_delivery(delivery, report, reminder=about.reminder)
-    if not _bounce_contact(delivery, now) and answered:
+        delivery_bounce(delivery, error=report.error, reminder=about.reminder)
+    if not contact_bounce(delivery, now) and answered:
         return Ignored.ALREADY_BOUNCED
     logger.info(
         "survey email bounced late",

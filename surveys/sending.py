@@ -968,21 +968,36 @@ def _defer(delivery: Delivery, error: Exception, now: datetime) -> str:
     return outcome
 
 
-def _bounce(delivery: Delivery, error: Exception, now: datetime, *, survey_sent: bool) -> str:
-    """The server refused the recipient for good: the row is bounced and the contact is never emailed
-    again (until someone corrects the address). ``survey_sent``: it was the reminder that bounced, and
-    the survey's own send stays on record."""
-    fields = {"status": DeliveryStatus.BOUNCED, "last_error": _error_text(error), "next_attempt_at": None}
-    if not survey_sent:
+def delivery_bounce(delivery: Delivery, *, error: str, reminder: bool) -> None:
+    """The address was refused for good: a bounced survey was never received, so it leaves the sent count;
+    a bounced reminder leaves the survey's own send on record. (The send's refusals and late DSNs alike.)"""
+    fields = {"status": DeliveryStatus.BOUNCED, "last_error": error[:300], "next_attempt_at": None}
+    if not reminder:
         fields.update(sent_at=None, expires_at=None)
     Delivery.objects.filter(pk=delivery.pk).update(**fields)
-    if delivery.contact_id:
-        contact = Contact.objects.filter(pk=delivery.contact_id).first()
-        if contact is not None and contact.bounced_at is None:
-            try:
-                portfolio_services.contact_update(contact=contact, actor=None, bounced_at=now)
-            except ValidationError:
-                logger.warning("bounced contact could not be saved", extra={"contact_id": contact.pk})
+
+
+def contact_bounce(delivery: Delivery, now: datetime) -> bool:
+    """Mark the delivery's contact bounced, once, so that no campaign emails them again; not when their
+    address changed since the email went out (someone corrected it). True when it was marked now."""
+    if not delivery.contact_id:
+        return False
+    with transaction.atomic():
+        contact = Contact.objects.select_for_update().filter(pk=delivery.contact_id).first()
+        if contact is None or contact.bounced_at is not None or contact.email.lower() != delivery.email.lower():
+            return False
+        try:
+            portfolio_services.contact_update(contact=contact, actor=None, bounced_at=now)
+        except ValidationError:
+            logger.warning("bounced contact could not be saved", extra={"contact_id": contact.pk})
+            return False
+    return True
+
+
+def _bounce(delivery: Delivery, error: Exception, now: datetime, *, survey_sent: bool) -> str:
+    """The server refused the recipient for good. ``survey_sent``: it was the reminder that bounced."""
+    delivery_bounce(delivery, error=_error_text(error), reminder=survey_sent)
+    contact_bounce(delivery, now)
     logger.info("survey email bounced", extra={"delivery_id": delivery.pk})
     return "bounced"
 
