@@ -1,6 +1,10 @@
-"""Survey scores, as DOMAIN.md defines them. Every rate with no answers is undefined (None, shown "—")."""
+"""Survey scores, as DOMAIN.md defines them. Every rate with no answers is undefined (None, shown "—").
 
-from collections.abc import Iterable
+Each function takes the answers either one by one or already counted, {score: how many}: results pages
+count in SQL and never turn hundreds of thousands of answers back into a list."""
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -9,8 +13,20 @@ from django.utils.translation import gettext_lazy as _
 DETRACTOR_MAX = {"nps": 6, "enps": 6, "csat": 2, "ces": 3}
 
 
-def _pct(part: int, whole: int) -> Decimal | None:
-    if whole == 0:
+Scores = Iterable[int] | Mapping[int, int]
+
+
+def _counted(scores: Scores) -> Mapping[int, int]:
+    return scores if isinstance(scores, Mapping) else Counter(scores)
+
+
+def _many(counts: Mapping[int, int], keep) -> int:
+    return sum(n for score, n in counts.items() if keep(score))
+
+
+def pct(part: int, whole: int) -> Decimal | None:
+    """A percentage to one decimal; undefined (None) when the denominator is 0."""
+    if not whole:
         return None
     return (Decimal(100) * part / whole).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
@@ -54,13 +70,13 @@ ZONE_LABELS = {
 }
 
 
-def nps(scores: Iterable[int]) -> NpsResult:
-    scores = list(scores)
+def nps(scores: Scores) -> NpsResult:
+    counts = _counted(scores)
     return NpsResult(
-        count=len(scores),
-        promoters=sum(1 for s in scores if s >= 9),
-        passives=sum(1 for s in scores if 7 <= s <= 8),
-        detractors=sum(1 for s in scores if s <= 6),
+        count=sum(counts.values()),
+        promoters=_many(counts, lambda s: s >= 9),
+        passives=_many(counts, lambda s: 7 <= s <= 8),
+        detractors=_many(counts, lambda s: s <= 6),
     )
 
 
@@ -71,28 +87,30 @@ class AverageResult:
     share: Decimal | None  # CSAT: % in the top two boxes; CES: % in 5–7
 
 
-def csat(scores: Iterable[int], *, scale_max: int = 5) -> AverageResult:
-    scores = list(scores)
-    top_two = sum(1 for s in scores if s >= scale_max - 1)
-    return AverageResult(len(scores), _average(scores), _pct(top_two, len(scores)))
+def csat(scores: Scores, *, scale_max: int = 5) -> AverageResult:
+    counts = _counted(scores)
+    total = sum(counts.values())
+    return AverageResult(total, _average(counts), pct(_many(counts, lambda s: s >= scale_max - 1), total))
 
 
-def ces(scores: Iterable[int]) -> AverageResult:
-    scores = list(scores)
-    easy = sum(1 for s in scores if s >= 5)
-    return AverageResult(len(scores), _average(scores), _pct(easy, len(scores)))
+def ces(scores: Scores) -> AverageResult:
+    counts = _counted(scores)
+    total = sum(counts.values())
+    return AverageResult(total, _average(counts), pct(_many(counts, lambda s: s >= 5), total))
 
 
-def chi(scores: Iterable[int]) -> AverageResult:
+def chi(scores: Scores) -> AverageResult:
     """CHI: each answer is a sum of 0/1 criteria (0–10); the average of the sums."""
-    scores = list(scores)
-    return AverageResult(len(scores), _average(scores), None)
+    counts = _counted(scores)
+    return AverageResult(sum(counts.values()), _average(counts), None)
 
 
-def _average(scores: list[int]) -> Decimal | None:
-    if not scores:
+def _average(counts: Mapping[int, int]) -> Decimal | None:
+    total = sum(counts.values())
+    if not total:
         return None
-    return (Decimal(sum(scores)) / len(scores)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    points = sum(score * n for score, n in counts.items())
+    return (Decimal(points) / total).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 def is_detractor(kind: str, score: int) -> bool:

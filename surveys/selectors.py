@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import Count, Q, QuerySet, Sum
@@ -159,17 +159,6 @@ def responses_for_api(user: User) -> QuerySet[Response]:
 # --- Scores ----------------------------------------------------------------------------------------------
 
 
-def _ratio(part: int, whole: int) -> Decimal | None:
-    """A percentage; undefined (None, shown "—") when the denominator is 0."""
-    if not whole:
-        return None
-    return (Decimal(100) * part / whole).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-
-
-def _expand(counts: dict[int, int]) -> list[int]:
-    return [score for score, n in sorted(counts.items()) for _ in range(n)]
-
-
 def scale_for(kind: str, scale_max: int | None = None) -> tuple[int, int]:
     """The lowest and highest answer of a kind (CSAT on 1–5 or 1–10)."""
     if kind == SurveyKind.CSAT:
@@ -249,20 +238,19 @@ class Summary:
 
 def summarise(kind: str, counts: dict[int, int], *, scale_top: int = 10) -> Summary:
     """Score answers given as {score: how many}."""
-    scores = _expand(counts)
-    total = len(scores)
+    total = sum(counts.values())
     if kind == ENPS and total < scoring.ENPS_MIN_ANSWERS:
         return Summary(kind=kind, count=total, hidden=True)
     if kind in NPS_KINDS:
-        result = scoring.nps(scores)
+        result = scoring.nps(counts)
         return Summary(kind=kind, count=total, score=result.score, nps=result)
     if kind == SurveyKind.CSAT:
-        result = scoring.csat(scores, scale_max=scale_top)
+        result = scoring.csat(counts, scale_max=scale_top)
         return Summary(kind=kind, count=total, score=result.share, average=result.average, share=result.share)
     if kind == SurveyKind.CES:
-        result = scoring.ces(scores)
+        result = scoring.ces(counts)
         return Summary(kind=kind, count=total, score=result.average, average=result.average, share=result.share)
-    result = scoring.chi(scores)
+    result = scoring.chi(counts)
     return Summary(kind=kind, count=total, score=result.average, average=result.average)
 
 
@@ -367,7 +355,7 @@ class SliceRow:
 
     @property
     def rate(self) -> Decimal | None:
-        return _ratio(self.answered, self.sent)
+        return scoring.pct(self.answered, self.sent)
 
     @property
     def bar(self) -> tuple[int, int]:
@@ -404,7 +392,7 @@ class LoopStats:
 
     @property
     def closed_rate(self) -> Decimal | None:
-        return _ratio(self.closed, self.detractors)
+        return scoring.pct(self.closed, self.detractors)
 
 
 @dataclass
@@ -428,7 +416,7 @@ class Results:
     @property
     def rate(self) -> Decimal | None:
         """Answered ÷ sent; undefined when nothing was sent."""
-        return _ratio(self.answered, self.sent)
+        return scoring.pct(self.answered, self.sent)
 
     @property
     def marker(self) -> int:
@@ -636,7 +624,8 @@ class _TallyCounts:
         return {month: counts for (month,), counts in self.scores("month").items()}
 
 
-def _month_start(moment: datetime | None) -> bool:
+def _at_month_start(moment: datetime | None) -> bool:
+    """Whether a period starts on a month (the tallies count by month), or there is no period."""
     local = timezone.localtime(moment) if moment is not None else None
     return local is None or (local.day == 1 and local.time() == datetime.min.time())
 
@@ -654,7 +643,7 @@ def _tally_build_for(user: User) -> TallyBuild | None:
 
 
 def _counts_for(user: User, scope: Scope) -> _LiveCounts | _TallyCounts:
-    if scope.kind in tallies.KINDS and _month_start(scope.since):
+    if scope.kind in tallies.KINDS and _at_month_start(scope.since):
         build = _tally_build_for(user)
         if build is not None:
             return _TallyCounts(user, scope, build)
@@ -695,14 +684,14 @@ def survey_results(user: User, scope: Scope, *, detail: bool = True, months: int
             Bar(
                 score=score,
                 count=n,
-                pct=_ratio(n, summary.count),
+                pct=scoring.pct(n, summary.count),
                 width=round(100 * n / tallest) if tallest else 0,
                 colour=band.colour if band else "",
             )
         )
     for band in bands:
         n = sum(c for s, c in counts.items() if band.low <= s <= band.high)
-        results.band_counts.append((band, n, _ratio(n, summary.count)))
+        results.band_counts.append((band, n, scoring.pct(n, summary.count)))
     results.trend = _trend(scope, _chi_months(chi) if chi is not None else source.months(), months=months)
     if sliced:
         results.slices = _slices(scope, all_counts, all_sent, chi=chi)
@@ -872,7 +861,7 @@ class CampaignRow:
 
     @property
     def rate(self) -> Decimal | None:
-        return _ratio(self.answered, self.sent)
+        return scoring.pct(self.answered, self.sent)
 
 
 def _delivery_counts_by_campaign(deliveries: QuerySet[Delivery]) -> dict[int, dict]:
@@ -961,7 +950,7 @@ class DeliveryCounts:
 
     @property
     def rate(self) -> Decimal | None:
-        return _ratio(self.answered, self.sent)
+        return scoring.pct(self.answered, self.sent)
 
 
 def delivery_counts(user: User, campaign: Campaign) -> DeliveryCounts:
