@@ -409,14 +409,18 @@ def loop_close_on_touch(*, customer_id: int, activity_id: int, author_id: int | 
 def loop_close_stats(responses_qs: QuerySet[Response]) -> dict:
     """Closing the loop on detractors, over a set of answers: how many loops were closed, the average hours
     from answer to the closing touch (None when none was closed), and how many detractors still wait."""
-    detractors = responses_qs.filter(_detractor_q())
     elapsed = ExpressionWrapper(F("loop_closed_at") - F("answered_at"), output_field=DurationField())
-    closed = responses_qs.filter(loop_closed_at__isnull=False).aggregate(count=Count("pk"), avg=Avg(elapsed))
-    average = closed["avg"]
+    closed, still_open = Q(loop_closed_at__isnull=False), Q(loop_closed_at__isnull=True)
+    row = responses_qs.order_by().aggregate(
+        count_closed=Count("pk", filter=closed),
+        avg=Avg(elapsed, filter=closed),
+        count_open=Count("pk", filter=_detractor_q() & still_open),
+    )
+    average = row["avg"]
     return {
-        "count_closed": closed["count"],
+        "count_closed": row["count_closed"],
         "avg_hours": round(average.total_seconds() / 3600, 1) if average is not None else None,
-        "count_open": detractors.filter(loop_closed_at__isnull=True).count(),
+        "count_open": row["count_open"],
     }
 
 
