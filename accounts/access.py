@@ -20,8 +20,10 @@ The rules:
 from collections.abc import Sequence
 from typing import TypeVar
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from accounts.models import Role, Team, User
 
@@ -84,9 +86,24 @@ def can_write(user: User) -> bool:
     return getattr(user, "is_authenticated", False) and user.is_active and not user.is_read_only
 
 
-def can_reassign(user: User) -> bool:
-    """Leaders move customers between the CSMs of their team; admins between anyone."""
+def ensure_can_write(actor: User | None) -> None:
+    """The first line of every service that changes data: a read-only person changes nothing. ``None`` is
+    Leme itself (a beat job, an event)."""
+    if actor is not None and not can_write(actor):
+        raise PermissionDenied(_("Your role can read but not change data."))
+
+
+def can_lead(user: User) -> bool:
+    """Admins and leaders: they reassign customers (leaders within their teams) and run survey campaigns."""
     return can_write(user) and (user.is_admin or user.role == Role.LEADER)
+
+
+can_reassign = can_lead
+
+
+def can_create_customers(user: User) -> bool:
+    """New customers come from sales through implementation: admins, leaders and ISMs create them."""
+    return can_write(user) and (user.is_admin or user.role in (Role.LEADER, Role.ISM))
 
 
 def get_visible_or_404(queryset: QuerySet[M], **lookup) -> M:

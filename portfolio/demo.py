@@ -37,7 +37,7 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.demo import demo_user
+from accounts.demo import LEADER_KEY, demo_user
 from accounts.models import User
 from portfolio import ledger, services
 from portfolio.models import (
@@ -1245,7 +1245,7 @@ def _write_with_services(plan: CustomerPlan, ctx: Context) -> Customer:
     with on_day(plan.start, today):
         customer = services.customer_create(
             name=plan.name,
-            actor=ism or owner,
+            actor=ism or people[LEADER_KEY],  # customers come in through implementation or the leader
             owner=owner,
             implementation_manager=ism,
             farmer=people[plan.farmer] if plan.farmer else None,
@@ -1643,7 +1643,8 @@ def _write_in_bulk(plans: list[CustomerPlan], ctx: Context) -> None:
         ]
         movements += ledger.movement_rows(customer, ledger.compute_movements(everything, until=today), [])
         links += [Customer.tags.through(customer_id=customer.pk, tag_id=ctx.tags[t].pk) for t in plan.tags]
-        log(ActivityKind.SYSTEM, _("Customer created, onboarding started"), plan.start, author=ism or owner, hour=8)
+        creator = ism or people[LEADER_KEY]  # as _write_with_services creates it
+        log(ActivityKind.SYSTEM, _("Customer created, onboarding started"), plan.start, author=creator, hour=8)
 
         for kind, days, achieved, description in (
             (
@@ -1934,7 +1935,7 @@ def _write_in_bulk(plans: list[CustomerPlan], ctx: Context) -> None:
 
 
 def _context(today: date) -> Context:
-    people = {key: demo_user(key) for key in [*CSMS, ISM, FARMER]}
+    people = {key: demo_user(key) for key in [*CSMS, ISM, FARMER, LEADER_KEY]}
     policies = {}
     for service_model in ServiceModel.values:
         policy = services.policy_for(service_model)

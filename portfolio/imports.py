@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
+from accounts.access import can_create_customers
 from accounts.models import User
 from accounts.selectors import csms_company_wide, implementation_managers
 from portfolio import services
@@ -211,6 +212,11 @@ def _customers(rows, actor, results, commit):
         customer = existing.get(row["external_id"])
         if customer is not None and customer.pk not in changeable:
             errors.append(_("external_id %(id)s belongs to a customer you cannot change.") % {"id": row["external_id"]})
+        if customer is None and not can_create_customers(actor):
+            errors.append(
+                _("external_id %(id)s is a new customer: only admins, leaders and implementation managers create them.")
+                % {"id": row["external_id"]}
+            )
         if errors:
             result.action = "error"
             continue

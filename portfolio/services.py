@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.access import can_reassign, can_write
+from accounts.access import can_create_customers, can_reassign, ensure_can_write
 from accounts.models import Role, User
 from portfolio import events, ledger
 from portfolio.models import (
@@ -50,11 +50,6 @@ from portfolio.money import reais
 from portfolio.taxonomy import INVOLUNTARY_REASON, POLICIES
 
 
-def _ensure_can_write(actor: User | None) -> None:
-    if actor is not None and not can_write(actor):
-        raise PermissionDenied(_("Your role can read but not change data."))
-
-
 def policy_for(service_model: str) -> ServiceModelPolicy:
     policy = ServiceModelPolicy.objects.filter(service_model=service_model).first()
     if policy is None:
@@ -86,7 +81,7 @@ def activity_log(
 ) -> Activity:
     """Add an entry to the customer's timeline. A call, meeting or email also counts as the last touch.
     With an ``external_id`` (an entry sent by another system) it is idempotent."""
-    _ensure_can_write(author)
+    ensure_can_write(author)
     if external_id:
         existing = Activity.objects.filter(external_id=external_id).first()
         if existing is not None:
@@ -131,7 +126,7 @@ def task_create(
     created_by: User | None = None,
 ) -> Task:
     """Create a task. With an ``origin_key`` it is idempotent: the same event yields the same task."""
-    _ensure_can_write(created_by)
+    ensure_can_write(created_by)
     if origin_key:
         existing = Task.objects.filter(origin_key=origin_key).first()
         if existing:
@@ -155,7 +150,7 @@ def task_create(
 
 
 def task_complete(*, task: Task, actor: User) -> Task:
-    _ensure_can_write(actor)
+    ensure_can_write(actor)
     if task.status == TaskStatus.OPEN:
         task.status = TaskStatus.DONE
         task.completed_at = timezone.now()
@@ -164,7 +159,7 @@ def task_complete(*, task: Task, actor: User) -> Task:
 
 
 def task_reopen(*, task: Task, actor: User) -> Task:
-    _ensure_can_write(actor)
+    ensure_can_write(actor)
     if task.status != TaskStatus.OPEN:
         task.status = TaskStatus.OPEN
         task.completed_at = None
@@ -212,8 +207,11 @@ def customer_create(
     tags: Iterable = (),
 ) -> Customer:
     """A new customer starts in onboarding under its ISM, with first value and first success milestones
-    dated by its service model's policy."""
-    _ensure_can_write(actor)
+    dated by its service model's policy. Raises PermissionDenied for someone who may not create customers
+    (the page, the API and the import all come through here)."""
+    ensure_can_write(actor)
+    if actor is not None and not can_create_customers(actor):
+        raise PermissionDenied(_("Only admins, leaders and implementation managers create customers."))
     from portfolio.validators import cnpj_digits
 
     if actor is not None and not actor.is_admin and not (owner or implementation_manager or farmer):
@@ -252,7 +250,7 @@ def customer_create(
 
 def customer_update(*, customer: Customer, actor: User, **fields) -> Customer:
     """Change descriptive fields. Stage and owner have their own services."""
-    _ensure_can_write(actor)
+    ensure_can_write(actor)
     allowed = {"name", "cnpj", "segment", "plan_tier", "service_model", "renewal_date", "farmer", "external_id"}
     unknown = set(fields) - allowed
     if unknown:
@@ -308,7 +306,7 @@ def _stage_change(*, customer: Customer, to: str, actor: User | None, note: str 
 
 def customer_move_to_ongoing(*, customer: Customer, actor: User) -> None:
     """Only a completed handoff ends onboarding; this refuses with the reason otherwise."""
-    _ensure_can_write(actor)
+    ensure_can_write(actor)
     _stage_change(customer=customer, to=Stage.ONGOING, actor=actor)
 
 
@@ -366,7 +364,7 @@ def _contact_fields(fields: dict) -> dict:
 
 
 def contact_create(*, customer: Customer, actor: User | None, **fields) -> Contact:
-    _ensure_can_write(actor)
+    ensure_can_write(actor)
     contact = Contact(customer=customer, **_contact_fields(fields))
     contact.full_clean()
     contact.save()
@@ -374,7 +372,7 @@ def contact_create(*, customer: Customer, actor: User | None, **fields) -> Conta
 
 
 def contact_update(*, contact: Contact, actor: User | None, **fields) -> Contact:
-    _ensure_can_write(actor)
+    ensure_can_write(actor)
     for key, value in _contact_fields(fields).items():
         setattr(contact, key, value)
     contact.full_clean()
@@ -410,7 +408,7 @@ def subscription_create(
     external_id: str | None = None,
     log: bool = True,
 ) -> Subscription:
-    _ensure_can_write(actor)
+    ensure_can_write(actor)
     subscription = Subscription(
         customer=customer,
         product=product,
@@ -451,7 +449,7 @@ def subscription_change(
 ) -> Subscription:
     """Change what a subscription is worth from ``effective_date``: the current row ends that day and a new
     row starts, so every past month can still be recomputed. Returns the new row."""
-    _ensure_can_write(actor)
+    ensure_can_write(actor)
     if not subscription.is_current:
         raise ValidationError(_("Only a running subscription can change."))
     if effective_date < subscription.start_date:
@@ -510,7 +508,7 @@ def subscription_change(
 
 @transaction.atomic
 def subscription_cancel(*, subscription: Subscription, actor: User | None, end_date: date, log: bool = True) -> None:
-    _ensure_can_write(actor)
+    ensure_can_write(actor)
     if not subscription.is_current:
         raise ValidationError(_("This subscription has already ended."))
     if end_date < subscription.start_date:
@@ -533,7 +531,7 @@ def subscription_cancel(*, subscription: Subscription, actor: User | None, end_d
 @transaction.atomic
 def subscription_mark_delinquent(*, subscription: Subscription, since: date, actor: User | None) -> Task | None:
     """A past-due subscription still counts in MRR; its owner CSM gets a follow-up task."""
-    _ensure_can_write(actor)
+    ensure_can_write(actor)
     if subscription.status not in (SubscriptionStatus.ACTIVE, SubscriptionStatus.DELINQUENT):
         raise ValidationError(_("Only an active subscription can become delinquent."))
     if subscription.status == SubscriptionStatus.DELINQUENT:
@@ -564,7 +562,7 @@ def subscription_mark_delinquent(*, subscription: Subscription, since: date, act
 
 
 def subscription_mark_paid(*, subscription: Subscription, actor: User | None) -> None:
-    _ensure_can_write(actor)
+    ensure_can_write(actor)
     if subscription.status == SubscriptionStatus.DELINQUENT:
         subscription.status = SubscriptionStatus.ACTIVE
         subscription.delinquent_since = None
@@ -631,7 +629,7 @@ def delinquency_escalate(*, today: date | None = None) -> list[ChurnRequest]:
 
 
 def milestone_achieve(*, milestone: Milestone, achieved_on: date, actor: User) -> Milestone:
-    _ensure_can_write(actor)
+    ensure_can_write(actor)
     milestone.achieved_on = achieved_on
     milestone.save(update_fields=["achieved_on"])
     late = achieved_on > milestone.target_date
@@ -662,7 +660,7 @@ def handoff_complete(
 ) -> Handoff:
     """End onboarding: the ISM hands the customer to its ongoing CSM, and the first success review is
     scheduled by the service model's cadence."""
-    _ensure_can_write(actor)
+    ensure_can_write(actor)
     if customer.stage != Stage.ONBOARDING:
         raise ValidationError(_("Only a customer in onboarding can be handed off."))
     policy = policy_for(customer.service_model)
@@ -726,7 +724,7 @@ REVIEW_TEMPLATE = {
 def review_schedule(
     *, customer: Customer, due_date: date, actor: User | None, owner: User | None = None
 ) -> SuccessReview:
-    _ensure_can_write(actor)
+    ensure_can_write(actor)
     owner = owner or customer.owner or actor
     existing = SuccessReview.objects.filter(customer=customer, status=ReviewStatus.SCHEDULED).first()
     if existing:
@@ -756,7 +754,7 @@ def review_complete(
     actor: User,
 ) -> SuccessReview:
     """Record a held review and schedule the next one by the service model's cadence."""
-    _ensure_can_write(actor)
+    ensure_can_write(actor)
     if review.status != ReviewStatus.SCHEDULED:
         raise ValidationError(_("This review was already recorded."))
     if not any((a.get("a") or "").strip() for a in past + future):
@@ -848,7 +846,7 @@ def churn_request_open(
     requested_on: date | None = None,
 ) -> ChurnRequest:
     """Record a request to cancel with a structured, concrete reason. Vague reasons are refused."""
-    _ensure_can_write(actor)
+    ensure_can_write(actor)
     if customer.stage == Stage.CHURNED:
         raise ValidationError(_("This customer has already churned."))
     if ChurnRequest.objects.filter(customer=customer, outcome=ChurnOutcome.OPEN).exists():
@@ -898,7 +896,7 @@ def churn_request_open(
 
 
 def save_attempt_add(*, churn_request: ChurnRequest, offer: str, actor: User) -> SaveAttempt:
-    _ensure_can_write(actor)
+    ensure_can_write(actor)
     if churn_request.outcome != ChurnOutcome.OPEN:
         raise ValidationError(_("This churn request is already closed."))
     if not offer.strip():
@@ -961,7 +959,7 @@ def churn_request_resolve(
     * downsell: as recovered, after the given subscriptions drop to their new amounts (a contraction);
     * churned: every running subscription ends on ``effective_date`` and the customer is churned.
     """
-    _ensure_can_write(actor)
+    ensure_can_write(actor)
     request = ChurnRequest.objects.select_for_update().get(pk=churn_request.pk)
     if request.outcome != ChurnOutcome.OPEN:
         raise ValidationError(_("This churn request is already closed."))
@@ -1030,7 +1028,7 @@ def _churn(*, customer: Customer, actor: User | None, effective_date: date, requ
 @transaction.atomic
 def uti_exit(*, stay: UtiStay, decision: str, actor: User, notes: str = "", effective_date: date | None = None) -> None:
     """Leave UTI: back to ongoing, or churned after all (subscriptions end, churn recorded)."""
-    _ensure_can_write(actor)
+    ensure_can_write(actor)
     if stay.exit != UtiExit.OPEN:
         raise ValidationError(_("This customer already left UTI."))
     if decision not in (UtiExit.RECOVERED, UtiExit.CHURNED):
@@ -1059,7 +1057,7 @@ def uti_exit(*, stay: UtiStay, decision: str, actor: User, notes: str = "", effe
 
 
 def opportunity_create(*, customer: Customer, actor: User, owner: User | None = None, **fields) -> ExpansionOpportunity:
-    _ensure_can_write(actor)
+    ensure_can_write(actor)
     opportunity = ExpansionOpportunity(
         customer=customer, owner=owner or customer.farmer or customer.owner or actor, **fields
     )
@@ -1085,7 +1083,7 @@ def opportunity_win(
     product: str = "",
 ) -> Subscription:
     """A won upsell raises an existing subscription; a won cross-sell adds one. Either records expansion."""
-    _ensure_can_write(actor)
+    ensure_can_write(actor)
     if opportunity.stage in (OpportunityStage.WON, OpportunityStage.LOST):
         raise ValidationError(_("This opportunity is already closed."))
     if opportunity.kind == OpportunityKind.UPSELL:
@@ -1113,7 +1111,7 @@ def opportunity_win(
 
 
 def opportunity_move(*, opportunity: ExpansionOpportunity, stage: str, actor: User) -> ExpansionOpportunity:
-    _ensure_can_write(actor)
+    ensure_can_write(actor)
     if stage == OpportunityStage.WON:
         raise ValidationError(_("Win an opportunity with its subscription change."))
     opportunity.stage = stage

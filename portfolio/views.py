@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from accounts.access import can_reassign, can_write, get_visible_or_404
+from accounts.access import can_create_customers, can_reassign, can_write, get_visible_or_404
 from accounts.forms import apply_service_errors
 from accounts.models import Role
 from accounts.selectors import assignable_people, csms_company_wide, implementation_managers, users_visible_to
@@ -94,7 +94,7 @@ def portfolio_list(request: HttpRequest) -> HttpResponse:
         if can_reassign(request.user)
         else [],
         "totals": totals,
-        "can_create": can_write(request.user) and request.user.role in (Role.ADMIN, Role.LEADER, Role.ISM),
+        "can_create": can_create_customers(request.user),
     }
     template = "portfolio/portfolio_list.html#results" if request.htmx else "portfolio/portfolio_list.html"
     return render(request, template, context)
@@ -129,8 +129,7 @@ def portfolio_reassign(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def customer_create(request: HttpRequest) -> HttpResponse:
-    _require_write(request)
-    if request.user.role not in (Role.ADMIN, Role.LEADER, Role.ISM) and not request.user.is_superuser:
+    if not can_create_customers(request.user):
         raise PermissionDenied
     owners = csms_company_wide() if request.user.role in (Role.ISM, Role.ADMIN) else assignable_people(request.user)
     form = CustomerForm(

@@ -22,8 +22,8 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.access import can_write, scope_team_ids, visible_filter
-from accounts.models import Role, User
+from accounts.access import can_lead, scope_team_ids, visible_filter
+from accounts.models import User
 from portfolio.models import Contact, PlanTier, Segment, ServiceModel
 from portfolio.selectors import customers_changeable_by, customers_visible_to
 from surveys import scoring, tallies
@@ -56,7 +56,7 @@ def can_read_enps(user: User) -> bool:
 
 def can_manage_campaigns(user: User) -> bool:
     """Admins and leaders create, start and close campaigns; everyone else reads the results."""
-    return can_write(user) and (user.is_admin or user.role == Role.LEADER)
+    return can_lead(user)
 
 
 # --- The scoped querysets -------------------------------------------------------------------------------

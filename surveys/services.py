@@ -1,13 +1,13 @@
 """Campaigns: create, activate, close, and the audience they reach. Sending lives in surveys.sending,
 answering in surveys.answers."""
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.access import can_write
+from accounts.access import ensure_can_write
 from accounts.models import User
 from portfolio.models import Contact, Stage
 from surveys.models import Campaign, CampaignMode, CampaignStatus, EmployeeAudience, SurveyKind, Trigger
@@ -36,11 +36,6 @@ DEFAULT_QUESTIONS = {
 }
 
 AUDIENCE_KEYS = {"segments", "stages", "service_models", "owners", "plan_tiers", "contact_roles", "employees"}
-
-
-def _ensure_can_write(actor: User | None) -> None:
-    if actor is not None and not can_write(actor):
-        raise PermissionDenied(_("Your role can read but not change data."))
 
 
 def _validate(campaign: Campaign) -> None:
@@ -84,7 +79,7 @@ def campaign_create(
     company: str = "Leme",
 ) -> Campaign:
     """A campaign in draft; ``campaign_activate`` starts it. Questions default to the kind's standard."""
-    _ensure_can_write(actor)
+    ensure_can_write(actor)
     default_pt, default_en = DEFAULT_QUESTIONS[SurveyKind(kind)]
     campaign = Campaign(
         name=name,
@@ -110,7 +105,7 @@ def campaign_create(
 
 def campaign_activate(*, campaign: Campaign, actor: User | None) -> Campaign:
     """Start a campaign: "send now" queues the send at once; the others wait for their time or event."""
-    _ensure_can_write(actor)
+    ensure_can_write(actor)
     if campaign.status == CampaignStatus.CLOSED:
         raise ValidationError(_("A closed campaign cannot start again."))
     campaign.status = CampaignStatus.ACTIVE
@@ -124,7 +119,7 @@ def campaign_activate(*, campaign: Campaign, actor: User | None) -> Campaign:
 
 def campaign_close(*, campaign: Campaign, actor: User | None) -> Campaign:
     """Close a campaign: its links stop working and nothing more is sent."""
-    _ensure_can_write(actor)
+    ensure_can_write(actor)
     if campaign.status != CampaignStatus.CLOSED:
         campaign.status = CampaignStatus.CLOSED
         campaign.closed_at = timezone.now()

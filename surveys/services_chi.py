@@ -5,12 +5,12 @@
 import logging
 from datetime import datetime
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.access import can_write
+from accounts.access import ensure_can_write
 from accounts.models import User
 from portfolio.models import Customer
 from portfolio.selectors import customers_changeable_by
@@ -70,8 +70,7 @@ def chi_assessment_record(
     ones (latest wins). Raises PermissionDenied for a read-only user, Customer.DoesNotExist (a 404 for pages)
     when the customer is outside what the actor may change, and ValidationError for a campaign that is not CHI
     or for answers that are not one yes/no per CSM criterion."""
-    if not can_write(actor):
-        raise PermissionDenied(_("Your role can read but not change data."))
+    ensure_can_write(actor)
     # Another team's customer does not exist for the actor: the same answer as a page fetching it by id.
     customer = customers_changeable_by(actor).get(pk=customer.pk)
     if campaign.kind != SurveyKind.CHI:

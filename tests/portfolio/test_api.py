@@ -273,6 +273,13 @@ def test_people_outside_the_callers_scope_are_a_field_error(role, field, person,
     assert not Customer.objects.filter(name="Zeta").exists()
 
 
+def test_a_csm_may_not_create_customers_through_the_api(org, api_for):
+    response = api_for(org.csm_a).post(f"{API}/customers/", {"name": "Zeta Ltda", "owner": org.csm_a.pk}, format="json")
+
+    assert response.status_code == 403
+    assert not Customer.objects.filter(name="Zeta Ltda").exists()
+
+
 def test_customer_create_rejects_bad_input_field_by_field(org, api_for):
     response = api_for(org.admin).post(
         f"{API}/customers/",

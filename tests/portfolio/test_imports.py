@@ -105,3 +105,18 @@ def test_the_page_shows_row_errors_with_422(org, client_for):
 
 def test_viewers_cannot_import(org, client_for):
     assert client_for(org.viewer_a).get("/portfolio/import/").status_code == 403
+
+
+def test_a_csm_may_update_their_customers_but_not_create_new_ones(org):
+    # given one of the two customers already in Leme, owned by the CSM
+    CustomerFactory(owner=org.csm_a, external_id="c-1", name="Padaria Antiga")
+
+    # when the CSM imports the file
+    report = import_run(kind="customers", text=customers_csv(org), actor=org.csm_a)
+
+    # then the existing one may be updated and the new one is refused, row by row, and nothing is written
+    assert [(r.key, r.action) for r in report.rows] == [("c-1", "update"), ("c-2", "error")]
+    assert "only admins, leaders and implementation managers" in report.rows[1].errors[0]
+    with pytest.raises(ImportFailed):
+        import_run(kind="customers", text=customers_csv(org), actor=org.csm_a, commit=True)
+    assert set(Customer.objects.values_list("external_id", flat=True)) == {"c-1"}
