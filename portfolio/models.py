@@ -198,6 +198,10 @@ class SubscriptionStatus(models.TextChoices):
     REPLACED = "replaced", _("Replaced by a change")
 
 
+# Subscriptions in force: they count in MRR and a churn or a change acts on them.
+RUNNING_STATUSES = (SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIAL, SubscriptionStatus.DELINQUENT)
+
+
 class Subscription(models.Model):
     """What a customer pays for. Changing subscriptions (through the services) is the only way MRR moves.
 
@@ -248,7 +252,7 @@ class Subscription(models.Model):
 
     @property
     def is_current(self) -> bool:
-        return self.status in (SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIAL, SubscriptionStatus.DELINQUENT)
+        return self.status in RUNNING_STATUSES
 
     def runs_on(self, day: date) -> bool:
         """Whether the subscription is in force on ``day`` (the end date is the first day it is not)."""

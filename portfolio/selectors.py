@@ -39,7 +39,7 @@ def customers_visible_to(user: User) -> QuerySet[Customer]:
     return Customer.objects.filter(visible_filter(user, people=CUSTOMER_PEOPLE))
 
 
-def _of_visible_customers(model: type[M], user: User) -> QuerySet[M]:
+def of_visible_customers(model: type[M], user: User) -> QuerySet[M]:
     """Rows of a customer's things (contacts, tasks, reviews…) that ``user`` may see: those of the visible
     customers, as a semi-join on their ids. A join through the customer's people instead makes PostgreSQL
     hash whole customer rows, several times slower for a leader who sees tens of thousands."""
@@ -51,43 +51,43 @@ def customers_changeable_by(user: User) -> QuerySet[Customer]:
 
 
 def contacts_visible_to(user: User) -> QuerySet[Contact]:
-    return _of_visible_customers(Contact, user)
+    return of_visible_customers(Contact, user)
 
 
 def subscriptions_visible_to(user: User) -> QuerySet[Subscription]:
-    return _of_visible_customers(Subscription, user)
+    return of_visible_customers(Subscription, user)
 
 
 def activities_visible_to(user: User) -> QuerySet[Activity]:
-    return _of_visible_customers(Activity, user)
+    return of_visible_customers(Activity, user)
 
 
 def tasks_visible_to(user: User) -> QuerySet[Task]:
-    return _of_visible_customers(Task, user)
+    return of_visible_customers(Task, user)
 
 
 def churn_requests_visible_to(user: User) -> QuerySet[ChurnRequest]:
-    return _of_visible_customers(ChurnRequest, user)
+    return of_visible_customers(ChurnRequest, user)
 
 
 def milestones_visible_to(user: User) -> QuerySet[Milestone]:
-    return _of_visible_customers(Milestone, user)
+    return of_visible_customers(Milestone, user)
 
 
 def reviews_visible_to(user: User) -> QuerySet[SuccessReview]:
-    return _of_visible_customers(SuccessReview, user)
+    return of_visible_customers(SuccessReview, user)
 
 
 def uti_stays_visible_to(user: User) -> QuerySet[UtiStay]:
-    return _of_visible_customers(UtiStay, user)
+    return of_visible_customers(UtiStay, user)
 
 
 def opportunities_visible_to(user: User) -> QuerySet[ExpansionOpportunity]:
-    return _of_visible_customers(ExpansionOpportunity, user)
+    return of_visible_customers(ExpansionOpportunity, user)
 
 
 def mrr_movements_visible_to(user: User) -> QuerySet[MrrMovement]:
-    return _of_visible_customers(MrrMovement, user)
+    return of_visible_customers(MrrMovement, user)
 
 
 # --- The portfolio list -------------------------------------------------------------------------------

@@ -16,7 +16,9 @@ from accounts.access import can_create_customers, can_reassign, ensure_can_write
 from accounts.models import Role, User
 from portfolio import events, ledger
 from portfolio.models import (
+    BILLING_MONTHS,
     HUMAN_TOUCHES,
+    RUNNING_STATUSES,
     Activity,
     ActivityKind,
     ChurnKind,
@@ -1007,9 +1009,7 @@ def churn_request_resolve(
 
 
 def _churn(*, customer: Customer, actor: User | None, effective_date: date, request: ChurnRequest | None) -> None:
-    for subscription in customer.subscriptions.filter(
-        status__in=[SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIAL, SubscriptionStatus.DELINQUENT]
-    ):
+    for subscription in customer.subscriptions.filter(status__in=RUNNING_STATUSES):
         subscription_cancel(
             subscription=subscription, actor=actor, end_date=max(effective_date, subscription.start_date), log=False
         )
@@ -1089,7 +1089,7 @@ def opportunity_win(
     if opportunity.kind == OpportunityKind.UPSELL:
         if subscription is None or subscription.customer_id != opportunity.customer_id:
             raise ValidationError({"subscription": _("Choose the subscription that grows.")})
-        months = {"monthly": 1, "quarterly": 3, "semiannual": 6, "annual": 12}.get(subscription.billing_period, 1)
+        months = BILLING_MONTHS.get(subscription.billing_period, 1)
         result = subscription_change(
             subscription=subscription,
             actor=actor,

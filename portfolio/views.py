@@ -36,7 +36,7 @@ from portfolio.forms import (
     UtiExitForm,
 )
 from portfolio.import_flow import import_step
-from portfolio.models import ActivityKind, ChurnOutcome, ReviewStatus, Stage, UtiExit
+from portfolio.models import RUNNING_STATUSES, ActivityKind, ChurnOutcome, ReviewStatus, Stage, UtiExit
 from portfolio.money import to_cents
 from portfolio.services import REVIEW_TEMPLATE
 
@@ -439,7 +439,7 @@ def churn_save_attempt(request: HttpRequest, pk: int, churn_pk: int) -> HttpResp
 def churn_resolve(request: HttpRequest, pk: int, churn_pk: int) -> HttpResponse:
     customer = _changeable_customer(request, pk)
     churn = get_visible_or_404(selectors.churn_requests_visible_to(request.user), pk=churn_pk, customer=customer)
-    running: QuerySet = customer.subscriptions.filter(status__in=["active", "trial", "delinquent"])
+    running: QuerySet = customer.subscriptions.filter(status__in=RUNNING_STATUSES)
     form = ChurnResolveForm(request.POST, subscriptions=running)
 
     def apply(data: dict) -> tuple[int, str]:

@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.access import can_lead, scope_team_ids, visible_filter
 from accounts.models import User
 from portfolio.models import Contact, PlanTier, Segment, ServiceModel
-from portfolio.selectors import customers_changeable_by, customers_visible_to
+from portfolio.selectors import customers_changeable_by, customers_visible_to, of_visible_customers
 from surveys import scoring, tallies
 from surveys.answers import loop_close_stats
 from surveys.models import (
@@ -97,7 +97,7 @@ def csat_default_scale(user: User) -> int:
 
 def _customer_responses(user: User) -> QuerySet[Response]:
     """Answers to customer surveys the user may count: a plain semi-join on the visible customers."""
-    return Response.objects.filter(customer__in=customers_visible_to(user).values("pk"))
+    return of_visible_customers(Response, user)
 
 
 def _enps_responses(user: User) -> QuerySet[Response]:
@@ -112,7 +112,7 @@ def responses_visible_to(user: User) -> QuerySet[Response]:
 
 
 def _customer_deliveries(user: User) -> QuerySet[Delivery]:
-    return Delivery.objects.filter(customer__in=customers_visible_to(user).values("pk"))
+    return of_visible_customers(Delivery, user)
 
 
 def _enps_deliveries(user: User) -> QuerySet[Delivery]:
@@ -729,7 +729,7 @@ class ChiScore:
 
 def chi_assessments_visible_to(user: User) -> QuerySet[ChiAssessment]:
     """The CSM's CHI assessments of the customers the user sees."""
-    return ChiAssessment.objects.filter(customer__in=customers_visible_to(user))
+    return of_visible_customers(ChiAssessment, user)
 
 
 def chi_scores(
@@ -890,7 +890,7 @@ def _tallied_by_campaign(user: User, ids: list[int]) -> dict[int, dict]:
 def campaign_list(user: User, *, kind: str = "", status: str = "") -> list[CampaignRow]:
     """Campaigns with their counts and score, as far as the user sees them: a few queries whatever the size
     (three, two more with eNPS campaigns, one more with CHI ones), from the tallies for large scopes."""
-    campaigns = campaigns_visible_to(user).select_related("created_by")
+    campaigns = campaigns_visible_to(user)
     if kind:
         campaigns = campaigns.filter(kind=kind)
     if status:

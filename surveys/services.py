@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from accounts.access import ensure_can_write
 from accounts.models import User
 from portfolio.models import Contact, Stage
-from surveys.models import Campaign, CampaignMode, CampaignStatus, EmployeeAudience, SurveyKind, Trigger
+from surveys.models import Campaign, CampaignMode, CampaignStatus, EmployeeAudience, SurveyKind
 
 DEFAULT_QUESTIONS = {
     SurveyKind.NPS: (
@@ -151,6 +151,3 @@ def audience_employees(campaign: Campaign) -> QuerySet[User]:
     if campaign.audience.get("owners"):
         qs = qs.filter(pk__in=campaign.audience["owners"])
     return qs
-
-
-TRANSACTIONAL_TRIGGERS = {Trigger.HANDOFF, Trigger.REVIEW, Trigger.API}

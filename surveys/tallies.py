@@ -31,6 +31,7 @@ from django.db.models import Count, DateField, Q
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
+from portfolio.selectors import CUSTOMER_PEOPLE
 from surveys.models import AnswerTally, ChiAssessment, Delivery, DeliveryTally, Response, SurveyKind, TallyBuild
 
 logger = logging.getLogger(__name__)
@@ -38,7 +39,7 @@ logger = logging.getLogger(__name__)
 # Kinds whose results may come from the tallies: the customer surveys. CHI's "answers" are each customer's
 # combined score (their answer plus the CSM's assessment), counted in the month of its latest part.
 KINDS = (SurveyKind.NPS, SurveyKind.CSAT, SurveyKind.CES, SurveyKind.CHI)
-PEOPLE = ("owner", "implementation_manager", "farmer")
+PEOPLE = CUSTOMER_PEOPLE  # the door reads the owner first (see accounts.access)
 _CUSTOMER_KEYS = (
     "customer__owner_id",
     "customer__implementation_manager_id",
