@@ -201,37 +201,43 @@ def _customer_context(request: HttpRequest, customer, **forms) -> dict:
     return context
 
 
+_CUSTOMER_PEOPLE = ("owner", "implementation_manager", "farmer")
+
+
 def _customer(request: HttpRequest, pk: int):
-    return selectors.customer_detail(request.user, pk)
+    """The customer row alone (404 outside the user's scope); the page loads the rest when it renders."""
+    return get_visible_or_404(selectors.customers_visible_to(request.user).select_related(*_CUSTOMER_PEOPLE), pk=pk)
 
 
 def _render_customer(request: HttpRequest, customer, *, status: int = 200, **forms) -> HttpResponse:
+    """The whole customer page, with everything it shows loaded in a fixed number of queries."""
+    detailed = selectors.customer_detail(request.user, customer.pk)
     return render(
-        request, "portfolio/customer_detail.html", _customer_context(request, customer, **forms), status=status
+        request, "portfolio/customer_detail.html", _customer_context(request, detailed, **forms), status=status
     )
 
 
 @login_required
 @vary_on_headers("HX-Request")
 def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    if not (request.htmx and request.GET.get("partial") == "timeline"):
+        detailed = selectors.customer_detail(request.user, pk)
+        return render(request, "portfolio/customer_detail.html", _customer_context(request, detailed))
     customer = _customer(request, pk)
-    if request.htmx and request.GET.get("partial") == "timeline":
-        context = {
-            "customer": customer,
-            "timeline": selectors.customer_timeline(request.user, customer, kind=request.GET.get("kind", "")),
-            "timeline_kind": request.GET.get("kind", ""),
-            "timeline_kinds": ActivityKind.choices,
-        }
-        return render(request, "portfolio/customer_detail.html#timeline", context)
-    return _render_customer(request, customer)
+    context = {
+        "customer": customer,
+        "timeline": selectors.customer_timeline(request.user, customer, kind=request.GET.get("kind", "")),
+        "timeline_kind": request.GET.get("kind", ""),
+        "timeline_kinds": ActivityKind.choices,
+    }
+    return render(request, "portfolio/customer_detail.html#timeline", context)
 
 
 def _changeable_customer(request: HttpRequest, pk: int):
+    """The customer a write acts on: 403 for read-only people, 404 outside what the user may change."""
     _require_write(request)
-    customer = _customer(request, pk)
-    if not selectors.customers_changeable_by(request.user).filter(pk=customer.pk).exists():
-        raise PermissionDenied
-    return customer
+    customers = selectors.customers_changeable_by(request.user).select_related(*_CUSTOMER_PEOPLE)
+    return get_visible_or_404(customers, pk=pk)
 
 
 def _customer_form_post(
@@ -376,12 +382,10 @@ def move_to_ongoing(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def review(request: HttpRequest, pk: int, review_pk: int) -> HttpResponse:
-    customer = _customer(request, pk)
+    customer = _changeable_customer(request, pk) if request.method == "POST" else _customer(request, pk)
     item = get_visible_or_404(selectors.reviews_visible_to(request.user), pk=review_pk, customer=customer)
     if item.status == ReviewStatus.DONE or request.GET.get("print"):
         return render(request, "portfolio/review_report.html", {"customer": customer, "review": item})
-    if request.method == "POST":
-        customer = _changeable_customer(request, pk)
     form = ReviewForm(request.POST or None, questions=REVIEW_TEMPLATE)
     if request.method == "POST" and form.is_valid():
         try:

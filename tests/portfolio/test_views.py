@@ -321,3 +321,25 @@ def test_uti_board_pages_the_stays_nearest_last_day_first(org, client_for, monke
     assert [s.customer.name for s in first.context["page"]] == ["Termina Primeiro", "Termina No Meio"]
     assert [s.customer.name for s in second.context["page"]] == ["Termina Depois"]
     assert "Página 1 de 2" in first.text
+
+
+def test_the_timeline_partial_and_a_form_post_load_only_what_they_use(
+    org, book, client_for, django_assert_max_num_queries
+):
+    customer = book["a1"]
+    client = client_for(org.csm_a)
+
+    # the htmx timeline filter: session, user, the customer, its timeline (no page-wide prefetches)
+    with django_assert_max_num_queries(5):
+        partial = client.get(f"/customers/{customer.pk}/?partial=timeline&kind=call", HTTP_HX_REQUEST="true")
+    # a contact added: session, user, the customer, the writes, no page load before the redirect
+    with django_assert_max_num_queries(12):
+        added = client.post(
+            f"/customers/{customer.pk}/contacts/",
+            {"name": "Ana Prado", "email": "ana@padaria.com.br", "role": "champion", "language": "pt-br"},
+        )
+
+    assert partial.status_code == 200
+    assert "<html" not in partial.text
+    assert added.status_code == 302
+    assert customer.contacts.filter(email="ana@padaria.com.br").exists()
