@@ -2,7 +2,7 @@
 
 Every queryset of customer-facing data is built from :func:`visible_filter`, through a selector of the
 app that owns the data (``portfolio.selectors.customers_visible_to`` and friends). Pages fetch objects
-with :func:`get_visible_or_404` and the API inherits :class:`accounts.api.ScopedViewSet`, so nobody
+with :func:`get_visible_or_404` and the API inherits :class:`accounts.api.base.ScopedViewSetMixin`, so nobody
 writes the filter by hand, and an object outside the user's scope answers 404, never 403.
 
 ``accounts`` knows nothing about customers: callers say which relations of their rows lead to the

@@ -46,14 +46,6 @@ def user_create(
     )
 
 
-def team_create(*, name: str, leader: User | None = None) -> Team:
-    team = Team.objects.create(name=name, leader=leader)
-    if leader is not None and leader.team_id is None:
-        leader.team = team
-        leader.save(update_fields=["team"])
-    return team
-
-
 def user_set_language(*, user: User, language: str) -> None:
     if language not in dict(settings.LANGUAGES):
         raise ValidationError({"language": _("Unknown language.")})

@@ -21,6 +21,7 @@ from portfolio.models import (
     Stage,
     UtiExit,
 )
+from portfolio.selectors import SORTS
 from portfolio.validators import validate_cnpj
 
 
@@ -41,7 +42,7 @@ class PortfolioFilterForm(forms.Form):
     owner = forms.TypedChoiceField(label=_("CSM"), coerce=int, empty_value=None, required=False)
     sort = forms.ChoiceField(
         required=False,
-        choices=[(s, s) for s in ("name", "-name", "mrr", "-mrr", "renewal", "-renewal", "touch", "-touch", "stage")],
+        choices=[(s, s) for s in SORTS],
     )
 
     def __init__(self, *args, owners=(), **kwargs):

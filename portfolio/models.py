@@ -43,7 +43,7 @@ class PlanTier(models.TextChoices):
 
 
 class Tag(models.Model):
-    """A free label on customers (\"pilot\", \"strategic\"), filterable on the portfolio."""
+    """A free label on customers (\"pilot\", \"strategic\"), shown on the customer page."""
 
     name = models.CharField(_("name"), max_length=50, unique=True)
 
@@ -115,10 +115,6 @@ class Customer(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-    @property
-    def mrr(self) -> float:
-        return self.mrr_cents / 100
 
 
 class OwnershipPeriod(models.Model):

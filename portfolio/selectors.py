@@ -112,7 +112,6 @@ class PortfolioFilters:
     service_model: str = ""
     segment: str = ""
     owner: int | None = None
-    tag: str = ""
     sort: str = "name"
 
 
@@ -134,8 +133,6 @@ def portfolio_list(user: User, filters: PortfolioFilters) -> QuerySet[Customer]:
         qs = qs.filter(segment=filters.segment)
     if filters.owner:
         qs = qs.filter(owner_id=filters.owner)
-    if filters.tag:
-        qs = qs.filter(tags__name=filters.tag)
     qs = qs.annotate(
         open_churn=Exists(ChurnRequest.objects.filter(customer=OuterRef("pk"), outcome=ChurnOutcome.OPEN)),
         delinquent=Exists(Subscription.objects.filter(customer=OuterRef("pk"), status="delinquent")),

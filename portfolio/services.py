@@ -160,15 +160,6 @@ def task_complete(*, task: Task, actor: User) -> Task:
     return task
 
 
-def task_reopen(*, task: Task, actor: User) -> Task:
-    ensure_can_write(actor)
-    if task.status != TaskStatus.OPEN:
-        task.status = TaskStatus.OPEN
-        task.completed_at = None
-        task.save(update_fields=["status", "completed_at"])
-    return task
-
-
 # --- Customers ------------------------------------------------------------------------------------------
 
 

@@ -33,9 +33,5 @@ class ScopedViewSetMixin:
         return self.scoped_queryset(self.request.user)
 
 
-class ScopedModelViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
-    pass
-
-
 class ScopedReadOnlyViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     pass

@@ -18,15 +18,6 @@ def money(cents: int | None, currency: str = "BRL") -> str:
 
 
 @register.filter
-def money0(cents: int | None) -> str:
-    """Whole reais, for tight table cells."""
-    if cents is None:
-        return "—"
-    value = formats.number_format(round(Decimal(cents) / 100), 0, use_l10n=True, force_grouping=True)
-    return f"R$\u00a0{value}"
-
-
-@register.filter
 def days_until(day) -> int | None:
     if day is None:
         return None
