@@ -320,28 +320,30 @@ def customers_reassign(*, customers: Iterable[Customer], to_owner: User, actor: 
     if len(allowed) != len({c.pk for c in customers}):
         raise PermissionDenied(_("You can only reassign customers of your own team."))
     now = timezone.now()
-    moved = 0
-    for customer in customers:
-        if customer.owner_id == to_owner.pk:
-            continue
-        previous = customer.owner
-        OwnershipPeriod.objects.filter(customer=customer, ended_at__isnull=True).update(ended_at=now)
-        OwnershipPeriod.objects.create(customer=customer, owner=to_owner, started_at=now)
-        Customer.objects.filter(pk=customer.pk).update(owner=to_owner)
-        if previous is not None:
-            Task.objects.filter(customer=customer, owner=previous, status=TaskStatus.OPEN).update(owner=to_owner)
-        SuccessReview.objects.filter(customer=customer, status=ReviewStatus.SCHEDULED).update(owner=to_owner)
+    moving = [c for c in customers if c.owner_id != to_owner.pk]
+    ids = [c.pk for c in moving]
+    previous = {u.pk: u for u in User.objects.filter(pk__in={c.owner_id for c in moving if c.owner_id})}
+    # The rows of every customer at once; only the timeline is written customer by customer.
+    OwnershipPeriod.objects.filter(customer_id__in=ids, ended_at__isnull=True).update(ended_at=now)
+    OwnershipPeriod.objects.bulk_create(OwnershipPeriod(customer=c, owner=to_owner, started_at=now) for c in moving)
+    Customer.objects.filter(pk__in=ids).update(owner=to_owner)
+    for owner_id in previous:
+        Task.objects.filter(
+            customer_id__in=[c.pk for c in moving if c.owner_id == owner_id], owner_id=owner_id, status=TaskStatus.OPEN
+        ).update(owner=to_owner)
+    SuccessReview.objects.filter(customer_id__in=ids, status=ReviewStatus.SCHEDULED).update(owner=to_owner)
+    for customer in moving:
+        before = previous.get(customer.owner_id)
         customer.owner = to_owner
         activity_log(
             customer=customer,
             kind=ActivityKind.OWNER_CHANGE,
-            title=_("Owner: %(from)s → %(to)s") % {"from": previous or "—", "to": to_owner},
+            title=_("Owner: %(from)s → %(to)s") % {"from": before or "—", "to": to_owner},
             body=note,
             author=actor,
-            data={"from": previous.pk if previous else None, "to": to_owner.pk},
+            data={"from": before.pk if before else None, "to": to_owner.pk},
         )
-        moved += 1
-    return moved
+    return len(moving)
 
 
 # --- Contacts -----------------------------------------------------------------------------------------
