@@ -18,12 +18,11 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
-from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from surveys import answers
+from surveys import answers, scoring
 from surveys.models import Delivery, SurveyKind
 
 
@@ -66,15 +65,6 @@ def _link_error_page(request: HttpRequest, error: answers.LinkError) -> HttpResp
 # --- Answering --------------------------------------------------------------------------------------------
 
 
-def _anchors(kind: str) -> tuple[str, str]:
-    # Looked up at render time so they follow the delivery's language.
-    if kind == SurveyKind.CSAT:
-        return _("Very dissatisfied"), _("Very satisfied")
-    if kind == SurveyKind.CES:
-        return _("Strongly disagree"), _("Strongly agree")
-    return _("Not at all likely"), _("Extremely likely")
-
-
 def _prefill(raw: str | None, scale: answers.Scale) -> int | None:
     """The score a link or a refused form chose, if it is one of the scale's; a bad one chooses nothing."""
     try:
@@ -97,7 +87,7 @@ def _answer_page(
     campaign = delivery.campaign
     scale = answers.scale_for(campaign)
     with translation.override(language):
-        low, high = _anchors(campaign.kind)
+        low, high = scoring.scale_labels(campaign.kind)
     criteria = []
     if campaign.kind == SurveyKind.CHI:
         criteria = [

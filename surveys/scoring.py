@@ -113,6 +113,16 @@ def _average(counts: Mapping[int, int]) -> Decimal | None:
     return (Decimal(points) / total).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
+def scale_labels(kind: str) -> tuple[str, str]:
+    """What the two ends of a kind's scale mean, in the email and on the answer page alike (lazy: they
+    follow the language the reader's page or email is rendered in)."""
+    if kind == "csat":
+        return _("Very dissatisfied"), _("Very satisfied")
+    if kind == "ces":
+        return _("Strongly disagree"), _("Strongly agree")
+    return _("Not at all likely"), _("Extremely likely")
+
+
 def is_detractor(kind: str, score: int) -> bool:
     limit = DETRACTOR_MAX.get(kind)
     return limit is not None and score <= limit

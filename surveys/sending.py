@@ -81,7 +81,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from portfolio import services as portfolio_services
 from portfolio.models import Contact
-from surveys import employees, services, tokens
+from surveys import employees, scoring, services, tokens
 from surveys.models import (
     Campaign,
     CampaignMode,
@@ -394,14 +394,6 @@ def _subject(kind: str) -> str:
     }[kind]
 
 
-def _scale_labels(kind: str) -> tuple[str, str]:
-    if kind == SurveyKind.CSAT:
-        return _("Very unsatisfied"), _("Very satisfied")
-    if kind == SurveyKind.CES:
-        return _("Strongly disagree"), _("Strongly agree")
-    return _("Not at all likely"), _("Extremely likely")
-
-
 def _buttons(campaign: Campaign) -> list[dict]:
     """One link per score, coloured like the NPS bands (red 0–6, yellow 7–8, green 9–10) for NPS and
     eNPS; CHI has no score in the email, its criteria are answered on the page."""
@@ -488,7 +480,7 @@ class SurveyEmails:
 
     def _context(self, language: str, *, reminder: bool, employee: bool, has_csm: bool, markers: dict) -> dict:
         campaign = self.campaign
-        low, high = _scale_labels(campaign.kind)
+        low, high = scoring.scale_labels(campaign.kind)
         buttons = _buttons(campaign)
         return {
             "campaign": campaign,
