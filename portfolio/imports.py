@@ -150,8 +150,11 @@ def _person(email: str, pool, errors: list[str], label: str) -> User | None:
     return person
 
 
-def _read(kind: str, text: str, report: ImportReport) -> list[tuple[int, dict]]:
-    required, optional = COLUMNS[kind]
+def read_rows(
+    text: str, report: ImportReport, *, required: list[str], optional: list[str]
+) -> tuple[list[str], list[tuple[int, dict]]]:
+    """The header (lower-case) and the rows of a CSV (commas or semicolons) as (line, {column: value});
+    a missing or unknown column, no rows or too many go to ``report.errors``."""
     sample = text[:2048]
     delimiter = ";" if sample.count(";") > sample.count(",") else ","
     reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
@@ -159,18 +162,18 @@ def _read(kind: str, text: str, report: ImportReport) -> list[tuple[int, dict]]:
     missing = [c for c in required if c not in header]
     if missing:
         report.errors.append(_("The file lacks the columns: %(cols)s.") % {"cols": ", ".join(missing)})
-        return []
+        return header, []
     unknown = [h for h in header if h and h not in required + optional]
     if unknown:
         report.errors.append(_("Unknown columns: %(cols)s.") % {"cols": ", ".join(unknown)})
-        return []
+        return header, []
     reader.fieldnames = header
     rows = [(n + 2, {k: (v or "").strip() for k, v in row.items() if k}) for n, row in enumerate(reader)]
     if not rows:
         report.errors.append(_("The file has no rows."))
     if len(rows) > MAX_ROWS:
         report.errors.append(_("At most %(max)s rows per file.") % {"max": MAX_ROWS})
-    return rows
+    return header, rows
 
 
 def _check_duplicates(rows: list[tuple[int, dict]], results: dict[int, RowResult]) -> None:
@@ -366,7 +369,8 @@ def import_run(*, kind: str, text: str, actor: User, commit: bool = False) -> Im
     if actor.is_read_only:
         raise PermissionDenied(_("Your role can read but not change data."))
     report = ImportReport(kind=kind)
-    rows = _read(kind, text, report)
+    required, optional = COLUMNS[kind]
+    _header, rows = read_rows(text, report, required=required, optional=optional)
     if report.errors:
         return report
     results = {line: RowResult(line=line, key=row.get("external_id", "")) for line, row in rows}

@@ -12,9 +12,6 @@ the person's eNPS answers; an empty cell leaves them in no team, whose answers o
 eNPS is anonymous: nothing here is ever shown next to an answer.
 """
 
-import csv
-import io
-
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -23,7 +20,7 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
 from accounts.models import Team, User
-from portfolio.imports import MAX_ROWS, ImportFailed, ImportReport, RowResult
+from portfolio.imports import ImportFailed, ImportReport, RowResult, read_rows
 from surveys import services
 from surveys.models import Campaign, EmployeeAudience, EmployeeRecipient, SurveyKind
 from surveys.selectors import can_manage_campaigns
@@ -67,28 +64,6 @@ def audience_recipients(campaign: Campaign) -> QuerySet[EmployeeRecipient]:
 
 
 # --- The import ------------------------------------------------------------------------------------------
-
-
-def _read(text: str, report: ImportReport) -> tuple[list[str], list[tuple[int, dict]]]:
-    sample = text[:2048]
-    delimiter = ";" if sample.count(";") > sample.count(",") else ","
-    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
-    missing = [c for c in REQUIRED_COLUMNS if c not in header]
-    if missing:
-        report.errors.append(_("The file lacks the columns: %(cols)s.") % {"cols": ", ".join(missing)})
-        return header, []
-    unknown = [h for h in header if h and h not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
-    if unknown:
-        report.errors.append(_("Unknown columns: %(cols)s.") % {"cols": ", ".join(unknown)})
-        return header, []
-    reader.fieldnames = header
-    rows = [(n + 2, {k: (v or "").strip() for k, v in row.items() if k}) for n, row in enumerate(reader)]
-    if not rows:
-        report.errors.append(_("The file has no rows."))
-    if len(rows) > MAX_ROWS:
-        report.errors.append(_("At most %(max)s rows per file.") % {"max": MAX_ROWS})
-    return header, rows
 
 
 def _language(value: str, errors: list[str]) -> str | None:
@@ -186,7 +161,7 @@ def employee_import(*, text: str, actor: User, commit: bool = False) -> ImportRe
     if not can_manage_campaigns(actor):
         raise PermissionDenied(_("Only admins and leaders manage the employees eNPS asks."))
     report = ImportReport(kind="employees")
-    header, rows = _read(text, report)
+    header, rows = read_rows(text, report, required=REQUIRED_COLUMNS, optional=OPTIONAL_COLUMNS)
     if report.errors:
         if commit:
             raise ImportFailed(report)

@@ -116,7 +116,7 @@ def test_a_csm_may_update_their_customers_but_not_create_new_ones(org):
 
     # then the existing one may be updated and the new one is refused, row by row, and nothing is written
     assert [(r.key, r.action) for r in report.rows] == [("c-1", "update"), ("c-2", "error")]
-    assert "only admins, leaders and implementation managers" in report.rows[1].errors[0]
+    assert "só admins, líderes e gerentes de implantação" in report.rows[1].errors[0]
     with pytest.raises(ImportFailed):
         import_run(kind="customers", text=customers_csv(org), actor=org.csm_a, commit=True)
     assert set(Customer.objects.values_list("external_id", flat=True)) == {"c-1"}
