@@ -303,6 +303,29 @@ def customer_move_to_ongoing(*, customer: Customer, actor: User) -> None:
     _stage_change(customer=customer, to=Stage.ONGOING, actor=actor)
 
 
+def _owner_change(customers: list[Customer], to_owner: User) -> dict[int, User | None]:
+    """Give customers a new owner, all at once: ownership periods (so reports know who owned them when),
+    the owner, the previous owner's open tasks about them and their scheduled reviews. Returns each
+    customer's previous owner by customer id; the customer objects get the new one."""
+    now = timezone.now()
+    ids = [c.pk for c in customers]
+    people = {u.pk: u for u in User.objects.filter(pk__in={c.owner_id for c in customers if c.owner_id})}
+    previous = {c.pk: people.get(c.owner_id) for c in customers}
+    OwnershipPeriod.objects.filter(customer_id__in=ids, ended_at__isnull=True).update(ended_at=now)
+    OwnershipPeriod.objects.bulk_create(OwnershipPeriod(customer=c, owner=to_owner, started_at=now) for c in customers)
+    Customer.objects.filter(pk__in=ids).update(owner=to_owner)
+    for owner_id in people:
+        Task.objects.filter(
+            customer_id__in=[c.pk for c in customers if c.owner_id == owner_id],
+            owner_id=owner_id,
+            status=TaskStatus.OPEN,
+        ).update(owner=to_owner)
+    SuccessReview.objects.filter(customer_id__in=ids, status=ReviewStatus.SCHEDULED).update(owner=to_owner)
+    for customer in customers:
+        customer.owner = to_owner
+    return previous
+
+
 @transaction.atomic
 def customers_reassign(*, customers: Iterable[Customer], to_owner: User, actor: User, note: str = "") -> int:
     """Move customers to another CSM; ownership periods and the timeline keep who owned them when.
@@ -319,22 +342,10 @@ def customers_reassign(*, customers: Iterable[Customer], to_owner: User, actor: 
     allowed = set(customers_changeable_by(actor).filter(pk__in=[c.pk for c in customers]).values_list("pk", flat=True))
     if len(allowed) != len({c.pk for c in customers}):
         raise PermissionDenied(_("You can only reassign customers of your own team."))
-    now = timezone.now()
     moving = [c for c in customers if c.owner_id != to_owner.pk]
-    ids = [c.pk for c in moving]
-    previous = {u.pk: u for u in User.objects.filter(pk__in={c.owner_id for c in moving if c.owner_id})}
-    # The rows of every customer at once; only the timeline is written customer by customer.
-    OwnershipPeriod.objects.filter(customer_id__in=ids, ended_at__isnull=True).update(ended_at=now)
-    OwnershipPeriod.objects.bulk_create(OwnershipPeriod(customer=c, owner=to_owner, started_at=now) for c in moving)
-    Customer.objects.filter(pk__in=ids).update(owner=to_owner)
-    for owner_id in previous:
-        Task.objects.filter(
-            customer_id__in=[c.pk for c in moving if c.owner_id == owner_id], owner_id=owner_id, status=TaskStatus.OPEN
-        ).update(owner=to_owner)
-    SuccessReview.objects.filter(customer_id__in=ids, status=ReviewStatus.SCHEDULED).update(owner=to_owner)
+    previous = _owner_change(moving, to_owner)
     for customer in moving:
-        before = previous.get(customer.owner_id)
-        customer.owner = to_owner
+        before = previous.get(customer.pk)
         activity_log(
             customer=customer,
             kind=ActivityKind.OWNER_CHANGE,
@@ -681,10 +692,7 @@ def handoff_complete(
         held_on=held_on,
     )
     if customer.owner_id != to_user.pk:
-        OwnershipPeriod.objects.filter(customer=customer, ended_at__isnull=True).update(ended_at=timezone.now())
-        OwnershipPeriod.objects.create(customer=customer, owner=to_user)
-        customer.owner = to_user
-        Customer.objects.filter(pk=customer.pk).update(owner=to_user)
+        _owner_change([customer], to_user)
     activity_log(
         customer=customer,
         kind=ActivityKind.HANDOFF,

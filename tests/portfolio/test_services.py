@@ -763,3 +763,23 @@ def test_scheduled_reviews_are_one_per_customer(org):
     assert list(SuccessReview.objects.filter(customer=customer).values_list("status", "due_date")) == [
         (ReviewStatus.SCHEDULED, today() + timedelta(days=7))
     ]
+
+
+def test_a_handoff_to_another_csm_than_planned_moves_the_planned_csms_open_tasks(org):
+    # given a customer planned for csm_a2, who already has an open task about it
+    customer = CustomerFactory(owner=org.csm_a2, implementation_manager=org.ism_a)
+    task = services.task_create(
+        customer=customer, owner=org.csm_a2, title="Preparar a passagem", due_date=timezone.localdate()
+    )
+
+    # when the ISM hands it off to csm_a instead
+    hand_off(customer, org.csm_a, actor=org.ism_a)
+
+    # then csm_a owns it and the task, and the ownership periods say who owned it when
+    customer.refresh_from_db()
+    task.refresh_from_db()
+    assert (customer.owner, task.owner) == (org.csm_a, org.csm_a)
+    periods = list(customer.ownership_periods.order_by("started_at", "pk").values_list("owner", "ended_at"))
+    assert [owner for owner, _end in periods] == [org.csm_a2.pk, org.csm_a.pk]
+    assert periods[0][1] is not None
+    assert periods[1][1] is None
