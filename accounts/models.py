@@ -17,6 +17,10 @@ class Role(models.TextChoices):
     VIEWER = "viewer", _("Viewer")
 
 
+# Who may own customers (their CSM after onboarding).
+OWNER_ROLES = (Role.CSM, Role.LEADER, Role.FARMER)
+
+
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 

@@ -3,7 +3,7 @@
 from django.db.models import Q, QuerySet
 
 from accounts.access import scope_team_ids
-from accounts.models import Invitation, Role, Team, User
+from accounts.models import OWNER_ROLES, Invitation, Role, Team, User
 
 
 def users_visible_to(user: User) -> QuerySet[User]:
@@ -32,11 +32,19 @@ def invitations_open() -> QuerySet[Invitation]:
 
 def csms_company_wide() -> QuerySet[User]:
     """Everyone who can own customers after onboarding; ISMs hand customers to any team."""
-    return User.objects.filter(is_active=True, role__in=[Role.CSM, Role.LEADER, Role.FARMER]).select_related("team")
+    return User.objects.filter(is_active=True, role__in=OWNER_ROLES).select_related("team")
 
 
 def implementation_managers() -> QuerySet[User]:
     return User.objects.filter(is_active=True, role__in=[Role.ISM, Role.LEADER, Role.ADMIN])
+
+
+def owner_candidates(user: User) -> QuerySet[User]:
+    """Whom ``user`` may make a customer's owner: admins and ISMs (who onboard for every team) anyone who
+    owns customers; leaders the people of the teams they oversee; everyone else themselves only."""
+    if user.is_admin or user.role == Role.ISM:
+        return csms_company_wide()
+    return assignable_people(user, roles=OWNER_ROLES)
 
 
 def assignable_people(user: User, *, roles: tuple[str, ...] = (Role.CSM, Role.LEADER, Role.FARMER, Role.ISM)):

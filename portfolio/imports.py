@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from accounts.access import can_create_customers
 from accounts.models import User
-from accounts.selectors import csms_company_wide, implementation_managers
+from accounts.selectors import implementation_managers, owner_candidates
 from portfolio import services
 from portfolio.models import (
     BillingPeriod,
@@ -186,7 +186,7 @@ def _check_duplicates(rows: list[tuple[int, dict]], results: dict[int, RowResult
 
 
 def _customers(rows, actor, results, commit):
-    owners = {u.email: u for u in csms_company_wide()}
+    owners = {u.email: u for u in owner_candidates(actor)}
     isms = {u.email: u for u in implementation_managers()}
     existing = {c.external_id: c for c in Customer.objects.filter(external_id__in=[r["external_id"] for _, r in rows])}
     changeable = set(

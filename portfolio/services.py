@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.access import can_create_customers, can_reassign, ensure_can_write
-from accounts.models import Role, User
+from accounts.models import OWNER_ROLES, Role, User
 from portfolio import events, ledger
 from portfolio.models import (
     BILLING_MONTHS,
@@ -332,9 +332,9 @@ def customers_reassign(*, customers: Iterable[Customer], to_owner: User, actor: 
     Open tasks of the previous owner about these customers move along."""
     if not can_reassign(actor):
         raise PermissionDenied(_("Only leaders and admins reassign customers."))
-    from accounts.selectors import assignable_people
+    from accounts.selectors import owner_candidates
 
-    if not assignable_people(actor).filter(pk=to_owner.pk).exists():
+    if not owner_candidates(actor).filter(pk=to_owner.pk).exists():
         raise ValidationError({"to_owner": _("You can only assign customers to people of your team.")})
     from portfolio.selectors import customers_changeable_by
 
@@ -676,7 +676,7 @@ def handoff_complete(
             errors[field] = _("Say what the next CSM needs to know here.")
     if policy.handoff_by_meeting and channel != HandoffChannel.MEETING:
         errors["channel"] = _("High-touch customers are handed off in a meeting with the customer.")
-    if to_user.role not in (Role.CSM, Role.LEADER, Role.FARMER):
+    if to_user.role not in OWNER_ROLES:
         errors["to_user"] = _("Hand the customer to a CSM.")
     if errors:
         raise ValidationError(errors)

@@ -17,8 +17,8 @@ from django.views.decorators.vary import vary_on_headers
 
 from accounts.access import can_create_customers, can_reassign, can_write, get_visible_or_404
 from accounts.forms import apply_service_errors
-from accounts.models import Role
-from accounts.selectors import assignable_people, csms_company_wide, implementation_managers, users_visible_to
+from accounts.models import OWNER_ROLES
+from accounts.selectors import assignable_people, implementation_managers, owner_candidates, users_visible_to
 from portfolio import selectors, services
 from portfolio.forms import (
     ActivityForm,
@@ -61,7 +61,7 @@ def my_day(request: HttpRequest) -> HttpResponse:
 
 
 def _filters(request: HttpRequest) -> tuple[PortfolioFilterForm, selectors.PortfolioFilters]:
-    owners = users_visible_to(request.user).filter(role__in=[Role.CSM, Role.LEADER, Role.FARMER], is_active=True)
+    owners = assignable_people(request.user, roles=OWNER_ROLES)
     form = PortfolioFilterForm(request.GET or None, owners=owners)
     if form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}
@@ -90,9 +90,7 @@ def portfolio_list(request: HttpRequest) -> HttpResponse:
         "query": query.urlencode(),
         "today": timezone.localdate(),
         "can_reassign": can_reassign(request.user),
-        "assignees": assignable_people(request.user, roles=(Role.CSM, Role.LEADER, Role.FARMER))
-        if can_reassign(request.user)
-        else [],
+        "assignees": owner_candidates(request.user) if can_reassign(request.user) else [],
         "totals": totals,
         "can_create": can_create_customers(request.user),
     }
@@ -107,7 +105,7 @@ def portfolio_reassign(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     form = ReassignForm(
         request.POST,
-        people=assignable_people(request.user, roles=(Role.CSM, Role.LEADER, Role.FARMER)),
+        people=owner_candidates(request.user),
         customers=selectors.customers_changeable_by(request.user),
     )
     if form.is_valid():
@@ -131,7 +129,7 @@ def portfolio_reassign(request: HttpRequest) -> HttpResponse:
 def customer_create(request: HttpRequest) -> HttpResponse:
     if not can_create_customers(request.user):
         raise PermissionDenied
-    owners = csms_company_wide() if request.user.role in (Role.ISM, Role.ADMIN) else assignable_people(request.user)
+    owners = owner_candidates(request.user)
     form = CustomerForm(
         request.POST or None,
         owners=owners,
@@ -348,10 +346,7 @@ def milestone_achieve(request: HttpRequest, pk: int, milestone_pk: int) -> HttpR
 @login_required
 def handoff(request: HttpRequest, pk: int) -> HttpResponse:
     customer = _changeable_customer(request, pk)
-    if request.user.role in (Role.ISM, Role.ADMIN):
-        people = csms_company_wide()  # ISMs onboard for every team
-    else:
-        people = assignable_people(request.user, roles=(Role.CSM, Role.LEADER, Role.FARMER))
+    people = owner_candidates(request.user)
     form = HandoffForm(request.POST or None, people=people, initial={"to_user": customer.owner})
     if request.method == "POST" and form.is_valid():
         try:

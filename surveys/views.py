@@ -18,8 +18,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from accounts.access import get_visible_or_404
 from accounts.forms import apply_service_errors
-from accounts.models import Role
-from accounts.selectors import assignable_people, csms_company_wide
+from accounts.selectors import owner_candidates
 from portfolio.import_flow import import_step
 from surveys import employees, selectors, services
 from surveys.forms import CampaignFilterForm, CampaignForm, CommentFilterForm, EmployeeImportForm, OverviewForm
@@ -72,9 +71,7 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
 
 def _people_for(user):
     """Whom an audience may name: anyone who owns customers for admins, the overseen teams' for leaders."""
-    if user.is_admin:
-        return csms_company_wide().order_by("full_name")
-    return assignable_people(user, roles=(Role.CSM, Role.LEADER, Role.FARMER)).order_by("full_name")
+    return owner_candidates(user).order_by("full_name")
 
 
 @login_required

@@ -120,3 +120,13 @@ def test_a_csm_may_update_their_customers_but_not_create_new_ones(org):
     with pytest.raises(ImportFailed):
         import_run(kind="customers", text=customers_csv(org), actor=org.csm_a, commit=True)
     assert set(Customer.objects.values_list("external_id", flat=True)) == {"c-1"}
+
+
+def test_a_leader_imports_customers_only_for_the_people_of_their_teams(org):
+    text = CUSTOMERS.format(owner=org.csm_b.email)  # csm_b is in team B
+
+    report = import_run(kind="customers", text=text, actor=org.leader_a)
+
+    assert [r.action for r in report.rows] == ["error", "error"]
+    assert org.csm_b.email in report.rows[0].errors[0]
+    assert import_run(kind="customers", text=text, actor=org.admin).ok

@@ -783,3 +783,13 @@ def test_a_handoff_to_another_csm_than_planned_moves_the_planned_csms_open_tasks
     assert [owner for owner, _end in periods] == [org.csm_a2.pk, org.csm_a.pk]
     assert periods[0][1] is not None
     assert periods[1][1] is None
+
+
+def test_customers_are_reassigned_only_to_people_who_own_customers(org):
+    customer = CustomerFactory(owner=org.csm_a)
+
+    with pytest.raises(ValidationError):
+        services.customers_reassign(customers=[customer], to_owner=org.ism_a, actor=org.leader_a)
+
+    customer.refresh_from_db()
+    assert customer.owner == org.csm_a
