@@ -135,7 +135,16 @@ def scale_for(campaign) -> Scale:
 
 def chi_criteria() -> list[ChiCriterion]:
     """The CHI criteria the customer answers (the others are the CSM's)."""
-    return list(ChiCriterion.objects.filter(answered_by=ChiCriterion.AnsweredBy.CUSTOMER).order_by("position"))
+    return ChiCriterion.answered_by_(ChiCriterion.AnsweredBy.CUSTOMER)
+
+
+def yes_no(value) -> int | None:
+    """A CHI criterion's answer as 1 or 0 (from a form, JSON or a stored value); None when it is neither."""
+    if value in (1, "1", True, "yes"):
+        return 1
+    if value in (0, "0", False, "no"):
+        return 0
+    return None
 
 
 def score_parse(raw, scale: Scale) -> int:
@@ -163,13 +172,10 @@ def _chi_parse(chi_answers: dict | None, criteria: list[ChiCriterion]) -> dict[s
     given = chi_answers or {}
     parsed = {}
     for criterion in criteria:
-        value = given.get(str(criterion.position), given.get(criterion.position))
-        if value in (1, "1", True, "yes"):
-            parsed[str(criterion.position)] = 1
-        elif value in (0, "0", False, "no"):
-            parsed[str(criterion.position)] = 0
-        else:
+        value = yes_no(given.get(str(criterion.position), given.get(criterion.position)))
+        if value is None:
             raise ValidationError({"chi": _("Answer yes or no for every statement.")})
+        parsed[str(criterion.position)] = value
     return parsed
 
 

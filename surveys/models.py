@@ -110,6 +110,11 @@ class ChiCriterion(models.Model):
     def __str__(self) -> str:
         return self.text_pt
 
+    @classmethod
+    def answered_by_(cls, who: str) -> list["ChiCriterion"]:
+        """The criteria the customer (``AnsweredBy.CUSTOMER``) or the CSM answers, by position."""
+        return list(cls.objects.filter(answered_by=who))
+
 
 class EmployeeAudience(models.TextChoices):
     """Whom an eNPS campaign asks, in ``Campaign.audience["employees"]``."""

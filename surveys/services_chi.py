@@ -14,17 +14,15 @@ from accounts.access import ensure_can_write
 from accounts.models import User
 from portfolio.models import Customer
 from portfolio.selectors import customers_changeable_by
+from surveys.answers import yes_no
 from surveys.models import Campaign, ChiAssessment, ChiCriterion, SurveyKind
 
 logger = logging.getLogger(__name__)
 
-YES = (1, "1", True, "yes")
-NO = (0, "0", False, "no")
-
 
 def csm_criteria() -> list[ChiCriterion]:
     """The CHI criteria the CSM answers (the others are the customer's)."""
-    return list(ChiCriterion.objects.filter(answered_by=ChiCriterion.AnsweredBy.CSM).order_by("position"))
+    return ChiCriterion.answered_by_(ChiCriterion.AnsweredBy.CSM)
 
 
 def chi_answers_parse(answers: dict | None, criteria: list[ChiCriterion]) -> dict[str, int]:
@@ -43,12 +41,11 @@ def chi_answers_parse(answers: dict | None, criteria: list[ChiCriterion]) -> dic
         }
     parsed: dict[str, int] = {}
     for position in by_position:
-        value = given.get(position)
-        if value in YES:
-            parsed[position] = 1
-        elif value in NO:
-            parsed[position] = 0
-        elif value is None or value == "":
+        raw = given.get(position)
+        value = yes_no(raw)
+        if value is not None:
+            parsed[position] = value
+        elif raw is None or raw == "":
             errors[f"chi-{position}"] = _("Answer yes or no.")
         else:
             errors[f"chi-{position}"] = _("Answer yes or no (1 or 0).")

@@ -11,7 +11,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from accounts.access import can_write, get_visible_or_404
-from surveys import selectors, services_chi
+from surveys import answers, selectors, services_chi
 from surveys.models import Campaign, ChiCriterion, SurveyKind
 from surveys.views import _kinds
 
@@ -65,7 +65,7 @@ def chi_assess(request: HttpRequest, pk: int, customer_pk: int) -> HttpResponse:
     else:
         saved = assessment.answers if assessment else {}
         selected = {p: "yes" if v else "no" for p, v in saved.items()}
-    customer_criteria = ChiCriterion.objects.filter(answered_by=ChiCriterion.AnsweredBy.CUSTOMER).order_by("position")
+    customer_criteria = answers.chi_criteria()
     context = {
         "campaign": campaign,
         "customer": customer,
