@@ -11,6 +11,7 @@ class PortfolioConfig(AppConfig):
     def ready(self) -> None:
         from accounts import demo, navigation
         from portfolio import demo as portfolio_demo
+        from portfolio import subscribers  # noqa: F401 - subscribing is importing
 
         navigation.register(
             navigation.NavItem(key="portfolio", label=_("Portfolio"), url_name="portfolio:list", order=20),

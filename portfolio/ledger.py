@@ -14,6 +14,7 @@ from datetime import date
 
 from django.utils import timezone
 
+from core import clock
 from portfolio.models import Customer, MovementKind, MrrMovement, OwnershipPeriod, Subscription
 
 
@@ -138,7 +139,7 @@ def sync_customer(customer: Customer, *, today: date | None = None) -> None:
     holding a customer loaded with ``prefetch_related("subscriptions")`` (the customer page does) would
     otherwise sync against the subscriptions as they were before the change being recorded.
     """
-    today = today or timezone.localdate()
+    today = today or clock.today()
     subscriptions = list(Subscription.objects.filter(customer=customer))
     wanted = {m.month: m for m in compute_movements(subscriptions, until=today)}
     existing = {m.month: m for m in MrrMovement.objects.filter(customer=customer)}

@@ -25,9 +25,10 @@ from django.utils.translation import gettext as _
 
 from accounts.access import can_write
 from accounts.models import User
+from core.events import publish
 from portfolio import services as portfolio_services
 from portfolio.models import ActivityKind, Contact, Customer, Task, TaskStatus
-from surveys import scoring, tokens
+from surveys import events, scoring, tokens
 from surveys.models import CampaignStatus, ChiCriterion, Delivery, Response, SurveyKind
 
 logger = logging.getLogger(__name__)
@@ -220,7 +221,8 @@ def answer_record(
     ``score`` is checked against the kind's scale (a page passes the raw form value); for CHI it is ignored
     and computed as the number of "yes" in ``chi_answers`` (``{"<criterion position>": 1 or 0}``). Raises
     ValidationError (keyed ``score``, ``chi`` or ``comment``) for bad input and a :class:`LinkError` when the
-    link no longer works. A detractor's follow-up task is created once the answer is committed.
+    link no longer works. The answer is announced once committed; a detractor's follow-up task is created by
+    a subscriber of :class:`surveys.events.DetractorAnswered`.
     """
     now = now or timezone.now()
     # Lock the delivery: two taps, or two tabs, on the same link write one answer, one after the other.
@@ -267,13 +269,33 @@ def answer_record(
         response.updated_at = now
         response.save(update_fields=["score", "comment", "chi_answers", "updated_at"])
 
+    answered_on = timezone.localdate(now)
+    anonymous = campaign.kind == SurveyKind.ENPS
+    publish(
+        events.SurveyAnswerRecorded(
+            response_id=response.pk,
+            campaign_id=campaign.pk,
+            kind=response.kind,
+            score=score,
+            previous_score=previous_score,
+            customer_id=customer.pk if customer else None,
+            contact_id=None if anonymous else delivery.contact_id,
+            answered_on=answered_on,
+        )
+    )
     if customer is not None:
         _timeline_add(response=response, delivery=delivery, customer=customer, previous_score=previous_score)
         if scoring.is_detractor(response.kind, score) and response.follow_up_task_id is None:
-            today = timezone.localdate(now)
-            transaction.on_commit(
-                lambda: detractor_follow_up(response_id=response.pk, today=today),
-                robust=True,
+            publish(
+                events.DetractorAnswered(
+                    response_id=response.pk,
+                    campaign_id=campaign.pk,
+                    kind=response.kind,
+                    score=score,
+                    customer_id=customer.pk,
+                    contact_id=delivery.contact_id,
+                    answered_on=answered_on,
+                )
             )
     logger.info(
         "survey answer recorded",

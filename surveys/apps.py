@@ -11,10 +11,9 @@ class SurveysConfig(AppConfig):
     def ready(self) -> None:
         from accounts import demo, navigation
         from surveys import demo as surveys_demo
-        from surveys import subscribers
+        from surveys import subscribers  # noqa: F401 - subscribing is importing
 
         navigation.register(
             navigation.NavItem(key="surveys", label=_("Surveys"), url_name="surveys:campaigns", order=40),
         )
-        subscribers.connect()
         demo.register_seeder(30, "surveys", surveys_demo.seed_surveys)

@@ -1,28 +1,30 @@
-"""What surveys do when portfolio announces an event: transactional campaigns send after a handoff or a
-success review; a logged touch closes the loop on a detractor's answer."""
+"""What surveys do when something happens, each in a Celery task after commit (``core.events``):
+transactional campaigns send after a handoff or a success review; a logged touch closes the loop on a
+detractor's answer; a detractor's answer gets its follow-up task. Each is safe to run twice."""
 
-from portfolio import events
+from core.events import subscriber
+from portfolio import events as portfolio_events
+from surveys import events
+from surveys.answers import detractor_follow_up, loop_close_on_touch
+from surveys.sending import send_transactional
 
 
-def on_handoff_completed(event: events.HandoffCompleted) -> None:
-    from surveys.sending import send_transactional
-
+@subscriber(portfolio_events.HandoffCompleted)
+def survey_after_handoff(event: portfolio_events.HandoffCompleted) -> None:
     send_transactional(trigger="handoff", customer_id=event.customer_id)
 
 
-def on_review_completed(event: events.ReviewCompleted) -> None:
-    from surveys.sending import send_transactional
-
+@subscriber(portfolio_events.ReviewCompleted)
+def survey_after_review(event: portfolio_events.ReviewCompleted) -> None:
     send_transactional(trigger="review", customer_id=event.customer_id)
 
 
-def on_touch_logged(event: events.TouchLogged) -> None:
-    from surveys.answers import loop_close_on_touch
-
+@subscriber(portfolio_events.TouchLogged)
+def loop_close(event: portfolio_events.TouchLogged) -> None:
     loop_close_on_touch(customer_id=event.customer_id, activity_id=event.activity_id, author_id=event.author_id)
 
 
-def connect() -> None:
-    events.subscribe(events.HandoffCompleted, on_handoff_completed)
-    events.subscribe(events.ReviewCompleted, on_review_completed)
-    events.subscribe(events.TouchLogged, on_touch_logged)
+@subscriber(events.DetractorAnswered)
+def detractor_task(event: events.DetractorAnswered) -> None:
+    """The customer's CSM calls the detractor back within two business days of the answer."""
+    detractor_follow_up(response_id=event.response_id, today=event.answered_on)

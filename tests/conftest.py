@@ -45,6 +45,20 @@ def default_taxonomy(request):
     install_defaults(ChurnCategory, ChurnReason, ServiceModelPolicy)
 
 
+# --- After commit ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    """``with committed():`` runs what the enclosed code queued for after commit (event subscribers, emails)
+    as the block ends, as a real commit would."""
+
+    def capture():
+        return django_capture_on_commit_callbacks(execute=True)
+
+    return capture
+
+
 # --- People ------------------------------------------------------------------------------------
 
 
@@ -180,6 +194,8 @@ def celery_worker_process(transactional_db, settings):
             "DJANGO_SETTINGS_MODULE": "config.settings.test",
             "TEST_DATABASE_URL": database_url,
             "CELERY_TASK_DEFAULT_QUEUE": queue,
+            # A worker sends its follow-up tasks (retries, next batches) through the broker, as in production.
+            "CELERY_TASK_ALWAYS_EAGER": "false",
             **(extra_env or {}),
         }
         proc = subprocess.Popen(  # noqa: S603 - our own worker, fixed arguments

@@ -15,6 +15,8 @@ if not env.str("EMAIL_URL", default=""):
 CELERY_BROKER_URL = env("TEST_BROKER_URL", default="redis://127.0.0.1:6379/15")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="leme-test")
+# Modules a test's worker imports besides the apps' tasks (e.g. a subscriber that only a test defines).
+CELERY_IMPORTS = env.list("LEME_TEST_CELERY_IMPORTS", default=[])
 SITE_URL = "http://testserver"
 ALLOWED_HOSTS = ["*"]
 # Serve static files straight from the app folders: the tests never run collectstatic.

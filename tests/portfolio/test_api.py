@@ -484,12 +484,13 @@ def test_customer_mrr_follows_its_subscriptions(org, api_for):
     assert api.get(f"{API}/customers/{customer.pk}/").json()["mrr_cents"] == 100_000
 
 
-def test_delinquent_and_paid(org, world, api_for):
+def test_delinquent_and_paid(org, world, api_for, committed):
     api = api_for(org.csm_a)
     subscription = world["a"].subscriptions.get()
     since = (timezone.localdate() - timedelta(days=5)).isoformat()
 
-    late = api.post(f"{API}/subscriptions/{subscription.pk}/delinquent/", {"since": since}, format="json")
+    with committed():
+        late = api.post(f"{API}/subscriptions/{subscription.pk}/delinquent/", {"since": since}, format="json")
     follow_up = Task.objects.get(customer=world["a"], origin="delinquency")
     paid = api.post(f"{API}/subscriptions/{subscription.pk}/paid/")
 
@@ -699,18 +700,19 @@ def test_task_filters(org, world, api_for):
 # --- Churn requests ---------------------------------------------------------------------------------------
 
 
-def test_churn_request_open_end_to_end(org, ongoing, api_for):
-    response = api_for(org.csm_a).post(
-        f"{API}/churn-requests/",
-        {
-            "customer": ongoing.pk,
-            "kind": "voluntary",
-            "reason": "missing-integration",
-            "detail": CONCRETE,
-            "requested_by": "Carla (CFO)",
-        },
-        format="json",
-    )
+def test_churn_request_open_end_to_end(org, ongoing, api_for, committed):
+    with committed():
+        response = api_for(org.csm_a).post(
+            f"{API}/churn-requests/",
+            {
+                "customer": ongoing.pk,
+                "kind": "voluntary",
+                "reason": "missing-integration",
+                "detail": CONCRETE,
+                "requested_by": "Carla (CFO)",
+            },
+            format="json",
+        )
 
     assert response.status_code == 201, response.json()
     body = response.json()

@@ -210,7 +210,7 @@ class Day:
 
 
 @pytest.fixture
-def day(org) -> Day:
+def day(org, committed) -> Day:
     """csm_a's work for today, next to work that is not for today and work that is csm_a2's."""
     # A customer with tasks and a success review due within two weeks.
     mine = CustomerFactory(name="Padaria Pão Quente", implementation_manager=org.ism_a)
@@ -228,9 +228,10 @@ def day(org) -> Day:
     subscribe(saved)
     hand_off(saved, org.csm_a, actor=org.ism_a)
     saved.refresh_from_db()
-    uti = services.churn_request_resolve(
-        churn_request=open_churn(saved, org.csm_a), outcome=ChurnOutcome.RECOVERED, actor=org.csm_a
-    )
+    with committed():
+        uti = services.churn_request_resolve(
+            churn_request=open_churn(saved, org.csm_a), outcome=ChurnOutcome.RECOVERED, actor=org.csm_a
+        )
     # A customer onboarding with csm_a as its ISM: first value due in five days, first success later.
     onboarding = CustomerFactory(
         name="Oficina Rápida", implementation_manager=org.csm_a, start_date=today() - timedelta(days=5)
@@ -238,12 +239,14 @@ def day(org) -> Day:
     milestone = onboarding.milestones.get(kind="first_value")
     # A customer asking to cancel: opening the request gives csm_a a task due today.
     leaving = CustomerFactory(name="Loja Bela", owner=org.csm_a)
-    churn_request = open_churn(leaving, org.csm_a)
+    with committed():
+        churn_request = open_churn(leaving, org.csm_a)
     churn_task = leaving.tasks.get(origin="churn_request")
     # csm_a2's work is not csm_a's.
     theirs = CustomerFactory(name="Mercado Bom", owner=org.csm_a2, start_date=today() - timedelta(days=5))
     services.task_create(customer=theirs, owner=org.csm_a2, title="Deles", due_date=today())
-    open_churn(theirs, org.csm_a2)
+    with committed():
+        open_churn(theirs, org.csm_a2)
     return Day(
         tasks=[overdue, due_today, churn_task],
         review=review,

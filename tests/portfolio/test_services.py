@@ -1,13 +1,13 @@
 """The customer journey as DOMAIN.md describes it, proved through portfolio.services: onboarding, handoff,
 success reviews, churn requests, UTI, churn and reactivation, delinquency, expansion and reassignment."""
 
-from collections import defaultdict
 from datetime import timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone, translation
 
+from core.events import recorded
 from portfolio import events, ledger, services
 from portfolio.models import (
     ActivityKind,
@@ -304,31 +304,28 @@ def test_a_customer_has_one_open_churn_request_at_a_time(org):
     assert customer.churn_requests.count() == 1
 
 
-@pytest.fixture
-def churn_requests_opened(monkeypatch):
-    """Records ChurnRequestOpened events; the subscriber registry is restored after the test."""
-    received: list[events.Event] = []
-    monkeypatch.setattr(events, "_subscribers", defaultdict(list))
-    events.subscribe(events.ChurnRequestOpened, received.append)
-    return received
-
-
-def test_opening_a_churn_request_gives_the_owner_a_task_and_announces_it_after_commit(
-    org, django_capture_on_commit_callbacks, churn_requests_opened
-):
+def test_opening_a_churn_request_gives_the_owner_a_task_and_announces_it_after_commit(org, committed):
     # given
     customer = ongoing_customer(org)
 
     # when
-    with django_capture_on_commit_callbacks(execute=True):
+    with recorded() as announced, committed():
         request = open_churn(customer, org.csm_a)
-        delivered_before_commit = list(churn_requests_opened)
+        announced_before_commit = list(announced)
+        tasks_before_commit = Task.objects.filter(customer=customer, origin="churn_request").count()
 
     # then
     task = Task.objects.get(customer=customer, origin="churn_request")
     assert (task.owner, task.status, task.due_date) == (org.csm_a, TaskStatus.OPEN, today())
-    assert delivered_before_commit == []
-    assert churn_requests_opened == [events.ChurnRequestOpened(customer_id=customer.pk, churn_request_id=request.pk)]
+    assert (announced_before_commit, tasks_before_commit) == ([], 0)
+    assert [e for e in announced if isinstance(e, events.ChurnRequestOpened)] == [
+        events.ChurnRequestOpened(
+            customer_id=customer.pk,
+            churn_request_id=request.pk,
+            kind=ChurnKind.VOLUNTARY,
+            mrr_at_risk_cents=customer.mrr_cents,
+        )
+    ]
 
 
 def test_save_attempt_add_records_the_offer(org):
@@ -353,13 +350,15 @@ def test_a_closed_churn_request_refuses_save_attempts(org):
 # --- Resolving a churn request ------------------------------------------------------------------------------
 
 
-def test_recovered_churn_request_puts_the_customer_in_uti_with_a_recovery_plan(org):
+def test_recovered_churn_request_puts_the_customer_in_uti_with_a_recovery_plan(org, committed):
     # given
     customer = ongoing_customer(org)
-    request = open_churn(customer, org.csm_a)
+    with committed():
+        request = open_churn(customer, org.csm_a)
 
     # when
-    stay = services.churn_request_resolve(churn_request=request, outcome=ChurnOutcome.RECOVERED, actor=org.csm_a)
+    with committed():
+        stay = services.churn_request_resolve(churn_request=request, outcome=ChurnOutcome.RECOVERED, actor=org.csm_a)
 
     # then
     customer.refresh_from_db()
@@ -375,14 +374,15 @@ def test_recovered_churn_request_puts_the_customer_in_uti_with_a_recovery_plan(o
     assert Task.objects.get(origin="churn_request").status == TaskStatus.DONE
 
 
-def test_resolving_a_churn_request_twice_is_refused_and_adds_no_recovery_tasks(org):
+def test_resolving_a_churn_request_twice_is_refused_and_adds_no_recovery_tasks(org, committed):
     # given
     customer = ongoing_customer(org)
     request = open_churn(customer, org.csm_a)
-    services.churn_request_resolve(churn_request=request, outcome=ChurnOutcome.RECOVERED, actor=org.csm_a)
+    with committed():
+        services.churn_request_resolve(churn_request=request, outcome=ChurnOutcome.RECOVERED, actor=org.csm_a)
 
     # when
-    with pytest.raises(ValidationError):
+    with committed(), pytest.raises(ValidationError):
         services.churn_request_resolve(churn_request=request, outcome=ChurnOutcome.RECOVERED, actor=org.csm_a)
 
     # then
@@ -390,11 +390,12 @@ def test_resolving_a_churn_request_twice_is_refused_and_adds_no_recovery_tasks(o
     assert customer.uti_stays.count() == 1
 
 
-def test_task_create_with_the_recovery_plans_key_returns_the_existing_task(org):
+def test_task_create_with_the_recovery_plans_key_returns_the_existing_task(org, committed):
     customer = ongoing_customer(org)
-    stay = services.churn_request_resolve(
-        churn_request=open_churn(customer, org.csm_a), outcome=ChurnOutcome.RECOVERED, actor=org.csm_a
-    )
+    with committed():
+        stay = services.churn_request_resolve(
+            churn_request=open_churn(customer, org.csm_a), outcome=ChurnOutcome.RECOVERED, actor=org.csm_a
+        )
     planned = Task.objects.get(origin_key=f"uti:{stay.pk}:exit")
 
     again = services.task_create(
@@ -457,12 +458,13 @@ def test_churned_request_ends_every_subscription_and_records_the_churn(org):
 # --- Leaving UTI ------------------------------------------------------------------------------------------
 
 
-def test_uti_exit_recovered_returns_to_ongoing_and_cancels_the_open_recovery_tasks(org):
+def test_uti_exit_recovered_returns_to_ongoing_and_cancels_the_open_recovery_tasks(org, committed):
     # given
     customer = ongoing_customer(org)
-    stay = services.churn_request_resolve(
-        churn_request=open_churn(customer, org.csm_a), outcome=ChurnOutcome.RECOVERED, actor=org.csm_a
-    )
+    with committed():
+        stay = services.churn_request_resolve(
+            churn_request=open_churn(customer, org.csm_a), outcome=ChurnOutcome.RECOVERED, actor=org.csm_a
+        )
     first_checkin = Task.objects.get(origin_key=f"uti:{stay.pk}:checkin:1")
     services.task_complete(task=first_checkin, actor=org.csm_a)
 
@@ -549,23 +551,31 @@ def test_reactivation_reads_the_stored_stage_not_the_callers_copy(org):
 # --- Delinquency ------------------------------------------------------------------------------------------
 
 
-def test_a_delinquent_subscription_keeps_its_mrr_and_gets_one_follow_up_task(org):
+def test_a_delinquent_subscription_keeps_its_mrr_and_gets_one_follow_up_task(org, committed):
     # given
     customer = ongoing_customer(org, amount_cents=100_000)
     subscription = customer.subscriptions.get()
     since = today() - timedelta(days=3)
 
     # when
-    task = services.subscription_mark_delinquent(subscription=subscription, since=since, actor=None)
-    repeat = services.subscription_mark_delinquent(subscription=subscription, since=since, actor=None)
+    with committed():
+        marked = services.subscription_mark_delinquent(subscription=subscription, since=since, actor=None)
+    with committed():
+        repeat = services.subscription_mark_delinquent(subscription=subscription, since=since, actor=None)
 
     # then
     customer.refresh_from_db()
     subscription.refresh_from_db()
     assert (subscription.status, subscription.delinquent_since) == (SubscriptionStatus.DELINQUENT, since)
     assert customer.mrr_cents == 100_000
-    assert (task.owner, task.origin, task.status) == (org.csm_a, "delinquency", TaskStatus.OPEN)
-    assert repeat is None
+    task = Task.objects.get(origin_key=f"delinquency:{subscription.pk}:{since.isoformat()}")
+    assert (task.owner, task.origin, task.status, task.due_date) == (
+        org.csm_a,
+        "delinquency",
+        TaskStatus.OPEN,
+        today() + timedelta(days=1),
+    )
+    assert (marked, repeat) == (True, False)
     assert Task.objects.filter(customer=customer, origin="delinquency").count() == 1
 
 

@@ -1,0 +1,81 @@
+"""Every write about customers and their journey. Views, the API, the import, tasks and commands call
+these functions; the journey's rules live here and nowhere else.
+
+One module per concern; callers import from the package (``from portfolio import services``):
+
+* ``policies``: the service-model policies that date milestones, reviews and the UTI month;
+* ``timeline``: timeline entries and the last touch;
+* ``tasks``: tasks, idempotent by ``origin_key``;
+* ``customers``: creation, descriptive changes, the stage machine, ownership and reassignment;
+* ``contacts``: the customer's contacts;
+* ``subscriptions``: subscriptions, the MRR ledger they drive, delinquency;
+* ``onboarding``: milestones and the handoff;
+* ``reviews``: success reviews;
+* ``churn``: churn requests, the UTI recovery month, churning;
+* ``expansion``: upsell and cross-sell opportunities.
+"""
+
+from portfolio.services.churn import (
+    churn_detail_is_vague,
+    churn_request_open,
+    churn_request_resolve,
+    delinquency_escalate,
+    save_attempt_add,
+    uti_exit,
+)
+from portfolio.services.contacts import contact_create, contact_update
+from portfolio.services.customers import (
+    ALLOWED_STAGE_CHANGES,
+    customer_create,
+    customer_move_to_ongoing,
+    customer_update,
+    customers_reassign,
+)
+from portfolio.services.expansion import opportunity_create, opportunity_move, opportunity_win
+from portfolio.services.onboarding import handoff_complete, milestone_achieve
+from portfolio.services.policies import policy_for
+from portfolio.services.reviews import REVIEW_TEMPLATE, review_complete, review_schedule
+from portfolio.services.subscriptions import (
+    ledger_sync_effective,
+    subscription_cancel,
+    subscription_change,
+    subscription_create,
+    subscription_mark_delinquent,
+    subscription_mark_paid,
+)
+from portfolio.services.tasks import task_complete, task_create
+from portfolio.services.timeline import activity_log
+
+__all__ = [
+    "ALLOWED_STAGE_CHANGES",
+    "REVIEW_TEMPLATE",
+    "activity_log",
+    "churn_detail_is_vague",
+    "churn_request_open",
+    "churn_request_resolve",
+    "contact_create",
+    "contact_update",
+    "customer_create",
+    "customer_move_to_ongoing",
+    "customer_update",
+    "customers_reassign",
+    "delinquency_escalate",
+    "handoff_complete",
+    "ledger_sync_effective",
+    "milestone_achieve",
+    "opportunity_create",
+    "opportunity_move",
+    "opportunity_win",
+    "policy_for",
+    "review_complete",
+    "review_schedule",
+    "save_attempt_add",
+    "subscription_cancel",
+    "subscription_change",
+    "subscription_create",
+    "subscription_mark_delinquent",
+    "subscription_mark_paid",
+    "task_complete",
+    "task_create",
+    "uti_exit",
+]

@@ -1,0 +1,101 @@
+"""Success reviews: scheduling by the service model's cadence, and the held review."""
+
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.access import ensure_can_write
+from accounts.models import User
+from core import clock
+from core.events import publish
+from portfolio import events, ledger
+from portfolio.models import (
+    ActivityKind,
+    Customer,
+    ReviewStatus,
+    Stage,
+    SuccessReview,
+)
+from portfolio.services.policies import policy_for
+from portfolio.services.timeline import activity_log
+
+REVIEW_TEMPLATE = {
+    "past": [
+        "Which goals from the last cycle were reached?",
+        "What results did the customer get from the product (numbers)?",
+        "What got in the way?",
+    ],
+    "future": [
+        "What are the goals for the next cycle?",
+        "Which features or practices will get them there?",
+        "Who at the customer owns each goal?",
+    ],
+}
+
+
+def review_schedule(
+    *, customer: Customer, due_date: date, actor: User | None, owner: User | None = None
+) -> SuccessReview:
+    ensure_can_write(actor)
+    owner = owner or customer.owner or actor
+    existing = SuccessReview.objects.filter(customer=customer, status=ReviewStatus.SCHEDULED).first()
+    if existing:
+        existing.due_date = due_date
+        existing.owner = owner
+        existing.save(update_fields=["due_date", "owner"])
+        return existing
+    previous = SuccessReview.objects.filter(customer=customer, status=ReviewStatus.DONE).order_by("-held_on").first()
+    return SuccessReview.objects.create(
+        customer=customer,
+        owner=owner,
+        due_date=due_date,
+        # The goals agreed last time are where the next review starts.
+        answers={"carried_goals": previous.goals if previous else []},
+    )
+
+
+@transaction.atomic
+def review_complete(
+    *,
+    review: SuccessReview,
+    held_on: date,
+    past: list[dict],
+    future: list[dict],
+    goals: list[str],
+    outcome: str,
+    actor: User,
+) -> SuccessReview:
+    """Record a held review and schedule the next one by the service model's cadence."""
+    ensure_can_write(actor)
+    if review.status != ReviewStatus.SCHEDULED:
+        raise ValidationError(_("This review was already recorded."))
+    if not any((a.get("a") or "").strip() for a in past + future):
+        raise ValidationError(_("Answer at least one question about the past or the future."))
+    if not outcome.strip():
+        raise ValidationError({"outcome": _("Sum up the review's outcome.")})
+    review.held_on = held_on
+    review.status = ReviewStatus.DONE
+    review.answers = {**review.answers, "past": past, "future": future}
+    review.goals = [g.strip() for g in goals if g.strip()]
+    review.outcome = outcome
+    review.save()
+    customer = review.customer
+    activity_log(
+        customer=customer,
+        kind=ActivityKind.REVIEW,
+        title=_("Success review held"),
+        body=outcome,
+        author=actor,
+        happened_at=timezone.make_aware(timezone.datetime.combine(held_on, timezone.datetime.min.time()))
+        if held_on != clock.today()
+        else None,
+        data={"review": review.pk},
+    )
+    policy = policy_for(customer.service_model)
+    if policy.review_every_months and customer.stage in (Stage.ONGOING, Stage.UTI):
+        review_schedule(customer=customer, due_date=ledger.add_months(held_on, policy.review_every_months), actor=actor)
+    publish(events.ReviewCompleted(customer_id=customer.pk, review_id=review.pk))
+    return review

@@ -1,0 +1,110 @@
+"""The work portfolio's own events create: the churn-request task, the UTI recovery plan and the overdue
+payment follow-up. Each runs in a Celery task after the event's transaction commits (``core.events``), is
+safe to run twice (every task has an ``origin_key``) and does nothing once the reason for it is gone.
+
+These are the built-in plays; playbooks will take them over as default playbooks, keeping the
+``origin_key``s so no task is created twice.
+"""
+
+from datetime import timedelta
+
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from core import clock
+from core.events import subscriber
+from portfolio import events
+from portfolio.models import ChurnOutcome, ChurnRequest, Customer, Subscription, SubscriptionStatus, UtiExit, UtiStay
+from portfolio.services import task_create
+
+
+def _language(owner: User) -> translation.override:
+    # A task is read by its owner: write its title in their language, not the publisher's.
+    return translation.override(owner.language or None)
+
+
+@subscriber(events.ChurnRequestOpened)
+def churn_request_task(event: events.ChurnRequestOpened) -> None:
+    """The customer's owner (or ISM) works an open churn request today."""
+    request = ChurnRequest.objects.select_related("customer__owner", "customer__implementation_manager").get(
+        pk=event.churn_request_id
+    )
+    customer = request.customer
+    owner = customer.owner or customer.implementation_manager
+    if owner is None or request.outcome != ChurnOutcome.OPEN:
+        return
+    with _language(owner):
+        task_create(
+            customer=customer,
+            owner=owner,
+            title=_("Work the churn request of %(customer)s") % {"customer": customer},
+            due_date=clock.today(),
+            origin="churn_request",
+            origin_key=f"churn_request:{request.pk}",
+        )
+
+
+def uti_checkin_weeks(stay: UtiStay) -> int:
+    """Weekly check-ins of a recovery month: one a week, the last week kept for the closing review."""
+    return max(1, (stay.ends_on - stay.started_on).days // 7 - 1)
+
+
+@subscriber(events.UtiEntered)
+def uti_plan(event: events.UtiEntered) -> None:
+    """A saved customer's recovery month: a weekly check-in call, then a closing review on its last day
+    to decide the exit."""
+    stay = UtiStay.objects.select_related("customer__owner", "customer__implementation_manager").get(
+        pk=event.uti_stay_id
+    )
+    if stay.exit != UtiExit.OPEN:
+        return
+    customer = stay.customer
+    owner = customer.owner or customer.implementation_manager
+    if owner is None and event.actor_id is not None:
+        owner = User.objects.filter(pk=event.actor_id).first()
+    if owner is None:
+        return
+    weeks = uti_checkin_weeks(stay)
+    with _language(owner):
+        for week in range(1, weeks + 1):
+            task_create(
+                customer=customer,
+                owner=owner,
+                title=_("UTI: weekly check-in call with %(customer)s (%(n)s/%(total)s)")
+                % {"customer": customer, "n": week, "total": weeks},
+                due_date=stay.started_on + timedelta(days=7 * week),
+                origin="uti",
+                origin_key=f"uti:{stay.pk}:checkin:{week}",
+            )
+        task_create(
+            customer=customer,
+            owner=owner,
+            title=_("UTI: closing review with %(customer)s — decide the exit") % {"customer": customer},
+            due_date=stay.ends_on,
+            origin="uti",
+            origin_key=f"uti:{stay.pk}:exit",
+        )
+
+
+@subscriber(events.DelinquencyStarted)
+def delinquency_task(event: events.DelinquencyStarted) -> None:
+    """The owner (or ISM) follows up an overdue payment the next day, while it is still overdue."""
+    subscription = Subscription.objects.filter(
+        pk=event.subscription_id, status=SubscriptionStatus.DELINQUENT, delinquent_since=event.since
+    ).first()
+    if subscription is None:
+        return
+    customer = Customer.objects.select_related("owner", "implementation_manager").get(pk=event.customer_id)
+    owner = customer.owner or customer.implementation_manager
+    if owner is None:
+        return
+    with _language(owner):
+        task_create(
+            customer=customer,
+            owner=owner,
+            title=_("Follow up the overdue payment of %(customer)s") % {"customer": customer},
+            due_date=clock.today() + timedelta(days=1),
+            origin="delinquency",
+            origin_key=f"delinquency:{subscription.pk}:{event.since.isoformat()}",
+        )
