@@ -10,8 +10,13 @@ class PortfolioConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts import demo, navigation
+        from core.labels import TASK_ORIGINS
         from portfolio import demo as portfolio_demo
         from portfolio import subscribers  # noqa: F401 - subscribing is importing
+
+        TASK_ORIGINS.register("delinquency", _("overdue payment"))
+        TASK_ORIGINS.register("uti", _("UTI plan"))
+        TASK_ORIGINS.register("churn_request", _("churn request"))
 
         navigation.register(
             navigation.NavItem(key="portfolio", label=_("Portfolio"), url_name="portfolio:list", order=20),

@@ -2,7 +2,8 @@ from decimal import Decimal
 
 from django import template
 from django.utils import formats, timezone
-from django.utils.translation import gettext_lazy as _
+
+from core.labels import TASK_ORIGINS
 
 register = template.Library()
 
@@ -48,15 +49,7 @@ def cnpj(value: str) -> str:
     return format_cnpj(value) if value else ""
 
 
-TASK_ORIGINS = {
-    "detractor": _("survey detractor"),
-    "delinquency": _("overdue payment"),
-    "uti": _("UTI plan"),
-    "churn_request": _("churn request"),
-}
-
-
 @register.filter
 def task_origin(origin: str) -> str:
-    """What created a task, in the reader's words; manual tasks say nothing."""
-    return TASK_ORIGINS.get(origin, "") if origin != "manual" else ""
+    """What created a task, in the reader's words (each app registers its own); manual tasks say nothing."""
+    return TASK_ORIGINS.label(origin) if origin != "manual" else ""
