@@ -1,47 +1,299 @@
-"""Structural checks that nobody can forget the door: every API viewset is scoped, every page of
-customer data needs a login."""
+"""Structural checks that nobody can forget the door.
+
+Every URL pattern is walked (``get_resolver()``, includes, namespaces and the API routers alike):
+
+* every API viewset takes its queryset from the door;
+* every route outside an explicit list of public ones needs a login, for GET and for POST;
+* every route that takes an id answers 404 to people of another team, for every method it has, and changes
+  nothing of that team's.
+
+Each URL parameter is filled from an explicit map (the route's namespace, or the API viewset's basename, and
+the parameter's name → which object it names). A parameter the map does not know fails the tests: a new
+route is covered, or it says why it needs no cover, never skipped.
+"""
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver
+from django.db.models import Model
+from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
+from django.utils import timezone
+from rest_framework.test import APIClient
+from rest_framework.views import APIView
 
+from accounts import services as account_services
 from accounts.api.base import ScopedViewSetMixin
+from accounts.models import Role
+from portfolio import services
+from portfolio.models import ChurnReason
+from surveys.models import SurveyKind
+from tests.portfolio.factories import ContactFactory, CustomerFactory, hand_off, subscribe
+from tests.surveys.factories import CampaignFactory, DeliveryFactory, ResponseFactory
+
+# --- The routes -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str | None  # with its namespaces: "portfolio:customer"
+    scope: str  # what the parameters belong to: the namespace ("portfolio"), or "api:<basename>" for a viewset
+    route: str
+    params: tuple[str, ...]
+    callback: Callable
+
+    @property
+    def is_api(self) -> bool:
+        cls = getattr(self.callback, "cls", None)
+        return isinstance(cls, type) and issubclass(cls, APIView)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.scope == "admin"
+
+    def methods(self) -> list[str]:
+        """GET and POST everywhere, and whatever else an API route answers (PUT, PATCH, DELETE). HEAD is GET's
+        handler (DRF adds it to ``actions`` on the route's first request)."""
+        actions = getattr(self.callback, "actions", None) or {}
+        return ["get", "post", *sorted(set(actions) - {"get", "post", "head"})]
+
+    def url(self, values: dict) -> str:
+        if self.route in UNNAMED:
+            url = UNNAMED[self.route]
+        elif self.name is None:
+            # nothing to reverse: put the values into the route's <converter:parameter> placeholders
+            url = "/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda match: str(values[match[1]]), self.route)
+        else:
+            url = reverse(self.name, kwargs=values)
+        assert resolve(url).func is self.callback, f"{url} does not lead back to {self.route}"
+        return url
+
+    def __str__(self) -> str:
+        return self.name or self.route
+
+
+def walk(patterns, namespace: str = "", route: str = "", params: tuple[str, ...] = ()) -> Iterator[Route]:
+    for pattern in patterns:
+        found = params + tuple(pattern.pattern.regex.groupindex)
+        if isinstance(pattern, URLResolver):
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            yield from walk(pattern.url_patterns, inner, route + str(pattern.pattern), found)
+        elif isinstance(pattern, URLPattern):
+            basename = getattr(pattern.callback, "initkwargs", {}).get("basename")
+            scope = f"api:{basename}" if basename else namespace.rstrip(":")
+            name = f"{namespace}{pattern.name}" if pattern.name else None
+            yield Route(name, scope, route + str(pattern.pattern), found, pattern.callback)
+
+
+def routes() -> list[Route]:
+    return list(walk(get_resolver().url_patterns))
+
+
+# --- What may be reached without a login, and what no team owns -----------------------------------------------
+
+ANSWERING = "customers and employees answer surveys without an account (tokens: tests/surveys/test_public_pages.py)"
+RESETTING = "password reset is for people who cannot log in"
+CHOOSING_A_LANGUAGE = "anyone chooses the language, before logging in too"
 
 PUBLIC = {
-    "accounts:login",
-    "accounts:password_reset",
-    "accounts:password_reset_done",
-    "accounts:password_reset_confirm",
-    "accounts:password_reset_complete",
-    "accounts:invitation_accept",
-    "healthz",
-    "set_language",
-    "accounts:language_set",
+    "accounts:login": "the login page itself",
+    "accounts:logout": "logging out needs no login",
+    "accounts:password_reset": RESETTING,
+    "accounts:password_reset_done": RESETTING,
+    "accounts:password_reset_confirm": RESETTING,
+    "accounts:password_reset_complete": RESETTING,
+    "accounts:invitation_accept": "the invited person has no account yet (tests/accounts/test_invitations.py)",
+    "accounts:language_set": CHOOSING_A_LANGUAGE,
+    "set_language": CHOOSING_A_LANGUAGE,
+    "healthz": "the load balancer's probe",
+    "survey_public:answer": ANSWERING,
+    "survey_public:thanks": ANSWERING,
+    "survey_public:unsubscribe": ANSWERING,
+    "admin:login": "the admin's own login page",
+    "admin:logout": "logging out needs no login",
 }
 
+RUN_BY_LEADERS = "campaigns are shared; admins and leaders run them (tests/surveys/test_campaign_views.py)"
+ADMINS_ONLY = "admins only, refused before any lookup; invitations belong to the workspace, not a team"
 
-def walk(patterns, prefix="", route=""):
-    """Yield (namespace prefix, full route, pattern) for every URL."""
-    for pattern in patterns:
-        if isinstance(pattern, URLResolver):
-            namespace = f"{pattern.namespace}:" if pattern.namespace else prefix
-            yield from walk(pattern.url_patterns, namespace, route + str(pattern.pattern))
-        elif isinstance(pattern, URLPattern):
-            yield prefix, route + str(pattern.pattern), pattern
+# Routes with an id that names something no team owns: a 404 for another team would be wrong.
+NOT_TEAM_SCOPED = {
+    "surveys:campaign": "campaigns are the workspace's shared configuration; the results in them are scoped to "
+    "the reader (tests/surveys/test_results.py)",
+    "surveys:campaign_activate": RUN_BY_LEADERS,
+    "surveys:campaign_close": RUN_BY_LEADERS,
+    "surveys:campaign_export": "campaigns are shared; the rows exported are scoped (tests/surveys/test_results.py)",
+    "surveys:chi_customers": "campaigns are shared; the customers listed are scoped (tests/surveys/test_chi.py)",
+    "survey-campaign-detail": "campaigns are shared; eNPS ones are hidden from CSMs (tests/surveys/test_api.py)",
+    "survey-campaign-results": "campaigns are shared; the counts are scoped (tests/surveys/test_api.py)",
+    "survey-campaign-send": "campaigns are shared; the contact in the body is scoped (tests/surveys/test_api.py)",
+    "accounts:invitation_revoke": ADMINS_ONLY,
+    "accounts:invitation_resend": ADMINS_ONLY,
+}
+
+# Whole namespaces left out of the check for another team's objects.
+NOT_TEAM_SCOPED_NAMESPACES = {
+    "admin": "Django's admin is for staff, who see every team; it has its own login (checked below) and permissions "
+    "(tests/portfolio/test_admin.py)",
+}
+
+# Django's admin: the catch-all that sends any other path under /admin/ to the admin login has no name, and
+# its parameter is a regular expression's.
+UNNAMED = {"admin/(?P<url>.*)$": "/admin/no-such-page/"}
+
+# --- Which object each URL parameter names ----------------------------------------------------------------
+
+# (scope, parameter) → the key of the object in a team's world (see ``team_world``).
+PARAMETERS = {
+    ("portfolio", "pk"): "customer",
+    ("portfolio", "opportunity_pk"): "opportunity",
+    ("portfolio", "milestone_pk"): "milestone",
+    ("portfolio", "review_pk"): "review",
+    ("portfolio", "churn_pk"): "churn_request",
+    ("portfolio", "stay_pk"): "uti_stay",
+    ("portfolio", "task_pk"): "task",
+    ("surveys", "pk"): "chi_campaign",
+    ("surveys", "customer_pk"): "customer",
+    ("accounts", "pk"): "invitation",
+    ("api:user", "pk"): "csm",
+    ("api:customer", "pk"): "customer",
+    ("api:contact", "pk"): "contact",
+    ("api:subscription", "pk"): "subscription",
+    ("api:mrr-movement", "pk"): "mrr_movement",
+    ("api:activity", "pk"): "activity",
+    ("api:task", "pk"): "task",
+    ("api:churn-request", "pk"): "churn_request",
+    ("api:survey-campaign", "pk"): "chi_campaign",
+    ("api:survey-response", "pk"): "response",
+}
+# Objects both teams see: the same row in both worlds.
+SHARED = {"chi_campaign", "invitation"}
+# Parameters that name no object.
+LITERALS = {"format": "json", "kind": SurveyKind.NPS}
+# Django's admin parameters, for the login check only (the admin is for staff, not scoped by team).
+ADMIN_LITERALS = {"object_id": "1", "id": "1", "content_type_id": "1", "app_label": "portfolio"}
 
 
-def api_viewsets():
-    for _, _route, pattern in walk(get_resolver().url_patterns):
-        cls = getattr(pattern.callback, "cls", None)
-        if (
-            cls is not None
-            and getattr(pattern.callback, "actions", None)
-            and "schema" not in pattern.pattern.describe()
-        ):
-            yield cls
+def object_params(route: Route) -> list[str]:
+    return [p for p in route.params if p not in LITERALS]
+
+
+def fill(route: Route, world: dict, *, foreign: dict | None = None, foreign_params=()) -> dict:
+    """The URL's parameters from ``world``'s objects, and those in ``foreign_params`` from ``foreign``'s."""
+    values = {}
+    for param in route.params:
+        if param in LITERALS:
+            values[param] = LITERALS[param]
+        elif route.route in UNNAMED:
+            pass
+        elif route.is_admin:
+            values[param] = ADMIN_LITERALS[param]
+        else:
+            key = PARAMETERS[(route.scope, param)]
+            values[param] = (foreign if param in foreign_params else world)[key].pk
+    return values
+
+
+def team_scoped(route: Route) -> bool:
+    return any(PARAMETERS[(route.scope, p)] not in SHARED for p in object_params(route))
+
+
+def id_routes() -> list[Route]:
+    """Every route with an object in its URL, outside the public ones and the admin."""
+    return [
+        r for r in routes() if object_params(r) and str(r) not in PUBLIC and r.scope not in NOT_TEAM_SCOPED_NAMESPACES
+    ]
+
+
+# --- A world of two teams ---------------------------------------------------------------------------------
+
+
+def team_world(csm, *, chi_campaign, nps, invitation) -> dict[str, Model]:
+    """A customer of ``csm`` past its handoff, with one of everything a URL can name."""
+    today = timezone.localdate()
+    customer = CustomerFactory(owner=csm, name=f"Cliente de {csm.full_name}")
+    milestone = customer.milestones.first()
+    hand_off(customer, csm)
+    contact = ContactFactory(customer=customer)
+    subscription = subscribe(customer, amount_cents=100_000)
+    activity = services.activity_log(customer=customer, kind="note", title="Alinhamento de metas", author=csm)
+    task = services.task_create(customer=customer, owner=csm, title="Ligar para a Ana", due_date=today)
+    review = services.review_schedule(customer=customer, due_date=today + timedelta(days=30), actor=csm)
+    opportunity = services.opportunity_create(
+        customer=customer, actor=csm, kind="upsell", source="proactive", title="Plano Business", mrr_cents=50_000
+    )
+    churn_request = services.churn_request_open(
+        customer=customer,
+        kind="voluntary",
+        reason=ChurnReason.objects.get(code="budget-cut"),
+        detail="Fusão com outra rede cortou o orçamento de ferramentas em 40%",
+        actor=csm,
+    )
+    services.save_attempt_add(churn_request=churn_request, offer="Dois meses com 30% de desconto", actor=csm)
+    services.churn_request_resolve(churn_request=churn_request, outcome="recovered", actor=csm)
+    response = ResponseFactory(delivery=DeliveryFactory(campaign=nps, contact=contact), score=6)
+    return {
+        "csm": csm,
+        "customer": customer,
+        "milestone": milestone,
+        "contact": contact,
+        "subscription": subscription,
+        "mrr_movement": customer.mrr_movements.get(),
+        "activity": activity,
+        "task": task,
+        "review": review,
+        "opportunity": opportunity,
+        "churn_request": churn_request,
+        "uti_stay": churn_request.uti_stay,
+        "response": response,
+        "chi_campaign": chi_campaign,
+        "invitation": invitation,
+    }
+
+
+@dataclass
+class Worlds:
+    a: dict[str, Model]
+    b: dict[str, Model]
+
+
+@pytest.fixture
+def worlds(org) -> Worlds:
+    chi_campaign = CampaignFactory(kind=SurveyKind.CHI, name="CHI semestral", actor=org.admin)
+    nps = CampaignFactory(kind=SurveyKind.NPS, name="NPS de relacionamento", actor=org.admin)
+    invitation = account_services.invitation_create(
+        email="nova@empresa.com.br", role=Role.CSM, team=org.team_b, invited_by=org.admin
+    )
+    shared = {"chi_campaign": chi_campaign, "nps": nps, "invitation": invitation}
+    return Worlds(a=team_world(org.csm_a, **shared), b=team_world(org.csm_b, **shared))
+
+
+def rows(obj: Model, depth: int = 2) -> dict:
+    """Every column of ``obj`` and of the rows under it (its reverse relations, ``depth`` levels down)."""
+    found = {(obj._meta.label, obj.pk): {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields}}
+    if depth:
+        for relation in obj._meta.related_objects:
+            related = relation.related_model._default_manager.filter(**{relation.field.name: obj})
+            for row in related:
+                found.update(rows(row, depth - 1))
+    return found
+
+
+def snapshot(world: dict[str, Model]) -> dict:
+    everything = {}
+    for key, obj in world.items():
+        if key not in SHARED:
+            everything.update(rows(type(obj)._default_manager.get(pk=obj.pk)))
+    return everything
+
+
+# --- The API's viewsets --------------------------------------------------------------------------------------
 
 
 def test_every_api_viewset_takes_its_queryset_from_the_door():
-    viewsets = set(api_viewsets())
+    viewsets = {r.callback.cls for r in routes() if getattr(r.callback, "actions", None)}
     assert len(viewsets) >= 2
     unscoped = [cls.__name__ for cls in viewsets if not issubclass(cls, ScopedViewSetMixin)]
     assert unscoped == []
@@ -49,26 +301,104 @@ def test_every_api_viewset_takes_its_queryset_from_the_door():
     assert with_raw_queryset == []
 
 
+# --- The maps above stay true -------------------------------------------------------------------------------
+
+
+def test_every_id_parameter_names_a_known_object():
+    unknown = [
+        f"{route}: {param}"
+        for route in id_routes()
+        for param in object_params(route)
+        if (route.scope, param) not in PARAMETERS
+    ]
+    assert unknown == [], "say in PARAMETERS which object these parameters name"
+    admin = {param for r in routes() if r.is_admin and r.route not in UNNAMED for param in r.params}
+    assert admin - set(ADMIN_LITERALS) == set()
+
+
+def test_the_lists_of_exceptions_name_real_routes_and_only_shared_ones():
+    names = {str(r) for r in routes()}
+    assert set(PUBLIC) - names == set()
+    assert set(NOT_TEAM_SCOPED) - names == set()
+    assert set(NOT_TEAM_SCOPED_NAMESPACES) <= {r.scope for r in routes()}
+    assert set(UNNAMED) <= {r.route for r in routes() if r.name is None}
+    # a route whose id names a team's object is never excused
+    excused = [str(r) for r in id_routes() if str(r) in NOT_TEAM_SCOPED and team_scoped(r)]
+    assert excused == []
+    # a route whose ids name only shared objects says so
+    unexplained = [str(r) for r in id_routes() if not team_scoped(r) and str(r) not in NOT_TEAM_SCOPED]
+    assert unexplained == [], "list these in NOT_TEAM_SCOPED with the reason, or map their parameters"
+
+
+# --- Logging in ---------------------------------------------------------------------------------------------
+
+
+def call(client, method: str, url: str):
+    if method == "get":
+        return client.get(url)
+    return getattr(client, method)(url, {}, **({"format": "json"} if isinstance(client, APIClient) else {}))
+
+
 @pytest.mark.django_db
-def test_every_page_outside_the_public_ones_needs_a_login(client):
-    checked = 0
-    for namespace, route, pattern in walk(get_resolver().url_patterns):
-        name = f"{namespace}{pattern.name}" if pattern.name else None
-        if (
-            name in PUBLIC
-            or route.startswith(("admin/", "api/", "^admin"))
-            or "static" in route
-            or "<str:token>" in route
-        ):
+def test_every_route_outside_the_public_ones_needs_a_login(worlds, client):
+    api = APIClient()
+    wrong, checked = [], 0
+    for route in routes():
+        if str(route) in PUBLIC:
             continue
-        url = "/" + route.replace("<int:pk>", "1").replace("<int:task_pk>", "1").replace("<int:milestone_pk>", "1")
-        for key in ("review_pk", "churn_pk", "stay_pk"):
-            url = url.replace(f"<int:{key}>", "1")
-        if "<" in url:
+        url = route.url(fill(route, worlds.a))
+        for method in route.methods():
+            response = call(api if route.is_api else client, method, url)
+            if route.is_api:
+                ok = response.status_code == 401
+            else:
+                login = "/admin/login/" if route.is_admin else "/login/"
+                ok = response.status_code == 302 and response["Location"].startswith(f"{login}?next=")
+            if not ok:
+                wrong.append(f"{method.upper()} {url}: {response.status_code} {response.get('Location', '')}")
+            checked += 1
+    assert not wrong, "answered without a login:\n" + "\n".join(wrong)
+    assert checked > 200
+
+
+# --- Another team's objects -------------------------------------------------------------------------------------
+
+
+def variants(route: Route) -> list[tuple[str, ...]]:
+    """Which parameters to take from the other team: all of them, then, when a URL names several of a team's
+    objects (a customer and its review), each alone under one's own others."""
+    own = [p for p in object_params(route) if PARAMETERS[(route.scope, p)] not in SHARED]
+    return [tuple(own)] + ([(p,) for p in own] if len(own) > 1 else [])
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("who", ["csm_a", "leader_a"])
+def test_another_teams_objects_are_404_on_every_route_and_method(who, org, worlds, client_for, api_for):
+    # given a CSM or a leader of team A, and team B's world as it is
+    user = getattr(org, who)
+    pages, api = client_for(user), api_for(user)
+    before = snapshot(worlds.b)
+    wrong, checked = [], set()
+
+    # when they ask for every route that takes an id, with team B's ids
+    for route in id_routes():
+        if not team_scoped(route):
             continue
-        response = client.get(url)
-        assert response.status_code in (302, 405), f"{url} answers {response.status_code} without login"
-        if response.status_code == 302:
-            assert response["Location"].startswith("/login/"), url
-        checked += 1
-    assert checked >= 15
+        client = api if route.is_api else pages
+        for method in route.methods():
+            for foreign_params in variants(route):
+                url = route.url(fill(route, worlds.a, foreign=worlds.b, foreign_params=foreign_params))
+                theirs = call(client, method, url).status_code
+                # the same request with team A's own objects: the route does answer them
+                mine = call(client, method, route.url(fill(route, worlds.a))).status_code
+                # a method the route never accepts is refused the same for everyone, before any lookup
+                expected = 405 if mine == 405 else 404
+                if theirs != expected or mine == 404:
+                    wrong.append(f"{method.upper()} {url}: {theirs} for team B's, {mine} for team A's")
+                checked.add(str(route))
+
+    # then every one is a 404, and nothing of team B's changed
+    assert not wrong, "another team's objects reached:\n" + "\n".join(wrong)
+    assert snapshot(worlds.b) == before
+    assert len(checked) >= 30
+    assert {"portfolio:review", "surveys:chi_assess", "customer-detail", "survey-response-detail"} <= checked

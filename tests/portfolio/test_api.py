@@ -217,14 +217,17 @@ def test_list_queries_stay_constant_as_rows_grow(endpoint, org, world, api_for, 
     # given: the number of queries for the small set
     api = api_for(org.leader_a)
     with CaptureQueriesContext(connection) as few:
-        small = api.get(f"{API}/{endpoint}/").json()["count"]
+        small = api.get(f"{API}/{endpoint}/")
+    assert small.status_code == 200
+    assert {row["id"] for row in small.json()["results"]} >= {ONE_OF[endpoint](world[key]).pk for key in ("a", "a2")}
     # when: more customers, each with one of everything
-    for _ in range(4):
-        populate(CustomerFactory(owner=org.csm_a2))
-    # then: the same number of queries for more rows
+    added = [populate(CustomerFactory(owner=org.csm_a2)) for _ in range(4)]
+    # then: the same number of queries for more rows, and the new rows are in the answer
     with django_assert_num_queries(len(few)):
         response = api.get(f"{API}/{endpoint}/")
-    assert response.json()["count"] >= small + 4
+    assert response.status_code == 200
+    assert response.json()["count"] >= small.json()["count"] + 4
+    assert {row["id"] for row in response.json()["results"]} >= {ONE_OF[endpoint](c).pk for c in added}
 
 
 # --- Customers ----------------------------------------------------------------------------------------------

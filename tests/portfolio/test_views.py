@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from portfolio import services
 from portfolio.models import ChurnReason, Customer, Stage, UtiStay
+from portfolio.views import PAGE_SIZE
 from tests.portfolio.factories import ContactFactory, CustomerFactory, hand_off, subscribe
 
 pytestmark = pytest.mark.django_db
@@ -209,31 +210,51 @@ def test_my_day_shows_what_needs_the_csm(org, book, client_for):
     assert "O champion saiu da empresa" in page.text
 
 
+def shows_each(response, names) -> bool:
+    """The page answered and lists every one of ``names``."""
+    return response.status_code == 200 and all(name in response.text for name in names)
+
+
 def test_portfolio_query_count_is_constant(org, client_for, django_assert_max_num_queries):
     client = client_for(org.leader_a)
-    CustomerFactory.create_batch(3, owner=org.csm_a)
-    with django_assert_max_num_queries(20) as few:
-        client.get("/portfolio/")
-        client.get("/portfolio/?q=Cliente", HTTP_HX_REQUEST="true")
+    few = [c.name for c in CustomerFactory.create_batch(3, owner=org.csm_a)]
+    with django_assert_max_num_queries(20) as small:
+        page = client.get("/portfolio/")
+        partial = client.get("/portfolio/?q=Cliente", HTTP_HX_REQUEST="true")
+    assert shows_each(page, few)
+    assert shows_each(partial, few)
+    assert "<html" not in partial.text
+
     CustomerFactory.create_batch(30, owner=org.csm_a2)
-    with django_assert_max_num_queries(len(few.captured_queries)):
-        client.get("/portfolio/")
-        client.get("/portfolio/?q=Cliente", HTTP_HX_REQUEST="true")
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        page = client.get("/portfolio/")
+        partial = client.get("/portfolio/?q=Cliente", HTTP_HX_REQUEST="true")
+
+    for response in (page, partial):
+        shown = [customer.name for customer in response.context["page"]]
+        assert len(shown) == PAGE_SIZE
+        assert response.context["page"].paginator.count == 33
+        assert shows_each(response, shown)
 
 
 def test_customer_page_query_count_is_constant(org, client_for, django_assert_max_num_queries):
-    customer = CustomerFactory(owner=org.csm_a)
+    customer = CustomerFactory(owner=org.csm_a, name="Padaria Pão Dourado")
     subscribe(customer)
     client = client_for(org.csm_a)
-    with django_assert_max_num_queries(40) as few:
-        client.get(f"/customers/{customer.pk}/")
+    with django_assert_max_num_queries(40) as small:
+        page = client.get(f"/customers/{customer.pk}/")
+    assert shows_each(page, ["Padaria Pão Dourado", "Leme CRM"])
+
     for n in range(20):
-        services.activity_log(customer=customer, kind="note", title=f"Nota {n}", author=org.csm_a)
-        ContactFactory(customer=customer)
-        services.task_create(customer=customer, owner=org.csm_a, title=f"Tarefa {n}", due_date=timezone.localdate())
+        services.activity_log(customer=customer, kind="note", title=f"Nota {n:02}", author=org.csm_a)
+        ContactFactory(customer=customer, name=f"Contato {n:02}")
+        services.task_create(customer=customer, owner=org.csm_a, title=f"Tarefa {n:02}", due_date=timezone.localdate())
     subscribe(customer, product="Módulo extra")
-    with django_assert_max_num_queries(len(few.captured_queries)):
-        client.get(f"/customers/{customer.pk}/")
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        page = client.get(f"/customers/{customer.pk}/")
+
+    rows = [f"{kind} {n:02}" for kind in ("Nota", "Contato", "Tarefa") for n in range(20)]
+    assert shows_each(page, ["Padaria Pão Dourado", "Leme CRM", "Módulo extra", *rows])
 
 
 def saved_into_uti(customer, csm) -> None:
@@ -327,6 +348,8 @@ def test_the_timeline_partial_and_a_form_post_load_only_what_they_use(
     org, book, client_for, django_assert_max_num_queries
 ):
     customer = book["a1"]
+    services.activity_log(customer=customer, kind="call", title="Ligação de alinhamento", author=org.csm_a)
+    services.activity_log(customer=customer, kind="note", title="Nota interna", author=org.csm_a)
     client = client_for(org.csm_a)
 
     # the htmx timeline filter: session, user, the customer, its timeline (no page-wide prefetches)
@@ -341,5 +364,7 @@ def test_the_timeline_partial_and_a_form_post_load_only_what_they_use(
 
     assert partial.status_code == 200
     assert "<html" not in partial.text
+    assert "Ligação de alinhamento" in partial.text
+    assert "Nota interna" not in partial.text
     assert added.status_code == 302
     assert customer.contacts.filter(email="ana@padaria.com.br").exists()

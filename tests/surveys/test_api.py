@@ -127,11 +127,15 @@ def test_enps_responses_under_five_answers_are_not_listed(org, api_for):
 def test_responses_query_count_is_constant(org, nps, book, api_for, django_assert_max_num_queries):
     client = api_for(org.leader_a)
     with django_assert_max_num_queries(10) as few:
-        client.get("/api/v1/survey-responses/")
-    for n in range(15):
-        answered(nps, book["a1" if n % 2 else "a2"], n % 11)
+        small = client.get("/api/v1/survey-responses/")
+    assert small.status_code == 200
+    assert small.json()["count"] == 2  # team A's two answers, not team B's
+    added = [answered(nps, book["a1" if n % 2 else "a2"], n % 11) for n in range(15)]
     with django_assert_max_num_queries(len(few.captured_queries)):
-        client.get("/api/v1/survey-responses/")
+        response = client.get("/api/v1/survey-responses/")
+    assert response.status_code == 200
+    assert response.json()["count"] == 17
+    assert {row["id"] for row in response.json()["results"]} >= {answer.pk for answer in added}
 
 
 # --- Campaigns and results ---------------------------------------------------------------------------------

@@ -74,16 +74,23 @@ def test_list_counts_only_what_the_reader_sees(org, client_for):
 
 def test_list_query_count_is_constant(org, client_for, django_assert_max_num_queries):
     client = client_for(org.leader_a)
-    make_campaign(actor=org.admin)
+    make_campaign(actor=org.admin, name="NPS de relacionamento")
     with django_assert_max_num_queries(15) as few:
-        client.get("/surveys/")
+        page = client.get("/surveys/")
+    assert page.status_code == 200
+    assert "NPS de relacionamento" in page.text
+
     customer = CustomerFactory(owner=org.csm_a)
     for n in range(8):
         campaign = make_campaign([SurveyKind.NPS, SurveyKind.CSAT][n % 2], actor=org.admin, name=f"Campanha {n}")
         for score in (5, 4, 1):
             answered(campaign, customer, score)
     with django_assert_max_num_queries(len(few.captured_queries)):
-        client.get("/surveys/")
+        page = client.get("/surveys/")
+
+    assert page.status_code == 200
+    assert all(name in page.text for name in ["NPS de relacionamento", *(f"Campanha {n}" for n in range(8))])
+    assert sorted(row.answered for row in page.context["rows"]) == [0] + [3] * 8
 
 
 # --- Creating --------------------------------------------------------------------------------------------

@@ -246,11 +246,17 @@ def test_list_page_query_count_is_constant(org, chi, client_for, django_assert_m
     first = in_audience(org.csm_a)
     customer_answers(chi, first, yes=3)
     with django_assert_max_num_queries(12) as few:
-        client.get(f"/surveys/{chi.pk}/chi/")
+        page = client.get(f"/surveys/{chi.pk}/chi/")
+    assert page.status_code == 200
+    assert first.name in page.text
+    added = []
     for n in range(8):
         customer = in_audience([org.csm_a, org.csm_a2][n % 2])
         customer_answers(chi, customer, yes=n % 7)
         chi_assessment_record(campaign=chi, customer=customer, answers=csm_answers(n % 5), actor=org.leader_a)
+        added.append(customer)
     with django_assert_max_num_queries(len(few.captured_queries)):
         page = client.get(f"/surveys/{chi.pk}/chi/")
+    assert page.status_code == 200
     assert len(page.context["rows"]) == 9
+    assert all(customer.name in page.text for customer in [first, *added])

@@ -394,4 +394,7 @@ def test_the_answer_page_costs_a_fixed_number_of_queries(link, anonymous, django
     _, url = link
 
     with django_assert_max_num_queries(2):
-        anonymous.get(f"{url}?score=9")
+        page = anonymous.get(f"{url}?score=9")
+
+    assert page.status_code == 200
+    assert checked_scores(page.content.decode()) == ["9"]

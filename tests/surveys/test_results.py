@@ -3,6 +3,7 @@ pages, the comments partial, the CSV, the query counts, and the demo history."""
 
 import csv
 import io
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -401,19 +402,36 @@ def test_results_page_and_comments_query_counts_are_constant(org, nps, book, cli
     client = client_for(org.leader_a)
     url = f"/surveys/{nps.pk}/"
     with django_assert_max_num_queries(60) as few:
-        client.get(url)
-        client.get(url, {"partial": "comments", "band": "promoter"}, HTTP_HX_REQUEST="true")
-        client.get("/surveys/results/nps/")
+        page = client.get(url)
+        comments = client.get(url, {"partial": "comments", "band": "promoter"}, HTTP_HX_REQUEST="true")
+        overview = client.get("/surveys/results/nps/")
+    assert [page.status_code, comments.status_code, overview.status_code] == [200, 200, 200]
+    assert page.context["results"].summary.count == 3  # team A's answers only
+    assert "Atendimento excelente" in comments.text
+    assert "NPS de relacionamento" in overview.text
+
     for n in range(12):
         customer = CustomerFactory(owner=[org.csm_a, org.csm_a2][n % 2], segment=["smb", "mid", "enterprise"][n % 3])
         for score in (n % 11, 10, 7):
             answered(
-                nps, customer, score, comment=f"Comentário {n}", answered_at=timezone.now() - timedelta(days=30 * n)
+                nps, customer, score, comment=f"Comentário {n:02}", answered_at=timezone.now() - timedelta(days=30 * n)
             )
     with django_assert_max_num_queries(len(few.captured_queries)):
-        client.get(url)
-        client.get(url, {"partial": "comments", "band": "promoter"}, HTTP_HX_REQUEST="true")
-        client.get("/surveys/results/nps/")
+        page = client.get(url)
+        comments = client.get(url, {"partial": "comments", "band": "promoter"}, HTTP_HX_REQUEST="true")
+        overview = client.get("/surveys/results/nps/")
+
+    assert [page.status_code, comments.status_code, overview.status_code] == [200, 200, 200]
+    assert page.context["results"].summary.count == 3 + 36
+    assert org.csm_a.full_name in page.text  # the slice by CSM: team A's, not team B's
+    assert org.csm_a2.full_name in page.text
+    assert org.csm_b.full_name not in page.text
+    # the promoters' comments: the first one, each new customer's 10, and the 9 and 10 of customers 9 and 10
+    shown = re.findall(r'<p class="comment-text">(.*?)</p>', comments.text)
+    assert len(shown) == 1 + 12 + 2
+    assert set(shown) == {"Atendimento excelente", *(f"Comentário {n:02}" for n in range(12))}
+    assert overview.context["results"].summary.count == 3 + 36  # every answer is within the last 12 months
+    assert "NPS de relacionamento" in overview.text
 
 
 # --- Demo ---------------------------------------------------------------------------------------------------

@@ -148,7 +148,7 @@ def test_the_numbers_themselves_for_a_leader(org, surveyed, settings):
     assert by_csm == {org.csm_a.full_name: 4, org.csm_a2.full_name: 3, "Sem CSM": 2}
 
 
-def test_small_scopes_stale_builds_and_no_build_are_counted_live(org, surveyed, settings, django_assert_num_queries):
+def test_small_scopes_stale_builds_and_no_build_are_counted_live(org, surveyed, settings):
     scope = Scope.of_campaign(surveyed["nps"])
     settings.LEME_SURVEY_TALLIES_FROM = ALWAYS
 
