@@ -1,11 +1,23 @@
 """A task through a real Celery worker on the real Redis broker, delivering to a real SMTP server."""
 
 import re
+import time
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
-from accounts import services
+from accounts import services, tasks
 from accounts.models import Invitation
+
+
+def wait_until(condition, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
 
 
 @pytest.mark.worker
@@ -32,3 +44,19 @@ def test_invitation_email_is_sent_by_the_worker(org, smtp_server, celery_worker_
     invitation.refresh_from_db()
     assert invitation.sent_at is not None
     assert Invitation.objects.count() == 1
+
+
+@pytest.mark.worker
+def test_the_worker_takes_nightly_work_from_its_own_queue(org, celery_worker_process):
+    # given a failed-login record older than the clean-up keeps
+    from axes.models import AccessAttempt
+
+    celery_worker_process()
+    old = AccessAttempt.objects.create(username="x@empresa.com.br", ip_address="10.0.0.1", failures_since_start=1)
+    AccessAttempt.objects.filter(pk=old.pk).update(attempt_time=timezone.now() - timedelta(days=40))
+
+    # when the nightly clean-up is queued (it is routed to the nightly queue)
+    tasks.access_attempts_clean.delay()
+
+    # then the worker listening on that queue runs it
+    assert wait_until(lambda: not AccessAttempt.objects.filter(pk=old.pk).exists(), timeout=60)
