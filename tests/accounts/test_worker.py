@@ -41,8 +41,8 @@ def test_invitation_email_is_sent_by_the_worker(org, smtp_server, celery_worker_
     }
     assert set(parts) == {"text/plain", "text/html"}
     assert re.search(r"http://testserver/invite/\S+/", parts["text/plain"])
-    invitation.refresh_from_db()
-    assert invitation.sent_at is not None
+    # The worker records the sending just after the server took the email.
+    assert wait_until(lambda: Invitation.objects.filter(pk=invitation.pk, sent_at__isnull=False).exists(), 10)
     assert Invitation.objects.count() == 1
 
 
@@ -60,3 +60,18 @@ def test_the_worker_takes_nightly_work_from_its_own_queue(org, celery_worker_pro
 
     # then the worker listening on that queue runs it
     assert wait_until(lambda: not AccessAttempt.objects.filter(pk=old.pk).exists(), timeout=60)
+
+
+@pytest.mark.worker
+def test_the_password_reset_link_is_made_by_the_worker(client, org, smtp_server, celery_worker_process):
+    inbox, email_url = smtp_server
+    celery_worker_process({"EMAIL_URL": email_url})
+
+    response = client.post("/password/reset/", {"email": org.csm_a.email})
+
+    assert response.status_code == 302
+    messages = inbox.wait_for(1, timeout=60)
+    assert [m["To"] for m in messages] == [org.csm_a.email]
+    text = next(p for p in messages[0].walk() if p.get_content_type() == "text/plain").get_payload(decode=True)
+    link = re.search(r"http://testserver(/password/reset/\S+/)", text.decode()).group(1)
+    assert client.get(link, follow=True).status_code == 200
