@@ -144,20 +144,22 @@ STORAGES = {
 
 # --- Email --------------------------------------------------------------------------------------
 # EMAIL_URL such as smtp+tls://user:password@smtp.example.com:587 configures SMTP; without it,
-# development writes each email as a file under var/mail.
+# development writes each email as a file under var/mail (one .eml file per email, config/mail.py).
 if env.str("EMAIL_URL", default=""):
     globals().update(env.email_url("EMAIL_URL"))
 else:
-    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_BACKEND = "config.mail.EmlFileBackend"
     EMAIL_FILE_PATH = BASE_DIR / "var" / "mail"
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Leme <no-reply@leme.example>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 
 # --- Celery -------------------------------------------------------------------------------------
-# No broker configured means the embedded default: tasks run in-process, right after commit.
+# No broker configured means the embedded default: tasks run in-process, right after commit (production
+# refuses to start without a broker, and its /healthz calls in-process tasks an error).
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=env("REDIS_URL", default="")) or None
 CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL is None
+LEME_IN_PROCESS_TASKS_ALLOWED = True
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
