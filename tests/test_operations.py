@@ -1,6 +1,9 @@
 """How Leme runs: which queue each background job goes to, how long it may run, and the beat's copies."""
 
+import os
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -77,3 +80,40 @@ def seconds_between_runs(schedule: crontab | int) -> float:
 def test_beat_copies_expire_before_the_next_one_is_due(name):
     entry = settings.CELERY_BEAT_SCHEDULE[name]
     assert 0 < entry["options"]["expires"] < seconds_between_runs(entry["schedule"])
+
+
+# --- bin/run -------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def bin_run(tmp_path):
+    """bin/run in a copy of the project whose setup does nothing and whose Python records the SITE_URL
+    each manage.py command sees, instead of installing and serving."""
+    (tmp_path / "bin").mkdir()
+    shutil.copy(ROOT / "bin" / "run", tmp_path / "bin" / "run")
+    (tmp_path / "bin" / "_setup").write_text("")
+    python = tmp_path / ".venv" / "bin" / "python"
+    python.parent.mkdir(parents=True)
+    python.write_text('#!/bin/sh\necho "$2 ${SITE_URL:-unset}" >> "$(dirname "$0")/../../calls"\n')
+    python.chmod(0o755)
+
+    def run(**env: str) -> list[str]:
+        clean = {k: v for k, v in os.environ.items() if k not in {"PORT", "SITE_URL"}}
+        subprocess.run(["bash", str(tmp_path / "bin" / "run")], env={**clean, **env}, check=True, capture_output=True)  # noqa: S603, S607
+        return (tmp_path / "calls").read_text().split("\n")[-2].split()
+
+    run.root = tmp_path
+    return run
+
+
+def test_bin_run_emails_links_to_the_port_it_serves_on(bin_run):
+    assert bin_run(PORT="8123") == ["runserver", "http://127.0.0.1:8123"]
+
+
+def test_bin_run_keeps_an_explicit_site_url(bin_run):
+    assert bin_run(PORT="8123", SITE_URL="https://leme.example.com") == ["runserver", "https://leme.example.com"]
+
+
+def test_bin_run_leaves_a_site_url_from_dot_env_to_the_settings(bin_run):
+    (bin_run.root / ".env").write_text("SITE_URL=http://leme.local:9000\n")
+    assert bin_run(PORT="8123") == ["runserver", "unset"]
