@@ -210,7 +210,7 @@ def celery_worker_process(transactional_db, settings):
         return proc
 
     started: list[subprocess.Popen] = []
-    previous = (app.conf.task_always_eager, app.conf.task_default_queue, app.conf.task_routes)
+    eager, default_queue, routes = app.conf.task_always_eager, app.conf.task_default_queue, app.conf.task_routes
     app.conf.task_always_eager = False
     app.conf.task_default_queue = queue
     # update(), not assignment: it is what makes Celery rebuild its router from the new routes.
@@ -218,8 +218,8 @@ def celery_worker_process(transactional_db, settings):
     try:
         yield start
     finally:
-        app.conf.task_always_eager, app.conf.task_default_queue, _ = previous
-        app.conf.update(task_routes=previous[2])
+        app.conf.task_always_eager, app.conf.task_default_queue = eager, default_queue
+        app.conf.update(task_routes=routes)
         for proc in started:
             proc.terminate()
             try:
