@@ -4,6 +4,7 @@ from django.contrib.auth import forms as auth_forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from accounts import services
 from accounts.models import Role, Team
 
 
@@ -22,19 +23,11 @@ class EmailAuthenticationForm(auth_forms.AuthenticationForm):
 
 
 class QueuedPasswordResetForm(auth_forms.PasswordResetForm):
-    """Sends the reset link from a background job, so the page answers at once."""
+    """Queues the reset email, so the page answers at once; the worker makes the link (see
+    accounts.services.password_reset_request), so it never travels through the broker."""
 
-    def send_mail(
-        self, subject_template_name, email_template_name, context, from_email, to_email, html_email_template_name=None
-    ):
-        from django.template import loader
-
-        from accounts.tasks import email_send
-
-        subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
-        body = loader.render_to_string(email_template_name, context)
-        html = loader.render_to_string(html_email_template_name, context) if html_email_template_name else None
-        email_send.delay_on_commit(subject=subject, body=body, to=[to_email], html=html)
+    def save(self, **kwargs) -> None:
+        services.password_reset_request(email=self.cleaned_data["email"])
 
 
 class InvitationForm(forms.Form):

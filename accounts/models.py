@@ -130,7 +130,7 @@ class Invitation(models.Model):
     """An emailed invitation to join Leme with a role (and team). Accepting it creates the user.
 
     The link carries a signed, expiring token derived from the invitation's id (see
-    ``accounts.services.invitation_token``); nothing secret is stored, so the email task can rebuild
+    ``accounts.emails.invitation_token``); nothing secret is stored, so the email task can rebuild
     the link from the id alone.
     """
 

@@ -1,23 +1,19 @@
-"""Every write about people: users, teams, invitations."""
+"""Every write about people: users, teams, invitations, password resets.
 
-import logging
+Emails go out from tasks (accounts.tasks, which build them with accounts.emails) queued after commit;
+this module imports the tasks, and nothing there imports it back."""
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.template.loader import render_to_string
-from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts import tasks
+from accounts.emails import INVITATION_SALT
 from accounts.models import Invitation, Role, Team, User
-
-logger = logging.getLogger(__name__)
-
-INVITATION_SALT = "leme.accounts.invitation"
 
 
 class InvitationInvalid(Exception):
@@ -46,6 +42,14 @@ def user_create(
     )
 
 
+def password_reset_request(*, email: str) -> None:
+    """Email a password reset link to the active account with this address, if there is one; the page says
+    the same either way. Only the user's id is queued: the worker makes the link when it sends."""
+    for user in User.objects.filter(email__iexact=email, is_active=True):
+        if user.has_usable_password():
+            tasks.password_reset_send.delay_on_commit(user.pk)
+
+
 def user_set_language(*, user: User, language: str) -> None:
     if language not in dict(settings.LANGUAGES):
         raise ValidationError({"language": _("Unknown language.")})
@@ -55,15 +59,6 @@ def user_set_language(*, user: User, language: str) -> None:
 
 
 # --- Invitations ---------------------------------------------------------------------------------
-
-
-def invitation_token(invitation: Invitation) -> str:
-    """A signed token naming the invitation; only the server can make one, and it expires."""
-    return signing.dumps({"i": invitation.pk}, salt=INVITATION_SALT, compress=True)
-
-
-def invitation_url(invitation: Invitation) -> str:
-    return settings.SITE_URL + reverse("accounts:invitation_accept", args=[invitation_token(invitation)])
 
 
 def invitation_from_token(token: str) -> Invitation:
@@ -93,8 +88,6 @@ def invitation_create(
     language: str = "pt-br",
 ) -> Invitation:
     """Invite someone by email. Inviting an address that has an open invitation updates and resends it."""
-    from accounts.tasks import invitation_send
-
     email = User.objects.normalize_email(email).lower()
     if User.objects.filter(email__iexact=email).exists():
         raise ValidationError({"email": _("Someone already uses this email address.")})
@@ -108,31 +101,8 @@ def invitation_create(
     invitation.invited_by = invited_by
     invitation.created_at = timezone.now()
     invitation.save()
-    invitation_send.delay_on_commit(invitation.pk)
+    tasks.invitation_send.delay_on_commit(invitation.pk)
     return invitation
-
-
-def invitation_send(*, invitation_id: int) -> bool:
-    """Email the invitation link. Returns False when there is nothing to send any more."""
-    invitation = Invitation.objects.select_related("invited_by", "team").filter(pk=invitation_id).first()
-    if invitation is None or not invitation.is_open:
-        logger.info("invitation not sent: no longer open", extra={"invitation_id": invitation_id})
-        return False
-    with translation.override(invitation.language):
-        context = {
-            "invitation": invitation,
-            "url": invitation_url(invitation),
-            "days": settings.INVITATION_MAX_AGE_DAYS,
-            "site_url": settings.SITE_URL,
-        }
-        subject = _("You are invited to Leme")
-        text = render_to_string("accounts/email/invitation.txt", context)
-        html = render_to_string("accounts/email/invitation.html", context)
-    message = EmailMultiAlternatives(subject=subject, body=text, to=[invitation.email])
-    message.attach_alternative(html, "text/html")
-    message.send()
-    Invitation.objects.filter(pk=invitation.pk).update(sent_at=timezone.now())
-    return True
 
 
 def invitation_revoke(*, invitation: Invitation) -> None:

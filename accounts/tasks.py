@@ -1,42 +1,34 @@
-"""Background jobs about people. Each takes ids, calls a service and retries transient failures."""
+"""Background jobs about people. Each takes ids, calls accounts.emails or a clean-up, and retries transient
+failures. Nothing here imports accounts.services: the services queue these tasks, never the other way round."""
 
 import smtplib
 from datetime import timedelta
 
 from celery import shared_task
-from django.core.mail import EmailMultiAlternatives
 from django.utils import timezone
 
-from accounts import services
+from accounts import emails
 
 TRANSIENT_EMAIL_ERRORS = (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, ConnectionError, TimeoutError)
+EMAIL_RETRY = {
+    "autoretry_for": TRANSIENT_EMAIL_ERRORS,
+    "retry_backoff": 30,
+    "retry_backoff_max": 600,
+    "retry_jitter": True,
+    "max_retries": 6,
+}
 
 
-@shared_task(
-    autoretry_for=TRANSIENT_EMAIL_ERRORS,
-    retry_backoff=30,
-    retry_backoff_max=600,
-    retry_jitter=True,
-    max_retries=6,
-)
+@shared_task(**EMAIL_RETRY)
 def invitation_send(invitation_id: int) -> bool:
     """Email an invitation. Safe twice: an accepted or withdrawn invitation is not sent again."""
-    return services.invitation_send(invitation_id=invitation_id)
+    return emails.invitation_send(invitation_id=invitation_id)
 
 
-@shared_task(
-    autoretry_for=TRANSIENT_EMAIL_ERRORS,
-    retry_backoff=30,
-    retry_backoff_max=600,
-    retry_jitter=True,
-    max_retries=6,
-)
-def email_send(*, subject: str, body: str, to: list[str], html: str | None = None) -> None:
-    """Send an already rendered email (password reset links), off the request."""
-    message = EmailMultiAlternatives(subject=subject, body=body, to=to)
-    if html:
-        message.attach_alternative(html, "text/html")
-    message.send()
+@shared_task(**EMAIL_RETRY)
+def password_reset_send(user_id: int) -> bool:
+    """Email a password reset link. The link is made here, from the id: it never travels through the broker."""
+    return emails.password_reset_send(user_id=user_id)
 
 
 @shared_task

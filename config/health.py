@@ -1,4 +1,7 @@
-"""/healthz: is this process able to serve? Checks the database and, when one is configured, the broker."""
+"""/healthz: is this process able to serve? Checks the database and, when one is configured, the broker.
+
+Jobs run inside the web process (no broker, or eager tasks) are fine in development and an error in
+production (LEME_IN_PROCESS_TASKS_ALLOWED)."""
 
 import logging
 
@@ -17,8 +20,14 @@ def _database() -> str:
     return "ok"
 
 
+class InProcessTasks(Exception):
+    """Background jobs run inside the web process where they must not (production)."""
+
+
 def _broker() -> str:
     if not settings.CELERY_BROKER_URL or settings.CELERY_TASK_ALWAYS_EAGER:
+        if not settings.LEME_IN_PROCESS_TASKS_ALLOWED:
+            raise InProcessTasks("background jobs run inside the web process: set CELERY_BROKER_URL or REDIS_URL")
         return "in-process"
     from config.celery import app
 

@@ -179,12 +179,15 @@ def smtp_server(settings) -> Iterator[tuple[SmtpInbox, str]]:
 def celery_worker_process(transactional_db, settings):
     """Start ``celery worker`` as a separate process on Redis, against the test database.
 
-    The test's own producer stops running tasks eagerly, and sends to a queue that only this worker
-    reads, so stray messages from other runs cannot interfere.
+    The test's own producer stops running tasks eagerly, and sends to queues that only this worker
+    reads (a default queue of its own, and the bulk-mail and nightly queues named after it), so stray
+    messages from other runs cannot interfere.
     """
     from config.celery import app
+    from config.settings.base import celery_queues, celery_routing
 
     queue = f"leme-test-{uuid.uuid4().hex[:8]}"
+    queues = list(celery_queues(queue).values())
     db = settings.DATABASES["default"]
     database_url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
 
@@ -209,7 +212,7 @@ def celery_worker_process(transactional_db, settings):
                 "-P",
                 "solo",
                 "-Q",
-                queue,
+                ",".join(queues),
                 "-l",
                 "WARNING",
                 "--without-gossip",
@@ -223,13 +226,16 @@ def celery_worker_process(transactional_db, settings):
         return proc
 
     started: list[subprocess.Popen] = []
-    previous = (app.conf.task_always_eager, app.conf.task_default_queue)
+    eager, default_queue, routes = app.conf.task_always_eager, app.conf.task_default_queue, app.conf.task_routes
     app.conf.task_always_eager = False
     app.conf.task_default_queue = queue
+    # update(), not assignment: it is what makes Celery rebuild its router from the new routes.
+    app.conf.update(task_routes=celery_routing(queue)[1])
     try:
         yield start
     finally:
-        app.conf.task_always_eager, app.conf.task_default_queue = previous
+        app.conf.task_always_eager, app.conf.task_default_queue = eager, default_queue
+        app.conf.update(task_routes=routes)
         for proc in started:
             proc.terminate()
             try:
@@ -237,7 +243,8 @@ def celery_worker_process(transactional_db, settings):
             except subprocess.TimeoutExpired:
                 proc.kill()
         with app.connection_for_write() as conn:
-            conn.default_channel.queue_purge(queue)
+            for name in queues:
+                conn.default_channel.queue_purge(name)
 
 
 # --- A real browser -----------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from pathlib import Path
 import environ
 from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
+from kombu import Exchange, Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -143,20 +144,22 @@ STORAGES = {
 
 # --- Email --------------------------------------------------------------------------------------
 # EMAIL_URL such as smtp+tls://user:password@smtp.example.com:587 configures SMTP; without it,
-# development writes each email as a file under var/mail.
+# development writes each email as a file under var/mail (one .eml file per email, config/mail.py).
 if env.str("EMAIL_URL", default=""):
     globals().update(env.email_url("EMAIL_URL"))
 else:
-    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_BACKEND = "config.mail.EmlFileBackend"
     EMAIL_FILE_PATH = BASE_DIR / "var" / "mail"
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Leme <no-reply@leme.example>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 
 # --- Celery -------------------------------------------------------------------------------------
-# No broker configured means the embedded default: tasks run in-process, right after commit.
+# No broker configured means the embedded default: tasks run in-process, right after commit (production
+# refuses to start without a broker, and its /healthz calls in-process tasks an error).
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=env("REDIS_URL", default="")) or None
 CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL is None
+LEME_IN_PROCESS_TASKS_ALLOWED = True
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
@@ -169,38 +172,95 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# The default limits fit what someone waits for and the survey sender's runs (it stops a run at half the
+# soft limit and queues the rest); nightly work gets its own, longer ones (CELERY_TASK_ANNOTATIONS below).
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=300)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=360)
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+LEME_NIGHTLY_SOFT_TIME_LIMIT = env.int("LEME_NIGHTLY_SOFT_TIME_LIMIT", default=60 * 60)
+LEME_NIGHTLY_TIME_LIMIT = env.int("LEME_NIGHTLY_TIME_LIMIT", default=LEME_NIGHTLY_SOFT_TIME_LIMIT + 5 * 60)
+# Redis hands an unacknowledged message to another worker after visibility_timeout: it must outlast the
+# longest task, or a long nightly job would run twice at once.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": max(60 * 60, LEME_NIGHTLY_TIME_LIMIT + 10 * 60)}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_SEND_TASK_EVENTS = False
-# The beat schedule lives in code, next to the tasks it names; each app adds its own entries.
+
+# Three queues, so that a campaign of 10,000 emails never holds up an invitation and a long recompute never
+# holds up a campaign: the default queue (what someone waits for, and the beat's quick sweeps),
+# "<default>.mail" (bulk email: survey sends and reminders) and "<default>.nightly" (recomputes,
+# escalations, roll-ups, clean-ups). A worker started without -Q consumes all three; `-Q leme.mail` makes one
+# that only sends email. Every queue is named after the default one, so a test worker with a queue of its
+# own gets all three of its own.
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="leme")
+# The queue of each task, by task name; a task not listed goes to the default queue.
+LEME_TASK_QUEUES = {
+    "surveys.tasks.campaign_run": "mail",
+    "surveys.tasks.deliveries_send": "mail",
+    "surveys.tasks.reminders_send": "mail",
+    "accounts.tasks.access_attempts_clean": "nightly",
+    "portfolio.tasks.delinquency_escalate": "nightly",
+    "portfolio.tasks.ledger_sync_effective": "nightly",
+    # Every five minutes, but a roll-up that grows with the data: it waits behind other roll-ups rather
+    # than in front of invitations.
+    "surveys.tasks.tallies_rebuild": "nightly",
+}
+
+
+def celery_queues(default_queue: str) -> dict[str, str]:
+    """The three queue names, by kind ("default", "mail", "nightly")."""
+    return {"default": default_queue, "mail": f"{default_queue}.mail", "nightly": f"{default_queue}.nightly"}
+
+
+def celery_routing(default_queue: str) -> tuple[tuple[Queue, ...], dict[str, dict[str, str]]]:
+    """CELERY_TASK_QUEUES and CELERY_TASK_ROUTES for a default queue. Each queue has its own exchange and
+    routing key (its name), as Celery gives a queue it creates on the fly, so producers and workers agree."""
+    names = celery_queues(default_queue)
+    queues = tuple(Queue(name, Exchange(name, type="direct"), routing_key=name) for name in names.values())
+    routes = {task: {"queue": names[kind]} for task, kind in LEME_TASK_QUEUES.items()}
+    return queues, routes
+
+
+CELERY_TASK_QUEUES, CELERY_TASK_ROUTES = celery_routing(CELERY_TASK_DEFAULT_QUEUE)
+CELERY_TASK_ANNOTATIONS = {
+    task: {"soft_time_limit": LEME_NIGHTLY_SOFT_TIME_LIMIT, "time_limit": LEME_NIGHTLY_TIME_LIMIT}
+    for task, kind in LEME_TASK_QUEUES.items()
+    if kind == "nightly"
+}
+
+# The beat schedule lives in code, next to the tasks it names; each app adds its own entries. Every entry
+# expires before its next run: when workers fall behind, a copy still waiting then is dropped (the next
+# one does the same work) instead of piling up behind the others.
 CELERY_BEAT_SCHEDULE: dict = {
     "accounts.clean_access_attempts": {
         "task": "accounts.tasks.access_attempts_clean",
         "schedule": 60 * 60 * 24,
+        "options": {"expires": 6 * 60 * 60},
     },
     "portfolio.ledger_sync_effective": {
         "task": "portfolio.tasks.ledger_sync_effective",
         "schedule": crontab(hour=0, minute=15),
+        "options": {"expires": 6 * 60 * 60},
     },
     "portfolio.delinquency_escalate": {
         "task": "portfolio.tasks.delinquency_escalate",
         "schedule": crontab(hour=6, minute=0),
+        "options": {"expires": 6 * 60 * 60},
     },
     # Starts "at" and recurring campaigns when due, and restarts sends a dead worker left pending.
     "surveys.campaigns_due": {
         "task": "surveys.tasks.campaigns_due",
         "schedule": 60 * 5,
+        "options": {"expires": 4 * 60},
     },
     "surveys.reminders_send": {
         "task": "surveys.tasks.reminders_send",
         "schedule": crontab(minute=20),
+        "options": {"expires": 50 * 60},
     },
     # The counts behind large scopes' survey results (see surveys/tallies.py).
     "surveys.tallies_rebuild": {
         "task": "surveys.tasks.tallies_rebuild",
         "schedule": 60 * 5,
+        "options": {"expires": 4 * 60},
     },
 }
 
@@ -234,11 +294,14 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Logging ------------------------------------------------------------------------------------
+# LOG_FORMAT "text" (the default outside production) or "json" (one object per line, production's default);
+# both keep the fields passed in extra= (config/logs.py). The worker and the beat log the same way.
+LOG_FORMAT = env("LOG_FORMAT", default="text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {"text": {"()": "config.logs.TextFormatter"}, "json": {"()": "config.logs.JsonFormatter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }

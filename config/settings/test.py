@@ -1,7 +1,7 @@
 """Settings for the test suite: PostgreSQL and Redis on the machine, real as in production."""
 
 from .base import *
-from .base import env
+from .base import celery_routing, env
 
 DEBUG = False
 SECRET_KEY = "leme-test-only-not-a-secret"  # noqa: S105
@@ -15,6 +15,7 @@ if not env.str("EMAIL_URL", default=""):
 CELERY_BROKER_URL = env("TEST_BROKER_URL", default="redis://127.0.0.1:6379/15")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="leme-test")
+CELERY_TASK_QUEUES, CELERY_TASK_ROUTES = celery_routing(CELERY_TASK_DEFAULT_QUEUE)
 # Modules a test's worker imports besides the apps' tasks (e.g. a subscriber that only a test defines).
 CELERY_IMPORTS = env.list("LEME_TEST_CELERY_IMPORTS", default=[])
 SITE_URL = "http://testserver"

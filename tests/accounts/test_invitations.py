@@ -3,7 +3,7 @@ import re
 import pytest
 from django.core import mail
 
-from accounts import services
+from accounts import emails, services
 from accounts.models import Invitation, Role, User
 
 INVITE = {"email": "nova@empresa.com.br", "full_name": "Nova Pessoa", "role": "csm", "language": "pt-br"}
@@ -119,5 +119,5 @@ def test_sending_a_closed_invitation_does_nothing(org, django_capture_on_commit_
     with django_capture_on_commit_callbacks(execute=False):
         invitation = services.invitation_create(invited_by=org.admin, **INVITE)
     services.invitation_revoke(invitation=invitation)
-    assert services.invitation_send(invitation_id=invitation.pk) is False
+    assert emails.invitation_send(invitation_id=invitation.pk) is False
     assert mail.outbox == []

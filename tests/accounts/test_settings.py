@@ -9,9 +9,27 @@ from django.conf import settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
+# Everything production requires, pointing at this machine's services.
+PRODUCTION_ENV = {
+    "SECRET_KEY": secrets.token_urlsafe(64),
+    "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/postgres",
+    "REDIS_URL": os.environ.get("TEST_BROKER_URL", "redis://127.0.0.1:6379/15"),
+    "EMAIL_URL": "smtp://127.0.0.1:25",
+    "SITE_URL": "https://leme.example.com",
+}
+
 
 def run_python(code: str, **env) -> subprocess.CompletedProcess:
-    dropped = {"SECRET_KEY", "REDIS_URL", "CELERY_BROKER_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    dropped = {
+        "SECRET_KEY",
+        "REDIS_URL",
+        "CELERY_BROKER_URL",
+        "DATABASE_URL",
+        "EMAIL_URL",
+        "SITE_URL",
+        "LOG_FORMAT",
+        "DJANGO_ALLOW_ASYNC_UNSAFE",
+    }
     clean = {k: v for k, v in os.environ.items() if k not in dropped}
     return subprocess.run(  # noqa: S603
         [sys.executable, "-c", code], cwd=ROOT, env={**clean, **env}, capture_output=True, text=True, timeout=60
@@ -40,7 +58,7 @@ def test_embedded_default_runs_tasks_in_process_on_sqlite(tmp_path):
     assert result.stdout.split() == [
         "True",
         "django.db.backends.sqlite3",
-        "django.core.mail.backends.filebased.EmailBackend",
+        "config.mail.EmlFileBackend",
     ]
 
 
@@ -65,6 +83,40 @@ def test_production_refuses_a_weak_secret_key(key):
     assert result.returncode != 0
 
 
+@pytest.mark.parametrize(
+    ("missing", "named"),
+    [
+        (["DATABASE_URL"], "DATABASE_URL must be set"),
+        (["REDIS_URL"], "CELERY_BROKER_URL or REDIS_URL must be set"),
+        (["EMAIL_URL"], "EMAIL_URL must be set"),
+        (["SITE_URL"], "SITE_URL must be set"),
+    ],
+)
+def test_production_refuses_to_start_on_a_development_default(missing, named):
+    env = {**PRODUCTION_ENV, **dict.fromkeys(missing, "")}
+    result = manage("check", DJANGO_SETTINGS_MODULE="config.settings.production", **env)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert named in result.stderr
+
+
+def test_production_takes_the_broker_under_either_name():
+    env = {**PRODUCTION_ENV, "REDIS_URL": "", "CELERY_BROKER_URL": "redis://127.0.0.1:6379/4"}
+    result = run_python(
+        "import django; django.setup(); from django.conf import settings as s;"
+        "print(s.CELERY_TASK_ALWAYS_EAGER, s.CELERY_BROKER_URL, s.EMAIL_BACKEND, s.SITE_URL)",
+        DJANGO_SETTINGS_MODULE="config.settings.production",
+        **env,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "False",
+        "redis://127.0.0.1:6379/4",
+        "django.core.mail.backends.smtp.EmailBackend",
+        "https://leme.example.com",
+    ]
+
+
 def test_check_deploy_is_clean_under_production_settings():
     result = manage(
         "check",
@@ -72,8 +124,7 @@ def test_check_deploy_is_clean_under_production_settings():
         "--fail-level",
         "WARNING",
         DJANGO_SETTINGS_MODULE="config.settings.production",
-        SECRET_KEY=secrets.token_urlsafe(64),
-        DATABASE_URL="postgres://postgres@127.0.0.1:5432/postgres",
+        **PRODUCTION_ENV,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout

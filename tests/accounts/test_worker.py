@@ -1,11 +1,23 @@
 """A task through a real Celery worker on the real Redis broker, delivering to a real SMTP server."""
 
 import re
+import time
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
-from accounts import services
+from accounts import services, tasks
 from accounts.models import Invitation
+
+
+def wait_until(condition, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
 
 
 @pytest.mark.worker
@@ -29,6 +41,37 @@ def test_invitation_email_is_sent_by_the_worker(org, smtp_server, celery_worker_
     }
     assert set(parts) == {"text/plain", "text/html"}
     assert re.search(r"http://testserver/invite/\S+/", parts["text/plain"])
-    invitation.refresh_from_db()
-    assert invitation.sent_at is not None
+    # The worker records the sending just after the server took the email.
+    assert wait_until(lambda: Invitation.objects.filter(pk=invitation.pk, sent_at__isnull=False).exists(), 10)
     assert Invitation.objects.count() == 1
+
+
+@pytest.mark.worker
+def test_the_worker_takes_nightly_work_from_its_own_queue(org, celery_worker_process):
+    # given a failed-login record older than the clean-up keeps
+    from axes.models import AccessAttempt
+
+    celery_worker_process()
+    old = AccessAttempt.objects.create(username="x@empresa.com.br", ip_address="10.0.0.1", failures_since_start=1)
+    AccessAttempt.objects.filter(pk=old.pk).update(attempt_time=timezone.now() - timedelta(days=40))
+
+    # when the nightly clean-up is queued (it is routed to the nightly queue)
+    tasks.access_attempts_clean.delay()
+
+    # then the worker listening on that queue runs it
+    assert wait_until(lambda: not AccessAttempt.objects.filter(pk=old.pk).exists(), timeout=60)
+
+
+@pytest.mark.worker
+def test_the_password_reset_link_is_made_by_the_worker(client, org, smtp_server, celery_worker_process):
+    inbox, email_url = smtp_server
+    celery_worker_process({"EMAIL_URL": email_url})
+
+    response = client.post("/password/reset/", {"email": org.csm_a.email})
+
+    assert response.status_code == 302
+    messages = inbox.wait_for(1, timeout=60)
+    assert [m["To"] for m in messages] == [org.csm_a.email]
+    text = next(p for p in messages[0].walk() if p.get_content_type() == "text/plain").get_payload(decode=True)
+    link = re.search(r"http://testserver(/password/reset/\S+/)", text.decode()).group(1)
+    assert client.get(link, follow=True).status_code == 200
