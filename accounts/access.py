@@ -99,6 +99,23 @@ def can_lead(user: User) -> bool:
 
 
 can_reassign = can_lead
+can_manage_campaigns = can_lead  # survey campaigns: create, start, close; and the employees eNPS asks
+
+
+def can_read_enps(user: User) -> bool:
+    """eNPS (the team's own answers about working here) is read by admins and leaders only."""
+    return bool(getattr(user, "is_authenticated", False) and user.is_active and (user.is_admin or user.is_leader))
+
+
+def enps_filter(user: User, *, team: str) -> Q:
+    """A filter for eNPS rows ``user`` may count, given the path from a row to the team its person was in when
+    surveyed (``team="delivery__team"``): every one for admins; for leaders, those of the teams they oversee;
+    none otherwise. Someone in no team counts for admins only."""
+    if not can_read_enps(user):
+        return NOTHING
+    if user.is_admin:
+        return Q()
+    return Q(**{f"{team}__in": scope_team_ids(user)})
 
 
 def can_create_customers(user: User) -> bool:

@@ -165,7 +165,7 @@ def main() -> None:
     from django.conf import settings
     from django.core.management import call_command
 
-    from surveys import sending, tasks
+    from surveys import messages, planning, tasks
     from surveys.models import Delivery, DeliveryStatus
 
     logging.disable(logging.INFO)
@@ -177,7 +177,7 @@ def main() -> None:
     leme_seconds, smtplib_seconds = [], []
     for turn in range(2):
         campaign = campaign_for(admin)
-        planned = sending.campaign_plan(campaign_id=campaign.pk)
+        planned = planning.campaign_plan(campaign_id=campaign.pk)
         assert planned is not None
         assert planned.pending == args.emails, planned
         received.value = 0
@@ -201,7 +201,7 @@ def main() -> None:
 
         # The same messages through plain smtplib on one connection
         if emails is None:
-            emails = render_all(sending.SurveyEmails(campaign), campaign)
+            emails = render_all(messages.SurveyEmails(campaign), campaign)
         sender = parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
         received.value = 0
         started = time.perf_counter()

@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, QuerySet
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -27,7 +27,7 @@ from accounts.access import can_write
 from accounts.models import User
 from core.events import publish
 from portfolio import services as portfolio_services
-from portfolio.models import ActivityKind, Contact, Customer, Task, TaskStatus
+from portfolio.models import Activity, ActivityKind, Contact, Customer, Task, TaskStatus
 from surveys import events, scoring, tokens
 from surveys.models import CampaignStatus, ChiCriterion, Delivery, Response, SurveyKind
 
@@ -399,20 +399,11 @@ def detractor_follow_up(*, response_id: int, today: date | None = None) -> Task 
         return task
 
 
-def _detractor_q() -> Q:
-    q = Q()
-    for kind, limit in scoring.DETRACTOR_MAX.items():
-        q |= Q(kind=kind, score__lte=limit)
-    return q
-
-
 @transaction.atomic
 def loop_close_on_touch(*, customer_id: int, activity_id: int, author_id: int | None) -> int:
     """A call, meeting or email logged with a customer closes the loop on its detractor answers given
     before that touch: ``loop_closed_at`` becomes the touch's time and their follow-up tasks are done.
     Returns how many answers it closed. Runs after the touch is committed (portfolio's TouchLogged event)."""
-    from portfolio.models import Activity
-
     activity = Activity.objects.filter(pk=activity_id, customer_id=customer_id).first()
     if activity is None:
         return 0
@@ -420,7 +411,7 @@ def loop_close_on_touch(*, customer_id: int, activity_id: int, author_id: int | 
         Response.objects.select_for_update()
         .filter(customer_id=customer_id, loop_closed_at__isnull=True, answered_at__lte=activity.happened_at)
         # An answer changed away from detractor still closes its task if it had one.
-        .filter(_detractor_q() | Q(follow_up_task_id__isnull=False))
+        .filter(scoring.detractor_q() | Q(follow_up_task_id__isnull=False))
     )
     if not responses:
         return 0
@@ -432,24 +423,6 @@ def loop_close_on_touch(*, customer_id: int, activity_id: int, author_id: int | 
         portfolio_services.task_complete(task=task, actor=actor)
     logger.info("survey loop closed", extra={"customer_id": customer_id, "responses": len(responses)})
     return len(responses)
-
-
-def loop_close_stats(responses_qs: QuerySet[Response]) -> dict:
-    """Closing the loop on detractors, over a set of answers: how many loops were closed, the average hours
-    from answer to the closing touch (None when none was closed), and how many detractors still wait."""
-    elapsed = ExpressionWrapper(F("loop_closed_at") - F("answered_at"), output_field=DurationField())
-    closed, still_open = Q(loop_closed_at__isnull=False), Q(loop_closed_at__isnull=True)
-    row = responses_qs.order_by().aggregate(
-        count_closed=Count("pk", filter=closed),
-        avg=Avg(elapsed, filter=closed),
-        count_open=Count("pk", filter=_detractor_q() & still_open),
-    )
-    average = row["avg"]
-    return {
-        "count_closed": row["count_closed"],
-        "avg_hours": round(average.total_seconds() / 3600, 1) if average is not None else None,
-        "count_open": row["count_open"],
-    }
 
 
 # --- Opting out -------------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Late bounces: the delivery status notifications (DSNs) that come back after the relay took a survey email.
 
-A recipient refused during the SMTP exchange is handled by the send itself (``surveys.sending``). Most
+A recipient refused during the SMTP exchange is handled by the send itself (``surveys.dispatch``). Most
 bad addresses are only found later, though: the relay accepts the email, tries the recipient's server,
 and mails a DSN (RFC 3464, ``multipart/report; report-type=delivery-status``) back to the envelope sender.
 This module reads those DSNs and records them the way the send records a refusal.
@@ -15,7 +15,7 @@ Reading
 Recording
     ``apply_bounces`` acts only on a permanent failure (Action ``failed``, Status 5.x.x); a delay
     (``delayed``, 4.x.x) means the relay is still trying. The Message-ID names the delivery (every survey
-    email carries ``sending.message_id``: ``<survey-{pk}@domain>``, reminders
+    email carries ``messages.message_id``: ``<survey-{pk}@domain>``, reminders
     ``<survey-{pk}-reminder@domain>``), and the DSN's recipient must be the delivery's address, so a forged
     or mismatched DSN opts nobody out. The delivery becomes ``bounced`` with the status and diagnostic
     as its error, unless the person has answered it (then it stays sent), and its contact gets
@@ -53,12 +53,13 @@ from email.parser import BytesHeaderParser
 from django.db import transaction
 from django.utils import timezone
 
+from surveys.dispatch import contact_bounce, delivery_bounce
+from surveys.messages import message_id
 from surveys.models import Delivery, DeliveryStatus, Response
-from surveys.sending import contact_bounce, delivery_bounce, message_id
 
 logger = logging.getLogger(__name__)
 
-# The format of ``sending.message_id``; a match counts as ours only if message_id() gives it back (the
+# The format of ``messages.message_id``; a match counts as ours only if message_id() gives it back (the
 # domain included), see ``survey_message``.
 SURVEY_MESSAGE_ID = re.compile(r"<survey-(?P<pk>[0-9]{1,18})(?P<reminder>-reminder)?@[^<>@\s]+>")
 # RFC 3464 typed fields: "rfc822; ana@example.com", "smtp; 550 5.1.1 User unknown".
@@ -68,7 +69,7 @@ _STATUS = re.compile(r"\b[245]\.[0-9]{1,3}\.[0-9]{1,3}\b")
 # that trips one is unreadable, not an error of ours.
 _MALFORMED = (email.errors.MessageError, ValueError, LookupError)
 # A delivery the relay may have taken: sent, or pending after a send whose commit was lost (see
-# "Exactly once" in surveys.sending). Skipped and failed ones never left.
+# "Exactly once" in surveys.dispatch). Skipped and failed ones never left.
 _MAY_HAVE_LEFT = (DeliveryStatus.SENT, DeliveryStatus.PENDING)
 
 

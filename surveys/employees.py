@@ -1,5 +1,5 @@
 """The company's employees who do not use Leme, imported from a spreadsheet so eNPS can ask them too, and
-whom an eNPS campaign reaches.
+the list as its page shows it.
 
 ``employee_import(text=..., actor=..., commit=False)`` checks every row and reports, row by row, what would
 happen (create, update, unchanged) or why it cannot; nothing is written. With ``commit=True`` it writes all
@@ -7,7 +7,7 @@ rows in one transaction, and nothing unless every row passes. Rows are matched b
 so importing the same file twice changes nothing; ``active=no`` takes someone off the list without losing the
 deliveries already sent to them. The ``team`` column names a Leme team (any case): that team's leaders count
 the person's eNPS answers; an empty cell leaves them in no team, whose answers only admins count. This follows
-``portfolio.imports`` and reuses its report.
+``portfolio.imports`` and reuses its report. Whom an eNPS campaign asks is ``surveys.audience``.
 
 eNPS is anonymous: nothing here is ever shown next to an answer.
 """
@@ -15,15 +15,14 @@ eNPS is anonymous: nothing here is ever shown next to an answer.
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
+from accounts.access import can_manage_campaigns
 from accounts.models import Team, User
 from portfolio.imports import ImportFailed, ImportReport, RowResult, read_rows
-from surveys import services
-from surveys.models import Campaign, EmployeeAudience, EmployeeRecipient, SurveyKind
-from surveys.selectors import can_manage_campaigns
+from surveys.models import EmployeeRecipient
 
 REQUIRED_COLUMNS = ["email"]
 OPTIONAL_COLUMNS = ["name", "language", "department", "team", "active"]
@@ -33,34 +32,10 @@ NO = {"no", "n", "não", "nao", "false", "0"}
 
 __all__ = [
     "ImportFailed",
-    "audience_recipients",
     "employee_import",
-    "employees_audience",
     "recipient_counts",
     "recipients_listed",
 ]
-
-
-# --- Whom eNPS asks --------------------------------------------------------------------------------------
-
-
-def employees_audience(campaign: Campaign) -> str:
-    """``users`` (the default, and what campaigns made before the list existed do), ``list`` or ``both``."""
-    value = campaign.audience.get("employees") or EmployeeAudience.USERS
-    return value if value in EmployeeAudience.values else EmployeeAudience.USERS
-
-
-def audience_recipients(campaign: Campaign) -> QuerySet[EmployeeRecipient]:
-    """The active people of the imported list an eNPS campaign reaches. With "both", someone who is also a
-    Leme user in the campaign's audience (same email, any case) is asked once, as the user."""
-    mode = employees_audience(campaign)
-    if campaign.kind != SurveyKind.ENPS or mode == EmployeeAudience.USERS:
-        return EmployeeRecipient.objects.none()
-    qs = EmployeeRecipient.objects.filter(active=True)
-    if mode == EmployeeAudience.BOTH:
-        users = services.audience_employees(campaign).annotate(email_ci=Lower("email"))
-        qs = qs.annotate(email_ci=Lower("email")).filter(~Exists(users.filter(email_ci=OuterRef("email_ci"))))
-    return qs
 
 
 # --- The import ------------------------------------------------------------------------------------------

@@ -1,16 +1,22 @@
 """Survey scores, as DOMAIN.md defines them. Every rate with no answers is undefined (None, shown "—").
 
 Each function takes the answers either one by one or already counted, {score: how many}: results pages
-count in SQL and never turn hundreds of thousands of answers back into a list."""
+count in SQL and never turn hundreds of thousands of answers back into a list. ``summarise`` scores one set
+of counts as its kind is scored; ``bands_for`` groups a kind's answers for colours and filters."""
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from surveys.models import SurveyKind
+
 DETRACTOR_MAX = {"nps": 6, "enps": 6, "csat": 2, "ces": 3}
+ENPS = SurveyKind.ENPS
+NPS_KINDS = {SurveyKind.NPS, SurveyKind.ENPS}
 
 
 Scores = Iterable[int] | Mapping[int, int]
@@ -128,4 +134,118 @@ def is_detractor(kind: str, score: int) -> bool:
     return limit is not None and score <= limit
 
 
+def detractor_q() -> Q:
+    """``is_detractor`` as a filter on answers (``kind`` and ``score``)."""
+    q = Q()
+    for kind, limit in DETRACTOR_MAX.items():
+        q |= Q(kind=kind, score__lte=limit)
+    return q
+
+
 ENPS_MIN_ANSWERS = 5
+
+
+def scale_for(kind: str, scale_max: int | None = None) -> tuple[int, int]:
+    """The lowest and highest answer of a kind (CSAT on 1–5 or 1–10)."""
+    if kind == SurveyKind.CSAT:
+        return 1, scale_max if scale_max in (5, 10) else 5
+    if kind == SurveyKind.CES:
+        return 1, 7
+    return 0, 10
+
+
+# --- Bands: how a kind's answers are grouped --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Band:
+    key: str
+    label: str
+    low: int
+    high: int
+    colour: str
+
+
+def bands_for(kind: str, scale_top: int) -> list[Band]:
+    """How answers are grouped for colours and for the comments filter. The negative band is the one that
+    asks for a follow-up (``DETRACTOR_MAX``), so a filtered list matches the detractor tasks."""
+    if kind in NPS_KINDS:
+        return [
+            Band("detractor", _("Detractors"), 0, 6, "red"),
+            Band("passive", _("Passives"), 7, 8, "yellow"),
+            Band("promoter", _("Promoters"), 9, 10, "green"),
+        ]
+    if kind == SurveyKind.CSAT:
+        low = DETRACTOR_MAX["csat"]
+        return [
+            Band("detractor", _("Unsatisfied"), 1, low, "red"),
+            Band("passive", _("Neutral"), low + 1, scale_top - 2, "yellow"),
+            Band("promoter", _("Satisfied"), scale_top - 1, scale_top, "green"),
+        ]
+    if kind == SurveyKind.CES:
+        return [
+            Band("detractor", _("Hard"), 1, DETRACTOR_MAX["ces"], "red"),
+            Band("passive", _("Neutral"), 4, 4, "yellow"),
+            Band("promoter", _("Easy"), 5, 7, "green"),
+        ]
+    return [
+        Band("detractor", _("0–4 criteria"), 0, 4, "red"),
+        Band("passive", _("5–7 criteria"), 5, 7, "yellow"),
+        Band("promoter", _("8–10 criteria"), 8, 10, "green"),
+    ]
+
+
+def band_of(bands: list[Band], score: int) -> Band | None:
+    return next((b for b in bands if b.low <= score <= b.high), None)
+
+
+def band_colour(bands: list[Band], score: int) -> str:
+    band = band_of(bands, score)
+    return band.colour if band else ""
+
+
+# --- One set of answers, scored ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Summary:
+    """One set of answers, scored as its kind is. ``score`` is the headline: the NPS, CSAT's % satisfied,
+    CES's and CHI's average. ``hidden`` is an eNPS under the minimum: nothing is shown."""
+
+    kind: str
+    count: int
+    score: Decimal | None = None
+    average: Decimal | None = None
+    share: Decimal | None = None
+    nps: NpsResult | None = None
+    hidden: bool = False
+
+    @property
+    def zone(self) -> str | None:
+        return self.nps.zone if self.nps is not None else None
+
+    @property
+    def zone_label(self) -> str:
+        return ZONE_LABELS.get(self.zone, "") if self.zone else ""
+
+    @property
+    def is_percent(self) -> bool:
+        return self.kind == SurveyKind.CSAT
+
+
+def summarise(kind: str, counts: dict[int, int], *, scale_top: int = 10) -> Summary:
+    """Score answers given as {score: how many}."""
+    total = sum(counts.values())
+    if kind == ENPS and total < ENPS_MIN_ANSWERS:
+        return Summary(kind=kind, count=total, hidden=True)
+    if kind in NPS_KINDS:
+        result = nps(counts)
+        return Summary(kind=kind, count=total, score=result.score, nps=result)
+    if kind == SurveyKind.CSAT:
+        result = csat(counts, scale_max=scale_top)
+        return Summary(kind=kind, count=total, score=result.share, average=result.average, share=result.share)
+    if kind == SurveyKind.CES:
+        result = ces(counts)
+        return Summary(kind=kind, count=total, score=result.average, average=result.average, share=result.share)
+    result = chi(counts)
+    return Summary(kind=kind, count=total, score=result.average, average=result.average)

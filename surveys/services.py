@@ -1,16 +1,15 @@
-"""Campaigns: create, activate, close, and the audience they reach. Sending lives in surveys.sending,
-answering in surveys.answers."""
+"""Campaigns: create, activate and close. Whom they reach is surveys.audience; planning and sending are
+surveys.planning and surveys.dispatch, answering surveys.answers."""
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.access import ensure_can_write
 from accounts.models import User
-from portfolio.models import Contact, Stage
 from surveys.models import Campaign, CampaignMode, CampaignStatus, EmployeeAudience, SurveyKind
+from surveys.tasks import campaign_run
 
 DEFAULT_QUESTIONS = {
     SurveyKind.NPS: (
@@ -111,8 +110,6 @@ def campaign_activate(*, campaign: Campaign, actor: User | None) -> Campaign:
     campaign.status = CampaignStatus.ACTIVE
     campaign.save(update_fields=["status"])
     if campaign.mode == CampaignMode.NOW:
-        from surveys.tasks import campaign_run
-
         campaign_run.delay_on_commit(campaign.pk)
     return campaign
 
@@ -125,29 +122,3 @@ def campaign_close(*, campaign: Campaign, actor: User | None) -> Campaign:
         campaign.closed_at = timezone.now()
         campaign.save(update_fields=["status", "closed_at"])
     return campaign
-
-
-def audience_contacts(campaign: Campaign) -> QuerySet[Contact]:
-    """The contacts a customer campaign reaches, before the fatigue and opt-out rules."""
-    audience = campaign.audience
-    qs = Contact.objects.exclude(customer__stage=Stage.CHURNED)
-    filters = {
-        "segments": "customer__segment__in",
-        "stages": "customer__stage__in",
-        "service_models": "customer__service_model__in",
-        "owners": "customer__owner_id__in",
-        "plan_tiers": "customer__plan_tier__in",
-        "contact_roles": "role__in",
-    }
-    for key, lookup in filters.items():
-        if audience.get(key):
-            qs = qs.filter(**{lookup: audience[key]})
-    return qs.select_related("customer")
-
-
-def audience_employees(campaign: Campaign) -> QuerySet[User]:
-    """eNPS goes to every active person who uses Leme (teams may be narrowed with ``owners``)."""
-    qs = User.objects.filter(is_active=True)
-    if campaign.audience.get("owners"):
-        qs = qs.filter(pk__in=campaign.audience["owners"])
-    return qs

@@ -1,6 +1,6 @@
 """The CSM's part of the Customer Happiness Index: the criteria answered by the CSM, one assessment per
 (campaign, customer), latest wins. The customer's part is their answer on the public page
-(``surveys.answers.answer_record``); ``surveys.selectors`` adds the two up."""
+(``surveys.answers.answer_record``); ``surveys.selectors_chi`` adds the two up."""
 
 import logging
 from datetime import datetime

@@ -6,7 +6,7 @@ from core.events import subscriber
 from portfolio import events as portfolio_events
 from surveys import events
 from surveys.answers import detractor_follow_up, loop_close_on_touch
-from surveys.sending import send_transactional
+from surveys.triggers import send_transactional
 
 
 @subscriber(portfolio_events.HandoffCompleted)

@@ -33,6 +33,7 @@ from django.utils import timezone
 
 from portfolio.selectors import CUSTOMER_PEOPLE
 from surveys.models import AnswerTally, ChiAssessment, Delivery, DeliveryTally, Response, SurveyKind, TallyBuild
+from surveys.selectors_chi import combine_chi  # the one definition of a CHI score
 
 logger = logging.getLogger(__name__)
 
@@ -77,8 +78,6 @@ def _answer_rows():
 
 
 def _chi_rows():
-    from surveys.selectors import combine_chi  # the one definition of a CHI score; selectors reads tallies
-
     tz = timezone.get_current_timezone()
     scores = combine_chi(
         Response.objects.filter(kind=SurveyKind.CHI, customer__isnull=False),

@@ -1,16 +1,18 @@
-"""Survey jobs. Each takes ids, calls surveys.sending and re-queues itself while work is left; the
-guarantees (nobody twice, nobody missed) live in surveys.sending, not here."""
+"""Survey jobs. Each takes ids, calls surveys.planning, surveys.dispatch, surveys.reminders or
+surveys.scheduling and re-queues itself while work is left; the guarantees (nobody twice, nobody missed)
+live in surveys.dispatch, not here."""
 
 import logging
 
 from celery import shared_task
 
-from surveys import sending, tallies
+from core.mail.smtp import TRANSIENT_SMTP_ERRORS
+from surveys import dispatch, planning, reminders, scheduling, tallies
 
 logger = logging.getLogger(__name__)
 
 RETRY = {
-    "autoretry_for": sending.TRANSIENT_SMTP_ERRORS,
+    "autoretry_for": TRANSIENT_SMTP_ERRORS,
     "retry_backoff": 30,
     "retry_backoff_max": 600,
     "retry_jitter": True,
@@ -28,7 +30,7 @@ def _eager() -> bool:
 @shared_task
 def campaign_run(campaign_id: int) -> dict | None:
     """Plan the campaign's due round ("now", "at" or recurring), then send what is pending."""
-    result = sending.campaign_plan(campaign_id=campaign_id)
+    result = planning.campaign_plan(campaign_id=campaign_id)
     deliveries_send.delay(campaign_id)
     return None if result is None else {"pending": result.pending, "skipped": result.skipped}
 
@@ -36,7 +38,7 @@ def campaign_run(campaign_id: int) -> dict | None:
 @shared_task(**RETRY)
 def deliveries_send(campaign_id: int) -> dict:
     """Send a campaign's pending deliveries in batches; queue the rest for a fresh run."""
-    result = sending.deliveries_send_pending(campaign_id=campaign_id)
+    result = dispatch.deliveries_send_pending(campaign_id=campaign_id)
     if result.more_due:
         deliveries_send.delay(campaign_id)
     elif result.retry_at is not None and not _eager():
@@ -47,7 +49,7 @@ def deliveries_send(campaign_id: int) -> dict:
 @shared_task(**RETRY)
 def reminders_send() -> dict:
     """Remind the people who have not answered (beat, hourly)."""
-    result = sending.reminders_send_due()
+    result = reminders.reminders_send_due()
     if result.more_due:
         reminders_send.delay()
     return result.summary()
@@ -56,7 +58,7 @@ def reminders_send() -> dict:
 @shared_task
 def campaigns_due() -> dict:
     """Beat, every few minutes: start the campaigns whose time has come, and restart stalled sends."""
-    to_plan, to_send = sending.campaigns_due()
+    to_plan, to_send = scheduling.campaigns_due()
     for campaign_id in to_plan:
         campaign_run.delay(campaign_id)
     for campaign_id in to_send:

@@ -1,5 +1,7 @@
 """Survey pages: campaigns (list, create, start, close), and results per campaign and per kind. Views parse
-input, call a selector or a service, and render; the rules live in surveys.services and surveys.selectors."""
+input, call a selector or a service, and render; the rules live in the services (surveys.services,
+surveys.employees) and the reads (surveys.selectors, surveys.results, surveys.campaign_counts, surveys.comments,
+surveys.exports); who may do what in accounts.access."""
 
 import csv
 from datetime import datetime, time, timedelta
@@ -16,14 +18,19 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from accounts.access import get_visible_or_404
+from accounts.access import can_manage_campaigns, can_read_enps, get_visible_or_404
 from accounts.forms import apply_service_errors
 from accounts.selectors import owner_candidates
 from portfolio.import_flow import import_step
-from surveys import employees, selectors, services
+from surveys import campaign_counts, employees, selectors, services
+from surveys.audience import employees_audience
+from surveys.comments import CommentFilters, comment_owners, comments
+from surveys.exports import export_rows
 from surveys.forms import CampaignFilterForm, CampaignForm, CommentFilterForm, EmployeeImportForm, OverviewForm
 from surveys.models import Campaign, CampaignStatus, EmployeeAudience, SurveyKind
-from surveys.selectors import CommentFilters, Scope
+from surveys.results import Results, survey_results
+from surveys.scoring import bands_for
+from surveys.selectors import Scope
 
 SHORT_LABELS = {SurveyKind.CHI: "CHI"}
 
@@ -33,7 +40,7 @@ def _kinds(user) -> list[tuple[str, str]]:
     return [
         (kind, SHORT_LABELS.get(kind, label))
         for kind, label in SurveyKind.choices
-        if kind != SurveyKind.ENPS or selectors.can_read_enps(user)
+        if kind != SurveyKind.ENPS or can_read_enps(user)
     ]
 
 
@@ -43,7 +50,7 @@ def _campaign(request: HttpRequest, pk: int) -> Campaign:
 
 def _managed_campaign(request: HttpRequest, pk: int) -> Campaign:
     campaign = _campaign(request, pk)
-    if not selectors.can_manage_campaigns(request.user):
+    if not can_manage_campaigns(request.user):
         raise PermissionDenied
     return campaign
 
@@ -60,8 +67,8 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
         kind, status = form.cleaned_data["kind"], form.cleaned_data["status"]
     context = {
         "form": form,
-        "rows": selectors.campaign_list(request.user, kind=kind, status=status),
-        "can_manage": selectors.can_manage_campaigns(request.user),
+        "rows": campaign_counts.campaign_list(request.user, kind=kind, status=status),
+        "can_manage": can_manage_campaigns(request.user),
         "kinds": _kinds(request.user),
         "tab": "campaigns",
     }
@@ -77,7 +84,7 @@ def _people_for(user):
 @login_required
 @vary_on_headers("HX-Request")
 def campaign_create(request: HttpRequest) -> HttpResponse:
-    if not selectors.can_manage_campaigns(request.user):
+    if not can_manage_campaigns(request.user):
         raise PermissionDenied
     people = _people_for(request.user)
     if request.htmx and request.method == "GET" and request.GET.get("kind") in SurveyKind.values:
@@ -131,10 +138,10 @@ def campaign_close(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Results ---------------------------------------------------------------------------------------------
 
 
-def _comments_context(request: HttpRequest, scope: Scope, results: selectors.Results | None = None) -> dict:
+def _comments_context(request: HttpRequest, scope: Scope, results: Results | None = None) -> dict:
     user = request.user
-    owners = [] if scope.kind == SurveyKind.ENPS else selectors.comment_owners(user, scope, results)
-    bands = selectors.bands_for(scope.kind, scope.scale_top)
+    owners = [] if scope.kind == SurveyKind.ENPS else comment_owners(user, scope, results)
+    bands = bands_for(scope.kind, scope.scale_top)
     form = CommentFilterForm(request.GET, bands=bands, owners=owners)
     filters, page = CommentFilters(), 1
     if form.is_valid():
@@ -146,7 +153,7 @@ def _comments_context(request: HttpRequest, scope: Scope, results: selectors.Res
         query.pop(key, None)
     return {
         "comment_form": form,
-        "comment_page": selectors.comments(user, scope, filters, page=page),
+        "comment_page": comments(user, scope, filters, page=page),
         "comment_query": query.urlencode(),
         "anonymous": scope.kind == SurveyKind.ENPS,
     }
@@ -169,19 +176,19 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     partial = _comments_partial(request, scope, base)
     if partial is not None:
         return partial
-    results = selectors.survey_results(request.user, scope)
+    results = survey_results(request.user, scope)
     context = {
         **base,
         **_comments_context(request, scope, results),
         "results": results,
-        "counts": selectors.delivery_counts(request.user, campaign),
-        "skipped": selectors.skipped_deliveries(request.user, campaign),
-        "can_manage": selectors.can_manage_campaigns(request.user),
+        "counts": campaign_counts.delivery_counts(request.user, campaign),
+        "skipped": campaign_counts.skipped_deliveries(request.user, campaign),
+        "can_manage": can_manage_campaigns(request.user),
         "kinds": _kinds(request.user),
         "tab": "campaigns",
         "Status": CampaignStatus,
         "employees_audience": (
-            EmployeeAudience(employees.employees_audience(campaign)).label if campaign.kind == SurveyKind.ENPS else ""
+            EmployeeAudience(employees_audience(campaign)).label if campaign.kind == SurveyKind.ENPS else ""
         ),
     }
     return render(request, "surveys/campaign_detail.html", context)
@@ -195,7 +202,7 @@ def _month_start(months_back: int) -> datetime:
 
 
 def _overview_scope(request: HttpRequest, kind: str) -> tuple[OverviewForm, Scope, int]:
-    if kind not in SurveyKind.values or (kind == SurveyKind.ENPS and not selectors.can_read_enps(request.user)):
+    if kind not in SurveyKind.values or (kind == SurveyKind.ENPS and not can_read_enps(request.user)):
         raise Http404
     form = OverviewForm(request.GET or None)
     months, scale = 12, None
@@ -221,7 +228,7 @@ def overview(request: HttpRequest, kind: str) -> HttpResponse:
     partial = _comments_partial(request, scope, base)
     if partial is not None:
         return partial
-    results = selectors.survey_results(request.user, scope, months=months)
+    results = survey_results(request.user, scope, months=months)
     context = {
         **base,
         **_comments_context(request, scope, results),
@@ -229,7 +236,7 @@ def overview(request: HttpRequest, kind: str) -> HttpResponse:
         "kind": kind,
         "kind_label": SurveyKind(kind).label,
         "results": results,
-        "campaigns": selectors.campaign_list(request.user, kind=kind),
+        "campaigns": campaign_counts.campaign_list(request.user, kind=kind),
         "kinds": _kinds(request.user),
         "tab": kind,
         "months": months,
@@ -254,7 +261,7 @@ def _cell(value):
 
 def _csv(request: HttpRequest, scope: Scope, name: str) -> StreamingHttpResponse:
     writer = csv.writer(_Echo())
-    rows = (writer.writerow([_cell(v) for v in row]) for row in selectors.export_rows(request.user, scope))
+    rows = (writer.writerow([_cell(v) for v in row]) for row in export_rows(request.user, scope))
     response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
     filename = f"{slugify(name) or 'survey'}-{timezone.localdate():%Y-%m-%d}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -282,7 +289,7 @@ EMPLOYEE_PAGE_SIZE = 50
 @login_required
 def employee_import(request: HttpRequest) -> HttpResponse:
     """Upload → preview every row (nothing written) → confirm → all rows or none, like the portfolio import."""
-    if not selectors.can_manage_campaigns(request.user):
+    if not can_manage_campaigns(request.user):
         raise PermissionDenied
     step = import_step(
         request,

@@ -1,6 +1,6 @@
 """The CSM's side of the Customer Happiness Index: the customers of a CHI campaign the user may change, with
 both parts of their score, and a page per customer to answer the criteria answered by the CSM. The rules live
-in surveys.services_chi and surveys.selectors."""
+in surveys.services_chi and surveys.selectors_chi."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -11,7 +11,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from accounts.access import can_write, get_visible_or_404
-from surveys import answers, selectors, services_chi
+from surveys import answers, selectors, selectors_chi, services_chi
 from surveys.models import Campaign, ChiCriterion, SurveyKind
 from surveys.views import _kinds
 
@@ -33,7 +33,7 @@ def _text(criterion: ChiCriterion) -> str:
 @login_required
 def chi_customers(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = _chi_campaign(request, pk)
-    rows = selectors.chi_customer_rows(request.user, campaign)
+    rows = selectors_chi.chi_customer_rows(request.user, campaign)
     context = {
         "campaign": campaign,
         "rows": rows,
@@ -47,10 +47,10 @@ def chi_customers(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def chi_assess(request: HttpRequest, pk: int, customer_pk: int) -> HttpResponse:
     campaign = _chi_campaign(request, pk)
-    customer = get_visible_or_404(selectors.chi_audience_customers(request.user, campaign), pk=customer_pk)
+    customer = get_visible_or_404(selectors_chi.chi_audience_customers(request.user, campaign), pk=customer_pk)
     criteria = services_chi.csm_criteria()
-    assessment = selectors.chi_assessment_of(request.user, campaign, customer)
-    answer = selectors.chi_customer_part(request.user, campaign, customer)
+    assessment = selectors_chi.chi_assessment_of(request.user, campaign, customer)
+    answer = selectors_chi.chi_customer_part(request.user, campaign, customer)
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         given = {str(c.position): request.POST.get(f"chi-{c.position}", "") for c in criteria}

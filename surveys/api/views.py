@@ -18,8 +18,10 @@ from accounts.api.base import ScopedReadOnlyViewSet
 from portfolio.api.views import IdFilter, ServiceErrorsMixin, StableOrderingFilter
 from surveys import bounces, selectors
 from surveys.api import serializers as s
+from surveys.campaign_counts import delivery_counts
 from surveys.models import Campaign, CampaignMode, CampaignStatus, Response, SurveyKind, Trigger
-from surveys.sending import send_to_contact
+from surveys.results import survey_results
+from surveys.triggers import send_to_contact
 
 
 class CampaignFilter(filters.FilterSet):
@@ -65,8 +67,8 @@ class CampaignViewSet(ServiceErrorsMixin, ScopedReadOnlyViewSet):
     def results(self, request, pk=None):
         """The score, its NPS zone, the counts and the response rate, over the answers the caller may see."""
         campaign = self.get_object()
-        results = selectors.survey_results(request.user, selectors.Scope.of_campaign(campaign), detail=False)
-        counts = selectors.delivery_counts(request.user, campaign)
+        results = survey_results(request.user, selectors.Scope.of_campaign(campaign), detail=False)
+        counts = delivery_counts(request.user, campaign)
         summary = results.summary
         nps = summary.nps
         data = {

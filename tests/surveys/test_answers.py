@@ -16,6 +16,7 @@ from portfolio.models import Activity, Task, TaskStatus
 from portfolio.selectors import my_day
 from surveys import answers, tokens
 from surveys.models import CampaignStatus, ChiCriterion, Delivery, Response
+from surveys.results import loop_close_stats
 from surveys.services import campaign_close, campaign_create
 from tests.factories import UserFactory
 from tests.portfolio.factories import ContactFactory, CustomerFactory
@@ -315,7 +316,7 @@ def test_a_call_logged_after_the_answer_closes_the_loop(nps, org, customer, djan
     assert response.loop_closed_at == call.happened_at
     task = Task.objects.get(pk=response.follow_up_task_id)
     assert task.status == TaskStatus.DONE
-    stats = answers.loop_close_stats(Response.objects.all())
+    stats = loop_close_stats(Response.objects.all())
     assert stats["count_closed"] == 1
     assert stats["count_open"] == 0
     assert 4.9 <= stats["avg_hours"] <= 5.1
@@ -336,7 +337,7 @@ def test_a_touch_from_before_the_answer_does_not_close_it(nps, org, customer, dj
     response.refresh_from_db()
     assert response.loop_closed_at is None
     assert Task.objects.get(pk=response.follow_up_task_id).status == TaskStatus.OPEN
-    assert answers.loop_close_stats(Response.objects.all()) == {"count_closed": 0, "avg_hours": None, "count_open": 1}
+    assert loop_close_stats(Response.objects.all()) == {"count_closed": 0, "avg_hours": None, "count_open": 1}
 
 
 def test_a_note_is_not_a_touch(nps, org, customer, django_capture_on_commit_callbacks):

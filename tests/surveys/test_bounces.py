@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from portfolio import services as portfolio_services
-from surveys import sending
+from surveys import dispatch, messages, planning, reminders
 from surveys.bounces import BounceReport, Ignored, apply_bounces, parse_dsn, survey_message
 from surveys.models import Delivery, DeliveryStatus, SkipReason
 from tests.conftest import ROOT, free_port
@@ -39,8 +39,8 @@ def send_survey(smtp_server) -> dict[str, bytes]:
     """Send a new campaign to every contact through the real sender; the bytes each address received."""
     inbox, _url = smtp_server
     campaign = active_campaign()
-    sending.campaign_plan(campaign_id=campaign.pk)
-    sending.deliveries_send_pending(campaign_id=campaign.pk)
+    planning.campaign_plan(campaign_id=campaign.pk)
+    dispatch.deliveries_send_pending(campaign_id=campaign.pk)
     return {envelope.rcpt_tos[0]: envelope.original_content for envelope in inbox.envelopes}
 
 
@@ -159,7 +159,7 @@ def original_of(delivery: Delivery, *, reminder: bool = False) -> bytes:
     """The headers a survey email carries, for rows made by factories rather than sent."""
     return (
         f"From: Leme <no-reply@leme.example>\r\nTo: {delivery.email}\r\n"
-        f"Message-ID: {sending.message_id(delivery.pk, reminder=reminder)}\r\nSubject: One quick question\r\n\r\n"
+        f"Message-ID: {messages.message_id(delivery.pk, reminder=reminder)}\r\nSubject: One quick question\r\n\r\n"
     ).encode()
 
 
@@ -192,12 +192,12 @@ def test_a_gmail_dsn_returning_the_whole_email_names_it_too(org, smtp_server):
 
     assert (report.recipient, report.action, report.status) == ("ana@gmail.com", "failed", "5.1.1")
     assert report.diagnostic.startswith("550-5.1.1 The email account that you tried to reach does not exist. 550 5.1.1")
-    assert report.message_id == sending.message_id(delivery.pk)
+    assert report.message_id == messages.message_id(delivery.pk)
 
 
 def test_a_returned_email_whose_message_id_a_relay_rewrote_is_found_by_the_dsns_threading(org):
     delivery = DeliveryFactory(contact=ContactFactory(customer=CustomerFactory(owner=org.csm_a)))
-    ours = sending.message_id(delivery.pk)
+    ours = messages.message_id(delivery.pk)
     rewritten = b"From: Leme <no-reply@leme.example>\r\nMessage-ID: <lost-in-transit@relay.example>\r\n\r\n"
 
     [report] = parse_dsn(
@@ -208,9 +208,9 @@ def test_a_returned_email_whose_message_id_a_relay_rewrote_is_found_by_the_dsns_
 
 
 def test_message_ids_are_read_back_as_the_sender_writes_them():
-    assert survey_message(sending.message_id(42)).delivery_id == 42
-    assert survey_message(sending.message_id(42)).reminder is False
-    assert survey_message(sending.message_id(42, reminder=True)).reminder is True
+    assert survey_message(messages.message_id(42)).delivery_id == 42
+    assert survey_message(messages.message_id(42)).reminder is False
+    assert survey_message(messages.message_id(42, reminder=True)).reminder is True
     assert survey_message("<survey-42@another.example>") is None
     assert survey_message("<20260105130002.4XbQ2N1kz9z9sW@mx.leme.example>") is None
 
@@ -254,7 +254,7 @@ def test_a_late_bounce_marks_the_delivery_and_the_contact_who_is_then_never_surv
     delivery.contact.refresh_from_db()
     assert delivery.contact.bounced_at == now
     later = active_campaign(fatigue_days=0)
-    sending.campaign_plan(campaign_id=later.pk)
+    planning.campaign_plan(campaign_id=later.pk)
     assert Delivery.objects.get(campaign=later, contact=delivery.contact).skip_reason == SkipReason.BOUNCED
 
 
@@ -266,7 +266,7 @@ def test_a_bounced_reminder_keeps_the_surveys_own_send_on_record(org, smtp_serve
         contact=ContactFactory(customer=CustomerFactory(owner=org.csm_a), email=GONE),
         sent_at=sent_at,
     )
-    sending.reminders_send_due()
+    reminders.reminders_send_due()
     [reminder] = inbox.envelopes
 
     outcome = apply_bounces(parse_dsn(postfix_dsn(reminder.original_content)))
@@ -410,8 +410,8 @@ def test_a_skipped_delivery_never_left_so_it_cannot_bounce(org):
 def test_an_enps_bounce_marks_only_the_delivery(org, smtp_server):
     inbox, _url = smtp_server
     campaign = active_campaign(kind="enps", audience={"owners": [org.csm_b.pk]})
-    sending.campaign_plan(campaign_id=campaign.pk)
-    sending.deliveries_send_pending(campaign_id=campaign.pk)
+    planning.campaign_plan(campaign_id=campaign.pk)
+    dispatch.deliveries_send_pending(campaign_id=campaign.pk)
     [envelope] = inbox.envelopes
 
     outcome = apply_bounces(parse_dsn(postfix_dsn(envelope.original_content, recipient=org.csm_b.email)))

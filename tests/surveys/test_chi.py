@@ -5,9 +5,12 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from portfolio.models import Customer
-from surveys import answers, selectors
+from surveys import answers
+from surveys.campaign_counts import campaign_list
 from surveys.models import ChiAssessment, ChiCriterion, SurveyKind
-from surveys.selectors import Scope, survey_results
+from surveys.results import survey_results
+from surveys.selectors import Scope
+from surveys.selectors_chi import chi_customer_rows, chi_scores
 from surveys.services_chi import chi_assessment_record
 from tests.portfolio.factories import ContactFactory, CustomerFactory
 from tests.surveys.test_results import delivery_for, make_campaign, speak_english
@@ -68,7 +71,7 @@ def test_score_is_the_customers_yes_plus_the_csms_yes(org, chi):
     assert results.summary.count == 1
     assert str(results.summary.score) == "7.00"
     assert {bar.score: bar.count for bar in results.distribution}[7] == 1
-    assert [row.score for row in selectors.chi_customer_rows(org.csm_a, chi)] == [7]
+    assert [row.score for row in chi_customer_rows(org.csm_a, chi)] == [7]
 
 
 def test_a_missing_part_counts_zero(org, chi):
@@ -77,7 +80,7 @@ def test_a_missing_part_counts_zero(org, chi):
     customer_answers(chi, only_customer, yes=5)
     chi_assessment_record(campaign=chi, customer=only_csm, answers=csm_answers(2), actor=org.csm_a)
 
-    scores = {s.customer_id: s for s in selectors.chi_scores(org.csm_a, Scope.of_campaign(chi))}
+    scores = {s.customer_id: s for s in chi_scores(org.csm_a, Scope.of_campaign(chi))}
 
     assert (scores[only_customer.pk].customer_part, scores[only_customer.pk].csm_part) == (5, None)
     assert (scores[only_csm.pk].customer_part, scores[only_csm.pk].csm_part) == (None, 2)
@@ -90,7 +93,7 @@ def test_the_latest_customer_answer_is_their_part(org, chi):
     customer_answers(chi, customer, yes=1)
     customer_answers(chi, customer, yes=6)
 
-    [score] = selectors.chi_scores(org.admin, Scope.of_campaign(chi))
+    [score] = chi_scores(org.admin, Scope.of_campaign(chi))
 
     assert (score.customer_part, score.csm_part, score.score) == (6, None, 6)
 
@@ -102,7 +105,7 @@ def test_overview_slices_and_campaign_list_use_the_combined_score(org, chi, clie
 
     overview = survey_results(org.leader_a, Scope.of_kind(SurveyKind.CHI))
     by_segment = next(s for s in overview.slices if s.key == "segment")
-    [row] = selectors.campaign_list(org.leader_a, kind=SurveyKind.CHI)
+    [row] = campaign_list(org.leader_a, kind=SurveyKind.CHI)
 
     assert str(overview.summary.score) == "8.00"
     assert [(r.key, str(r.summary.score)) for r in by_segment.rows] == [("enterprise", "8.00")]

@@ -14,9 +14,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone, translation
 
 from accounts.models import User
-from surveys import answers, employees, selectors, sending, tokens
+from surveys import answers, dispatch, employees, planning, reminders, selectors, tokens
+from surveys.exports import ENPS_CSV_COLUMNS
 from surveys.models import Campaign, Delivery, DeliveryStatus, EmployeeRecipient, SurveyKind
-from surveys.selectors import ENPS_CSV_COLUMNS, Scope, survey_results
+from surveys.results import survey_results
+from surveys.selectors import Scope
 from tests.factories import TeamFactory, UserFactory
 from tests.surveys.factories import CampaignFactory, active_campaign
 
@@ -248,7 +250,7 @@ def test_users_only_by_default_keeps_the_list_out(org):
     import_people(org.admin)
     campaign = active_campaign(kind="enps", audience={"owners": [org.csm_a.pk]})
 
-    sending.campaign_plan(campaign_id=campaign.pk)
+    planning.campaign_plan(campaign_id=campaign.pk)
 
     deliveries = Delivery.objects.filter(campaign=campaign)
     assert [(d.employee_id, d.recipient_id) for d in deliveries] == [(org.csm_a.pk, None)]
@@ -259,8 +261,8 @@ def test_the_list_gets_one_delivery_each_in_their_language_and_not_the_inactive(
     import_people(org.admin, "email,active\ncarla@acme.com.br,no\n")
     campaign = active_campaign(kind="enps", audience={"employees": "list"})
 
-    result = sending.campaign_plan(campaign_id=campaign.pk)
-    again = sending.campaign_plan(campaign_id=campaign.pk)
+    result = planning.campaign_plan(campaign_id=campaign.pk)
+    again = planning.campaign_plan(campaign_id=campaign.pk)
 
     assert result.pending == 2
     assert again is None
@@ -279,7 +281,7 @@ def test_both_asks_a_user_who_is_also_on_the_list_once(org):
     campaign = active_campaign(kind="enps", audience={"employees": "both", "owners": [org.csm_a.pk, org.csm_b.pk]})
 
     # when
-    result = sending.campaign_plan(campaign_id=campaign.pk)
+    result = planning.campaign_plan(campaign_id=campaign.pk)
 
     # then
     deliveries = list(Delivery.objects.filter(campaign=campaign))
@@ -296,9 +298,9 @@ def test_recurring_rounds_ask_the_list_again_once_per_round(org):
     campaign = active_campaign(kind="enps", audience={"employees": "list"}, mode="recurring", every_days=30)
     start = timezone.now()
 
-    sending.campaign_plan(campaign_id=campaign.pk, now=start)
-    sending.campaign_plan(campaign_id=campaign.pk, now=start + timedelta(hours=2))
-    sending.campaign_plan(campaign_id=campaign.pk, now=start + timedelta(days=31))
+    planning.campaign_plan(campaign_id=campaign.pk, now=start)
+    planning.campaign_plan(campaign_id=campaign.pk, now=start + timedelta(hours=2))
+    planning.campaign_plan(campaign_id=campaign.pk, now=start + timedelta(days=31))
 
     rounds = Delivery.objects.filter(campaign=campaign, email="john.smith@acme.com").values_list("round", flat=True)
     assert list(rounds) == [1, 2]
@@ -312,8 +314,8 @@ def test_a_real_send_reaches_the_list_in_their_language_without_opt_out(org, smt
     import_people(org.admin)
     campaign = active_campaign(kind="enps", audience={"employees": "list"}, company="Acme")
 
-    sending.campaign_plan(campaign_id=campaign.pk)
-    result = sending.deliveries_send_pending(campaign_id=campaign.pk)
+    planning.campaign_plan(campaign_id=campaign.pk)
+    result = dispatch.deliveries_send_pending(campaign_id=campaign.pk)
 
     assert result.sent == 3
     messages = {m["To"]: m for m in inbox.wait_for(3)}
@@ -336,24 +338,24 @@ def test_reminders_reach_the_list_but_not_who_left_it(org, smtp_server):
     import_people(org.admin)
     campaign = active_campaign(kind="enps", audience={"employees": "list"}, reminder_after_days=4)
     five_days_ago = timezone.now() - timedelta(days=5)
-    sending.campaign_plan(campaign_id=campaign.pk, now=five_days_ago)
-    sending.deliveries_send_pending(campaign_id=campaign.pk, now=five_days_ago)
+    planning.campaign_plan(campaign_id=campaign.pk, now=five_days_ago)
+    dispatch.deliveries_send_pending(campaign_id=campaign.pk, now=five_days_ago)
     inbox.wait_for(3)
     import_people(org.admin, "email,active\ncarla@acme.com.br,no\n")
 
     # when
-    result = sending.reminders_send_due()
+    result = reminders.reminders_send_due()
 
     # then
     assert result.sent == 2
-    reminders = inbox.wait_for(5)[3:]
-    assert {m["To"] for m in reminders} == {"ana.souza@acme.com.br", "john.smith@acme.com"}
+    reminder_emails = inbox.wait_for(5)[3:]
+    assert {m["To"] for m in reminder_emails} == {"ana.souza@acme.com.br", "john.smith@acme.com"}
 
 
 def test_the_unsubscribe_link_of_a_list_delivery_says_internal_and_anonymous(org, client):
     import_people(org.admin)
     campaign = active_campaign(kind="enps", audience={"employees": "list"})
-    sending.campaign_plan(campaign_id=campaign.pk)
+    planning.campaign_plan(campaign_id=campaign.pk)
     delivery = Delivery.objects.filter(campaign=campaign, email="john.smith@acme.com").get()
 
     page = client.post(f"/s/{tokens.token_for(delivery.token_salt)}/unsubscribe/")
@@ -375,7 +377,7 @@ def answered_by_the_list(org):
     text = "email,name,department\n" + "".join(f"{e},{n},Financeiro\n" for e, n in zip(EMAILS, NAMES, strict=True))
     import_people(org.admin, text)
     campaign = active_campaign(kind="enps", audience={"employees": "list"}, name="eNPS da empresa")
-    sending.campaign_plan(campaign_id=campaign.pk)
+    planning.campaign_plan(campaign_id=campaign.pk)
     now = timezone.now()
     Delivery.objects.filter(campaign=campaign).update(status=DeliveryStatus.SENT, sent_at=now)
     for score, delivery in zip([10, 9, 9, 7, 3], Delivery.objects.filter(campaign=campaign), strict=True):
@@ -588,7 +590,7 @@ def enps_by_teams(org, name: str, *, comment: bool = False):
         audience={"employees": "both", "owners": [org.csm_a.pk, org.csm_a2.pk, org.csm_b.pk, org.leader_b.pk]},
         name=name,
     )
-    sending.campaign_plan(campaign_id=campaign.pk)
+    planning.campaign_plan(campaign_id=campaign.pk)
     Delivery.objects.filter(campaign=campaign).update(status=DeliveryStatus.SENT, sent_at=timezone.now())
     scores = {**TEAM_A_LIST, **TEAM_B_LIST, **NO_TEAM, **users}
     for delivery in Delivery.objects.filter(campaign=campaign):

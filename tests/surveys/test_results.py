@@ -13,6 +13,8 @@ from django.utils import timezone
 from accounts.models import User
 from portfolio.models import Task
 from surveys import services
+from surveys.comments import CommentFilters, comments
+from surveys.exports import CSV_COLUMNS, ENPS_CSV_COLUMNS
 from surveys.models import (
     AnswerTally,
     Campaign,
@@ -23,7 +25,8 @@ from surveys.models import (
     SkipReason,
     SurveyKind,
 )
-from surveys.selectors import CSV_COLUMNS, ENPS_CSV_COLUMNS, CommentFilters, Scope, comments, survey_results
+from surveys.results import survey_results
+from surveys.selectors import Scope
 from surveys.tokens import salt_and_hash
 from tests.portfolio.factories import ContactFactory, CustomerFactory
 

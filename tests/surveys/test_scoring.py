@@ -6,7 +6,9 @@ import pytest
 
 from surveys import scoring
 from surveys.models import SurveyKind
-from surveys.selectors import Scope, summarise, survey_results
+from surveys.results import survey_results
+from surveys.scoring import summarise
+from surveys.selectors import Scope
 from tests.surveys.test_results import answered_by_employee, make_campaign
 
 # --- NPS: % promoters (9–10) − % detractors (0–6) ---------------------------------------------------------

@@ -1,5 +1,6 @@
-"""Sending surveys (surveys.sending, surveys.tasks) to a real SMTP server: who is surveyed and who is
-skipped, what the email says and carries, reminders, and what the SMTP server's refusals do."""
+"""Sending surveys (surveys.planning, surveys.dispatch, surveys.reminders, surveys.tasks) to a real SMTP
+server: who is surveyed and who is skipped, what the email says and carries, reminders, and what the SMTP
+server's refusals do."""
 
 import itertools
 import re
@@ -16,8 +17,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from config.celery import app
+from core.mail import pacing
 from portfolio import services as portfolio_services
-from surveys import sending, tasks, tokens
+from surveys import dispatch, messages, planning, reminders, scheduling, tasks, tokens, triggers
 from surveys.models import CampaignMode, Delivery, DeliveryStatus, SkipReason
 from tests.conftest import free_port
 from tests.portfolio.factories import ContactFactory, CustomerFactory, hand_off
@@ -77,8 +79,8 @@ def smtp_rules(inbox, rule):
 
 
 def run(campaign, **kwargs):
-    sending.campaign_plan(campaign_id=campaign.pk)
-    return sending.deliveries_send_pending(campaign_id=campaign.pk, **kwargs)
+    planning.campaign_plan(campaign_id=campaign.pk)
+    return dispatch.deliveries_send_pending(campaign_id=campaign.pk, **kwargs)
 
 
 # --- The email -------------------------------------------------------------------------------------------
@@ -166,7 +168,7 @@ def test_the_buttons_follow_the_scale_of_the_kind(org, kind, scale_max, scores):
     campaign = CampaignFactory(kind=kind, scale_max=scale_max)
     delivery = DeliveryFactory(campaign=campaign, status=DeliveryStatus.PENDING, sent_at=None)
 
-    html = sending.SurveyEmails(campaign).message(delivery).alternatives[0][0]
+    html = messages.SurveyEmails(campaign).message(delivery).alternatives[0][0]
 
     linked = [int(m["score"]) for m in map(SCORE_LINK.match, hrefs(html)) if m]
     assert linked == list(scores)
@@ -176,7 +178,7 @@ def test_chi_has_one_answer_button_and_no_score(org):
     campaign = CampaignFactory(kind="chi")
     delivery = DeliveryFactory(campaign=campaign, status=DeliveryStatus.PENDING, sent_at=None)
 
-    message = sending.SurveyEmails(campaign).message(delivery)
+    message = messages.SurveyEmails(campaign).message(delivery)
 
     token = token_of(delivery)
     assert hrefs(message.alternatives[0][0]) == [
@@ -238,10 +240,10 @@ def test_a_contact_who_opts_out_after_planning_is_not_sent_to(org, smtp_server):
     inbox, _url = smtp_server
     contact = ContactFactory(customer=CustomerFactory(owner=org.csm_a))
     campaign = active_campaign()
-    sending.campaign_plan(campaign_id=campaign.pk)
+    planning.campaign_plan(campaign_id=campaign.pk)
     portfolio_services.contact_update(contact=contact, actor=None, opted_out_at=timezone.now())
 
-    result = sending.deliveries_send_pending(campaign_id=campaign.pk)
+    result = dispatch.deliveries_send_pending(campaign_id=campaign.pk)
 
     assert (result.sent, result.skipped) == (0, 1)
     assert inbox.messages == []
@@ -260,7 +262,7 @@ def test_planning_and_sending_twice_surveys_nobody_twice(org, smtp_server):
     assert (first.sent, second.sent) == (3, 0)
     assert Delivery.objects.filter(campaign=campaign).count() == 3
     assert set(recipients(inbox).values()) == {1}
-    assert sending.campaign_plan(campaign_id=campaign.pk) is None
+    assert planning.campaign_plan(campaign_id=campaign.pk) is None
 
 
 def test_recurring_campaigns_ask_each_contact_again_every_n_days(org, smtp_server):
@@ -268,9 +270,9 @@ def test_recurring_campaigns_ask_each_contact_again_every_n_days(org, smtp_serve
     campaign = active_campaign(mode=CampaignMode.RECURRING, every_days=30, fatigue_days=0)
     start = timezone.now()
 
-    sending.campaign_plan(campaign_id=campaign.pk, now=start)
-    sending.campaign_plan(campaign_id=campaign.pk, now=start + timedelta(days=10))
-    sending.campaign_plan(campaign_id=campaign.pk, now=start + timedelta(days=31))
+    planning.campaign_plan(campaign_id=campaign.pk, now=start)
+    planning.campaign_plan(campaign_id=campaign.pk, now=start + timedelta(days=10))
+    planning.campaign_plan(campaign_id=campaign.pk, now=start + timedelta(days=31))
 
     assert list(Delivery.objects.filter(contact=contact).values_list("round", flat=True)) == [1, 2]
 
@@ -315,8 +317,8 @@ def test_one_reminder_goes_only_to_non_responders_after_the_wait(org, smtp_serve
     portfolio_services.contact_update(contact=opted_out.contact, actor=None, opted_out_at=timezone.now())
 
     # when the reminder job runs twice
-    first = sending.reminders_send_due()
-    second = sending.reminders_send_due()
+    first = reminders.reminders_send_due()
+    second = reminders.reminders_send_due()
 
     # then only the silent one got a reminder, once
     assert (first.sent, second.sent) == (1, 0)
@@ -373,10 +375,10 @@ def test_a_temporary_refusal_is_retried_after_a_wait_and_sent_once(org, smtp_ser
     assert delivery.attempts == 1
     assert delivery.last_error.startswith("451")
     assert first.retry_at == delivery.next_attempt_at > timezone.now()
-    assert sending.deliveries_send_pending(campaign_id=campaign.pk).sent == 0
+    assert dispatch.deliveries_send_pending(campaign_id=campaign.pk).sent == 0
 
     # and the run after the wait sends it, once
-    second = sending.deliveries_send_pending(campaign_id=campaign.pk, now=delivery.next_attempt_at)
+    second = dispatch.deliveries_send_pending(campaign_id=campaign.pk, now=delivery.next_attempt_at)
     assert second.sent == 1
     assert recipients(inbox) == Counter({contact.email: 1})
     assert seen[contact.email] == 2
@@ -393,7 +395,7 @@ def test_temporary_refusals_fail_the_delivery_once_the_attempts_run_out(org, smt
 
     run(campaign)
     delivery = Delivery.objects.get()
-    sending.deliveries_send_pending(campaign_id=campaign.pk, now=delivery.next_attempt_at)
+    dispatch.deliveries_send_pending(campaign_id=campaign.pk, now=delivery.next_attempt_at)
 
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts) == (DeliveryStatus.FAILED, 2)
@@ -404,10 +406,10 @@ def test_an_unreachable_server_leaves_everything_pending_for_the_task_retry(org,
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()
     ContactFactory(customer=CustomerFactory(owner=org.csm_a))
     campaign = active_campaign()
-    sending.campaign_plan(campaign_id=campaign.pk)
+    planning.campaign_plan(campaign_id=campaign.pk)
 
     with pytest.raises(ConnectionRefusedError) as error:
-        sending.deliveries_send_pending(campaign_id=campaign.pk)
+        dispatch.deliveries_send_pending(campaign_id=campaign.pk)
 
     assert isinstance(error.value, tasks.deliveries_send.autoretry_for)
     delivery = Delivery.objects.get()
@@ -421,15 +423,15 @@ def test_a_second_sender_of_a_campaign_finds_it_busy_and_sends_nothing(org, smtp
     ContactFactory.create_batch(2, customer=CustomerFactory(owner=org.csm_a))
     # "at" a past time: activating it queues nothing (a "now" campaign would send at once here)
     campaign = active_campaign(mode=CampaignMode.AT, send_at=timezone.now())
-    sending.campaign_plan(campaign_id=campaign.pk)
+    planning.campaign_plan(campaign_id=campaign.pk)
     locked, release = threading.Event(), threading.Event()
 
     def other_worker():
         with connections["default"].cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_lock(%s, %s)", [sending._SEND_LOCK, campaign.pk])
+            cursor.execute("SELECT pg_advisory_lock(%s, %s)", [dispatch.SEND_LOCK, campaign.pk])
             locked.set()
             release.wait(10)
-            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [sending._SEND_LOCK, campaign.pk])
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [dispatch.SEND_LOCK, campaign.pk])
         connections["default"].close()
 
     thread = threading.Thread(target=other_worker)
@@ -438,14 +440,14 @@ def test_a_second_sender_of_a_campaign_finds_it_busy_and_sends_nothing(org, smtp
 
     # when this worker sends
     try:
-        busy = sending.deliveries_send_pending(campaign_id=campaign.pk)
+        busy = dispatch.deliveries_send_pending(campaign_id=campaign.pk)
     finally:
         release.set()
         thread.join()
 
     # then it stops at once, and the campaign's own sender (once it has the lock) sends everything
     assert (busy.busy, busy.sent, len(inbox.messages)) == (True, 0, 0)
-    assert sending.deliveries_send_pending(campaign_id=campaign.pk).sent == 2
+    assert dispatch.deliveries_send_pending(campaign_id=campaign.pk).sent == 2
     assert len(inbox.messages) == 2
 
 
@@ -468,11 +470,11 @@ def test_on_postgresql_each_sent_mark_is_written_behind_its_email_on_another_con
     ContactFactory(customer=customer, email="gone@cliente.com.br")
     ContactFactory(customer=customer, email="later@cliente.com.br")
     campaign = active_campaign(mode=CampaignMode.AT, send_at=timezone.now(), expires_after_days=10)
-    sending.campaign_plan(campaign_id=campaign.pk)
+    planning.campaign_plan(campaign_id=campaign.pk)
 
     # when the campaign is sent outside any transaction (as a worker does)
     with CaptureQueriesContext(connections["default"]) as queries:
-        result = sending.deliveries_send_pending(campaign_id=campaign.pk)
+        result = dispatch.deliveries_send_pending(campaign_id=campaign.pk)
 
     # then every accepted email is recorded as sent by the time the run returns
     assert (result.sent, result.bounced, result.deferred, result.more_due) == (28, 1, 1, False)
@@ -496,25 +498,25 @@ def test_marks_that_cannot_be_written_stop_the_run_and_leave_the_rows_to_send_ag
     inbox, _url = smtp_server
     ContactFactory.create_batch(60, customer=CustomerFactory(owner=org.csm_a))
     campaign = active_campaign(mode=CampaignMode.AT, send_at=timezone.now())
-    sending.campaign_plan(campaign_id=campaign.pk)
+    planning.campaign_plan(campaign_id=campaign.pk)
 
     def database_gone(self, connection, marks):
         raise OperationalError("server closed the connection unexpectedly")
 
-    monkeypatch.setattr(sending._SentMarks, "_write", database_gone)
+    monkeypatch.setattr(dispatch.SurveySentMarks, "write", database_gone)
 
-    with pytest.raises(sending.MarksFailed):
-        sending.deliveries_send_pending(campaign_id=campaign.pk)
+    with pytest.raises(dispatch.MarksFailed):
+        dispatch.deliveries_send_pending(campaign_id=campaign.pk)
 
     # nothing is recorded as sent: the next run sends those rows again, with the same Message-IDs
     assert set(Delivery.objects.values_list("status", flat=True)) == {DeliveryStatus.PENDING}
     assert len(inbox.messages) > 0
     # and once a write has failed, the next email's hand-over raises: the run stops at the next email
-    marks = sending._SentMarks(expires_after_days=30)
+    marks = dispatch.SurveySentMarks(expires_after_days=30)
     marks.add(1, timezone.now())
-    with pytest.raises(sending.MarksFailed):
+    with pytest.raises(dispatch.MarksFailed):
         marks.flush()
-    with pytest.raises(sending.MarksFailed):
+    with pytest.raises(dispatch.MarksFailed):
         marks.add(2, timezone.now())
     marks.close(quiet=True)
 
@@ -544,8 +546,8 @@ def test_send_to_contact_surveys_one_contact_then_respects_fatigue(
     campaign = active_campaign(kind="csat", scale_max=5, mode=CampaignMode.TRANSACTIONAL, trigger="api")
 
     with django_capture_on_commit_callbacks(execute=True):
-        first = sending.send_to_contact(campaign=campaign, contact=contact)
-    second = sending.send_to_contact(campaign=campaign, contact=contact)
+        first = triggers.send_to_contact(campaign=campaign, contact=contact)
+    second = triggers.send_to_contact(campaign=campaign, contact=contact)
 
     assert (first.round, first.status) == (1, DeliveryStatus.PENDING)
     assert (second.round, second.status, second.skip_reason) == (2, DeliveryStatus.SKIPPED, SkipReason.FATIGUE)
@@ -561,7 +563,7 @@ def test_send_to_contact_refuses_a_campaign_that_is_not_an_active_event_campaign
 
     for campaign in (draft, one_shot):
         with pytest.raises(ValidationError):
-            sending.send_to_contact(campaign=campaign, contact=contact)
+            triggers.send_to_contact(campaign=campaign, contact=contact)
     assert not Delivery.objects.exists()
 
 
@@ -586,15 +588,15 @@ def test_campaigns_due_starts_timed_and_recurring_campaigns_and_stalled_sends(or
     recurring = active_campaign(mode=CampaignMode.RECURRING, every_days=90, fatigue_days=0)
     stalled = active_campaign(mode=CampaignMode.AT, send_at=now - timedelta(days=1))
     ContactFactory()
-    sending.campaign_plan(campaign_id=stalled.pk)
-    sending.campaign_plan(campaign_id=recurring.pk)
+    planning.campaign_plan(campaign_id=stalled.pk)
+    planning.campaign_plan(campaign_id=recurring.pk)
 
-    to_plan, to_send = sending.campaigns_due()
+    to_plan, to_send = scheduling.campaigns_due()
 
     assert set(to_plan) == {due_at.pk}
     assert later.pk not in to_plan
     assert to_send == sorted([stalled.pk, recurring.pk])
-    assert set(sending.campaigns_due(now=now + timedelta(hours=2))[0]) == {recurring.pk, due_at.pk}
+    assert set(scheduling.campaigns_due(now=now + timedelta(hours=2))[0]) == {recurring.pk, due_at.pk}
 
 
 def test_the_beat_checks_campaigns_every_few_minutes_and_reminders_hourly():
@@ -605,7 +607,7 @@ def test_the_beat_checks_campaigns_every_few_minutes_and_reminders_hourly():
 
 
 def test_the_send_rate_is_kept():
-    pacer = sending._Pacer(50)
+    pacer = pacing.Pacer(50)
     started = time.monotonic()
 
     for _ in range(11):
@@ -637,7 +639,7 @@ def test_the_prebuilt_bytes_are_what_django_would_send(org, language, reminder):
     customer = CustomerFactory(name="Pães & Cia <Ltda>", owner=org.csm_a)
     contact = ContactFactory(customer=customer, name="João Müller", language=language)
     delivery = DeliveryFactory(campaign=campaign, contact=contact)
-    emails = sending.SurveyEmails(campaign)
+    emails = messages.SurveyEmails(campaign)
 
     to, data = emails.raw(delivery, reminder=reminder)
 
@@ -656,7 +658,7 @@ def test_the_prebuilt_bytes_match_for_employees_and_customers_without_a_csm(org)
     ]
 
     for campaign, delivery in deliveries:
-        emails = sending.SurveyEmails(campaign)
+        emails = messages.SurveyEmails(campaign)
         _to, data = emails.raw(delivery)
         django_bytes = emails.message(delivery).message().as_bytes(linesep="\r\n")
         assert _comparable(data) == _comparable(django_bytes)
@@ -667,7 +669,7 @@ def test_very_long_names_take_djangos_own_path(org):
     contact = ContactFactory(customer=CustomerFactory(name="&" * 150, owner=org.csm_a))
     delivery = DeliveryFactory(campaign=campaign, contact=contact)
 
-    assert sending.SurveyEmails(campaign).raw(delivery) is None
+    assert messages.SurveyEmails(campaign).raw(delivery) is None
 
 
 def test_each_email_costs_the_same_few_queries(org, smtp_server):
@@ -677,11 +679,11 @@ def test_each_email_costs_the_same_few_queries(org, smtp_server):
     for added in (2, 2, 4):
         ContactFactory.create_batch(added, customer=customer)
         campaign = active_campaign(fatigue_days=0)
-        sending.campaign_plan(campaign_id=campaign.pk)
+        planning.campaign_plan(campaign_id=campaign.pk)
 
         # when each is sent
         with CaptureQueriesContext(connections["default"]) as captured:
-            result = sending.deliveries_send_pending(campaign_id=campaign.pk)
+            result = dispatch.deliveries_send_pending(campaign_id=campaign.pk)
         queries.append((result.sent, len(captured)))
 
     # then every email adds the same number of queries: its own transaction and the one UPDATE
@@ -719,7 +721,7 @@ def pace_key(settings):
 
 def test_every_sender_takes_the_next_slot_of_one_pace_kept_in_redis(settings, pace_key):
     # given two workers' pacers at one email every 10 seconds, sharing the pace
-    first, second = (sending.SharedPacer(0.1, url=settings.CELERY_BROKER_URL, key=pace_key) for _ in range(2))
+    first, second = (pacing.SharedPacer(0.1, url=settings.CELERY_BROKER_URL, key=pace_key) for _ in range(2))
 
     # when they ask for slots in turn, faster than the pace
     reservations = [pacer.reserve() for pacer in (first, second, first, second)]
@@ -732,7 +734,7 @@ def test_every_sender_takes_the_next_slot_of_one_pace_kept_in_redis(settings, pa
 
 def test_a_sender_keeps_its_own_pace_when_redis_is_unreachable_or_absent(settings, caplog):
     settings.LEME_SURVEY_SEND_RATE = 1000
-    pacer = sending.SharedPacer(1000, url=f"redis://127.0.0.1:{free_port()}/0", key="leme:test:nowhere")
+    pacer = pacing.SharedPacer(1000, url=f"redis://127.0.0.1:{free_port()}/0", key="leme:test:nowhere")
 
     pacer.wait()
     pacer.wait()
@@ -740,6 +742,6 @@ def test_a_sender_keeps_its_own_pace_when_redis_is_unreachable_or_absent(setting
     assert pacer._fallback.next_at > 0
     assert "Redis is unreachable" in caplog.text
     settings.CELERY_BROKER_URL = None
-    assert isinstance(sending._pacer(), sending._Pacer)
+    assert isinstance(dispatch.pacer(), pacing.Pacer)
     settings.CELERY_BROKER_URL = "redis://127.0.0.1:6379/15"
-    assert isinstance(sending._pacer(), sending.SharedPacer)
+    assert isinstance(dispatch.pacer(), pacing.SharedPacer)
