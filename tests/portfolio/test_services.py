@@ -249,25 +249,91 @@ def test_review_complete_refuses_an_empty_review(org):
 # --- Churn requests -----------------------------------------------------------------------------------------
 
 
+VAGUE_DETAILS = [
+    "não quer pagar",
+    "não quer mais pagar",
+    "Cliente não viu valor",
+    "Cliente não vê valor",
+    "Não viu valor no produto",
+    "O cliente disse que não viu valor no produto.",
+    "Sem motivo aparente informado",
+    "Não informou o motivo",
+    "Motivos internos",
+    "Preço",
+    "Caro demais",
+    "Preço alto",
+    "Corte de custos",
+    "Sem orçamento",
+    "Problemas financeiros",
+    "Trocou pelo concorrente",
+    "Migrou para um concorrente mais barato",
+    "Achou o sistema caro e pouco útil",
+    "O cliente informou que não tem mais interesse no sistema",
+    "O Cliente Não Viu Valor No Produto",
+    "SEM MOTIVO APARENTE",
+    "desconhecido",
+    "outro",
+    "Outros",
+    "unknown",
+    "saw no value",
+    "doesn't want to pay",
+    "Doesn\u2019t want to pay",
+    "Other reasons",
+    "They didn't see the value of the product",
+    "The customer said they no longer need the tool",
+    "Too expensive for them right now",
+    "Budget constraints",
+    "N/A",
+]
+CONCRETE_DETAILS = [
+    CONCRETE_DETAIL,
+    "Precisa de integração com SAP B1; o novo CFO cortou ferramentas sem ela",
+    "Migrou para o concorrente X por R$ 300 a menos por mês",
+    "Preço alto: concorrente X cobra 30% menos",
+    "Sem orçamento após corte de 40% em marketing",
+    "Fechou a filial de Campinas, que era a única usuária",
+    "Migrou para o Pipedrive",
+    "Cliente não viu valor porque o módulo de NFS-e não emite notas para Sorocaba",
+    "Só 2 das 15 licenças foram usadas nos últimos 60 dias",
+    "A Ana, champion do projeto, saiu da empresa e o novo gestor quer reavaliar",
+    "The new VP moved the team to Salesforce",
+    "Switched to HubSpot after the merger with Acme",
+    "Their accountant requires Xero exports we don't have",
+]
+
+
+@pytest.mark.parametrize("detail", VAGUE_DETAILS)
+def test_a_detail_that_only_restates_a_vague_reason_is_vague_however_long(detail):
+    assert services.churn_detail_is_vague(detail)
+
+
+@pytest.mark.parametrize("detail", CONCRETE_DETAILS)
+def test_a_detail_with_a_concrete_cause_is_not_vague(detail):
+    assert not services.churn_detail_is_vague(detail)
+
+
 @pytest.mark.parametrize(
     "detail",
     [
         "não quer pagar",
         "Cliente não viu valor",
+        "O cliente disse que não viu valor no produto.",
+        "Sem motivo aparente informado",
         "desconhecido",
         "outro",
         "unknown",
         "saw no value",
         "doesn't want to pay",
+        "They didn't see the value of the product",
     ],
 )
 def test_churn_request_refuses_a_vague_detail(org, detail):
     customer = ongoing_customer(org)
 
-    with pytest.raises(ValidationError) as exc:
+    with translation.override("en"), pytest.raises(ValidationError) as exc:
         open_churn(customer, org.csm_a, detail=detail)
 
-    assert "detail" in exc.value.message_dict
+    assert "Write the concrete cause" in exc.value.message_dict["detail"][0]
     assert not ChurnRequest.objects.exists()
 
 
