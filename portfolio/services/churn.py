@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import formats
 from django.utils.translation import gettext as _
 
 from accounts.access import ensure_can_write
@@ -248,12 +249,14 @@ def save_attempt_add(*, churn_request: ChurnRequest, offer: str, actor: User) ->
     return attempt
 
 
-def _uti_start(*, request: ChurnRequest, actor: User | None) -> UtiStay:
+def _uti_start(*, request: ChurnRequest, actor: User | None, started_on: date) -> UtiStay:
     customer = request.customer
     policy = policy_for(customer.service_model)
-    today = clock.today()
     stay = UtiStay.objects.create(
-        customer=customer, churn_request=request, started_on=today, ends_on=today + timedelta(days=policy.uti_days)
+        customer=customer,
+        churn_request=request,
+        started_on=started_on,
+        ends_on=started_on + timedelta(days=policy.uti_days),
     )
     _stage_change(customer=customer, to=Stage.UTI, actor=actor, note=_("Saved from churn: recovery month."))
     publish(
@@ -280,9 +283,15 @@ def churn_request_resolve(
 ) -> UtiStay | None:
     """Close a churn request.
 
-    * recovered: the customer goes to UTI for its recovery month;
-    * downsell: as recovered, after the given subscriptions drop to their new amounts (a contraction);
+    * recovered: the customer goes to UTI for its recovery month, from ``effective_date``;
+    * downsell: as recovered, after the given subscriptions drop to their new amounts (a contraction) on
+      ``effective_date``;
     * churned: every running subscription ends on ``effective_date`` and the customer is churned.
+
+    ``effective_date`` defaults to today. A save is recorded on the day it happened, so the recovery month's
+    plan (its weekly check-ins and closing review) is dated from then: a save recorded late starts with its
+    past check-ins overdue. A save cannot be dated in the future (the customer is not saved yet: record it on
+    the day) nor before the customer asked to cancel; a churn can (the subscriptions end on that day).
     """
     ensure_can_write(actor)
     request = ChurnRequest.objects.select_for_update().get(pk=churn_request.pk)
@@ -290,6 +299,18 @@ def churn_request_resolve(
         raise ValidationError(_("This churn request is already closed."))
     customer = request.customer
     effective_date = effective_date or clock.today()
+    if outcome in (ChurnOutcome.RECOVERED, ChurnOutcome.DOWNSELL):
+        if effective_date > clock.today():
+            raise ValidationError(
+                {"effective_date": _("A save is recorded on the day it happened: choose today or an earlier day.")}
+            )
+        if effective_date < request.requested_on:
+            raise ValidationError(
+                {
+                    "effective_date": _("The customer asked to cancel on %(day)s: a save cannot come before that.")
+                    % {"day": formats.date_format(request.requested_on, "SHORT_DATE_FORMAT")}
+                }
+            )
     stay = None
     if outcome == ChurnOutcome.DOWNSELL:
         if not downsell:
@@ -307,7 +328,7 @@ def churn_request_resolve(
         request.resolved_at = clock.now()
         request.save(update_fields=["outcome", "resolved_at"])
         customer.refresh_from_db()
-        stay = _uti_start(request=request, actor=actor)
+        stay = _uti_start(request=request, actor=actor, started_on=effective_date)
         activity_log(
             customer=customer,
             kind=ActivityKind.CHURN_REQUEST,
