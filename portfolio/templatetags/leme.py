@@ -4,6 +4,8 @@ from django import template
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
+from portfolio.services.reviews import review_question_text
+
 register = template.Library()
 
 
@@ -60,3 +62,9 @@ TASK_ORIGINS = {
 def task_origin(origin: str) -> str:
     """What created a task, in the reader's words; manual tasks say nothing."""
     return TASK_ORIGINS.get(origin, "") if origin != "manual" else ""
+
+
+@register.filter
+def review_question(answer: dict) -> str:
+    """A stored success-review answer's question, in the reader's language."""
+    return review_question_text(answer)
