@@ -22,6 +22,7 @@ from portfolio.models import (
     UtiExit,
 )
 from portfolio.selectors import SORTS
+from portfolio.services.reviews import ReviewQuestion, review_answer
 from portfolio.validators import validate_cnpj
 
 
@@ -125,17 +126,20 @@ class ReviewForm(forms.Form):
     )
     outcome = forms.CharField(label=_("Outcome"), widget=forms.Textarea(attrs={"rows": 2}))
 
-    def __init__(self, *args, questions: dict[str, list[str]], **kwargs):
+    def __init__(self, *args, questions: dict[str, list[ReviewQuestion]], **kwargs):
         super().__init__(*args, **kwargs)
         self.questions = questions
         for part in ("past", "future"):
             for i, question in enumerate(questions[part]):
                 self.fields[f"{part}_{i}"] = forms.CharField(
-                    label=_(question), widget=forms.Textarea(attrs={"rows": 2}), required=False
+                    label=question.text, widget=forms.Textarea(attrs={"rows": 2}), required=False
                 )
 
     def answers(self, part: str) -> list[dict]:
-        return [{"q": q, "a": self.cleaned_data.get(f"{part}_{i}", "")} for i, q in enumerate(self.questions[part])]
+        return [
+            review_answer(question, self.cleaned_data.get(f"{part}_{i}", ""))
+            for i, question in enumerate(self.questions[part])
+        ]
 
     def part_fields(self, part: str):
         return [self[f"{part}_{i}"] for i in range(len(self.questions[part]))]

@@ -53,7 +53,8 @@ def uti_checkin_weeks(stay: UtiStay) -> int:
 @subscriber(events.UtiEntered)
 def uti_plan(event: events.UtiEntered) -> None:
     """A saved customer's recovery month: a weekly check-in call, then a closing review on its last day
-    to decide the exit."""
+    to decide the exit. Dated from the stay's start, the save's effective date: a save recorded late starts
+    with its past check-ins overdue."""
     stay = UtiStay.objects.select_related("customer__owner", "customer__implementation_manager").get(
         pk=event.uti_stay_id
     )

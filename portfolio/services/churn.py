@@ -2,11 +2,13 @@
 
 import re
 import unicodedata
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import formats
 from django.utils.translation import gettext as _
 
 from accounts.access import ensure_can_write
@@ -40,50 +42,136 @@ from portfolio.services.subscriptions import subscription_cancel, subscription_c
 from portfolio.services.timeline import activity_log
 from portfolio.taxonomy import INVOLUNTARY_REASON
 
-VAGUE_PHRASES = [
-    "nao quer mais pagar",
-    "nao quer pagar",
-    "nao viu valor",
-    "nao ve valor",
-    "sem valor",
-    "desconhecido",
-    "nao sei",
-    "nao informado",
-    "sem motivo",
-    "outros",
-    "outro",
-    "doesn't want to pay",
-    "doesnt want to pay",
-    "does not want to pay",
-    "saw no value",
-    "sees no value",
-    "no value",
-    "unknown",
-    "other",
-    "n/a",
-    "cliente",
-    "customer",
-    "the",
-    "o",
-    "a",
-]
-MIN_CONCRETE_LETTERS = 15
+
+def _vocabulary(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+# Words that only restate a vague reason: (not) seeing value, price, budget, "other", "internal", "unknown", wanting
+# to leave or not using it, and generic names for the product. Folded: lower case, no accents.
+VAGUE_WORDS = _vocabulary(
+    """
+    valor valores vale valeu valia ve viu ver vendo enxerga enxergou enxergam percebe percebeu percebem
+    beneficio beneficios retorno resultado resultados util utilidade
+    produto produtos sistema sistemas ferramenta ferramentas plataforma solucao servico servicos software app
+    aplicativo
+    motivo motivos razao razoes causa causas interno internos interna internas pessoal pessoais
+    desconhecido desconhecida desconhecidos desconhece sei sabe sabemos especifico especifica especificado
+    informado informada informou informar informa informaram aparente aparentemente claro clara explicacao
+    outro outros outra outras diversos diversas varios varias
+    preco precos caro cara caros caras barato barata alto alta elevado custo custos pagar paga pagando
+    pagamento pagamentos dinheiro orcamento verba financeiro financeiros financeira financeiras
+    corte cortes cortar reducao reduzir economia economizar crise economica economico momento prioridade
+    prioridades restricao restricoes
+    quer querem queria queriam quis deseja desejam desejo vontade interesse decidiu decidiram decisao optou
+    optaram resolveu resolveram escolheu desistiu desistir desistencia
+    cancelar cancela cancelou cancelamento sair saida encerrar encerramento churn
+    usa usar usou usam uso utiliza utilizar utilizou adesao
+    gosta gostou gostar gostaram satisfeito satisfeita insatisfeito insatisfeita insatisfacao satisfacao
+    bom boa ruim problema problemas questao questoes dificuldade dificuldades necessidade necessidades
+    atende atendeu atender esperado expectativa expectativas
+    value valuable worth see saw sees seeing seen benefit benefits roi results useful
+    product products tool tools platform solution service software system
+    reason reasons cause internal personal unknown unspecified specified specific given provided stated know knows
+    other others another various
+    price prices pricing expensive pricey cheap cost costs costly pay paying payment money budget budgets
+    financial finances cut cuts cutting reduction economy economic crisis priority priorities constraint
+    constraints
+    want wants wanted wanting wish decided decision chose choose cancel cancelling canceling cancellation
+    leave leaving churn churning quit
+    use uses used using usage adoption like liked likes happy unhappy satisfied dissatisfied satisfaction
+    good bad problem problems issue issues need needs needed fit expectations
+    """
+)
+# Filler that carries no cause: articles, pronouns, prepositions, auxiliaries, "the customer said that", hedges.
+FILLER_WORDS = _vocabulary(
+    """
+    o a os as um uma uns umas de do da dos das no na nos nas em num numa por pelo pela pelos pelas para pra pro
+    ao aos com sem e ou mas nem que se nao sim ja mais menos muito muita muitos muitas pouco pouca poucos poucas
+    bem mal tao tanto tambem so apenas somente ainda sempre nunca nada nenhum nenhuma algum alguma alguns algumas
+    tudo todo toda todos todas qualquer ele ela eles elas eu voce voces seu sua seus suas dele dela deles
+    delas isso isto aquilo esse essa esses essas este esta estes estas aquele aquela lhe lhes me te meu minha
+    cliente clientes empresa conta contato disse diz dizem disseram dito falou fala falaram relatou relata
+    comentou afirmou alegou alega alegando explicou mencionou acha achou acham acredita pensa sente sentiu
+    parece pareceu foi ser sao era eram seria estar estao estava estavam ter tem tinha tiveram teve ha
+    houve haver fez faz fazer feito vai vao ir pode podem poderia deve deveria precisa precisam precisou
+    necessita sido sendo tendo caso porque pois como quando onde qual quais quem ate apos desde entre sobre
+    demais assim entao agora hoje aqui la mesmo mesma real realmente exatamente geral forma modo coisa coisas
+    vez tipo etc bastante pq vc
+    the an of to in on at for with without by from and or but nor that this these those it its he she they
+    them their his her we our you your i my me is are was were be been being has have had do does did doesnt
+    dont didnt isnt arent wasnt werent wont cant cannot couldnt not no yes any some all just only also very
+    too much many more less so as than then there here what which who when where why how because about into
+    over after before said says say told tell tells mentioned reported informed explained think thinks
+    thought feel feels felt seems seemed seem customer customers client clients company account would could
+    should will can may might must get got gets make made really actually apparently anymore right now
+    enough thing things way sort kind
+    """
+)
+MIN_CONCRETE_WORDS = 3
 
 
 def _fold(text: str) -> str:
     # Phones and Macs type typographic apostrophes; fold them so a curly-quoted "doesn't" still matches.
-    text = text.translate({0x2019: "'", 0x2018: "'", 0x02BC: "'"})
-    text = unicodedata.normalize("NFKD", text.lower())
+    text = text.translate({0x2019: "'", 0x2018: "'", 0x02BC: "'", 0x00B4: "'", 0x60: "'"})
+    text = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in text if not unicodedata.combining(ch))
 
 
+@dataclass(frozen=True)
+class _Word:
+    typed: str  # as written, for capitals
+    folded: str  # lower case, no accents: what the word lists hold
+    starts_sentence: bool
+
+
+def _words(text: str) -> list[_Word]:
+    words = []
+    starts_sentence = True
+    for piece in re.findall(r"\w+|[.!?;:]", _fold(text).replace("'", "")):
+        if piece in ".!?;:":
+            starts_sentence = True
+            continue
+        words.append(_Word(piece, piece.lower(), starts_sentence))
+        starts_sentence = False
+    return words
+
+
+def _concrete_words(detail: str) -> tuple[list[str], bool]:
+    """The words of a churn detail that say something beyond a vague reason, and whether one of them is a
+    concrete signal: a number (``40%``, ``R$ 300``, ``SAP B1``) or a name (``Campinas``, ``CFO``, ``Salesforce``:
+    a capitalised word inside a sentence, or an acronym).
+
+    Capitals are not read as names when the whole detail is in Title Case or upper case."""
+    words = _words(detail)
+    content = [
+        w
+        for w in words
+        if w.folded not in VAGUE_WORDS and w.folded not in FILLER_WORDS and (len(w.folded) > 1 or w.folded.isdigit())
+    ]
+    long_words = [w for w in words if len(w.folded) > 3 and w.folded.isalpha()]
+    capitals_are_names = not all(w.typed[0].isupper() for w in long_words)
+
+    def is_signal(w: _Word) -> bool:
+        if any(ch.isdigit() for ch in w.typed):
+            return True
+        return capitals_are_names and (
+            (len(w.typed) > 1 and w.typed.isupper()) or (w.typed[0].isupper() and not w.starts_sentence)
+        )
+
+    return [w.folded for w in content], any(is_signal(w) for w in content)
+
+
 def churn_detail_is_vague(detail: str) -> bool:
-    """A reason is vague when, without the stock phrases (\"didn't see value\", \"unknown\", \"other\"),
-    too little is left to act on."""
-    text = f" {_fold(detail)} "
-    for phrase in VAGUE_PHRASES:
-        text = re.sub(rf"(?<![\w]){re.escape(phrase)}(?![\w])", " ", text)
-    return sum(ch.isalpha() for ch in text) < MIN_CONCRETE_LETTERS
+    """A detail is vague when it only restates a vague reason, however long it is.
+
+    Without the words that restate a vague reason ("não viu valor", "preço", "motivos internos", "unknown",
+    "other") and filler ("o cliente disse que", "ele", "apenas", "the customer said", articles, auxiliaries),
+    a concrete detail still has at least three words, or two when one of them is a number or a name:
+    "o novo CFO cortou as ferramentas sem integração com o SAP B1" keeps "novo CFO cortou integracao SAP B1";
+    "O cliente disse que não viu valor no produto" keeps nothing."""
+    content, has_signal = _concrete_words(detail)
+    return len(content) < MIN_CONCRETE_WORDS and not (has_signal and len(content) >= 2)
 
 
 @transaction.atomic
@@ -161,12 +249,14 @@ def save_attempt_add(*, churn_request: ChurnRequest, offer: str, actor: User) ->
     return attempt
 
 
-def _uti_start(*, request: ChurnRequest, actor: User | None) -> UtiStay:
+def _uti_start(*, request: ChurnRequest, actor: User | None, started_on: date) -> UtiStay:
     customer = request.customer
     policy = policy_for(customer.service_model)
-    today = clock.today()
     stay = UtiStay.objects.create(
-        customer=customer, churn_request=request, started_on=today, ends_on=today + timedelta(days=policy.uti_days)
+        customer=customer,
+        churn_request=request,
+        started_on=started_on,
+        ends_on=started_on + timedelta(days=policy.uti_days),
     )
     _stage_change(customer=customer, to=Stage.UTI, actor=actor, note=_("Saved from churn: recovery month."))
     publish(
@@ -193,9 +283,15 @@ def churn_request_resolve(
 ) -> UtiStay | None:
     """Close a churn request.
 
-    * recovered: the customer goes to UTI for its recovery month;
-    * downsell: as recovered, after the given subscriptions drop to their new amounts (a contraction);
+    * recovered: the customer goes to UTI for its recovery month, from ``effective_date``;
+    * downsell: as recovered, after the given subscriptions drop to their new amounts (a contraction) on
+      ``effective_date``;
     * churned: every running subscription ends on ``effective_date`` and the customer is churned.
+
+    ``effective_date`` defaults to today. A save is recorded on the day it happened, so the recovery month's
+    plan (its weekly check-ins and closing review) is dated from then: a save recorded late starts with its
+    past check-ins overdue. A save cannot be dated in the future (the customer is not saved yet: record it on
+    the day) nor before the customer asked to cancel; a churn can (the subscriptions end on that day).
     """
     ensure_can_write(actor)
     request = ChurnRequest.objects.select_for_update().get(pk=churn_request.pk)
@@ -203,6 +299,18 @@ def churn_request_resolve(
         raise ValidationError(_("This churn request is already closed."))
     customer = request.customer
     effective_date = effective_date or clock.today()
+    if outcome in (ChurnOutcome.RECOVERED, ChurnOutcome.DOWNSELL):
+        if effective_date > clock.today():
+            raise ValidationError(
+                {"effective_date": _("A save is recorded on the day it happened: choose today or an earlier day.")}
+            )
+        if effective_date < request.requested_on:
+            raise ValidationError(
+                {
+                    "effective_date": _("The customer asked to cancel on %(day)s: a save cannot come before that.")
+                    % {"day": formats.date_format(request.requested_on, "SHORT_DATE_FORMAT")}
+                }
+            )
     stay = None
     if outcome == ChurnOutcome.DOWNSELL:
         if not downsell:
@@ -220,7 +328,7 @@ def churn_request_resolve(
         request.resolved_at = clock.now()
         request.save(update_fields=["outcome", "resolved_at"])
         customer.refresh_from_db()
-        stay = _uti_start(request=request, actor=actor)
+        stay = _uti_start(request=request, actor=actor, started_on=effective_date)
         activity_log(
             customer=customer,
             kind=ActivityKind.CHURN_REQUEST,

@@ -5,6 +5,8 @@ from datetime import date
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext, gettext_lazy, gettext_noop
 from django.utils.translation import gettext as _
 
 from accounts.access import ensure_can_write
@@ -22,18 +24,58 @@ from portfolio.models import (
 from portfolio.services.policies import policy_for
 from portfolio.services.timeline import activity_log
 
-REVIEW_TEMPLATE = {
+
+class ReviewQuestion(str):
+    """A success-review question: its English text (a ``str``), a ``key`` that names it for good, and ``text``,
+    its translation in the reader's language.
+
+    It is still the English text so that code storing ``{"q": question}`` keeps working; a review stores both
+    (``{"key": .., "q": .., "a": ..}``) and shows the question by its key, translated (``review_question_text``).
+    """
+
+    key: str
+
+    def __new__(cls, key: str, text: str) -> "ReviewQuestion":
+        question = super().__new__(cls, text)
+        question.key = key
+        return question
+
+    @property
+    def text(self) -> Promise:
+        return gettext_lazy(str(self))
+
+
+# gettext_noop marks the questions for translation; ``ReviewQuestion.text`` translates them when read.
+REVIEW_TEMPLATE: dict[str, list[ReviewQuestion]] = {
     "past": [
-        "Which goals from the last cycle were reached?",
-        "What results did the customer get from the product (numbers)?",
-        "What got in the way?",
+        ReviewQuestion("goals_reached", gettext_noop("Which goals from the last cycle were reached?")),
+        ReviewQuestion("results", gettext_noop("What results did the customer get from the product (numbers)?")),
+        ReviewQuestion("obstacles", gettext_noop("What got in the way?")),
     ],
     "future": [
-        "What are the goals for the next cycle?",
-        "Which features or practices will get them there?",
-        "Who at the customer owns each goal?",
+        ReviewQuestion("next_goals", gettext_noop("What are the goals for the next cycle?")),
+        ReviewQuestion("means", gettext_noop("Which features or practices will get them there?")),
+        ReviewQuestion("goal_owners", gettext_noop("Who at the customer owns each goal?")),
     ],
 }
+_QUESTIONS_BY_KEY = {question.key: question for part in REVIEW_TEMPLATE.values() for question in part}
+
+
+def review_answer(question: ReviewQuestion, answer: str) -> dict[str, str]:
+    """One stored answer: the question's key and English text, and the answer."""
+    return {"key": question.key, "q": str(question), "a": answer}
+
+
+def review_question_text(answer: dict) -> str:
+    """A stored answer's question in the reader's language.
+
+    By its key while the template has that question; reviews stored before questions had keys hold the English
+    text, translated while the catalogue knows it; anything else is shown as it was stored."""
+    question = _QUESTIONS_BY_KEY.get(answer.get("key", ""))
+    if question is not None:
+        return str(question.text)
+    stored = answer.get("q") or ""
+    return gettext(stored) if stored else ""
 
 
 def review_schedule(

@@ -4,6 +4,7 @@ from django import template
 from django.utils import formats, timezone
 
 from core.labels import TASK_ORIGINS
+from portfolio.services.reviews import review_question_text
 
 register = template.Library()
 
@@ -53,3 +54,9 @@ def cnpj(value: str) -> str:
 def task_origin(origin: str) -> str:
     """What created a task, in the reader's words (each app registers its own); manual tasks say nothing."""
     return TASK_ORIGINS.label(origin) if origin != "manual" else ""
+
+
+@register.filter
+def review_question(answer: dict) -> str:
+    """A stored success-review answer's question, in the reader's language."""
+    return review_question_text(answer)

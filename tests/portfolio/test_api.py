@@ -843,6 +843,8 @@ def test_resolve_refusals_are_400(org, world, ongoing, api_for):
     wrong_outcome = api.post(
         url, {"outcome": "recovered", "downsell": [{"subscription": ours, "amount_cents": 1}]}, format="json"
     )
+    tomorrow = (timezone.localdate() + timedelta(days=1)).isoformat()
+    future_save = api.post(url, {"outcome": "recovered", "effective_date": tomorrow}, format="json")
     api.post(url, {"outcome": "churned"}, format="json")
     closed = api.post(url, {"outcome": "recovered"}, format="json")
 
@@ -853,6 +855,7 @@ def test_resolve_refusals_are_400(org, world, ongoing, api_for):
     assert (hidden.status_code, hidden.json()) == (400, {"downsell": {"0": {"subscription": not_found()}}})
     assert (twice.status_code, list(twice.json())) == (400, ["downsell"])
     assert (wrong_outcome.status_code, list(wrong_outcome.json())) == (400, ["downsell"])
+    assert (future_save.status_code, list(future_save.json())) == (400, ["effective_date"])
     assert (closed.status_code, list(closed.json())) == (400, ["non_field_errors"])
 
 

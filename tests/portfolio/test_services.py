@@ -249,25 +249,91 @@ def test_review_complete_refuses_an_empty_review(org):
 # --- Churn requests -----------------------------------------------------------------------------------------
 
 
+VAGUE_DETAILS = [
+    "não quer pagar",
+    "não quer mais pagar",
+    "Cliente não viu valor",
+    "Cliente não vê valor",
+    "Não viu valor no produto",
+    "O cliente disse que não viu valor no produto.",
+    "Sem motivo aparente informado",
+    "Não informou o motivo",
+    "Motivos internos",
+    "Preço",
+    "Caro demais",
+    "Preço alto",
+    "Corte de custos",
+    "Sem orçamento",
+    "Problemas financeiros",
+    "Trocou pelo concorrente",
+    "Migrou para um concorrente mais barato",
+    "Achou o sistema caro e pouco útil",
+    "O cliente informou que não tem mais interesse no sistema",
+    "O Cliente Não Viu Valor No Produto",
+    "SEM MOTIVO APARENTE",
+    "desconhecido",
+    "outro",
+    "Outros",
+    "unknown",
+    "saw no value",
+    "doesn't want to pay",
+    "Doesn\u2019t want to pay",
+    "Other reasons",
+    "They didn't see the value of the product",
+    "The customer said they no longer need the tool",
+    "Too expensive for them right now",
+    "Budget constraints",
+    "N/A",
+]
+CONCRETE_DETAILS = [
+    CONCRETE_DETAIL,
+    "Precisa de integração com SAP B1; o novo CFO cortou ferramentas sem ela",
+    "Migrou para o concorrente X por R$ 300 a menos por mês",
+    "Preço alto: concorrente X cobra 30% menos",
+    "Sem orçamento após corte de 40% em marketing",
+    "Fechou a filial de Campinas, que era a única usuária",
+    "Migrou para o Pipedrive",
+    "Cliente não viu valor porque o módulo de NFS-e não emite notas para Sorocaba",
+    "Só 2 das 15 licenças foram usadas nos últimos 60 dias",
+    "A Ana, champion do projeto, saiu da empresa e o novo gestor quer reavaliar",
+    "The new VP moved the team to Salesforce",
+    "Switched to HubSpot after the merger with Acme",
+    "Their accountant requires Xero exports we don't have",
+]
+
+
+@pytest.mark.parametrize("detail", VAGUE_DETAILS)
+def test_a_detail_that_only_restates_a_vague_reason_is_vague_however_long(detail):
+    assert services.churn_detail_is_vague(detail)
+
+
+@pytest.mark.parametrize("detail", CONCRETE_DETAILS)
+def test_a_detail_with_a_concrete_cause_is_not_vague(detail):
+    assert not services.churn_detail_is_vague(detail)
+
+
 @pytest.mark.parametrize(
     "detail",
     [
         "não quer pagar",
         "Cliente não viu valor",
+        "O cliente disse que não viu valor no produto.",
+        "Sem motivo aparente informado",
         "desconhecido",
         "outro",
         "unknown",
         "saw no value",
         "doesn't want to pay",
+        "They didn't see the value of the product",
     ],
 )
 def test_churn_request_refuses_a_vague_detail(org, detail):
     customer = ongoing_customer(org)
 
-    with pytest.raises(ValidationError) as exc:
+    with translation.override("en"), pytest.raises(ValidationError) as exc:
         open_churn(customer, org.csm_a, detail=detail)
 
-    assert "detail" in exc.value.message_dict
+    assert "Write the concrete cause" in exc.value.message_dict["detail"][0]
     assert not ChurnRequest.objects.exists()
 
 
@@ -429,6 +495,102 @@ def test_downsell_records_a_contraction_and_puts_the_customer_in_uti(org):
     assert (movement.kind, movement.amount_cents, movement.mrr_end_cents) == (MovementKind.CONTRACTION, 40_000, 60_000)
     assert (customer.stage, customer.mrr_cents, request.outcome) == (Stage.UTI, 60_000, ChurnOutcome.DOWNSELL)
     assert stay.customer_id == customer.pk
+
+
+def open_churn_on(customer, actor, requested_on):
+    return services.churn_request_open(
+        customer=customer,
+        kind=ChurnKind.VOLUNTARY,
+        reason=reason(),
+        detail=CONCRETE_DETAIL,
+        actor=actor,
+        requested_on=requested_on,
+    )
+
+
+def test_a_save_recorded_late_starts_the_uti_month_and_its_plan_on_the_day_it_happened(org, committed):
+    # given: asked to cancel 12 days ago, saved 10 days ago, recorded today
+    customer = ongoing_customer(org)
+    saved_on = today() - timedelta(days=10)
+    request = open_churn_on(customer, org.csm_a, requested_on=today() - timedelta(days=12))
+
+    # when
+    with committed():
+        stay = services.churn_request_resolve(
+            churn_request=request, outcome=ChurnOutcome.RECOVERED, actor=org.csm_a, effective_date=saved_on
+        )
+
+    # then
+    stay.refresh_from_db()
+    assert (stay.started_on, stay.ends_on) == (saved_on, saved_on + timedelta(days=30))
+    recovery = Task.objects.filter(customer=customer, origin="uti").order_by("due_date")
+    assert list(recovery.values_list("origin_key", "due_date")) == [
+        (f"uti:{stay.pk}:checkin:1", saved_on + timedelta(days=7)),
+        (f"uti:{stay.pk}:checkin:2", saved_on + timedelta(days=14)),
+        (f"uti:{stay.pk}:checkin:3", saved_on + timedelta(days=21)),
+        (f"uti:{stay.pk}:exit", saved_on + timedelta(days=30)),
+    ]
+
+
+def test_a_downsell_dated_earlier_starts_the_uti_month_with_the_lower_amount(org):
+    # given
+    customer = ongoing_customer(org, amount_cents=100_000)
+    subscription = customer.subscriptions.get()
+    saved_on = today() - timedelta(days=3)
+    request = open_churn_on(customer, org.csm_a, requested_on=today() - timedelta(days=5))
+
+    # when
+    stay = services.churn_request_resolve(
+        churn_request=request,
+        outcome=ChurnOutcome.DOWNSELL,
+        actor=org.csm_a,
+        effective_date=saved_on,
+        downsell={subscription: 60_000},
+    )
+
+    # then
+    assert (stay.started_on, stay.ends_on) == (saved_on, saved_on + timedelta(days=30))
+    assert customer.subscriptions.get(replaces=subscription).start_date == saved_on
+
+
+@pytest.mark.parametrize("outcome", [ChurnOutcome.RECOVERED, ChurnOutcome.DOWNSELL])
+@pytest.mark.parametrize("days_from_today", [1, -6])
+def test_a_save_dated_in_the_future_or_before_the_request_is_refused(org, outcome, days_from_today):
+    # given: asked to cancel 5 days ago
+    customer = ongoing_customer(org, amount_cents=100_000)
+    subscription = customer.subscriptions.get()
+    request = open_churn_on(customer, org.csm_a, requested_on=today() - timedelta(days=5))
+
+    # when
+    with pytest.raises(ValidationError) as exc:
+        services.churn_request_resolve(
+            churn_request=request,
+            outcome=outcome,
+            actor=org.csm_a,
+            effective_date=today() + timedelta(days=days_from_today),
+            downsell={subscription: 60_000},
+        )
+
+    # then
+    assert "effective_date" in exc.value.message_dict
+    request.refresh_from_db()
+    customer.refresh_from_db()
+    assert (request.outcome, customer.stage, customer.mrr_cents) == (ChurnOutcome.OPEN, Stage.ONGOING, 100_000)
+    assert not customer.uti_stays.exists()
+
+
+def test_a_churn_may_take_effect_in_the_future(org):
+    customer = ongoing_customer(org)
+    ends_on = today() + timedelta(days=20)
+
+    services.churn_request_resolve(
+        churn_request=open_churn(customer, org.csm_a),
+        outcome=ChurnOutcome.CHURNED,
+        actor=org.csm_a,
+        effective_date=ends_on,
+    )
+
+    assert list(customer.subscriptions.values_list("end_date", flat=True)) == [ends_on]
 
 
 def test_churned_request_ends_every_subscription_and_records_the_churn(org):
