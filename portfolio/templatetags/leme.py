@@ -4,6 +4,8 @@ from django import template
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
+from portfolio.validators import format_cnpj
+
 register = template.Library()
 
 
@@ -43,8 +45,6 @@ def stage_colour(stage: str) -> str:
 
 @register.filter
 def cnpj(value: str) -> str:
-    from portfolio.validators import format_cnpj
-
     return format_cnpj(value) if value else ""
 
 
