@@ -13,6 +13,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_date
@@ -273,8 +274,6 @@ def _contacts(rows, actor, results, commit):
         if not data["name"]:
             errors.append(_("name: required."))
         if data["email"]:
-            from django.core.validators import validate_email
-
             try:
                 validate_email(data["email"])
             except ValidationError:

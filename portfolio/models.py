@@ -9,6 +9,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from portfolio.validators import validate_cnpj
@@ -510,8 +511,6 @@ class ChurnCategory(models.Model):
         verbose_name_plural = _("churn reason categories")
 
     def __str__(self) -> str:
-        from django.utils.translation import get_language
-
         return self.name_en if (get_language() or "").startswith("en") else self.name_pt
 
 
@@ -531,8 +530,6 @@ class ChurnReason(models.Model):
         verbose_name_plural = _("churn reasons")
 
     def __str__(self) -> str:
-        from django.utils.translation import get_language
-
         return self.name_en if (get_language() or "").startswith("en") else self.name_pt
 
 

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from accounts.access import can_create_customers, can_reassign, ensure_can_write
 from accounts.models import Role, User
+from accounts.selectors import owner_candidates
 from core import clock
 from core.events import publish
 from portfolio import events
@@ -27,8 +28,10 @@ from portfolio.models import (
     Task,
     TaskStatus,
 )
+from portfolio.selectors import customers_changeable_by
 from portfolio.services.policies import policy_for
 from portfolio.services.timeline import activity_log
+from portfolio.validators import cnpj_digits
 
 
 def _onboarding_milestones(customer: Customer, policy: ServiceModelPolicy) -> None:
@@ -73,8 +76,6 @@ def customer_create(
     ensure_can_write(actor)
     if actor is not None and not can_create_customers(actor):
         raise PermissionDenied(_("Only admins, leaders and implementation managers create customers."))
-    from portfolio.validators import cnpj_digits
-
     if actor is not None and not actor.is_admin and not (owner or implementation_manager or farmer):
         # Someone must answer for every customer, or its creator would lose sight of it: default to them.
         if actor.role == Role.ISM:
@@ -123,8 +124,6 @@ def customer_update(*, customer: Customer, actor: User, **fields) -> Customer:
     unknown = set(fields) - allowed
     if unknown:
         raise ValueError(f"customer_update cannot change {sorted(unknown)}")
-    from portfolio.validators import cnpj_digits
-
     if "cnpj" in fields:
         fields["cnpj"] = cnpj_digits(fields["cnpj"] or "")
     if "external_id" in fields:
@@ -218,12 +217,8 @@ def customers_reassign(*, customers: Iterable[Customer], to_owner: User, actor: 
     Open tasks of the previous owner about these customers move along."""
     if not can_reassign(actor):
         raise PermissionDenied(_("Only leaders and admins reassign customers."))
-    from accounts.selectors import owner_candidates
-
     if not owner_candidates(actor).filter(pk=to_owner.pk).exists():
         raise ValidationError({"to_owner": _("You can only assign customers to people of your team.")})
-    from portfolio.selectors import customers_changeable_by
-
     customers = list(customers)
     allowed = set(customers_changeable_by(actor).filter(pk__in=[c.pk for c in customers]).values_list("pk", flat=True))
     if len(allowed) != len({c.pk for c in customers}):

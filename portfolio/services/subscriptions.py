@@ -4,6 +4,7 @@ from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from accounts.access import ensure_can_write
@@ -246,8 +247,6 @@ def subscription_mark_paid(*, subscription: Subscription, actor: User | None) ->
 
 def ledger_sync_effective(*, days: int = 2, today: date | None = None) -> int:
     """Bring the ledger up to date for subscriptions whose start or end fell in the last ``days`` days."""
-    from django.db.models import Q
-
     today = today or clock.today()
     since = today - timedelta(days=days)
     window = Q(start_date__gt=since, start_date__lte=today) | Q(end_date__gt=since, end_date__lte=today)

@@ -6,6 +6,8 @@ from django.utils import formats, timezone
 from core.labels import TASK_ORIGINS
 from portfolio.services.reviews import review_question_text
 
+from portfolio.validators import format_cnpj
+
 register = template.Library()
 
 
@@ -45,8 +47,6 @@ def stage_colour(stage: str) -> str:
 
 @register.filter
 def cnpj(value: str) -> str:
-    from portfolio.validators import format_cnpj
-
     return format_cnpj(value) if value else ""
 
 

@@ -1,10 +1,11 @@
 """Reads about customers, through portfolio.selectors: who sees which customers (and the rows that hang
-off them), the portfolio list's filters and sorts, my day, and a customer's MRR history."""
+off them), the portfolio list's filters and sorts, my day, a customer's MRR history, and the pages' selectors."""
 
 from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
+from django.http import Http404
 from django.utils import timezone
 
 from portfolio import ledger, selectors, services
@@ -316,3 +317,97 @@ def test_mrr_history_starts_at_zero_before_the_first_payment(org):
     history = selectors.mrr_history(customer, months=2)
 
     assert [(h["mrr_cents"], h["kind"]) for h in history] == [(0, None), (100_000, "new")]
+
+
+# --- Page selectors ----------------------------------------------------------------------------------------------
+
+
+def test_customer_page_reads_the_journey_state(org):
+    # given an ongoing customer with a decision maker, two subscriptions (one cancelled) and an open churn request
+    customer = CustomerFactory(owner=org.csm_a)
+    hand_off(customer, org.csm_a)
+    running = subscribe(customer, amount_cents=100_000)
+    extra = subscribe(customer, amount_cents=30_000, product="Extra")
+    services.subscription_cancel(subscription=extra, actor=None, end_date=today())
+    ContactFactory(customer=customer, role="decision_maker")
+    request = open_churn(customer, org.csm_a)
+
+    # when
+    page = selectors.customer_page(org.csm_a, customer.pk)
+
+    # then
+    assert page.customer == customer
+    assert page.coverage == {"decision_maker": True, "champion": False}
+    assert [s.pk for s in page.running_subscriptions] == [running.pk]
+    assert list(page.running_subscription_choices) == [running]
+    assert page.open_churn == request
+    assert page.uti is None
+    assert page.next_review == customer.reviews.get(status="scheduled")
+    assert page.mrr_max == max(h["mrr_cents"] for h in page.mrr_history)
+    assert len(page.mrr_history) == 12
+    assert page.can_write
+
+
+def test_customer_page_shows_the_open_uti_stay_and_no_open_churn(org):
+    customer = CustomerFactory(owner=org.csm_a)
+    hand_off(customer, org.csm_a)
+    services.churn_request_resolve(churn_request=open_churn(customer, org.csm_a), outcome="recovered", actor=org.csm_a)
+
+    page = selectors.customer_page(org.viewer_a, customer.pk)
+
+    assert page.open_churn is None
+    assert page.uti == customer.uti_stays.get()
+    assert not page.can_write
+
+
+def test_customer_page_filters_the_timeline_by_kind(org):
+    customer = CustomerFactory(owner=org.csm_a)
+    services.activity_log(customer=customer, kind="call", title="Ligação", author=org.csm_a)
+
+    page = selectors.customer_page(org.csm_a, customer.pk, timeline_kind="call")
+
+    assert [a.title for a in page.timeline] == ["Ligação"]
+    assert page.timeline_kind == "call"
+
+
+def test_customer_page_of_another_team_is_404(org):
+    customer = CustomerFactory(owner=org.csm_b)
+
+    with pytest.raises(Http404):
+        selectors.customer_page(org.csm_a, customer.pk)
+    with pytest.raises(Http404):
+        selectors.customer_get(org.viewer_a, CustomerFactory(owner=org.csm_a).pk, to_change=True)
+
+
+def test_portfolio_page_counts_every_match_and_pages_them(org):
+    for n in range(3):
+        subscribe(CustomerFactory(name=f"Loja {n}", owner=org.csm_a), amount_cents=100_000)
+
+    page = selectors.portfolio_page(org.leader_a, PortfolioFilters(q="Loja"), page_number=2, per_page=2)
+
+    assert page.totals == {"count": 3, "mrr_cents": 300_000}
+    assert [c.name for c in page.page] == ["Loja 2"]
+    assert page.can_reassign
+    assert org.csm_a2 in page.assignees
+
+
+def test_uti_board_pages_the_open_stays_and_lists_the_exits(org):
+    # given two customers in UTI and one that left it
+    stays = []
+    for name in ("Fica", "Também fica", "Saiu"):
+        customer = CustomerFactory(name=name, owner=org.csm_a)
+        hand_off(customer, org.csm_a)
+        stays.append(
+            services.churn_request_resolve(
+                churn_request=open_churn(customer, org.csm_a), outcome="recovered", actor=org.csm_a
+            )
+        )
+    services.uti_exit(stay=stays[2], decision="recovered", actor=org.csm_a)
+
+    # when
+    board = selectors.uti_board(org.leader_a, page_number=1, per_page=1)
+
+    # then
+    assert board.outcomes["in_uti"] == 2
+    assert board.page.paginator.num_pages == 2
+    assert [s.customer.name for s in board.recent] == ["Saiu"]

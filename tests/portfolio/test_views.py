@@ -328,7 +328,7 @@ def test_winning_an_upsell_on_the_page_records_an_expansion(org, client_for):
 
 def test_uti_board_pages_the_stays_nearest_last_day_first(org, client_for, monkeypatch):
     # given three customers in UTI ending on different days, and pages of two
-    monkeypatch.setattr("portfolio.views.UTI_PAGE_SIZE", 2)
+    monkeypatch.setattr("portfolio.views.boards.UTI_PAGE_SIZE", 2)
     names = ["Termina Depois", "Termina Primeiro", "Termina No Meio"]
     for name, days in zip(names, (20, 3, 10), strict=True):
         customer = CustomerFactory(owner=org.csm_a, name=name)

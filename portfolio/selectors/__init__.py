@@ -1,0 +1,97 @@
+"""Every read a page or the API needs about customers. Each takes the acting user and starts from the
+door (accounts.access), so nothing here can return another team's data. Selectors never import services.
+
+One module per concern; callers import from the package (``from portfolio import selectors``):
+
+* ``scope``: the door: customers and their rows that the user may see or change;
+* ``listing``: the portfolio list, filtered, sorted, counted and paged;
+* ``customer``: the customer page, its timeline card and the reads its forms need;
+* ``day``: My day;
+* ``boards``: the onboarding and UTI boards.
+
+A page's selector returns the page's data in one object (``CustomerPage``, ``PortfolioPage``, ``UtiBoard``;
+``MyDay`` and ``OnboardingBoard`` are mappings, read by key), in a fixed number of queries.
+"""
+
+from portfolio.selectors.boards import OnboardingBoard, UtiBoard, onboarding_board, uti_board, uti_outcomes
+from portfolio.selectors.customer import (
+    CustomerPage,
+    CustomerTimeline,
+    customer_detail,
+    customer_milestones,
+    customer_page,
+    customer_timeline,
+    customer_timeline_card,
+    mrr_history,
+    stakeholder_coverage,
+    subscriptions_running,
+    task_assignees,
+)
+from portfolio.selectors.day import MyDay, my_day
+from portfolio.selectors.listing import (
+    SORTS,
+    PortfolioFilters,
+    PortfolioPage,
+    portfolio_list,
+    portfolio_page,
+    portfolio_totals,
+)
+from portfolio.selectors.scope import (
+    CUSTOMER_PEOPLE,
+    activities_visible_to,
+    churn_requests_visible_to,
+    contacts_visible_to,
+    customer_get,
+    customers_changeable_by,
+    customers_visible_to,
+    milestones_visible_to,
+    mrr_movements_visible_to,
+    of_visible_customers,
+    opportunities_visible_to,
+    reviews_visible_to,
+    subscriptions_visible_to,
+    tasks_visible_to,
+    uti_stays_visible_to,
+)
+
+__all__ = [
+    "CUSTOMER_PEOPLE",
+    "SORTS",
+    "CustomerPage",
+    "CustomerTimeline",
+    "MyDay",
+    "OnboardingBoard",
+    "PortfolioFilters",
+    "PortfolioPage",
+    "UtiBoard",
+    "activities_visible_to",
+    "churn_requests_visible_to",
+    "contacts_visible_to",
+    "customer_detail",
+    "customer_get",
+    "customer_milestones",
+    "customer_page",
+    "customer_timeline",
+    "customer_timeline_card",
+    "customers_changeable_by",
+    "customers_visible_to",
+    "milestones_visible_to",
+    "mrr_history",
+    "mrr_movements_visible_to",
+    "my_day",
+    "of_visible_customers",
+    "onboarding_board",
+    "opportunities_visible_to",
+    "portfolio_list",
+    "portfolio_page",
+    "portfolio_totals",
+    "reviews_visible_to",
+    "stakeholder_coverage",
+    "subscriptions_running",
+    "subscriptions_visible_to",
+    "task_assignees",
+    "tasks_visible_to",
+    "uti_board",
+    "uti_outcomes",
+    "uti_stays_visible_to",
+]

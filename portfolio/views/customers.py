@@ -1,0 +1,207 @@
+"""The customer page and the forms on it that add to the customer: timeline entries, tasks, contacts and
+expansion opportunities. The journey's forms (handoff, reviews, churn, UTI) are in ``journey``."""
+
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from accounts.access import get_visible_or_404
+from accounts.forms import apply_service_errors
+from portfolio import selectors, services
+from portfolio.forms import (
+    ActivityForm,
+    ChurnRequestForm,
+    ChurnResolveForm,
+    ContactForm,
+    OpportunityForm,
+    SaveAttemptForm,
+    TaskForm,
+    UtiExitForm,
+)
+from portfolio.models import Customer
+from portfolio.money import to_cents
+from portfolio.views.common import page_context, require_write
+
+
+def changeable_customer(request: HttpRequest, pk: int) -> Customer:
+    """The customer a write acts on: 403 for read-only people, 404 outside what the user may change."""
+    require_write(request)
+    return selectors.customer_get(request.user, pk, to_change=True)
+
+
+def _customer_page_context(request: HttpRequest, page: selectors.CustomerPage, **forms) -> dict:
+    """The page's data and its forms: those given (bound, with their errors) or empty ones."""
+    customer = page.customer
+    return page_context(
+        page,
+        activity_form=forms.get("activity_form") or ActivityForm(),
+        task_form=forms.get("task_form")
+        or TaskForm(people=page.task_assignees, initial={"owner": customer.owner or request.user}),
+        contact_form=forms.get("contact_form") or ContactForm(),
+        churn_form=forms.get("churn_form") or ChurnRequestForm(),
+        save_form=forms.get("save_form") or SaveAttemptForm(),
+        resolve_form=forms.get("resolve_form") or ChurnResolveForm(subscriptions=page.running_subscription_choices),
+        uti_form=forms.get("uti_form") or UtiExitForm(),
+        opportunity_form=forms.get("opportunity_form") or OpportunityForm(),
+        open_panel=forms.get("open_panel", ""),
+    )
+
+
+def render_customer(request: HttpRequest, customer: Customer, *, status: int = 200, **forms) -> HttpResponse:
+    """The whole customer page, with everything it shows loaded in a fixed number of queries."""
+    page = selectors.customer_page(request.user, customer.pk, timeline_kind=request.GET.get("kind", ""))
+    return render(
+        request, "portfolio/customer_detail.html", _customer_page_context(request, page, **forms), status=status
+    )
+
+
+def customer_form_post(
+    request: HttpRequest,
+    customer: Customer,
+    form,
+    *,
+    form_name: str,
+    apply: Callable[[dict], tuple[int, str]],
+    panel: str = "",
+) -> HttpResponse:
+    """A form of the customer page: a valid one goes to the service through ``apply``, which returns the
+    message to show (level, text), and back to the page; a form the form or the service refuses re-renders
+    the page with its errors (422), its panel open and nothing lost."""
+    if form.is_valid():
+        try:
+            level, text = apply(form.cleaned_data)
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.add_message(request, level, text)
+            return redirect("portfolio:customer", pk=customer.pk)
+    return render_customer(request, customer, **{form_name: form}, open_panel=panel, status=422)
+
+
+@login_required
+@vary_on_headers("HX-Request")
+def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    kind = request.GET.get("kind", "")
+    if request.htmx and request.GET.get("partial") == "timeline":
+        # The timeline filter: the customer row and its timeline, none of the page's prefetches.
+        customer = selectors.customer_get(request.user, pk)
+        card = selectors.customer_timeline_card(request.user, customer, kind=kind)
+        return render(request, "portfolio/customer_detail.html#timeline", page_context(card))
+    page = selectors.customer_page(request.user, pk, timeline_kind=kind)
+    return render(request, "portfolio/customer_detail.html", _customer_page_context(request, page))
+
+
+def _timeline_card(request: HttpRequest, customer: Customer, form, *, status: int = 200) -> HttpResponse:
+    card = selectors.customer_timeline_card(request.user, customer)
+    context = page_context(card, activity_form=form, can_write=True)
+    return render(request, "portfolio/customer_detail.html#timeline-card", context, status=status)
+
+
+@login_required
+@require_POST
+def activity_add(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = changeable_customer(request, pk)
+    form = ActivityForm(request.POST)
+    if form.is_valid():
+        services.activity_log(
+            customer=customer,
+            kind=form.cleaned_data["kind"],
+            title=form.cleaned_data["title"],
+            body=form.cleaned_data["body"],
+            happened_at=form.cleaned_data["happened_at"],
+            author=request.user,
+        )
+        if request.htmx:
+            return _timeline_card(request, customer, ActivityForm())
+        messages.success(request, _("Added to the timeline."))
+        return redirect("portfolio:customer", pk=customer.pk)
+    if request.htmx:
+        return _timeline_card(request, customer, form, status=422)
+    return render_customer(request, customer, activity_form=form, status=422)
+
+
+@login_required
+@require_POST
+def task_add(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = changeable_customer(request, pk)
+    form = TaskForm(request.POST, people=selectors.task_assignees(request.user))
+
+    def apply(data: dict) -> tuple[int, str]:
+        services.task_create(customer=customer, created_by=request.user, **data)
+        return messages.SUCCESS, _("Task created.")
+
+    return customer_form_post(request, customer, form, form_name="task_form", apply=apply, panel="task")
+
+
+@login_required
+@require_POST
+def contact_add(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = changeable_customer(request, pk)
+    form = ContactForm(request.POST)
+
+    def apply(data: dict) -> tuple[int, str]:
+        services.contact_create(customer=customer, actor=request.user, **data)
+        return messages.SUCCESS, _("Contact added.")
+
+    return customer_form_post(request, customer, form, form_name="contact_form", apply=apply, panel="contact")
+
+
+@login_required
+@require_POST
+def opportunity_add(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = changeable_customer(request, pk)
+    form = OpportunityForm(request.POST)
+
+    def apply(data: dict) -> tuple[int, str]:
+        services.opportunity_create(
+            customer=customer,
+            actor=request.user,
+            kind=data["kind"],
+            source=data["source"],
+            title=data["title"],
+            mrr_cents=to_cents(data["mrr"]),
+        )
+        return messages.SUCCESS, _("Expansion opportunity added.")
+
+    return customer_form_post(request, customer, form, form_name="opportunity_form", apply=apply, panel="opportunity")
+
+
+@login_required
+@require_POST
+def opportunity_close(request: HttpRequest, pk: int, opportunity_pk: int) -> HttpResponse:
+    """Win (the subscription grows: an expansion in the ledger) or lose an expansion opportunity."""
+    customer = changeable_customer(request, pk)
+    opportunity = get_visible_or_404(
+        selectors.opportunities_visible_to(request.user), pk=opportunity_pk, customer=customer
+    )
+    try:
+        if request.POST.get("result") == "won":
+            subscription = None
+            if request.POST.get("subscription"):
+                subscription = get_visible_or_404(
+                    selectors.subscriptions_visible_to(request.user),
+                    pk=request.POST["subscription"],
+                    customer=customer,
+                )
+            services.opportunity_win(
+                opportunity=opportunity,
+                actor=request.user,
+                effective_date=timezone.localdate(),
+                subscription=subscription,
+                product=request.POST.get("product", ""),
+            )
+            messages.success(request, _("Won! The subscription changed and the expansion is in the MRR ledger."))
+        else:
+            services.opportunity_move(opportunity=opportunity, stage="lost", actor=request.user)
+            messages.info(request, _("Opportunity marked as lost."))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("portfolio:customer", pk=customer.pk)
