@@ -5,7 +5,6 @@ from django.utils import formats, timezone
 
 from core.labels import TASK_ORIGINS
 from portfolio.services.reviews import review_question_text
-
 from portfolio.validators import format_cnpj
 
 register = template.Library()

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from portfolio import services
 from portfolio.models import ChurnReason, Customer, Stage, UtiStay
-from portfolio.views import PAGE_SIZE
+from portfolio.views.listing import PAGE_SIZE
 from tests.portfolio.factories import ContactFactory, CustomerFactory, hand_off, subscribe
 
 pytestmark = pytest.mark.django_db
