@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from core.labels import ACTIVITY_KINDS
 from portfolio.validators import validate_cnpj
 
 USER = settings.AUTH_USER_MODEL
@@ -320,8 +321,13 @@ class ActivityKind(models.TextChoices):
     SUBSCRIPTION = "subscription", _("Subscription")
     OWNER_CHANGE = "owner", _("Owner change")
     EXPANSION = "expansion", _("Expansion")
-    SURVEY = "survey", _("Survey answer")
     SYSTEM = "system", _("System")
+
+
+def activity_kinds() -> list[tuple[str, str]]:
+    """Every kind of timeline entry: portfolio's own, then those the apps above register (a survey
+    answer, …) in ``core.labels.ACTIVITY_KINDS``."""
+    return [*ActivityKind.choices, *ACTIVITY_KINDS.choices()]
 
 
 HUMAN_TOUCHES = (ActivityKind.CALL, ActivityKind.MEETING, ActivityKind.EMAIL)
@@ -331,7 +337,8 @@ class Activity(models.Model):
     """One entry on a customer's timeline: something a person did, or something that happened."""
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="activities")
-    kind = models.CharField(_("kind"), max_length=16, choices=ActivityKind.choices)
+    # No choices on the column: apps above portfolio add kinds of their own (see activity_kinds).
+    kind = models.CharField(_("kind"), max_length=16)
     title = models.CharField(_("title"), max_length=200)
     body = models.TextField(_("details"), blank=True)
     author = models.ForeignKey(USER, verbose_name=_("author"), null=True, blank=True, on_delete=models.SET_NULL)
@@ -347,6 +354,12 @@ class Activity(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def kind_label(self) -> str:
+        if self.kind in ActivityKind.values:
+            return str(ActivityKind(self.kind).label)
+        return ACTIVITY_KINDS.label(self.kind, self.kind)
 
 
 class TaskStatus(models.TextChoices):

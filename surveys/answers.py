@@ -36,6 +36,8 @@ logger = logging.getLogger(__name__)
 COMMENT_MAX_LENGTH = 5000
 FOLLOW_UP_BUSINESS_DAYS = 2
 DETRACTOR_ORIGIN = "detractor"
+# The kind of timeline entry an answer makes (registered in SurveysConfig.ready()).
+SURVEY_ACTIVITY = "survey"
 
 
 # --- The link ---------------------------------------------------------------------------------------------
@@ -328,7 +330,7 @@ def _timeline_add(*, response: Response, delivery: Delivery, customer: Customer,
             title = f"{title} · {delivery.contact.name}"
         portfolio_services.activity_log(
             customer=customer,
-            kind=ActivityKind.SURVEY,
+            kind=SURVEY_ACTIVITY,
             title=title,
             body=response.comment,
             author=None,

@@ -24,7 +24,6 @@ from portfolio import ledger, services
 from portfolio.api import serializers as s
 from portfolio.models import (
     Activity,
-    ActivityKind,
     ChurnRequest,
     Contact,
     Customer,
@@ -34,6 +33,7 @@ from portfolio.models import (
     Subscription,
     Task,
     TaskStatus,
+    activity_kinds,
 )
 from portfolio.selectors import (
     activities_visible_to,
@@ -137,7 +137,7 @@ class MrrMovementFilter(filters.FilterSet):
 
 class ActivityFilter(filters.FilterSet):
     customer = IdFilter(field_name="customer_id")
-    kind = filters.ChoiceFilter(choices=ActivityKind.choices)
+    kind = filters.ChoiceFilter(choices=activity_kinds)
 
     class Meta:
         model = Activity

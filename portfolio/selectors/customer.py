@@ -14,7 +14,6 @@ from portfolio.ledger import add_months, month_start
 from portfolio.models import (
     RUNNING_STATUSES,
     Activity,
-    ActivityKind,
     ChurnOutcome,
     ChurnRequest,
     Contact,
@@ -30,6 +29,7 @@ from portfolio.models import (
     TaskStatus,
     UtiExit,
     UtiStay,
+    activity_kinds,
 )
 from portfolio.selectors.scope import activities_visible_to, customers_visible_to
 
@@ -134,7 +134,7 @@ def customer_timeline_card(user: User, customer: Customer, *, kind: str = "") ->
         customer=customer,
         timeline=customer_timeline(user, customer, kind=kind),
         timeline_kind=kind,
-        timeline_kinds=ActivityKind.choices,
+        timeline_kinds=activity_kinds(),
     )
 
 

@@ -915,9 +915,7 @@ def test_a_human_touch_on_the_timeline_is_the_customers_last_touch(org, kind):
     assert customer.last_touch_at == when
 
 
-@pytest.mark.parametrize(
-    "kind", [ActivityKind.NOTE, ActivityKind.SYSTEM, ActivityKind.STAGE_CHANGE, ActivityKind.SURVEY]
-)
+@pytest.mark.parametrize("kind", [ActivityKind.NOTE, ActivityKind.SYSTEM, ActivityKind.STAGE_CHANGE, "survey"])
 def test_other_timeline_entries_do_not_count_as_a_touch(org, kind):
     customer = ongoing_customer(org)
 

@@ -368,3 +368,23 @@ def test_the_timeline_partial_and_a_form_post_load_only_what_they_use(
     assert "Nota interna" not in partial.text
     assert added.status_code == 302
     assert customer.contacts.filter(email="ana@padaria.com.br").exists()
+
+
+def test_a_kind_of_entry_registered_by_surveys_is_named_and_filtered_on_the_timeline(org, book, client_for):
+    # given: an entry of the kind surveys registers (portfolio does not know it), next to a call
+    customer = book["a1"]
+    services.activity_log(customer=customer, kind="survey", title="NPS 3 — detrator · Ana", author=None)
+    services.activity_log(customer=customer, kind="call", title="Ligação de acompanhamento", author=org.csm_a)
+
+    # when
+    page = client_for(org.csm_a).get(f"/customers/{customer.pk}/")
+    filtered = client_for(org.csm_a).get(
+        f"/customers/{customer.pk}/?partial=timeline&kind=survey", HTTP_HX_REQUEST="true"
+    )
+
+    # then
+    assert page.status_code == filtered.status_code == 200
+    assert '<option value="survey">Resposta de pesquisa</option>' in page.text
+    assert "Resposta de pesquisa" in page.text
+    assert "NPS 3 — detrator · Ana" in filtered.text
+    assert "Ligação de acompanhamento" not in filtered.text
