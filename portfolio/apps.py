@@ -9,8 +9,7 @@ class PortfolioConfig(AppConfig):
     verbose_name = _("Portfolio")
 
     def ready(self) -> None:
-        from accounts import demo, navigation
-        from portfolio import demo as portfolio_demo
+        from accounts import navigation
         from portfolio import subscribers  # noqa: F401 - subscribing is importing
 
         navigation.register(
@@ -24,4 +23,3 @@ class PortfolioConfig(AppConfig):
             ),
             navigation.NavItem(key="uti", label=_("UTI"), url_name="portfolio:uti_board", order=30),
         )
-        demo.register_seeder(20, "portfolio", portfolio_demo.seed_portfolio)

@@ -9,11 +9,9 @@ class SurveysConfig(AppConfig):
     verbose_name = _("Surveys")
 
     def ready(self) -> None:
-        from accounts import demo, navigation
-        from surveys import demo as surveys_demo
+        from accounts import navigation
         from surveys import subscribers  # noqa: F401 - subscribing is importing
 
         navigation.register(
             navigation.NavItem(key="surveys", label=_("Surveys"), url_name="surveys:campaigns", order=40),
         )
-        demo.register_seeder(30, "surveys", surveys_demo.seed_surveys)
