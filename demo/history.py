@@ -81,8 +81,8 @@ def write_with_services(plan: CustomerPlan, ctx: Context) -> Customer:
     try:
         return _replay(plan, ctx)
     except BaseException:
-        # Each step commits on its own: a customer whose story broke off (an error, Ctrl-C) is removed whole,
-        # so that seeding again builds it from the start instead of keeping half a story.
+        # Each day of the story commits on its own: a customer whose story broke off (an error, Ctrl-C) is
+        # removed whole, so that seeding again builds it from the start instead of keeping half a story.
         Customer.objects.filter(external_id=plan.external_id).delete()
         raise
 

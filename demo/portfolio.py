@@ -96,13 +96,13 @@ def seed_portfolio(
     missing = [i for i in range(total) if f"{EXTERNAL_PREFIX}{i:05d}" not in existing]
     if not missing:
         return [f"customers: all {total} demo customers already there"]
-    today = timezone.localdate()
-    ctx = _context(today)
-    started = time.monotonic()
     through_services = [i for i in missing if i < journeys]
     in_bulk = [i for i in missing if i >= journeys]
     if through_services:
         _check_replay_possible()
+    today = timezone.localdate()
+    ctx = _context(today)
+    started = time.monotonic()
     done = 0
     report(f"portfolio… {len(missing)} customers to create, {len(existing)} already there")
     for chunk in _chunks(through_services, JOURNEYS_PER_REPORT):

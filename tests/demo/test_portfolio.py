@@ -6,7 +6,8 @@ Replaying history through the services commits step by step (subscribers act aft
 replayed day), so those tests use a transactional database."""
 
 from collections import Counter
-from datetime import timedelta
+from datetime import date, timedelta
+from unittest.mock import Mock
 
 import pytest
 from django.core.management import call_command
@@ -16,7 +17,7 @@ from django.utils import timezone
 from demo import plans
 from demo.people import demo_user, seed_people
 from demo.portfolio import seed_portfolio
-from portfolio import selectors
+from portfolio import selectors, services
 from portfolio.models import (
     Activity,
     ChurnKind,
@@ -265,3 +266,51 @@ def test_the_bulk_path_writes_what_the_services_would(transactional_db):
         if in_bulk[key][part] != rows
     ]
     assert differences == []
+
+
+# --- Replaying history: commits, and what is left when it breaks off ------------------------------------------
+
+
+def test_the_history_is_not_replayed_inside_a_transaction(db):
+    seed_people()
+
+    with pytest.raises(RuntimeError, match="outside a transaction"):
+        seed_portfolio(customers=1)
+
+    assert not Customer.objects.exists()
+
+
+def test_a_customer_whose_replay_breaks_off_is_removed_and_built_again_next_time(transactional_db, monkeypatch):
+    # given: the first customer's save attempt (a few days into its churn request) fails
+    seed_people()
+    monkeypatch.setattr(services, "save_attempt_add", Mock(side_effect=ConnectionError("the database went away")))
+    with pytest.raises(ConnectionError):
+        seed_portfolio(customers=1)
+    assert not Customer.objects.exists()
+    # when
+    monkeypatch.undo()
+    seed_portfolio(customers=1)
+    # then
+    customer = Customer.objects.get(external_id="demo-00000")
+    assert ChurnRequest.objects.get(customer=customer).save_attempts.count() == 1
+    assert Task.objects.filter(customer=customer, origin="churn_request", status=TaskStatus.OPEN).count() == 1
+
+
+def test_subscribers_act_on_the_replayed_day(transactional_db):
+    seed_people()
+
+    seed_portfolio(customers=25)
+
+    churn_tasks = Task.objects.filter(origin="churn_request").select_related("customer")
+    assert churn_tasks.count() == ChurnRequest.objects.count()
+    for task in churn_tasks:
+        request = ChurnRequest.objects.get(pk=task.origin_key.removeprefix("churn_request:"))
+        assert task.due_date == request.requested_on
+    overdue = Task.objects.filter(origin="delinquency")
+    assert overdue.exists()
+    for task in overdue:
+        since = task.origin_key.rsplit(":", 1)[1]
+        assert task.due_date == date.fromisoformat(since) + timedelta(days=1)
+    for stay in UtiStay.objects.all():
+        exit_task = Task.objects.get(origin_key=f"uti:{stay.pk}:exit")
+        assert exit_task.due_date == stay.ends_on
