@@ -27,6 +27,7 @@ from django.utils import timezone
 from accounts.models import User
 from core import clock
 from demo.people import DEMO_DOMAIN, LEADER_KEY, TEAM_NAME, demo_user
+from demo.plans import EXTERNAL_PREFIX
 from portfolio import services as portfolio_services
 from portfolio.models import ChurnRequest, Contact, ContactRole, Customer, Stage, Subscription, Task
 from surveys import answers, scoring, services, tallies, tokens
@@ -44,7 +45,6 @@ from surveys.models import (
     Trigger,
 )
 
-EXTERNAL_PREFIX = "demo-"
 NPS_NAME = "NPS de relacionamento — trimestral"
 
 CHI_CRITERIA = [
