@@ -24,7 +24,7 @@ def main() -> int:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from accounts.demo import demo_user
+    from demo.people import demo_user
     from portfolio.models import Customer
 
     sample = Customer.objects.filter(owner=demo_user("lucas")).order_by("-mrr_cents").first()

@@ -94,7 +94,7 @@ def measure(user_key: str, requests: int) -> tuple[list[tuple[str, float, int, i
     from django.test.utils import CaptureQueriesContext
     from django.urls import reverse
 
-    from accounts.demo import demo_user
+    from demo.people import demo_user
     from portfolio import selectors
     from portfolio.models import Customer
 

@@ -9,9 +9,8 @@ class PortfolioConfig(AppConfig):
     verbose_name = _("Portfolio")
 
     def ready(self) -> None:
-        from accounts import demo, navigation
+        from accounts import navigation
         from core.labels import TASK_ORIGINS
-        from portfolio import demo as portfolio_demo
         from portfolio import subscribers  # noqa: F401 - subscribing is importing
 
         TASK_ORIGINS.register("delinquency", _("overdue payment"))
@@ -29,4 +28,3 @@ class PortfolioConfig(AppConfig):
             ),
             navigation.NavItem(key="uti", label=_("UTI"), url_name="portfolio:uti_board", order=30),
         )
-        demo.register_seeder(20, "portfolio", portfolio_demo.seed_portfolio)

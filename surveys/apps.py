@@ -9,9 +9,8 @@ class SurveysConfig(AppConfig):
     verbose_name = _("Surveys")
 
     def ready(self) -> None:
-        from accounts import demo, navigation
+        from accounts import navigation
         from core.labels import ACTIVITY_KINDS, TASK_ORIGINS
-        from surveys import demo as surveys_demo
         from surveys import subscribers  # noqa: F401 - subscribing is importing
         from surveys.answers import DETRACTOR_ORIGIN, SURVEY_ACTIVITY
 
@@ -21,4 +20,3 @@ class SurveysConfig(AppConfig):
         navigation.register(
             navigation.NavItem(key="surveys", label=_("Surveys"), url_name="surveys:campaigns", order=40),
         )
-        demo.register_seeder(30, "surveys", surveys_demo.seed_surveys)

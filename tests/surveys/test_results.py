@@ -1,5 +1,5 @@
 """Results of surveys: scoped to what each person may see, eNPS anonymous and hidden under five answers, the
-pages, the comments partial, the CSV, the query counts, and the demo history."""
+pages, the comments partial, the CSV and the query counts."""
 
 import csv
 import io
@@ -11,12 +11,10 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import User
-from portfolio.models import Task
 from surveys import services
 from surveys.comments import CommentFilters, comments
 from surveys.exports import CSV_COLUMNS, ENPS_CSV_COLUMNS
 from surveys.models import (
-    AnswerTally,
     Campaign,
     CampaignMode,
     Delivery,
@@ -435,45 +433,6 @@ def test_results_page_and_comments_query_counts_are_constant(org, nps, book, cli
     assert set(shown) == {"Atendimento excelente", *(f"Comentário {n:02}" for n in range(12))}
     assert overview.context["results"].summary.count == 3 + 36  # every answer is within the last 12 months
     assert "NPS de relacionamento" in overview.text
-
-
-# --- Demo ---------------------------------------------------------------------------------------------------
-
-
-def test_demo_history_is_realistic_and_seeded_once():
-    from accounts.demo import demo_user, seed_people
-    from portfolio.demo import seed_portfolio
-    from surveys.demo import NPS_NAME, seed_surveys
-
-    assert seed_surveys(customers=0) == ["surveys: none asked for"]
-    seed_people()
-    seed_portfolio(customers=25)
-
-    lines = seed_surveys()
-
-    assert len(lines) == 7
-    assert lines[-1].startswith("surveys: tallies built (")
-    assert AnswerTally.objects.exists()
-    nps = Campaign.objects.get(name=NPS_NAME)
-    months = {timezone.localtime(r.answered_at).strftime("%Y-%m") for r in nps.responses.all()}
-    assert len(months) >= 6
-    assert nps.responses.exclude(comment="").exists()
-    assert {SurveyKind.NPS, SurveyKind.CSAT, SurveyKind.CES, SurveyKind.ENPS, SurveyKind.CHI} <= set(
-        Campaign.objects.values_list("kind", flat=True)
-    )
-    enps = Campaign.objects.get(kind=SurveyKind.ENPS)
-    assert not survey_results(demo_user("admin"), Scope.of_kind(SurveyKind.ENPS)).summary.hidden
-    assert not survey_results(demo_user("mariana"), Scope.of_campaign(enps)).summary.hidden
-    assert survey_results(demo_user("mariana"), Scope.of_campaign(enps)).summary.count >= 5
-    follow_ups = Task.objects.filter(origin="detractor")
-    assert follow_ups.exists()
-    assert all(t.origin_key.startswith("survey-response:") for t in follow_ups)
-    assert Response.objects.filter(loop_closed_at__isnull=False).exists()
-    assert not Delivery.objects.filter(token_salt="").exists()
-
-    counts = (Campaign.objects.count(), Delivery.objects.count(), Response.objects.count(), follow_ups.count())
-    assert seed_surveys() == ["surveys: demo surveys already there"]
-    assert (Campaign.objects.count(), Delivery.objects.count(), Response.objects.count(), follow_ups.count()) == counts
 
 
 def test_csat_overview_opens_on_the_latest_campaigns_scale(org, book, client_for):

@@ -1,17 +1,23 @@
 """The demo portfolio: every journey state even in a small demo, a lively "My day" for Lucas, idempotent and
 deterministic seeding, a ledger that passes ``mrr_recompute --check`` on both the services and the bulk path,
-and a bulk path that writes what the services would have written."""
+and a bulk path that writes what the services would have written.
+
+Replaying history through the services commits step by step (subscribers act after each commit, on the
+replayed day), so those tests use a transactional database."""
 
 from collections import Counter
-from datetime import timedelta
+from datetime import date, timedelta
+from unittest.mock import Mock
 
 import pytest
 from django.core.management import call_command
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.demo import demo_user, seed_people
-from portfolio import demo, selectors
+from demo import plans
+from demo.people import demo_user, seed_people
+from demo.portfolio import seed_portfolio
+from portfolio import selectors, services
 from portfolio.models import (
     Activity,
     ChurnKind,
@@ -63,24 +69,24 @@ def check_ledger(capsys) -> str:
 
 
 def test_lucas_owns_exactly_1000_of_50000_and_a_fair_share_of_a_small_demo():
-    big = Counter(demo.owner_for(i) for i in range(50_000))
-    small = Counter(demo.owner_for(i) for i in range(300))
+    big = Counter(plans.owner_for(i) for i in range(50_000))
+    small = Counter(plans.owner_for(i) for i in range(300))
     assert big["lucas"] == 1000
-    assert sorted(big) == sorted(demo.CSMS)
-    assert min(big[csm] for csm in demo.CSMS if csm != "lucas") > 12_000
-    assert all(55 <= small[csm] <= 70 for csm in demo.CSMS)
+    assert sorted(big) == sorted(plans.CSMS)
+    assert min(big[csm] for csm in plans.CSMS if csm != "lucas") > 12_000
+    assert all(55 <= small[csm] <= 70 for csm in plans.CSMS)
 
 
 def test_cnpjs_are_valid_and_unique():
-    cnpjs = [demo.cnpj_for(i) for i in range(5000)]
+    cnpjs = [plans.cnpj_for(i) for i in range(5000)]
     assert all(cnpj_is_valid(cnpj) for cnpj in cnpjs)
     assert len(set(cnpjs)) == len(cnpjs)
 
 
 def test_a_plan_depends_only_on_the_seed_and_the_index():
-    same = [demo.plan_customer(i, 2026, today(), POLICY_TUPLES) for i in (3, 700)]
-    assert same == [demo.plan_customer(i, 2026, today(), POLICY_TUPLES) for i in (3, 700)]
-    other = demo.plan_customer(700, 7, today(), POLICY_TUPLES)
+    same = [plans.plan_customer(i, 2026, today(), POLICY_TUPLES) for i in (3, 700)]
+    assert same == [plans.plan_customer(i, 2026, today(), POLICY_TUPLES) for i in (3, 700)]
+    other = plans.plan_customer(700, 7, today(), POLICY_TUPLES)
     assert (other.name, other.lines) != (same[1].name, same[1].lines)
     assert same[1].name.endswith(("Ltda", "S.A.", "ME", "EPP"))
 
@@ -89,7 +95,7 @@ def test_a_plan_depends_only_on_the_seed_and_the_index():
 
 
 @pytest.fixture
-def small_demo(db):
+def small_demo(transactional_db):
     call_command("seed_demo", customers=40)
 
 
@@ -138,7 +144,7 @@ def test_a_small_demo_shows_every_journey_state():
 
 @pytest.mark.usefixtures("small_demo")
 def test_every_csm_has_tasks_overdue_today_and_upcoming_and_lucas_a_lively_day():
-    for key in demo.CSMS:
+    for key in plans.CSMS:
         mine = Task.objects.filter(owner=demo_user(key), status=TaskStatus.OPEN)
         assert mine.filter(due_date__lt=today()).exists(), key
         assert mine.filter(due_date=today()).exists(), key
@@ -167,7 +173,7 @@ def test_seeding_twice_changes_nothing_and_the_ledger_checks(small_demo, capsys)
 
 def test_the_bulk_path_builds_a_base_that_passes_the_ledger_check(db, capsys):
     seed_people()
-    lines = demo.seed_portfolio(customers=300, journeys=0)
+    lines = seed_portfolio(customers=300, journeys=0)
 
     assert "300 created (0 through the services, 300 in bulk)" in lines[0]
     assert set(Customer.objects.values_list("stage", flat=True)) == set(Stage.values)
@@ -177,7 +183,7 @@ def test_the_bulk_path_builds_a_base_that_passes_the_ledger_check(db, capsys):
     assert not Customer.objects.filter(stage=Stage.ONGOING, handoff__isnull=True).exists()
     assert not Customer.objects.filter(stage=Stage.CHURNED, mrr_cents__gt=0).exists()
     assert Customer.objects.filter(stage=Stage.UTI).count() == UtiStay.objects.filter(exit=UtiExit.OPEN).count()
-    assert demo.seed_portfolio(customers=300) == ["customers: all 300 demo customers already there"]
+    assert seed_portfolio(customers=300) == ["customers: all 300 demo customers already there"]
 
 
 def snapshot() -> dict[str, dict]:
@@ -242,14 +248,14 @@ def snapshot() -> dict[str, dict]:
     return result
 
 
-def test_the_bulk_path_writes_what_the_services_would(db):
+def test_the_bulk_path_writes_what_the_services_would(transactional_db):
     # given: the first 60 demo customers (every scripted story and more) built through the services
     seed_people()
-    demo.seed_portfolio(customers=60)
+    seed_portfolio(customers=60)
     through_services = snapshot()
     # when: the same customers are built again in bulk
     Customer.objects.filter(Q(external_id__startswith="demo-")).delete()
-    demo.seed_portfolio(customers=60, journeys=0)
+    seed_portfolio(customers=60, journeys=0)
     in_bulk = snapshot()
     # then
     assert in_bulk.keys() == through_services.keys()
@@ -260,3 +266,51 @@ def test_the_bulk_path_writes_what_the_services_would(db):
         if in_bulk[key][part] != rows
     ]
     assert differences == []
+
+
+# --- Replaying history: commits, and what is left when it breaks off ------------------------------------------
+
+
+def test_the_history_is_not_replayed_inside_a_transaction(db):
+    seed_people()
+
+    with pytest.raises(RuntimeError, match="outside a transaction"):
+        seed_portfolio(customers=1)
+
+    assert not Customer.objects.exists()
+
+
+def test_a_customer_whose_replay_breaks_off_is_removed_and_built_again_next_time(transactional_db, monkeypatch):
+    # given: the first customer's save attempt (a few days into its churn request) fails
+    seed_people()
+    monkeypatch.setattr(services, "save_attempt_add", Mock(side_effect=ConnectionError("the database went away")))
+    with pytest.raises(ConnectionError):
+        seed_portfolio(customers=1)
+    assert not Customer.objects.exists()
+    # when
+    monkeypatch.undo()
+    seed_portfolio(customers=1)
+    # then
+    customer = Customer.objects.get(external_id="demo-00000")
+    assert ChurnRequest.objects.get(customer=customer).save_attempts.count() == 1
+    assert Task.objects.filter(customer=customer, origin="churn_request", status=TaskStatus.OPEN).count() == 1
+
+
+def test_subscribers_act_on_the_replayed_day(transactional_db):
+    seed_people()
+
+    seed_portfolio(customers=25)
+
+    churn_tasks = Task.objects.filter(origin="churn_request").select_related("customer")
+    assert churn_tasks.count() == ChurnRequest.objects.count()
+    for task in churn_tasks:
+        request = ChurnRequest.objects.get(pk=task.origin_key.removeprefix("churn_request:"))
+        assert task.due_date == request.requested_on
+    overdue = Task.objects.filter(origin="delinquency")
+    assert overdue.exists()
+    for task in overdue:
+        since = task.origin_key.rsplit(":", 1)[1]
+        assert task.due_date == date.fromisoformat(since) + timedelta(days=1)
+    for stay in UtiStay.objects.all():
+        exit_task = Task.objects.get(origin_key=f"uti:{stay.pk}:exit")
+        assert exit_task.due_date == stay.ends_on

@@ -6,10 +6,10 @@ import pytest
 from django.apps import apps
 from playwright.sync_api import expect
 
-from accounts.demo import DEMO_PASSWORD, demo_user, seed_people
 from accounts.models import User
-from portfolio.demo import seed_portfolio
-from surveys.demo import NPS_NAME, seed_surveys
+from demo.people import DEMO_PASSWORD, demo_user, seed_people
+from demo.portfolio import seed_portfolio
+from demo.surveys import NPS_NAME, seed_surveys
 from surveys.forms import default_questions
 from surveys.models import SurveyKind
 from tests.conftest import ARTIFACTS, screenshot

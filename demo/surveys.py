@@ -1,4 +1,4 @@
-"""Demo survey history on the demo portfolio (see accounts.demo for how seeders run).
+"""Demo survey history on the demo portfolio.
 
 Adds, once, a year of surveys to the demo customers (``external_id`` ``demo-…``):
 
@@ -8,14 +8,15 @@ Adds, once, a year of surveys to the demo customers (``external_id`` ``demo-…`
 * a CSAT campaign sent after each handoff, a CES campaign after support tickets, a small CHI campaign;
 * an eNPS campaign answered by the demo team (at least five answers per round, so results show);
 * the ten CHI criteria;
-* a follow-up task for every detractor (``portfolio.services.task_create``, origin "detractor"), most of
-  them closed with the loop, and the recent ones still waiting.
+* a follow-up task for every detractor (``surveys.answers.detractor_follow_up``, what the detractor
+  subscriber runs), most of them closed with the loop, and the recent ones still waiting.
 
 Deliveries and answers are written in bulk (status sent, real token salts), so this takes about a second for
 the default 300 customers. Running it again does nothing.
 """
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
@@ -23,11 +24,13 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Prefetch
 from django.utils import timezone
 
-from accounts.demo import DEMO_DOMAIN, LEADER_KEY, TEAM_NAME, demo_user
 from accounts.models import User
+from core import clock
+from demo.people import DEMO_DOMAIN, LEADER_KEY, TEAM_NAME, demo_user
+from demo.plans import EXTERNAL_PREFIX
 from portfolio import services as portfolio_services
-from portfolio.models import ChurnRequest, Contact, ContactRole, Customer, Stage, Subscription
-from surveys import scoring, services, tallies, tokens
+from portfolio.models import ChurnRequest, Contact, ContactRole, Customer, Stage, Subscription, Task
+from surveys import answers, scoring, services, tallies, tokens
 from surveys.models import (
     Campaign,
     CampaignMode,
@@ -42,7 +45,6 @@ from surveys.models import (
     Trigger,
 )
 
-EXTERNAL_PREFIX = "demo-"
 NPS_NAME = "NPS de relacionamento — trimestral"
 
 CHI_CRITERIA = [
@@ -120,7 +122,6 @@ ENPS_COMMENTS = {
         "Ferramentas internas lentas atrapalham o atendimento.",
     ],
 }
-FOLLOW_UP_TITLE = "Detrator na pesquisa %(kind)s: ligar para %(contact)s (nota %(score)s)"
 
 # Score weights by health, for a 0–10 answer (index = score).
 NPS_WEIGHTS = {
@@ -480,29 +481,20 @@ def _enps(rng: random.Random, today: date) -> tuple[Campaign, _Batch]:
 
 
 def _follow_ups(responses: list[Response], rng: random.Random) -> tuple[int, int]:
-    """Every detractor got a task for its CSM; the loop was closed on most of the older ones."""
-    tasks = closed = 0
+    """Every detractor got its follow-up task, as the detractor subscriber writes it on the day of the answer;
+    the loop was closed on most of the older ones."""
+    tasks: list[Task] = []
+    closed = 0
     now = timezone.now()
     for response in responses:
         if not scoring.is_detractor(response.kind, response.score) or response.customer is None:
             continue
         customer = response.customer
-        contact = response.delivery.contact
-        task = portfolio_services.task_create(
-            customer=customer,
-            owner=customer.owner,
-            title=FOLLOW_UP_TITLE
-            % {
-                "kind": SurveyKind(response.kind).label,
-                "contact": contact.name if contact else customer.name,
-                "score": response.score,
-            },
-            due_date=timezone.localtime(response.answered_at).date() + timedelta(days=2),
-            origin="detractor",
-            origin_key=f"survey-response:{response.pk}",
-            notes=response.comment,
-        )
-        tasks += 1
+        task = answers.detractor_follow_up(response_id=response.pk, today=timezone.localdate(response.answered_at))
+        if task is None:
+            continue
+        task.created_at = response.answered_at
+        tasks.append(task)
         response.follow_up_task_id = task.pk
         age = now - response.answered_at
         # Old loops were all closed (a team does not leave a detractor waiting for months); a few recent
@@ -510,12 +502,14 @@ def _follow_ups(responses: list[Response], rng: random.Random) -> tuple[int, int
         chance = 1.0 if age > timedelta(days=45) else (0.9 if age > timedelta(days=21) else 0.35)
         if customer.stage == Stage.CHURNED or rng.random() < chance:
             response.loop_closed_at = min(response.answered_at + timedelta(hours=rng.randint(2, 96)), now)
-            portfolio_services.task_complete(task=task, actor=customer.owner)
+            with clock.at(response.loop_closed_at):
+                portfolio_services.task_complete(task=task, actor=customer.owner)
             closed += 1
+    Task.objects.bulk_update(tasks, ["created_at"], batch_size=1000)
     Response.objects.bulk_update(
         [r for r in responses if r.follow_up_task_id], ["follow_up_task_id", "loop_closed_at"], batch_size=1000
     )
-    return tasks, closed
+    return len(tasks), closed
 
 
 CHI_NAME = "CHI semestral — clientes enterprise"
@@ -562,8 +556,12 @@ def seed_chi_criteria() -> int:
 
 
 @transaction.atomic
-def seed_surveys(customers: int | None = None, seed: int = 2026, **_) -> list[str]:
-    """A year of survey history on the demo customers; nothing when ``customers`` is 0 or it is already there."""
+def seed_surveys(
+    customers: int | None = None, seed: int = 2026, progress: Callable[[str], None] | None = None, **_
+) -> list[str]:
+    """A year of survey history on the demo customers; nothing when ``customers`` is 0 or it is already there.
+    ``progress`` is told of each campaign, the follow-ups and the tallies as they are done."""
+    report = progress or (lambda line: None)
     if customers == 0:
         return ["surveys: none asked for"]
     if Campaign.objects.filter(name=NPS_NAME).exists():
@@ -571,10 +569,10 @@ def seed_surveys(customers: int | None = None, seed: int = 2026, **_) -> list[st
         chi = Campaign.objects.filter(name=CHI_NAME, kind=SurveyKind.CHI).first()
         if chi is not None and not ChiAssessment.objects.filter(campaign=chi).exists():
             # Seeded before the CSM's part existed: those answers counted a made-up CSM part in the score.
-            answers = list(chi.responses.all())
-            for response in answers:
+            chi_responses = list(chi.responses.all())
+            for response in chi_responses:
                 response.score = sum(response.chi_answers.values())
-            Response.objects.bulk_update(answers, ["score"], batch_size=1000)
+            Response.objects.bulk_update(chi_responses, ["score"], batch_size=1000)
             added = seed_chi_assessments(chi, _customers(), random.Random(seed))  # noqa: S311 - demo data
             if added:
                 lines.append(f"surveys: {added} CHI assessments by the CSMs added")
@@ -597,11 +595,15 @@ def seed_surveys(customers: int | None = None, seed: int = 2026, **_) -> list[st
             # Its own generator, so the rest of the demo stays as it was.
             added = seed_chi_assessments(campaign, demo_customers, random.Random(seed))  # noqa: S311 - demo data
             lines[-1] += f"; {added} CHI assessments by the CSMs"
+        report(f"surveys… {campaign.name}: {len(batch.deliveries)} deliveries, {len(responses)} answers")
     campaign, batch = _enps(rng, today)
     responses = batch.write()
     lines.append(f"surveys: {campaign.name}: {len(batch.deliveries)} deliveries, {len(responses)} answers")
+    report(f"surveys… {campaign.name}: {len(batch.deliveries)} deliveries, {len(responses)} answers")
     tasks, closed = _follow_ups(answered, rng)
     lines.append(f"surveys: {tasks} detractor follow-up tasks ({closed} loops closed); {criteria} CHI criteria added")
+    report(f"surveys… {tasks} detractor follow-up tasks")
     built = tallies.rebuild()  # large demos read their results from the tallies at once, without a beat
     lines.append(f"surveys: tallies built ({built['answer_rows']} + {built['delivery_rows']} rows)")
+    report(f"tallies… {built['answer_rows']} + {built['delivery_rows']} rows")
     return lines

@@ -1,0 +1,83 @@
+import re
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from accounts.models import Role, Team, User
+from config.celery import app as celery_app
+from demo.people import DEMO_PASSWORD, PEOPLE
+from portfolio.models import Customer, Task
+from tests.factories import UserFactory
+
+
+@pytest.mark.django_db
+def test_seed_builds_the_team_and_is_idempotent(capsys):
+    call_command("seed_demo", customers=0)
+    first = capsys.readouterr().out
+    counts = (User.objects.count(), Team.objects.count())
+    call_command("seed_demo", customers=0)
+    assert (User.objects.count(), Team.objects.count()) == counts == (len(PEOPLE), 1)
+    team = Team.objects.get()
+    assert team.leader.role == Role.LEADER
+    assert team.members.filter(role=Role.CSM).count() == 5
+    assert {Role.ISM, Role.FARMER, Role.ADMIN, Role.VIEWER} <= set(User.objects.values_list("role", flat=True))
+    assert "lucas@demo.leme.app" in first
+    assert DEMO_PASSWORD in first
+    assert User.objects.get(email="lucas@demo.leme.app").check_password(DEMO_PASSWORD)
+
+
+@pytest.mark.django_db
+def test_seed_refuses_a_database_with_real_people():
+    UserFactory(email="pessoa@empresa-real.com.br")
+    with pytest.raises(CommandError, match="not part of the demo"):
+        call_command("seed_demo", customers=0)
+    assert not User.objects.filter(email__endswith="@demo.leme.app").exists()
+    call_command("seed_demo", customers=0, force=True)
+    assert User.objects.filter(email__endswith="@demo.leme.app").count() == len(PEOPLE)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_seed_says_how_far_it_got_at_each_stage(capsys):
+    call_command("seed_demo", customers=30)
+
+    out = capsys.readouterr().out
+    progress = [line for line in out.splitlines() if re.search(r"… .*\(\d+ s\)$", line)]
+    assert re.fullmatch(rf"people… {len(PEOPLE)} users, {len(PEOPLE)} new \(\d+ s\)", progress[0])
+    assert progress[1].startswith("portfolio… 30 customers to create, 0 already there (")
+    assert [line.split(" (")[0] for line in progress[2:4]] == [
+        "portfolio 25/30 customers…",
+        "portfolio 30/30 customers…",
+    ]
+    assert any(line.startswith("surveys… NPS de relacionamento") for line in progress)
+    assert any(re.match(r"surveys… \d+ detractor follow-up tasks", line) for line in progress)
+    assert re.match(r"tallies… \d+ \+ \d+ rows \(\d+ s\)$", progress[-1])
+    # the stages' summaries and the logins follow
+    assert "  customers: 30 created (30 through the services, 0 in bulk)" in out
+    assert "lucas@demo.leme.app" in out
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("quiet", [{"quiet": True}, {"verbosity": 0}])
+def test_seed_quiet_prints_nothing(capsys, quiet):
+    call_command("seed_demo", customers=0, **quiet)
+
+    assert capsys.readouterr().out == ""
+    assert User.objects.filter(email__endswith="@demo.leme.app").count() == len(PEOPLE)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_seed_replays_subscribers_in_process_even_with_a_broker(capsys):
+    # given tasks that would go to a worker
+    eager = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = False
+    try:
+        # when
+        call_command("seed_demo", customers=3, quiet=True)
+        # then the subscribers acted during the replay (the scripted UTI customer has its check-ins) and
+        # tasks go to the broker again afterwards
+        assert celery_app.conf.task_always_eager is False
+    finally:
+        celery_app.conf.task_always_eager = eager
+    uti = Customer.objects.get(external_id="demo-00001")
+    assert Task.objects.filter(customer=uti, origin="uti", origin_key__contains=":checkin:").exists()
+    assert Task.objects.filter(customer__external_id="demo-00000", origin="churn_request").exists()
