@@ -12,3 +12,8 @@ def wants_fragment(request: HttpRequest) -> bool:
     """
     htmx = getattr(request, "htmx", None)
     return bool(htmx) and not htmx.history_restore_request
+
+
+# What a view that answers both ways varies on (``@vary_on_headers(*FRAGMENT_HEADERS)``): a cached fragment
+# must never answer a history restore.
+FRAGMENT_HEADERS = ("HX-Request", "HX-History-Restore-Request")

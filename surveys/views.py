@@ -21,7 +21,7 @@ from django.views.decorators.vary import vary_on_headers
 from accounts.access import can_manage_campaigns, can_read_enps, get_visible_or_404
 from accounts.forms import apply_service_errors
 from accounts.selectors import owner_candidates
-from core.htmx import wants_fragment
+from core.htmx import FRAGMENT_HEADERS, wants_fragment
 from portfolio.import_flow import import_step
 from surveys import campaign_counts, employees, selectors, services
 from surveys.audience import employees_audience
@@ -60,7 +60,7 @@ def _managed_campaign(request: HttpRequest, pk: int) -> Campaign:
 
 
 @login_required
-@vary_on_headers("HX-Request")
+@vary_on_headers(*FRAGMENT_HEADERS)
 def campaign_list(request: HttpRequest) -> HttpResponse:
     form = CampaignFilterForm(request.GET or None)
     kind = status = ""
@@ -83,7 +83,7 @@ def _people_for(user):
 
 
 @login_required
-@vary_on_headers("HX-Request")
+@vary_on_headers(*FRAGMENT_HEADERS)
 def campaign_create(request: HttpRequest) -> HttpResponse:
     if not can_manage_campaigns(request.user):
         raise PermissionDenied
@@ -169,7 +169,7 @@ def _comments_partial(request: HttpRequest, scope: Scope, context: dict) -> Http
 
 
 @login_required
-@vary_on_headers("HX-Request")
+@vary_on_headers(*FRAGMENT_HEADERS)
 def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = _campaign(request, pk)
     scope = Scope.of_campaign(campaign)
@@ -221,7 +221,7 @@ def _overview_scope(request: HttpRequest, kind: str) -> tuple[OverviewForm, Scop
 
 
 @login_required
-@vary_on_headers("HX-Request")
+@vary_on_headers(*FRAGMENT_HEADERS)
 def overview(request: HttpRequest, kind: str) -> HttpResponse:
     """Every campaign of a kind together, over a period."""
     form, scope, months = _overview_scope(request, kind)

@@ -40,7 +40,7 @@ def test_a_history_restore_gets_the_whole_page_and_a_filter_its_fragment(org, cl
     assert fragment_marker in restored.text
     assert "<html" not in fragment.text
     assert fragment_marker in fragment.text
-    assert "HX-Request" in restored["Vary"]
+    assert "HX-History-Restore-Request" in restored["Vary"]
 
 
 def test_a_history_restore_of_a_filtered_timeline_gets_the_customer_page(org, client_for):

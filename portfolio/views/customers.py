@@ -15,7 +15,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from accounts.access import get_visible_or_404
 from accounts.forms import apply_service_errors
-from core.htmx import wants_fragment
+from core.htmx import FRAGMENT_HEADERS, wants_fragment
 from portfolio import selectors, services
 from portfolio.forms import (
     ActivityForm,
@@ -88,7 +88,7 @@ def customer_form_post(
 
 
 @login_required
-@vary_on_headers("HX-Request")
+@vary_on_headers(*FRAGMENT_HEADERS)
 def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     kind = request.GET.get("kind", "")
     if wants_fragment(request) and request.GET.get("partial") == "timeline":

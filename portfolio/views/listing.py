@@ -14,7 +14,7 @@ from accounts.access import can_create_customers, can_import, can_reassign
 from accounts.forms import apply_service_errors
 from accounts.models import OWNER_ROLES
 from accounts.selectors import assignable_people, implementation_managers, owner_candidates
-from core.htmx import wants_fragment
+from core.htmx import FRAGMENT_HEADERS, wants_fragment
 from portfolio import selectors, services
 from portfolio.forms import CustomerForm, ImportForm, PortfolioFilterForm, ReassignForm
 from portfolio.import_flow import import_step
@@ -35,7 +35,7 @@ def _filters(request: HttpRequest) -> tuple[PortfolioFilterForm, selectors.Portf
 
 
 @login_required
-@vary_on_headers("HX-Request")
+@vary_on_headers(*FRAGMENT_HEADERS)
 def portfolio_list(request: HttpRequest) -> HttpResponse:
     form, filters = _filters(request)
     page = selectors.portfolio_page(request.user, filters, page_number=request.GET.get("page"), per_page=PAGE_SIZE)
