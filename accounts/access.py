@@ -123,6 +123,12 @@ def can_create_customers(user: User) -> bool:
     return can_write(user) and (user.is_admin or user.role in (Role.LEADER, Role.ISM))
 
 
+def can_import(user: User) -> bool:
+    """CSV imports load customers, contacts and subscriptions in bulk: the people who bring customers in
+    (admins, leaders, ISMs) run them; a CSM changes their customers one by one, on the page."""
+    return can_create_customers(user)
+
+
 def get_visible_or_404(queryset: QuerySet[M], **lookup) -> M:
     """Fetch one object from an already scoped queryset; outside the scope it does not exist."""
     try:

@@ -16,6 +16,7 @@ from accounts.access import get_visible_or_404
 from accounts.forms import InvitationAcceptForm, InvitationForm, ProfileForm, apply_service_errors
 from accounts.models import Invitation, Role
 from accounts.selectors import invitations_open, teams_visible_to, users_visible_to
+from core.htmx import wants_fragment
 
 
 def _require_admin(request: HttpRequest) -> None:
@@ -58,7 +59,7 @@ def invite(request: HttpRequest) -> HttpResponse:
                 response["HX-Redirect"] = request.build_absolute_uri("/team/")
                 return response
             return redirect("accounts:team")
-    template = "accounts/invite.html#invite-form" if request.htmx else "accounts/invite.html"
+    template = "accounts/invite.html#invite-form" if wants_fragment(request) else "accounts/invite.html"
     return render(request, template, {"form": form}, status=422 if form.errors else 200)
 
 

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
-from accounts.access import can_create_customers
+from accounts.access import can_create_customers, can_import
 from accounts.models import User
 from accounts.selectors import implementation_managers, owner_candidates
 from portfolio import services
@@ -365,8 +365,8 @@ HANDLERS = {"customers": _customers, "contacts": _contacts, "subscriptions": _su
 def import_run(*, kind: str, text: str, actor: User, commit: bool = False) -> ImportReport:
     if kind not in HANDLERS:
         raise ValueError(kind)
-    if actor.is_read_only:
-        raise PermissionDenied(_("Your role can read but not change data."))
+    if not can_import(actor):
+        raise PermissionDenied(_("Only admins, leaders and implementation managers import CSV files."))
     report = ImportReport(kind=kind)
     required, optional = COLUMNS[kind]
     _header, rows = read_rows(text, report, required=required, optional=optional)

@@ -21,6 +21,7 @@ from django.views.decorators.vary import vary_on_headers
 from accounts.access import can_manage_campaigns, can_read_enps, get_visible_or_404
 from accounts.forms import apply_service_errors
 from accounts.selectors import owner_candidates
+from core.htmx import FRAGMENT_HEADERS, wants_fragment
 from portfolio.import_flow import import_step
 from surveys import campaign_counts, employees, selectors, services
 from surveys.audience import employees_audience
@@ -59,7 +60,7 @@ def _managed_campaign(request: HttpRequest, pk: int) -> Campaign:
 
 
 @login_required
-@vary_on_headers("HX-Request")
+@vary_on_headers(*FRAGMENT_HEADERS)
 def campaign_list(request: HttpRequest) -> HttpResponse:
     form = CampaignFilterForm(request.GET or None)
     kind = status = ""
@@ -72,7 +73,7 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
         "kinds": _kinds(request.user),
         "tab": "campaigns",
     }
-    template = "surveys/campaign_list.html#campaigns" if request.htmx else "surveys/campaign_list.html"
+    template = "surveys/campaign_list.html#campaigns" if wants_fragment(request) else "surveys/campaign_list.html"
     return render(request, template, context)
 
 
@@ -82,12 +83,12 @@ def _people_for(user):
 
 
 @login_required
-@vary_on_headers("HX-Request")
+@vary_on_headers(*FRAGMENT_HEADERS)
 def campaign_create(request: HttpRequest) -> HttpResponse:
     if not can_manage_campaigns(request.user):
         raise PermissionDenied
     people = _people_for(request.user)
-    if request.htmx and request.method == "GET" and request.GET.get("kind") in SurveyKind.values:
+    if wants_fragment(request) and request.method == "GET" and request.GET.get("kind") in SurveyKind.values:
         # The kind changed: the standard questions follow it, questions someone wrote stay.
         kind = request.GET["kind"]
         asked = CampaignForm(request.GET, owners=people)
@@ -162,13 +163,13 @@ def _comments_context(request: HttpRequest, scope: Scope, results: Results | Non
 def _comments_partial(request: HttpRequest, scope: Scope, context: dict) -> HttpResponse | None:
     """htmx asks for the comments alone: the whole card when the filters change, more rows for "more"."""
     partial = request.GET.get("partial")
-    if not request.htmx or partial not in ("comments", "comment-rows"):
+    if not wants_fragment(request) or partial not in ("comments", "comment-rows"):
         return None
     return render(request, f"surveys/_results.html#{partial}", {**context, **_comments_context(request, scope)})
 
 
 @login_required
-@vary_on_headers("HX-Request")
+@vary_on_headers(*FRAGMENT_HEADERS)
 def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = _campaign(request, pk)
     scope = Scope.of_campaign(campaign)
@@ -220,7 +221,7 @@ def _overview_scope(request: HttpRequest, kind: str) -> tuple[OverviewForm, Scop
 
 
 @login_required
-@vary_on_headers("HX-Request")
+@vary_on_headers(*FRAGMENT_HEADERS)
 def overview(request: HttpRequest, kind: str) -> HttpResponse:
     """Every campaign of a kind together, over a period."""
     form, scope, months = _overview_scope(request, kind)

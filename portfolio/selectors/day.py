@@ -27,12 +27,15 @@ from portfolio.selectors.scope import (
     uti_stays_visible_to,
 )
 
+TASKS_SHOWN = 50
+
 
 class MyDay(TypedDict):
     """The My day page's context (a mapping: callers and the template read it by key)."""
 
     today: date
     tasks: list[Task]
+    task_count: int  # every task due, while ``tasks`` holds the first TASKS_SHOWN
     reviews: list[SuccessReview]
     uti: list[UtiStay]
     milestones: list[Milestone]
@@ -85,7 +88,8 @@ def my_day(user: User, *, today: date | None = None) -> MyDay:
     )
     return {
         "today": today,
-        "tasks": list(tasks[:50]),
+        "tasks": list(tasks[:TASKS_SHOWN]),
+        "task_count": tasks.count(),
         "reviews": list(reviews[:20]),
         "uti": list(uti[:20]),
         "milestones": list(milestones[:20]),

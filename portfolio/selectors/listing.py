@@ -7,7 +7,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
-from accounts.access import can_create_customers, can_reassign
+from accounts.access import can_create_customers, can_import, can_reassign
 from accounts.models import User
 from accounts.selectors import owner_candidates
 from portfolio.models import ChurnOutcome, ChurnRequest, Customer, Subscription
@@ -77,6 +77,7 @@ class PortfolioPage:
     can_reassign: bool
     assignees: QuerySet[User] | list[User]
     can_create: bool
+    can_import: bool
     today: date
 
 
@@ -95,5 +96,6 @@ def portfolio_page(
         can_reassign=reassign,
         assignees=owner_candidates(user) if reassign else [],
         can_create=can_create_customers(user),
+        can_import=can_import(user),
         today=timezone.localdate(),
     )

@@ -15,6 +15,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from accounts.access import get_visible_or_404
 from accounts.forms import apply_service_errors
+from core.htmx import FRAGMENT_HEADERS, wants_fragment
 from portfolio import selectors, services
 from portfolio.forms import (
     ActivityForm,
@@ -87,10 +88,10 @@ def customer_form_post(
 
 
 @login_required
-@vary_on_headers("HX-Request")
+@vary_on_headers(*FRAGMENT_HEADERS)
 def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     kind = request.GET.get("kind", "")
-    if request.htmx and request.GET.get("partial") == "timeline":
+    if wants_fragment(request) and request.GET.get("partial") == "timeline":
         # The timeline filter: the customer row and its timeline, none of the page's prefetches.
         customer = selectors.customer_get(request.user, pk)
         card = selectors.customer_timeline_card(request.user, customer, kind=kind)

@@ -10,15 +10,16 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from accounts.access import can_create_customers, can_reassign
+from accounts.access import can_create_customers, can_import, can_reassign
 from accounts.forms import apply_service_errors
 from accounts.models import OWNER_ROLES
 from accounts.selectors import assignable_people, implementation_managers, owner_candidates
+from core.htmx import FRAGMENT_HEADERS, wants_fragment
 from portfolio import selectors, services
 from portfolio.forms import CustomerForm, ImportForm, PortfolioFilterForm, ReassignForm
 from portfolio.import_flow import import_step
 from portfolio.imports import COLUMNS, import_run
-from portfolio.views.common import page_context, require_write
+from portfolio.views.common import page_context
 
 PAGE_SIZE = 25
 IMPORT_SESSION_KEY = "portfolio_import"
@@ -34,7 +35,7 @@ def _filters(request: HttpRequest) -> tuple[PortfolioFilterForm, selectors.Portf
 
 
 @login_required
-@vary_on_headers("HX-Request")
+@vary_on_headers(*FRAGMENT_HEADERS)
 def portfolio_list(request: HttpRequest) -> HttpResponse:
     form, filters = _filters(request)
     page = selectors.portfolio_page(request.user, filters, page_number=request.GET.get("page"), per_page=PAGE_SIZE)
@@ -43,7 +44,7 @@ def portfolio_list(request: HttpRequest) -> HttpResponse:
     nosort = query.copy()
     nosort.pop("sort", None)
     context = page_context(page, form=form, query=query.urlencode(), query_nosort=nosort.urlencode())
-    template = "portfolio/portfolio_list.html#results" if request.htmx else "portfolio/portfolio_list.html"
+    template = "portfolio/portfolio_list.html#results" if wants_fragment(request) else "portfolio/portfolio_list.html"
     return render(request, template, context)
 
 
@@ -99,7 +100,8 @@ def customer_create(request: HttpRequest) -> HttpResponse:
 @login_required
 def import_csv(request: HttpRequest) -> HttpResponse:
     """Upload → preview every row (nothing written) → confirm → all rows or none."""
-    require_write(request)
+    if not can_import(request.user):
+        raise PermissionDenied
     step = import_step(
         request,
         form_class=ImportForm,

@@ -1,4 +1,5 @@
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from portfolio.imports import ImportFailed, import_run
@@ -56,18 +57,18 @@ def test_missing_columns_are_reported(org):
 def test_contacts_and_subscriptions_attach_to_imported_customers(org):
     import_run(kind="customers", text=customers_csv(org), actor=org.leader_a, commit=True)
     contacts = "external_id,customer_external_id,name,email,role\nk-1,c-1,Ana Souza,ana@padaria.com.br,decision_maker\n"
-    import_run(kind="contacts", text=contacts, actor=org.csm_a, commit=True)
+    import_run(kind="contacts", text=contacts, actor=org.leader_a, commit=True)
     assert Contact.objects.get(external_id="k-1").customer.external_id == "c-1"
     subs = (
         "external_id;customer_external_id;product;amount;billing_period;start_date\n"
         "s-1;c-1;Leme CRM;1.200,00;monthly;01/03/2025\n"
         "s-2;c-2;Leme CRM;12.000,00;annual;10/04/2025\n"
     )
-    import_run(kind="subscriptions", text=subs, actor=org.csm_a, commit=True)
+    import_run(kind="subscriptions", text=subs, actor=org.leader_a, commit=True)
     assert Customer.objects.get(external_id="c-1").mrr_cents == 120_000
     assert Customer.objects.get(external_id="c-2").mrr_cents == 100_000
     assert MrrMovement.objects.filter(kind="new").count() == 2
-    again = import_run(kind="subscriptions", text=subs, actor=org.csm_a, commit=True)
+    again = import_run(kind="subscriptions", text=subs, actor=org.leader_a, commit=True)
     assert [r.action for r in again.rows] == ["unchanged", "unchanged"]
     assert Subscription.objects.count() == 2
 
@@ -75,7 +76,7 @@ def test_contacts_and_subscriptions_attach_to_imported_customers(org):
 def test_rows_for_another_teams_customer_are_refused(org):
     other = CustomerFactory(owner=org.csm_b, external_id="b-1")
     text = "external_id,customer_external_id,name\nk-9,b-1,Espião\n"
-    report = import_run(kind="contacts", text=text, actor=org.csm_a)
+    report = import_run(kind="contacts", text=text, actor=org.leader_a)
     assert not report.ok
     assert "b-1" in report.rows[0].errors[0]
     assert not other.contacts.exists()
@@ -107,19 +108,37 @@ def test_viewers_cannot_import(org, client_for):
     assert client_for(org.viewer_a).get("/portfolio/import/").status_code == 403
 
 
-def test_a_csm_may_update_their_customers_but_not_create_new_ones(org):
-    # given one of the two customers already in Leme, owned by the CSM
+@pytest.mark.parametrize("kind", ["customers", "contacts", "subscriptions"])
+def test_a_csm_imports_nothing(org, kind):
+    # given one of the CSM's customers already in Leme
     CustomerFactory(owner=org.csm_a, external_id="c-1", name="Padaria Antiga")
 
-    # when the CSM imports the file
-    report = import_run(kind="customers", text=customers_csv(org), actor=org.csm_a)
+    # when the CSM runs an import, even a preview, of any kind
+    with pytest.raises(PermissionDenied):
+        import_run(kind=kind, text=customers_csv(org), actor=org.csm_a)
 
-    # then the existing one may be updated and the new one is refused, row by row, and nothing is written
-    assert [(r.key, r.action) for r in report.rows] == [("c-1", "update"), ("c-2", "error")]
-    assert "só admins, líderes e gerentes de implantação" in report.rows[1].errors[0]
-    with pytest.raises(ImportFailed):
-        import_run(kind="customers", text=customers_csv(org), actor=org.csm_a, commit=True)
-    assert set(Customer.objects.values_list("external_id", flat=True)) == {"c-1"}
+    # then nothing changed
+    assert Customer.objects.get(external_id="c-1").name == "Padaria Antiga"
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_the_import_page_answers_403_to_a_csm(org, client_for, method):
+    response = getattr(client_for(org.csm_a), method)("/portfolio/import/")
+
+    assert response.status_code == 403
+    assert "Leme" in response.text
+
+
+def test_an_ism_imports_the_customers_they_bring_in(org, client_for):
+    text = CUSTOMERS.format(owner=org.csm_a.email)
+
+    assert import_run(kind="customers", text=text, actor=org.ism_a).ok
+    assert client_for(org.ism_a).get("/portfolio/import/").status_code == 200
+
+
+def test_the_portfolio_offers_the_import_only_to_who_may_run_it(org, client_for):
+    assert "/portfolio/import/" in client_for(org.leader_a).get("/portfolio/").text
+    assert "/portfolio/import/" not in client_for(org.csm_a).get("/portfolio/").text
 
 
 def test_a_leader_imports_customers_only_for_the_people_of_their_teams(org):
