@@ -21,6 +21,7 @@ urlpatterns = [
     path("s/", include("surveys.public_urls")),
     path("", include("accounts.urls")),
     path("surveys/", include("surveys.urls")),
+    path("metrics/", include("metrics.urls")),
     path("i18n/setlang/", account_views.language_set, name="set_language"),
     path("api/v1/", include(api_patterns)),
     path("admin/", admin.site.urls),

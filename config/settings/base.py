@@ -47,6 +47,7 @@ LOCAL_APPS = [
     "accounts",
     "portfolio",
     "surveys",
+    "metrics",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
@@ -201,6 +202,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     "surveys.tallies_rebuild": {
         "task": "surveys.tasks.tallies_rebuild",
         "schedule": 60 * 5,
+    },
+    # Every metrics period rebuilt from the ledger, after the ledger's own nightly sync.
+    "metrics.rollups_rebuild": {
+        "task": "metrics.tasks.rollups_rebuild",
+        "schedule": crontab(hour=0, minute=45),
     },
 }
 
