@@ -217,7 +217,48 @@ HOW: dict[str, Promise] = {
     "nrr": _("What the customers paying at the start pay at the end ÷ what they paid at the start."),
     "nrr_t12m": _("NRR of the customers paying twelve months before the end of the period."),
     "quick_ratio": _("(New + expansion + reactivation) ÷ (churn + contraction)."),
-    "ltv": _("ARPA × gross margin (100% until set) ÷ average monthly logo churn of the previous six complete months."),
+    "ltv": _(
+        "ARPA × gross margin (the whole of revenue until it is set) ÷ average monthly logo churn of the previous "
+        "six complete months."
+    ),
     "lifetime": _("1 ÷ average monthly logo churn of the previous six complete months, in months."),
-    "churned": _("Voluntary: the customer asked to cancel; involuntary: non-payment (from the churn request)."),
+    "churned": _(
+        "Customers paying at the start who churned. Voluntary: the customer asked to cancel; involuntary: "
+        "non-payment (from the churn request that ended it); the rest ended without a churn request."
+    ),
+    "joined_and_churned": _("Customers not paying at the start who churned within the period: outside logo churn."),
+}
+
+
+# The figures' names on the page.
+LABELS: dict[str, Promise] = {
+    "mrr": _("MRR"),
+    "arr": _("ARR"),
+    "mrr_start": _("MRR at the start"),
+    "net_new": _("Net new MRR"),
+    "new": _("New"),
+    "expansion": _("Expansion"),
+    "reactivation": _("Reactivation"),
+    "contraction": _("Contraction"),
+    "churn": _("Churn"),
+    "paying": _("Paying customers"),
+    "customers_start": _("Customers at the start"),
+    "arpa": _("ARPA (average ticket)"),
+    "churned": _("Customers churned"),
+    "voluntary_churned": _("Voluntary churn"),
+    "involuntary_churned": _("Involuntary churn"),
+    "voluntary_churn": _("Voluntary churn MRR"),
+    "involuntary_churn": _("Involuntary churn MRR"),
+    "joined_and_churned": _("Joined and churned in the period"),
+    "logo_churn": _("Logo churn"),
+    "logo_churn_annualised": _("Logo churn, annualised"),
+    "gross_mrr_churn": _("Gross MRR churn"),
+    "net_mrr_churn": _("Net MRR churn"),
+    "grr": _("GRR"),
+    "nrr": _("NRR"),
+    "nrr_t12m": _("NRR, trailing 12 months"),
+    "quick_ratio": _("Quick ratio"),
+    "ltv": _("LTV"),
+    "lifetime": _("Customer lifetime (months)"),
+    "churn_six_months": _("Average monthly logo churn, six months"),
 }
