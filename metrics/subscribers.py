@@ -1,5 +1,12 @@
 """Keep the rollups in step with the ledger: a subscription change marks its first affected month stale and
-queues a refresh a few seconds later, so a burst of changes (an import, a bulk churn) makes one rebuild."""
+queues a refresh a few seconds later, so a burst of changes (an import, a bulk churn) makes one rebuild.
+
+Without a worker (the embedded run, where tasks run in-process at once) a refresh per change would rebuild
+the same periods for every subscription of a demo seed or an import; there the metrics page refreshes what
+is stale when it is opened instead (``metrics.views.overview``).
+"""
+
+from django.conf import settings
 
 from core.events import subscriber
 from metrics import services, tasks
@@ -11,7 +18,8 @@ REFRESH_AFTER_SECONDS = 10
 
 def _stale_from(day) -> None:
     services.rollups_mark_stale(day=day)
-    tasks.rollups_refresh.apply_async(countdown=REFRESH_AFTER_SECONDS)
+    if not settings.CELERY_TASK_ALWAYS_EAGER:
+        tasks.rollups_refresh.apply_async(countdown=REFRESH_AFTER_SECONDS)
 
 
 @subscriber(events.SubscriptionCreated)

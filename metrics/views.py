@@ -2,12 +2,13 @@
 
 from datetime import date
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.views.decorators.vary import vary_on_headers
 
-from metrics import selectors
+from metrics import selectors, services
 from metrics.figures import HOW, LABELS
 from metrics.forms import MetricsForm
 from metrics.periods import Period, PeriodKind
@@ -53,6 +54,9 @@ def _resolve(request: HttpRequest) -> tuple[MetricsForm, Period, MetricsFilters]
 @login_required
 @vary_on_headers("HX-Request")
 def overview(request: HttpRequest) -> HttpResponse:
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        # No worker refreshes the rollups after a change in the embedded run (see metrics.subscribers).
+        services.rollups_refresh()
     form, period, filters = _resolve(request)
     data = selectors.metrics_overview(request.user, period, filters)
     comparison = selectors.csm_comparison(request.user, period, filters)

@@ -26,7 +26,8 @@ from django.utils import timezone
 
 from core import clock
 from portfolio import services
-from portfolio.models import ChurnKind, ChurnOutcome, ChurnReason, OwnershipPeriod
+from portfolio.models import ChurnCategory, ChurnKind, ChurnOutcome, ChurnReason, OwnershipPeriod, ServiceModelPolicy
+from portfolio.taxonomy import install_defaults
 from tests.portfolio.factories import CustomerFactory, subscribe
 
 TODAY = date(2025, 8, 15)
@@ -66,6 +67,9 @@ def churn(customer, *, kind, asked, effective, actor):
 
 @pytest.fixture
 def story(org):
+    # The churn reasons come from a data migration; a browser test run before this one on a reused database
+    # leaves them emptied.
+    install_defaults(ChurnCategory, ChurnReason, ServiceModelPolicy)
     lucas, beatriz = org.csm_a, org.csm_a2
     c = SimpleNamespace(lucas=lucas, beatriz=beatriz, org=org)
 

@@ -95,16 +95,33 @@ def test_a_change_in_the_future_marks_the_current_month(story, today):
     assert list(StaleMonth.objects.values_list("month", flat=True)) == [AUGUST]
 
 
-def test_the_subscriber_marks_the_month_and_queues_the_refresh_after_commit(story, today, committed, monkeypatch):
+def test_with_a_worker_the_subscriber_marks_the_month_and_queues_a_debounced_refresh(
+    story, today, monkeypatch, settings
+):
+    settings.CELERY_TASK_ALWAYS_EAGER = False
     queued = []
     monkeypatch.setattr(tasks.rollups_refresh, "apply_async", lambda **kwargs: queued.append(kwargs))
+    sub = subscribe(story.gama, 100 * R, start=date(2025, 7, 20), product="Suporte")
+    event = events.SubscriptionCreated(
+        customer_id=story.gama.pk, subscription_id=sub.pk, mrr_before_cents=1000 * R, mrr_after_cents=1100 * R
+    )
 
-    with committed():
-        sub = subscribe(story.gama, 100 * R, start=date(2025, 7, 20), product="Suporte")
+    subscribers.rollups_after_subscription_created(event)
 
     assert StaleMonth.objects.filter(month=date(2025, 7, 1)).exists()
     assert queued == [{"countdown": subscribers.REFRESH_AFTER_SECONDS}]
-    assert sub.pk
+
+
+def test_without_a_worker_the_subscriber_only_marks_and_the_page_refreshes(story, today, committed, client_for):
+    rollups.rebuild_all()
+    with committed():
+        subscribe(story.gama, 100 * R, start=date(2025, 7, 20), product="Suporte")
+    assert StaleMonth.objects.filter(month=date(2025, 7, 1)).exists()
+
+    response = client_for(story.org.leader_a).get("/metrics/", {"month": "2025-07"})
+
+    assert response.context["overview"].totals.expansion_cents == 100 * R
+    assert not StaleMonth.objects.exists()
 
 
 def test_the_subscribers_listen_to_the_three_subscription_events():
