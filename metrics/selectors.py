@@ -268,6 +268,9 @@ DRILLS: dict[str, tuple[str, str]] = {
 }
 
 
+DRILL_PAGE_SIZE = 50
+
+
 @dataclass
 class DrillRow:
     customer: Customer
@@ -276,9 +279,35 @@ class DrillRow:
     mrr_end_cents: int
 
 
-def drilldown(user: User, period: Period, filters: MetricsFilters, figure: str) -> list[DrillRow]:
-    """The customers behind ``figure`` in ``period`` and the slices, scoped as the rollups are: their
-    amounts add up to the figure the page showed. Two queries: the facts, then the customers."""
+@dataclass
+class DrillPage:
+    """One page of the customers behind a figure, with the count and the sum of all of them."""
+
+    rows: list[DrillRow]
+    count: int
+    total_cents: int
+    number: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.count // self.per_page))
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.pages
+
+
+def drilldown(
+    user: User, period: Period, filters: MetricsFilters, figure: str, *, page: int = 1, per_page: int | None = None
+) -> DrillPage:
+    """The customers behind ``figure`` in ``period`` and the slices, scoped as the rollups are, largest first:
+    all of them add up to the figure the page showed (``total_cents``). Two queries: the facts of the page
+    with the count and sum of all rows, then the page's customers."""
     condition, amount = DRILLS[figure]
     where, params = [condition], sql_params(period)
     owners = visible_filter(user, people=("id",))
@@ -293,11 +322,22 @@ def drilldown(user: User, period: Period, filters: MetricsFilters, figure: str) 
             where.append(f"{name} = %({name})s")
             params[name] = getattr(filters, name)
     sql = (
-        f"SELECT customer_id, {amount} AS amount, mrr_start_cents, mrr_end_cents FROM ({FACTS_SQL}) AS facts "  # noqa: S608 - constants
-        f"WHERE {' AND '.join(where)} ORDER BY amount DESC, customer_id"
+        f"SELECT customer_id, {amount} AS amount, mrr_start_cents, mrr_end_cents, "  # noqa: S608 - constants
+        f"COUNT(*) OVER () AS found, SUM({amount}) OVER () AS total FROM ({FACTS_SQL}) AS facts "
+        f"WHERE {' AND '.join(where)} ORDER BY amount DESC, customer_id LIMIT %(limit)s OFFSET %(offset)s"
     )
+    page, per_page = max(1, page), per_page or DRILL_PAGE_SIZE
+    params.update(limit=per_page, offset=(page - 1) * per_page)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         found = cursor.fetchall()
+    if not found and page > 1:  # past the last page: show the first
+        return drilldown(user, period, filters, figure, page=1, per_page=per_page)
     customers = Customer.objects.select_related("owner").in_bulk([row[0] for row in found])
-    return [DrillRow(customers[cid], int(amount), int(start), int(end)) for cid, amount, start, end in found]
+    return DrillPage(
+        rows=[DrillRow(customers[row[0]], int(row[1]), int(row[2]), int(row[3])) for row in found],
+        count=int(found[0][4]) if found else 0,
+        total_cents=int(found[0][5]) if found else 0,
+        number=page,
+        per_page=per_page,
+    )

@@ -102,15 +102,22 @@ def drilldown(request: HttpRequest) -> HttpResponse:
     if figure not in selectors.DRILLS:
         raise Http404
     _form, period, filters = _resolve(request)
-    rows = selectors.drilldown(request.user, period, filters, figure)
+    try:
+        number = int(request.GET.get("page", 1))
+    except ValueError:
+        number = 1
+    page = selectors.drilldown(request.user, period, filters, figure, page=number)
+    back = query_of(period.kind, period.end, filters)
     context = {
         "figure": figure,
         "label": LABELS.get(figure, figure),
         "how": HOW.get(figure, ""),
         "period": period,
         "filters": filters,
-        "rows": rows,
-        "total_cents": sum(r.amount_cents for r in rows),
-        "back": query_of(period.kind, period.end, filters),
+        "page": page,
+        "rows": page.rows,
+        "total_cents": page.total_cents,
+        "back": back,
+        "here": f"{back}&figure={figure}",
     }
     return render(request, "metrics/drilldown.html", context)

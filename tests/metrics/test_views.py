@@ -74,7 +74,7 @@ def test_every_drill_down_adds_up_to_the_figure_clicked(built, client_for, figur
     context = drill(client, figure, **params)
 
     assert context["total_cents"] == expected_cents
-    assert len(context["rows"]) == customers
+    assert len(context["rows"]) == customers == context["page"].count
 
 
 def test_the_drill_down_of_each_headline_figure_matches_the_page(built, client_for):
@@ -188,6 +188,22 @@ def test_the_page_reads_rollups_in_constant_queries(built, client_for, django_as
     rollups.rebuild_all()
     with django_assert_max_num_queries(len(few.captured_queries)):
         page(client, period="year", month="2025-08")
+
+
+def test_a_long_drill_down_is_paged_and_its_total_still_adds_up(built, client_for, monkeypatch):
+    monkeypatch.setattr("metrics.selectors.DRILL_PAGE_SIZE", 3)
+    client = client_for(built.org.leader_a)
+
+    first = drill(client, "mrr", period="month", month="2025-06")
+    last = drill(client, "mrr", period="month", month="2025-06", page=3)
+    beyond = drill(client, "mrr", period="month", month="2025-06", page=99)
+
+    assert (first["page"].count, first["page"].pages, len(first["rows"])) == (7, 3, 3)
+    assert first["total_cents"] == last["total_cents"] == 4700 * R
+    assert [r.customer.name for r in last["rows"]] == ["Teta"]  # the smallest MRR comes last
+    assert beyond["page"].number == 1
+    html = client.get(DRILL, {"figure": "mrr", "period": "month", "month": "2025-06"}).content.decode()
+    assert "period=month&amp;month=2025-06&amp;figure=mrr&amp;page=2" in html
 
 
 def test_the_drill_down_runs_in_constant_queries(built, client_for, django_assert_num_queries):
