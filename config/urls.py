@@ -10,6 +10,7 @@ api_patterns = [
     path("", include("accounts.api.urls")),
     path("", include("portfolio.api.urls")),
     path("", include("surveys.api.urls")),
+    path("", include("metrics.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

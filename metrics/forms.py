@@ -4,6 +4,7 @@ from datetime import date
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from metrics import selectors
 from metrics.periods import Period, PeriodKind
 from metrics.selectors import MetricsFilters
 from portfolio.models import PlanTier, Segment, ServiceModel
@@ -48,3 +49,16 @@ class MetricsForm(forms.Form):
             plan_tier=data.get("plan_tier") or "",
         )
         return period, filters
+
+
+def read_metrics_request(user, data) -> tuple[MetricsForm, Period, MetricsFilters]:
+    """The period and filters a page or API call asks for. Only those who compare CSMs may filter by one; a
+    CSM's figures are their own portfolio's whatever the URL says (the door scopes them anyway)."""
+    compares = selectors.sees_every_csm(user)
+    form = MetricsForm(data or None, owners=selectors.metric_owners_visible_to(user) if compares else [])
+    period, filters = form.resolve(current=selectors.current_month())
+    if not compares:
+        filters = MetricsFilters(
+            segment=filters.segment, service_model=filters.service_model, plan_tier=filters.plan_tier
+        )
+    return form, period, filters

@@ -165,6 +165,10 @@ class CsmRow:
     def cells(self) -> list[tuple[str, Figure]]:
         return [(key, self.figures[key]) for key in COMPARED]
 
+    @property
+    def figure_list(self) -> list[Figure]:
+        return [self.figures[key] for key in COMPARED]
+
 
 @dataclass
 class Comparison:

@@ -2,6 +2,7 @@
 to the customers behind it, in a constant number of queries."""
 
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
@@ -219,3 +220,49 @@ def test_the_navigation_offers_metrics(built, client_for):
     response = client_for(built.org.leader_a).get(reverse("home"))
 
     assert URL in response.content.decode()
+
+
+EXPORT = reverse("metrics:export")
+
+
+def csv_rows(client, **params) -> list[list[str]]:
+    import csv
+
+    response = client.get(EXPORT, params)
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    return list(csv.reader(response.content.decode().splitlines()))
+
+
+def test_the_csv_tables_carry_the_pages_numbers(built, client_for):
+    client = client_for(built.org.leader_a)
+    params = {"period": "quarter", "month": "2025-06"}
+
+    movements = csv_rows(client, table="movements", **params)
+    csms = csv_rows(client, table="csms", **params)
+    headline = csv_rows(client, table="headline", **params)
+    customers = csv_rows(client, table="customers", figure="churn", **params)
+
+    assert movements[1:] == [
+        ["2025-04", "1100.00", "0.00", "0.00", "0.00", "800.00", "300.00", "5300.00", "1"],
+        ["2025-05", "0.00", "0.00", "0.00", "500.00", "400.00", "-900.00", "4400.00", "1"],
+        ["2025-06", "0.00", "0.00", "600.00", "300.00", "0.00", "300.00", "4700.00", "0"],
+    ]
+    assert [row[:3] for row in csms[1:]] == [
+        ["Beatriz Santos", "1000.00", "1"], ["Lucas Almeida", "3700.00", "6"], ["Total da equipe", "4700.00", "7"],
+    ]  # fmt: skip
+    assert ["Churn de clientes", "0.166667", "", ""] in headline
+    assert sum(Decimal(row[1]) for row in customers[1:]) == Decimal("1200.00")
+
+
+def test_a_csm_exports_only_their_own_row_and_the_median(built, client_for):
+    rows = csv_rows(client_for(built.beatriz), table="csms", month="2025-07")
+
+    assert [row[0] for row in rows[1:]] == ["Beatriz Santos", "Mediana da equipe"]
+
+
+def test_an_unknown_export_is_404(built, client_for):
+    client = client_for(built.org.leader_a)
+
+    assert client.get(EXPORT, {"table": "secrets"}).status_code == 404
+    assert client.get(EXPORT, {"table": "customers", "figure": "nope"}).status_code == 404
