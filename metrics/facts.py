@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Q
 
 from metrics.figures import Totals
@@ -52,6 +52,8 @@ before AS (
     SELECT DISTINCT ON (customer_id) customer_id, mrr_end_cents
     FROM portfolio_mrrmovement
     WHERE month < %(start)s
+      -- A drill-down into movements needs only the customers that moved.
+      AND (NOT %(moved_only)s OR customer_id IN (SELECT customer_id FROM in_period))
     ORDER BY customer_id, month DESC
 ),
 customer_period AS (
@@ -62,6 +64,38 @@ customer_period AS (
            i.last_churn_month
     FROM in_period i
     FULL OUTER JOIN (SELECT * FROM before WHERE mrr_end_cents > 0) b ON b.customer_id = i.customer_id
+),
+-- Each customer's slice and churn kind, set-based (one pass over each table, joined by hash).
+attrs AS (
+    SELECT DISTINCT ON (customer_id) customer_id, segment, plan_tier, service_model
+    FROM portfolio_mrrmovement
+    WHERE month <= %(end)s AND customer_id IN (SELECT customer_id FROM customer_period)
+    ORDER BY customer_id, month > %(start)s, abs(month - %(start)s::date)
+),
+owner_then AS (
+    SELECT DISTINCT ON (customer_id) customer_id, owner_id
+    FROM portfolio_ownershipperiod
+    WHERE customer_id IN (SELECT customer_id FROM customer_period)
+      AND (started_at AT TIME ZONE %(tz)s)::date <= %(start)s
+      AND (ended_at IS NULL OR (ended_at AT TIME ZONE %(tz)s)::date > %(start)s)
+    ORDER BY customer_id, started_at, id
+),
+owner_first AS (
+    SELECT DISTINCT ON (customer_id) customer_id, owner_id, (started_at AT TIME ZONE %(tz)s)::date AS started_on
+    FROM portfolio_ownershipperiod
+    WHERE customer_id IN (SELECT customer_id FROM customer_period)
+    ORDER BY customer_id, started_at, id
+),
+churn_kind AS (
+    SELECT DISTINCT ON (cp.customer_id) cp.customer_id, r.kind
+    FROM customer_period cp
+    JOIN portfolio_churnrequest r
+      ON r.customer_id = cp.customer_id AND r.requested_on < cp.last_churn_month + interval '1 month'
+    WHERE cp.last_churn_month IS NOT NULL
+      AND (r.outcome = '{ChurnOutcome.CHURNED}' OR EXISTS (
+          SELECT 1 FROM portfolio_utistay u WHERE u.churn_request_id = r.id AND u.exit = '{UtiExit.CHURNED}'
+      ))
+    ORDER BY cp.customer_id, r.requested_on DESC, r.id DESC
 )
 SELECT cp.*,
        COALESCE(
@@ -70,44 +104,13 @@ SELECT cp.*,
            c.owner_id
        ) AS owner_id,
        attrs.segment, attrs.plan_tier, attrs.service_model,
-       CASE WHEN cp.last_churn_month IS NULL THEN '' ELSE COALESCE(cr.kind, '') END AS churn_kind
+       CASE WHEN cp.last_churn_month IS NULL THEN '' ELSE COALESCE(ck.kind, '') END AS churn_kind
 FROM customer_period cp
 JOIN portfolio_customer c ON c.id = cp.customer_id
-CROSS JOIN LATERAL (
-    SELECT m.segment, m.plan_tier, m.service_model
-    FROM portfolio_mrrmovement m
-    WHERE m.customer_id = cp.customer_id AND m.month <= %(end)s
-    ORDER BY m.month > %(start)s, abs(m.month - %(start)s::date)
-    LIMIT 1
-) attrs
-LEFT JOIN LATERAL (
-    SELECT op.owner_id
-    FROM portfolio_ownershipperiod op
-    WHERE op.customer_id = cp.customer_id
-      AND (op.started_at AT TIME ZONE %(tz)s)::date <= %(start)s
-      AND (op.ended_at IS NULL OR (op.ended_at AT TIME ZONE %(tz)s)::date > %(start)s)
-    ORDER BY op.started_at, op.id
-    LIMIT 1
-) op_now ON true
-LEFT JOIN LATERAL (
-    SELECT op.owner_id, (op.started_at AT TIME ZONE %(tz)s)::date AS started_on
-    FROM portfolio_ownershipperiod op
-    WHERE op.customer_id = cp.customer_id
-    ORDER BY op.started_at, op.id
-    LIMIT 1
-) op_first ON true
-LEFT JOIN LATERAL (
-    SELECT r.kind
-    FROM portfolio_churnrequest r
-    WHERE cp.last_churn_month IS NOT NULL
-      AND r.customer_id = cp.customer_id
-      AND r.requested_on < cp.last_churn_month + interval '1 month'
-      AND (r.outcome = '{ChurnOutcome.CHURNED}' OR EXISTS (
-          SELECT 1 FROM portfolio_utistay u WHERE u.churn_request_id = r.id AND u.exit = '{UtiExit.CHURNED}'
-      ))
-    ORDER BY r.requested_on DESC, r.id DESC
-    LIMIT 1
-) cr ON true
+JOIN attrs ON attrs.customer_id = cp.customer_id
+LEFT JOIN owner_then op_now ON op_now.customer_id = cp.customer_id
+LEFT JOIN owner_first op_first ON op_first.customer_id = cp.customer_id
+LEFT JOIN churn_kind ck ON ck.customer_id = cp.customer_id
 """  # noqa: S608 - built from constants; values travel as parameters
 
 # The totals of a set of customers' facts, in SQL (the same sums as CustomerFacts.totals()).
@@ -136,8 +139,17 @@ TOTALS_SQL = {
 assert list(TOTALS_SQL) == Totals.names()  # noqa: S101 - a definition error, caught at import
 
 
-def sql_params(period: Period) -> dict:
-    return {"start": period.start, "end": period.end, "tz": settings.TIME_ZONE}
+def sql_params(period: Period, *, moved_only: bool = False) -> dict:
+    """The facts query's parameters; ``moved_only`` leaves out the customers without a movement in the period
+    (for a drill-down into movements, which never lists them)."""
+    return {"start": period.start, "end": period.end, "tz": settings.TIME_ZONE, "moved_only": moved_only}
+
+
+def tune_for_facts(cursor) -> None:
+    """Inside a transaction: the facts query sorts the whole ledger a few times; give the sorts memory, and
+    skip JIT compilation, which costs more than it saves on a query this size."""
+    cursor.execute("SET LOCAL work_mem = '64MB'")
+    cursor.execute("SET LOCAL jit = off")
 
 
 @dataclass(frozen=True)
@@ -182,10 +194,11 @@ class CustomerFacts:
         )
 
 
-def facts_sql(period: Period) -> list[CustomerFacts]:
+def facts_sql(period: Period, *, moved_only: bool = False) -> list[CustomerFacts]:
     """The customers' facts for ``period``, computed by the database (the rollups' query)."""
-    with connection.cursor() as cursor:
-        cursor.execute(FACTS_SQL, sql_params(period))
+    with transaction.atomic(), connection.cursor() as cursor:
+        tune_for_facts(cursor)
+        cursor.execute(FACTS_SQL, sql_params(period, moved_only=moved_only))
         names = [c.name for c in cursor.description]
         rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
     return [

@@ -19,7 +19,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from core import clock
-from metrics.facts import FACTS_SQL, SLICE, TOTALS_SQL, LedgerHistory, sql_params, totals_by_slice
+from metrics.facts import FACTS_SQL, SLICE, TOTALS_SQL, LedgerHistory, sql_params, totals_by_slice, tune_for_facts
 from metrics.figures import Totals
 from metrics.models import Rollup, RollupBuild
 from metrics.periods import Period, periods_ending_from
@@ -63,6 +63,7 @@ def unique_ranges(periods: Iterable[Period]) -> list[Period]:
 def build_period(period: Period) -> None:
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
+        tune_for_facts(cursor)
         Rollup.objects.filter(period_start=period.start, period_end=period.end).delete()
         cursor.execute(INSERT_SQL, sql_params(period))
 

@@ -11,14 +11,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import F, Q, QuerySet, Sum
 from django.utils.translation import gettext_lazy as _
 
 from accounts.access import visible_filter
 from accounts.models import OWNER_ROLES, Role, User
 from core import clock
-from metrics.facts import FACTS_SQL, sql_params
+from metrics.facts import FACTS_SQL, sql_params, tune_for_facts
 from metrics.figures import Figure, Totals, headline, unit_economics
 from metrics.models import Rollup, RollupBuild
 from metrics.periods import Period, PeriodKind
@@ -275,6 +275,14 @@ DRILLS: dict[str, tuple[str, str]] = {
 DRILL_PAGE_SIZE = 50
 
 
+# Figures whose customers all moved in the period: their drill-downs read only those customers.
+MOVED_ONLY = {
+    "net_new", "new", "expansion", "reactivation", "contraction", "churn", "gross_mrr_churn", "net_mrr_churn",
+    "churned", "logo_churn", "logo_churn_annualised", "voluntary_churned", "involuntary_churned",
+    "joined_and_churned",
+}  # fmt: skip
+
+
 @dataclass
 class DrillRow:
     customer: Customer
@@ -313,7 +321,7 @@ def drilldown(
     all of them add up to the figure the page showed (``total_cents``). Two queries: the facts of the page
     with the count and sum of all rows, then the page's customers."""
     condition, amount = DRILLS[figure]
-    where, params = [condition], sql_params(period)
+    where, params = [condition], sql_params(period, moved_only=figure in MOVED_ONLY)
     owners = visible_filter(user, people=("id",))
     if owners:  # not everyone's
         where.append("owner_id = ANY(%(owners)s)")
@@ -332,7 +340,8 @@ def drilldown(
     )
     page, per_page = max(1, page), per_page or DRILL_PAGE_SIZE
     params.update(limit=per_page, offset=(page - 1) * per_page)
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        tune_for_facts(cursor)
         cursor.execute(sql, params)
         found = cursor.fetchall()
     if not found and page > 1:  # past the last page: show the first

@@ -142,3 +142,16 @@ def test_the_sql_agrees_with_the_python_reference_customer_by_customer(story, ki
 
     assert by_sql == by_python
     assert totals_by_slice(by_sql) == totals_by_slice(by_python)
+
+
+def test_the_customers_that_moved_have_the_same_facts_when_read_alone(story):
+    p = period(PeriodKind.QUARTER, date(2025, 6, 1))
+
+    everyone = {f.customer_id: f for f in facts_sql(p)}
+    moved = facts_sql(p, moved_only=True)
+
+    assert {f.customer_id for f in moved} == {
+        f.customer_id for f in everyone.values() if f.mrr_start_cents != f.mrr_end_cents or f.churned_in_period
+        or f.expansion_cents or f.contraction_cents
+    }  # fmt: skip
+    assert all(everyone[f.customer_id] == f for f in moved)
