@@ -88,9 +88,6 @@ class Overview:
     built_at: object = None
     empty: bool = False
 
-    def pairs(self) -> list[tuple[str, Figure, Figure | None]]:
-        return [(key, fig, self.previous_figures.get(key)) for key, fig in self.figures.items()]
-
 
 def _with_trailing_nrr(figures: dict[str, Figure], trailing: Totals) -> dict[str, Figure]:
     nrr = headline(trailing, months=12)["nrr"]
@@ -175,6 +172,13 @@ class Comparison:
     rows: list[CsmRow] = field(default_factory=list)
     total: CsmRow | None = None
     median: CsmRow | None = None
+
+
+def sorted_by(rows: list[CsmRow], key: str) -> list[CsmRow]:
+    """Largest first; undefined figures last."""
+    defined = [r for r in rows if r.figures[key].value is not None]
+    undefined = [r for r in rows if r.figures[key].value is None]
+    return sorted(defined, key=lambda r: r.figures[key].value, reverse=True) + undefined
 
 
 def _per_owner(queryset: QuerySet[Rollup], period: Period) -> list[tuple[int | None, str, Totals]]:

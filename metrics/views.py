@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.vary import vary_on_headers
 
 from metrics import selectors, services
@@ -22,6 +23,8 @@ HEADLINE = [
     "net_mrr_churn", "grr", "nrr", "nrr_t12m", "quick_ratio", "ltv", "lifetime",
 ]  # fmt: skip
 MOVEMENTS = ["new", "expansion", "reactivation", "contraction", "churn"]
+CSM_LABELS = {"mrr": _l("MRR"), "paying": _l("Customers"), "logo_churn": _l("Logo churn"), "grr": _l("GRR"),
+              "nrr": _l("NRR"), "expansion": _l("Expansion")}  # fmt: skip
 CHURN_KINDS = ["churned", "voluntary_churned", "involuntary_churned", "joined_and_churned"]
 
 
@@ -56,6 +59,9 @@ def overview(request: HttpRequest) -> HttpResponse:
     form, period, filters = _resolve(request)
     data = selectors.metrics_overview(request.user, period, filters)
     comparison = selectors.csm_comparison(request.user, period, filters)
+    sort = request.GET.get("sort", "")
+    if sort in selectors.COMPARED:
+        comparison.rows = selectors.sorted_by(comparison.rows, sort)
     for row in comparison.rows:
         if row.owner_id is not None:
             row.query = query_of(period.kind, period.end, filters, owner=row.owner_id)
@@ -83,6 +89,8 @@ def overview(request: HttpRequest) -> HttpResponse:
             for month, totals in data.months
         ],
         "comparison": comparison,
+        "csm_columns": [(key, CSM_LABELS[key]) for key in selectors.COMPARED],
+        "csm_sort": sort,
         "compares_csms": selectors.sees_every_csm(request.user),
         "query": query_of(period.kind, period.end, filters),
         "drillable": set(selectors.DRILLS),

@@ -111,6 +111,16 @@ def test_the_leader_compares_csms_with_a_team_total(built, client_for):
     assert comparison.total.figures["mrr"].value == 3900 * R
 
 
+def test_the_leader_sorts_the_csms_by_a_figure(built, client_for):
+    client = client_for(built.org.leader_a)
+
+    by_mrr = page(client, period="month", month="2025-07", sort="mrr").context["comparison"].rows
+    by_nrr = page(client, period="month", month="2025-07", sort="nrr").context["comparison"].rows
+
+    assert [row.name for row in by_mrr] == ["Lucas Almeida", "Beatriz Santos"]  # 2300 before 1600
+    assert [row.name for row in by_nrr] == ["Beatriz Santos", "Lucas Almeida"]  # 100 % before 74 %
+
+
 def test_a_csm_sees_their_own_row_against_the_team_median_never_another_csms(built, client_for):
     response = page(client_for(built.beatriz), period="month", month="2025-07")
 
