@@ -69,21 +69,19 @@ customer_period AS (
 attrs AS (
     SELECT DISTINCT ON (customer_id) customer_id, segment, plan_tier, service_model
     FROM portfolio_mrrmovement
-    WHERE month <= %(end)s AND customer_id IN (SELECT customer_id FROM customer_period)
+    WHERE month <= %(end)s
     ORDER BY customer_id, month > %(start)s, abs(month - %(start)s::date)
 ),
 owner_then AS (
     SELECT DISTINCT ON (customer_id) customer_id, owner_id
     FROM portfolio_ownershipperiod
-    WHERE customer_id IN (SELECT customer_id FROM customer_period)
-      AND (started_at AT TIME ZONE %(tz)s)::date <= %(start)s
+    WHERE (started_at AT TIME ZONE %(tz)s)::date <= %(start)s
       AND (ended_at IS NULL OR (ended_at AT TIME ZONE %(tz)s)::date > %(start)s)
     ORDER BY customer_id, started_at, id
 ),
 owner_first AS (
     SELECT DISTINCT ON (customer_id) customer_id, owner_id, (started_at AT TIME ZONE %(tz)s)::date AS started_on
     FROM portfolio_ownershipperiod
-    WHERE customer_id IN (SELECT customer_id FROM customer_period)
     ORDER BY customer_id, started_at, id
 ),
 churn_kind AS (
