@@ -16,6 +16,7 @@ For a period from month A to month B, a customer's facts are:
 Customers with no MRR at the start and no movement in the period take no part and are left out.
 """
 
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
@@ -172,23 +173,29 @@ class CustomerFacts:
         return (self.owner_id, self.segment, self.plan_tier, self.service_model)
 
     def totals(self) -> Totals:
+        return Totals(*self.totals_tuple())
+
+    def totals_tuple(self) -> tuple[int, ...]:
+        """This customer's part of each of :class:`Totals`' sums, in their order."""
         at_start = self.mrr_start_cents > 0
         churned = at_start and self.churned_in_period
-        return Totals(
-            customers_start=int(at_start),
-            mrr_start_cents=self.mrr_start_cents,
-            customers_end=int(self.mrr_end_cents > 0),
-            mrr_end_cents=self.mrr_end_cents,
-            **{f"{k}_cents": getattr(self, f"{k}_cents") for k in KINDS},
-            **{f"{k}_customers": int(getattr(self, f"{k}_cents") > 0) for k in KINDS},
-            churned_customers=int(churned),
-            voluntary_churned=int(churned and self.churn_kind == "voluntary"),
-            involuntary_churned=int(churned and self.churn_kind == "involuntary"),
-            voluntary_churn_cents=self.churn_cents if self.churn_kind == "voluntary" else 0,
-            involuntary_churn_cents=self.churn_cents if self.churn_kind == "involuntary" else 0,
-            joined_and_churned=int(not at_start and self.churned_in_period),
-            retained_mrr_cents=min(self.mrr_start_cents, self.mrr_end_cents) if at_start else 0,
-            start_customers_mrr_end_cents=self.mrr_end_cents if at_start else 0,
+        voluntary, involuntary = self.churn_kind == "voluntary", self.churn_kind == "involuntary"
+        moved = [getattr(self, f"{k}_cents") for k in KINDS]
+        return (
+            int(at_start),
+            self.mrr_start_cents,
+            int(self.mrr_end_cents > 0),
+            self.mrr_end_cents,
+            *moved,
+            *[int(cents > 0) for cents in moved],
+            int(churned),
+            int(churned and voluntary),
+            int(churned and involuntary),
+            self.churn_cents if voluntary else 0,
+            self.churn_cents if involuntary else 0,
+            int(not at_start and self.churned_in_period),
+            min(self.mrr_start_cents, self.mrr_end_cents) if at_start else 0,
+            self.mrr_end_cents if at_start else 0,
         )
 
 
@@ -221,12 +228,21 @@ class LedgerHistory:
     reference the SQL is checked against. Reads the rows, the ownership periods and the churn requests."""
 
     def __init__(self) -> None:
-        self.rows: dict[int, list[MrrMovement]] = defaultdict(list)
-        for row in MrrMovement.objects.order_by("customer_id", "month").iterator(chunk_size=5000):
+        # Named tuples rather than model instances: the same attributes, a fraction of the cost on 50,000 customers.
+        self.rows: dict[int, list] = defaultdict(list)
+        movements = MrrMovement.objects.order_by("customer_id", "month").values_list(
+            "customer_id", "month", "kind", "amount_cents", "mrr_end_cents", "segment", "plan_tier", "service_model",
+            named=True,
+        )  # fmt: skip
+        for row in movements.iterator(chunk_size=5000):
             self.rows[row.customer_id].append(row)
-        self.customers = {c.pk: c for c in Customer.objects.filter(pk__in=list(self.rows)).only("pk", "owner_id")}
-        self.periods: dict[int, list[OwnershipPeriod]] = defaultdict(list)
-        for period in OwnershipPeriod.objects.order_by("customer_id", "started_at", "pk").iterator(chunk_size=5000):
+        self.months = {customer_id: [r.month for r in rows] for customer_id, rows in self.rows.items()}
+        self.customers = {c.pk: c for c in Customer.objects.values_list("pk", "owner_id", named=True)}
+        self.periods: dict[int, list] = defaultdict(list)
+        ownership = OwnershipPeriod.objects.order_by("customer_id", "started_at", "pk").values_list(
+            "customer_id", "owner_id", "started_at", "ended_at", named=True
+        )
+        for period in ownership.iterator(chunk_size=5000):
             self.periods[period.customer_id].append(period)
         ended_in_churn = Q(outcome=ChurnOutcome.CHURNED) | Q(uti_stay__exit=UtiExit.CHURNED)
         self.requests: dict[int, list[ChurnRequest]] = defaultdict(list)
@@ -245,16 +261,22 @@ class LedgerHistory:
     def facts(self, period: Period) -> list[CustomerFacts]:
         result = []
         for customer_id, rows in self.rows.items():
-            before = [r for r in rows if r.month < period.start]
-            during = [r for r in rows if period.start <= r.month <= period.end]
-            start = before[-1].mrr_end_cents if before else 0
+            months = self.months[customer_id]
+            first_during = bisect_left(months, period.start)
+            after_end = bisect_right(months, period.end)
+            start = rows[first_during - 1].mrr_end_cents if first_during else 0
+            during = rows[first_during:after_end]
             if start == 0 and not during:
                 continue
             end = during[-1].mrr_end_cents if during else start
-            upto_start = [r for r in rows if r.month <= period.start]
-            attrs = upto_start[-1] if upto_start else during[0]
-            sums = {k: sum(r.amount_cents for r in during if r.kind == k) for k in KINDS}
-            churns = [r for r in during if r.kind == MovementKind.CHURN]
+            upto_start = bisect_right(months, period.start)
+            attrs = rows[upto_start - 1] if upto_start else during[0]
+            sums = dict.fromkeys(KINDS, 0)
+            last_churn = None
+            for row in during:
+                sums[row.kind] += row.amount_cents
+                if row.kind == MovementKind.CHURN:
+                    last_churn = row.month
             result.append(
                 CustomerFacts(
                     customer_id=customer_id,
@@ -265,15 +287,18 @@ class LedgerHistory:
                     mrr_start_cents=start,
                     mrr_end_cents=end,
                     **{f"{k}_cents": v for k, v in sums.items()},
-                    churned_in_period=bool(churns),
-                    churn_kind=self.churn_kind(customer_id, churns[-1].month) if churns else "",
+                    churned_in_period=last_churn is not None,
+                    churn_kind=self.churn_kind(customer_id, last_churn) if last_churn else "",
                 )
             )
         return result
 
 
 def totals_by_slice(facts: list[CustomerFacts]) -> dict[tuple, Totals]:
-    by_slice: dict[tuple, Totals] = defaultdict(Totals)
+    width = len(Totals.names())
+    sums: dict[tuple, list[int]] = defaultdict(lambda: [0] * width)
     for fact in facts:
-        by_slice[fact.slice] = by_slice[fact.slice] + fact.totals()
-    return dict(by_slice)
+        acc = sums[fact.slice]
+        for i, value in enumerate(fact.totals_tuple()):
+            acc[i] += value
+    return {key: Totals(*values) for key, values in sums.items()}
