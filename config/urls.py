@@ -10,6 +10,7 @@ api_patterns = [
     path("", include("accounts.api.urls")),
     path("", include("portfolio.api.urls")),
     path("", include("surveys.api.urls")),
+    path("", include("metrics.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
@@ -21,6 +22,7 @@ urlpatterns = [
     path("s/", include("surveys.public_urls")),
     path("", include("accounts.urls")),
     path("surveys/", include("surveys.urls")),
+    path("metrics/", include("metrics.urls")),
     path("i18n/setlang/", account_views.language_set, name="set_language"),
     path("api/v1/", include(api_patterns)),
     path("admin/", admin.site.urls),

@@ -48,6 +48,7 @@ LOCAL_APPS = [
     "accounts",
     "portfolio",
     "surveys",
+    "metrics",
     "demo",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
@@ -203,6 +204,8 @@ LEME_TASK_QUEUES = {
     # Every five minutes, but a roll-up that grows with the data: it waits behind other roll-ups rather
     # than in front of invitations.
     "surveys.tasks.tallies_rebuild": "nightly",
+    "metrics.tasks.rollups_rebuild": "nightly",
+    "metrics.tasks.rollups_refresh": "nightly",
 }
 
 
@@ -262,6 +265,12 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "surveys.tasks.tallies_rebuild",
         "schedule": 60 * 5,
         "options": {"expires": 4 * 60},
+    },
+    # Every metrics period rebuilt from the ledger, after the ledger's own nightly sync.
+    "metrics.rollups_rebuild": {
+        "task": "metrics.tasks.rollups_rebuild",
+        "schedule": crontab(hour=0, minute=45),
+        "options": {"expires": 6 * 60 * 60},
     },
 }
 

@@ -1,0 +1,64 @@
+import re
+from datetime import date
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from metrics import selectors
+from metrics.periods import Period, PeriodKind
+from metrics.selectors import MetricsFilters
+from portfolio.models import PlanTier, Segment, ServiceModel
+
+MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+class MetricsForm(forms.Form):
+    """The period and slices of the metrics page, read from the URL so a view can be bookmarked. A value
+    that does not parse is ignored (the default applies), never an error."""
+
+    period = forms.ChoiceField(label=_("Period"), choices=PeriodKind.choices, required=False)
+    month = forms.CharField(label=_("Ending in"), required=False, widget=forms.TextInput(attrs={"type": "month"}))
+    owner = forms.TypedChoiceField(label=_("CSM"), coerce=int, empty_value=None, required=False)
+    segment = forms.ChoiceField(label=_("Segment"), choices=[("", _("All segments")), *Segment.choices], required=False)
+    service_model = forms.ChoiceField(
+        label=_("Service model"), choices=[("", _("All models")), *ServiceModel.choices], required=False
+    )
+    plan_tier = forms.ChoiceField(label=_("Plan"), choices=[("", _("All plans")), *PlanTier.choices], required=False)
+
+    def __init__(self, *args, owners=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].choices = [("", _("All CSMs")), *[(u.pk, u.full_name) for u in owners]]
+
+    def clean_month(self) -> date | None:
+        match = MONTH.match(self.cleaned_data.get("month") or "")
+        if not match or not 1 <= int(match.group(2)) <= 12:
+            return None
+        return date(int(match.group(1)), int(match.group(2)), 1)
+
+    def resolve(self, *, current: date) -> tuple[Period, MetricsFilters]:
+        data = {}
+        if self.is_bound:
+            self.is_valid()  # fills cleaned_data with the fields that parsed
+            data = self.cleaned_data
+        month = data.get("month") or current
+        period = Period.of(data.get("period") or PeriodKind.MONTH, min(month, current), current=current)
+        filters = MetricsFilters(
+            owner=data.get("owner"),
+            segment=data.get("segment") or "",
+            service_model=data.get("service_model") or "",
+            plan_tier=data.get("plan_tier") or "",
+        )
+        return period, filters
+
+
+def read_metrics_request(user, data) -> tuple[MetricsForm, Period, MetricsFilters]:
+    """The period and filters a page or API call asks for. Only those who compare CSMs may filter by one; a
+    CSM's figures are their own portfolio's whatever the URL says (the door scopes them anyway)."""
+    compares = selectors.sees_every_csm(user)
+    form = MetricsForm(data or None, owners=selectors.metric_owners_visible_to(user) if compares else [])
+    period, filters = form.resolve(current=selectors.current_month())
+    if not compares:
+        filters = MetricsFilters(
+            segment=filters.segment, service_model=filters.service_model, plan_tier=filters.plan_tier
+        )
+    return form, period, filters

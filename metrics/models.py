@@ -1,0 +1,94 @@
+"""The metrics rollups: the ledger's figures summed ahead of time, so pages never add up customer-months.
+
+Derived data only: ``metrics.rollups`` rebuilds them from ``portfolio.MrrMovement`` (after the ledger changes
+and nightly), and ``metrics_rebuild --check`` proves they equal a computation straight from the ledger.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from portfolio.models import PlanTier, Segment, ServiceModel
+
+
+class Rollup(models.Model):
+    """The totals of one period (``period_start`` to ``period_end``, whole months, both included) for one
+    slice: the owner, segment, plan and service model of its customers at the start of the period.
+
+    One row per period and slice that has customers; a page adds up the rows its filters and the door keep.
+    The fields are :class:`metrics.figures.Totals` (cents and customer counts).
+    """
+
+    period_start = models.DateField()
+    period_end = models.DateField()
+    # Rebuilt from the ledger, never the source of anything: no constraint holds a person back from deletion.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    segment = models.CharField(max_length=16, choices=Segment.choices)
+    plan_tier = models.CharField(max_length=16, choices=PlanTier.choices)
+    service_model = models.CharField(max_length=8, choices=ServiceModel.choices)
+
+    customers_start = models.IntegerField(default=0)
+    mrr_start_cents = models.BigIntegerField(default=0)
+    customers_end = models.IntegerField(default=0)
+    mrr_end_cents = models.BigIntegerField(default=0)
+    new_cents = models.BigIntegerField(default=0)
+    expansion_cents = models.BigIntegerField(default=0)
+    reactivation_cents = models.BigIntegerField(default=0)
+    contraction_cents = models.BigIntegerField(default=0)
+    churn_cents = models.BigIntegerField(default=0)
+    new_customers = models.IntegerField(default=0)
+    expansion_customers = models.IntegerField(default=0)
+    reactivation_customers = models.IntegerField(default=0)
+    contraction_customers = models.IntegerField(default=0)
+    churn_customers = models.IntegerField(default=0)
+    churned_customers = models.IntegerField(default=0)
+    voluntary_churned = models.IntegerField(default=0)
+    involuntary_churned = models.IntegerField(default=0)
+    voluntary_churn_cents = models.BigIntegerField(default=0)
+    involuntary_churn_cents = models.BigIntegerField(default=0)
+    joined_and_churned = models.IntegerField(default=0)
+    retained_mrr_cents = models.BigIntegerField(default=0)
+    start_customers_mrr_end_cents = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["period_start", "period_end", "owner", "segment", "plan_tier", "service_model"],
+                name="metrics_one_rollup_per_period_slice",
+                nulls_distinct=False,
+            ),
+            models.CheckConstraint(condition=Q(period_end__gte=models.F("period_start")), name="metrics_period_order"),
+        ]
+        indexes = [models.Index(fields=["period_end", "period_start"])]
+
+    def __str__(self) -> str:
+        return f"{self.period_start:%Y-%m}..{self.period_end:%Y-%m} {self.owner_id} {self.segment}"
+
+
+class StaleMonth(models.Model):
+    """A month from which the rollups no longer match the ledger (a subscription changed). The refresh job
+    rebuilds every period ending in or after the earliest one, then deletes them: many changes in a burst
+    make one rebuild."""
+
+    month = models.DateField(unique=True)
+    marked_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"stale from {self.month:%Y-%m}"
+
+
+class RollupBuild(models.Model):
+    """When the rollups were last rebuilt in full (one row), for the page's "figures as of"."""
+
+    built_at = models.DateTimeField()
+    seconds = models.FloatField(default=0)
+
+    def __str__(self) -> str:
+        return f"rollups built {self.built_at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,360 @@
+"""What the metrics pages read: rollups scoped by the one door, and the customers behind a figure.
+
+Scope: a rollup row belongs to the customers' owner at the start of its period, and
+``accounts.access.visible_filter`` decides whose rows a person reads, exactly as it decides whose customers
+they see: a CSM their own portfolio, a leader their teams', an admin everything (customers without an
+owner included). The drill-down lists the customers of the same rows, so its MRR adds up to the figure.
+"""
+
+import statistics
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from django.db import connection, transaction
+from django.db.models import F, Q, QuerySet, Sum
+from django.utils.translation import gettext_lazy as _
+
+from accounts.access import visible_filter
+from accounts.models import OWNER_ROLES, Role, User
+from core import clock
+from metrics.facts import FACTS_SQL, sql_params, tune_for_facts
+from metrics.figures import Figure, Totals, headline, unit_economics
+from metrics.models import Rollup, RollupBuild
+from metrics.periods import Period, PeriodKind
+from portfolio.ledger import add_months, month_start
+from portfolio.models import Customer
+
+SUMS = {name: Sum(name) for name in Totals.names()}
+
+
+@dataclass(frozen=True)
+class MetricsFilters:
+    """The slices a page narrows to; empty means all."""
+
+    owner: int | None = None
+    segment: str = ""
+    service_model: str = ""
+    plan_tier: str = ""
+
+    def rollup_q(self) -> Q:
+        q = Q()
+        if self.owner is not None:
+            q &= Q(owner_id=self.owner)
+        for name in ("segment", "service_model", "plan_tier"):
+            if getattr(self, name):
+                q &= Q(**{name: getattr(self, name)})
+        return q
+
+
+def current_month() -> date:
+    return month_start(clock.today())
+
+
+def sees_every_csm(user: User) -> bool:
+    """Leaders, admins and viewers compare CSMs; a CSM sees their own row against the team's median."""
+    return user.is_admin or user.role in (Role.LEADER, Role.VIEWER)
+
+
+def rollups_visible_to(user: User) -> QuerySet[Rollup]:
+    return Rollup.objects.filter(visible_filter(user, people=("owner",)))
+
+
+def metric_owners_visible_to(user: User) -> QuerySet[User]:
+    """The people whose portfolios ``user`` may read metrics of (the door, applied to the owners themselves)."""
+    return User.objects.filter(visible_filter(user, people=("id",)), role__in=OWNER_ROLES).order_by("full_name")
+
+
+def _period_q(period: Period) -> Q:
+    return Q(period_start=period.start, period_end=period.end)
+
+
+def trailing_year(end: date) -> Period:
+    return Period(PeriodKind.TRAILING, add_months(end, -11), end)
+
+
+def last_complete_month(period: Period) -> date:
+    return period.end if period.end < current_month() else add_months(period.end, -1)
+
+
+@dataclass
+class Overview:
+    period: Period
+    previous: Period
+    figures: dict[str, Figure]
+    previous_figures: dict[str, Figure]
+    totals: Totals
+    months: list[tuple[date, Totals]]
+    built_at: object = None
+    empty: bool = False
+
+
+def _with_trailing_nrr(figures: dict[str, Figure], trailing: Totals) -> dict[str, Figure]:
+    nrr = headline(trailing, months=12)["nrr"]
+    figures["nrr_t12m"] = Figure("nrr_t12m", nrr.value, nrr.unit, nrr.why)
+    return figures
+
+
+def _unit_economics(figures: dict[str, Figure], monthly: dict[date, Totals], period: Period) -> dict[str, Figure]:
+    last = last_complete_month(period)
+    six = [monthly.get(add_months(last, -i), Totals()) for i in range(5, -1, -1)]
+    figures.update(unit_economics(arpa_cents=figures["arpa"].value, monthly_totals=six))
+    return figures
+
+
+def metrics_overview(user: User, period: Period, filters: MetricsFilters) -> Overview:
+    """The headline figures of ``period`` and of the period before, and the movements of each month, from
+    the rollups the user may read: three queries whatever the number of customers."""
+    previous = period.previous()
+    scoped = rollups_visible_to(user).filter(filters.rollup_q())
+    wanted = [period, previous, trailing_year(period.end), trailing_year(previous.end)]
+    by_range: dict[tuple[date, date], Totals] = {}
+    rows = (
+        scoped.filter(Q(*[_period_q(p) for p in wanted], _connector=Q.OR))
+        .values("period_start", "period_end")
+        .annotate(**SUMS)
+        .order_by()
+    )
+    for row in rows:
+        by_range[(row["period_start"], row["period_end"])] = Totals.of(row)
+
+    def totals_of(p: Period) -> Totals:
+        return by_range.get((p.start, p.end), Totals())
+
+    first_month = min(period.start, add_months(last_complete_month(period), -5), add_months(previous.end, -5))
+    months = scoped.filter(period_start=F("period_end"), period_start__gte=first_month, period_end__lte=period.end)
+    monthly = {row["period_start"]: Totals.of(row) for row in months.values("period_start").annotate(**SUMS).order_by()}
+    current = totals_of(period)
+    figures = headline(current, months=period.months)
+    _with_trailing_nrr(figures, totals_of(trailing_year(period.end)))
+    _unit_economics(figures, monthly, period)
+    before = headline(totals_of(previous), months=previous.months)
+    _with_trailing_nrr(before, totals_of(trailing_year(previous.end)))
+    _unit_economics(before, monthly, previous)
+    build = RollupBuild.objects.filter(pk=1).values_list("built_at", flat=True).first()
+    return Overview(
+        period=period,
+        previous=previous,
+        figures=figures,
+        previous_figures=before,
+        totals=current,
+        months=[(month, monthly.get(month, Totals())) for month in period.month_list()],
+        built_at=build,
+        empty=not by_range and not monthly,
+    )
+
+
+# --- Per CSM ---------------------------------------------------------------------------------------------
+
+COMPARED = ("mrr", "paying", "logo_churn", "grr", "nrr", "expansion")
+
+
+@dataclass
+class CsmRow:
+    owner_id: int | None
+    name: str
+    figures: dict[str, Figure]
+    is_total: bool = False
+    is_median: bool = False
+    query: str = ""  # the page's state narrowed to this row, for its links
+
+    @property
+    def cells(self) -> list[tuple[str, Figure]]:
+        return [(key, self.figures[key]) for key in COMPARED]
+
+    @property
+    def figure_list(self) -> list[Figure]:
+        return [self.figures[key] for key in COMPARED]
+
+
+@dataclass
+class Comparison:
+    rows: list[CsmRow] = field(default_factory=list)
+    total: CsmRow | None = None
+    median: CsmRow | None = None
+
+
+def sorted_by(rows: list[CsmRow], key: str) -> list[CsmRow]:
+    """Largest first; undefined figures last."""
+    defined = [r for r in rows if r.figures[key].value is not None]
+    undefined = [r for r in rows if r.figures[key].value is None]
+    return sorted(defined, key=lambda r: r.figures[key].value, reverse=True) + undefined
+
+
+def _per_owner(queryset: QuerySet[Rollup], period: Period) -> list[tuple[int | None, str, Totals]]:
+    rows = (
+        queryset.filter(_period_q(period))
+        .values("owner_id", "owner__full_name")
+        .annotate(**SUMS)
+        .order_by("owner__full_name", "owner_id")
+    )
+    return [(row["owner_id"], row["owner__full_name"] or "", Totals.of(row)) for row in rows]
+
+
+def _compared(totals: Totals, months: int) -> dict[str, Figure]:
+    figures = headline(totals, months=months)
+    return {key: figures[key] for key in COMPARED}
+
+
+NO_TEAM_FIGURES = _("No CSM of your team has this figure for the period.")
+
+
+def _median(rows: list[dict[str, Figure]]) -> dict[str, Figure]:
+    result = {}
+    for key in COMPARED:
+        values = [r[key].value for r in rows if r[key].value is not None]
+        value = statistics.median(values) if values else None
+        if isinstance(value, float):  # the median of two integers
+            value = Decimal(str(value))
+        unit = rows[0][key].unit if rows else "count"
+        result[key] = Figure(key, value, unit, "" if values else NO_TEAM_FIGURES)
+    return result
+
+
+def csm_comparison(user: User, period: Period, filters: MetricsFilters) -> Comparison:
+    """One row per CSM (owner at the start of the period) with the team's total, for those who compare
+    CSMs; a CSM gets their own row and the median of their team's CSMs, never another CSM's row."""
+    if sees_every_csm(user):
+        per_owner = _per_owner(rollups_visible_to(user).filter(filters.rollup_q()), period)
+        rows = [CsmRow(owner_id, name, _compared(t, period.months)) for owner_id, name, t in per_owner]
+        total = Totals.sum(t for _, _, t in per_owner)
+        return Comparison(rows=rows, total=CsmRow(None, "", _compared(total, period.months), is_total=True))
+    own_filters = MetricsFilters(
+        owner=user.pk, segment=filters.segment, service_model=filters.service_model, plan_tier=filters.plan_tier
+    )
+    own = Totals.sum(
+        Totals.of(r) for r in Rollup.objects.filter(_period_q(period), own_filters.rollup_q()).values(*Totals.names())
+    )
+    team = User.objects.filter(team_id=user.team_id, role__in=OWNER_ROLES) if user.team_id else User.objects.none()
+    team_rollups = Rollup.objects.filter(owner__in=team.values("pk")).filter(
+        MetricsFilters(
+            segment=filters.segment, service_model=filters.service_model, plan_tier=filters.plan_tier
+        ).rollup_q()
+    )
+    team_rows = [_compared(t, period.months) for _, _, t in _per_owner(team_rollups, period)]
+    return Comparison(
+        rows=[CsmRow(user.pk, user.full_name, _compared(own, period.months))],
+        median=CsmRow(None, "", _median(team_rows), is_median=True),
+    )
+
+
+# --- Drill-down ------------------------------------------------------------------------------------------
+
+# The customers behind each figure, and the amount each contributes to it.
+DRILLS: dict[str, tuple[str, str]] = {
+    "mrr": ("mrr_end_cents > 0", "mrr_end_cents"),
+    "paying": ("mrr_end_cents > 0", "mrr_end_cents"),
+    "arr": ("mrr_end_cents > 0", "12 * mrr_end_cents"),
+    "mrr_start": ("mrr_start_cents > 0", "mrr_start_cents"),
+    "customers_start": ("mrr_start_cents > 0", "mrr_start_cents"),
+    "net_new": ("mrr_end_cents <> mrr_start_cents", "mrr_end_cents - mrr_start_cents"),
+    "new": ("new_cents > 0", "new_cents"),
+    "expansion": ("expansion_cents > 0", "expansion_cents"),
+    "reactivation": ("reactivation_cents > 0", "reactivation_cents"),
+    "contraction": ("contraction_cents > 0", "contraction_cents"),
+    "churn": ("churn_cents > 0", "churn_cents"),
+    "gross_mrr_churn": ("churn_cents + contraction_cents > 0", "churn_cents + contraction_cents"),
+    "net_mrr_churn": (
+        "churn_cents + contraction_cents + expansion_cents + reactivation_cents > 0",
+        "churn_cents + contraction_cents - expansion_cents - reactivation_cents",
+    ),
+    "arpa": ("mrr_end_cents > 0", "mrr_end_cents"),
+    "churned": ("mrr_start_cents > 0 AND last_churn_month IS NOT NULL", "churn_cents"),
+    "logo_churn": ("mrr_start_cents > 0 AND last_churn_month IS NOT NULL", "churn_cents"),
+    "logo_churn_annualised": ("mrr_start_cents > 0 AND last_churn_month IS NOT NULL", "churn_cents"),
+    "voluntary_churned": (
+        "mrr_start_cents > 0 AND last_churn_month IS NOT NULL AND churn_kind = 'voluntary'",
+        "churn_cents",
+    ),
+    "involuntary_churned": (
+        "mrr_start_cents > 0 AND last_churn_month IS NOT NULL AND churn_kind = 'involuntary'",
+        "churn_cents",
+    ),
+    "joined_and_churned": ("mrr_start_cents = 0 AND last_churn_month IS NOT NULL", "churn_cents"),
+    "grr": ("mrr_start_cents > 0", "LEAST(mrr_start_cents, mrr_end_cents)"),
+    "nrr": ("mrr_start_cents > 0", "mrr_end_cents"),
+}
+
+
+DRILL_PAGE_SIZE = 50
+
+
+# Figures whose customers all moved in the period: their drill-downs read only those customers.
+MOVED_ONLY = {
+    "net_new", "new", "expansion", "reactivation", "contraction", "churn", "gross_mrr_churn", "net_mrr_churn",
+    "churned", "logo_churn", "logo_churn_annualised", "voluntary_churned", "involuntary_churned",
+    "joined_and_churned",
+}  # fmt: skip
+
+
+@dataclass
+class DrillRow:
+    customer: Customer
+    amount_cents: int
+    mrr_start_cents: int
+    mrr_end_cents: int
+
+
+@dataclass
+class DrillPage:
+    """One page of the customers behind a figure, with the count and the sum of all of them."""
+
+    rows: list[DrillRow]
+    count: int
+    total_cents: int
+    number: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.count // self.per_page))
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.pages
+
+
+def drilldown(
+    user: User, period: Period, filters: MetricsFilters, figure: str, *, page: int = 1, per_page: int | None = None
+) -> DrillPage:
+    """The customers behind ``figure`` in ``period`` and the slices, scoped as the rollups are, largest first:
+    all of them add up to the figure the page showed (``total_cents``). Two queries: the facts of the page
+    with the count and sum of all rows, then the page's customers."""
+    condition, amount = DRILLS[figure]
+    where, params = [condition], sql_params(period, moved_only=figure in MOVED_ONLY)
+    owners = visible_filter(user, people=("id",))
+    if owners:  # not everyone's
+        where.append("owner_id = ANY(%(owners)s)")
+        params["owners"] = list(User.objects.filter(owners).values_list("pk", flat=True))
+    if filters.owner is not None:
+        where.append("owner_id = %(owner)s")
+        params["owner"] = filters.owner
+    for name in ("segment", "service_model", "plan_tier"):
+        if getattr(filters, name):
+            where.append(f"{name} = %({name})s")
+            params[name] = getattr(filters, name)
+    sql = (
+        f"SELECT customer_id, {amount} AS amount, mrr_start_cents, mrr_end_cents, "  # noqa: S608 - constants
+        f"COUNT(*) OVER () AS found, SUM({amount}) OVER () AS total FROM ({FACTS_SQL}) AS facts "
+        f"WHERE {' AND '.join(where)} ORDER BY amount DESC, customer_id LIMIT %(limit)s OFFSET %(offset)s"
+    )
+    page, per_page = max(1, page), per_page or DRILL_PAGE_SIZE
+    params.update(limit=per_page, offset=(page - 1) * per_page)
+    with transaction.atomic(), connection.cursor() as cursor:
+        tune_for_facts(cursor)
+        cursor.execute(sql, params)
+        found = cursor.fetchall()
+    if not found and page > 1:  # past the last page: show the first
+        return drilldown(user, period, filters, figure, page=1, per_page=per_page)
+    customers = Customer.objects.select_related("owner").in_bulk([row[0] for row in found])
+    return DrillPage(
+        rows=[DrillRow(customers[row[0]], int(row[1]), int(row[2]), int(row[3])) for row in found],
+        count=int(found[0][4]) if found else 0,
+        total_cents=int(found[0][5]) if found else 0,
+        number=page,
+        per_page=per_page,
+    )

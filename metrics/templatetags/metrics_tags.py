@@ -1,0 +1,43 @@
+from decimal import ROUND_HALF_UP, Decimal
+
+from django import template
+from django.utils import formats
+from django.utils.html import format_html
+
+from metrics.figures import Figure
+from portfolio.templatetags.leme import money
+
+register = template.Library()
+
+
+def _number(value, places: int) -> str:
+    # Django's number_format cuts extra decimals off; round half up first (16.66… % is 16.7 %).
+    rounded = Decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    return formats.number_format(rounded, places, use_l10n=True, force_grouping=True)
+
+
+def _text(figure: Figure) -> str:
+    value = figure.value
+    if figure.unit == "money":
+        return money(value)
+    if figure.unit == "rate":
+        return _number(Decimal(value) * 100, 1) + "\u00a0%"
+    if figure.unit == "ratio":
+        return _number(value, 2)
+    if figure.unit == "months":
+        return _number(value, 1)
+    return _number(value, 0)
+
+
+@register.simple_tag
+def figure(fig: Figure | None):
+    """A figure as text; an undefined one as "—" whose tooltip (and screen-reader text) says why."""
+    if fig is None:
+        return "—"
+    if fig.value is None:
+        return format_html(
+            '<span class="undefined" title="{}" tabindex="0">—<span class="visually-hidden"> {}</span></span>',
+            fig.why,
+            fig.why,
+        )
+    return _text(fig)
