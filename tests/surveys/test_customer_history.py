@@ -100,3 +100,14 @@ def test_the_customer_page_query_count_stays_constant_as_answers_grow(
     with django_assert_max_num_queries(len(few.captured_queries)):
         page = client.get(f"/customers/{customer.pk}/")
     assert all(name in page.text for name in names)
+
+
+def test_the_timeline_filtered_to_survey_answers_lists_them(org, customer, client_for):
+    answered(make_campaign("nps"), ContactFactory(customer=customer, name="Ana Diretora"), 9)
+    client = client_for(org.csm_a)
+
+    filtered = client.get(f"/customers/{customer.pk}/?partial=timeline&kind=survey", HTTP_HX_REQUEST="true")
+
+    assert "NPS 9" in filtered.text
+    assert "Ana Diretora" in filtered.text
+    assert "Nenhum registro" not in filtered.text
