@@ -12,6 +12,11 @@ urlpatterns = [
     path("customers/<int:pk>/activities/", customers.activity_add, name="activity_add"),
     path("customers/<int:pk>/tasks/", customers.task_add, name="task_add"),
     path("customers/<int:pk>/contacts/", customers.contact_add, name="contact_add"),
+    path(
+        "customers/<int:pk>/tasks/<int:task_pk>/complete/",
+        customers.customer_task_complete,
+        name="customer_task_complete",
+    ),
     path("customers/<int:pk>/opportunities/", customers.opportunity_add, name="opportunity_add"),
     path(
         "customers/<int:pk>/opportunities/<int:opportunity_pk>/close/",

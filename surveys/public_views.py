@@ -4,7 +4,8 @@ CES, CHI) or an employee (eNPS).
 * A GET never records anything: mail security scanners open every link in a message. The answer page shows
   the clicked score already chosen; the person confirms with one tap, which POSTs.
 * The pages are plain HTML forms (no JavaScript), in the delivery's language, set no cookies and are never
-  cached: the address carries the token.
+  cached: the address carries the token. The answer page links to the other language (``?lang=en``): the
+  choice travels in the address, through the form and to the thanks page, never in a cookie.
 * POSTs are CSRF-exempt. The unguessable token in the address is what authorises them, so a forged
   cross-site request would need the token itself; and the one-click unsubscribe POST that mail clients send
   (RFC 8058) carries no cookie at all.
@@ -18,6 +19,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
+from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
@@ -26,7 +28,15 @@ from surveys import answers, scoring
 from surveys.models import Delivery, SurveyKind
 
 
+def _chosen_language(request: HttpRequest) -> str | None:
+    """The language the person chose on the page (``?lang=``), if it is one Leme speaks."""
+    code = request.GET.get("lang", "")
+    return code if code in dict(settings.LANGUAGES) else None
+
+
 def _language(delivery: Delivery | None, request: HttpRequest) -> str:
+    if chosen := _chosen_language(request):
+        return chosen
     if delivery is None:
         # Nothing tells us who this is: the browser's language (LocaleMiddleware) it is.
         return getattr(request, "LANGUAGE_CODE", settings.LANGUAGE_CODE)
@@ -65,6 +75,19 @@ def _link_error_page(request: HttpRequest, error: answers.LinkError) -> HttpResp
 # --- Answering --------------------------------------------------------------------------------------------
 
 
+def _with_language(url: str, request: HttpRequest) -> str:
+    """``url`` keeping the language chosen on the page, if any."""
+    chosen = _chosen_language(request)
+    return f"{url}?{urlencode({'lang': chosen})}" if chosen else url
+
+
+def _other_language(url: str, language: str, selected: int | None) -> dict:
+    """The link to the page in the other language: the same token, and the score already chosen."""
+    code = next(code for code, _name in settings.LANGUAGES if code != language)
+    query = {"lang": code, **({"score": selected} if selected is not None else {})}
+    return {"code": code, "name": translation.get_language_info(code)["name_local"], "url": f"{url}?{urlencode(query)}"}
+
+
 def _prefill(raw: str | None, scale: answers.Scale) -> int | None:
     """The score a link or a refused form chose, if it is one of the scale's; a bad one chooses nothing."""
     try:
@@ -99,6 +122,7 @@ def _answer_page(
             for c in answers.chi_criteria()
         ]
     values = scale.values
+    page_url = reverse("survey_public:answer", args=[request.resolver_match.kwargs["token"]])
     context = {
         "delivery": delivery,
         "campaign": campaign,
@@ -117,7 +141,8 @@ def _answer_page(
         "errors": errors or {},
         "existing": answers.response_of(delivery),
         "first_name": delivery.contact.name.split(" ")[0] if delivery.contact and delivery.contact.name else "",
-        "action": reverse("survey_public:answer", args=[request.resolver_match.kwargs["token"]]),
+        "action": _with_language(page_url, request),
+        "other_language": _other_language(page_url, language, selected),
         "unsubscribe_url": reverse("survey_public:unsubscribe", args=[request.resolver_match.kwargs["token"]])
         if delivery.contact_id
         else "",
@@ -175,7 +200,7 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
             status=422,
         )
     # Post/redirect/get: a refresh or the back button on the phone never sends the answer twice.
-    see_other = HttpResponseRedirect(reverse("survey_public:thanks", args=[token]))
+    see_other = HttpResponseRedirect(_with_language(reverse("survey_public:thanks", args=[token]), request))
     see_other.status_code = 303
     return see_other
 
@@ -189,7 +214,7 @@ def thanks(request: HttpRequest, token: str) -> HttpResponse:
         return _link_error_page(request, error)
     response = answers.response_of(delivery)
     if response is None:
-        return redirect(reverse("survey_public:answer", args=[token]))
+        return redirect(_with_language(reverse("survey_public:answer", args=[token]), request))
     campaign = delivery.campaign
     context = {
         "response": response,
@@ -200,7 +225,7 @@ def thanks(request: HttpRequest, token: str) -> HttpResponse:
         "detractor": campaign.kind != SurveyKind.ENPS
         and answers.category_of(response.kind, response.score, campaign.scale_top) == "detractor",
         "first_name": delivery.contact.name.split(" ")[0] if delivery.contact and delivery.contact.name else "",
-        "change_url": reverse("survey_public:answer", args=[token]),
+        "change_url": _with_language(reverse("survey_public:answer", args=[token]), request),
         "unsubscribe_url": reverse("survey_public:unsubscribe", args=[token]) if delivery.contact_id else "",
     }
     return _render(request, "surveys/public/thanks.html", context, language=_language(delivery, request))

@@ -161,3 +161,57 @@ class Scope:
 
     def deliveries(self, user: User) -> QuerySet[Delivery]:
         return self.narrow(deliveries_of(user, self.kind), since="sent_at__gte")
+
+
+# --- The customer page's survey history (a panel registered in SurveysConfig.ready()) ----------------------
+
+HISTORY_KINDS = (SurveyKind.NPS, SurveyKind.CSAT, SurveyKind.CES)
+
+
+@dataclass(frozen=True)
+class LatestAnswer:
+    """A contact's latest answer to one kind of survey."""
+
+    contact_name: str
+    kind: str
+    kind_label: str
+    score: int
+    scale_top: int
+    band_label: str
+    colour: str
+    answered_at: datetime
+    comment: str
+    campaign_id: int
+
+
+def customer_survey_history(user: User, customer) -> list[LatestAnswer]:
+    """The latest NPS, CSAT and CES answer of each of the customer's contacts, newest first, in one query.
+
+    ``customer`` came through the customer page's door; the answers are read through the same scope anyway,
+    so this never shows what the user may not count."""
+    rows = (
+        customer_responses(user)
+        .filter(customer=customer, kind__in=HISTORY_KINDS, delivery__contact__isnull=False)
+        .select_related("delivery__contact", "campaign")
+        .order_by("delivery__contact_id", "kind", "-answered_at", "-pk")
+        .distinct("delivery__contact_id", "kind")
+    )
+    latest = []
+    for response in rows:
+        scale_top = response.campaign.scale_top
+        band = scoring.band_of(scoring.bands_for(response.kind, scale_top), response.score)
+        latest.append(
+            LatestAnswer(
+                contact_name=response.delivery.contact.name,
+                kind=response.kind,
+                kind_label=SurveyKind(response.kind).label,
+                score=response.score,
+                scale_top=scale_top,
+                band_label=str(band.label) if band else "",
+                colour=band.colour if band else "",
+                answered_at=response.answered_at,
+                comment=response.comment,
+                campaign_id=response.campaign_id,
+            )
+        )
+    return sorted(latest, key=lambda a: a.answered_at, reverse=True)

@@ -10,6 +10,7 @@ from django.utils import timezone
 from accounts.access import can_reassign, can_write, get_visible_or_404
 from accounts.models import User
 from accounts.selectors import assignable_people, users_visible_to
+from core.panels import PanelContent, load_all
 from portfolio.ledger import add_months, month_start
 from portfolio.models import (
     RUNNING_STATUSES,
@@ -115,6 +116,11 @@ def subscriptions_running(customer: Customer) -> QuerySet[Subscription]:
     return customer.subscriptions.filter(status__in=RUNNING_STATUSES)
 
 
+def open_task_count(customer: Customer) -> int:
+    """The customer page's "Open tasks" counter, after a task there is marked done."""
+    return customer.tasks.filter(status=TaskStatus.OPEN).count()
+
+
 def customer_milestones(customer: Customer) -> list[Milestone]:
     return list(customer.milestones.all())
 
@@ -165,13 +171,15 @@ class CustomerPage:
     timeline_kind: str
     timeline_kinds: list[tuple[str, str]]
     task_assignees: QuerySet[User]
+    panels: list[PanelContent]  # what the apps above portfolio add (core.panels), in order
     can_write: bool
     today: date
 
 
 def customer_page(user: User, pk: int, *, timeline_kind: str = "") -> CustomerPage:
     """The customer page (404 outside ``user``'s scope), in a fixed number of queries however much the
-    customer has: the customer and its prefetched rows, the MRR history and the timeline."""
+    customer has: the customer and its prefetched rows, the MRR history, the timeline and each registered
+    panel's own fixed reads."""
     customer = customer_detail(user, pk)
     contacts = list(customer.contacts.all())
     subscriptions = list(customer.subscriptions.all())
@@ -202,6 +210,7 @@ def customer_page(user: User, pk: int, *, timeline_kind: str = "") -> CustomerPa
         timeline_kind=timeline.timeline_kind,
         timeline_kinds=timeline.timeline_kinds,
         task_assignees=task_assignees(user),
+        panels=load_all(user, customer),
         can_write=can_write(user),
         today=timezone.localdate(),
     )

@@ -38,10 +38,19 @@ def changeable_customer(request: HttpRequest, pk: int) -> Customer:
     return selectors.customer_get(request.user, pk, to_change=True)
 
 
+def own_ids(context: dict) -> dict:
+    """Give each form of the page ids of its own (``id_activity_title``, ``id_task_title``): several forms
+    share field names, and two elements with one id break their labels and ``aria-describedby``."""
+    for name, value in context.items():
+        if name.endswith("_form") and hasattr(value, "auto_id"):
+            value.auto_id = f"id_{name.removesuffix('_form')}_%s"
+    return context
+
+
 def _customer_page_context(request: HttpRequest, page: selectors.CustomerPage, **forms) -> dict:
     """The page's data and its forms: those given (bound, with their errors) or empty ones."""
     customer = page.customer
-    return page_context(
+    context = page_context(
         page,
         activity_form=forms.get("activity_form") or ActivityForm(),
         task_form=forms.get("task_form")
@@ -53,7 +62,9 @@ def _customer_page_context(request: HttpRequest, page: selectors.CustomerPage, *
         uti_form=forms.get("uti_form") or UtiExitForm(),
         opportunity_form=forms.get("opportunity_form") or OpportunityForm(),
         open_panel=forms.get("open_panel", ""),
+        open_task_count=len(page.tasks),
     )
+    return own_ids(context)
 
 
 def render_customer(request: HttpRequest, customer: Customer, *, status: int = 200, **forms) -> HttpResponse:
@@ -100,9 +111,13 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "portfolio/customer_detail.html", _customer_page_context(request, page))
 
 
-def _timeline_card(request: HttpRequest, customer: Customer, form, *, status: int = 200) -> HttpResponse:
+def _timeline_card(
+    request: HttpRequest, customer: Customer, form, *, status: int = 200, touched: bool = False
+) -> HttpResponse:
+    """The timeline card alone, for htmx; ``touched``: with the header's "Last touch" (out of band), which
+    the entry just logged may have moved."""
     card = selectors.customer_timeline_card(request.user, customer)
-    context = page_context(card, activity_form=form, can_write=True)
+    context = own_ids(page_context(card, activity_form=form, can_write=True, touched=touched))
     return render(request, "portfolio/customer_detail.html#timeline-card", context, status=status)
 
 
@@ -121,7 +136,7 @@ def activity_add(request: HttpRequest, pk: int) -> HttpResponse:
             author=request.user,
         )
         if request.htmx:
-            return _timeline_card(request, customer, ActivityForm())
+            return _timeline_card(request, customer, ActivityForm(), touched=True)
         messages.success(request, _("Added to the timeline."))
         return redirect("portfolio:customer", pk=customer.pk)
     if request.htmx:
@@ -140,6 +155,21 @@ def task_add(request: HttpRequest, pk: int) -> HttpResponse:
         return messages.SUCCESS, _("Task created.")
 
     return customer_form_post(request, customer, form, form_name="task_form", apply=apply, panel="task")
+
+
+@login_required
+@require_POST
+def customer_task_complete(request: HttpRequest, pk: int, task_pk: int) -> HttpResponse:
+    """A task marked done on the customer page: with htmx, the row struck through and the "Open tasks"
+    counter updated in the same response (out of band)."""
+    customer = changeable_customer(request, pk)
+    task = get_visible_or_404(selectors.tasks_visible_to(request.user), pk=task_pk, customer=customer)
+    services.task_complete(task=task, actor=request.user)
+    if request.htmx:
+        context = {"task": task, "open_task_count": selectors.open_task_count(customer)}
+        return render(request, "portfolio/customer_detail.html#task-done", context)
+    messages.success(request, _("Task done."))
+    return redirect("portfolio:customer", pk=customer.pk)
 
 
 @login_required

@@ -98,10 +98,12 @@ def test_note_logged_inline_with_htmx_returns_the_timeline(org, book, client_for
         HTTP_HX_REQUEST="true",
     )
     assert response.status_code == 200
-    assert response.text.lstrip().startswith('<section class="card"')
+    assert response.text.lstrip().startswith('<section class="card area-timeline"')
     assert "Ligação de acompanhamento" in response.text
     customer = Customer.objects.get(pk=book["a1"].pk)
     assert customer.last_touch_at is not None
+    # the header's "Last touch" comes in the same response, out of band
+    assert '<div id="last-touch" hx-swap-oob="true">' in response.text
 
 
 def test_an_invalid_note_keeps_what_was_typed(org, book, client_for):
