@@ -109,10 +109,19 @@ class HandoffForm(forms.Form):
     goals = forms.CharField(label=_("The customer's goals ahead"), widget=forms.Textarea(attrs={"rows": 3}))
     risks = forms.CharField(label=_("Risks"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
     stakeholders = forms.CharField(label=_("Key stakeholders"), widget=forms.Textarea(attrs={"rows": 2}))
+    confirm_unreached = forms.BooleanField(
+        label=_("I hand the customer off with first value and first success unreached"), required=False
+    )
 
     def __init__(self, *args, people=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["to_user"].queryset = people
+
+
+class MilestoneAchieveForm(forms.Form):
+    """The day a milestone was reached: today unless the ISM says an earlier day."""
+
+    achieved_on = forms.DateField(label=_("Reached on"), widget=DateInput(), initial=timezone.localdate)
 
 
 class ReviewForm(forms.Form):
