@@ -81,6 +81,23 @@ class ActivityForm(forms.Form):
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
+    contact = forms.ChoiceField(
+        label=_("With"),
+        required=False,
+        help_text=_("A call, meeting or email with the contact who answered a survey closes that loop."),
+    )
+
+    def __init__(self, *args, contacts=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        # The customer's contacts as the page already read them: choices, not a queryset, cost no query.
+        self.contacts = {str(c.pk): c for c in contacts}
+        self.fields["contact"].choices = [
+            ("", _("Nobody in particular")),
+            *((k, c.name) for k, c in self.contacts.items()),
+        ]
+
+    def clean_contact(self):
+        return self.contacts.get(self.cleaned_data["contact"])
 
 
 class TaskForm(forms.Form):

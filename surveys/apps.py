@@ -10,13 +10,15 @@ class SurveysConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts import demo, navigation
+        from core import touches
         from core.labels import ACTIVITY_KINDS, TASK_ORIGINS
         from surveys import demo as surveys_demo
         from surveys import subscribers  # noqa: F401 - subscribing is importing
-        from surveys.answers import DETRACTOR_ORIGIN, SURVEY_ACTIVITY
+        from surveys.answers import DETRACTOR_ORIGIN, SURVEY_ACTIVITY, touch_closes
 
         TASK_ORIGINS.register(DETRACTOR_ORIGIN, _("survey detractor"))
         ACTIVITY_KINDS.register(SURVEY_ACTIVITY, _("Survey answer"))
+        touches.register(touch_closes)
 
         navigation.register(
             navigation.NavItem(key="surveys", label=_("Surveys"), url_name="surveys:campaigns", order=40),

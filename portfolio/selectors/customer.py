@@ -67,7 +67,7 @@ def customer_detail(user: User, pk: int) -> Customer:
 
 
 def customer_timeline(user: User, customer: Customer, *, kind: str = "", limit: int = 50) -> list[Activity]:
-    qs = activities_visible_to(user).filter(customer=customer).select_related("author")
+    qs = activities_visible_to(user).filter(customer=customer).select_related("author", "contact")
     if kind:
         qs = qs.filter(kind=kind)
     return list(qs[:limit])
@@ -113,6 +113,11 @@ def task_assignees(user: User) -> QuerySet[User]:
 def subscriptions_running(customer: Customer) -> QuerySet[Subscription]:
     """The customer's subscriptions in force (active, trial, delinquent): what a churn outcome can change."""
     return customer.subscriptions.filter(status__in=RUNNING_STATUSES)
+
+
+def customer_contacts(customer: Customer) -> list[Contact]:
+    """The customer's contacts in the order its page lists them."""
+    return list(customer.contacts.order_by("role", "name"))
 
 
 def customer_milestones(customer: Customer) -> list[Milestone]:

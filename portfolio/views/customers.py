@@ -15,6 +15,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from accounts.access import get_visible_or_404
 from accounts.forms import apply_service_errors
+from core import clock, touches
 from portfolio import selectors, services
 from portfolio.forms import (
     ActivityForm,
@@ -26,7 +27,7 @@ from portfolio.forms import (
     TaskForm,
     UtiExitForm,
 )
-from portfolio.models import Customer
+from portfolio.models import HUMAN_TOUCHES, Customer
 from portfolio.money import to_cents
 from portfolio.views.common import page_context, require_write
 
@@ -42,7 +43,7 @@ def _customer_page_context(request: HttpRequest, page: selectors.CustomerPage, *
     customer = page.customer
     return page_context(
         page,
-        activity_form=forms.get("activity_form") or ActivityForm(),
+        activity_form=forms.get("activity_form") or ActivityForm(contacts=page.contacts),
         task_form=forms.get("task_form")
         or TaskForm(people=page.task_assignees, initial={"owner": customer.owner or request.user}),
         contact_form=forms.get("contact_form") or ContactForm(),
@@ -99,9 +100,11 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "portfolio/customer_detail.html", _customer_page_context(request, page))
 
 
-def _timeline_card(request: HttpRequest, customer: Customer, form, *, status: int = 200) -> HttpResponse:
+def _timeline_card(
+    request: HttpRequest, customer: Customer, form, *, status: int = 200, touch_notes: list[str] = ()
+) -> HttpResponse:
     card = selectors.customer_timeline_card(request.user, customer)
-    context = page_context(card, activity_form=form, can_write=True)
+    context = page_context(card, activity_form=form, can_write=True, touch_notes=touch_notes)
     return render(request, "portfolio/customer_detail.html#timeline-card", context, status=status)
 
 
@@ -109,19 +112,33 @@ def _timeline_card(request: HttpRequest, customer: Customer, form, *, status: in
 @require_POST
 def activity_add(request: HttpRequest, pk: int) -> HttpResponse:
     customer = changeable_customer(request, pk)
-    form = ActivityForm(request.POST)
+    contacts = selectors.customer_contacts(customer)
+    form = ActivityForm(request.POST, contacts=contacts)
     if form.is_valid():
+        data = form.cleaned_data
+        happened_at = data["happened_at"] or clock.now()
+        contact = data["contact"]
+        # What the touch will close (a detractor's loop…) is read before it is written: the apps above act
+        # on it after commit, and the person should read it now.
+        notes = (
+            touches.outcomes(customer_id=customer.pk, contact_id=contact.pk, happened_at=happened_at)
+            if contact is not None and data["kind"] in HUMAN_TOUCHES
+            else []
+        )
         services.activity_log(
             customer=customer,
-            kind=form.cleaned_data["kind"],
-            title=form.cleaned_data["title"],
-            body=form.cleaned_data["body"],
-            happened_at=form.cleaned_data["happened_at"],
+            kind=data["kind"],
+            title=data["title"],
+            body=data["body"],
+            happened_at=happened_at,
             author=request.user,
+            contact=contact,
         )
         if request.htmx:
-            return _timeline_card(request, customer, ActivityForm())
+            return _timeline_card(request, customer, ActivityForm(contacts=contacts), touch_notes=notes)
         messages.success(request, _("Added to the timeline."))
+        for note in notes:
+            messages.success(request, note)
         return redirect("portfolio:customer", pk=customer.pk)
     if request.htmx:
         return _timeline_card(request, customer, form, status=422)
