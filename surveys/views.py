@@ -152,7 +152,9 @@ def _comments_context(request: HttpRequest, scope: Scope, results: Results | Non
     filters, page = CommentFilters(), 1
     if form.is_valid():
         data = form.cleaned_data
-        filters = CommentFilters(band=data["band"], segment=data["segment"], owner=data["owner"])
+        filters = CommentFilters(
+            band=data["band"], segment=data["segment"], owner=data["owner"], waiting=data["waiting"]
+        )
         page = data["page"] or 1
     query = request.GET.copy()
     for key in ("page", "partial"):
