@@ -44,7 +44,9 @@ def test_a_call_with_the_detractor_closes_the_loop_on_screen(page, login_page, o
     # when he logs the call back with Ana
     card = page.locator("#timeline-card")
     card.locator("form[method=post] select[name=kind]").select_option("call")
-    card.locator("form[method=post] input[name=title]").fill("Liguei para a Ana: o suporte demorou, combinamos um plano")
+    card.locator("form[method=post] input[name=title]").fill(
+        "Liguei para a Ana: o suporte demorou, combinamos um plano"
+    )
     card.locator("form[method=post] select[name=contact]").select_option(label="Ana Souza")
     card.get_by_role("button", name="Log it").click()
 
