@@ -114,7 +114,7 @@ def campaign_for(admin):
     campaign = survey_services.campaign_create(
         name="Bench NPS", kind="nps", actor=admin, mode="at", send_at=timezone.now(), company="Acme", fatigue_days=0
     )
-    return survey_services.campaign_activate(campaign=campaign, actor=admin)
+    return survey_services.campaign_activate(campaign=campaign, actor=admin, confirm_short_fatigue=True)
 
 
 def render_all(emails, campaign) -> list[tuple[str, bytes]]:

@@ -106,10 +106,12 @@ class CustomerChurned(CustomerEvent):
 
 @dataclass(frozen=True, kw_only=True)
 class TouchLogged(CustomerEvent):
-    """A person logged a call, meeting or email with the customer."""
+    """A person logged a call, meeting or email with the customer; ``contact_id`` is the contact it was
+    with, when the person said so."""
 
     activity_id: int
     author_id: int | None
+    contact_id: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -81,6 +81,23 @@ class ActivityForm(forms.Form):
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
+    contact = forms.ChoiceField(
+        label=_("With"),
+        required=False,
+        help_text=_("A call, meeting or email with the contact who answered a survey closes that loop."),
+    )
+
+    def __init__(self, *args, contacts=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        # The customer's contacts as the page already read them: choices, not a queryset, cost no query.
+        self.contacts = {str(c.pk): c for c in contacts}
+        self.fields["contact"].choices = [
+            ("", _("Nobody in particular")),
+            *((k, c.name) for k, c in self.contacts.items()),
+        ]
+
+    def clean_contact(self):
+        return self.contacts.get(self.cleaned_data["contact"])
 
 
 class TaskForm(forms.Form):
@@ -109,10 +126,19 @@ class HandoffForm(forms.Form):
     goals = forms.CharField(label=_("The customer's goals ahead"), widget=forms.Textarea(attrs={"rows": 3}))
     risks = forms.CharField(label=_("Risks"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
     stakeholders = forms.CharField(label=_("Key stakeholders"), widget=forms.Textarea(attrs={"rows": 2}))
+    confirm_unreached = forms.BooleanField(
+        label=_("I hand the customer off with first value and first success unreached"), required=False
+    )
 
     def __init__(self, *args, people=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["to_user"].queryset = people
+
+
+class MilestoneAchieveForm(forms.Form):
+    """The day a milestone was reached: today unless the ISM says an earlier day."""
+
+    achieved_on = forms.DateField(label=_("Reached on"), widget=DateInput(), initial=timezone.localdate)
 
 
 class ReviewForm(forms.Form):

@@ -342,6 +342,16 @@ class Activity(models.Model):
     title = models.CharField(_("title"), max_length=200)
     body = models.TextField(_("details"), blank=True)
     author = models.ForeignKey(USER, verbose_name=_("author"), null=True, blank=True, on_delete=models.SET_NULL)
+    # Whom a call, meeting or email was with: a touch with the contact who answered a survey as a detractor
+    # closes that loop, a touch with someone else at the customer does not.
+    contact = models.ForeignKey(
+        "Contact",
+        verbose_name=_("with"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="activities",
+    )
     happened_at = models.DateTimeField(_("when"), default=timezone.now)
     data = models.JSONField(default=dict, blank=True)
     external_id = models.CharField(max_length=100, null=True, blank=True, unique=True)

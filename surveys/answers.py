@@ -401,19 +401,44 @@ def detractor_follow_up(*, response_id: int, today: date | None = None) -> Task 
         return task
 
 
+def open_loops_with(*, customer_id: int, contact_id: int | None, before: datetime):
+    """The answers of ``contact_id`` at the customer whose loop a touch with that contact at ``before`` closes:
+    detractor answers given before it and still open (and an answer changed away from detractor that still
+    has its follow-up task). No contact, no loop: a touch with someone else at the customer closes nothing."""
+    if contact_id is None:
+        return Response.objects.none()
+    return Response.objects.filter(
+        customer_id=customer_id,
+        delivery__contact_id=contact_id,
+        loop_closed_at__isnull=True,
+        answered_at__lte=before,
+    ).filter(scoring.detractor_q() | Q(follow_up_task_id__isnull=False))
+
+
+def touch_closes(*, customer_id: int, contact_id: int | None, happened_at: datetime) -> list[str]:
+    """What logging a touch with the contact will do to survey loops, said for the page that logs it
+    (registered in ``core.touches``): one sentence per answer whose loop it closes."""
+    rows = open_loops_with(customer_id=customer_id, contact_id=contact_id, before=happened_at).select_related(
+        "delivery__contact"
+    )
+    return [
+        _("Loop closed: %(contact)s's %(kind)s %(score)s answer is followed up and its task is done.")
+        % {"contact": r.delivery.contact.name, "kind": SurveyKind(r.kind).label, "score": r.score}
+        for r in rows
+    ]
+
+
 @transaction.atomic
-def loop_close_on_touch(*, customer_id: int, activity_id: int, author_id: int | None) -> int:
-    """A call, meeting or email logged with a customer closes the loop on its detractor answers given
-    before that touch: ``loop_closed_at`` becomes the touch's time and their follow-up tasks are done.
-    Returns how many answers it closed. Runs after the touch is committed (portfolio's TouchLogged event)."""
+def loop_close_on_touch(*, customer_id: int, activity_id: int, author_id: int | None, contact_id: int | None) -> int:
+    """A call, meeting or email logged with the contact who answered closes the loop on that contact's
+    detractor answers given before the touch: ``loop_closed_at`` becomes the touch's time and their follow-up
+    tasks are done. A touch with another contact of the customer closes nothing. Returns how many answers it
+    closed. Runs after the touch is committed (portfolio's TouchLogged event)."""
     activity = Activity.objects.filter(pk=activity_id, customer_id=customer_id).first()
-    if activity is None:
+    if activity is None or contact_id is None or activity.contact_id != contact_id:
         return 0
     responses = list(
-        Response.objects.select_for_update()
-        .filter(customer_id=customer_id, loop_closed_at__isnull=True, answered_at__lte=activity.happened_at)
-        # An answer changed away from detractor still closes its task if it had one.
-        .filter(scoring.detractor_q() | Q(follow_up_task_id__isnull=False))
+        open_loops_with(customer_id=customer_id, contact_id=contact_id, before=activity.happened_at).select_for_update()
     )
     if not responses:
         return 0
@@ -423,7 +448,9 @@ def loop_close_on_touch(*, customer_id: int, activity_id: int, author_id: int | 
     for task in Task.objects.filter(pk__in=task_ids, status=TaskStatus.OPEN).select_related("owner"):
         actor = author if author is not None and can_write(author) else task.owner
         portfolio_services.task_complete(task=task, actor=actor)
-    logger.info("survey loop closed", extra={"customer_id": customer_id, "responses": len(responses)})
+    logger.info(
+        "survey loop closed", extra={"customer_id": customer_id, "contact_id": contact_id, "responses": len(responses)}
+    )
     return len(responses)
 
 

@@ -10,14 +10,15 @@ class SurveysConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts import navigation
-        from core import panels
+        from core import panels, touches
         from core.labels import ACTIVITY_KINDS, TASK_ORIGINS
         from surveys import subscribers  # noqa: F401 - subscribing is importing
-        from surveys.answers import DETRACTOR_ORIGIN, SURVEY_ACTIVITY
+        from surveys.answers import DETRACTOR_ORIGIN, SURVEY_ACTIVITY, touch_closes
         from surveys.selectors import customer_survey_history
 
         TASK_ORIGINS.register(DETRACTOR_ORIGIN, _("survey detractor"))
         ACTIVITY_KINDS.register(SURVEY_ACTIVITY, _("Survey answer"))
+        touches.register(touch_closes)
         panels.register(
             panels.CustomerPanel(
                 key="survey-history", template="surveys/_customer_history.html", load=customer_survey_history

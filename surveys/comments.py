@@ -1,13 +1,13 @@
-"""The answers' comments, the "why" behind the scores: a page of them filtered by band, segment and CSM, and
-the CSMs the filter offers. eNPS comments carry only the score, the text and the month, and none is shown
-under the minimum number of answers."""
+"""The answers' comments, the "why" behind the scores: a page of them filtered by band, segment and CSM (or
+the detractors still waiting for a call, commented or not), and the CSMs the filter offers. eNPS comments
+carry only the score, the text and the month, and none is shown under the minimum number of answers."""
 
 from dataclasses import dataclass
 from datetime import datetime
 
 from accounts.models import User
 from surveys.results import Results
-from surveys.scoring import ENPS, band_colour, bands_for
+from surveys.scoring import ENPS, band_colour, bands_for, detractor_q
 from surveys.selectors import Scope, enps_hidden
 
 
@@ -16,6 +16,9 @@ class CommentFilters:
     band: str = ""
     segment: str = ""
     owner: int | None = None
+    # The detractors still waiting for a call (their loop open), with or without a comment: what the
+    # results' "waiting for a call" counts.
+    waiting: bool = False
 
 
 @dataclass(frozen=True)
@@ -49,7 +52,10 @@ def comments(user: User, scope: Scope, filters: CommentFilters, *, page: int = 1
     if scope.kind == ENPS and enps_hidden(user, campaign=scope.campaign, since=scope.since):
         return CommentPage(comments=[], page=1, has_next=False, hidden=True)
     bands = bands_for(scope.kind, scope.scale_top)
-    qs = scope.responses(user).exclude(comment="")
+    if filters.waiting and scope.kind != ENPS:
+        qs = scope.responses(user).filter(detractor_q(), loop_closed_at__isnull=True)
+    else:
+        qs = scope.responses(user).exclude(comment="")
     band = next((b for b in bands if b.key == filters.band), None)
     if band is not None:
         qs = qs.filter(score__gte=band.low, score__lte=band.high)

@@ -163,6 +163,7 @@ class CommentFilterForm(forms.Form):
     band = forms.ChoiceField(label=_("Answers"), required=False)
     segment = forms.ChoiceField(label=_("Segment"), choices=[("", _("All segments")), *Segment.choices], required=False)
     owner = forms.TypedChoiceField(label=_("CSM"), coerce=int, empty_value=None, required=False)
+    waiting = forms.BooleanField(label=_("Only detractors waiting for a call"), required=False)
     page = forms.IntegerField(min_value=1, required=False)
 
     def __init__(self, *args, bands=(), owners=(), **kwargs):

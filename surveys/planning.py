@@ -106,22 +106,74 @@ def plan_contacts(campaign: Campaign, contacts: QuerySet[Contact], now: datetime
     return result
 
 
+def _skip_reason(contact_id: int, email: str, opted_out_at, bounced_at, fatigued: set[int]) -> str:
+    """Why a contact due for a round is not emailed ("" when it is), in the order the page names them."""
+    if not email:
+        return SkipReason.NO_EMAIL
+    if opted_out_at:
+        return SkipReason.OPTED_OUT
+    if bounced_at:
+        return SkipReason.BOUNCED
+    if contact_id in fatigued:
+        return SkipReason.FATIGUE
+    return ""
+
+
+def _fatigued(campaign: Campaign, chunk: list[tuple], now: datetime) -> set[int]:
+    if not campaign.fatigue_days:
+        return set()
+    return _recently_surveyed([row[0] for row in chunk], since=now - timedelta(days=campaign.fatigue_days))
+
+
+def _chunks(rows, size: int = PLAN_CHUNK):
+    chunk: list[tuple] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def plan_preview(campaign: Campaign, now: datetime | None = None) -> PlanResult | None:
+    """What planning the campaign's round now would do, without writing anything: how many would be emailed
+    and how many skipped, by reason. The same due people and the same rules as :func:`campaign_plan`
+    (opt-outs, bounces and fatigue are checked again at send time, so it is a forecast, not a promise).
+    None for a transactional campaign: it plans nobody when it starts, only after each event."""
+    now = now or timezone.now()
+    if campaign.mode == CampaignMode.TRANSACTIONAL:
+        return None
+    result = PlanResult()
+    if campaign.kind == SurveyKind.ENPS:
+        audience = employees_audience(campaign)
+        groups = []
+        if audience in (EmployeeAudience.USERS, EmployeeAudience.BOTH):
+            groups.append((audience_employees(campaign), "employee"))
+        if audience in (EmployeeAudience.LIST, EmployeeAudience.BOTH):
+            groups.append((audience_recipients(campaign), "recipient"))
+        for people, person_field in groups:
+            for (email,) in _due_people(campaign, people, person_field, now).values_list("email"):
+                result.add(PlanResult(pending=1) if email else PlanResult(skipped={SkipReason.NO_EMAIL: 1}))
+        return result
+    fields = ("pk", "email", "opted_out_at", "bounced_at")
+    due = _due_people(campaign, audience_contacts(campaign), "contact", now).order_by("pk").values_list(*fields)
+    for chunk in _chunks(due.iterator(chunk_size=PLAN_CHUNK)):
+        fatigued = _fatigued(campaign, chunk, now)
+        for contact_id, email, opted_out_at, bounced_at in chunk:
+            reason = _skip_reason(contact_id, email, opted_out_at, bounced_at, fatigued)
+            if reason:
+                result.skipped[reason] = result.skipped.get(reason, 0) + 1
+            else:
+                result.pending += 1
+    return result
+
+
 def _plan_contact_chunk(campaign: Campaign, chunk: list[tuple], now: datetime, result: PlanResult) -> None:
-    fatigued: set[int] = set()
-    if campaign.fatigue_days:
-        fatigued = _recently_surveyed([row[0] for row in chunk], since=now - timedelta(days=campaign.fatigue_days))
+    fatigued = _fatigued(campaign, chunk, now)
     rows = []
     for contact_id, email, language, opted_out_at, bounced_at, customer_id, last_round in chunk:
-        if not email:
-            reason = SkipReason.NO_EMAIL
-        elif opted_out_at:
-            reason = SkipReason.OPTED_OUT
-        elif bounced_at:
-            reason = SkipReason.BOUNCED
-        elif contact_id in fatigued:
-            reason = SkipReason.FATIGUE
-        else:
-            reason = ""
+        reason = _skip_reason(contact_id, email, opted_out_at, bounced_at, fatigued)
         salt, token_hash = tokens.salt_and_hash()
         rows.append(
             Delivery(

@@ -1,12 +1,13 @@
 """Campaigns: create, activate and close. Whom they reach is surveys.audience; planning and sending are
 surveys.planning and surveys.dispatch, answering surveys.answers."""
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.access import ensure_can_write
+from accounts.access import can_lead, ensure_can_write
 from accounts.models import User
 from surveys.models import Campaign, CampaignMode, CampaignStatus, EmployeeAudience, SurveyKind
 from surveys.tasks import campaign_run
@@ -102,11 +103,30 @@ def campaign_create(
     return campaign
 
 
-def campaign_activate(*, campaign: Campaign, actor: User | None) -> Campaign:
-    """Start a campaign: "send now" queues the send at once; the others wait for their time or event."""
+def fatigue_below_workspace(campaign: Campaign) -> bool:
+    """Whether the campaign surveys contacts more often than the workspace's fatigue rule allows
+    (``LEME_SURVEY_FATIGUE_DAYS``). eNPS asks employees, to whom the rule does not apply."""
+    return campaign.kind != SurveyKind.ENPS and campaign.fatigue_days < settings.LEME_SURVEY_FATIGUE_DAYS
+
+
+def campaign_activate(*, campaign: Campaign, actor: User | None, confirm_short_fatigue: bool = False) -> Campaign:
+    """Start a campaign: "send now" queues the send at once; the others wait for their time or event.
+
+    A campaign whose own fatigue rule is shorter than the workspace's asks customers again sooner than the
+    team agreed: it starts only when a leader confirms it (``confirm_short_fatigue``)."""
     ensure_can_write(actor)
     if campaign.status == CampaignStatus.CLOSED:
         raise ValidationError(_("A closed campaign cannot start again."))
+    if fatigue_below_workspace(campaign) and not (confirm_short_fatigue and (actor is None or can_lead(actor))):
+        raise ValidationError(
+            {
+                "confirm_short_fatigue": _(
+                    "This campaign surveys contacts again after %(days)s days, sooner than the workspace's "
+                    "%(workspace)s: a leader must confirm it."
+                )
+                % {"days": campaign.fatigue_days, "workspace": settings.LEME_SURVEY_FATIGUE_DAYS}
+            }
+        )
     campaign.status = CampaignStatus.ACTIVE
     campaign.save(update_fields=["status"])
     if campaign.mode == CampaignMode.NOW:

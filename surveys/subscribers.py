@@ -21,7 +21,12 @@ def survey_after_review(event: portfolio_events.ReviewCompleted) -> None:
 
 @subscriber(portfolio_events.TouchLogged)
 def loop_close(event: portfolio_events.TouchLogged) -> None:
-    loop_close_on_touch(customer_id=event.customer_id, activity_id=event.activity_id, author_id=event.author_id)
+    loop_close_on_touch(
+        customer_id=event.customer_id,
+        activity_id=event.activity_id,
+        author_id=event.author_id,
+        contact_id=event.contact_id,
+    )
 
 
 @subscriber(events.DetractorAnswered)

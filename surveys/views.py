@@ -6,6 +6,7 @@ surveys.exports); who may do what in accounts.access."""
 import csv
 from datetime import datetime, time, timedelta
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -28,7 +29,8 @@ from surveys.audience import employees_audience
 from surveys.comments import CommentFilters, comment_owners, comments
 from surveys.exports import export_rows
 from surveys.forms import CampaignFilterForm, CampaignForm, CommentFilterForm, EmployeeImportForm, OverviewForm
-from surveys.models import Campaign, CampaignStatus, EmployeeAudience, SurveyKind
+from surveys.models import Campaign, CampaignStatus, EmployeeAudience, SkipReason, SurveyKind
+from surveys.planning import plan_preview
 from surveys.results import Results, survey_results
 from surveys.scoring import bands_for
 from surveys.selectors import Scope
@@ -113,7 +115,11 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
 def campaign_activate(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = _managed_campaign(request, pk)
     try:
-        services.campaign_activate(campaign=campaign, actor=request.user)
+        services.campaign_activate(
+            campaign=campaign,
+            actor=request.user,
+            confirm_short_fatigue=request.POST.get("confirm_short_fatigue") == "on",
+        )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -147,7 +153,9 @@ def _comments_context(request: HttpRequest, scope: Scope, results: Results | Non
     filters, page = CommentFilters(), 1
     if form.is_valid():
         data = form.cleaned_data
-        filters = CommentFilters(band=data["band"], segment=data["segment"], owner=data["owner"])
+        filters = CommentFilters(
+            band=data["band"], segment=data["segment"], owner=data["owner"], waiting=data["waiting"]
+        )
         page = data["page"] or 1
     query = request.GET.copy()
     for key in ("page", "partial"):
@@ -168,6 +176,20 @@ def _comments_partial(request: HttpRequest, scope: Scope, context: dict) -> Http
     return render(request, f"surveys/_results.html#{partial}", {**context, **_comments_context(request, scope)})
 
 
+def _start_preview(campaign: Campaign) -> dict:
+    """Before a draft starts: whom its first round would email and whom it would skip, by rule, planned by
+    the same code that plans the round but writing nothing; and whether its fatigue rule needs confirming."""
+    preview = plan_preview(campaign)
+    return {
+        "preview": preview,
+        "preview_skipped": (
+            [(SkipReason(code).label, n) for code, n in sorted(preview.skipped.items()) if n] if preview else []
+        ),
+        "short_fatigue": services.fatigue_below_workspace(campaign),
+        "workspace_fatigue_days": settings.LEME_SURVEY_FATIGUE_DAYS,
+    }
+
+
 @login_required
 @vary_on_headers(*FRAGMENT_HEADERS)
 def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -178,13 +200,15 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if partial is not None:
         return partial
     results = survey_results(request.user, scope)
+    can_manage = can_manage_campaigns(request.user)
     context = {
         **base,
         **_comments_context(request, scope, results),
+        **(_start_preview(campaign) if can_manage and campaign.status == CampaignStatus.DRAFT else {}),
         "results": results,
         "counts": campaign_counts.delivery_counts(request.user, campaign),
         "skipped": campaign_counts.skipped_deliveries(request.user, campaign),
-        "can_manage": can_manage_campaigns(request.user),
+        "can_manage": can_manage,
         "kinds": _kinds(request.user),
         "tab": "campaigns",
         "Status": CampaignStatus,

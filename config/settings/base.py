@@ -324,6 +324,8 @@ LEME_SURVEY_SEND_RATE = env.float("LEME_SURVEY_SEND_RATE", default=20.0)
 LEME_SURVEY_PACE_KEY = env("LEME_SURVEY_PACE_KEY", default="leme:surveys:send-pace")
 LEME_SURVEY_BATCH_SIZE = env.int("LEME_SURVEY_BATCH_SIZE", default=200)
 LEME_SURVEY_MAX_ATTEMPTS = env.int("LEME_SURVEY_MAX_ATTEMPTS", default=5)
+# The workspace's fatigue rule: a campaign that surveys a contact again sooner starts only when a leader confirms it.
+LEME_SURVEY_FATIGUE_DAYS = env.int("LEME_SURVEY_FATIGUE_DAYS", default=90)
 # Survey results of users who see at least this many customers are counted from the tallies rebuilt every
 # five minutes (-1: never), while the last build is younger than LEME_SURVEY_TALLIES_MAX_AGE seconds.
 LEME_SURVEY_TALLIES_FROM = env.int("LEME_SURVEY_TALLIES_FROM", default=5000)

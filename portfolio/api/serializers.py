@@ -28,7 +28,7 @@ from portfolio.models import (
     SubscriptionStatus,
     Task,
 )
-from portfolio.selectors import customers_changeable_by, subscriptions_visible_to
+from portfolio.selectors import contacts_visible_to, customers_changeable_by, subscriptions_visible_to
 from portfolio.validators import cnpj_digits
 
 # R$ 10 billion per billing period: far above any real plan, and far enough below PostgreSQL's bigint that a
@@ -297,7 +297,7 @@ API_ACTIVITY_KINDS = [ActivityKind.NOTE, ActivityKind.CALL, ActivityKind.MEETING
 class ActivitySerializer(serializers.ModelSerializer):
     class Meta:
         model = Activity
-        fields = ["id", "customer", "kind", "title", "body", "author", "happened_at", "data", "external_id"]
+        fields = ["id", "customer", "kind", "title", "body", "author", "contact", "happened_at", "data", "external_id"]
         read_only_fields = fields
 
 
@@ -314,9 +314,26 @@ class ActivityCreateSerializer(serializers.ModelSerializer):
         help_text=_("The id in the system this comes from; sending the same id again does not duplicate it."),
     )
 
+    contact = ScopedPrimaryKeyRelatedField(
+        selector=contacts_visible_to,
+        model=Contact,
+        required=False,
+        allow_null=True,
+        help_text=_(
+            "Whom the call, meeting or email was with: a touch with the contact who answered a survey "
+            "as a detractor closes that loop."
+        ),
+    )
+
     class Meta:
         model = Activity
-        fields = ["customer", "kind", "title", "body", "happened_at", "external_id"]
+        fields = ["customer", "kind", "title", "body", "happened_at", "contact", "external_id"]
+
+    def validate(self, attrs: dict) -> dict:
+        contact = attrs.get("contact")
+        if contact is not None and contact.customer_id != attrs["customer"].pk:
+            raise serializers.ValidationError({"contact": _("Choose one of this customer's contacts.")})
+        return attrs
 
 
 # --- Tasks --------------------------------------------------------------------------------------------

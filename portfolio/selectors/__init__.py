@@ -17,6 +17,7 @@ from portfolio.selectors.boards import OnboardingBoard, UtiBoard, onboarding_boa
 from portfolio.selectors.customer import (
     CustomerPage,
     CustomerTimeline,
+    customer_contacts,
     customer_detail,
     customer_milestones,
     customer_page,
@@ -68,6 +69,7 @@ __all__ = [
     "activities_visible_to",
     "churn_requests_visible_to",
     "contacts_visible_to",
+    "customer_contacts",
     "customer_detail",
     "customer_get",
     "customer_milestones",

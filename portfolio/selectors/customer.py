@@ -68,7 +68,7 @@ def customer_detail(user: User, pk: int) -> Customer:
 
 
 def customer_timeline(user: User, customer: Customer, *, kind: str = "", limit: int = 50) -> list[Activity]:
-    qs = activities_visible_to(user).filter(customer=customer).select_related("author")
+    qs = activities_visible_to(user).filter(customer=customer).select_related("author", "contact")
     if kind:
         qs = qs.filter(kind=kind)
     return list(qs[:limit])
@@ -119,6 +119,11 @@ def subscriptions_running(customer: Customer) -> QuerySet[Subscription]:
 def open_task_count(customer: Customer) -> int:
     """The customer page's "Open tasks" counter, after a task there is marked done."""
     return customer.tasks.filter(status=TaskStatus.OPEN).count()
+
+
+def customer_contacts(customer: Customer) -> list[Contact]:
+    """The customer's contacts in the order its page lists them."""
+    return list(customer.contacts.order_by("role", "name"))
 
 
 def customer_milestones(customer: Customer) -> list[Milestone]:

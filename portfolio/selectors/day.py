@@ -31,9 +31,12 @@ TASKS_SHOWN = 50
 
 
 class MyDay(TypedDict):
-    """The My day page's context (a mapping: callers and the template read it by key)."""
+    """The My day page's context (a mapping: callers and the template read it by key). ``sections`` names
+    the lists the person's role acts on, in the order the page shows them."""
 
     today: date
+    sections: tuple[str, ...]
+    team: bool  # a leader's day: the lists are the team's, and each row names its CSM
     tasks: list[Task]
     task_count: int  # every task due, while ``tasks`` holds the first TASKS_SHOWN
     reviews: list[SuccessReview]
@@ -42,9 +45,26 @@ class MyDay(TypedDict):
     churn_requests: list[ChurnRequest]
 
 
+# What each role acts on beyond their own tasks: an ISM runs onboardings, not reviews or recovery months of
+# customers she handed off long ago; a leader watches the whole team's lists.
+ISM_SECTIONS = ("tasks", "milestones", "churn_requests", "uti")
+SECTIONS = ("tasks", "churn_requests", "uti", "reviews", "milestones")
+
+
+def _implements(user: User) -> Q:
+    """Customers whose onboarding ``user`` runs now: as their ISM, or as the CSM of a customer with none,
+    until the handoff (a customer saved from churn during onboarding is still hers in UTI)."""
+    runs = Q(customer__implementation_manager=user) | Q(
+        customer__implementation_manager__isnull=True, customer__owner=user
+    )
+    return runs & Q(customer__handoff__isnull=True, customer__stage__in=(Stage.ONBOARDING, Stage.UTI))
+
+
 def my_day(user: User, *, today: date | None = None) -> MyDay:
-    """What needs the person today: their overdue and today's tasks, reviews due, customers in UTI,
-    onboarding milestones at risk and new churn requests in their scope."""
+    """What needs the person today, by what their role acts on: their overdue and today's tasks; for a CSM,
+    reviews due, customers in UTI and churn requests of the customers they own; for an ISM, the milestones
+    at risk and the churn requests and UTI of the onboardings she runs (not those of customers she handed
+    off); for a leader, the team's lists, each naming its CSM."""
     today = today or timezone.localdate()
     mine = Q(owner=user)
     tasks = (
@@ -55,42 +75,50 @@ def my_day(user: User, *, today: date | None = None) -> MyDay:
     )
     # A leader's day also holds the team's overdue reviews, UTI customers and churn requests.
     leads = user.is_admin or user.role == Role.LEADER
+    implements = _implements(user)
+    if leads:
+        customer_people, onboardings, sections = Q(), Q(), SECTIONS
+    elif user.role == Role.ISM:
+        customer_people, onboardings, sections = implements, implements, ISM_SECTIONS
+    else:
+        customer_people, onboardings, sections = Q(customer__owner=user), implements, SECTIONS
     due_reviews = Q(due_date__lte=today + timedelta(days=14)) & (mine | Q(due_date__lt=today) if leads else mine)
     reviews = (
         reviews_visible_to(user)
         .filter(due_reviews, status=ReviewStatus.SCHEDULED)
-        .select_related("customer")
+        .select_related("customer", "owner")
         .order_by("due_date", "pk")
     )
-    customer_people = Q() if leads else Q(customer__owner=user) | Q(customer__implementation_manager=user)
     uti = (
         uti_stays_visible_to(user)
         .filter(customer_people, exit=UtiExit.OPEN)
-        .select_related("customer")
+        .select_related("customer__owner")
         .order_by("ends_on")
     )
     milestones = (
         milestones_visible_to(user)
         .filter(
-            customer_people,
+            onboardings,
             achieved_on__isnull=True,
             customer__stage=Stage.ONBOARDING,
             target_date__lte=today + timedelta(days=7),
         )
-        .select_related("customer")
+        .select_related("customer__implementation_manager")
         .order_by("target_date")
     )
     churn = (
         churn_requests_visible_to(user)
         .filter(customer_people, outcome=ChurnOutcome.OPEN)
-        .select_related("customer", "reason")
+        .select_related("customer__owner", "reason")
         .order_by("-created_at")
     )
     return {
         "today": today,
+        "sections": sections,
+        "team": leads,
         "tasks": list(tasks[:TASKS_SHOWN]),
         "task_count": tasks.count(),
-        "reviews": list(reviews[:20]),
+        "reviews": list(reviews[:20]) if "reviews" in sections else [],
         "uti": list(uti[:20]),
         "milestones": list(milestones[:20]),
         "churn_requests": list(churn[:20]),

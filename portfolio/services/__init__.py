@@ -32,7 +32,7 @@ from portfolio.services.customers import (
     customers_reassign,
 )
 from portfolio.services.expansion import opportunity_create, opportunity_move, opportunity_win
-from portfolio.services.onboarding import handoff_complete, milestone_achieve
+from portfolio.services.onboarding import handoff_complete, handoff_unreached_warning, milestone_achieve
 from portfolio.services.policies import policy_for
 from portfolio.services.reviews import REVIEW_TEMPLATE, review_complete, review_schedule
 from portfolio.services.subscriptions import (
@@ -61,6 +61,7 @@ __all__ = [
     "customers_reassign",
     "delinquency_escalate",
     "handoff_complete",
+    "handoff_unreached_warning",
     "ledger_sync_effective",
     "milestone_achieve",
     "opportunity_create",

@@ -4,10 +4,12 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from accounts.access import ensure_can_write
 from accounts.models import OWNER_ROLES, User
+from core import clock
 from core.events import publish
 from portfolio import events, ledger
 from portfolio.models import (
@@ -16,6 +18,7 @@ from portfolio.models import (
     Handoff,
     HandoffChannel,
     Milestone,
+    MilestoneKind,
     Stage,
 )
 from portfolio.services.customers import _owner_change, _stage_change
@@ -25,7 +28,21 @@ from portfolio.services.timeline import activity_log
 
 
 def milestone_achieve(*, milestone: Milestone, achieved_on: date, actor: User) -> Milestone:
+    """The ISM marks a milestone reached on the day it was reached: time to first value is measured from it,
+    so it may be a past day, never a future one, nor one before the customer started."""
     ensure_can_write(actor)
+    if milestone.achieved_on is not None:
+        raise ValidationError({"achieved_on": _("This milestone was already reached.")})
+    if achieved_on > clock.today():
+        raise ValidationError({"achieved_on": _("A milestone cannot be reached in the future.")})
+    start_date = milestone.customer.start_date
+    if start_date and achieved_on < start_date:
+        raise ValidationError(
+            {
+                "achieved_on": _("A milestone cannot be reached before the customer started (%(date)s).")
+                % {"date": date_format(start_date, "SHORT_DATE_FORMAT")}
+            }
+        )
     milestone.achieved_on = achieved_on
     milestone.save(update_fields=["achieved_on"])
     late = achieved_on > milestone.target_date
@@ -51,6 +68,18 @@ def milestone_achieve(*, milestone: Milestone, achieved_on: date, actor: User) -
     return milestone
 
 
+def handoff_unreached_warning(customer: Customer, milestones: list[Milestone] | None = None) -> bool:
+    """Whether handing the customer off now needs the ISM's explicit confirmation: neither first value nor
+    first success was reached, and first value is already overdue. The handoff may still go ahead (no
+    customer enters ongoing without one), but not without a word."""
+    milestones = list(customer.milestones.all()) if milestones is None else milestones
+    key = [m for m in milestones if m.kind in (MilestoneKind.FIRST_VALUE, MilestoneKind.FIRST_SUCCESS)]
+    if not key or any(m.achieved_on for m in key):
+        return False
+    today = clock.today()
+    return any(m.kind == MilestoneKind.FIRST_VALUE and m.target_date < today for m in key)
+
+
 @transaction.atomic
 def handoff_complete(
     *,
@@ -63,9 +92,11 @@ def handoff_complete(
     held_on: date,
     actor: User,
     risks: str = "",
+    confirm_unreached: bool = False,
 ) -> Handoff:
     """End onboarding: the ISM hands the customer to its ongoing CSM, and the first success review is
-    scheduled by the service model's cadence."""
+    scheduled by the service model's cadence. With first value and first success unreached and first value
+    overdue it needs ``confirm_unreached`` (see :func:`handoff_unreached_warning`)."""
     ensure_can_write(actor)
     if customer.stage != Stage.ONBOARDING:
         raise ValidationError(_("Only a customer in onboarding can be handed off."))
@@ -78,6 +109,11 @@ def handoff_complete(
         errors["channel"] = _("High-touch customers are handed off in a meeting with the customer.")
     if to_user.role not in OWNER_ROLES:
         errors["to_user"] = _("Hand the customer to a CSM.")
+    if not confirm_unreached and handoff_unreached_warning(customer):
+        errors["confirm_unreached"] = _(
+            "First value and first success were not reached, and first value is overdue. "
+            "Confirm that you hand the customer off anyway."
+        )
     if errors:
         raise ValidationError(errors)
     handoff = Handoff.objects.create(

@@ -11,6 +11,7 @@ from portfolio import events
 from portfolio.models import (
     HUMAN_TOUCHES,
     Activity,
+    Contact,
     Customer,
 )
 
@@ -25,10 +26,14 @@ def activity_log(
     happened_at=None,
     data: dict | None = None,
     external_id: str | None = None,
+    contact: Contact | None = None,
 ) -> Activity:
-    """Add an entry to the customer's timeline. A call, meeting or email also counts as the last touch.
+    """Add an entry to the customer's timeline. A call, meeting or email also counts as the last touch;
+    ``contact`` says whom it was with (one of the customer's contacts).
     With an ``external_id`` (an entry sent by another system) it is idempotent."""
     ensure_can_write(author)
+    if contact is not None and contact.customer_id != customer.pk:
+        raise ValidationError({"contact": _("Choose one of this customer's contacts.")})
     if external_id:
         existing = Activity.objects.filter(external_id=external_id).first()
         if existing is not None:
@@ -42,6 +47,7 @@ def activity_log(
         title=title[:200],
         body=body,
         author=author,
+        contact=contact,
         happened_at=happened_at,
         data=data or {},
         external_id=external_id,
@@ -52,7 +58,10 @@ def activity_log(
             Customer.objects.filter(pk=customer.pk).update(last_touch_at=happened_at)
         publish(
             events.TouchLogged(
-                customer_id=customer.pk, activity_id=activity.pk, author_id=author.pk if author else None
+                customer_id=customer.pk,
+                activity_id=activity.pk,
+                author_id=author.pk if author else None,
+                contact_id=contact.pk if contact else None,
             )
         )
     return activity

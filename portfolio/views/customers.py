@@ -15,6 +15,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from accounts.access import get_visible_or_404
 from accounts.forms import apply_service_errors
+from core import clock, touches
 from core.htmx import FRAGMENT_HEADERS, wants_fragment
 from portfolio import selectors, services
 from portfolio.forms import (
@@ -27,7 +28,7 @@ from portfolio.forms import (
     TaskForm,
     UtiExitForm,
 )
-from portfolio.models import Customer
+from portfolio.models import HUMAN_TOUCHES, Customer
 from portfolio.money import to_cents
 from portfolio.views.common import page_context, require_write
 
@@ -52,7 +53,7 @@ def _customer_page_context(request: HttpRequest, page: selectors.CustomerPage, *
     customer = page.customer
     context = page_context(
         page,
-        activity_form=forms.get("activity_form") or ActivityForm(),
+        activity_form=forms.get("activity_form") or ActivityForm(contacts=page.contacts),
         task_form=forms.get("task_form")
         or TaskForm(people=page.task_assignees, initial={"owner": customer.owner or request.user}),
         contact_form=forms.get("contact_form") or ContactForm(),
@@ -112,12 +113,18 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _timeline_card(
-    request: HttpRequest, customer: Customer, form, *, status: int = 200, touched: bool = False
+    request: HttpRequest,
+    customer: Customer,
+    form,
+    *,
+    status: int = 200,
+    touched: bool = False,
+    touch_notes: list[str] = (),
 ) -> HttpResponse:
     """The timeline card alone, for htmx; ``touched``: with the header's "Last touch" (out of band), which
-    the entry just logged may have moved."""
+    the entry just logged may have moved; ``touch_notes``: what the touch closed (a detractor's loop…)."""
     card = selectors.customer_timeline_card(request.user, customer)
-    context = own_ids(page_context(card, activity_form=form, can_write=True, touched=touched))
+    context = own_ids(page_context(card, activity_form=form, can_write=True, touched=touched, touch_notes=touch_notes))
     return render(request, "portfolio/customer_detail.html#timeline-card", context, status=status)
 
 
@@ -125,19 +132,33 @@ def _timeline_card(
 @require_POST
 def activity_add(request: HttpRequest, pk: int) -> HttpResponse:
     customer = changeable_customer(request, pk)
-    form = ActivityForm(request.POST)
+    contacts = selectors.customer_contacts(customer)
+    form = ActivityForm(request.POST, contacts=contacts)
     if form.is_valid():
+        data = form.cleaned_data
+        happened_at = data["happened_at"] or clock.now()
+        contact = data["contact"]
+        # What the touch will close (a detractor's loop…) is read before it is written: the apps above act
+        # on it after commit, and the person should read it now.
+        notes = (
+            touches.outcomes(customer_id=customer.pk, contact_id=contact.pk, happened_at=happened_at)
+            if contact is not None and data["kind"] in HUMAN_TOUCHES
+            else []
+        )
         services.activity_log(
             customer=customer,
-            kind=form.cleaned_data["kind"],
-            title=form.cleaned_data["title"],
-            body=form.cleaned_data["body"],
-            happened_at=form.cleaned_data["happened_at"],
+            kind=data["kind"],
+            title=data["title"],
+            body=data["body"],
+            happened_at=happened_at,
             author=request.user,
+            contact=contact,
         )
         if request.htmx:
-            return _timeline_card(request, customer, ActivityForm(), touched=True)
+            return _timeline_card(request, customer, ActivityForm(contacts=contacts), touched=True, touch_notes=notes)
         messages.success(request, _("Added to the timeline."))
+        for note in notes:
+            messages.success(request, note)
         return redirect("portfolio:customer", pk=customer.pk)
     if request.htmx:
         return _timeline_card(request, customer, form, status=422)

@@ -14,8 +14,16 @@ from accounts.access import get_visible_or_404
 from accounts.forms import apply_service_errors
 from accounts.selectors import owner_candidates
 from portfolio import selectors, services
-from portfolio.forms import ChurnRequestForm, ChurnResolveForm, HandoffForm, ReviewForm, SaveAttemptForm, UtiExitForm
-from portfolio.models import ChurnOutcome, ReviewStatus
+from portfolio.forms import (
+    ChurnRequestForm,
+    ChurnResolveForm,
+    HandoffForm,
+    MilestoneAchieveForm,
+    ReviewForm,
+    SaveAttemptForm,
+    UtiExitForm,
+)
+from portfolio.models import ChurnOutcome, ReviewStatus, Stage
 from portfolio.money import to_cents
 from portfolio.services import REVIEW_TEMPLATE
 from portfolio.views.customers import changeable_customer, customer_form_post
@@ -26,16 +34,43 @@ from portfolio.views.customers import changeable_customer, customer_form_post
 def milestone_achieve(request: HttpRequest, pk: int, milestone_pk: int) -> HttpResponse:
     customer = changeable_customer(request, pk)
     milestone = get_visible_or_404(selectors.milestones_visible_to(request.user), pk=milestone_pk, customer=customer)
-    services.milestone_achieve(milestone=milestone, achieved_on=timezone.localdate(), actor=request.user)
-    messages.success(request, _("Milestone reached."))
+    # Without a date (an older page, a client without date inputs) the milestone is reached today.
+    form = MilestoneAchieveForm(request.POST or {"achieved_on": timezone.localdate()})
+    if form.is_valid():
+        try:
+            services.milestone_achieve(
+                milestone=milestone, achieved_on=form.cleaned_data["achieved_on"], actor=request.user
+            )
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+    if form.errors:
+        errors = [e for field_errors in form.errors.values() for e in field_errors]
+        messages.error(
+            request,
+            _("%(milestone)s not marked: %(errors)s")
+            % {
+                "milestone": milestone.get_kind_display(),
+                "errors": " ".join(errors),
+            },
+        )
+    else:
+        messages.success(request, _("Milestone reached."))
     return redirect("portfolio:customer", pk=customer.pk)
 
 
 @login_required
 def handoff(request: HttpRequest, pk: int) -> HttpResponse:
     customer = changeable_customer(request, pk)
+    if customer.stage != Stage.ONBOARDING:
+        # Only onboarding ends with a handoff: a customer past it has had one (or never needed one).
+        messages.error(
+            request,
+            _("%(name)s is no longer in onboarding: there is no handoff to record.") % {"name": customer},
+        )
+        return redirect("portfolio:customer", pk=customer.pk)
     people = owner_candidates(request.user)
     form = HandoffForm(request.POST or None, people=people, initial={"to_user": customer.owner})
+    milestones = selectors.customer_milestones(customer)
     if request.method == "POST" and form.is_valid():
         try:
             services.handoff_complete(customer=customer, actor=request.user, **form.cleaned_data)
@@ -47,7 +82,12 @@ def handoff(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "portfolio/handoff_form.html",
-        {"customer": customer, "form": form, "milestones": selectors.customer_milestones(customer)},
+        {
+            "customer": customer,
+            "form": form,
+            "milestones": milestones,
+            "unreached_warning": services.handoff_unreached_warning(customer, milestones),
+        },
         status=422 if form.errors else 200,
     )
 

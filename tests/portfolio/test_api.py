@@ -874,3 +874,20 @@ def test_schema_generates_without_warnings(tmp_path):
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml"))
 
     assert (tmp_path / "schema.yaml").stat().st_size > 0
+
+
+def test_activity_create_names_the_contact_it_was_with(org, world, api_for):
+    api = api_for(org.csm_a)
+    ana = ContactFactory(customer=world["a"], name="Ana Souza")
+    stranger = ContactFactory(customer=world["a2"])
+
+    with_ana = api.post(
+        f"{API}/activities/", {"customer": world["a"].pk, "kind": "call", "title": "Retorno", "contact": ana.pk}
+    )
+    elsewhere = api.post(
+        f"{API}/activities/", {"customer": world["a"].pk, "kind": "call", "title": "X", "contact": stranger.pk}
+    )
+
+    assert (with_ana.status_code, with_ana.json()["contact"]) == (201, ana.pk)
+    assert Activity.objects.get(pk=with_ana.json()["id"]).contact == ana
+    assert (elsewhere.status_code, list(elsewhere.json())) == (400, ["contact"])

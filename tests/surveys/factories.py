@@ -31,8 +31,9 @@ class CampaignFactory(factory.django.DjangoModelFactory):
 
 
 def activate(campaign: Campaign) -> Campaign:
-    """Start the campaign through the service ("now" campaigns queue their run on commit)."""
-    return services.campaign_activate(campaign=campaign, actor=None)
+    """Start the campaign through the service ("now" campaigns queue their run on commit), confirming a short
+    fatigue rule as a leader would (the confirmation has its own tests)."""
+    return services.campaign_activate(campaign=campaign, actor=None, confirm_short_fatigue=True)
 
 
 def active_campaign(**kwargs) -> Campaign:

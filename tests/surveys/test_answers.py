@@ -11,6 +11,8 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts.models import Role
+from core.events import recorded
+from portfolio import events as portfolio_events
 from portfolio import services as portfolio_services
 from portfolio.models import Activity, Task, TaskStatus
 from portfolio.selectors import my_day
@@ -299,16 +301,18 @@ def test_csat_detractors_follow_the_scoring_rule(
     assert Task.objects.filter(origin="detractor").exists() is task
 
 
-def test_a_call_logged_after_the_answer_closes_the_loop(nps, org, customer, django_capture_on_commit_callbacks):
+def test_a_call_logged_after_the_answer_closes_the_loop(
+    nps, org, customer, contact, django_capture_on_commit_callbacks
+):
     # given a detractor answer and its follow-up task
     answered_at = timezone.now() - timedelta(hours=5)
     with django_capture_on_commit_callbacks(execute=True):
         response = answers.answer_record(delivery=nps, score=2, now=answered_at)
 
-    # when the CSM logs a call with the customer
+    # when the CSM logs a call with the contact who answered
     with django_capture_on_commit_callbacks(execute=True):
         call = portfolio_services.activity_log(
-            customer=customer, kind="call", title="Liguei para a Ana", author=org.csm_a
+            customer=customer, kind="call", title="Liguei para a Ana", author=org.csm_a, contact=contact
         )
 
     # then the loop is closed at the call and the task is done
@@ -320,6 +324,40 @@ def test_a_call_logged_after_the_answer_closes_the_loop(nps, org, customer, djan
     assert stats["count_closed"] == 1
     assert stats["count_open"] == 0
     assert 4.9 <= stats["avg_hours"] <= 5.1
+
+
+@pytest.mark.parametrize("with_whom", ["another contact", "nobody in particular"])
+def test_a_call_with_someone_else_at_the_customer_does_not_close_the_loop(
+    nps, org, customer, with_whom, django_capture_on_commit_callbacks
+):
+    # given a detractor answer from Ana
+    with django_capture_on_commit_callbacks(execute=True):
+        response = answers.answer_record(delivery=nps, score=2, now=timezone.now() - timedelta(hours=5))
+    other = ContactFactory(customer=customer, name="Bruno Lima") if with_whom == "another contact" else None
+
+    # when the CSM logs a call with Bruno, or with no one named
+    with django_capture_on_commit_callbacks(execute=True):
+        portfolio_services.activity_log(
+            customer=customer, kind="call", title="Liguei para o Bruno", author=org.csm_a, contact=other
+        )
+
+    # then Ana's loop stays open, and so does its task
+    response.refresh_from_db()
+    assert response.loop_closed_at is None
+    assert Task.objects.get(pk=response.follow_up_task_id).status == TaskStatus.OPEN
+
+
+def test_the_touch_logged_event_carries_the_contact(org, customer, contact, django_capture_on_commit_callbacks):
+    with recorded() as announced, django_capture_on_commit_callbacks(execute=True):
+        call = portfolio_services.activity_log(
+            customer=customer, kind="meeting", title="Reunião com a Ana", author=org.csm_a, contact=contact
+        )
+    touches = [e for e in announced if isinstance(e, portfolio_events.TouchLogged)]
+    assert touches == [
+        portfolio_events.TouchLogged(
+            customer_id=customer.pk, activity_id=call.pk, author_id=org.csm_a.pk, contact_id=contact.pk
+        )
+    ]
 
 
 def test_a_touch_from_before_the_answer_does_not_close_it(nps, org, customer, django_capture_on_commit_callbacks):

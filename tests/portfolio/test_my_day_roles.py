@@ -1,0 +1,89 @@
+"""My day shows each role what is theirs to act on; a leader's lists name the CSM."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from portfolio import selectors, services
+from portfolio.models import ChurnOutcome, ReviewStatus
+from tests.portfolio.factories import CustomerFactory, hand_off, subscribe
+from tests.portfolio.test_selectors import open_churn
+
+pytestmark = pytest.mark.django_db
+
+
+def today():
+    return timezone.localdate()
+
+
+@pytest.fixture
+def history(org, committed):
+    """Juliana (ISM) onboarded Clínica Sorriso and Loja Bela long ago and handed them to Lucas; one is in UTI,
+    the other asks to cancel. She onboards Oficina Rápida now, which asks to cancel too."""
+    saved = CustomerFactory(
+        name="Clínica Sorriso", implementation_manager=org.ism_a, start_date=today() - timedelta(days=400)
+    )
+    subscribe(saved)
+    hand_off(saved, org.csm_a, actor=org.ism_a)
+    saved.refresh_from_db()
+    with committed():
+        uti = services.churn_request_resolve(
+            churn_request=open_churn(saved, org.csm_a), outcome=ChurnOutcome.RECOVERED, actor=org.csm_a
+        )
+    leaving = CustomerFactory(
+        name="Loja Bela", implementation_manager=org.ism_a, start_date=today() - timedelta(days=300)
+    )
+    hand_off(leaving, org.csm_a, actor=org.ism_a)
+    leaving.refresh_from_db()
+    with committed():
+        old_churn = open_churn(leaving, org.csm_a)
+    onboarding = CustomerFactory(
+        name="Oficina Rápida", owner=org.csm_a, implementation_manager=org.ism_a, start_date=today() - timedelta(days=5)
+    )
+    with committed():
+        new_churn = open_churn(onboarding, org.ism_a)
+    return {"uti": uti, "old_churn": old_churn, "new_churn": new_churn, "onboarding": onboarding}
+
+
+def test_the_isms_day_shows_her_onboardings_not_customers_she_handed_off(org, history):
+    day = selectors.my_day(org.ism_a)
+
+    assert [c.pk for c in day["churn_requests"]] == [history["new_churn"].pk]
+    assert day["uti"] == []
+    assert [m.customer.name for m in day["milestones"]] == ["Oficina Rápida"]
+    assert "reviews" not in day["sections"]
+
+
+def test_the_csms_day_shows_the_customers_she_owns_after_the_handoff(org, history):
+    day = selectors.my_day(org.csm_a)
+
+    assert {c.customer.name for c in day["churn_requests"]} == {"Loja Bela", "Oficina Rápida"}
+    assert [s.pk for s in day["uti"]] == [history["uti"].pk]
+    # Oficina Rápida's onboarding is Juliana's to run: its milestones are not on Lucas's day.
+    assert day["milestones"] == []
+
+
+def test_the_isms_page_has_no_reviews_and_no_old_customers(org, history, client_for):
+    page = client_for(org.ism_a).get("/")
+    assert page.status_code == 200
+    assert "Oficina Rápida" in page.text
+    assert "Loja Bela" not in page.text
+    assert "Clínica Sorriso" not in page.text
+    assert 'id="reviews-h"' not in page.text
+
+
+def test_a_leaders_lists_name_the_csm(org, history, client_for):
+    overdue = services.review_schedule(
+        customer=history["uti"].customer, due_date=today() - timedelta(days=3), actor=org.csm_a
+    )
+    assert overdue.status == ReviewStatus.SCHEDULED
+    page = client_for(org.leader_a).get("/")
+    text = page.text
+    churn_list = text[text.index('id="churn-h"') : text.index('id="uti-h"')]
+    assert churn_list.count("CSM Lucas Almeida") == 2
+    uti_list = text[text.index('id="uti-h"') : text.index('id="reviews-h"')]
+    assert "CSM Lucas Almeida" in uti_list
+    reviews_list = text[text.index('id="reviews-h"') : text.index('id="ms-h"')]
+    assert "Clínica Sorriso" in reviews_list
+    assert "CSM Lucas Almeida" in reviews_list
