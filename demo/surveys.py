@@ -29,7 +29,7 @@ from core import clock
 from demo.people import DEMO_DOMAIN, LEADER_KEY, TEAM_NAME, demo_user
 from demo.plans import EXTERNAL_PREFIX
 from portfolio import services as portfolio_services
-from portfolio.models import ChurnRequest, Contact, ContactRole, Customer, Stage, Subscription, Task
+from portfolio.models import Activity, ChurnRequest, Contact, ContactRole, Customer, Stage, Subscription, Task
 from surveys import answers, scoring, services, tallies, tokens
 from surveys.models import (
     Campaign,
@@ -152,9 +152,20 @@ class _Batch:
             self.answers.append((len(self.deliveries) - 1, answer))
 
     def write(self) -> list[Response]:
+        """Insert the deliveries and the answers, and each customer answer's timeline entry (the one a real
+        answer writes through ``surveys.answers``; eNPS answers have none)."""
         Delivery.objects.bulk_create(self.deliveries, batch_size=1000)
         responses = [Response(delivery=self.deliveries[i], **fields) for i, fields in self.answers]
-        return Response.objects.bulk_create(responses, batch_size=1000)
+        responses = Response.objects.bulk_create(responses, batch_size=1000)
+        Activity.objects.bulk_create(
+            [
+                Activity(customer_id=r.customer_id, **answers.timeline_entry(response=r, delivery=r.delivery))
+                for r in responses
+                if r.customer_id is not None
+            ],
+            batch_size=1000,
+        )
+        return responses
 
 
 def _moment(day: date, rng: random.Random) -> datetime:

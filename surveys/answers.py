@@ -322,29 +322,34 @@ def _answer_title(response: Response, campaign, previous_score: int | None) -> s
     return title
 
 
-def _timeline_add(*, response: Response, delivery: Delivery, customer: Customer, previous_score: int | None) -> None:
-    # The timeline is read by the team, in the workspace's language, not the contact's.
+def timeline_entry(*, response: Response, delivery: Delivery, previous_score: int | None = None) -> dict:
+    """The customer's timeline entry for an answer (the keyword arguments of ``activity_log`` or of an
+    ``Activity``): what the page shows and what the loop and the survey history read back. The timeline is
+    read by the team, in the workspace's language, not the contact's."""
     with translation.override(settings.LANGUAGE_CODE):
         title = _answer_title(response, delivery.campaign, previous_score)
-        if delivery.contact is not None:
-            title = f"{title} · {delivery.contact.name}"
-        portfolio_services.activity_log(
-            customer=customer,
-            kind=SURVEY_ACTIVITY,
-            title=title,
-            body=response.comment,
-            author=None,
-            happened_at=response.updated_at,
-            data={
-                "response": response.pk,
-                "delivery": delivery.pk,
-                "campaign": delivery.campaign_id,
-                "kind": response.kind,
-                "score": response.score,
-                "previous_score": previous_score,
-                "contact": delivery.contact_id,
-            },
-        )
+    if delivery.contact is not None:
+        title = f"{title} · {delivery.contact.name}"
+    return {
+        "kind": SURVEY_ACTIVITY,
+        "title": title,
+        "body": response.comment,
+        "happened_at": response.updated_at,
+        "data": {
+            "response": response.pk,
+            "delivery": delivery.pk,
+            "campaign": delivery.campaign_id,
+            "kind": response.kind,
+            "score": response.score,
+            "previous_score": previous_score,
+            "contact": delivery.contact_id,
+        },
+    }
+
+
+def _timeline_add(*, response: Response, delivery: Delivery, customer: Customer, previous_score: int | None) -> None:
+    entry = timeline_entry(response=response, delivery=delivery, previous_score=previous_score)
+    portfolio_services.activity_log(customer=customer, author=None, **entry)
 
 
 # --- Closing the loop -------------------------------------------------------------------------------------

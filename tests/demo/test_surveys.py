@@ -7,7 +7,7 @@ from django.utils import timezone
 from demo.people import demo_user, seed_people
 from demo.portfolio import seed_portfolio
 from demo.surveys import NPS_NAME, seed_surveys
-from portfolio.models import Task, TaskStatus
+from portfolio.models import Activity, Task, TaskStatus
 from surveys.answers import FOLLOW_UP_BUSINESS_DAYS, add_business_days
 from surveys.models import AnswerTally, Campaign, Delivery, Response, SurveyKind
 from surveys.results import survey_results
@@ -43,6 +43,13 @@ def test_demo_history_is_realistic_and_seeded_once():
     assert all(t.origin_key.startswith("survey-response:") for t in follow_ups)
     assert Response.objects.filter(loop_closed_at__isnull=False).exists()
     assert not Delivery.objects.filter(token_salt="").exists()
+    # every customer answer is on its customer's timeline, as a real answer would be; eNPS on none
+    customer_answers = Response.objects.filter(customer__isnull=False)
+    entries = Activity.objects.filter(kind="survey")
+    assert sorted(entries.values_list("data__response", flat=True)) == sorted(
+        customer_answers.values_list("pk", flat=True)
+    )
+    assert not entries.filter(data__kind=SurveyKind.ENPS).exists()
 
     counts = (Campaign.objects.count(), Delivery.objects.count(), Response.objects.count(), follow_ups.count())
     assert seed_surveys() == ["surveys: demo surveys already there"]
