@@ -91,9 +91,14 @@ def _insert(rows: list[Delivery], result: PlanResult) -> None:
             result.skipped[row.skip_reason] = result.skipped.get(row.skip_reason, 0) + 1
 
 
+# The customer's CSM, segment, service model and plan as they are when the survey goes out: the delivery counts
+# for them in the response rates of the results' slices (see surveys.models._CountedFor).
+_COUNTED_FOR = ("customer__owner_id", "customer__segment", "customer__service_model", "customer__plan_tier")
+
+
 def plan_contacts(campaign: Campaign, contacts: QuerySet[Contact], now: datetime) -> PlanResult:
     result = PlanResult()
-    fields = ("pk", "email", "language", "opted_out_at", "bounced_at", "customer_id", "last_round")
+    fields = ("pk", "email", "language", "opted_out_at", "bounced_at", "customer_id", "last_round", *_COUNTED_FOR)
     due = _due_people(campaign, contacts, "contact", now).order_by("pk").values_list(*fields)
     chunk: list[tuple] = []
     for row in due.iterator(chunk_size=PLAN_CHUNK):
@@ -111,7 +116,8 @@ def _plan_contact_chunk(campaign: Campaign, chunk: list[tuple], now: datetime, r
     if campaign.fatigue_days:
         fatigued = _recently_surveyed([row[0] for row in chunk], since=now - timedelta(days=campaign.fatigue_days))
     rows = []
-    for contact_id, email, language, opted_out_at, bounced_at, customer_id, last_round in chunk:
+    for contact_id, email, language, opted_out_at, bounced_at, customer_id, last_round, *counted_for in chunk:
+        csm_id, segment, service_model, plan_tier = counted_for
         if not email:
             reason = SkipReason.NO_EMAIL
         elif opted_out_at:
@@ -129,6 +135,10 @@ def _plan_contact_chunk(campaign: Campaign, chunk: list[tuple], now: datetime, r
                 round=(last_round or 0) + 1,
                 contact_id=contact_id,
                 customer_id=customer_id,
+                csm_id=csm_id,
+                segment=segment,
+                service_model=service_model,
+                plan_tier=plan_tier,
                 email=email or "",
                 language=language,
                 token_salt=salt,
