@@ -16,6 +16,7 @@ from portfolio.models import Contact, OwnershipPeriod
 from surveys import tallies
 from surveys.answers import answer_record
 from surveys.comments import CommentFilters, comments
+from surveys.counted_for import counted_for_fill
 from surveys.exports import CSV_COLUMNS
 from surveys.models import ChiAssessment, Delivery, Response
 from surveys.planning import plan_contacts
@@ -151,4 +152,22 @@ def test_existing_answers_are_backfilled_with_the_owner_when_they_were_given(org
     # then the answer and its delivery count for Lucas, with the customer's segment and plan
     response = Response.objects.get()
     assert (response.csm_id, response.segment, response.plan_tier) == (org.csm_a.pk, "mid", "business")
+    assert Delivery.objects.get().csm_id == org.csm_a.pk
+
+
+def test_rows_written_in_bulk_are_filled_in_once(org):
+    # given an answer written without whom it counts for, as the demo's bulk rows are
+    customer = CustomerFactory(owner=org.csm_a, segment="enterprise", plan_tier="business")
+    delivery = DeliveryFactory(campaign=make_campaign(actor=org.admin), contact=ContactFactory(customer=customer))
+    answer_record(delivery=delivery, score=9)
+    Response.objects.update(csm=None, segment="", service_model="", plan_tier="")
+    Delivery.objects.update(csm=None, segment="", service_model="", plan_tier="")
+
+    # when the rows are filled in, twice
+    filled = [counted_for_fill(), counted_for_fill()]
+
+    # then both rows count for Lucas and the customer's segment and plan, and the second run found nothing
+    assert filled == [2, 0]
+    response = Response.objects.get()
+    assert (response.csm_id, response.segment, response.plan_tier) == (org.csm_a.pk, "enterprise", "business")
     assert Delivery.objects.get().csm_id == org.csm_a.pk
