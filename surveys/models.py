@@ -105,6 +105,8 @@ class ChiCriterion(models.Model):
     answered_by = models.CharField(max_length=8, choices=AnsweredBy.choices, default=AnsweredBy.CUSTOMER)
 
     class Meta:
+        verbose_name = _("CHI criterion")
+        verbose_name_plural = _("CHI criteria")
         ordering = ["position"]
 
     def __str__(self) -> str:
@@ -247,6 +249,8 @@ class Delivery(_CountedFor):
     expires_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("survey delivery")
+        verbose_name_plural = _("survey deliveries")
         ordering = ["pk"]
         constraints = [
             models.UniqueConstraint(fields=["token_salt"], name="surveys_delivery_token_salt_unique"),
@@ -292,6 +296,8 @@ class Response(_CountedFor):
     loop_closed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("survey answer")
+        verbose_name_plural = _("survey answers")
         ordering = ["-answered_at"]
         indexes = [models.Index(fields=["kind", "answered_at"]), models.Index(fields=["customer", "answered_at"])]
 
@@ -361,6 +367,10 @@ class AnswerTally(_Tally):
     score = models.SmallIntegerField()
     answers = models.PositiveIntegerField()
 
+    class Meta:
+        verbose_name = _("answer tally")
+        verbose_name_plural = _("answer tallies")
+
 
 class DeliveryTally(_Tally):
     """Deliveries by the month they were sent (none while unsent): planned, sent, and sent and answered."""
@@ -370,12 +380,20 @@ class DeliveryTally(_Tally):
     sent = models.PositiveIntegerField()
     answered = models.PositiveIntegerField()
 
+    class Meta:
+        verbose_name = _("delivery tally")
+        verbose_name_plural = _("delivery tallies")
+
 
 class TallyBuild(models.Model):
     """When the tallies were last rebuilt (one row)."""
 
     built_at = models.DateTimeField()
     seconds = models.FloatField(default=0)
+
+    class Meta:
+        verbose_name = _("tally build")
+        verbose_name_plural = _("tally builds")
 
     def __str__(self) -> str:
         return f"tallies built {self.built_at:%Y-%m-%d %H:%M}"
