@@ -157,3 +157,13 @@ def test_the_recovery_detail_counts_one_dia(org):
 def test_yesterday_is_one_day_ago():
     yesterday = timezone.localdate() - timedelta(days=1)
     assert in_portuguese(days_ago, days_since(yesterday)) == "há 1 dia"
+
+
+def test_the_results_trend_names_months_as_a_sentence_does(org, client_for):
+    from tests.surveys.test_results import answered, make_campaign
+
+    campaign = make_campaign(actor=org.admin)
+    answered(campaign, CustomerFactory(owner=org.csm_a), 9)
+    page = client_for(org.leader_a).get(f"/surveys/{campaign.pk}/")
+    month = in_portuguese(formats.date_format, timezone.localdate(), "YEAR_MONTH_FORMAT")  # "dezembro de 2026"
+    assert f"<td>{month}</td>" in page.text
