@@ -130,6 +130,8 @@ class OwnershipPeriod(models.Model):
 
     class Meta:
         ordering = ["started_at"]
+        verbose_name = _("ownership period")
+        verbose_name_plural = _("ownership periods")
         constraints = [
             models.UniqueConstraint(
                 fields=["customer"], condition=Q(ended_at__isnull=True), name="portfolio_one_open_ownership"
@@ -297,6 +299,8 @@ class MrrMovement(models.Model):
     recorded_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("MRR movement")
+        verbose_name_plural = _("MRR movements")
         ordering = ["month", "pk"]
         constraints = [
             models.UniqueConstraint(fields=["customer", "month"], name="portfolio_one_movement_per_customer_month"),
@@ -557,8 +561,8 @@ class ChurnReason(models.Model):
 
 
 class ChurnKind(models.TextChoices):
-    VOLUNTARY = "voluntary", _("Voluntary (the customer asked)")
-    INVOLUNTARY = "involuntary", _("Involuntary (non-payment)")
+    VOLUNTARY = "voluntary", _("Voluntary: the customer asked")
+    INVOLUNTARY = "involuntary", _("Involuntary: non-payment")
 
 
 class ChurnOutcome(models.TextChoices):
@@ -604,6 +608,8 @@ class SaveAttempt(models.Model):
     made_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("save attempt")
+        verbose_name_plural = _("save attempts")
         ordering = ["made_at", "pk"]
 
     def __str__(self) -> str:
@@ -628,6 +634,8 @@ class UtiStay(models.Model):
     exit_notes = models.TextField(blank=True)
 
     class Meta:
+        verbose_name = _("UTI stay")
+        verbose_name_plural = _("UTI stays")
         ordering = ["ends_on"]
         constraints = [
             models.UniqueConstraint(fields=["customer"], condition=Q(exit="open"), name="portfolio_one_open_uti")

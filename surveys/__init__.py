@@ -8,7 +8,8 @@ Modules import each other at module level in one order, lower before higher, nev
    campaigns, answers and deliveries a user may read; ``Scope``), ``audience`` (whom a campaign reaches),
    ``selectors_chi`` (the combined CHI score), ``charts`` (chart geometry), ``results`` (live or tallied
    counts behind a results page), ``campaign_counts``, ``comments``, ``exports`` (CSV);
-3. writes below the jobs: ``tallies`` (the counts rolled up for large scopes), ``answers`` (the public page's
+3. writes below the jobs: ``counted_for`` (whom rows written in bulk count for), ``tallies`` (the counts
+   rolled up for large scopes), ``answers`` (the public page's
    rules), ``services_chi``, ``employees`` (the eNPS list import), ``planning`` (who gets a survey),
    ``messages`` (the email), ``dispatch`` (the send, exactly once but for one instant), ``reminders``,
    ``scheduling`` (what the beat starts), ``bounces`` (late DSNs);

@@ -253,7 +253,7 @@ def answer_record(
     response = Response.objects.filter(delivery=delivery).first()
     previous_score = response.score if response else None
     if response is None:
-        response = Response.objects.create(
+        response = Response(
             delivery=delivery,
             campaign=campaign,
             customer=customer,
@@ -264,6 +264,10 @@ def answer_record(
             answered_at=now,
             updated_at=now,
         )
+        # The answer counts for the customer's CSM, segment and plan of today, the day it is given; answering
+        # again later changes the answer, not whom it counts for (it keeps its ``answered_at`` too).
+        response.count_for(customer)
+        response.save(force_insert=True)
     else:
         response.score = score
         response.comment = comment

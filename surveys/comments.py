@@ -1,6 +1,7 @@
-"""The answers' comments, the "why" behind the scores: a page of them filtered by band, segment and CSM (or
-the detractors still waiting for a call, commented or not), and the CSMs the filter offers. eNPS comments
-carry only the score, the text and the month, and none is shown under the minimum number of answers."""
+"""The answers' comments, the "why" behind the scores: a page of them filtered by band, segment and CSM (the
+ones the answer counts for: when it was given) or the detractors still waiting for a call, commented or not,
+and the CSMs the filter offers. eNPS comments carry only the score, the text and the month, and none is shown
+under the minimum number of answers."""
 
 from dataclasses import dataclass
 from datetime import datetime
@@ -80,11 +81,11 @@ def comments(user: User, scope: Scope, filters: CommentFilters, *, page: int = 1
         ]
     else:
         if filters.segment:
-            qs = qs.filter(customer__segment=filters.segment)
+            qs = qs.filter(segment=filters.segment)
         if filters.owner:
-            qs = qs.filter(customer__owner_id=filters.owner)
+            qs = qs.filter(csm_id=filters.owner)
         found = list(
-            qs.select_related("campaign", "customer__owner", "delivery__contact").order_by("-answered_at", "-pk")[
+            qs.select_related("campaign", "customer", "csm", "delivery__contact").order_by("-answered_at", "-pk")[
                 start : start + per_page + 1
             ]
         )
@@ -99,7 +100,7 @@ def comments(user: User, scope: Scope, filters: CommentFilters, *, page: int = 1
                 customer_id=r.customer_id,
                 customer_name=r.customer.name if r.customer else "",
                 contact_name=r.delivery.contact.name if r.delivery.contact else "",
-                owner_name=r.customer.owner.full_name if r.customer and r.customer.owner else "",
+                owner_name=r.csm.full_name if r.csm else "",
             )
             for r in found
         ]
@@ -113,5 +114,5 @@ def comment_owners(user: User, scope: Scope, results: Results | None = None) -> 
     if csm_slice is not None:
         owners = [(row.key, row.label) for row in csm_slice.rows if row.key is not None and row.summary.count]
         return sorted(owners, key=lambda owner: owner[1])
-    owner_ids = scope.responses(user).exclude(customer__owner__isnull=True).values("customer__owner_id")
+    owner_ids = scope.responses(user).exclude(csm__isnull=True).values("csm_id")
     return list(User.objects.filter(pk__in=owner_ids).order_by("full_name").values_list("pk", "full_name"))

@@ -55,10 +55,11 @@ def export_rows(user: User, scope: Scope) -> Iterator[list]:
             "customer__external_id",
             "delivery__contact__name",
             "delivery__email",
-            "customer__owner__full_name",
-            "customer__segment",
-            "customer__service_model",
-            "customer__plan_tier",
+            # Whom and where the answer counts for, as when it was given (surveys.models._CountedFor).
+            "csm__full_name",
+            "segment",
+            "service_model",
+            "plan_tier",
         )
     )
     for row in rows.iterator(chunk_size=2000):

@@ -203,6 +203,9 @@ class SurveyEmails:
         }
         text, html = layout.text.replace(_TOKEN, token), layout.html.replace(_TOKEN, token)
         for name, value in values.items():
+            if value.endswith("."):
+                # "… contato de Atlas S.A." ends the sentence with the name's own dot, not "S.A..".
+                text, html = text.replace(f"{_TEXT[name]}.", _TEXT[name]), html.replace(f"{_HTML[name]}.", _HTML[name])
             text = text.replace(_TEXT[name], value)
             html = html.replace(_HTML[name], escape(value))
         return self._build(
@@ -268,6 +271,8 @@ class SurveyEmails:
         """(envelope recipient, message bytes), exactly what Django's SMTP backend would send for
         ``message()`` but for the Date and the MIME boundary; None when only ``message()`` can do it."""
         person = _person(delivery)
+        if any(name.endswith(".") for name in (person.first_name, person.customer_name, person.csm_name)):
+            return None  # message() drops the sentence's own full stop after a name that ends in one
         key = self._key(delivery, person, reminder)
         frame = self._frame(key, contact=bool(delivery.contact_id))
         if frame is None:

@@ -105,6 +105,8 @@ class ChiCriterion(models.Model):
     answered_by = models.CharField(max_length=8, choices=AnsweredBy.choices, default=AnsweredBy.CUSTOMER)
 
     class Meta:
+        verbose_name = _("CHI criterion")
+        verbose_name_plural = _("CHI criteria")
         ordering = ["position"]
 
     def __str__(self) -> str:
@@ -176,7 +178,41 @@ class SkipReason(models.TextChoices):
     NO_EMAIL = "no_email", _("No email address")
 
 
-class Delivery(models.Model):
+class _CountedFor(models.Model):
+    """Whom and where a survey counts: the customer's CSM, segment, service model and plan when it was sent (a
+    delivery) or answered (an answer, a CSM's CHI assessment), kept as they were so that reassigning a
+    customer, or moving it to another segment or plan, does not carry its past answers along (DOMAIN.md: "a
+    survey answer counts for the owner (and segment, plan) when it was given"). The results' slices, the
+    comments' filters, the tallies and the CSV read these, never the customer's current values; who may *see*
+    a row still goes through the customer (the door). Empty for eNPS."""
+
+    csm = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("CSM"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    segment = models.CharField(_("segment"), max_length=16, blank=True)
+    service_model = models.CharField(_("service model"), max_length=8, blank=True)
+    plan_tier = models.CharField(_("plan"), max_length=16, blank=True)
+
+    class Meta:
+        abstract = True
+
+    def count_for(self, customer: Customer | None) -> None:
+        """Take the customer's CSM, segment, service model and plan as they are now."""
+        self.csm_id = customer.owner_id if customer else None
+        self.segment = customer.segment if customer else ""
+        self.service_model = customer.service_model if customer else ""
+        self.plan_tier = customer.plan_tier if customer else ""
+
+
+COUNTED_FOR_FIELDS = ["csm", "segment", "service_model", "plan_tier"]
+
+
+class Delivery(_CountedFor):
     """One survey sent to one person in one round of a campaign. The database allows it once, so a
     restarted send can never email anyone twice. Only a hash of the link's token is stored."""
 
@@ -213,6 +249,8 @@ class Delivery(models.Model):
     expires_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("survey delivery")
+        verbose_name_plural = _("survey deliveries")
         ordering = ["pk"]
         constraints = [
             models.UniqueConstraint(fields=["token_salt"], name="surveys_delivery_token_salt_unique"),
@@ -239,7 +277,7 @@ class Delivery(models.Model):
         return f"{self.campaign_id}/{self.email}"
 
 
-class Response(models.Model):
+class Response(_CountedFor):
     """The answer to one delivery: answering again updates it. ``score`` is validated against the kind's
     scale by the service; for CHI it is the number of criteria met and ``chi_answers`` holds each."""
 
@@ -258,6 +296,8 @@ class Response(models.Model):
     loop_closed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("survey answer")
+        verbose_name_plural = _("survey answers")
         ordering = ["-answered_at"]
         indexes = [models.Index(fields=["kind", "answered_at"]), models.Index(fields=["customer", "answered_at"])]
 
@@ -265,7 +305,7 @@ class Response(models.Model):
         return f"{self.kind} {self.score}"
 
 
-class ChiAssessment(models.Model):
+class ChiAssessment(_CountedFor):
     """The CSM's part of a customer's Customer Happiness Index in a CHI campaign: the 0/1 answers to the
     criteria answered by the CSM (``answers`` is ``{"<position>": 0 or 1}``, ``score`` their sum).
 
@@ -296,8 +336,9 @@ class ChiAssessment(models.Model):
 
 
 class _Tally(models.Model):
-    """Counts of one campaign rolled up by month and by what the results pages slice and scope by: the
-    customer's people (who may see the counts, and "by CSM") and segment, service model and plan. Written
+    """Counts of one campaign rolled up by month and by what the results pages scope and slice by: the
+    customer's people as they are now (who may see the counts, through the door), and the CSM, segment,
+    service model and plan the rows count for (``_CountedFor``: as they were when given). Written
     only by ``surveys.tallies.rebuild``; read by the results of large scopes (see ``surveys.tallies``)."""
 
     campaign = models.ForeignKey("Campaign", on_delete=models.CASCADE, related_name="+")
@@ -306,6 +347,8 @@ class _Tally(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     farmer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    # The slices: the CSM, segment, service model and plan the answers count for (see _CountedFor).
+    csm = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     segment = models.CharField(max_length=16)
     service_model = models.CharField(max_length=16)
     plan_tier = models.CharField(max_length=16)
@@ -324,6 +367,10 @@ class AnswerTally(_Tally):
     score = models.SmallIntegerField()
     answers = models.PositiveIntegerField()
 
+    class Meta:
+        verbose_name = _("answer tally")
+        verbose_name_plural = _("answer tallies")
+
 
 class DeliveryTally(_Tally):
     """Deliveries by the month they were sent (none while unsent): planned, sent, and sent and answered."""
@@ -333,12 +380,20 @@ class DeliveryTally(_Tally):
     sent = models.PositiveIntegerField()
     answered = models.PositiveIntegerField()
 
+    class Meta:
+        verbose_name = _("delivery tally")
+        verbose_name_plural = _("delivery tallies")
+
 
 class TallyBuild(models.Model):
     """When the tallies were last rebuilt (one row)."""
 
     built_at = models.DateTimeField()
     seconds = models.FloatField(default=0)
+
+    class Meta:
+        verbose_name = _("tally build")
+        verbose_name_plural = _("tally builds")
 
     def __str__(self) -> str:
         return f"tallies built {self.built_at:%Y-%m-%d %H:%M}"

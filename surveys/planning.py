@@ -91,9 +91,14 @@ def _insert(rows: list[Delivery], result: PlanResult) -> None:
             result.skipped[row.skip_reason] = result.skipped.get(row.skip_reason, 0) + 1
 
 
+# The customer's CSM, segment, service model and plan as they are when the survey goes out: the delivery counts
+# for them in the response rates of the results' slices (see surveys.models._CountedFor).
+_COUNTED_FOR = ("customer__owner_id", "customer__segment", "customer__service_model", "customer__plan_tier")
+
+
 def plan_contacts(campaign: Campaign, contacts: QuerySet[Contact], now: datetime) -> PlanResult:
     result = PlanResult()
-    fields = ("pk", "email", "language", "opted_out_at", "bounced_at", "customer_id", "last_round")
+    fields = ("pk", "email", "language", "opted_out_at", "bounced_at", "customer_id", "last_round", *_COUNTED_FOR)
     due = _due_people(campaign, contacts, "contact", now).order_by("pk").values_list(*fields)
     chunk: list[tuple] = []
     for row in due.iterator(chunk_size=PLAN_CHUNK):
@@ -172,7 +177,8 @@ def plan_preview(campaign: Campaign, now: datetime | None = None) -> PlanResult 
 def _plan_contact_chunk(campaign: Campaign, chunk: list[tuple], now: datetime, result: PlanResult) -> None:
     fatigued = _fatigued(campaign, chunk, now)
     rows = []
-    for contact_id, email, language, opted_out_at, bounced_at, customer_id, last_round in chunk:
+    for contact_id, email, language, opted_out_at, bounced_at, customer_id, last_round, *counted_for in chunk:
+        csm_id, segment, service_model, plan_tier = counted_for
         reason = _skip_reason(contact_id, email, opted_out_at, bounced_at, fatigued)
         salt, token_hash = tokens.salt_and_hash()
         rows.append(
@@ -181,6 +187,10 @@ def _plan_contact_chunk(campaign: Campaign, chunk: list[tuple], now: datetime, r
                 round=(last_round or 0) + 1,
                 contact_id=contact_id,
                 customer_id=customer_id,
+                csm_id=csm_id,
+                segment=segment,
+                service_model=service_model,
+                plan_tier=plan_tier,
                 email=email or "",
                 language=language,
                 token_salt=salt,

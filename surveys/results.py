@@ -48,7 +48,7 @@ def loop_close_stats(responses_qs: QuerySet[Response]) -> dict:
     average = row["avg"]
     return {
         "count_closed": row["count_closed"],
-        "avg_hours": round(average.total_seconds() / 3600, 1) if average is not None else None,
+        "avg_hours": Decimal(average.total_seconds()) / 3600 if average is not None else None,
         "count_open": row["count_open"],
     }
 
@@ -80,7 +80,7 @@ def _loop_stats(responses: QuerySet[Response], kind: str) -> LoopStats | None:
     return LoopStats(
         detractors=stats["count_closed"] + stats["count_open"],
         closed=stats["count_closed"],
-        avg_hours=None if avg_hours is None else Decimal(str(avg_hours)),
+        avg_hours=avg_hours,
     )
 
 
@@ -136,21 +136,17 @@ def _sent_and_answered(qs: QuerySet[Delivery], *keys: str) -> dict[tuple, tuple[
     return {tuple(row[k] for k in keys): (row["sent"], row["answered"]) for row in rows}
 
 
+# The slices read what each answer (and delivery) counts for, kept as it was when given (surveys.models.
+# _CountedFor): reassigning a customer does not move its past answers to the new CSM.
 SLICES = [
-    ("csm", _("By CSM"), "customer__owner_id", "customer__owner__full_name", None),
-    ("segment", _("By segment"), "customer__segment", None, Segment),
-    ("service_model", _("By service model"), "customer__service_model", None, ServiceModel),
-    ("plan", _("By plan"), "customer__plan_tier", None, PlanTier),
+    ("csm", _("By CSM"), "csm_id", "csm__full_name", None),
+    ("segment", _("By segment"), "segment", None, Segment),
+    ("service_model", _("By service model"), "service_model", None, ServiceModel),
+    ("plan", _("By plan"), "plan_tier", None, PlanTier),
 ]
 
 
-SLICE_KEYS = (
-    "customer__owner_id",
-    "customer__owner__full_name",
-    "customer__segment",
-    "customer__service_model",
-    "customer__plan_tier",
-)
+SLICE_KEYS = ("csm_id", "csm__full_name", "segment", "service_model", "plan_tier")
 
 SLICE_PATHS = tuple(p for _key, _title, path, name_path, _c in SLICES for p in (path, name_path) if p)
 
@@ -256,10 +252,6 @@ class _LiveCounts:
         return {(timezone.localtime(m, tz).date() if isinstance(m, datetime) else m): c for (m,), c in counts.items()}
 
 
-# The tallies' names for the slice keys (see surveys.tallies): the customer's fields, one level up.
-_TALLY_FIELDS = {key: key.removeprefix("customer__") for key in SLICE_KEYS} | {"campaign_id": "campaign_id"}
-
-
 class _TallyCounts:
     """The same counts read from the tallies, scoped by the same door (see surveys.tallies)."""
 
@@ -271,14 +263,14 @@ class _TallyCounts:
         self.deliveries = scope.narrow(DeliveryTally.objects.filter(visible), since="month__gte", since_value=month)
 
     def scores(self, *keys: str) -> dict[tuple, dict[int, int]]:
-        fields = [_TALLY_FIELDS.get(k, k) for k in keys]
+        fields = list(keys)
         grouped: dict[tuple, dict[int, int]] = defaultdict(dict)
         for row in self.answers.order_by().values(*fields, "score").annotate(n=Sum("answers")):
             grouped[tuple(row[f] for f in fields)][row["score"]] = row["n"]
         return grouped
 
     def sent(self, *keys: str) -> dict[tuple, tuple[int, int]]:
-        fields = [_TALLY_FIELDS.get(k, k) for k in keys]
+        fields = list(keys)
         sums = {"sent_n": Sum("sent"), "answered_n": Sum("answered")}
         if not fields:
             row = self.deliveries.order_by().aggregate(**sums)

@@ -2,7 +2,12 @@
 
 Each function takes the answers either one by one or already counted, {score: how many}: results pages
 count in SQL and never turn hundreds of thousands of answers back into a list. ``summarise`` scores one set
-of counts as its kind is scored; ``bands_for`` groups a kind's answers for colours and filters."""
+of counts as its kind is scored; ``bands_for`` groups a kind's answers for colours and filters.
+
+Scores, averages and percentages keep their full precision (``Decimal``): they are compared (an NPS zone, a
+band) and added up as they are, and rounded only where they are shown — to one decimal, half up, by the
+templates (``floatformat``), the API (``DISPLAY_PLACES``) and ``shown``. An NPS of 49.95 is in the
+Improvement zone even though it reads "50"."""
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -30,11 +35,24 @@ def _many(counts: Mapping[int, int], keep) -> int:
     return sum(n for score, n in counts.items() if keep(score))
 
 
+# Where a score, an average or a percentage is shown (pages, API): one decimal, rounded half up.
+DISPLAY_PLACES = 1
+DISPLAY_ROUNDING = ROUND_HALF_UP
+
+
+def shown(value: Decimal | None) -> Decimal | None:
+    """A value as it is shown: to ``DISPLAY_PLACES`` decimals, half up. For display only, never to compare."""
+    if value is None:
+        return None
+    rounded = value.quantize(Decimal(1).scaleb(-DISPLAY_PLACES), rounding=DISPLAY_ROUNDING)
+    return rounded.copy_abs() if rounded.is_zero() else rounded  # -0.004 reads 0.0, not -0.0
+
+
 def pct(part: int, whole: int) -> Decimal | None:
-    """A percentage to one decimal; undefined (None) when the denominator is 0."""
+    """A percentage, unrounded (see the module's docstring); undefined (None) when the denominator is 0."""
     if not whole:
         return None
-    return (Decimal(100) * part / whole).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return Decimal(100) * part / whole
 
 
 @dataclass(frozen=True)
@@ -49,9 +67,7 @@ class NpsResult:
         """% promoters − % detractors, from −100 to 100."""
         if self.count == 0:
             return None
-        return (Decimal(100) * (self.promoters - self.detractors) / self.count).quantize(
-            Decimal("0.1"), rounding=ROUND_HALF_UP
-        )
+        return Decimal(100) * (self.promoters - self.detractors) / self.count
 
     @property
     def zone(self) -> str | None:
@@ -116,7 +132,7 @@ def _average(counts: Mapping[int, int]) -> Decimal | None:
     if not total:
         return None
     points = sum(score * n for score, n in counts.items())
-    return (Decimal(points) / total).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return Decimal(points) / total
 
 
 def scale_labels(kind: str) -> tuple[str, str]:
@@ -227,6 +243,11 @@ class Summary:
     @property
     def zone_label(self) -> str:
         return ZONE_LABELS.get(self.zone, "") if self.zone else ""
+
+    @property
+    def score_shown(self) -> Decimal | None:
+        """The score as it reads (one decimal): a page's "+" goes by it, so that 0.04 is not "+0"."""
+        return shown(self.score)
 
     @property
     def is_percent(self) -> bool:

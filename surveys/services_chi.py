@@ -15,7 +15,7 @@ from accounts.models import User
 from portfolio.models import Customer
 from portfolio.selectors import customers_changeable_by
 from surveys.answers import yes_no
-from surveys.models import Campaign, ChiAssessment, ChiCriterion, SurveyKind
+from surveys.models import COUNTED_FOR_FIELDS, Campaign, ChiAssessment, ChiCriterion, SurveyKind
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +81,14 @@ def chi_assessment_record(
         assessment, created = ChiAssessment.objects.get_or_create(
             campaign=campaign,
             customer=customer,
-            defaults={"answers": parsed, "score": score, "answered_by": actor, "answered_at": now, "updated_at": now},
+            defaults={
+                "answers": parsed,
+                "score": score,
+                "answered_by": actor,
+                "answered_at": now,
+                "updated_at": now,
+                **_counted_for(customer),
+            },
         )
         if created:
             _log(assessment, updated=False)
@@ -90,9 +97,20 @@ def chi_assessment_record(
     assessment.score = score
     assessment.answered_by = actor
     assessment.updated_at = now
-    assessment.save(update_fields=["answers", "score", "answered_by", "updated_at"])
+    # The latest assessment is the CSM's current view, counted in the month it was given and for whom then.
+    assessment.count_for(customer)
+    assessment.save(update_fields=["answers", "score", "answered_by", "updated_at", *COUNTED_FOR_FIELDS])
     _log(assessment, updated=True)
     return assessment
+
+
+def _counted_for(customer: Customer) -> dict:
+    return {
+        "csm_id": customer.owner_id,
+        "segment": customer.segment,
+        "service_model": customer.service_model,
+        "plan_tier": customer.plan_tier,
+    }
 
 
 def _log(assessment: ChiAssessment, *, updated: bool) -> None:

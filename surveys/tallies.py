@@ -7,8 +7,9 @@ of rows joined to the customers, several times a page: too slow to do on every v
 
 So ``rebuild`` (a Celery beat job, every few minutes) rolls the customer surveys' answers and deliveries up
 into ``AnswerTally`` and ``DeliveryTally``: one row per campaign, month, score (answers), the customer's
-people (owner, ISM, farmer) and segment, service model and plan — a few thousand rows for 50,000
-customers. The tallies keep the people, so the one door (``accounts.access.visible_filter``) scopes them
+people as they are now (owner, ISM, farmer: who may see it) and the CSM, segment, service model and plan the
+answer counts for (as they were when it was given, ``surveys.models._CountedFor``) — a few thousand rows for
+50,000 customers. The tallies keep the people, so the one door (``accounts.access.visible_filter``) scopes them
 exactly as it scopes customers, and slices and totals are rolled up from them as from the live rows.
 
 Who reads them: results whose user sees at least ``LEME_SURVEY_TALLIES_FROM`` customers, while the last
@@ -41,14 +42,10 @@ logger = logging.getLogger(__name__)
 # combined score (their answer plus the CSM's assessment), counted in the month of its latest part.
 KINDS = (SurveyKind.NPS, SurveyKind.CSAT, SurveyKind.CES, SurveyKind.CHI)
 PEOPLE = CUSTOMER_PEOPLE  # the door reads the owner first (see accounts.access)
-_CUSTOMER_KEYS = (
-    "customer__owner_id",
-    "customer__implementation_manager_id",
-    "customer__farmer_id",
-    "customer__segment",
-    "customer__service_model",
-    "customer__plan_tier",
-)
+# Who may see a row: the customer's people now (the door); what it counts for: as it was when given.
+_DOOR_KEYS = ("customer__owner_id", "customer__implementation_manager_id", "customer__farmer_id")
+_COUNTED_FOR_KEYS = ("csm_id", "segment", "service_model", "plan_tier")
+_KEYS = (*_DOOR_KEYS, *_COUNTED_FOR_KEYS)
 _BATCH = 5000
 
 
@@ -60,7 +57,7 @@ def _keys(row: dict) -> dict:
     return {
         "campaign_id": row["campaign_id"],
         "month": row["month"],
-        **{key.removeprefix("customer__"): row[key] for key in _CUSTOMER_KEYS},
+        **{key.removeprefix("customer__"): row[key] for key in _KEYS},
     }
 
 
@@ -69,7 +66,7 @@ def _answer_rows():
         Response.objects.filter(kind__in=KINDS, customer__isnull=False)
         .exclude(kind=SurveyKind.CHI)
         .annotate(month=_month("answered_at"))
-        .values("campaign_id", "month", *_CUSTOMER_KEYS, "score")
+        .values("campaign_id", "month", *_KEYS, "score")
         .annotate(n=Count("pk"))
         .order_by()
     )
@@ -82,14 +79,14 @@ def _chi_rows():
     scores = combine_chi(
         Response.objects.filter(kind=SurveyKind.CHI, customer__isnull=False),
         ChiAssessment.objects.filter(campaign__kind=SurveyKind.CHI),
-        keys=_CUSTOMER_KEYS,
+        keys=_KEYS,
     )
     grouped: Counter = Counter()
     for chi in scores:
         month = timezone.localtime(chi.answered_at, tz).date().replace(day=1)
-        grouped[(chi.campaign_id, month, *(chi.keys[k] for k in _CUSTOMER_KEYS), chi.score)] += 1
+        grouped[(chi.campaign_id, month, *(chi.keys[k] for k in _KEYS), chi.score)] += 1
     for (campaign_id, month, *values, score), n in grouped.items():
-        row = {"campaign_id": campaign_id, "month": month, **dict(zip(_CUSTOMER_KEYS, values, strict=True))}
+        row = {"campaign_id": campaign_id, "month": month, **dict(zip(_KEYS, values, strict=True))}
         yield AnswerTally(**_keys(row), score=score, answers=n)
 
 
@@ -98,7 +95,7 @@ def _delivery_rows():
     rows = (
         Delivery.objects.filter(campaign__kind__in=KINDS, customer__isnull=False)
         .annotate(month=_month("sent_at"))
-        .values("campaign_id", "month", *_CUSTOMER_KEYS)
+        .values("campaign_id", "month", *_KEYS)
         .annotate(
             planned=Count("pk"),
             sent=Count("pk", filter=sent),

@@ -11,6 +11,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from accounts.access import can_write, get_visible_or_404
+from core.text import end_sentence
 from surveys import answers, selectors, selectors_chi, services_chi
 from surveys.models import Campaign, ChiCriterion, SurveyKind
 from surveys.views import _kinds
@@ -59,7 +60,9 @@ def chi_assess(request: HttpRequest, pk: int, customer_pk: int) -> HttpResponse:
         except ValidationError as exc:
             errors = exc.message_dict
         else:
-            messages.success(request, _("CSM criteria saved for %(customer)s.") % {"customer": customer.name})
+            messages.success(
+                request, end_sentence(_("CSM criteria saved for %(customer)s.") % {"customer": customer.name})
+            )
             return redirect("surveys:chi_customers", pk=campaign.pk)
         selected = {p: v for p, v in given.items() if v in ("yes", "no")}
     else:

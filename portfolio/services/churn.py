@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import formats
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.access import ensure_can_write
 from accounts.models import User
@@ -429,7 +430,11 @@ def delinquency_escalate(*, today: date | None = None) -> list[ChurnRequest]:
                     customer=subscription.customer,
                     kind=ChurnKind.INVOLUNTARY,
                     reason=reason,
-                    detail=_("%(sub)s unpaid since %(since)s (%(days)s days); opened automatically.")
+                    detail=ngettext(
+                        "%(sub)s unpaid since %(since)s (%(days)s day); opened automatically.",
+                        "%(sub)s unpaid since %(since)s (%(days)s days); opened automatically.",
+                        days,
+                    )
                     % {"sub": subscription, "since": subscription.delinquent_since.strftime("%d/%m/%Y"), "days": days},
                     requested_by=_("Billing"),
                     actor=None,

@@ -2,6 +2,8 @@ from decimal import Decimal
 
 from django import template
 from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from core.labels import TASK_ORIGINS
 from portfolio.services.reviews import review_question_text
@@ -34,6 +36,26 @@ def days_since(moment) -> int | None:
     if hasattr(moment, "date"):
         moment = timezone.localtime(moment).date()
     return (timezone.localdate() - moment).days
+
+
+@register.filter
+def days_ago(days: int | None) -> str:
+    """How long ago, from a number of days (``days_since``): "today", "1 day ago", "3 days ago"."""
+    if days is None:
+        return ""
+    if days <= 0:
+        return _("today")
+    return ngettext("%(days)s day ago", "%(days)s days ago", days) % {"days": days}
+
+
+@register.filter
+def in_days(days: int | None) -> str:
+    """How soon, from a number of days (``days_until``): "today", "in 1 day", "in 3 days"."""
+    if days is None:
+        return ""
+    if days <= 0:
+        return _("today")
+    return ngettext("in %(days)s day", "in %(days)s days", days) % {"days": days}
 
 
 STAGE_COLOURS = {"onboarding": "brand", "ongoing": "green", "uti": "yellow", "churned": "red"}

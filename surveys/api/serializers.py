@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from portfolio.api.serializers import ScopedPrimaryKeyRelatedField
 from portfolio.models import Contact
+from surveys import scoring
 from surveys.models import Campaign, Delivery, Response, SurveyKind
 from surveys.selectors import contacts_surveyable_by
 
@@ -102,7 +103,8 @@ class SurveyCampaignResultsSerializer(serializers.Serializer):
     answers = serializers.IntegerField(help_text=_("Answers counted in the score."))
     score = serializers.DecimalField(
         max_digits=5,
-        decimal_places=2,
+        decimal_places=scoring.DISPLAY_PLACES,
+        rounding=scoring.DISPLAY_ROUNDING,
         allow_null=True,
         coerce_to_string=False,
         help_text=_(
@@ -111,10 +113,17 @@ class SurveyCampaignResultsSerializer(serializers.Serializer):
         ),
     )
     zone = serializers.ChoiceField(choices=ZONES, allow_null=True, help_text=_("The NPS zone; null for other kinds."))
-    average = serializers.DecimalField(max_digits=5, decimal_places=2, allow_null=True, coerce_to_string=False)
+    average = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=scoring.DISPLAY_PLACES,
+        rounding=scoring.DISPLAY_ROUNDING,
+        allow_null=True,
+        coerce_to_string=False,
+    )
     share = serializers.DecimalField(
         max_digits=5,
-        decimal_places=1,
+        decimal_places=scoring.DISPLAY_PLACES,
+        rounding=scoring.DISPLAY_ROUNDING,
         allow_null=True,
         coerce_to_string=False,
         help_text=_("CSAT: percent in the top two boxes; CES: percent of answers 5–7."),
@@ -122,7 +131,8 @@ class SurveyCampaignResultsSerializer(serializers.Serializer):
     hidden = serializers.BooleanField(help_text=_("eNPS with fewer than 5 answers: nothing is shown."))
     response_rate = serializers.DecimalField(
         max_digits=4,
-        decimal_places=1,
+        decimal_places=scoring.DISPLAY_PLACES,
+        rounding=scoring.DISPLAY_ROUNDING,
         allow_null=True,
         coerce_to_string=False,
         help_text=_("Answered ÷ sent, in percent; null when nothing was sent."),

@@ -58,6 +58,11 @@ class DeliveryFactory(factory.django.DjangoModelFactory):
     employee = None
     team = factory.LazyAttribute(lambda o: o.employee.team if o.employee else None)
     customer = factory.LazyAttribute(lambda o: o.contact.customer if o.contact else None)
+    # Counted for the customer's CSM, segment, service model and plan when sent, as planning does.
+    csm = factory.LazyAttribute(lambda o: o.customer.owner if o.customer else None)
+    segment = factory.LazyAttribute(lambda o: o.customer.segment if o.customer else "")
+    service_model = factory.LazyAttribute(lambda o: o.customer.service_model if o.customer else "")
+    plan_tier = factory.LazyAttribute(lambda o: o.customer.plan_tier if o.customer else "")
     email = factory.LazyAttribute(lambda o: o.contact.email if o.contact else o.employee.email)
     language = factory.LazyAttribute(lambda o: o.contact.language if o.contact else o.employee.language)
     secret = factory.LazyFunction(_salt_and_hash)
@@ -84,4 +89,9 @@ class ResponseFactory(factory.django.DjangoModelFactory):
     campaign = factory.LazyAttribute(lambda o: o.delivery.campaign)
     customer = factory.LazyAttribute(lambda o: o.delivery.customer)
     kind = factory.LazyAttribute(lambda o: o.delivery.campaign.kind)
+    # Counted for the customer's CSM, segment, service model and plan when answered, as answer_record does.
+    csm = factory.LazyAttribute(lambda o: o.customer.owner if o.customer else None)
+    segment = factory.LazyAttribute(lambda o: o.customer.segment if o.customer else "")
+    service_model = factory.LazyAttribute(lambda o: o.customer.service_model if o.customer else "")
+    plan_tier = factory.LazyAttribute(lambda o: o.customer.plan_tier if o.customer else "")
     score = 9

@@ -263,3 +263,17 @@ def test_viewers_cannot_send(org, book, api_for):
     contact = ContactFactory(customer=book["a1"])
     response = api_for(org.viewer_a).post(f"/api/v1/survey-campaigns/{campaign.pk}/send/", {"contact": contact.pk})
     assert response.status_code == 403
+
+
+def test_results_show_one_decimal_rounded_half_up_as_the_pages_do(org, book, api_for):
+    # given CSAT answers averaging 4.25 (17 ÷ 4: 4.3 half up, where half-even would say 4.2), all satisfied,
+    # and 4 of 7 sent answered (57.14…%)
+    campaign = make_campaign(SurveyKind.CSAT, actor=org.admin, scale_max=5)
+    for score in (5, 4, 4, 4):
+        answered(campaign, book["a1"], score)
+    for _n in range(3):
+        delivery_for(campaign, contact=ContactFactory(customer=book["a1"]))
+
+    body = api_for(org.admin).get(f"/api/v1/survey-campaigns/{campaign.pk}/results/").json()
+
+    assert (body["average"], body["score"], body["share"], body["response_rate"]) == (4.3, 100.0, 100.0, 57.1)

@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from surveys import scoring
 from surveys.forms import default_questions
 from surveys.models import Campaign, CampaignMode, CampaignStatus, DeliveryStatus, SkipReason, SurveyKind
 from tests.portfolio.factories import ContactFactory, CustomerFactory
@@ -47,8 +48,8 @@ def test_list_shows_kind_status_counts_rate_and_score(org, client_for):
 
     assert page.status_code == 200
     row = next(r for r in page.context["rows"] if r.campaign == campaign)
-    assert (row.sent, row.answered, str(row.rate)) == (4, 3, "75.0")
-    assert str(row.summary.score) == "33.3"  # 2 promoters, 1 detractor of 3
+    assert (row.sent, row.answered, str(scoring.shown(row.rate))) == (4, 3, "75.0")
+    assert str(scoring.shown(row.summary.score)) == "33.3"  # 2 promoters, 1 detractor of 3
     assert "NPS de relacionamento" in page.text
     assert "CES do suporte" in page.text
     assert "75%" in page.text
@@ -69,7 +70,7 @@ def test_list_counts_only_what_the_reader_sees(org, client_for):
     answered(campaign, CustomerFactory(owner=org.csm_a), 10)
     answered(campaign, CustomerFactory(owner=org.csm_b), 0)
     row = client_for(org.leader_b).get("/surveys/").context["rows"][0]
-    assert (row.sent, row.answered, str(row.summary.score)) == (1, 1, "-100.0")
+    assert (row.sent, row.answered, str(scoring.shown(row.summary.score))) == (1, 1, "-100.0")
 
 
 def test_list_query_count_is_constant(org, client_for, django_assert_max_num_queries):
@@ -259,7 +260,7 @@ def test_campaign_page_counts_sent_skipped_by_reason_and_answered(org, client_fo
 
     counts = page.context["counts"]
     assert (counts.planned, counts.sent, counts.skipped, counts.answered, counts.pending) == (8, 3, 4, 1, 1)
-    assert str(counts.rate) == "33.3"
+    assert str(scoring.shown(counts.rate)) == "33.3"
     assert {code: n for code, _label, n in counts.skipped_by_reason} == {
         "opted_out": 1,
         "bounced": 1,

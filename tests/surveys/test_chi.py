@@ -9,6 +9,7 @@ from surveys import answers
 from surveys.campaign_counts import campaign_list
 from surveys.models import ChiAssessment, ChiCriterion, SurveyKind
 from surveys.results import survey_results
+from surveys.scoring import shown
 from surveys.selectors import Scope
 from surveys.selectors_chi import chi_customer_rows, chi_scores
 from surveys.services_chi import chi_assessment_record
@@ -69,7 +70,7 @@ def test_score_is_the_customers_yes_plus_the_csms_yes(org, chi):
 
     # then 4 + 3 = 7
     assert results.summary.count == 1
-    assert str(results.summary.score) == "7.00"
+    assert str(shown(results.summary.score)) == "7.0"
     assert {bar.score: bar.count for bar in results.distribution}[7] == 1
     assert [row.score for row in chi_customer_rows(org.csm_a, chi)] == [7]
 
@@ -85,7 +86,7 @@ def test_a_missing_part_counts_zero(org, chi):
     assert (scores[only_customer.pk].customer_part, scores[only_customer.pk].csm_part) == (5, None)
     assert (scores[only_csm.pk].customer_part, scores[only_csm.pk].csm_part) == (None, 2)
     assert sorted(s.score for s in scores.values()) == [2, 5]
-    assert str(survey_results(org.csm_a, Scope.of_campaign(chi)).summary.score) == "3.50"
+    assert str(shown(survey_results(org.csm_a, Scope.of_campaign(chi)).summary.score)) == "3.5"
 
 
 def test_the_latest_customer_answer_is_their_part(org, chi):
@@ -107,10 +108,10 @@ def test_overview_slices_and_campaign_list_use_the_combined_score(org, chi, clie
     by_segment = next(s for s in overview.slices if s.key == "segment")
     [row] = campaign_list(org.leader_a, kind=SurveyKind.CHI)
 
-    assert str(overview.summary.score) == "8.00"
-    assert [(r.key, str(r.summary.score)) for r in by_segment.rows] == [("enterprise", "8.00")]
+    assert str(shown(overview.summary.score)) == "8.0"
+    assert [(r.key, str(shown(r.summary.score))) for r in by_segment.rows] == [("enterprise", "8.0")]
     assert sum(m.summary.count for m in overview.trend) == 1
-    assert str(row.summary.score) == "8.00"
+    assert str(shown(row.summary.score)) == "8.0"
     assert client_for(org.leader_a).get("/surveys/results/chi/").status_code == 200
 
 

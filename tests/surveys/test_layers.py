@@ -20,6 +20,7 @@ READS = {
 }
 # ``surveys.tallies`` is neither: the results read its builds (``fresh_build``) that its beat job writes.
 WRITES = {
+    "surveys.counted_for",
     "surveys.services",
     "surveys.services_chi",
     "surveys.answers",

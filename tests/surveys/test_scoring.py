@@ -32,13 +32,13 @@ def test_nps_counts_promoters_passives_and_detractors():
         ([10, 10, 10, 10], Decimal("100.0")),  # all promoters
         ([0, 3, 6], Decimal("-100.0")),  # all detractors
         ([7, 8, 7], Decimal("0.0")),  # passives count in the total only
-        ([10, 10, 0], Decimal("33.3")),  # 2/3 − 1/3 = 33.33… → one decimal
+        ([10, 10, 0], Decimal("33.3")),  # 2/3 − 1/3 = 33.33…, shown to one decimal
         ([9, 9, 9, 6, 7, 8, 5], Decimal("14.3")),  # 3/7 − 2/7 = 14.285…
         ([10, 6, 6], Decimal("-33.3")),
     ],
 )
 def test_nps_score(scores, expected):
-    assert scoring.nps(scores).score == expected
+    assert scoring.shown(scoring.nps(scores).score) == expected
 
 
 @pytest.mark.parametrize(
@@ -85,10 +85,11 @@ def test_csat_on_one_to_ten_top_two_is_nine_and_ten():
     assert scoring.csat([4, 4, 4], scale_max=5).share == Decimal("100.0")
 
 
-def test_csat_average_rounds_half_up():
+def test_csat_average_keeps_its_precision_and_is_shown_to_one_decimal():
     # (5 + 4 + 4) / 3 = 4.333…, and all three are in the top two boxes of 1–5
     result = scoring.csat([5, 4, 4], scale_max=5)
-    assert (result.average, result.share) == (Decimal("4.33"), Decimal("100.0"))
+    assert result.average * 3 == pytest.approx(13)
+    assert (scoring.shown(result.average), result.share) == (Decimal("4.3"), Decimal("100.0"))
     assert scoring.csat([5, 5, 4, 3, 3, 2], scale_max=5).share == Decimal("50.0")
 
 
@@ -106,7 +107,8 @@ def test_ces_average_and_share_of_easy_answers():
     assert (result.average, result.share) == (Decimal("4.25"), Decimal("50.0"))
     assert scoring.ces([5, 6, 7]).share == Decimal("100.0")
     assert scoring.ces([1, 2, 3, 4]).share == Decimal("0.0")
-    assert scoring.ces([6, 6, 5]).average == Decimal("5.67")
+    assert scoring.shown(scoring.ces([6, 6, 5]).average) == Decimal("5.7")
+    assert scoring.shown(result.average) == Decimal("4.3")  # 4.25, half up
 
 
 def test_ces_of_nothing_is_undefined():
@@ -169,3 +171,57 @@ def test_enps_under_five_answers_is_hidden_by_the_selector(org):
     assert not results.summary.hidden
     assert results.summary.score == Decimal("40.0")
     assert results.summary.zone == "aperfeicoamento"
+
+
+# --- Full precision: rounded only where shown -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("promoters", "detractors", "count", "zone", "reads"),
+    [
+        (999, 0, 2000, "aperfeicoamento", "50.0"),  # 49.95: reads 50, still Improvement
+        (1000, 0, 2000, "aperfeicoamento", "50.0"),  # exactly 50
+        (1001, 0, 2000, "qualidade", "50.1"),  # 50.05
+        (2999, 1, 4000, "qualidade", "75.0"),  # 74.95
+        (1, 1, 2000, "critica", "0.0"),  # exactly 0
+        (1, 0, 2000, "aperfeicoamento", "0.1"),  # 0.05: above 0, though it reads 0.1
+        (0, 1, 20000, "critica", "0.0"),  # -0.005: reads 0.0
+    ],
+)
+def test_nps_zone_is_judged_on_the_unrounded_score(promoters, detractors, count, zone, reads):
+    result = scoring.NpsResult(
+        count=count, promoters=promoters, passives=count - promoters - detractors, detractors=detractors
+    )
+    assert result.zone == zone
+    assert str(scoring.shown(result.score)) == reads
+
+
+def test_rates_and_averages_keep_their_precision_until_shown():
+    assert scoring.pct(1, 3) * 3 == pytest.approx(100)  # not 99.9
+    assert scoring.pct(1, 3) != Decimal("33.3")
+    assert scoring.shown(scoring.pct(1, 3)) == Decimal("33.3")
+    assert scoring.shown(scoring.pct(1, 8)) == Decimal("12.5")
+    assert scoring.shown(scoring.pct(1, 16)) == Decimal("6.3")  # 6.25, half up
+    assert scoring.shown(None) is None
+    # an average of 2.96 (74 ÷ 25) is not 3.0 until it is shown
+    summary = scoring.summarise("ces", {3: 24, 2: 1})
+    assert summary.average < 3
+    assert summary.score_shown == Decimal("3.0")
+
+
+def test_the_score_shown_on_a_page_is_rounded_there_and_its_zone_is_not(settings):
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    # given an NPS of 49.95 and one of 0.04
+    improvement = scoring.summarise("nps", {10: 999, 8: 1001})
+    barely = scoring.summarise("nps", {10: 1, 8: 2499})
+    with translation.override("pt-br"):
+        # when each is shown as the results' tables show it
+        shown_improvement = render_to_string("surveys/_score.html", {"s": improvement})
+        shown_barely = render_to_string("surveys/_score.html", {"s": barely})
+
+    # then the first reads +50 in the Improvement zone, and the second has no "+": it reads 0
+    assert "+50</strong>" in shown_improvement
+    assert "Aperfeiçoamento" in shown_improvement
+    assert "<strong>0</strong>" in shown_barely
