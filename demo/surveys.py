@@ -31,6 +31,7 @@ from demo.plans import EXTERNAL_PREFIX
 from portfolio import services as portfolio_services
 from portfolio.models import Activity, ChurnRequest, Contact, ContactRole, Customer, Stage, Subscription, Task
 from surveys import answers, scoring, services, tallies, tokens
+from surveys.counted_for import counted_for_fill
 from surveys.models import (
     Campaign,
     CampaignMode,
@@ -70,7 +71,7 @@ COMMENTS = {
         "Recomendo para qualquer empresa que queira organizar o comercial.",
         "Suporte resolve no mesmo dia. Nota 10.",
         "As revisões de sucesso trimestrais fazem muita diferença para a diretoria.",
-        "Bateram todas as metas combinadas na passagem de bastão.",
+        "Bateram todas as metas combinadas na conclusão da implantação.",
     ],
     "passive": [
         "Bom produto, mas a integração com o ERP ainda dá trabalho.",
@@ -92,7 +93,7 @@ COMMENTS = {
 }
 CSAT_COMMENTS = {
     "promoter": [
-        "A passagem de bastão foi clara, sabemos quem procurar.",
+        "A conclusão da implantação foi clara, sabemos quem procurar.",
         "Implantação muito bem conduzida, metas e próximos passos bem definidos.",
         "Reunião objetiva e com um plano para os próximos meses.",
     ],
@@ -336,8 +337,8 @@ def _csat(customers: list[Customer], rng: random.Random, today: date) -> tuple[C
         mode=CampaignMode.TRANSACTIONAL,
         trigger=Trigger.HANDOFF,
         scale_max=5,
-        question_pt="De 1 a 5, qual a sua satisfação com a implantação e a passagem de bastão?",
-        question_en="From 1 to 5, how satisfied are you with the onboarding and the handoff?",
+        question_pt="De 1 a 5, qual a sua satisfação com a implantação e a sua conclusão?",
+        question_en="From 1 to 5, how satisfied are you with the onboarding and how it ended?",
     )
     batch = _Batch()
     for customer in customers:
@@ -614,6 +615,7 @@ def seed_surveys(
     tasks, closed = _follow_ups(answered, rng)
     lines.append(f"surveys: {tasks} detractor follow-up tasks ({closed} loops closed); {criteria} CHI criteria added")
     report(f"surveys… {tasks} detractor follow-up tasks")
+    counted_for_fill()  # whom each bulk-written answer counts for: the CSM, segment and plan of its day
     built = tallies.rebuild()  # large demos read their results from the tallies at once, without a beat
     lines.append(f"surveys: tallies built ({built['answer_rows']} + {built['delivery_rows']} rows)")
     report(f"tallies… {built['answer_rows']} + {built['delivery_rows']} rows")

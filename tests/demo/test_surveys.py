@@ -50,6 +50,9 @@ def test_demo_history_is_realistic_and_seeded_once():
         customer_answers.values_list("pk", flat=True)
     )
     assert not entries.filter(data__kind=SurveyKind.ENPS).exists()
+    # and each counts for the CSM, segment and plan of its day
+    assert not customer_answers.filter(segment="").exists()
+    assert customer_answers.filter(csm__isnull=False).exists()
 
     counts = (Campaign.objects.count(), Delivery.objects.count(), Response.objects.count(), follow_ups.count())
     assert seed_surveys() == ["surveys: demo surveys already there"]
