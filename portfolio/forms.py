@@ -6,6 +6,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.csvfiles import NotText, decode_csv
 from portfolio.models import (
     ActivityKind,
     ChurnKind,
@@ -233,10 +234,9 @@ class ImportForm(forms.Form):
         upload = self.cleaned_data["file"]
         if upload.size > 2 * 1024 * 1024:
             raise forms.ValidationError(_("The file is larger than 2 MB: split it."))
-        raw = upload.read()
-        for encoding in ("utf-8-sig", "latin-1"):
-            try:
-                return raw.decode(encoding)
-            except UnicodeDecodeError:
-                continue
-        raise forms.ValidationError(_("Could not read the file as text."))
+        try:
+            return decode_csv(upload.read())
+        except NotText as exc:
+            raise forms.ValidationError(
+                _("Could not read the file as text: save it as CSV (UTF-8 or Windows) and upload it again.")
+            ) from exc

@@ -130,3 +130,23 @@ def test_a_leader_imports_customers_only_for_the_people_of_their_teams(org):
     assert [r.action for r in report.rows] == ["error", "error"]
     assert org.csm_b.email in report.rows[0].errors[0]
     assert import_run(kind="customers", text=text, actor=org.admin).ok
+
+
+def test_a_file_saved_by_excel_in_windows_1252_keeps_its_punctuation(org, client_for):
+    client = client_for(org.leader_a)
+    text = f"external_id;name;owner_email\nc-1;Padaria “Pão” – €;{org.csm_a.email}\n"
+    upload = SimpleUploadedFile("clientes.csv", text.encode("cp1252"), content_type="text/csv")
+
+    assert client.post("/portfolio/import/", {"kind": "customers", "file": upload}).status_code == 200
+    assert client.post("/portfolio/import/", {"confirm": "1"}).status_code == 302
+
+    assert Customer.objects.get().name == "Padaria “Pão” – €"
+
+
+def test_a_file_that_is_not_text_is_refused_with_a_form_error(org, client_for):
+    upload = SimpleUploadedFile("planilha.xlsx", b"PK\x03\x04\x81\x8d\x8f\x90\x9d", content_type="text/csv")
+
+    response = client_for(org.leader_a).post("/portfolio/import/", {"kind": "customers", "file": upload})
+
+    assert response.status_code == 422
+    assert "file" in response.context["form"].errors
