@@ -1,11 +1,13 @@
 """Forms validate input and show errors in the user's language; the services apply the rules."""
 
 from datetime import date
+from decimal import Decimal
 
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core import bounds
 from core.csvfiles import NotText, decode_csv
 from portfolio.models import (
     ActivityKind,
@@ -60,8 +62,8 @@ class CustomerForm(forms.Form):
     service_model = forms.ChoiceField(label=_("Service model"), choices=ServiceModel.choices)
     implementation_manager = forms.ModelChoiceField(label=_("Implementation manager (ISM)"), queryset=None)
     owner = forms.ModelChoiceField(label=_("CSM after handoff"), queryset=None, required=False)
-    start_date = forms.DateField(label=_("Start date"), widget=DateInput(), initial=date.today)
-    renewal_date = forms.DateField(label=_("Renewal date"), widget=DateInput(), required=False)
+    start_date = bounds.DateField(label=_("Start date"), widget=DateInput(), initial=date.today)
+    renewal_date = bounds.DateField(label=_("Renewal date"), widget=DateInput(), required=False)
 
     def __init__(self, *args, owners=None, implementers=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -77,7 +79,7 @@ class ActivityForm(forms.Form):
     )
     title = forms.CharField(label=_("Summary"), max_length=200)
     body = forms.CharField(label=_("Details"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
-    happened_at = forms.DateTimeField(
+    happened_at = bounds.DateTimeField(
         label=_("When"),
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
@@ -86,7 +88,7 @@ class ActivityForm(forms.Form):
 
 class TaskForm(forms.Form):
     title = forms.CharField(label=_("Task"), max_length=200)
-    due_date = forms.DateField(label=_("Due"), widget=DateInput(), initial=timezone.localdate)
+    due_date = bounds.DateField(label=_("Due"), widget=DateInput(), initial=timezone.localdate)
     owner = forms.ModelChoiceField(label=_("Owner"), queryset=None)
 
     def __init__(self, *args, people=None, **kwargs):
@@ -105,7 +107,7 @@ class ContactForm(forms.Form):
 class HandoffForm(forms.Form):
     to_user = forms.ModelChoiceField(label=_("Ongoing CSM"), queryset=None)
     channel = forms.ChoiceField(label=_("How it happened"), choices=HandoffChannel.choices)
-    held_on = forms.DateField(label=_("Date"), widget=DateInput(), initial=timezone.localdate)
+    held_on = bounds.DateField(label=_("Date"), widget=DateInput(), initial=timezone.localdate)
     results = forms.CharField(label=_("Results achieved in onboarding"), widget=forms.Textarea(attrs={"rows": 3}))
     goals = forms.CharField(label=_("The customer's goals ahead"), widget=forms.Textarea(attrs={"rows": 3}))
     risks = forms.CharField(label=_("Risks"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
@@ -119,7 +121,7 @@ class HandoffForm(forms.Form):
 class ReviewForm(forms.Form):
     """The success review: each template question becomes a field; goals are one per line."""
 
-    held_on = forms.DateField(label=_("Held on"), widget=DateInput(), initial=timezone.localdate)
+    held_on = bounds.DateField(label=_("Held on"), widget=DateInput(), initial=timezone.localdate)
     goals = forms.CharField(
         label=_("Goals agreed for the next cycle (one per line)"),
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -171,7 +173,7 @@ class ChurnRequestForm(forms.Form):
         help_text=_("The concrete cause, in the customer's words: what is missing or changed, and who decided."),
     )
     requested_by = forms.CharField(label=_("Who asked"), max_length=150, required=False)
-    requested_on = forms.DateField(label=_("Asked on"), widget=DateInput(), initial=timezone.localdate)
+    requested_on = bounds.DateField(label=_("Asked on"), widget=DateInput(), initial=timezone.localdate)
 
 
 class SaveAttemptForm(forms.Form):
@@ -182,10 +184,14 @@ class ChurnResolveForm(forms.Form):
     outcome = forms.ChoiceField(
         label=_("Outcome"), choices=[c for c in ChurnOutcome.choices if c[0] != ChurnOutcome.OPEN]
     )
-    effective_date = forms.DateField(label=_("Effective on"), widget=DateInput(), initial=timezone.localdate)
+    effective_date = bounds.DateField(label=_("Effective on"), widget=DateInput(), initial=timezone.localdate)
     subscription = forms.ModelChoiceField(label=_("Subscription that goes down"), queryset=None, required=False)
     new_amount = forms.DecimalField(
-        label=_("New amount per billing period (R$)"), min_value=0, decimal_places=2, required=False
+        label=_("New amount per billing period (R$)"),
+        min_value=0,
+        max_value=bounds.MAX_CENTS // 100,
+        decimal_places=2,
+        required=False,
     )
 
     def __init__(self, *args, subscriptions=None, **kwargs):
@@ -220,7 +226,9 @@ class OpportunityForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=OpportunityKind.choices)
     source = forms.ChoiceField(label=_("Source"), choices=OpportunitySource.choices)
     title = forms.CharField(label=_("What"), max_length=200)
-    mrr = forms.DecimalField(label=_("MRR value (R$)"), min_value=0.01, decimal_places=2)
+    mrr = forms.DecimalField(
+        label=_("MRR value (R$)"), min_value=Decimal("0.01"), max_value=bounds.MAX_CENTS // 100, decimal_places=2
+    )
 
 
 class ImportForm(forms.Form):

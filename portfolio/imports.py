@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from accounts.access import can_create_customers
 from accounts.models import User
 from accounts.selectors import implementation_managers, owner_candidates
+from core import bounds
 from portfolio import services
 from portfolio.models import (
     BillingPeriod,
@@ -106,6 +107,9 @@ def _date(value: str, errors: list[str], label: str) -> date | None:
         errors.append(
             _('%(col)s: "%(value)s" is not a date (use 31/12/2026 or 2026-12-31).') % {"col": label, "value": value}
         )
+    elif not bounds.date_in_range(parsed):
+        errors.append(f"{label}: {bounds.out_of_range_message()}")
+        return None
     return parsed
 
 
@@ -133,8 +137,14 @@ def _money(value: str, errors: list[str]) -> int | None:
     except InvalidOperation:
         errors.append(_('amount: "%(value)s" is not a number of reais.') % {"value": value})
         return None
+    if not amount.is_finite():
+        errors.append(_('amount: "%(value)s" is not a number of reais.') % {"value": value})
+        return None
     if amount < 0:
         errors.append(_("amount: cannot be negative."))
+        return None
+    if amount * 100 > bounds.MAX_CENTS:
+        errors.append(_("amount: at most %(max)s reais.") % {"max": f"{bounds.MAX_CENTS // 100:_}".replace("_", ".")})
         return None
     return to_cents(amount)
 
