@@ -9,7 +9,7 @@ PostgreSQL's bigint that a customer's MRR (the sum of its subscriptions) cannot 
 input, not a database error. NaN and infinities are not amounts.
 """
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -19,6 +19,8 @@ from rest_framework import serializers
 DATE_MIN = date(1990, 1, 1)
 DATE_MAX = date(2100, 12, 31)
 MAX_CENTS = 10**12
+# ISO 8601 lets an offset reach ±23:59; PostgreSQL takes up to ±15:59 (and real zones span -12:00..+14:00).
+MAX_UTC_OFFSET = timedelta(hours=15, minutes=59)
 
 
 def date_in_range(value: date | datetime) -> bool:
@@ -35,6 +37,12 @@ def validate_date_in_range(value: date | datetime | None) -> None:
         raise ValidationError(out_of_range_message(), code="date_out_of_range")
 
 
+def validate_utc_offset(value: datetime | None) -> None:
+    offset = value.utcoffset() if isinstance(value, datetime) else None
+    if offset is not None and abs(offset) > MAX_UTC_OFFSET:
+        raise ValidationError(_("Enter a time zone offset between -15:59 and +15:59."), code="offset_out_of_range")
+
+
 # --- Form fields --------------------------------------------------------------------------------------------
 
 
@@ -47,7 +55,7 @@ class DateField(forms.DateField):
 class DateTimeField(forms.DateTimeField):
     """A form's date and time, its day within DATE_MIN..DATE_MAX."""
 
-    default_validators = [validate_date_in_range]
+    default_validators = [validate_date_in_range, validate_utc_offset]
 
 
 # --- API fields ---------------------------------------------------------------------------------------------
@@ -56,6 +64,13 @@ class DateTimeField(forms.DateTimeField):
 def _api_date_in_range(value: date | datetime | None) -> None:
     if value is not None and not date_in_range(value):
         raise serializers.ValidationError(out_of_range_message(), code="date_out_of_range")
+
+
+def _api_utc_offset(value: datetime | None) -> None:
+    try:
+        validate_utc_offset(value)
+    except ValidationError as exc:
+        raise serializers.ValidationError(exc.messages, code="offset_out_of_range") from exc
 
 
 class ApiDateField(serializers.DateField):
@@ -70,5 +85,5 @@ class ApiDateTimeField(serializers.DateTimeField):
     """An API date and time, its day within DATE_MIN..DATE_MAX."""
 
     def __init__(self, **kwargs) -> None:
-        kwargs["validators"] = [*kwargs.get("validators", []), _api_date_in_range]
+        kwargs["validators"] = [*kwargs.get("validators", []), _api_date_in_range, _api_utc_offset]
         super().__init__(**kwargs)
