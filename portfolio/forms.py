@@ -18,6 +18,7 @@ from portfolio.models import (
     HandoffChannel,
     OpportunityKind,
     OpportunitySource,
+    OpportunityStage,
     PlanTier,
     Segment,
     ServiceModel,
@@ -229,6 +230,21 @@ class OpportunityForm(forms.Form):
     mrr = forms.DecimalField(
         label=_("MRR value (R$)"), min_value=Decimal("0.01"), max_value=bounds.MAX_CENTS // 100, decimal_places=2
     )
+
+
+class OpportunityCloseForm(forms.Form):
+    """Won (the subscription that grows, for an upsell; the product, for a cross-sell) or lost. The result is
+    required: a POST without one closes nothing."""
+
+    result = forms.ChoiceField(
+        label=_("Result"), choices=[(OpportunityStage.WON, _("Won")), (OpportunityStage.LOST, _("Lost"))]
+    )
+    subscription = forms.ModelChoiceField(label=_("Subscription that grows"), queryset=None, required=False)
+    product = forms.CharField(label=_("Product"), max_length=100, required=False)
+
+    def __init__(self, *args, subscriptions=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["subscription"].queryset = subscriptions
 
 
 class ImportForm(forms.Form):
