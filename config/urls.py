@@ -27,3 +27,6 @@ urlpatterns = [
     path("api/v1/", include(api_patterns)),
     path("admin/", admin.site.urls),
 ]
+
+# A database that cannot be reached answers 503 instead of 500 (config/errors.py).
+handler500 = "config.errors.server_error"

@@ -1,11 +1,14 @@
 """Forms validate input and show errors in the user's language; the services apply the rules."""
 
 from datetime import date
+from decimal import Decimal
 
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core import bounds
+from core.csvfiles import NotText, decode_csv
 from portfolio.models import (
     ActivityKind,
     ChurnKind,
@@ -15,6 +18,7 @@ from portfolio.models import (
     HandoffChannel,
     OpportunityKind,
     OpportunitySource,
+    OpportunityStage,
     PlanTier,
     Segment,
     ServiceModel,
@@ -59,8 +63,8 @@ class CustomerForm(forms.Form):
     service_model = forms.ChoiceField(label=_("Service model"), choices=ServiceModel.choices)
     implementation_manager = forms.ModelChoiceField(label=_("Implementation manager (ISM)"), queryset=None)
     owner = forms.ModelChoiceField(label=_("CSM after handoff"), queryset=None, required=False)
-    start_date = forms.DateField(label=_("Start date"), widget=DateInput(), initial=date.today)
-    renewal_date = forms.DateField(label=_("Renewal date"), widget=DateInput(), required=False)
+    start_date = bounds.DateField(label=_("Start date"), widget=DateInput(), initial=date.today)
+    renewal_date = bounds.DateField(label=_("Renewal date"), widget=DateInput(), required=False)
 
     def __init__(self, *args, owners=None, implementers=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -76,7 +80,7 @@ class ActivityForm(forms.Form):
     )
     title = forms.CharField(label=_("Summary"), max_length=200)
     body = forms.CharField(label=_("Details"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
-    happened_at = forms.DateTimeField(
+    happened_at = bounds.DateTimeField(
         label=_("When"),
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
@@ -102,7 +106,7 @@ class ActivityForm(forms.Form):
 
 class TaskForm(forms.Form):
     title = forms.CharField(label=_("Task"), max_length=200)
-    due_date = forms.DateField(label=_("Due"), widget=DateInput(), initial=timezone.localdate)
+    due_date = bounds.DateField(label=_("Due"), widget=DateInput(), initial=timezone.localdate)
     owner = forms.ModelChoiceField(label=_("Owner"), queryset=None)
 
     def __init__(self, *args, people=None, **kwargs):
@@ -121,7 +125,7 @@ class ContactForm(forms.Form):
 class HandoffForm(forms.Form):
     to_user = forms.ModelChoiceField(label=_("Ongoing CSM"), queryset=None)
     channel = forms.ChoiceField(label=_("How it happened"), choices=HandoffChannel.choices)
-    held_on = forms.DateField(label=_("Date"), widget=DateInput(), initial=timezone.localdate)
+    held_on = bounds.DateField(label=_("Date"), widget=DateInput(), initial=timezone.localdate)
     results = forms.CharField(label=_("Results achieved in onboarding"), widget=forms.Textarea(attrs={"rows": 3}))
     goals = forms.CharField(label=_("The customer's goals ahead"), widget=forms.Textarea(attrs={"rows": 3}))
     risks = forms.CharField(label=_("Risks"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
@@ -144,7 +148,7 @@ class MilestoneAchieveForm(forms.Form):
 class ReviewForm(forms.Form):
     """The success review: each template question becomes a field; goals are one per line."""
 
-    held_on = forms.DateField(label=_("Held on"), widget=DateInput(), initial=timezone.localdate)
+    held_on = bounds.DateField(label=_("Held on"), widget=DateInput(), initial=timezone.localdate)
     goals = forms.CharField(
         label=_("Goals agreed for the next cycle (one per line)"),
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -196,7 +200,7 @@ class ChurnRequestForm(forms.Form):
         help_text=_("The concrete cause, in the customer's words: what is missing or changed, and who decided."),
     )
     requested_by = forms.CharField(label=_("Who asked"), max_length=150, required=False)
-    requested_on = forms.DateField(label=_("Asked on"), widget=DateInput(), initial=timezone.localdate)
+    requested_on = bounds.DateField(label=_("Asked on"), widget=DateInput(), initial=timezone.localdate)
 
 
 class SaveAttemptForm(forms.Form):
@@ -207,10 +211,14 @@ class ChurnResolveForm(forms.Form):
     outcome = forms.ChoiceField(
         label=_("Outcome"), choices=[c for c in ChurnOutcome.choices if c[0] != ChurnOutcome.OPEN]
     )
-    effective_date = forms.DateField(label=_("Effective on"), widget=DateInput(), initial=timezone.localdate)
+    effective_date = bounds.DateField(label=_("Effective on"), widget=DateInput(), initial=timezone.localdate)
     subscription = forms.ModelChoiceField(label=_("Subscription that goes down"), queryset=None, required=False)
     new_amount = forms.DecimalField(
-        label=_("New amount per billing period (R$)"), min_value=0, decimal_places=2, required=False
+        label=_("New amount per billing period (R$)"),
+        min_value=0,
+        max_value=bounds.MAX_CENTS // 100,
+        decimal_places=2,
+        required=False,
     )
 
     def __init__(self, *args, subscriptions=None, **kwargs):
@@ -245,7 +253,24 @@ class OpportunityForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=OpportunityKind.choices)
     source = forms.ChoiceField(label=_("Source"), choices=OpportunitySource.choices)
     title = forms.CharField(label=_("What"), max_length=200)
-    mrr = forms.DecimalField(label=_("MRR value (R$)"), min_value=0.01, decimal_places=2)
+    mrr = forms.DecimalField(
+        label=_("MRR value (R$)"), min_value=Decimal("0.01"), max_value=bounds.MAX_CENTS // 100, decimal_places=2
+    )
+
+
+class OpportunityCloseForm(forms.Form):
+    """Won (the subscription that grows, for an upsell; the product, for a cross-sell) or lost. The result is
+    required: a POST without one closes nothing."""
+
+    result = forms.ChoiceField(
+        label=_("Result"), choices=[(OpportunityStage.WON, _("Won")), (OpportunityStage.LOST, _("Lost"))]
+    )
+    subscription = forms.ModelChoiceField(label=_("Subscription that grows"), queryset=None, required=False)
+    product = forms.CharField(label=_("Product"), max_length=100, required=False)
+
+    def __init__(self, *args, subscriptions=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["subscription"].queryset = subscriptions
 
 
 class ImportForm(forms.Form):
@@ -259,10 +284,9 @@ class ImportForm(forms.Form):
         upload = self.cleaned_data["file"]
         if upload.size > 2 * 1024 * 1024:
             raise forms.ValidationError(_("The file is larger than 2 MB: split it."))
-        raw = upload.read()
-        for encoding in ("utf-8-sig", "latin-1"):
-            try:
-                return raw.decode(encoding)
-            except UnicodeDecodeError:
-                continue
-        raise forms.ValidationError(_("Could not read the file as text."))
+        try:
+            return decode_csv(upload.read())
+        except NotText as exc:
+            raise forms.ValidationError(
+                _("Could not read the file as text: save it as CSV (UTF-8 or Windows) and upload it again.")
+            ) from exc

@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from accounts.access import can_create_customers, can_import
 from accounts.models import User
 from accounts.selectors import implementation_managers, owner_candidates
+from core import bounds
 from portfolio import services
 from portfolio.models import (
     BillingPeriod,
@@ -72,6 +73,12 @@ class ImportReport:
     kind: str
     rows: list[RowResult] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    # What reading the file found wrong with a row, by its first line (``read_rows``); the rows' checks
+    # start from these.
+    row_problems: dict[int, list[str]] = field(default_factory=dict)
+
+    def row_result(self, line: int, key: str) -> RowResult:
+        return RowResult(line=line, key=key, errors=list(self.row_problems.get(line, [])))
 
     @property
     def ok(self) -> bool:
@@ -106,6 +113,9 @@ def _date(value: str, errors: list[str], label: str) -> date | None:
         errors.append(
             _('%(col)s: "%(value)s" is not a date (use 31/12/2026 or 2026-12-31).') % {"col": label, "value": value}
         )
+    elif not bounds.date_in_range(parsed):
+        errors.append(f"{label}: {bounds.out_of_range_message()}")
+        return None
     return parsed
 
 
@@ -133,8 +143,14 @@ def _money(value: str, errors: list[str]) -> int | None:
     except InvalidOperation:
         errors.append(_('amount: "%(value)s" is not a number of reais.') % {"value": value})
         return None
+    if not amount.is_finite():
+        errors.append(_('amount: "%(value)s" is not a number of reais.') % {"value": value})
+        return None
     if amount < 0:
         errors.append(_("amount: cannot be negative."))
+        return None
+    if amount * 100 > bounds.MAX_CENTS:
+        errors.append(_("amount: at most %(max)s reais.") % {"max": f"{bounds.MAX_CENTS // 100:_}".replace("_", ".")})
         return None
     return to_cents(amount)
 
@@ -154,12 +170,19 @@ def _person(email: str, pool, errors: list[str], label: str) -> User | None:
 def read_rows(
     text: str, report: ImportReport, *, required: list[str], optional: list[str]
 ) -> tuple[list[str], list[tuple[int, dict]]]:
-    """The header (lower-case) and the rows of a CSV (commas or semicolons) as (line, {column: value});
-    a missing or unknown column, no rows or too many go to ``report.errors``."""
+    """The header (lower-case) and the rows of a CSV (commas or semicolons) as (first line, {column: value});
+    a missing or unknown column, no rows, too many, or a file the CSV reader gives up on go to
+    ``report.errors``. A row that runs over several lines (a quotation mark never closed swallows the lines
+    after it) or has more cells than the header goes to ``report.row_problems``: no column Leme imports
+    holds a line break, and a cell without a column would be dropped unseen."""
     sample = text[:2048]
     delimiter = ";" if sample.count(";") > sample.count(",") else ","
     reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    try:
+        header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    except csv.Error:
+        report.errors.append(_("The first line could not be read as CSV: check its quotation marks."))
+        return [], []
     missing = [c for c in required if c not in header]
     if missing:
         report.errors.append(_("The file lacks the columns: %(cols)s.") % {"cols": ", ".join(missing)})
@@ -169,12 +192,59 @@ def read_rows(
         report.errors.append(_("Unknown columns: %(cols)s.") % {"cols": ", ".join(unknown)})
         return header, []
     reader.fieldnames = header
-    rows = [(n + 2, {k: (v or "").strip() for k, v in row.items() if k}) for n, row in enumerate(reader)]
+    rows: list[tuple[int, dict]] = []
+    last_line = reader.line_num
+    try:
+        for row in reader:
+            line, last_line = last_line + 1, reader.line_num
+            extra = [cell for cell in row.pop(None, None) or [] if cell.strip()]
+            values = {k: (v or "").strip() for k, v in row.items() if k}
+            problems = []
+            if last_line > line and any("\n" in v or "\r" in v for v in values.values()):
+                problems.append(
+                    _(
+                        "Lines %(first)s to %(last)s were read as one row: a quotation mark opens a cell and is never "
+                        "closed. Close it, or remove it."
+                    )
+                    % {"first": line, "last": last_line}
+                )
+            if extra:
+                problems.append(
+                    _("%(count)s cells more than the header has columns: %(cells)s.")
+                    % {"count": len(extra), "cells": "; ".join(extra)[:200]}
+                )
+            if problems:
+                report.row_problems[line] = problems
+            rows.append((line, values))
+            if len(rows) > MAX_ROWS:
+                break
+    except csv.Error:
+        report.errors.append(
+            _("Line %(line)s could not be read as CSV: a quotation mark is probably never closed.")
+            % {"line": last_line + 1}
+        )
+        return header, []
     if not rows:
         report.errors.append(_("The file has no rows."))
     if len(rows) > MAX_ROWS:
         report.errors.append(_("At most %(max)s rows per file.") % {"max": MAX_ROWS})
     return header, rows
+
+
+def check_lengths(
+    model: type[models.Model], columns: list[str], rows: list[tuple[int, dict]], results: dict[int, "RowResult"]
+) -> None:
+    """Each of ``columns`` no longer than its model field takes, as the commit would find (after a long wait).
+    Only columns stored as typed: a CNPJ is stored as its digits, choices are checked against their values."""
+    limits = {name: model._meta.get_field(name).max_length for name in columns}
+    for line, row in rows:
+        for column, limit in limits.items():
+            value = row.get(column, "")
+            if len(value) > limit:
+                results[line].errors.append(
+                    _("%(col)s: at most %(max)s characters (this one has %(count)s).")
+                    % {"col": column, "max": limit, "count": len(value)}
+                )
 
 
 def _check_duplicates(rows: list[tuple[int, dict]], results: dict[int, RowResult]) -> None:
@@ -360,6 +430,12 @@ def _subscriptions(rows, actor, results, commit):
 
 
 HANDLERS = {"customers": _customers, "contacts": _contacts, "subscriptions": _subscriptions}
+# The columns stored as typed, whose length the preview checks against the model's fields.
+STORED_AS_TYPED = {
+    "customers": (Customer, ["external_id", "name"]),
+    "contacts": (Contact, ["external_id", "name", "email", "phone"]),
+    "subscriptions": (Subscription, ["external_id", "product", "plan"]),
+}
 
 
 def import_run(*, kind: str, text: str, actor: User, commit: bool = False) -> ImportReport:
@@ -372,8 +448,10 @@ def import_run(*, kind: str, text: str, actor: User, commit: bool = False) -> Im
     _header, rows = read_rows(text, report, required=required, optional=optional)
     if report.errors:
         return report
-    results = {line: RowResult(line=line, key=row.get("external_id", "")) for line, row in rows}
+    results = {line: report.row_result(line, row.get("external_id", "")) for line, row in rows}
     report.rows = list(results.values())
+    model, columns = STORED_AS_TYPED[kind]
+    check_lengths(model, columns, rows, results)
     _check_duplicates(rows, results)
     for line, row in rows:
         if not row.get("external_id"):

@@ -66,8 +66,13 @@ SURVEY_MESSAGE_ID = re.compile(r"<survey-(?P<pk>[0-9]{1,18})(?P<reminder>-remind
 _FIELD_TYPE = re.compile(r"^\s*[A-Za-z0-9.+-]+\s*;\s*")
 _STATUS = re.compile(r"\b[245]\.[0-9]{1,3}\.[0-9]{1,3}\b")
 # The stdlib's header parsers have raised these on hostile input instead of recording a defect; a DSN
-# that trips one is unreadable, not an error of ours.
-_MALFORMED = (email.errors.MessageError, ValueError, LookupError)
+# that trips one is unreadable, not an error of ours. RecursionError is the last guard behind _MAX_PARTS.
+_MALFORMED = (email.errors.MessageError, ValueError, LookupError, RecursionError)
+# A DSN holds a few parts (a text, the report, the returned original with its own two or three, perhaps all
+# of it forwarded as an attachment). The stdlib parses nested parts recursively: a message nested thousands
+# deep raised RecursionError (a 500, and exit 1 so the mail server bounced the bounce). Anything with more
+# Content-Type headers than this is not a DSN and is not parsed at all.
+_MAX_PARTS = 100
 # A delivery the relay may have taken: sent, or pending after a send whose commit was lost (see
 # "Exactly once" in surveys.dispatch). Skipped and failed ones never left.
 _MAY_HAVE_LEFT = (DeliveryStatus.SENT, DeliveryStatus.PENDING)
@@ -180,6 +185,9 @@ def _recipient_report(block: Message, about: str) -> BounceReport | None:
 
 def parse_dsn(raw: bytes) -> list[BounceReport]:
     """The per-recipient reports of one DSN (RFC 3464); an empty list for anything that is not one."""
+    if raw.lower().count(b"content-type:") > _MAX_PARTS:
+        logger.info("bounce message with too many parts", extra={"size": len(raw)})
+        return []
     try:
         message = email.message_from_bytes(raw, policy=policy.default)
         report = _report_part(message)

@@ -141,7 +141,7 @@ def employee_import(*, text: str, actor: User, commit: bool = False) -> ImportRe
         if commit:
             raise ImportFailed(report)
         return report
-    results = {line: RowResult(line=line, key=row.get("email", "").lower()) for line, row in rows}
+    results = {line: report.row_result(line, row.get("email", "").lower()) for line, row in rows}
     report.rows = list(results.values())
     values = _check(header, rows, results)
     emails = [v["email"] for v in values.values() if v["email"]]

@@ -3,6 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core import bounds
 from portfolio.forms import ImportForm
 from portfolio.models import ContactRole, PlanTier, Segment, ServiceModel, Stage
 from surveys.models import CampaignMode, CampaignStatus, EmployeeAudience, SurveyKind, Trigger
@@ -68,7 +69,7 @@ class CampaignForm(forms.Form):
     mode = forms.ChoiceField(
         label=_("When"), choices=CampaignMode.choices, initial=CampaignMode.NOW, widget=forms.RadioSelect
     )
-    send_at = forms.DateTimeField(
+    send_at = bounds.DateTimeField(
         label=_("Date and time"),
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),

@@ -3,7 +3,6 @@ input, call a selector or a service, and render; the rules live in the services 
 surveys.employees) and the reads (surveys.selectors, surveys.results, surveys.campaign_counts, surveys.comments,
 surveys.exports); who may do what in accounts.access."""
 
-import csv
 from datetime import datetime, time, timedelta
 
 from django.conf import settings
@@ -22,6 +21,7 @@ from django.views.decorators.vary import vary_on_headers
 from accounts.access import can_manage_campaigns, can_read_enps, get_visible_or_404
 from accounts.forms import apply_service_errors
 from accounts.selectors import owner_candidates
+from core.csvfiles import csv_response
 from core.htmx import FRAGMENT_HEADERS, wants_fragment
 from portfolio.import_flow import import_step
 from surveys import campaign_counts, employees, selectors, services
@@ -272,25 +272,9 @@ def overview(request: HttpRequest, kind: str) -> HttpResponse:
 # --- CSV -------------------------------------------------------------------------------------------------
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _cell(value):
-    # A comment such as "=HYPERLINK(…)" must stay text in a spreadsheet.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return f"'{value}"
-    return value
-
-
 def _csv(request: HttpRequest, scope: Scope, name: str) -> StreamingHttpResponse:
-    writer = csv.writer(_Echo())
-    rows = (writer.writerow([_cell(v) for v in row]) for row in export_rows(request.user, scope))
-    response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
     filename = f"{slugify(name) or 'survey'}-{timezone.localdate():%Y-%m-%d}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return csv_response(export_rows(request.user, scope), filename)
 
 
 @login_required

@@ -4,7 +4,8 @@ from accounts.models import User
 
 
 class UserSerializer(serializers.ModelSerializer):
-    team = serializers.StringRelatedField()
+    # Admins and people not yet placed have no team.
+    team = serializers.StringRelatedField(allow_null=True)
 
     class Meta:
         model = User

@@ -7,12 +7,14 @@ the caller's scope, so another team's customer, subscription or person is "not f
 
 from collections.abc import Callable
 
+from django.db import models
 from django.db.models import Model, QuerySet
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from accounts.models import User
 from accounts.selectors import users_visible_to
+from core.bounds import MAX_CENTS, ApiDateField, ApiDateTimeField
 from portfolio.models import (
     Activity,
     ActivityKind,
@@ -31,9 +33,15 @@ from portfolio.models import (
 from portfolio.selectors import contacts_visible_to, customers_changeable_by, subscriptions_visible_to
 from portfolio.validators import cnpj_digits
 
-# R$ 10 billion per billing period: far above any real plan, and far enough below PostgreSQL's bigint that a
-# customer's MRR (the sum of its subscriptions) cannot overflow it. Above it is bad input, not a database error.
-MAX_CENTS = 10**12
+
+class ModelSerializer(serializers.ModelSerializer):
+    """Every model serializer here: model dates come in within core.bounds' range, like explicit ones."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DateField: ApiDateField,
+        models.DateTimeField: ApiDateTimeField,
+    }
 
 
 def people_assignable_by(user: User) -> QuerySet[User]:
@@ -86,7 +94,7 @@ class CentsField(serializers.IntegerField):
 # --- Customers ----------------------------------------------------------------------------------------
 
 
-class CustomerSerializer(serializers.ModelSerializer):
+class CustomerSerializer(ModelSerializer):
     class Meta:
         model = Customer
         fields = [
@@ -118,7 +126,7 @@ class CnpjInputMixin(serializers.Serializer):
         return cnpj_digits(value)
 
 
-class CustomerCreateSerializer(CnpjInputMixin, ExternalIdInputMixin, serializers.ModelSerializer):
+class CustomerCreateSerializer(CnpjInputMixin, ExternalIdInputMixin, ModelSerializer):
     owner = person_field(required=False, allow_null=True)
     implementation_manager = person_field(required=False, allow_null=True)
     farmer = person_field(required=False, allow_null=True)
@@ -140,7 +148,7 @@ class CustomerCreateSerializer(CnpjInputMixin, ExternalIdInputMixin, serializers
         ]
 
 
-class CustomerUpdateSerializer(CnpjInputMixin, ExternalIdInputMixin, serializers.ModelSerializer):
+class CustomerUpdateSerializer(CnpjInputMixin, ExternalIdInputMixin, ModelSerializer):
     """What ``customer_update`` may change. Owner and stage have their own paths: reassignment, the journey."""
 
     farmer = person_field(required=False, allow_null=True)
@@ -166,7 +174,7 @@ class CustomerUpdateSerializer(CnpjInputMixin, ExternalIdInputMixin, serializers
 # --- Contacts -----------------------------------------------------------------------------------------
 
 
-class ContactSerializer(ExternalIdInputMixin, serializers.ModelSerializer):
+class ContactSerializer(ExternalIdInputMixin, ModelSerializer):
     """A plain resource: the same fields in and out; writes still go through the contact services."""
 
     customer = changeable_customer_field()
@@ -197,7 +205,7 @@ class ContactSerializer(ExternalIdInputMixin, serializers.ModelSerializer):
 # --- Subscriptions and the MRR ledger -----------------------------------------------------------------------
 
 
-class SubscriptionSerializer(serializers.ModelSerializer):
+class SubscriptionSerializer(ModelSerializer):
     monthly_cents = serializers.IntegerField(read_only=True, help_text=_("What this subscription adds to MRR."))
 
     class Meta:
@@ -222,7 +230,7 @@ class SubscriptionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class SubscriptionCreateSerializer(ExternalIdInputMixin, serializers.ModelSerializer):
+class SubscriptionCreateSerializer(ExternalIdInputMixin, ModelSerializer):
     customer = changeable_customer_field()
     amount_cents = CentsField(help_text=_("Per billing period, in cents."))
     status = serializers.ChoiceField(
@@ -250,7 +258,7 @@ class SubscriptionCreateSerializer(ExternalIdInputMixin, serializers.ModelSerial
 
 
 class SubscriptionChangeSerializer(serializers.Serializer):
-    effective_date = serializers.DateField()
+    effective_date = ApiDateField()
     amount_cents = CentsField(required=False, help_text=_("New amount per billing period, in cents."))
     plan = serializers.CharField(max_length=100, required=False, allow_blank=True)
     billing_period = serializers.ChoiceField(choices=BillingPeriod.choices, required=False)
@@ -262,14 +270,14 @@ class SubscriptionChangeSerializer(serializers.Serializer):
 
 
 class SubscriptionCancelSerializer(serializers.Serializer):
-    end_date = serializers.DateField(help_text=_("The first day the subscription no longer runs."))
+    end_date = ApiDateField(help_text=_("The first day the subscription no longer runs."))
 
 
 class SubscriptionDelinquentSerializer(serializers.Serializer):
-    since = serializers.DateField(help_text=_("The day the payment became overdue."))
+    since = ApiDateField(help_text=_("The day the payment became overdue."))
 
 
-class MrrMovementSerializer(serializers.ModelSerializer):
+class MrrMovementSerializer(ModelSerializer):
     class Meta:
         model = MrrMovement
         fields = [
@@ -294,17 +302,17 @@ class MrrMovementSerializer(serializers.ModelSerializer):
 API_ACTIVITY_KINDS = [ActivityKind.NOTE, ActivityKind.CALL, ActivityKind.MEETING, ActivityKind.EMAIL]
 
 
-class ActivitySerializer(serializers.ModelSerializer):
+class ActivitySerializer(ModelSerializer):
     class Meta:
         model = Activity
         fields = ["id", "customer", "kind", "title", "body", "author", "contact", "happened_at", "data", "external_id"]
         read_only_fields = fields
 
 
-class ActivityCreateSerializer(serializers.ModelSerializer):
+class ActivityCreateSerializer(ModelSerializer):
     customer = changeable_customer_field()
     kind = serializers.ChoiceField(choices=[(kind.value, kind.label) for kind in API_ACTIVITY_KINDS])
-    happened_at = serializers.DateTimeField(required=False)
+    happened_at = ApiDateTimeField(required=False)
     # No uniqueness check here: sending an external id again answers the entry already recorded.
     external_id = serializers.CharField(
         max_length=100,
@@ -339,7 +347,7 @@ class ActivityCreateSerializer(serializers.ModelSerializer):
 # --- Tasks --------------------------------------------------------------------------------------------
 
 
-class TaskSerializer(serializers.ModelSerializer):
+class TaskSerializer(ModelSerializer):
     is_overdue = serializers.BooleanField(read_only=True)
 
     class Meta:
@@ -361,7 +369,7 @@ class TaskSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class TaskCreateSerializer(serializers.ModelSerializer):
+class TaskCreateSerializer(ModelSerializer):
     customer = changeable_customer_field()
     owner = person_field(required=False, help_text=_("Defaults to the caller."))
 
@@ -373,14 +381,14 @@ class TaskCreateSerializer(serializers.ModelSerializer):
 # --- Churn requests ---------------------------------------------------------------------------------------
 
 
-class SaveAttemptSerializer(serializers.ModelSerializer):
+class SaveAttemptSerializer(ModelSerializer):
     class Meta:
         model = SaveAttempt
         fields = ["id", "offer", "by", "made_at"]
         read_only_fields = ["id", "by", "made_at"]
 
 
-class ChurnRequestSerializer(serializers.ModelSerializer):
+class ChurnRequestSerializer(ModelSerializer):
     """Opens a churn request (the writable fields) and answers one (all of them)."""
 
     customer = changeable_customer_field()
@@ -422,7 +430,7 @@ class ChurnResolveSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(
         choices=[(o.value, o.label) for o in (ChurnOutcome.RECOVERED, ChurnOutcome.DOWNSELL, ChurnOutcome.CHURNED)]
     )
-    effective_date = serializers.DateField(required=False, help_text=_("Defaults to today."))
+    effective_date = ApiDateField(required=False, help_text=_("Defaults to today."))
     downsell = DownsellSerializer(many=True, required=False)
 
     def validate_downsell(self, value: list[dict]) -> list[dict]:

@@ -88,6 +88,8 @@ def opportunity_win(
 
 def opportunity_move(*, opportunity: ExpansionOpportunity, stage: str, actor: User) -> ExpansionOpportunity:
     ensure_can_write(actor)
+    if stage not in OpportunityStage.values:
+        raise ValidationError({"stage": _("%(stage)s is not a stage of an opportunity.") % {"stage": stage}})
     if stage == OpportunityStage.WON:
         raise ValidationError(_("Win an opportunity with its subscription change."))
     was_lost = opportunity.stage == OpportunityStage.LOST

@@ -23,12 +23,13 @@ from portfolio.forms import (
     ChurnRequestForm,
     ChurnResolveForm,
     ContactForm,
+    OpportunityCloseForm,
     OpportunityForm,
     SaveAttemptForm,
     TaskForm,
     UtiExitForm,
 )
-from portfolio.models import HUMAN_TOUCHES, Customer
+from portfolio.models import HUMAN_TOUCHES, Customer, OpportunityStage
 from portfolio.money import to_cents
 from portfolio.views.common import page_context, require_write
 
@@ -229,31 +230,42 @@ def opportunity_add(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def opportunity_close(request: HttpRequest, pk: int, opportunity_pk: int) -> HttpResponse:
-    """Win (the subscription grows: an expansion in the ledger) or lose an expansion opportunity."""
+    """Win (the subscription grows: an expansion in the ledger) or lose an expansion opportunity. A form or a
+    service refusal re-renders the page with the reason (422) and closes nothing."""
     customer = changeable_customer(request, pk)
     opportunity = get_visible_or_404(
         selectors.opportunities_visible_to(request.user), pk=opportunity_pk, customer=customer
     )
-    try:
-        if request.POST.get("result") == "won":
-            subscription = None
-            if request.POST.get("subscription"):
-                subscription = get_visible_or_404(
-                    selectors.subscriptions_visible_to(request.user),
-                    pk=request.POST["subscription"],
-                    customer=customer,
+    form = OpportunityCloseForm(
+        request.POST, subscriptions=selectors.subscriptions_visible_to(request.user).filter(customer=customer)
+    )
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            if data["result"] == OpportunityStage.WON:
+                services.opportunity_win(
+                    opportunity=opportunity,
+                    actor=request.user,
+                    effective_date=timezone.localdate(),
+                    subscription=data["subscription"],
+                    product=data["product"],
                 )
-            services.opportunity_win(
-                opportunity=opportunity,
-                actor=request.user,
-                effective_date=timezone.localdate(),
-                subscription=subscription,
-                product=request.POST.get("product", ""),
-            )
-            messages.success(request, _("Won! The subscription changed and the expansion is in the MRR ledger."))
+            else:
+                services.opportunity_move(opportunity=opportunity, stage=OpportunityStage.LOST, actor=request.user)
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
         else:
-            services.opportunity_move(opportunity=opportunity, stage="lost", actor=request.user)
-            messages.info(request, _("Opportunity marked as lost."))
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    return redirect("portfolio:customer", pk=customer.pk)
+            if data["result"] == OpportunityStage.WON:
+                messages.success(request, _("Won! The subscription changed and the expansion is in the MRR ledger."))
+            else:
+                messages.info(request, _("Opportunity marked as lost."))
+            return redirect("portfolio:customer", pk=customer.pk)
+    # The page lists every opportunity with its own small form: the reason goes in the page's messages.
+    reasons = " ".join(
+        f"{form.fields[name].label}: {error}" if name in form.fields else str(error)
+        for name, errors in form.errors.items()
+        for error in errors
+    )
+    text = _("%(title)s was not closed. %(reasons)s") % {"title": opportunity.title, "reasons": reasons}
+    messages.error(request, text)
+    return render_customer(request, customer, status=422)

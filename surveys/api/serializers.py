@@ -7,13 +7,18 @@ from rest_framework import serializers
 from portfolio.api.serializers import ScopedPrimaryKeyRelatedField
 from portfolio.models import Contact
 from surveys import scoring
-from surveys.models import Campaign, Delivery, Response, SurveyKind
+from surveys.models import Campaign, Delivery, Response, SurveyKind, Trigger
 from surveys.selectors import contacts_surveyable_by
 
 ZONES = ["critica", "aperfeicoamento", "qualidade", "excelencia"]
 
 
 class SurveyCampaignSerializer(serializers.ModelSerializer):
+    # Declared so the schema says what the API answers: "" for a campaign that no event starts.
+    trigger = serializers.ChoiceField(
+        choices=Trigger.choices, allow_blank=True, read_only=True, help_text=_("Empty unless an event starts it.")
+    )
+
     class Meta:
         model = Campaign
         fields = [

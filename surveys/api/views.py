@@ -5,6 +5,7 @@ and writes through a service."""
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
+from django_filters.fields import IsoDateTimeField
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, permissions, status
@@ -15,6 +16,7 @@ from rest_framework.views import APIView
 
 from accounts.access import can_write
 from accounts.api.base import ScopedReadOnlyViewSet
+from core import bounds
 from portfolio.api.views import IdFilter, ServiceErrorsMixin, StableOrderingFilter
 from surveys import bounces, selectors
 from surveys.api import serializers as s
@@ -22,6 +24,16 @@ from surveys.campaign_counts import delivery_counts
 from surveys.models import Campaign, CampaignMode, CampaignStatus, Response, SurveyKind, Trigger
 from surveys.results import survey_results
 from surveys.triggers import send_to_contact
+
+
+class BoundedIsoDateTimeField(IsoDateTimeField):
+    """A date and time in a query: within core.bounds' years and PostgreSQL's offsets, or a 400."""
+
+    default_validators = [bounds.validate_date_in_range, bounds.validate_utc_offset]
+
+
+class IsoDateTimeFilter(filters.IsoDateTimeFilter):
+    field_class = BoundedIsoDateTimeField
 
 
 class CampaignFilter(filters.FilterSet):
@@ -39,10 +51,10 @@ class ResponseFilter(filters.FilterSet):
     campaign = IdFilter(field_name="campaign_id")
     customer = IdFilter(field_name="customer_id")
     kind = filters.ChoiceFilter(choices=SurveyKind.choices)
-    answered_after = filters.IsoDateTimeFilter(
+    answered_after = IsoDateTimeFilter(
         field_name="answered_at", lookup_expr="gte", help_text="Answered at or after (ISO 8601)."
     )
-    answered_before = filters.IsoDateTimeFilter(
+    answered_before = IsoDateTimeFilter(
         field_name="answered_at", lookup_expr="lt", help_text="Answered before (ISO 8601)."
     )
 

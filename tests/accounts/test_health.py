@@ -1,6 +1,10 @@
 import json
+import socket
+import time
+from collections.abc import Iterator
 
 import pytest
+from django.db import DEFAULT_DB_ALIAS, connections
 
 from tests.accounts.test_settings import PRODUCTION_ENV, run_python
 
@@ -74,3 +78,68 @@ def test_healthz_in_production_calls_in_process_tasks_an_error():
         "from django.test.utils import override_settings; override_settings(CELERY_TASK_ALWAYS_EAGER=True).enable();"
     )
     assert healthz_in_production(prelude) == (503, {"status": "error", "checks": {"database": "ok", "broker": "error"}})
+
+
+# --- Outages: a quick 503, no cookie -------------------------------------------------------------------------
+# The probe must answer within about a second (config.health.HEALTHZ_TIMEOUT); the time is printed, never
+# asserted (a loaded machine would make a timed assertion flaky).
+
+
+@pytest.fixture
+def silent_port() -> Iterator[str]:
+    """A port that takes connections and never answers: a server hung, or a firewall that drops packets."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(16)
+        yield str(server.getsockname()[1])
+
+
+def _probe(client) -> tuple[int, dict, float, str]:
+    started = time.monotonic()
+    response = client.get("/healthz")
+    elapsed = time.monotonic() - started
+    return response.status_code, response.json(), elapsed, response.get("Set-Cookie", "")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("port", ["1", "silent"])
+def test_healthz_answers_503_without_a_cookie_when_the_broker_is_down(client, settings, request, port):
+    from config.celery import app
+
+    port = request.getfixturevalue("silent_port") if port == "silent" else port
+    broker_url = f"redis://127.0.0.1:{port}/0"
+
+    previous = app.conf.broker_url
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    settings.CELERY_BROKER_URL = broker_url
+    app.conf.broker_url = broker_url
+    try:
+        status, body, elapsed, cookie = _probe(client)
+    finally:
+        app.conf.broker_url = previous
+    print(f"/healthz with the broker at {broker_url}: {status} in {elapsed:.2f} s")
+    assert status == 503
+    assert body["checks"]["database"] == "ok"
+    assert body["checks"]["broker"] in ("error", "timeout")
+    assert cookie == ""
+
+
+@pytest.mark.parametrize("port", ["1", "silent"])
+def test_healthz_answers_503_without_a_cookie_when_the_database_is_down(transactional_db, client, request, port):
+    # A logged-in visitor's session would be read from the database: the probe must not read it.
+    client.cookies["sessionid"] = "x" * 32
+    # Every connection opened from now on goes to an address where no database answers.
+    database = connections.settings[DEFAULT_DB_ALIAS]
+    previous = database["HOST"], database["PORT"]
+    port = request.getfixturevalue("silent_port") if port == "silent" else port
+    database["HOST"], database["PORT"] = "127.0.0.1", port
+    connections[DEFAULT_DB_ALIAS].close()
+    try:
+        status, body, elapsed, cookie = _probe(client)
+    finally:
+        database["HOST"], database["PORT"] = previous
+        connections[DEFAULT_DB_ALIAS].close()
+    print(f"/healthz with the database at port {port}: {status} in {elapsed:.2f} s")
+    assert status == 503
+    assert body["checks"]["database"] in ("error", "timeout")
+    assert cookie == ""

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -149,3 +151,91 @@ def test_a_leader_imports_customers_only_for_the_people_of_their_teams(org):
     assert [r.action for r in report.rows] == ["error", "error"]
     assert org.csm_b.email in report.rows[0].errors[0]
     assert import_run(kind="customers", text=text, actor=org.admin).ok
+
+
+def test_a_file_saved_by_excel_in_windows_1252_keeps_its_punctuation(org, client_for):
+    client = client_for(org.leader_a)
+    text = f"external_id;name;owner_email\nc-1;Padaria “Pão” – €;{org.csm_a.email}\n"
+    upload = SimpleUploadedFile("clientes.csv", text.encode("cp1252"), content_type="text/csv")
+
+    assert client.post("/portfolio/import/", {"kind": "customers", "file": upload}).status_code == 200
+    assert client.post("/portfolio/import/", {"confirm": "1"}).status_code == 302
+
+    assert Customer.objects.get().name == "Padaria “Pão” – €"
+
+
+def test_a_file_that_is_not_text_is_refused_with_a_form_error(org, client_for):
+    upload = SimpleUploadedFile("planilha.xlsx", b"PK\x03\x04\x81\x8d\x8f\x90\x9d", content_type="text/csv")
+
+    response = client_for(org.leader_a).post("/portfolio/import/", {"kind": "customers", "file": upload})
+
+    assert response.status_code == 422
+    assert "file" in response.context["form"].errors
+
+
+# --- What the preview finds before the commit would ------------------------------------------------------
+
+
+def test_the_preview_refuses_cells_longer_than_what_is_stored(org):
+    customers = f"external_id;name\nc-1;{'P' * 201}\n{'x' * 101};Padaria\n"
+    contacts = f"external_id,customer_external_id,name,phone\nk-1,c-1,Ana,{'9' * 31}\n"
+    subscriptions = f"external_id;customer_external_id;product;amount;start_date\ns-1;c-1;{'L' * 101};10;01/03/2025\n"
+
+    report = import_run(kind="customers", text=customers, actor=org.leader_a)
+    contact_errors = import_run(kind="contacts", text=contacts, actor=org.leader_a).rows[0].errors
+    subscription_errors = import_run(kind="subscriptions", text=subscriptions, actor=org.leader_a).rows[0].errors
+
+    assert [r.action for r in report.rows] == ["error", "error"]
+    assert re.search(r"^name: .*\b200\b", report.rows[0].errors[0])
+    assert "external_id" in report.rows[1].errors[0]
+    assert any("phone" in e and "30" in e for e in contact_errors)
+    assert any("product" in e and "100" in e for e in subscription_errors)
+
+
+def test_a_cnpj_with_its_punctuation_is_not_too_long(org):
+    text = f"external_id;name;cnpj;owner_email\nc-1;Padaria;11.222.333/0001-81;{org.csm_a.email}\n"
+
+    assert import_run(kind="customers", text=text, actor=org.leader_a).ok
+
+
+def test_an_unbalanced_quote_is_a_row_error_instead_of_swallowing_the_rest_of_the_file(org):
+    text = f'external_id;name;owner_email\nc-1;"Padaria;{org.csm_a.email}\nc-2;Mercado;{org.csm_a.email}\n'
+
+    report = import_run(kind="customers", text=text, actor=org.leader_a)
+
+    assert not report.ok
+    assert report.rows[0].line == 2
+    # "Lines 2 to 3 were read as one row", in the reader's language.
+    assert re.search(r"\b2\b.*\b3\b", report.rows[0].errors[0])
+    assert not Customer.objects.exists()
+
+
+def test_a_quote_left_open_in_a_large_file_is_reported_not_a_crash(org):
+    # The merged cell outgrows the CSV reader's field limit (128 KB), which it reports as an error.
+    rows = "".join(f"c-{n};Cliente {n};{org.csm_a.email}\n" for n in range(4000))
+    text = f'external_id;name;owner_email\nc-x;"Aberta;{org.csm_a.email}\n{rows}'
+
+    report = import_run(kind="customers", text=text, actor=org.leader_a)
+
+    assert not report.ok
+    assert "2" in " ".join(report.errors + [e for r in report.rows for e in r.errors])
+
+
+def test_cells_beyond_the_header_are_reported(org):
+    text = f"external_id;name;owner_email\nc-1;Padaria;{org.csm_a.email};extra;mais\nc-2;Mercado;{org.csm_a.email};\n"
+
+    report = import_run(kind="customers", text=text, actor=org.leader_a)
+
+    assert report.rows[0].action == "error"
+    assert "extra" in report.rows[0].errors[0]
+    # An empty trailing cell (a separator at the end of the line) is no extra cell.
+    assert report.rows[1].action == "create"
+
+
+def test_the_employee_import_reports_extra_cells_too(org):
+    from surveys.employees import employee_import
+
+    report = employee_import(text="email;name\nana@leme.example;Ana;RH\n", actor=org.admin)
+
+    assert report.rows[0].action == "error"
+    assert "RH" in report.rows[0].errors[0]

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from portfolio import services
@@ -390,3 +391,62 @@ def test_a_kind_of_entry_registered_by_surveys_is_named_and_filtered_on_the_time
     assert "Resposta de pesquisa" in page.text
     assert "NPS 3 — detrator · Ana" in filtered.text
     assert "Ligação de acompanhamento" not in filtered.text
+
+
+# --- Closing an opportunity: a form --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def upsell(org):
+    customer = CustomerFactory(owner=org.csm_a)
+    hand_off(customer, org.csm_a)
+    subscribe(customer, amount_cents=100_000)
+    return services.opportunity_create(
+        customer=customer, actor=org.csm_a, kind="upsell", source="proactive", title="Plano Business", mrr_cents=50_000
+    )
+
+
+@pytest.mark.parametrize(
+    "data",
+    [{"result": "won", "subscription": "abc"}, {}, {"result": "perdido"}, {"result": "won"}],
+    ids=["not a subscription", "empty", "no such result", "upsell without its subscription"],
+)
+def test_closing_an_opportunity_with_bad_input_is_a_422_that_closes_nothing(org, client_for, upsell, data):
+    response = client_for(org.csm_a).post(f"/customers/{upsell.customer_id}/opportunities/{upsell.pk}/close/", data)
+
+    assert response.status_code == 422
+    assert "Plano Business" in " ".join(str(m) for m in response.context["messages"])
+    upsell.refresh_from_db()
+    assert upsell.stage == "identified"
+    assert upsell.customer.subscriptions.get().amount_cents == 100_000
+
+
+def test_another_teams_subscription_cannot_grow_from_an_opportunity(org, client_for, upsell):
+    theirs = subscribe(CustomerFactory(owner=org.csm_b), amount_cents=10_000)
+
+    url = f"/customers/{upsell.customer_id}/opportunities/{upsell.pk}/close/"
+
+    response = client_for(org.csm_a).post(url, {"result": "won", "subscription": theirs.pk})
+
+    assert response.status_code == 422
+    theirs.refresh_from_db()
+    assert theirs.amount_cents == 10_000
+
+
+def test_losing_an_opportunity_takes_the_lost_result(org, client_for, upsell):
+    response = client_for(org.csm_a).post(
+        f"/customers/{upsell.customer_id}/opportunities/{upsell.pk}/close/", {"result": "lost"}
+    )
+
+    assert response.status_code == 302
+    upsell.refresh_from_db()
+    assert upsell.stage == "lost"
+
+
+def test_an_opportunity_moves_only_to_a_stage_it_has(org, upsell):
+    with pytest.raises(ValidationError) as refused:
+        services.opportunity_move(opportunity=upsell, stage="bogus", actor=org.csm_a)
+
+    assert "stage" in refused.value.message_dict
+    upsell.refresh_from_db()
+    assert upsell.stage == "identified"

@@ -570,3 +570,32 @@ def test_the_campaign_page_counts_a_late_bounce_with_the_others(org, smtp_server
     counts = page.context["counts"]
     assert (counts.planned, counts.sent, counts.bounced) == (2, 1, 1)
     assert "Bounced: 1" in page.text
+
+
+# --- Hostile messages --------------------------------------------------------------------------------------
+
+
+def nested(depth: int) -> bytes:
+    """A message whose parts nest ``depth`` levels deep."""
+    head = "From: mailer-daemon@mx.example\r\nTo: no-reply@leme.example\r\nMIME-Version: 1.0\r\n"
+    opening = "".join(f'Content-Type: multipart/mixed; boundary="b{i}"\r\n\r\n--b{i}\r\n' for i in range(depth))
+    closing = "".join(f"\r\n--b{i}--\r\n" for i in reversed(range(depth)))
+    return (head + opening + "Content-Type: text/plain\r\n\r\nUndeliverable.\r\n" + closing).encode()
+
+
+def test_a_message_nested_thousands_deep_is_not_a_dsn(org, api_for):
+    hostile = nested(3000)
+
+    assert parse_dsn(hostile) == []
+    response = api_for(org.admin).post(API, hostile, content_type="message/rfc822")
+    assert (response.status_code, set(response.json())) == (400, {"detail"})
+
+
+def test_the_command_ignores_a_message_nested_thousands_deep(tmp_path):
+    path = tmp_path / "deep.eml"
+    path.write_bytes(nested(3000))
+    out = io.StringIO()
+
+    call_command("survey_bounce", str(path), stdout=out)
+
+    assert out.getvalue() == f"{path}: not a delivery status notification\n"

@@ -1,0 +1,49 @@
+"""Middleware that guards every request before any app sees it.
+
+* ``HealthCheckMiddleware`` answers the load balancer's ``/healthz`` first, so the probe never reaches the
+  session, the language or the login (no cookie set, no database query for a user).
+* ``RejectNulMiddleware`` refuses a NUL character anywhere in the path, the query string or a form's fields
+  with a 400: PostgreSQL cannot store one in text, so it would otherwise be a 500 somewhere deeper, and no
+  person ever types it. JSON bodies are the API's serializers' to check (their text fields refuse NUL).
+"""
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse, QueryDict
+from django.utils.translation import gettext as _
+
+from config.health import HEALTHZ_PATH, healthz
+
+API_PREFIX = "/api/"
+
+
+def is_api_request(request: HttpRequest) -> bool:
+    return request.path_info.startswith(API_PREFIX)
+
+
+class HealthCheckMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path_info == HEALTHZ_PATH and request.method in ("GET", "HEAD"):
+            return healthz(request)
+        return self.get_response(request)
+
+
+def _holds_nul(values: QueryDict) -> bool:
+    return any("\x00" in key or any("\x00" in value for value in values.getlist(key)) for key in values)
+
+
+class RejectNulMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        # request.POST is what CsrfViewMiddleware reads next anyway; for JSON or raw bodies it is empty.
+        if "\x00" in request.path_info or _holds_nul(request.GET) or _holds_nul(request.POST):
+            message = _("The request holds a NUL character, which Leme does not accept.")
+            if is_api_request(request):
+                return JsonResponse({"detail": message}, status=400)
+            return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+        return self.get_response(request)
