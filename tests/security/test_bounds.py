@@ -23,7 +23,7 @@ def customer(org):
 def test_the_import_refuses_amounts_that_are_not_money(org, customer, amount):
     text = f"{SUBSCRIPTIONS}s-1;c-1;Leme CRM;{amount};01/03/2025\n"
 
-    report = import_run(kind="subscriptions", text=text, actor=org.csm_a)
+    report = import_run(kind="subscriptions", text=text, actor=org.leader_a)
 
     assert not report.ok
     assert "amount" in " ".join(report.rows[0].errors)
@@ -35,7 +35,7 @@ def test_the_import_refuses_dates_outside_the_range(org, customer, day):
     subscriptions = f"{SUBSCRIPTIONS}s-1;c-1;Leme CRM;100,00;{day}\n"
     customers = f"external_id;name;renewal_date\nc-2;Padaria;{day}\n"
 
-    subscription_report = import_run(kind="subscriptions", text=subscriptions, actor=org.csm_a)
+    subscription_report = import_run(kind="subscriptions", text=subscriptions, actor=org.leader_a)
     customer_report = import_run(kind="customers", text=customers, actor=org.leader_a)
 
     assert "start_date" in " ".join(subscription_report.rows[0].errors)
@@ -45,7 +45,7 @@ def test_the_import_refuses_dates_outside_the_range(org, customer, day):
 def test_the_import_still_takes_ordinary_amounts_and_dates(org, customer):
     text = f"{SUBSCRIPTIONS}s-1;c-1;Leme CRM;1.234,56;01/03/2025\n"
 
-    import_run(kind="subscriptions", text=text, actor=org.csm_a, commit=True)
+    import_run(kind="subscriptions", text=text, actor=org.leader_a, commit=True)
 
     assert Subscription.objects.get().amount_cents == 123_456
 
