@@ -45,10 +45,9 @@ from demo.words import (
     ONBOARDING_TOUCHES,
     PRODUCT,
     QUALIFIERS,
-    REVIEW_FUTURE,
+    REVIEW_ANSWERS,
     REVIEW_GOALS,
     REVIEW_OUTCOMES,
-    REVIEW_PAST,
     SAVE_OFFERS,
     SUFFIXES,
     TASK_TITLES,
@@ -78,6 +77,7 @@ from portfolio.models import (
     UtiExit,
 )
 from portfolio.money import reais
+from portfolio.services.reviews import review_answer
 
 EXTERNAL_PREFIX = "demo-"
 CSMS = ["lucas", "beatriz", "rafael", "camila", "thiago"]
@@ -407,17 +407,36 @@ def _contacts(rng: random.Random, domain: str, *, decision_maker: bool, champion
     return contacts
 
 
-def _fill(template: str, rng: random.Random, plan: CustomerPlan, **extra) -> str:
+def _values(rng: random.Random, plan: CustomerPlan) -> dict[str, str | int]:
     contact = plan.contact(rng)
-    values = {
+    return {
         "contact": contact.name,
         "first": contact.first,
-        "feature": rng.choice(FEATURES),
+        **rng.choice(FEATURES).forms(),
         "area": rng.choice(AREAS),
         "n": rng.choice([12, 25, 40, 50, 80, 120, 200, 350]),
-        **extra,
     }
-    return template.format(**values)
+
+
+def _fill(template: str, rng: random.Random, plan: CustomerPlan) -> str:
+    return template.format(**_values(rng, plan))
+
+
+def _fill_touch(title: str, body: str, rng: random.Random, plan: CustomerPlan) -> tuple[str, str]:
+    """A touch's title and body, naming the same contact, feature and area. Draws a second set of values it does
+    not use, so the demo's random sequence stays what it was when title and body were filled apart."""
+    values = _values(rng, plan)
+    _values(rng, plan)
+    return title.format(**values), body.format(**values)
+
+
+def _review_answers(questions: list, rng: random.Random, plan: CustomerPlan) -> list[dict]:
+    """An answer to each review question, from that question's own list of answers."""
+    picks = rng.sample(range(3), 3)
+    return [
+        review_answer(question, _fill(REVIEW_ANSWERS[question.key][pick], rng, plan))
+        for question, pick in zip(questions, picks, strict=True)
+    ]
 
 
 def _between(rng: random.Random, low: date, high: date) -> date:
@@ -704,14 +723,8 @@ def plan_customer(index: int, seed: int, today: date, policies: dict[str, tuple]
                 held = max(held, first_day + timedelta(days=1), *(r.held_on + timedelta(days=1) for r in plan.reviews))
                 if held >= last_day:
                     break
-                past = [
-                    {"q": q, "a": _fill(a, rng, plan)}
-                    for q, a in zip(services.REVIEW_TEMPLATE["past"], rng.sample(REVIEW_PAST, 3), strict=True)
-                ]
-                future = [
-                    {"q": q, "a": _fill(a, rng, plan)}
-                    for q, a in zip(services.REVIEW_TEMPLATE["future"], rng.sample(REVIEW_FUTURE, 3), strict=True)
-                ]
+                past = _review_answers(services.REVIEW_TEMPLATE["past"], rng, plan)
+                future = _review_answers(services.REVIEW_TEMPLATE["future"], rng, plan)
                 goals = [_fill(g, rng, plan) for g in rng.sample(REVIEW_GOALS, 2)]
                 plan.reviews.append(
                     ReviewPlan(due, held, past, future, goals, _fill(rng.choice(REVIEW_OUTCOMES), rng, plan))
@@ -763,12 +776,12 @@ def plan_customer(index: int, seed: int, today: date, policies: dict[str, tuple]
             day = day + timedelta(days=rng.randint(0, 4))
             if day > today:
                 break
-            plan.touches.append(TouchPlan(kind, _fill(title, rng, plan), _fill(body, rng, plan), author, day, 10))
+            plan.touches.append(TouchPlan(kind, *_fill_touch(title, body, rng, plan), author, day, 10))
         day += timedelta(days=rng.randint(5, 9))
         while day < today:
             title, body = rng.choice(ONBOARDING_FOLLOW_UPS)
             kind = ActivityKind.EMAIL if title.startswith("E-mail") else ActivityKind.CALL
-            plan.touches.append(TouchPlan(kind, _fill(title, rng, plan), _fill(body, rng, plan), author, day, 15))
+            plan.touches.append(TouchPlan(kind, *_fill_touch(title, body, rng, plan), author, day, 15))
             day += timedelta(days=rng.randint(5, 9))
     else:
         cadence = {ServiceModel.HIGH_TOUCH: 18, ServiceModel.LOW_TOUCH: 40, ServiceModel.TECH_TOUCH: 60}[service_model]
@@ -782,16 +795,12 @@ def plan_customer(index: int, seed: int, today: date, policies: dict[str, tuple]
             else:
                 kind = rng.choice([ActivityKind.CALL, ActivityKind.CALL, ActivityKind.MEETING, ActivityKind.EMAIL])
                 title, body = rng.choice({"call": CALLS, "meeting": MEETINGS, "email": EMAILS}[kind])
-            plan.touches.append(
-                TouchPlan(kind, _fill(title, rng, plan), _fill(body, rng, plan), author, day, rng.randint(8, 18))
-            )
+            plan.touches.append(TouchPlan(kind, *_fill_touch(title, body, rng, plan), author, day, rng.randint(8, 18)))
             day -= timedelta(days=max(3, int(cadence * rng.uniform(0.5, 1.5))))
         if rng.random() < 0.3 and plan.touches:
             title, body = rng.choice(NOTES)
             on = _between(rng, first_day, last_day)
-            plan.touches.append(
-                TouchPlan(ActivityKind.NOTE, _fill(title, rng, plan), _fill(body, rng, plan), author, on, 17)
-            )
+            plan.touches.append(TouchPlan(ActivityKind.NOTE, *_fill_touch(title, body, rng, plan), author, on, 17))
         if main.delinquent_since:
             title, body = DELINQUENT_EMAIL
             on = min(today, main.delinquent_since + timedelta(days=1))

@@ -1,6 +1,8 @@
 """The words the demo portfolio is written with: company and people names, prices, and the Portuguese texts
 of its timeline, tasks, churn requests, handoffs and reviews. Data only; ``demo.plans`` picks from it."""
 
+from dataclasses import dataclass
+
 from portfolio.models import ActivityKind, PlanTier, Segment, UtiExit
 
 
@@ -55,10 +57,41 @@ LAST_NAMES = _words(
     "Cavalcanti, Duarte"
 )
 DDDS = ["11", "11", "11", "21", "21", "31", "41", "47", "48", "51", "61", "62", "71", "81", "85", "19", "27"]
-FEATURES = _words(
-    "módulo financeiro, painel de indicadores, fluxo de aprovação, integração com o ERP, relatório de vendas, app "
-    "mobile, automação de cobranças, agenda compartilhada, emissão de notas"
-)
+
+
+@dataclass(frozen=True)
+class Feature:
+    """A product feature and its gender, so a text says "o módulo" but "a agenda", "do módulo" but "da agenda"."""
+
+    name: str
+    feminine: bool = False
+
+    def forms(self) -> dict[str, str]:
+        """The feature alone and after each article or contraction the texts use: ``{feature}``, ``{o_feature}``,
+        ``{do_feature}``, ``{no_feature}``, ``{ao_feature}``."""
+        o, do, no, ao = ("a", "da", "na", "à") if self.feminine else ("o", "do", "no", "ao")
+        return {
+            "feature": self.name,
+            "o_feature": f"{o} {self.name}",
+            "do_feature": f"{do} {self.name}",
+            "no_feature": f"{no} {self.name}",
+            "ao_feature": f"{ao} {self.name}",
+        }
+
+
+FEATURES = [
+    Feature("módulo financeiro"),
+    Feature("painel de indicadores"),
+    Feature("fluxo de aprovação"),
+    Feature("integração com o ERP", feminine=True),
+    Feature("relatório de vendas"),
+    Feature("app mobile"),
+    Feature("automação de cobranças", feminine=True),
+    Feature("agenda compartilhada", feminine=True),
+    Feature("emissão de notas", feminine=True),
+]
+# Areas of the customer's company, always written as "o time de {area}" (their genders differ: "o financeiro",
+# "a logística", "as compras").
 AREAS = ["financeiro", "comercial", "operações", "atendimento", "compras", "logística", "RH"]
 
 PRODUCT = "Plataforma"
@@ -85,12 +118,12 @@ SUFFIXES[Segment.ENTERPRISE] = ["S.A.", "S.A.", "Ltda"]
 CALLS = [
     (
         "Ligação de acompanhamento com {contact}",
-        "Conversamos sobre o uso do {feature}. {first} contou que o time de {area} já usa todo dia; combinamos "
+        "Conversamos sobre o uso {do_feature}. {first} contou que o time de {area} já usa todo dia; combinamos "
         "revisar os relatórios na próxima semana.",
     ),
     (
         "Call de alinhamento: metas do trimestre",
-        "{first} quer reduzir em 30% o tempo de fechamento do mês. Sugeri ativar o {feature} e marcar um "
+        "{first} quer reduzir em 30% o tempo de fechamento do mês. Sugeri ativar {o_feature} e marcar um "
         "treinamento com o time de {area}.",
     ),
     (
@@ -105,7 +138,7 @@ CALLS = [
     ),
     (
         "Ligação com {contact}: renovação",
-        "Antecipei a conversa de renovação. {first} quer ampliar usuários se o {feature} entregar o combinado até "
+        "Antecipei a conversa de renovação. {first} quer ampliar usuários se {o_feature} entregar o combinado até "
         "o fim do mês.",
     ),
 ]
@@ -117,8 +150,8 @@ MEETINGS = [
     ),
     (
         "Reunião executiva com {contact}",
-        "Apresentei os resultados do semestre: 18% menos retrabalho no {area} e 2.300 pedidos processados. "
-        "{first} pediu um plano para levar o {feature} às filiais.",
+        "Apresentei os resultados do semestre: 18% menos retrabalho no time de {area} e 2.300 pedidos processados. "
+        "{first} pediu um plano para levar {o_feature} às filiais.",
     ),
     (
         "Workshop de boas práticas: {feature}",
@@ -127,22 +160,22 @@ MEETINGS = [
     ),
     (
         "Reunião de planejamento com {contact}",
-        "Revisamos o plano de sucesso: prioridade é automatizar o {feature} antes da alta temporada.",
+        "Revisamos o plano de sucesso: prioridade é automatizar {o_feature} antes da alta temporada.",
     ),
 ]
 EMAILS = [
     (
         "E-mail: resumo da reunião e próximos passos",
-        "Olá {first}, segue o resumo do que combinamos: ativar o {feature}, treinar o time de {area} e revisar "
+        "Olá {first}, segue o resumo do que combinamos: ativar {o_feature}, treinar o time de {area} e revisar "
         "os indicadores em 30 dias. Qualquer dúvida, estou à disposição.",
     ),
     (
         "E-mail: convite para o webinar de novidades",
-        "Olá {first}, na quinta às 15h apresentamos as novidades do {feature}. Vale levar o time de {area}!",
+        "Olá {first}, na quinta às 15h apresentamos as novidades {do_feature}. Vale levar o time de {area}!",
     ),
     (
-        "E-mail: material de apoio sobre {feature}",
-        "Olá {first}, conforme prometido, envio o guia passo a passo do {feature} e o vídeo de 10 minutos.",
+        "E-mail: material de apoio sobre {o_feature}",
+        "Olá {first}, conforme prometido, envio o guia passo a passo {do_feature} e o vídeo de 10 minutos.",
     ),
     (
         "E-mail: pesquisa de satisfação do trimestre",
@@ -175,7 +208,7 @@ ONBOARDING_TOUCHES = [
 ONBOARDING_FOLLOW_UPS = [
     (
         "Ligação de acompanhamento da implantação",
-        "Revisei com {first} o cronograma: faltam a configuração do {feature} e o treinamento do time de {area}.",
+        "Revisei com {first} o cronograma: faltam a configuração {do_feature} e o treinamento do time de {area}.",
     ),
     (
         "E-mail: status da implantação",
@@ -189,7 +222,7 @@ ONBOARDING_FOLLOW_UPS = [
 ]
 NOTES = [
     ("Nota: {contact} de férias até o dia 20", "Combinado falar com o time de {area} nesse período."),
-    ("Nota: abriram vaga de analista de {area}", "Pode ser sinal de crescimento; acompanhar para expansão."),
+    ("Nota: abriram vaga no time de {area}", "Pode ser sinal de crescimento; acompanhar para expansão."),
     ("Nota: sinal de expansão", "{first} comentou que vão abrir duas filiais no próximo semestre."),
     ("Nota: troca no time de {area}", "Novo coordenador começa mês que vem; marcar apresentação."),
 ]
@@ -205,7 +238,7 @@ TASK_TITLES = [
     "Ligar para {contact} sobre a queda de uso",
     "Revisar plano de sucesso com {contact}",
     "Validar integração com o ERP",
-    "Apresentar o {feature} para o time de {area}",
+    "Apresentar {o_feature} para o time de {area}",
 ]
 ONBOARDING_TASKS = ["Agendar treinamento do time de {area}", "Conferir importação dos cadastros com {contact}"]
 
@@ -337,25 +370,48 @@ HANDOFF_RISKS = [
     "",
     "",
 ]
-REVIEW_PAST = [
-    "Meta de reduzir retrabalho atingida: {n}% menos lançamentos manuais.",
-    "O time de {area} passou a usar o {feature} todos os dias.",
-    "Atrasou a integração com o ERP por falta de tempo do TI do cliente.",
-]
-REVIEW_FUTURE = [
-    "Levar o {feature} para o time de {area}.",
-    "Treinar os novos usuários e revisar permissões.",
-    "{first} é dono da meta; revisamos em 30 dias.",
-]
+# Three answers to each success-review question, by the question's key (``portfolio.services.reviews``).
+REVIEW_ANSWERS = {
+    "goals_reached": [
+        "Atingimos a meta de reduzir o retrabalho; a de usuários ativos ficou em 80% do combinado.",
+        "O time de {area} passou a usar {o_feature} todos os dias, como combinado no último ciclo.",
+        "A meta de implantar {o_feature} foi cumprida; a de dobrar os usuários ativos ficou para o próximo ciclo.",
+    ],
+    "results": [
+        "{n}% menos lançamentos manuais e o fechamento do mês dois dias mais cedo.",
+        "{n} usuários ativos por semana, contra metade disso no início do ciclo.",
+        "O time de {area} economiza cerca de {n} horas por mês com {o_feature}.",
+    ],
+    "obstacles": [
+        "A integração com o ERP atrasou por falta de tempo do TI do cliente.",
+        "A troca de coordenador no time de {area} parou os treinamentos por um mês.",
+        "Parte do time ainda mantém planilhas paralelas e não confia nos números {do_feature}.",
+    ],
+    "next_goals": [
+        "Levar {o_feature} ao time de {area} até o fim do próximo ciclo.",
+        "Chegar a {n} usuários ativos e acabar com as planilhas paralelas.",
+        "Reduzir em 20% o tempo de fechamento do mês.",
+    ],
+    "means": [
+        "Ativar {o_feature} e fazer treinamentos quinzenais com o time de {area}.",
+        "Usar o painel de indicadores nas reuniões semanais e revisar as permissões dos usuários.",
+        "Configurar a automação de cobranças e as notificações de pedidos atrasados.",
+    ],
+    "goal_owners": [
+        "{first} responde por todas as metas; revisamos juntos em 30 dias.",
+        "{first} responde pela adoção; a coordenação do time de {area}, pelo tempo de fechamento.",
+        "A meta de usuários ativos fica com {first}; a de integração, com o TI do cliente.",
+    ],
+}
 REVIEW_GOALS = [
-    "Automatizar o {feature}",
+    "Automatizar {o_feature}",
     "Chegar a {n} usuários ativos",
     "Reduzir o tempo de fechamento em 20%",
     "Integrar com o ERP",
 ]
 REVIEW_OUTCOMES = [
     "Cliente satisfeito com os resultados; metas do próximo ciclo acordadas com {first}.",
-    "Resultados abaixo do esperado no {area}; plano de ação com treinamento quinzenal.",
+    "Resultados abaixo do esperado no time de {area}; plano de ação com treinamento quinzenal.",
     "Ótima revisão: {first} pediu proposta para levar a plataforma às filiais.",
 ]
 UTI_EXIT_NOTES = {

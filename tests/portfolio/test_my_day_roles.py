@@ -87,3 +87,17 @@ def test_a_leaders_lists_name_the_csm(org, history, client_for):
     reviews_list = text[text.index('id="reviews-h"') : text.index('id="ms-h"')]
     assert "Clínica Sorriso" in reviews_list
     assert "CSM Lucas Almeida" in reviews_list
+
+
+def _summary(page) -> str:
+    text = page.text
+    return text[text.index('class="stats"') : text.index('class="grid grid-2"')]
+
+
+def test_the_isms_summary_counts_only_what_her_day_lists(org, history, client_for):
+    summary = _summary(client_for(org.ism_a).get("/"))
+    assert "Revisões próximas" not in summary
+    assert "Tarefas pendentes" in summary
+    assert "Pedidos de churn em aberto" in summary
+    assert "Na UTI" in summary
+    assert _summary(client_for(org.csm_a).get("/")).count('class="stat"') == 4
