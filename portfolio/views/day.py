@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.access import get_visible_or_404
 from portfolio import selectors, services
-from portfolio.views.common import require_write
+from portfolio.views.common import next_or, require_write
 
 
 @login_required
@@ -25,4 +25,4 @@ def task_complete(request: HttpRequest, task_pk: int) -> HttpResponse:
     services.task_complete(task=task, actor=request.user)
     if request.htmx:
         return render(request, "portfolio/my_day.html#task-done", {"task": task})
-    return redirect(request.POST.get("next") or reverse("portfolio:customer", args=[task.customer_id]))
+    return redirect(next_or(request, reverse("portfolio:customer", args=[task.customer_id])))

@@ -19,7 +19,7 @@ from portfolio import selectors, services
 from portfolio.forms import CustomerForm, ImportForm, PortfolioFilterForm, ReassignForm
 from portfolio.import_flow import import_step
 from portfolio.imports import COLUMNS, import_run
-from portfolio.views.common import page_context
+from portfolio.views.common import next_or, page_context
 
 PAGE_SIZE = 25
 IMPORT_SESSION_KEY = "portfolio_import"
@@ -72,7 +72,7 @@ def portfolio_reassign(request: HttpRequest) -> HttpResponse:
             )
     else:
         messages.error(request, _("Choose the customers and the CSM who takes them."))
-    return redirect(request.POST.get("next") or reverse("portfolio:list"))
+    return redirect(next_or(request, reverse("portfolio:list")))
 
 
 @login_required
