@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from metrics import rollups
+from metrics import rollups, selectors
 from tests.metrics.conftest import R
 
 URL = reverse("metrics:overview")
@@ -76,6 +76,25 @@ def test_every_drill_down_adds_up_to_the_figure_clicked(built, client_for, figur
 
     assert context["total_cents"] == expected_cents
     assert len(context["rows"]) == customers == context["page"].count
+
+
+@pytest.mark.parametrize("figure", sorted(selectors.DRILLS))
+def test_without_postgresql_every_drill_down_gives_the_same_rows_from_the_ledger_in_python(
+    built, client_for, monkeypatch, figure
+):
+    # given: the rows PostgreSQL's query gives, for a quarter, as the leader, filtered by segment and not
+    client = client_for(built.org.leader_a)
+    from_sql = [drill(client, figure, period="quarter", month="2025-06", **f) for f in ({}, {"segment": "smb"})]
+
+    # when: the same drill-downs on a database without that SQL (the embedded SQLite run)
+    monkeypatch.setattr(selectors.connection, "vendor", "sqlite")
+    in_python = [drill(client, figure, period="quarter", month="2025-06", **f) for f in ({}, {"segment": "smb"})]
+
+    # then
+    def rows(context):
+        return context["total_cents"], context["page"].count, [(r.customer.pk, r.amount_cents) for r in context["rows"]]
+
+    assert [rows(c) for c in in_python] == [rows(c) for c in from_sql]
 
 
 def test_the_drill_down_of_each_headline_figure_matches_the_page(built, client_for):
