@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from accounts.access import get_visible_or_404
 from accounts.forms import apply_service_errors
 from accounts.selectors import owner_candidates
+from core import clock
 from portfolio import selectors, services
 from portfolio.forms import (
     ChurnRequestForm,
@@ -86,6 +87,7 @@ def handoff(request: HttpRequest, pk: int) -> HttpResponse:
             "customer": customer,
             "form": form,
             "milestones": milestones,
+            "today": clock.today(),
             "unreached_warning": services.handoff_unreached_warning(customer, milestones),
         },
         status=422 if form.errors else 200,

@@ -131,6 +131,17 @@ def test_the_handoff_page_warns_then_goes_through_once_confirmed(org, client_for
     assert Customer.objects.get(pk=customer.pk).stage == Stage.ONGOING
 
 
+def test_the_handoff_pages_milestones_are_drawn_and_named_without_an_emoji_font(org, client_for):
+    customer = late_customer(org)
+
+    page = client_for(org.ism_a).get(f"/customers/{customer.pk}/handoff/").text
+
+    assert "✅" not in page
+    assert "⏳" not in page
+    assert page.count('class="status-icon') == 2
+    assert 'aria-label="atrasado"' in page
+
+
 @pytest.mark.parametrize("method", ["get", "post"])
 def test_the_handoff_page_refuses_a_customer_past_onboarding(org, client_for, method):
     customer = late_customer(org)
