@@ -100,6 +100,8 @@ class Customer(models.Model):
     external_id = models.CharField(_("external id"), max_length=100, null=True, blank=True, unique=True)
     currency = models.CharField(_("currency"), max_length=3, default="BRL")
     mrr_cents = models.BigIntegerField(_("MRR (cents)"), default=0)
+    # Seats the customer has bought, when set here; otherwise the seats of its running subscriptions.
+    licences = models.PositiveIntegerField(_("licences"), null=True, blank=True)
     last_touch_at = models.DateTimeField(_("last touch"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
@@ -224,6 +226,7 @@ class Subscription(models.Model):
     delinquent_since = models.DateField(_("delinquent since"), null=True, blank=True)
     # Kept when the row is replaced or cancelled, so a trial's weeks never count as MRR in recomputation.
     is_trial = models.BooleanField(_("trial"), default=False)
+    seats = models.PositiveIntegerField(_("seats"), null=True, blank=True)
     external_id = models.CharField(_("external id"), max_length=100, null=True, blank=True, unique=True)
     replaces = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replaced_by"

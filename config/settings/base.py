@@ -48,7 +48,9 @@ LOCAL_APPS = [
     "accounts",
     "portfolio",
     "surveys",
+    "health",
     "metrics",
+    "playbooks",
     "demo",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS

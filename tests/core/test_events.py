@@ -102,16 +102,18 @@ def test_recorded_sees_what_was_committed_in_order(committed):
 
 
 def test_every_event_is_documented_in_one_place():
+    import health.events
     import portfolio.events
     import surveys.events  # noqa: F401 - declares its events
 
     documented = DOCS.read_text()
-    declared = [name for name in events.event_types() if name.startswith(("portfolio.", "surveys."))]
+    declared = [name for name in events.event_types() if name.startswith(("portfolio.", "surveys.", "health."))]
 
     missing = [name for name in declared if f"`{name.rsplit('.', 1)[1]}`" not in documented]
     assert declared, "no event declared"
     assert missing == []
     assert portfolio.events.CustomerEvent.type_name in events.event_types()
+    assert health.events.HealthBandChanged.type_name in declared
 
 
 @pytest.mark.worker
