@@ -1,5 +1,6 @@
 """Panels an app above portfolio adds to the customer page (surveys' answer history, later playbooks or
-scores), so the page shows them without portfolio importing the app that brings them.
+scores) or to My day (figures, customers gone red, renewals ahead), so the page shows them without
+portfolio importing the app that brings them.
 
 An app registers a :class:`CustomerPanel` in its ``AppConfig.ready()``. The customer page's selector calls
 each panel's ``load(user, customer)`` once, with a customer the user may see, and the page renders the
@@ -43,3 +44,35 @@ def registered() -> list[CustomerPanel]:
 def load_all(user, customer) -> list[PanelContent]:
     """Every registered panel, loaded for ``customer`` (already checked to be visible to ``user``)."""
     return [PanelContent(key=p.key, template=p.template, data=p.load(user, customer)) for p in registered()]
+
+
+# --- My day ---------------------------------------------------------------------------------------------
+# The same idea for the person's day: an app registers a DayPanel in its ``AppConfig.ready()``; My day calls
+# each panel's ``load(user, today)`` and renders its template with ``panel`` (a PanelContent). ``load``
+# applies the door itself (the person's customers only), reads in a fixed number of queries, and returns
+# ``None`` when it has nothing for this person (the panel is then left out).
+
+
+@dataclass(frozen=True)
+class DayPanel:
+    key: str  # also the panel's HTML id
+    template: str
+    load: Callable[[Any, Any], Any]  # (user, today) → what the template shows, or None
+    order: int = 100  # lower comes first; My day's own lists come first
+
+
+_day_panels: dict[str, DayPanel] = {}
+
+
+def register_day(panel: DayPanel) -> None:
+    _day_panels[panel.key] = panel
+
+
+def registered_day() -> list[DayPanel]:
+    return sorted(_day_panels.values(), key=lambda p: (p.order, p.key))
+
+
+def load_day(user, today) -> list[PanelContent]:
+    """Every registered My day panel that has something for ``user`` on ``today``."""
+    loaded = (PanelContent(key=p.key, template=p.template, data=p.load(user, today)) for p in registered_day())
+    return [panel for panel in loaded if panel.data is not None]

@@ -23,3 +23,5 @@ ALLOWED_HOSTS = ["*"]
 # Serve static files straight from the app folders: the tests never run collectstatic.
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+# Templates that only tests render (a panel registered by a test).
+TEMPLATES = [{**TEMPLATES[0], "DIRS": [*TEMPLATES[0]["DIRS"], BASE_DIR / "tests" / "templates"]}]

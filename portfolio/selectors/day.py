@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Role, User
+from core.panels import PanelContent, load_day
 from portfolio.models import (
     ChurnOutcome,
     ChurnRequest,
@@ -43,6 +44,7 @@ class MyDay(TypedDict):
     uti: list[UtiStay]
     milestones: list[Milestone]
     churn_requests: list[ChurnRequest]
+    panels: list[PanelContent]  # what the apps above portfolio add (core.panels.register_day), in order
 
 
 # What each role acts on beyond their own tasks: an ISM runs onboardings, not reviews or recovery months of
@@ -122,4 +124,5 @@ def my_day(user: User, *, today: date | None = None) -> MyDay:
         "uti": list(uti[:20]),
         "milestones": list(milestones[:20]),
         "churn_requests": list(churn[:20]),
+        "panels": load_day(user, today),
     }
