@@ -3,6 +3,8 @@
 Emails go out from tasks (accounts.tasks, which build them with accounts.emails) queued after commit;
 this module imports the tasks, and nothing there imports it back."""
 
+import logging
+
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core import signing
@@ -14,6 +16,9 @@ from django.utils.translation import gettext as _
 from accounts import tasks
 from accounts.emails import INVITATION_SALT
 from accounts.models import Invitation, Role, Team, User
+from core import ratelimit
+
+logger = logging.getLogger(__name__)
 
 
 class InvitationInvalid(Exception):
@@ -44,7 +49,15 @@ def user_create(
 
 def password_reset_request(*, email: str) -> None:
     """Email a password reset link to the active account with this address, if there is one; the page says
-    the same either way. Only the user's id is queued: the worker makes the link when it sends."""
+    the same either way. Only the user's id is queued: the worker makes the link when it sends.
+
+    At most ``LEME_PASSWORD_RESET_RATES["email"]`` requests per email are sent; the rest are quietly dropped,
+    counted whether or not the email has an account, so that nothing tells the two apart and nobody can bury
+    a colleague's inbox in reset emails."""
+    email = (email or "").strip().lower()
+    if not ratelimit.hit("password-reset-email", email, settings.LEME_PASSWORD_RESET_RATES["email"]).allowed:
+        logger.warning("password reset dropped: too many for one email")
+        return
     for user in User.objects.filter(email__iexact=email, is_active=True):
         if user.has_usable_password():
             tasks.password_reset_send.delay_on_commit(user.pk)

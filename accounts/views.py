@@ -1,7 +1,9 @@
 import contextlib
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -13,9 +15,17 @@ from rest_framework.authtoken.models import Token
 
 from accounts import services
 from accounts.access import get_visible_or_404
-from accounts.forms import InvitationAcceptForm, InvitationForm, ProfileForm, apply_service_errors
+from accounts.forms import (
+    InvitationAcceptForm,
+    InvitationForm,
+    ProfileForm,
+    QueuedPasswordResetForm,
+    apply_service_errors,
+)
 from accounts.models import Invitation, Role
 from accounts.selectors import invitations_open, teams_visible_to, users_visible_to
+from core import ratelimit
+from core.clientip import client_address
 from core.htmx import wants_fragment
 
 
@@ -149,3 +159,27 @@ def language_set(request: HttpRequest) -> HttpResponse:
         with contextlib.suppress(ValidationError):
             services.user_set_language(user=request.user, language=language)
     return set_language(request)
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's reset page, at most ``LEME_PASSWORD_RESET_RATES["address"]`` requests per client address
+    (then 429, whatever the email); the per-email limit is the service's, and says nothing."""
+
+    form_class = QueuedPasswordResetForm
+    email_template_name = "registration/password_reset_email.txt"
+    html_email_template_name = "registration/password_reset_email.html"
+
+    def post(self, request, *args, **kwargs):
+        verdict = ratelimit.hit(
+            "password-reset-address", client_address(request), settings.LEME_PASSWORD_RESET_RATES["address"]
+        )
+        if not verdict.allowed:
+            return too_many_requests(request, verdict)
+        return super().post(request, *args, **kwargs)
+
+
+def too_many_requests(request: HttpRequest, verdict: ratelimit.Verdict) -> HttpResponse:
+    """429 with Retry-After and a page that says how long to wait, in the person's language."""
+    response = render(request, "429.html", {"minutes": verdict.retry_after_minutes}, status=429)
+    response["Retry-After"] = str(verdict.retry_after)
+    return response

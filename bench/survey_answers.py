@@ -12,7 +12,8 @@ seeds customers, contacts, one active NPS campaign and N sent deliveries, starts
    path: double taps, two tabs);
 
 and checks the database afterwards: exactly one Response per answered delivery, each holding the last score
-sent, one timeline entry per accepted POST (updates counted), and one follow-up task per detractor answer.
+sent, one timeline entry per POST that changed the answer (updates counted), and one follow-up task per
+detractor answer.
 
     .venv/bin/python bench/survey_answers.py                     # N=2000, 8 threads, 4 gunicorn workers
     .venv/bin/python bench/survey_answers.py --deliveries 5000 --threads 16 --workers 8 --keep
@@ -57,6 +58,10 @@ SERVER_ENV = {
     "LOG_LEVEL": "WARNING",
     "CELERY_BROKER_URL": "",
     "REDIS_URL": "",
+    # Every client of the benchmark is 127.0.0.1 and the contention round hits one link from every thread:
+    # the public pages' rate limits would refuse most of it. They are not what is measured here.
+    "LEME_SURVEY_PUBLIC_RATE_ADDRESS": "100000000/minute",
+    "LEME_SURVEY_PUBLIC_RATE_TOKEN": "100000000/minute",
 }
 
 
@@ -279,14 +284,18 @@ def verify(flow: list[Plan], contention: list[Plan], threads: int) -> list[str]:
         sent = {(p.delivery_id + t) % 11 for t in range(threads)}
         if p.delivery_id in responses and responses[p.delivery_id].score not in sent:
             problems.append(f"contended delivery {p.delivery_id} holds a score nobody sent")
-    posts = sum(len(p.scores) for p in flow) + len(contention) * threads
+    # A timeline entry per answer that changed something: every flow POST does (a second one sends another
+    # score); of the contended POSTs, one that repeats the score just written adds none, so between one per
+    # distinct score sent and one per POST.
+    flow_posts = sum(len(p.scores) for p in flow)
+    distinct = sum(len({(p.delivery_id + t) % 11 for t in range(threads)}) for p in contention)
+    low, high = flow_posts + distinct, flow_posts + len(contention) * threads
     entries = Activity.objects.filter(kind="survey").count()
-    if entries != posts:
-        problems.append(f"{entries} timeline entries for {posts} accepted answers")
-    updates = posts - len(answered)
+    if not low <= entries <= high:
+        problems.append(f"{entries} timeline entries for between {low} and {high} changed answers")
     changed = Activity.objects.filter(kind="survey").exclude(data__previous_score=None).count()
-    if changed != updates:
-        problems.append(f"{changed} timeline entries say 'changed' for {updates} updates")
+    if changed != entries - len(answered):
+        problems.append(f"{changed} timeline entries say 'changed' for {entries - len(answered)} updates")
     expected_tasks = sum(1 for p in flow if any(s <= 6 for s in p.scores))
     flow_tasks = Task.objects.filter(
         origin="detractor", origin_key__in=[f"survey-response:{responses[p.delivery_id].pk}" for p in flow]

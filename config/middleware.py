@@ -5,14 +5,23 @@
 * ``RejectNulMiddleware`` refuses a NUL character anywhere in the path, the query string or a form's fields
   with a 400: PostgreSQL cannot store one in text, so it would otherwise be a 500 somewhere deeper, and no
   person ever types it. JSON bodies are the API's serializers' to check (their text fields refuse NUL).
+* ``ApiThrottleMiddleware`` counts the API requests that end unauthenticated (no credentials, or wrong ones)
+  per client address, and refuses that address with 429 once over ``DEFAULT_THROTTLE_RATES["anon"]`` before
+  any authentication runs: DRF would check credentials and permissions before its own throttles, so an
+  anonymous flood or a token guesser would never meet one.
+* ``SecurityHeadersMiddleware`` sets the Content-Security-Policy and the Permissions-Policy on every answer.
 """
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse, QueryDict
 from django.utils.translation import gettext as _
+from rest_framework.settings import api_settings
 
 from config.health import HEALTHZ_PATH, healthz
+from core import ratelimit
+from core.clientip import client_address
 
 API_PREFIX = "/api/"
 
@@ -47,3 +56,50 @@ class RejectNulMiddleware:
                 return JsonResponse({"detail": message}, status=400)
             return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
         return self.get_response(request)
+
+
+class ApiThrottleMiddleware:
+    SCOPE = "api-anon"
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        rate = api_settings.DEFAULT_THROTTLE_RATES.get("anon") if is_api_request(request) else None
+        if not rate:
+            return self.get_response(request)
+        address = client_address(request)
+        verdict = ratelimit.peek(self.SCOPE, address, rate)
+        if not verdict.allowed:
+            response = JsonResponse(
+                {
+                    "detail": _("Too many requests. Try again in %(seconds)s seconds.")
+                    % {"seconds": verdict.retry_after}
+                },
+                status=429,
+            )
+            response["Retry-After"] = str(verdict.retry_after)
+            return response
+        response = self.get_response(request)
+        # DRF puts the user it authenticated (by token or session) on the request; a failed or missing
+        # authentication leaves it anonymous.
+        user = getattr(request, "user", None)
+        if not (user and user.is_authenticated):
+            ratelimit.hit(self.SCOPE, address, rate)
+        return response
+
+
+class SecurityHeadersMiddleware:
+    """Content-Security-Policy (``LEME_CONTENT_SECURITY_POLICY``) and Permissions-Policy
+    (``LEME_PERMISSIONS_POLICY``) on every answer that does not set its own."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if policy := settings.LEME_CONTENT_SECURITY_POLICY:
+            response.headers.setdefault("Content-Security-Policy", policy)
+        if permissions := settings.LEME_PERMISSIONS_POLICY:
+            response.headers.setdefault("Permissions-Policy", permissions)
+        return response

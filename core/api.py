@@ -1,8 +1,11 @@
-"""What every API endpoint shares below the apps: how a JSON body is read."""
+"""What every API endpoint shares below the apps: how a JSON body is read, and how often a person may call."""
 
 from django.utils.translation import gettext as _
-from rest_framework import parsers
+from rest_framework import parsers, throttling
 from rest_framework.exceptions import ParseError
+from rest_framework.settings import api_settings
+
+from core.clientip import client_address
 
 
 def _holds_nul(data: object) -> bool:
@@ -38,3 +41,23 @@ class JSONParser(parsers.JSONParser):
         if _holds_nul(data):
             raise ParseError(_("The request holds a NUL character, which Leme does not accept."))
         return data
+
+
+class UserRateThrottle(throttling.UserRateThrottle):
+    """A logged-in person's rate (``DEFAULT_THROTTLE_RATES["user"]``), answered with 429 and Retry-After.
+
+    Anonymous requests pass here: DRF throttles only after authentication and permissions, which refuse them
+    first, so they are counted per client address before DRF runs (``config.middleware.ApiThrottleMiddleware``).
+    The rate is read when asked, so a changed setting applies without a restart of the class.
+    """
+
+    def get_rate(self) -> str | None:
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+
+    def get_ident(self, request) -> str:
+        return client_address(request)
+
+    def allow_request(self, request, view) -> bool:
+        if not (request.user and request.user.is_authenticated):
+            return True
+        return super().allow_request(request, view)

@@ -252,6 +252,10 @@ def answer_record(
         customer = None
     response = Response.objects.filter(delivery=delivery).first()
     previous_score = response.score if response else None
+    if response is not None and (response.score, response.comment, response.chi_answers) == (score, comment, chi):
+        # The same answer again (a double tap, a reload, a retrying client): nothing changed, so nothing is
+        # written, announced or added to the customer's timeline.
+        return response
     if response is None:
         response = Response(
             delivery=delivery,

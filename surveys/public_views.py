@@ -6,12 +6,17 @@ CES, CHI) or an employee (eNPS).
 * The pages are plain HTML forms (no JavaScript), in the delivery's language, set no cookies and are never
   cached: the address carries the token. The answer page links to the other language (``?lang=en``): the
   choice travels in the address, through the form and to the thanks page, never in a cookie.
+* Each client address and each link may ask for so many pages a minute (``LEME_SURVEY_PUBLIC_RATES``); past
+  that the answer is 429 with a page in the visitor's language, before the token is even looked up.
 * POSTs are CSRF-exempt. The unguessable token in the address is what authorises them, so a forged
   cross-site request would need the token itself; and the one-click unsubscribe POST that mail clients send
   (RFC 8058) carries no cookie at all.
 
 The rules live in :mod:`surveys.answers`; these views only translate between HTTP and those services.
 """
+
+import functools
+from collections.abc import Callable
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -24,6 +29,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from core import ratelimit
+from core.clientip import client_address
 from surveys import answers, scoring
 from surveys.models import Delivery, SurveyKind
 
@@ -70,6 +77,38 @@ def _link_error_page(request: HttpRequest, error: answers.LinkError) -> HttpResp
         language=_language(delivery, request),
         status=error.status_code,
     )
+
+
+def _too_many(request: HttpRequest, verdict: ratelimit.Verdict) -> HttpResponse:
+    # Who is asking is not looked up under a flood: the language the page was asked in, or the browser's.
+    language = _chosen_language(request) or getattr(request, "LANGUAGE_CODE", settings.LANGUAGE_CODE)
+    response = _render(
+        request, "surveys/public/too_many.html", {"minutes": verdict.retry_after_minutes}, language=language, status=429
+    )
+    response["Retry-After"] = str(verdict.retry_after)
+    return response
+
+
+def rate_limited(*, per_address: bool = True) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Count the request against its client address (unless ``per_address`` is False) and its link; over
+    either rate, answer 429."""
+
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @functools.wraps(view)
+        def limited(request: HttpRequest, token: str) -> HttpResponse:
+            rates = settings.LEME_SURVEY_PUBLIC_RATES
+            counts = [("token", token)]
+            if per_address:
+                counts.insert(0, ("address", client_address(request)))
+            for kind, ident in counts:
+                verdict = ratelimit.hit(f"survey-{kind}", ident, rates[kind])
+                if not verdict.allowed:
+                    return _too_many(request, verdict)
+            return view(request, token)
+
+        return limited
+
+    return decorate
 
 
 # --- Answering --------------------------------------------------------------------------------------------
@@ -153,6 +192,7 @@ def _answer_page(
 @csrf_exempt
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
+@rate_limited()
 def answer(request: HttpRequest, token: str) -> HttpResponse:
     """GET shows the question (``?score=N`` chooses N, else a previous answer's score); POST records."""
     try:
@@ -207,6 +247,7 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
 
 @never_cache
 @require_http_methods(["GET", "HEAD"])
+@rate_limited()
 def thanks(request: HttpRequest, token: str) -> HttpResponse:
     try:
         delivery = answers.delivery_from_token(token)
@@ -237,6 +278,8 @@ def thanks(request: HttpRequest, token: str) -> HttpResponse:
 @csrf_exempt
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
+# Per link only: one-click unsubscribes (RFC 8058) come from the mail providers' few servers, for everyone.
+@rate_limited(per_address=False)
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     """GET asks for confirmation; POST (the page's button, or a mail client's RFC 8058 one-click request)
     opts the contact out of every survey. Works on old emails too: expiry and closing do not apply."""

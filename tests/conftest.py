@@ -45,6 +45,18 @@ def default_taxonomy(request):
     install_defaults(ChurnCategory, ChurnReason, ServiceModelPolicy)
 
 
+# --- Rate-limit counters ------------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_counters():
+    """The rate limits count in the cache (core/ratelimit.py), in this process's memory under the tests:
+    each test starts with none counted."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 # --- After commit ------------------------------------------------------------------------------------
 
 

@@ -56,7 +56,9 @@ LOCAL_APPS = [
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
 MIDDLEWARE = [
-    # First: the load balancer's probe touches no session, language or login (config/middleware.py).
+    # Outside everything else, so that every answer carries the headers, errors and refusals included.
+    "config.middleware.SecurityHeadersMiddleware",
+    # Then: the load balancer's probe touches no session, language or login (config/middleware.py).
     "config.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -71,6 +73,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # After the login middleware, so that a request DRF authenticated is not counted as anonymous.
+    "config.middleware.ApiThrottleMiddleware",
     # Last, so that a locked-out login is answered before any view runs.
     "axes.middleware.AxesMiddleware",
 ]
@@ -94,6 +98,20 @@ TEMPLATES = [
         },
     },
 ]
+
+# --- Cache --------------------------------------------------------------------------------------
+# What the rate limits count in (core/ratelimit.py). Production keeps it in Redis, so every web process counts
+# together; without LEME_CACHE_URL it is this process's memory (the tests, the embedded run).
+if env.str("LEME_CACHE_URL", default=""):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": env.str("LEME_CACHE_URL"),
+            "KEY_PREFIX": "leme",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "leme"}}
 
 # --- Database -----------------------------------------------------------------------------------
 # The embedded default is a SQLite file in the project; production and the tests use PostgreSQL.
@@ -122,16 +140,53 @@ AUTH_PASSWORD_VALIDATORS = [
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24 * 3
 INVITATION_MAX_AGE_DAYS = env.int("INVITATION_MAX_AGE_DAYS", default=7)
 
-# Login guessing: after AXES_FAILURE_LIMIT failures for one email from one address, that pair is
-# locked out for AXES_COOLOFF_TIME.
+# The load balancers and proxies in front of Leme (addresses or CIDR networks, comma-separated in the
+# environment). Only a request that comes from one of them has its X-Forwarded-For read, from the right,
+# for the client's address (core/clientip.py): the login lockout, the API throttles and the public pages'
+# rate limits all count per that address. Empty: the socket's address is the client's.
+LEME_TRUSTED_PROXIES = env.list("LEME_TRUSTED_PROXIES", default=[])
+
+# Login guessing (accounts/lockout.py): after AXES_FAILURE_LIMIT failures for one email from one client
+# address, that pair is locked out for AXES_COOLOFF_TIME; after LEME_LOGIN_ADDRESS_FAILURE_LIMIT failures from
+# one address across all emails, that address is. Emails are counted lower-cased and trimmed.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+LEME_LOGIN_ADDRESS_FAILURE_LIMIT = env.int("LEME_LOGIN_ADDRESS_FAILURE_LIMIT", default=30)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "accounts.lockout.login_email"
+AXES_CLIENT_IP_CALLABLE = "core.clientip.client_address"
+AXES_HANDLER = "accounts.lockout.LoginGuessHandler"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+# Password reset requests (accounts/views.py): per client address (refused with 429), and per email (quietly
+# not sent, so the page never tells whether the email has an account).
+LEME_PASSWORD_RESET_RATES = {
+    "address": env.str("LEME_PASSWORD_RESET_RATE_ADDRESS", default="10/hour"),
+    "email": env.str("LEME_PASSWORD_RESET_RATE_EMAIL", default="3/hour"),
+}
+
+# --- Browser-side hardening ---------------------------------------------------------------------
+# Sent on every answer by config.middleware.SecurityHeadersMiddleware. Pages load scripts and styles only from
+# Leme's own static files: no inline <script>, event handler attribute, <style> or style="" anywhere (data for
+# scripts travels in json_script blocks, which are not executed; bar widths are CSS classes). Images may be
+# data: URIs (Swagger UI's icons). Set either to "" to send none.
+LEME_CONTENT_SECURITY_POLICY = env.str(
+    "LEME_CONTENT_SECURITY_POLICY",
+    default=(
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
+        "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    ),
+)
+LEME_PERMISSIONS_POLICY = env.str(
+    "LEME_PERMISSIONS_POLICY",
+    default=(
+        "accelerometer=(), autoplay=(), camera=(), display-capture=(), encrypted-media=(), fullscreen=(), "
+        "geolocation=(), gyroscope=(), magnetometer=(), microphone=(), midi=(), payment=(), "
+        "publickey-credentials-get=(), screen-wake-lock=(), serial=(), usb=(), xr-spatial-tracking=()"
+    ),
+)
 
 # --- Internationalisation -----------------------------------------------------------------------
 LANGUAGE_CODE = "pt-br"
@@ -301,7 +356,13 @@ REST_FRAMEWORK = {
         "rest_framework.filters.SearchFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_THROTTLE_RATES": {"anon": "60/minute"},
+    # Anonymous and failed-auth requests are counted per client address by config.middleware.ApiThrottleMiddleware
+    # before DRF authenticates anything ("anon"); logged-in people per person by core.api.UserRateThrottle.
+    "DEFAULT_THROTTLE_CLASSES": ["core.api.UserRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env.str("LEME_API_ANON_RATE", default="60/minute"),
+        "user": env.str("LEME_API_USER_RATE", default="600/minute"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Leme API",
@@ -342,4 +403,9 @@ LEME_SURVEY_FATIGUE_DAYS = env.int("LEME_SURVEY_FATIGUE_DAYS", default=90)
 # five minutes (-1: never), while the last build is younger than LEME_SURVEY_TALLIES_MAX_AGE seconds.
 LEME_SURVEY_TALLIES_FROM = env.int("LEME_SURVEY_TALLIES_FROM", default=5000)
 LEME_SURVEY_TALLIES_MAX_AGE = env.int("LEME_SURVEY_TALLIES_MAX_AGE", default=30 * 60)
+# The public survey pages (/s/<token>/...): requests per client address and per link, refused with 429.
+LEME_SURVEY_PUBLIC_RATES = {
+    "address": env.str("LEME_SURVEY_PUBLIC_RATE_ADDRESS", default="120/minute"),
+    "token": env.str("LEME_SURVEY_PUBLIC_RATE_TOKEN", default="20/minute"),
+}
 LEME_UNSUBSCRIBE_MAILTO = env("LEME_UNSUBSCRIBE_MAILTO", default="unsubscribe@leme.example")

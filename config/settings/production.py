@@ -24,6 +24,15 @@ REQUIRED_ENVIRONMENT = [
 for names, meaning in REQUIRED_ENVIRONMENT:
     if not any(env.str(name, default="").strip() for name in names):
         raise ImproperlyConfigured(f"{' or '.join(names)} must be set in production ({meaning}).")
+# The rate limits' counters are shared by every web process: in Redis, LEME_CACHE_URL or else the broker's.
+if not env.str("LEME_CACHE_URL", default=""):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": env.str("CELERY_BROKER_URL", default="") or env.str("REDIS_URL"),
+            "KEY_PREFIX": "leme",
+        }
+    }
 # /healthz reports jobs running inside the web process as an error here (config/health.py).
 LEME_IN_PROCESS_TASKS_ALLOWED = False
 

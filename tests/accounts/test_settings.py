@@ -147,3 +147,13 @@ def test_translations_are_compiled_and_shipped():
     mo = po.with_suffix(".mo")
     assert mo.is_file()
     assert mo.stat().st_mtime >= po.stat().st_mtime - 1
+
+
+def test_production_counts_rate_limits_in_redis_shared_by_every_process():
+    result = run_python(
+        "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='config.settings.production'; django.setup();"
+        "from django.conf import settings as s; c = s.CACHES['default']; print(c['BACKEND'], c['LOCATION'])",
+        **PRODUCTION_ENV,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["django.core.cache.backends.redis.RedisCache", PRODUCTION_ENV["REDIS_URL"]]
