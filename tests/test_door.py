@@ -275,7 +275,8 @@ def worlds(org) -> Worlds:
     integration_token, _key = account_services.api_token_create(
         user=org.admin, name="Eventos do produto", actor=org.admin, scope=TokenScope.USAGE_EVENTS
     )
-    shared = {"chi_campaign": chi_campaign, "nps": nps, "invitation": invitation, "integration_token": integration_token}
+    shared = {"chi_campaign": chi_campaign, "nps": nps, "invitation": invitation}
+    shared["integration_token"] = integration_token
     return Worlds(a=team_world(org.csm_a, **shared), b=team_world(org.csm_b, **shared))
 
 

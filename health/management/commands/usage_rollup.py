@@ -25,7 +25,10 @@ class Command(BaseCommand):
         parser.add_argument("--since", type=_day, help="First day (YYYY-MM-DD, Leme's time zone).")
         parser.add_argument("--until", type=_day, help="Last day, included (default: today).")
 
-    def handle(self, *args, since: date | None = None, until: date | None = None, **options) -> None:
+    def handle(self, *args, since: date | str | None = None, until: date | str | None = None, **options) -> None:
+        # call_command(since="2026-12-01") passes the text as it is.
+        since = _day(since) if isinstance(since, str) else since
+        until = _day(until) if isinstance(until, str) else until
         today = clock.today()
         if since is None:
             since = until = today - timedelta(days=1)
