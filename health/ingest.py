@@ -169,15 +169,17 @@ def check_events(raw: list, *, actor: User | None, every_customer: bool) -> Chec
     """Every event of ``raw`` checked; ``errors`` names each bad event's position and fields. Nothing is written."""
     batch = CheckedBatch()
     valid: dict[int, dict] = {}
+    # One serializer for the whole batch: DRF copies a serializer's fields each time one is made (a millisecond
+    # an event), and run_validation keeps no state between calls.
+    checker = UsageEventIn()
     for position, item in enumerate(raw):
         if not isinstance(item, dict):
             batch.errors[position] = {"non_field_errors": [str(_("Each event is a JSON object."))]}
             continue
-        serializer = UsageEventIn(data=item)
-        if serializer.is_valid():
-            valid[position] = serializer.validated_data
-        else:
-            batch.errors[position] = {k: [str(m) for m in v] for k, v in serializer.errors.items()}
+        try:
+            valid[position] = checker.run_validation(item)
+        except serializers.ValidationError as exc:
+            batch.errors[position] = {k: [str(m) for m in v] for k, v in exc.detail.items()}
     by_id, by_external = _customers(valid, actor=actor, every_customer=every_customer)
     for position, event in valid.items():
         errors: dict[str, list[str]] = {}

@@ -5,6 +5,7 @@ every event passes; events are inserted in one statement that skips the event id
 the new events fell on are rolled up by a task queued after commit.
 """
 
+import json
 from dataclasses import dataclass
 from datetime import date
 
@@ -73,32 +74,48 @@ def usage_events_store(*, events: list[ingest.CheckedEvent]) -> UsageIngested:
     )
 
 
+INSERT_UNNEST_SQL = """
+INSERT INTO health_usageevent (source_id, customer_id, user_ref, name, occurred_at, properties, received_at)
+SELECT s, c, u, n, o, p::jsonb, %s
+FROM unnest(%s::text[], %s::bigint[], %s::text[], %s::text[], %s::timestamptz[], %s::text[]) AS t(s, c, u, n, o, p)
+ON CONFLICT (source_id) DO NOTHING
+RETURNING source_id
+"""
+
+
 def _insert_new(events: list[ingest.CheckedEvent]) -> set[str]:
     """INSERT … ON CONFLICT (source_id) DO NOTHING RETURNING source_id: the ids that were new, from one
-    statement (bulk_create(ignore_conflicts=True) cannot say which rows it skipped). Values go through the model
-    fields' own preparation, so the same SQL runs on PostgreSQL and SQLite."""
+    statement (bulk_create(ignore_conflicts=True) cannot say which rows it skipped). On PostgreSQL the rows travel
+    as seven arrays (unnest), so the statement has seven parameters whatever the batch's size; elsewhere (the
+    embedded SQLite run) as a VALUES list prepared by the model's fields."""
     if not events:
         return set()
-    meta = UsageEvent._meta
-    columns = ["source_id", "customer_id", "user_ref", "name", "occurred_at", "properties", "received_at"]
-    fields = [meta.get_field(c if c != "customer_id" else "customer") for c in columns]
     now = clock.now()
+    if connection.vendor == "postgresql":
+        columns = (
+            [e.source_id for e in events],
+            [e.customer_id for e in events],
+            [e.user_ref for e in events],
+            [e.name for e in events],
+            [e.occurred_at for e in events],
+            [json.dumps(e.properties, ensure_ascii=False) for e in events],
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(INSERT_UNNEST_SQL, [now, *columns])
+            return {source_id for (source_id,) in cursor.fetchall()}
+    meta = UsageEvent._meta
+    names = ["source_id", "customer_id", "user_ref", "name", "occurred_at", "properties", "received_at"]
+    fields = [meta.get_field(c if c != "customer_id" else "customer") for c in names]
     params: list = []
     for event in events:
         values = [
-            event.source_id,
-            event.customer_id,
-            event.user_ref,
-            event.name,
-            event.occurred_at,
-            event.properties,
-            now,
-        ]
+            event.source_id, event.customer_id, event.user_ref, event.name, event.occurred_at, event.properties, now
+        ]  # fmt: skip
         params.extend(f.get_db_prep_save(v, connection) for f, v in zip(fields, values, strict=True))
-    row = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    row = "(" + ", ".join(["%s"] * len(names)) + ")"
     table = connection.ops.quote_name(meta.db_table)
     sql = (
-        f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([row] * len(events))} "  # noqa: S608 - fixed names
+        f"INSERT INTO {table} ({', '.join(names)}) VALUES {', '.join([row] * len(events))} "  # noqa: S608 - fixed names
         "ON CONFLICT (source_id) DO NOTHING RETURNING source_id"
     )
     with connection.cursor() as cursor:
