@@ -9,6 +9,7 @@ from core import clock
 from health.models import UsageEvent
 from health.selectors import licences_by_customer
 from portfolio import services as portfolio_services
+from portfolio.models import Customer
 from tests.portfolio.factories import CustomerFactory, subscribe
 
 pytestmark = pytest.mark.django_db
@@ -135,3 +136,23 @@ def test_seats_and_licences_are_in_the_api(org, api_for):
     assert client.get(f"/api/v1/subscriptions/{subscription.json()['id']}/").json()["seats"] == 12
     assert client.patch(f"/api/v1/customers/{customer_id}/", {"licences": 30}, format="json").status_code == 200
     assert licences_by_customer([customer_id]) == {customer_id: 30}
+
+
+def test_the_new_customer_form_takes_licences(org, client_for):
+    response = client_for(org.ism_a).post(
+        "/customers/new/",
+        {
+            "name": "Academia Corpo em Forma",
+            "segment": "smb",
+            "plan_tier": "pro",
+            "service_model": "low",
+            "implementation_manager": org.ism_a.pk,
+            "owner": org.csm_a.pk,
+            "start_date": "2026-12-01",
+            "licences": "35",
+        },
+    )
+    assert response.status_code == 302, response.context["form"].errors
+    customer = Customer.objects.get(name="Academia Corpo em Forma")
+    assert customer.licences == 35
+    assert licences_by_customer([customer.pk]) == {customer.pk: 35}
