@@ -25,7 +25,7 @@ from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from accounts.models import Role, Team, User
+from accounts.models import Role, Team, TokenScope, User
 
 NOTHING = Q(pk__in=[])
 M = TypeVar("M", bound=Model)
@@ -135,3 +135,44 @@ def get_visible_or_404(queryset: QuerySet[M], **lookup) -> M:
         return queryset.get(**lookup)
     except queryset.model.DoesNotExist as exc:
         raise Http404 from exc
+
+
+# --- API tokens -----------------------------------------------------------------------------------------------
+
+
+def token_allows(token_scope: str | None, endpoint_scope: str | None) -> bool:
+    """Whether a call authenticated with a token of ``token_scope`` may reach an API endpoint that declares
+    ``endpoint_scope`` (its ``token_scope`` attribute; most declare none). A ``full`` token (and a logged-in
+    session, ``None``) reaches every endpoint, its person's role and the door deciding the rest; a
+    ``usage_events`` token reaches only the endpoints of that scope (``POST /api/v1/usage-events/``): any other
+    route answers 403, whatever the token's creator could do."""
+    if token_scope is None or token_scope == TokenScope.FULL:
+        return True
+    return endpoint_scope == token_scope
+
+
+def can_manage_integrations(user: User) -> bool:
+    """Integration tokens (usage events for every customer) are created and revoked by admins."""
+    return can_write(user) and user.is_admin
+
+
+def api_tokens_revocable_filter(user: User) -> Q:
+    """A filter for the personal (``full``) API tokens ``user`` may revoke: their own; a leader's also those of
+    the people of the teams they lead; an admin's, everyone's. Integration tokens: :func:`can_manage_integrations`."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return NOTHING
+    own = Q(user_id=user.pk, scope=TokenScope.FULL)
+    if user.is_read_only:
+        return own
+    if user.is_admin:
+        return Q(scope=TokenScope.FULL)
+    if user.role == Role.LEADER:
+        return own | (Q(scope=TokenScope.FULL) & _in_teams(("user",), scope_team_ids(user)))
+    return own
+
+
+def sends_usage_for_every_customer(token_scope: str | None) -> bool:
+    """Usage events sent with an integration token (made by an admin) may name any customer; sent as a person
+    (a ``full`` token, a session, a CSV import), only customers that person sees (``visible_filter``): another
+    team's customer is unknown to them."""
+    return token_scope == TokenScope.USAGE_EVENTS

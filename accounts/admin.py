@@ -3,7 +3,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from accounts import services
-from accounts.models import Invitation, Team, User
+from accounts.models import ApiToken, Invitation, Team, User
 
 
 @admin.register(User)
@@ -66,3 +66,19 @@ class InvitationAdmin(admin.ModelAdmin):
                 language=invitation.language,
                 invited_by=request.user,
             )
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Tokens are created on the profile and Integrations pages (the key is shown there once); here they are
+    only read. Revoke from those pages, or by changing the person's password."""
+
+    list_display = ["name", "prefix", "user", "scope", "created_at", "last_used_at", "revoked_at"]
+    list_filter = ["scope"]
+    search_fields = ["name", "prefix", "user__email"]
+    list_select_related = ["user"]
+    fields = ["name", "prefix", "user", "scope", "created_at", "last_used_at", "revoked_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request) -> bool:
+        return False

@@ -9,7 +9,7 @@ class AccountsConfig(AppConfig):
     verbose_name = _("People")
 
     def ready(self) -> None:
-        from accounts import navigation
+        from accounts import navigation, receivers  # noqa: F401 - connects the password signal
 
         navigation.register(
             navigation.NavItem(key="home", label=_("My day"), url_name="home", order=10),
@@ -19,6 +19,13 @@ class AccountsConfig(AppConfig):
                 url_name="accounts:team",
                 order=80,
                 roles=frozenset({"admin", "leader"}),
+            ),
+            navigation.NavItem(
+                key="integrations",
+                label=_("Integrations"),
+                url_name="accounts:integrations",
+                order=85,
+                roles=frozenset({"admin"}),
             ),
             navigation.NavItem(
                 key="settings",

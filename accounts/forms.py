@@ -69,3 +69,11 @@ def apply_service_errors(form: forms.Form, exc: ValidationError) -> None:
     else:
         for error in exc.messages:
             form.add_error(None, error)
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(
+        label=_("Token name"),
+        max_length=100,
+        help_text=_("Which system will use it, so you can tell your tokens apart (e.g. “Billing sync”)."),
+    )

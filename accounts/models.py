@@ -100,6 +100,13 @@ class User(AbstractBaseUser, PermissionsMixin):
         super().clean()
         self.email = self.__class__.objects.normalize_email(self.email).lower()
 
+    def save(self, *args, **kwargs) -> None:
+        # Read by accounts.receivers after the save: a new password revokes the person's API tokens, whichever
+        # path set it (the change form, a reset link, the admin, a management command). Django keeps the raw
+        # password until the save that stores it (not when it only rehashes the same password at login).
+        self._password_was_set = self._password is not None
+        super().save(*args, **kwargs)
+
     def get_full_name(self) -> str:
         return self.full_name
 
@@ -169,3 +176,44 @@ class Invitation(models.Model):
     @property
     def is_open(self) -> bool:
         return self.accepted_at is None and self.revoked_at is None
+
+
+class TokenScope(models.TextChoices):
+    """What an API token may do (the rule is ``accounts.access.token_allows``)."""
+
+    FULL = "full", _("Acts as its person")
+    USAGE_EVENTS = "usage_events", _("Sends product-usage events only")
+
+
+class ApiToken(models.Model):
+    """A secret that authenticates API calls (``Authorization: Token <key>`` or ``Bearer <key>``).
+
+    Only a SHA-256 hash of the key is stored: the key is random (32 bytes), so a plain hash cannot be
+    reversed, and it is shown once, when the token is created. ``prefix`` (the key's first characters) lets
+    people tell their tokens apart. A ``full`` token acts as ``user`` through the door; a ``usage_events`` token
+    is an integration's (created by an admin, ``user``) and may only post usage events, for every customer.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("person"), on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(_("prefix"), max_length=16)
+    key_hash = models.CharField(max_length=64, unique=True)
+    scope = models.CharField(_("scope"), max_length=16, choices=TokenScope.choices, default=TokenScope.FULL)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["user", "revoked_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

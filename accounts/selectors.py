@@ -1,9 +1,10 @@
 """Reads of people and teams, scoped by accounts.access."""
 
+from django.db import models
 from django.db.models import Q, QuerySet
 
-from accounts.access import scope_team_ids
-from accounts.models import OWNER_ROLES, Invitation, Role, Team, User
+from accounts.access import api_tokens_revocable_filter, scope_team_ids
+from accounts.models import OWNER_ROLES, ApiToken, Invitation, Role, Team, TokenScope, User
 
 
 def users_visible_to(user: User) -> QuerySet[User]:
@@ -50,3 +51,22 @@ def owner_candidates(user: User) -> QuerySet[User]:
 def assignable_people(user: User, *, roles: tuple[str, ...] = (Role.CSM, Role.LEADER, Role.FARMER, Role.ISM)):
     """Who ``user`` may hand customers to: active people of the teams they oversee (anyone, for admins)."""
     return users_visible_to(user).filter(is_active=True, role__in=roles)
+
+
+def api_tokens_of(user: User) -> QuerySet[ApiToken]:
+    """A person's live personal tokens, newest first, for their profile page (never the key: it is not stored)."""
+    return ApiToken.objects.filter(user=user, scope=TokenScope.FULL, revoked_at__isnull=True)
+
+
+def api_tokens_revocable_by(user: User) -> QuerySet[ApiToken]:
+    """The personal tokens ``user`` may revoke (``access.api_tokens_revocable_filter``)."""
+    return ApiToken.objects.filter(api_tokens_revocable_filter(user))
+
+
+def integration_tokens() -> QuerySet[ApiToken]:
+    """The workspace's integration tokens (usage events only), live ones first, with who created them."""
+    return (
+        ApiToken.objects.filter(scope=TokenScope.USAGE_EVENTS)
+        .select_related("user")
+        .order_by(models.F("revoked_at").desc(nulls_first=True), "-created_at")
+    )

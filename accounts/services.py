@@ -3,20 +3,24 @@
 Emails go out from tasks (accounts.tasks, which build them with accounts.emails) queued after commit;
 this module imports the tasks, and nothing there imports it back."""
 
+import hashlib
 import logging
+import secrets
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core import signing
-from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import tasks
+from accounts.access import api_tokens_revocable_filter, can_manage_integrations
 from accounts.emails import INVITATION_SALT
-from accounts.models import Invitation, Role, Team, User
-from core import ratelimit
+from accounts.models import ApiToken, Invitation, Role, Team, TokenScope, User
+from core import clock, ratelimit
 
 logger = logging.getLogger(__name__)
 
@@ -145,3 +149,78 @@ def invitation_accept(*, token: str, full_name: str, password: str) -> User:
     invitation.user = user
     invitation.save(update_fields=["accepted_at", "user"])
     return user
+
+
+# --- API tokens ------------------------------------------------------------------------------------------
+
+# The start of every key Leme makes; the prefix shown beside a token is this and the key's next characters.
+KEY_START = "leme_"
+PREFIX_LENGTH = len(KEY_START) + 8
+# last_used_at is written at most this often per token: an integration posting every second costs no write each.
+LAST_USED_GRANULARITY = timedelta(minutes=1)
+
+
+def api_token_hash(key: str) -> str:
+    """SHA-256 of a key, hex. Enough for keys of 256 random bits (nothing to guess); a slow password hash would
+    cost every API call dearly and protect nothing more."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+@transaction.atomic
+def api_token_create(*, user: User, name: str, actor: User, scope: str = TokenScope.FULL) -> tuple[ApiToken, str]:
+    """A new token and its key; the key is returned this once and never stored. A person creates their own
+    ``full`` tokens; integration tokens (``usage_events``) are created by admins and belong to them."""
+    if scope == TokenScope.FULL and actor.pk != user.pk:
+        raise PermissionDenied(_("People create their own API tokens."))
+    if scope == TokenScope.USAGE_EVENTS and not (can_manage_integrations(actor) and actor.pk == user.pk):
+        raise PermissionDenied(_("Only admins create integration tokens."))
+    if scope not in TokenScope.values:
+        raise ValidationError({"scope": _("Unknown token scope.")})
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": _("Give the token a name, such as the system that will use it.")})
+    key = KEY_START + secrets.token_urlsafe(32)
+    token = ApiToken(user=user, name=name[:100], prefix=key[:PREFIX_LENGTH], key_hash=api_token_hash(key), scope=scope)
+    token.save()
+    return token, key
+
+
+def api_token_revoke(*, token: ApiToken, actor: User) -> None:
+    """Revoke a token: personal ones by the rule in ``access.api_tokens_revocable_filter``, integration ones by
+    admins. Revoking twice changes nothing."""
+    if token.scope == TokenScope.USAGE_EVENTS:
+        allowed = can_manage_integrations(actor)
+    else:
+        allowed = ApiToken.objects.filter(api_tokens_revocable_filter(actor), pk=token.pk).exists()
+    if not allowed:
+        raise PermissionDenied(_("You cannot revoke this token."))
+    if token.revoked_at is None:
+        token.revoked_at = clock.now()
+        token.save(update_fields=["revoked_at"])
+
+
+def api_tokens_revoke_all(*, user: User) -> int:
+    """Revoke every personal token of ``user`` (a new password: whoever knew the old one may have made one).
+    Integration tokens an admin made for the workspace stay; other admins see and revoke them."""
+    return ApiToken.objects.filter(user=user, scope=TokenScope.FULL, revoked_at__isnull=True).update(
+        revoked_at=clock.now()
+    )
+
+
+def api_token_authenticate(key: str) -> ApiToken | None:
+    """The live token for ``key`` with its person loaded, or None (unknown, revoked, or its person deactivated).
+    Notes when it was used, at most once a minute (one conditional UPDATE, so every call costs the same)."""
+    if not key or len(key) > 200:
+        return None
+    token = (
+        ApiToken.objects.select_related("user", "user__team")
+        .filter(key_hash=api_token_hash(key), revoked_at__isnull=True)
+        .first()
+    )
+    if token is None or not token.user.is_active:
+        return None
+    now = clock.now()
+    ApiToken.objects.filter(pk=token.pk).filter(
+        models.Q(last_used_at__isnull=True) | models.Q(last_used_at__lt=now - LAST_USED_GRANULARITY)
+    ).update(last_used_at=now)
+    return token

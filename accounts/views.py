@@ -11,19 +11,26 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
-from rest_framework.authtoken.models import Token
 
 from accounts import services
-from accounts.access import get_visible_or_404
+from accounts.access import can_manage_integrations, get_visible_or_404
 from accounts.forms import (
+    ApiTokenForm,
     InvitationAcceptForm,
     InvitationForm,
     ProfileForm,
     QueuedPasswordResetForm,
     apply_service_errors,
 )
-from accounts.models import Invitation, Role
-from accounts.selectors import invitations_open, teams_visible_to, users_visible_to
+from accounts.models import Invitation, Role, TokenScope
+from accounts.selectors import (
+    api_tokens_of,
+    api_tokens_revocable_by,
+    integration_tokens,
+    invitations_open,
+    teams_visible_to,
+    users_visible_to,
+)
 from core import ratelimit
 from core.clientip import client_address
 from core.htmx import wants_fragment
@@ -128,6 +135,17 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
+def _profile_page(request: HttpRequest, *, form=None, token_form=None, new_key: str = "", status: int = 200):
+    user = request.user
+    context = {
+        "form": form or ProfileForm(initial={"full_name": user.full_name, "language": user.language}),
+        "token_form": token_form or ApiTokenForm(),
+        "tokens": api_tokens_of(user),
+        "new_key": new_key,
+    }
+    return render(request, "accounts/profile.html", context, status=status)
+
+
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
     user = request.user
@@ -138,17 +156,73 @@ def profile(request: HttpRequest) -> HttpResponse:
         services.user_set_language(user=user, language=form.cleaned_data["language"])
         messages.success(request, _("Your profile was saved."))
         return redirect("accounts:profile")
-    token = Token.objects.filter(user=user).first()
-    return render(request, "accounts/profile.html", {"form": form, "token": token}, status=422 if form.errors else 200)
+    return _profile_page(request, form=form, status=422 if form.errors else 200)
 
 
 @login_required
 @require_POST
-def api_token_regenerate(request: HttpRequest) -> HttpResponse:
-    Token.objects.filter(user=request.user).delete()
-    Token.objects.create(user=request.user)
-    messages.success(request, _("A new API token was created; the old one no longer works."))
+def api_token_create(request: HttpRequest) -> HttpResponse:
+    """A new personal token: its key is in this answer only (no redirect, nothing kept to show it again)."""
+    token_form = ApiTokenForm(request.POST)
+    if token_form.is_valid():
+        try:
+            _token, key = services.api_token_create(
+                user=request.user, name=token_form.cleaned_data["name"], actor=request.user
+            )
+        except ValidationError as exc:
+            apply_service_errors(token_form, exc)
+        else:
+            return _profile_page(request, new_key=key)
+    return _profile_page(request, token_form=token_form, status=422)
+
+
+@login_required
+@require_POST
+def api_token_revoke(request: HttpRequest, token_pk: int) -> HttpResponse:
+    token = get_visible_or_404(api_tokens_revocable_by(request.user), pk=token_pk)
+    services.api_token_revoke(token=token, actor=request.user)
+    messages.success(request, _("The token “%(name)s” was revoked: it no longer works.") % {"name": token.name})
     return redirect("accounts:profile")
+
+
+def _require_integrations(request: HttpRequest) -> None:
+    if not can_manage_integrations(request.user):
+        raise PermissionDenied
+
+
+@login_required
+def integrations(request: HttpRequest) -> HttpResponse:
+    """Admins: the tokens billing and product systems use to send usage events (for every customer)."""
+    _require_integrations(request)
+    form = ApiTokenForm(request.POST or None)
+    new_key, status = "", 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                _token, new_key = services.api_token_create(
+                    user=request.user,
+                    name=form.cleaned_data["name"],
+                    actor=request.user,
+                    scope=TokenScope.USAGE_EVENTS,
+                )
+            except ValidationError as exc:
+                apply_service_errors(form, exc)
+            else:
+                form = ApiTokenForm()
+        if form.errors:
+            status = 422
+    context = {"form": form, "tokens": integration_tokens(), "new_key": new_key}
+    return render(request, "accounts/integrations.html", context, status=status)
+
+
+@login_required
+@require_POST
+def integration_revoke(request: HttpRequest, integration_pk: int) -> HttpResponse:
+    _require_integrations(request)
+    token = get_visible_or_404(integration_tokens(), pk=integration_pk)
+    services.api_token_revoke(token=token, actor=request.user)
+    messages.success(request, _("The token “%(name)s” was revoked: it no longer works.") % {"name": token.name})
+    return redirect("accounts:integrations")
 
 
 @require_POST

@@ -11,6 +11,7 @@ api_patterns = [
     path("", include("portfolio.api.urls")),
     path("", include("surveys.api.urls")),
     path("", include("metrics.api.urls")),
+    path("", include("health.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its start-up script as a file (?script): the Content-Security-Policy runs no inline code.
     path(
@@ -28,6 +29,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("surveys/", include("surveys.urls")),
     path("metrics/", include("metrics.urls")),
+    path("usage/", include("health.urls")),
     path("i18n/setlang/", account_views.language_set, name="set_language"),
     path("api/v1/", include(api_patterns)),
     path("admin/", admin.site.urls),

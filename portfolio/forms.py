@@ -65,6 +65,13 @@ class CustomerForm(forms.Form):
     owner = forms.ModelChoiceField(label=_("CSM after handoff"), queryset=None, required=False)
     start_date = bounds.DateField(label=_("Start date"), widget=DateInput(), initial=date.today)
     renewal_date = bounds.DateField(label=_("Renewal date"), widget=DateInput(), required=False)
+    licences = forms.IntegerField(
+        label=_("Licences"),
+        min_value=0,
+        max_value=2_147_483_647,
+        required=False,
+        help_text=_("Seats bought; leave empty to add up the seats of its subscriptions."),
+    )
 
     def __init__(self, *args, owners=None, implementers=None, **kwargs):
         super().__init__(*args, **kwargs)

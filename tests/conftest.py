@@ -127,13 +127,15 @@ def client_for():
 
 @pytest.fixture
 def api_for():
-    from rest_framework.authtoken.models import Token
+    """An API client that sends a personal (full) token of ``user``, as scripts do."""
     from rest_framework.test import APIClient
+
+    from accounts import services
 
     def make(user) -> APIClient:
         client = APIClient()
-        token, _ = Token.objects.get_or_create(user=user)
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        _token, key = services.api_token_create(user=user, name="Testes", actor=user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
         return client
 
     return make

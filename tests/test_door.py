@@ -26,7 +26,7 @@ from rest_framework.views import APIView
 
 from accounts import services as account_services
 from accounts.api.base import ScopedViewSetMixin
-from accounts.models import Role
+from accounts.models import Role, TokenScope
 from portfolio import services
 from portfolio.models import ChurnReason
 from surveys.models import SurveyKind
@@ -131,6 +131,7 @@ NOT_TEAM_SCOPED = {
     "survey-campaign-send": "campaigns are shared; the contact in the body is scoped (tests/surveys/test_api.py)",
     "accounts:invitation_revoke": ADMINS_ONLY,
     "accounts:invitation_resend": ADMINS_ONLY,
+    "accounts:integration_revoke": "admins only, refused before any lookup; integration tokens belong to the workspace",
 }
 
 # Whole namespaces left out of the check for another team's objects.
@@ -157,6 +158,8 @@ PARAMETERS = {
     ("surveys", "pk"): "chi_campaign",
     ("surveys", "customer_pk"): "customer",
     ("accounts", "pk"): "invitation",
+    ("accounts", "token_pk"): "api_token",
+    ("accounts", "integration_pk"): "integration_token",
     ("api:user", "pk"): "csm",
     ("api:customer", "pk"): "customer",
     ("api:contact", "pk"): "contact",
@@ -169,7 +172,7 @@ PARAMETERS = {
     ("api:survey-response", "pk"): "response",
 }
 # Objects both teams see: the same row in both worlds.
-SHARED = {"chi_campaign", "invitation"}
+SHARED = {"chi_campaign", "invitation", "integration_token"}
 # Parameters that name no object.
 LITERALS = {"format": "json", "kind": SurveyKind.NPS}
 # Django's admin parameters, for the login check only (the admin is for staff, not scoped by team).
@@ -210,7 +213,7 @@ def id_routes() -> list[Route]:
 # --- A world of two teams ---------------------------------------------------------------------------------
 
 
-def team_world(csm, *, chi_campaign, nps, invitation) -> dict[str, Model]:
+def team_world(csm, *, chi_campaign, nps, invitation, integration_token) -> dict[str, Model]:
     """A customer of ``csm`` past its handoff, with one of everything a URL can name."""
     today = timezone.localdate()
     customer = CustomerFactory(owner=csm, name=f"Cliente de {csm.full_name}")
@@ -234,6 +237,7 @@ def team_world(csm, *, chi_campaign, nps, invitation) -> dict[str, Model]:
     services.save_attempt_add(churn_request=churn_request, offer="Dois meses com 30% de desconto", actor=csm)
     services.churn_request_resolve(churn_request=churn_request, outcome="recovered", actor=csm)
     response = ResponseFactory(delivery=DeliveryFactory(campaign=nps, contact=contact), score=6)
+    api_token, _key = account_services.api_token_create(user=csm, name="Planilha de relatórios", actor=csm)
     return {
         "csm": csm,
         "customer": customer,
@@ -250,6 +254,8 @@ def team_world(csm, *, chi_campaign, nps, invitation) -> dict[str, Model]:
         "response": response,
         "chi_campaign": chi_campaign,
         "invitation": invitation,
+        "api_token": api_token,
+        "integration_token": integration_token,
     }
 
 
@@ -266,7 +272,11 @@ def worlds(org) -> Worlds:
     invitation = account_services.invitation_create(
         email="nova@empresa.com.br", role=Role.CSM, team=org.team_b, invited_by=org.admin
     )
+    integration_token, _key = account_services.api_token_create(
+        user=org.admin, name="Eventos do produto", actor=org.admin, scope=TokenScope.USAGE_EVENTS
+    )
     shared = {"chi_campaign": chi_campaign, "nps": nps, "invitation": invitation}
+    shared["integration_token"] = integration_token
     return Worlds(a=team_world(org.csm_a, **shared), b=team_world(org.csm_b, **shared))
 
 

@@ -3,6 +3,7 @@
 from rest_framework import permissions, viewsets
 
 from accounts.access import can_write
+from accounts.api.permissions import TokenScopeAllows
 
 
 class WritersOnly(permissions.BasePermission):
@@ -21,7 +22,7 @@ class ScopedViewSetMixin:
     Objects outside the scope are 404, as DRF answers for a row missing from ``get_queryset()``.
     """
 
-    permission_classes = [permissions.IsAuthenticated, WritersOnly]
+    permission_classes = [permissions.IsAuthenticated, TokenScopeAllows, WritersOnly]
 
     def scoped_queryset(self, user):
         raise NotImplementedError(f"{type(self).__name__} must define scoped_queryset(user)")

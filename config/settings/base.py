@@ -36,7 +36,6 @@ DJANGO_APPS = [
 ]
 THIRD_PARTY_APPS = [
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -70,6 +69,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.UserLanguageMiddleware",
+    # Pages and API answers for someone logged in are never kept by the browser or a proxy.
+    "accounts.middleware.NoStoreWhenLoggedInMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -132,7 +133,12 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    # Leme's user has an email and a full name (no username, first or last name): "lucasalmeida1" is refused
+    # for Lucas Almeida. The validator also compares each word of the name alone.
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "OPTIONS": {"user_attributes": ("email", "full_name")},
+    },
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
@@ -267,6 +273,9 @@ LEME_TASK_QUEUES = {
     "surveys.tasks.tallies_rebuild": "nightly",
     "metrics.tasks.rollups_rebuild": "nightly",
     "metrics.tasks.rollups_refresh": "nightly",
+    "health.tasks.usage_rollup_days": "nightly",
+    "health.tasks.usage_rollup_yesterday": "nightly",
+    "health.tasks.usage_events_prune": "nightly",
 }
 
 
@@ -333,15 +342,33 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": crontab(hour=0, minute=45),
         "options": {"expires": 6 * 60 * 60},
     },
+    # Yesterday's usage rebuilt from the raw events (each ingest also rolls up the days it touched).
+    "health.usage_rollup_yesterday": {
+        "task": "health.tasks.usage_rollup_yesterday",
+        "schedule": crontab(hour=0, minute=30),
+        "options": {"expires": 6 * 60 * 60},
+    },
+    # Raw usage events older than LEME_USAGE_RETENTION_DAYS go; the daily rollups stay.
+    "health.usage_events_prune": {
+        "task": "health.tasks.usage_events_prune",
+        "schedule": crontab(hour=3, minute=30),
+        "options": {"expires": 6 * 60 * 60},
+    },
 }
 
 # --- REST API -----------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        # Hashed API tokens (accounts.ApiToken): "Authorization: Token <key>" or "Bearer <key>".
+        "accounts.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # A view that sets its own permission_classes keeps TokenScopeAllows among them (an integration token only
+    # posts usage events; tests/accounts/test_api_tokens.py walks every route).
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "accounts.api.permissions.TokenScopeAllows",
+    ],
     # DRF's parsers, with a JSON one that answers 400 to a body nested too deeply (core/api.py).
     "DEFAULT_PARSER_CLASSES": [
         "core.api.JSONParser",
@@ -369,7 +396,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Feed Leme from billing and product-usage systems; read what the CS team sees.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
-    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated", "accounts.api.permissions.TokenScopeAllows"],
     # The documentation page's assets are served from our own static files, not a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -408,4 +435,7 @@ LEME_SURVEY_PUBLIC_RATES = {
     "address": env.str("LEME_SURVEY_PUBLIC_RATE_ADDRESS", default="120/minute"),
     "token": env.str("LEME_SURVEY_PUBLIC_RATE_TOKEN", default="20/minute"),
 }
+# Raw product-usage events are kept this many days (13 months: a year back plus the month being compared);
+# older ones are deleted nightly and refused on arrival. The daily rollups (health.UsageDay) stay.
+LEME_USAGE_RETENTION_DAYS = env.int("LEME_USAGE_RETENTION_DAYS", default=396)
 LEME_UNSUBSCRIBE_MAILTO = env("LEME_UNSUBSCRIBE_MAILTO", default="unsubscribe@leme.example")

@@ -10,6 +10,7 @@ from rest_framework import exceptions, permissions
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.api.permissions import TokenScopeAllows
 from metrics import selectors
 from metrics.api import serializers as s
 from metrics.figures import HOW
@@ -37,7 +38,7 @@ def _period(period) -> dict:
 
 
 class MetricsSummaryView(APIView):
-    permission_classes = [permissions.IsAuthenticated]
+    permission_classes = [permissions.IsAuthenticated, TokenScopeAllows]
 
     @extend_schema(
         parameters=PARAMETERS,
@@ -63,7 +64,7 @@ class MetricsSummaryView(APIView):
 
 
 class MetricsCsmView(APIView):
-    permission_classes = [permissions.IsAuthenticated]
+    permission_classes = [permissions.IsAuthenticated, TokenScopeAllows]
 
     @extend_schema(
         parameters=PARAMETERS,
@@ -82,7 +83,7 @@ class MetricsCsmView(APIView):
 
 
 class MetricsCustomersView(APIView):
-    permission_classes = [permissions.IsAuthenticated]
+    permission_classes = [permissions.IsAuthenticated, TokenScopeAllows]
 
     @extend_schema(
         parameters=[

@@ -113,6 +113,7 @@ class CustomerSerializer(ModelSerializer):
             "external_id",
             "mrr_cents",
             "currency",
+            "licences",
             "last_touch_at",
         ]
         read_only_fields = fields
@@ -145,6 +146,7 @@ class CustomerCreateSerializer(CnpjInputMixin, ExternalIdInputMixin, ModelSerial
             "start_date",
             "renewal_date",
             "external_id",
+            "licences",
         ]
 
 
@@ -161,7 +163,9 @@ class CustomerUpdateSerializer(CnpjInputMixin, ExternalIdInputMixin, ModelSerial
 
     class Meta:
         model = Customer
-        fields = ["name", "cnpj", "segment", "plan_tier", "service_model", "renewal_date", "farmer", "external_id"]
+        fields = [
+            "name", "cnpj", "segment", "plan_tier", "service_model", "renewal_date", "farmer", "external_id", "licences"
+        ]  # fmt: skip
 
     def validate(self, attrs: dict) -> dict:
         # Silently ignoring these would let a client believe a customer changed hands.
@@ -219,6 +223,7 @@ class SubscriptionSerializer(ModelSerializer):
             "currency",
             "billing_period",
             "monthly_cents",
+            "seats",
             "status",
             "start_date",
             "end_date",
@@ -254,6 +259,7 @@ class SubscriptionCreateSerializer(ExternalIdInputMixin, ModelSerializer):
             "start_date",
             "end_date",
             "external_id",
+            "seats",
         ]
 
 

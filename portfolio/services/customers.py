@@ -69,6 +69,7 @@ def customer_create(
     renewal_date: date | None = None,
     external_id: str | None = None,
     tags: Iterable = (),
+    licences: int | None = None,
 ) -> Customer:
     """A new customer starts in onboarding under its ISM, with first value and first success milestones
     dated by its service model's policy. Raises PermissionDenied for someone who may not create customers
@@ -95,6 +96,7 @@ def customer_create(
         start_date=start_date or clock.today(),
         renewal_date=renewal_date,
         external_id=external_id or None,
+        licences=licences,
     )
     customer.full_clean(exclude=["tags"])
     customer.save()
@@ -120,7 +122,9 @@ def customer_create(
 def customer_update(*, customer: Customer, actor: User, **fields) -> Customer:
     """Change descriptive fields. Stage and owner have their own services."""
     ensure_can_write(actor)
-    allowed = {"name", "cnpj", "segment", "plan_tier", "service_model", "renewal_date", "farmer", "external_id"}
+    allowed = {
+        "name", "cnpj", "segment", "plan_tier", "service_model", "renewal_date", "farmer", "external_id", "licences"
+    }  # fmt: skip
     unknown = set(fields) - allowed
     if unknown:
         raise ValueError(f"customer_update cannot change {sorted(unknown)}")

@@ -51,6 +51,7 @@ def subscription_create(
     status: str = SubscriptionStatus.ACTIVE,
     end_date: date | None = None,
     external_id: str | None = None,
+    seats: int | None = None,
     log: bool = True,
 ) -> Subscription:
     ensure_can_write(actor)
@@ -66,6 +67,7 @@ def subscription_create(
         start_date=start_date,
         end_date=end_date,
         external_id=external_id or None,
+        seats=seats,
     )
     subscription.full_clean()
     subscription.save()
@@ -127,6 +129,8 @@ def subscription_change(
             status=old_status,
             is_trial=subscription.is_trial,
             delinquent_since=old_since,
+            # The seats bought stay with the new terms (licences are read from the running rows).
+            seats=subscription.seats,
             start_date=effective_date,
             external_id=external_id,
             replaces=subscription,

@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 
 from accounts.access import can_write
 from accounts.api.base import ScopedReadOnlyViewSet
+from accounts.api.permissions import TokenScopeAllows
 from core import bounds
 from portfolio.api.views import IdFilter, ServiceErrorsMixin, StableOrderingFilter
 from surveys import bounces, selectors
@@ -158,7 +159,7 @@ class SurveyBounceView(APIView):
     """Late bounces forwarded by a relay or an email service. Admins only: a bounce stops a contact's surveys.
     No queryset to scope: the DSN names its delivery and must name that delivery's address too."""
 
-    permission_classes = [permissions.IsAuthenticated, AdminsOnly]
+    permission_classes = [permissions.IsAuthenticated, TokenScopeAllows, AdminsOnly]
     parser_classes = [RawMessageParser]
 
     @extend_schema(
