@@ -212,6 +212,7 @@ LEME_TASK_QUEUES = {
     "surveys.tasks.tallies_rebuild": "nightly",
     "metrics.tasks.rollups_rebuild": "nightly",
     "metrics.tasks.rollups_refresh": "nightly",
+    "health.tasks.scores_recompute": "nightly",
 }
 
 
@@ -276,6 +277,12 @@ CELERY_BEAT_SCHEDULE: dict = {
     "metrics.rollups_rebuild": {
         "task": "metrics.tasks.rollups_rebuild",
         "schedule": crontab(hour=0, minute=45),
+        "options": {"expires": 6 * 60 * 60},
+    },
+    # Every customer's health score of the day, from the usage rolled up overnight.
+    "health.scores_recompute": {
+        "task": "health.tasks.scores_recompute",
+        "schedule": crontab(hour=2, minute=30),
         "options": {"expires": 6 * 60 * 60},
     },
 }

@@ -1,0 +1,446 @@
+"""Every write of health: the nightly score and the overrides.
+
+``scores_recompute(day)`` is the nightly job. Exactly once, whatever happens to it:
+
+1. Overrides whose ``ends_on`` has passed end (with a timeline entry each).
+2. Every measure is read for every customer not churned, one aggregate query per measure
+   (``health.readings``), and each customer is scored in Python under its profile's latest version.
+3. The rows are written in batches with ``bulk_create(update_conflicts=True)`` on (customer, day), each batch
+   in its own transaction: a second run of the day rewrites the same rows, and a run killed between
+   batches leaves rows that the next run overwrites.
+4. In one transaction: the customers' current health (``portfolio.Customer.health_*``) is updated set-based,
+   each change of the band people see (the override's while one is in force) gets a timeline entry, and
+   ``HealthBandChanged`` is published after commit for the entries written now. The timeline entries carry
+   an external id per customer and day, so a rerun or a restart writes and announces nothing twice.
+
+Two runs of one day never overlap (a PostgreSQL advisory lock; the second returns at once).
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, transaction
+from django.db.models import Exists, OuterRef, Subquery
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from accounts.access import can_override_health, ensure_can_write
+from accounts.models import User
+from core import clock, locks
+from core.events import publish
+from health import readings
+from health.events import HealthBandChanged
+from health.measures import MEASURES, Reading, fell_most, score
+from health.models import Band, HealthOverride, HealthProfileVersion, HealthScore, ProfileStage
+from health.selectors import licences
+from portfolio.models import ChurnOutcome, ChurnRequest, Customer, Stage, UtiExit, UtiStay
+from portfolio.services import TimelineEntry, activities_log_many
+
+logger = logging.getLogger(__name__)
+
+HEALTH_ACTIVITY = "health"
+RUN_LOCK = 0x4EA1
+BATCH_SIZE = 1000
+OVERRIDE_DAYS = 30
+USAGE_MEASURES = ("adoption", "depth", "trend", "engagement")
+HEALTH_FIELDS = ["health_real_score", "health_real_band", "health_band", "health_score", "health_change_7d"]
+
+
+@dataclass(frozen=True)
+class RunResult:
+    day: date
+    scored: int
+    band_changes: int
+    overrides_ended: int
+    skipped: bool = False
+
+
+def _band_label(band: str) -> str:
+    return str(Band(band).label) if band else "—"
+
+
+def _profile_stage(stage: str) -> str:
+    return ProfileStage.ONBOARDING if stage == Stage.ONBOARDING else ProfileStage.ONGOING
+
+
+def latest_versions() -> dict[tuple[str, str], HealthProfileVersion]:
+    """The version each (service model, stage) is scored with now: its profile's latest. One query."""
+    found: dict[tuple[str, str], HealthProfileVersion] = {}
+    for version in HealthProfileVersion.objects.select_related("profile").order_by("profile_id", "-number"):
+        found.setdefault((version.profile.service_model, version.profile.stage), version)
+    return found
+
+
+def scores_recompute(day: date | None = None) -> RunResult:
+    """Score every customer for ``day`` (today by default); see the module's docstring."""
+    day = day or clock.today()
+    with locks.exclusive(RUN_LOCK, day.toordinal()) as acquired:
+        if not acquired:
+            logger.info("health run already under way", extra={"day": day.isoformat()})
+            return RunResult(day=day, scored=0, band_changes=0, overrides_ended=0, skipped=True)
+        ended = overrides_expire(day)
+        rows, previous = _compute(day)
+        for start in range(0, len(rows), BATCH_SIZE):
+            _write_batch(rows[start : start + BATCH_SIZE])
+        changed = _finish(day, rows, previous)
+    logger.info("health run done", extra={"day": day.isoformat(), "scored": len(rows), "changes": changed})
+    return RunResult(day=day, scored=len(rows), band_changes=changed, overrides_ended=ended)
+
+
+@dataclass(frozen=True)
+class _Previous:
+    """What a customer showed before ``day``: its latest earlier row's band (the override's, if one was in
+    force that day), for telling a change."""
+
+    day: date | None
+    band: str
+    override_band: str | None
+
+    @property
+    def shown(self) -> str:
+        return self.override_band or self.band
+
+
+def _compute(day: date) -> tuple[list[HealthScore], dict[int, _Previous]]:
+    """The day's rows (not written yet) and what each customer showed before."""
+    versions = latest_versions()
+    earlier = HealthScore.objects.filter(customer=OuterRef("pk"), day__lt=day).order_by("-day")
+    customers = list(
+        Customer.objects.exclude(stage=Stage.CHURNED)
+        .annotate(
+            open_churn=Exists(ChurnRequest.objects.filter(customer=OuterRef("pk"), outcome=ChurnOutcome.OPEN)),
+            open_uti=Exists(UtiStay.objects.filter(customer=OuterRef("pk"), exit=UtiExit.OPEN)),
+            previous_day=Subquery(earlier.values("day")[:1]),
+            previous_band=Subquery(earlier.values("band")[:1]),
+            previous_override_band=Subquery(earlier.values("override__band")[:1]),
+        )
+        .order_by("pk")
+        .values(
+            "pk",
+            "service_model",
+            "stage",
+            "start_date",
+            "open_churn",
+            "open_uti",
+            "previous_day",
+            "previous_band",
+            "previous_override_band",
+        )
+    )
+    ids = [c["pk"] for c in customers]
+    configs = [v.measures for v in versions.values()]
+    lookback = max([int(c[k].get("fresh_days", 90)) for c in configs for k in USAGE_MEASURES if k in c] or [90])
+    survey_fresh = max([int(c["survey"].get("fresh_days", 180)) for c in configs if "survey" in c] or [180])
+    seats = licences(Customer.objects.exclude(stage=Stage.CHURNED))
+    found: dict[str, dict[int, Reading]] = {
+        **readings.usage(day, ids, seats, lookback=lookback),
+        "relationship": readings.relationship(day, {c["pk"]: c["start_date"] for c in customers}),
+        "stakeholders": readings.stakeholders(ids),
+        "survey": readings.survey(day, fresh_days=survey_fresh),
+        "payment": readings.payment(),
+        "onboarding": readings.onboarding(day),
+        "churn_risk": readings.churn_risk({c["pk"]: (c["open_churn"], c["open_uti"]) for c in customers}),
+    }
+    overrides = {o.customer_id: o for o in HealthOverride.objects.filter(ended_at__isnull=True)}
+    now = clock.now()
+    rows, previous = [], {}
+    for customer in customers:
+        version = versions.get((customer["service_model"], _profile_stage(customer["stage"])))
+        if version is None:
+            continue
+        cid = customer["pk"]
+        result = score(
+            version.measures,
+            {key: found[key].get(cid) for key in version.measures if key in MEASURES},
+            day=day,
+            red_max=version.red_max,
+            yellow_max=version.yellow_max,
+        )
+        override = overrides.get(cid)
+        rows.append(
+            HealthScore(
+                customer_id=cid,
+                day=day,
+                score=result.score,
+                band=result.band,
+                profile_version=version,
+                measures=result.measures,
+                override_id=override.pk if override else None,
+                computed_at=now,
+            )
+        )
+        previous[cid] = _Previous(
+            day=customer["previous_day"],
+            band=customer["previous_band"] or "",
+            override_band=customer["previous_override_band"],
+        )
+    return rows, previous
+
+
+def _write_batch(rows: list[HealthScore]) -> None:
+    """One batch of the day's rows, in its own transaction (a second run overwrites them)."""
+    with transaction.atomic():
+        HealthScore.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["customer", "day"],
+            update_fields=["score", "band", "profile_version", "measures", "override", "computed_at"],
+        )
+
+
+def _update_customers(day: date) -> None:
+    """The customers' current health from the day's rows: one UPDATE … FROM on PostgreSQL, a plain
+    ORM update with correlated subqueries elsewhere (the embedded SQLite run). Churned customers lose theirs."""
+    week = day - timedelta(days=7)
+    if connection.vendor == "postgresql":
+        customer, score_table, override = (
+            Customer._meta.db_table,
+            HealthScore._meta.db_table,
+            HealthOverride._meta.db_table,
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                UPDATE {customer} AS c SET
+                    health_real_score = s.score,
+                    health_real_band = s.band,
+                    health_band = COALESCE(o.band, s.band),
+                    health_score = COALESCE(o.score, s.score),
+                    health_change_7d = s.score - w.score
+                FROM {score_table} AS s
+                LEFT JOIN {score_table} AS w ON w.customer_id = s.customer_id AND w.day = %(week)s
+                LEFT JOIN {override} AS o ON o.id = s.override_id
+                WHERE s.day = %(day)s AND c.id = s.customer_id
+                """,  # noqa: S608 - table names from the models, values as parameters
+                {"day": day, "week": week},
+            )
+    else:
+        weeks = dict(HealthScore.objects.filter(day=week).values_list("customer_id", "score"))
+        updates = []
+        for row in HealthScore.objects.filter(day=day).values(
+            "customer_id", "score", "band", "override__band", "override__score"
+        ):
+            real, before = row["score"], weeks.get(row["customer_id"])
+            updates.append(
+                Customer(
+                    pk=row["customer_id"],
+                    health_real_score=real,
+                    health_real_band=row["band"],
+                    health_band=row["override__band"] or row["band"],
+                    health_score=row["override__score"] if row["override__score"] is not None else real,
+                    health_change_7d=real - before if real is not None and before is not None else None,
+                )
+            )
+        Customer.objects.bulk_update(updates, HEALTH_FIELDS, batch_size=500)
+    Customer.objects.filter(stage=Stage.CHURNED).exclude(health_band="", health_score__isnull=True).update(
+        health_score=None, health_band="", health_real_score=None, health_real_band="", health_change_7d=None
+    )
+
+
+def _finish(day: date, rows: list[HealthScore], previous: dict[int, _Previous]) -> int:
+    """The customers' current health, the timeline entries of the band changes and their events; one
+    transaction, nothing twice."""
+    announced: list[tuple[HealthScore, str, str]] = []
+    with transaction.atomic():
+        _update_customers(day)
+        entries, pending = [], {}
+        override_bands = dict(
+            HealthOverride.objects.filter(pk__in=[r.override_id for r in rows if r.override_id]).values_list(
+                "pk", "band"
+            )
+        )
+
+        def shown_of(row: HealthScore) -> str:
+            return override_bands.get(row.override_id) or row.band
+
+        changed = [row for row in rows if shown_of(row) != previous[row.customer_id].shown]
+        before = _rows_before(day, [row.customer_id for row in changed], previous)
+        for row in changed:
+            shown = shown_of(row)
+            if not shown:
+                continue
+            prev = previous[row.customer_id]
+            key = f"health-band:{row.customer_id}:{day.isoformat()}"
+            reason = fell_most(before.get(row.customer_id, {}), row.measures) if prev.day else None
+            entries.append(
+                TimelineEntry(
+                    customer_id=row.customer_id,
+                    kind=HEALTH_ACTIVITY,
+                    title=_band_change_title(prev.shown if prev.day else "", shown, row.score),
+                    body=reason.text if reason else "",
+                    data={"day": day.isoformat(), "from": prev.shown if prev.day else "", "to": shown},
+                    external_id=key,
+                )
+            )
+            pending[key] = (row, prev.shown if prev.day else "", shown)
+        for key in activities_log_many(entries):
+            announced.append(pending[key])
+        for row, from_band, to_band in announced:
+            publish(
+                HealthBandChanged(
+                    customer_id=row.customer_id, day=day, from_band=from_band, to_band=to_band, score=row.score or 0
+                )
+            )
+    return len(announced)
+
+
+def _rows_before(day: date, customer_ids: list[int], previous: dict[int, _Previous]) -> dict[int, dict]:
+    """The measures of each changed customer's previous row, in one query."""
+    days = [previous[c].day for c in customer_ids if previous[c].day]
+    if not days:
+        return {}
+    found = {}
+    for customer_id, row_day, measures in HealthScore.objects.filter(
+        customer_id__in=customer_ids, day__gte=min(days), day__lt=day
+    ).values_list("customer_id", "day", "measures"):
+        if previous[customer_id].day == row_day:
+            found[customer_id] = measures
+    return found
+
+
+def _band_change_title(from_band: str, to_band: str, value: int | None) -> str:
+    if not from_band:
+        return _("Health: first score, %(band)s (%(score)s)") % {"band": _band_label(to_band), "score": value}
+    return _("Health: %(from)s → %(to)s (%(score)s)") % {
+        "from": _band_label(from_band),
+        "to": _band_label(to_band),
+        "score": value if value is not None else "—",
+    }
+
+
+# --- Overrides --------------------------------------------------------------------------------------------
+
+
+def _shown(customer: Customer) -> str:
+    return customer.health_band or ""
+
+
+def _announce(
+    customer: Customer, *, from_band: str, to_band: str, title: str, body: str, key: str, publish_change: bool = True
+) -> None:
+    """A timeline entry and, when the band people see changed, ``HealthBandChanged`` after commit."""
+    activities_log_many(
+        [
+            TimelineEntry(
+                customer_id=customer.pk,
+                kind=HEALTH_ACTIVITY,
+                title=title,
+                body=body,
+                data={"from": from_band, "to": to_band},
+                external_id=key,
+            )
+        ]
+    )
+    if publish_change and from_band != to_band and to_band:
+        publish(
+            HealthBandChanged(
+                customer_id=customer.pk,
+                day=clock.today(),
+                from_band=from_band,
+                to_band=to_band,
+                score=customer.health_score or 0,
+            )
+        )
+
+
+@transaction.atomic
+def override_start(
+    *, customer: Customer, actor: User, band: str, reason: str, ends_on: date | None = None, score: int | None = None
+) -> HealthOverride:
+    """Override the customer's health band (and, optionally, score) until ``ends_on`` (30 days by default).
+    The computed score goes on being computed beside it; an override in force is replaced."""
+    ensure_can_write(actor)
+    if not can_override_health(actor):
+        raise PermissionDenied(_("You may not override this customer's health."))
+    today = clock.today()
+    ends_on = ends_on or today + timedelta(days=OVERRIDE_DAYS)
+    errors = {}
+    if band not in Band.values:
+        errors["band"] = _("Choose red, yellow or green.")
+    if not (reason or "").strip():
+        errors["reason"] = _("Say why: the next person to read this health needs to know.")
+    if ends_on < today:
+        errors["ends_on"] = _("The end date cannot be in the past.")
+    elif ends_on > today + timedelta(days=365):
+        errors["ends_on"] = _("An override lasts a year at most.")
+    if score is not None and not 0 <= score <= 100:
+        errors["score"] = _("A score goes from 0 to 100.")
+    if errors:
+        raise ValidationError(errors)
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    from_band = _shown(customer)
+    now = clock.now()
+    HealthOverride.objects.filter(customer=customer, ended_at__isnull=True).update(ended_at=now, ended_by=actor)
+    override = HealthOverride.objects.create(
+        customer=customer,
+        band=band,
+        score=score,
+        reason=reason.strip(),
+        ends_on=ends_on,
+        created_by=actor,
+        created_at=now,
+    )
+    HealthScore.objects.filter(customer=customer, day=today).update(override=override)
+    customer.health_band = band
+    customer.health_score = score if score is not None else customer.health_real_score
+    Customer.objects.filter(pk=customer.pk).update(health_band=customer.health_band, health_score=customer.health_score)
+    _announce(
+        customer,
+        from_band=from_band,
+        to_band=band,
+        title=_("Health overridden: %(band)s until %(date)s")
+        % {"band": _band_label(band), "date": date_format(ends_on, "SHORT_DATE_FORMAT")},
+        body=override.reason,
+        key=f"health-override:{override.pk}",
+    )
+    return override
+
+
+@transaction.atomic
+def override_end(*, override: HealthOverride, actor: User | None) -> HealthOverride:
+    """End an override (``actor`` None: it ran out, ended by the nightly run). The computed band shows again."""
+    ensure_can_write(actor)
+    if actor is not None and not can_override_health(actor):
+        raise PermissionDenied(_("You may not override this customer's health."))
+    override = HealthOverride.objects.select_for_update().get(pk=override.pk)
+    if override.ended_at is not None:
+        return override
+    override.ended_at = clock.now()
+    override.ended_by = actor
+    override.save(update_fields=["ended_at", "ended_by"])
+    HealthScore.objects.filter(customer_id=override.customer_id, day=clock.today(), override=override).update(
+        override=None
+    )
+    customer = Customer.objects.select_for_update().get(pk=override.customer_id)
+    from_band = _shown(customer)
+    customer.health_band = customer.health_real_band
+    customer.health_score = customer.health_real_score
+    Customer.objects.filter(pk=customer.pk).update(health_band=customer.health_band, health_score=customer.health_score)
+    if actor is None:
+        title = _("Health override ended on its end date: %(band)s shows again") % {
+            "band": _band_label(customer.health_band)
+        }
+    else:
+        title = _("Health override ended: %(band)s shows again") % {"band": _band_label(customer.health_band)}
+    _announce(
+        customer,
+        from_band=from_band,
+        to_band=customer.health_band,
+        title=title,
+        body="",
+        key=f"health-override-end:{override.pk}",
+        # Ran out in the nightly run: the run itself announces the band the day shows.
+        publish_change=actor is not None,
+    )
+    return override
+
+
+def overrides_expire(day: date) -> int:
+    """End the overrides whose ``ends_on`` is before ``day`` (part of the nightly run)."""
+    ended = 0
+    for override in HealthOverride.objects.filter(ended_at__isnull=True, ends_on__lt=day):
+        override_end(override=override, actor=None)
+        ended += 1
+    return ended
