@@ -9,7 +9,7 @@ PostgreSQL and on the embedded SQLite run.
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, Exists, F, Max, OuterRef, Q, Sum
+from django.db.models import Count, F, Max, Q, Sum
 from django.utils import timezone
 
 from health.models import UsageDay
@@ -19,7 +19,6 @@ from portfolio.models import (
     ActivityKind,
     Contact,
     ContactRole,
-    Customer,
     Milestone,
     Subscription,
     SubscriptionStatus,
@@ -61,20 +60,21 @@ def usage(day: date, customers: Iterable[int], licence_counts: dict[int, int | N
         .order_by()
     )
     by_customer = {row["customer_id"]: row for row in rows}
-    older = set(
-        Customer.objects.filter(
-            Exists(UsageDay.objects.filter(customer=OuterRef("pk"), day__lt=since)),
-            pk__in=[c for c in customers if c not in by_customer],
-        ).values_list("pk", flat=True)
+    # Customers whose latest row is older than the window: their data is stale, not absent.
+    older = dict(
+        UsageDay.objects.filter(day__lt=since, customer_id__in=[c for c in customers if c not in by_customer])
+        .values("customer_id")
+        .annotate(last=Max("day"))
+        .order_by()
+        .values_list("customer_id", "last")
     )
     out: Readings = {"adoption": {}, "depth": {}, "trend": {}, "engagement": {}}
-    stale_as_of = since - timedelta(days=1)
     for customer_id in customers:
         row = by_customer.get(customer_id)
         if row is None:
             if customer_id in older:
                 for key in out:
-                    out[key][customer_id] = Reading(None, as_of=stale_as_of)
+                    out[key][customer_id] = Reading(None, as_of=older[customer_id])
             continue
         as_of = row["last"]
         users = row["users"] or 0

@@ -80,8 +80,8 @@ def scores_recompute(day: date | None = None) -> RunResult:
         if not acquired:
             logger.info("health run already under way", extra={"day": day.isoformat()})
             return RunResult(day=day, scored=0, band_changes=0, overrides_ended=0, skipped=True)
-        ended = overrides_expire(day)
         rows, previous = _compute(day)
+        ended = overrides_expire(day)
         for start in range(0, len(rows), BATCH_SIZE):
             _write_batch(rows[start : start + BATCH_SIZE])
         changed = _finish(day, rows, previous)
@@ -91,16 +91,11 @@ def scores_recompute(day: date | None = None) -> RunResult:
 
 @dataclass(frozen=True)
 class _Previous:
-    """What a customer showed before ``day``: its latest earlier row's band (the override's, if one was in
-    force that day), for telling a change."""
+    """What a customer showed before the run (``Customer.health_band``: an override's band while one is in
+    force), and the day of its latest earlier row (whose measures explain a change)."""
 
     day: date | None
-    band: str
-    override_band: str | None
-
-    @property
-    def shown(self) -> str:
-        return self.override_band or self.band
+    shown: str
 
 
 def _compute(day: date) -> tuple[list[HealthScore], dict[int, _Previous]]:
@@ -113,8 +108,6 @@ def _compute(day: date) -> tuple[list[HealthScore], dict[int, _Previous]]:
             open_churn=Exists(ChurnRequest.objects.filter(customer=OuterRef("pk"), outcome=ChurnOutcome.OPEN)),
             open_uti=Exists(UtiStay.objects.filter(customer=OuterRef("pk"), exit=UtiExit.OPEN)),
             previous_day=Subquery(earlier.values("day")[:1]),
-            previous_band=Subquery(earlier.values("band")[:1]),
-            previous_override_band=Subquery(earlier.values("override__band")[:1]),
         )
         .order_by("pk")
         .values(
@@ -125,8 +118,7 @@ def _compute(day: date) -> tuple[list[HealthScore], dict[int, _Previous]]:
             "open_churn",
             "open_uti",
             "previous_day",
-            "previous_band",
-            "previous_override_band",
+            "health_band",
         )
     )
     ids = [c["pk"] for c in customers]
@@ -143,7 +135,8 @@ def _compute(day: date) -> tuple[list[HealthScore], dict[int, _Previous]]:
         "onboarding": readings.onboarding(day),
         "churn_risk": readings.churn_risk({c["pk"]: (c["open_churn"], c["open_uti"]) for c in customers}),
     }
-    overrides = {o.customer_id: o for o in HealthOverride.objects.filter(ended_at__isnull=True)}
+    # In force on ``day``: the ones that ran out are ended after this read, by the same run.
+    overrides = {o.customer_id: o for o in HealthOverride.objects.filter(ended_at__isnull=True, ends_on__gte=day)}
     now = clock.now()
     rows, previous = [], {}
     for customer in customers:
@@ -171,11 +164,7 @@ def _compute(day: date) -> tuple[list[HealthScore], dict[int, _Previous]]:
                 computed_at=now,
             )
         )
-        previous[cid] = _Previous(
-            day=customer["previous_day"],
-            band=customer["previous_band"] or "",
-            override_band=customer["previous_override_band"],
-        )
+        previous[cid] = _Previous(day=customer["previous_day"], shown=customer["health_band"] or "")
     return rows, previous
 
 
@@ -263,18 +252,18 @@ def _finish(day: date, rows: list[HealthScore], previous: dict[int, _Previous]) 
                 continue
             prev = previous[row.customer_id]
             key = f"health-band:{row.customer_id}:{day.isoformat()}"
-            reason = fell_most(before.get(row.customer_id, {}), row.measures) if prev.day else None
+            reason = fell_most(before[row.customer_id], row.measures) if row.customer_id in before else None
             entries.append(
                 TimelineEntry(
                     customer_id=row.customer_id,
                     kind=HEALTH_ACTIVITY,
-                    title=_band_change_title(prev.shown if prev.day else "", shown, row.score),
+                    title=_band_change_title(prev.shown, shown, row.score),
                     body=reason.text if reason else "",
-                    data={"day": day.isoformat(), "from": prev.shown if prev.day else "", "to": shown},
+                    data={"day": day.isoformat(), "from": prev.shown, "to": shown},
                     external_id=key,
                 )
             )
-            pending[key] = (row, prev.shown if prev.day else "", shown)
+            pending[key] = (row, prev.shown, shown)
         for key in activities_log_many(entries):
             announced.append(pending[key])
         for row, from_band, to_band in announced:
@@ -400,7 +389,8 @@ def override_start(
 
 @transaction.atomic
 def override_end(*, override: HealthOverride, actor: User | None) -> HealthOverride:
-    """End an override (``actor`` None: it ran out, ended by the nightly run). The computed band shows again."""
+    """End an override: the computed band shows again. ``actor`` None: it ran out, and the nightly run that
+    ends it writes the customer's health and announces the band itself (so a restarted run still does)."""
     ensure_can_write(actor)
     if actor is not None and not can_override_health(actor):
         raise PermissionDenied(_("You may not override this customer's health."))
@@ -417,7 +407,11 @@ def override_end(*, override: HealthOverride, actor: User | None) -> HealthOverr
     from_band = _shown(customer)
     customer.health_band = customer.health_real_band
     customer.health_score = customer.health_real_score
-    Customer.objects.filter(pk=customer.pk).update(health_band=customer.health_band, health_score=customer.health_score)
+    if actor is not None:
+        # Ended by the nightly run (no actor), the run writes the customer's health and announces its band.
+        Customer.objects.filter(pk=customer.pk).update(
+            health_band=customer.health_band, health_score=customer.health_score
+        )
     if actor is None:
         title = _("Health override ended on its end date: %(band)s shows again") % {
             "band": _band_label(customer.health_band)
