@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.access import can_override_health, get_visible_or_404
+from accounts.access import can_override_health
 from accounts.forms import apply_service_errors
 from core.panels import PanelContent
 from health import services
@@ -31,10 +31,9 @@ def _panel(request: HttpRequest, customer, form: HealthOverrideForm | None = Non
 
 
 def _changeable(request: HttpRequest, pk: int):
-    customer = customer_get(request.user, pk, to_change=True)
     if not can_override_health(request.user):
         raise PermissionDenied
-    return customer
+    return customer_get(request.user, pk, to_change=True)
 
 
 @login_required
@@ -72,8 +71,9 @@ def override_start(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def override_end(request: HttpRequest, pk: int) -> HttpResponse:
     customer = _changeable(request, pk)
-    override = get_visible_or_404(customer.health_overrides.filter(ended_at__isnull=True))
-    services.override_end(override=override, actor=request.user)
+    override = customer.health_overrides.filter(ended_at__isnull=True).first()
+    if override is not None:  # already ended (another tab, the nightly run): nothing left to end
+        services.override_end(override=override, actor=request.user)
     if request.htmx:
         customer.refresh_from_db()
         return _panel(request, customer)
