@@ -180,52 +180,64 @@ def _write_batch(rows: list[HealthScore]) -> None:
 
 
 def _update_customers(day: date) -> None:
-    """The customers' current health from the day's rows: one UPDATE … FROM on PostgreSQL, a plain
-    ORM update with correlated subqueries elsewhere (the embedded SQLite run). Churned customers lose theirs."""
-    week = day - timedelta(days=7)
+    """The customers' current health from the day's rows: one UPDATE … FROM on PostgreSQL, a bulk update
+    from the rows read in Python elsewhere (the embedded SQLite run). Churned customers lose theirs."""
     if connection.vendor == "postgresql":
-        customer, score_table, override = (
-            Customer._meta.db_table,
-            HealthScore._meta.db_table,
-            HealthOverride._meta.db_table,
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"""
-                UPDATE {customer} AS c SET
-                    health_real_score = s.score,
-                    health_real_band = s.band,
-                    health_band = COALESCE(o.band, s.band),
-                    health_score = COALESCE(o.score, s.score),
-                    health_change_7d = s.score - w.score
-                FROM {score_table} AS s
-                LEFT JOIN {score_table} AS w ON w.customer_id = s.customer_id AND w.day = %(week)s
-                LEFT JOIN {override} AS o ON o.id = s.override_id
-                WHERE s.day = %(day)s AND c.id = s.customer_id
-                """,  # noqa: S608 - table names from the models, values as parameters
-                {"day": day, "week": week},
-            )
+        _update_customers_sql(day)
     else:
-        weeks = dict(HealthScore.objects.filter(day=week).values_list("customer_id", "score"))
-        updates = []
-        for row in HealthScore.objects.filter(day=day).values(
-            "customer_id", "score", "band", "override__band", "override__score"
-        ):
-            real, before = row["score"], weeks.get(row["customer_id"])
-            updates.append(
-                Customer(
-                    pk=row["customer_id"],
-                    health_real_score=real,
-                    health_real_band=row["band"],
-                    health_band=row["override__band"] or row["band"],
-                    health_score=row["override__score"] if row["override__score"] is not None else real,
-                    health_change_7d=real - before if real is not None and before is not None else None,
-                )
-            )
-        Customer.objects.bulk_update(updates, HEALTH_FIELDS, batch_size=500)
+        _update_customers_python(day)
     Customer.objects.filter(stage=Stage.CHURNED).exclude(health_band="", health_score__isnull=True).update(
         health_score=None, health_band="", health_real_score=None, health_real_band="", health_change_7d=None
     )
+
+
+def _update_customers_sql(day: date) -> None:
+    """The effective health is the override's while one is in force on the day's row; the 7-day change is the
+    computed score's."""
+    week = day - timedelta(days=7)
+    customer, score_table, override = (
+        Customer._meta.db_table,
+        HealthScore._meta.db_table,
+        HealthOverride._meta.db_table,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            UPDATE {customer} AS c SET
+                health_real_score = s.score,
+                health_real_band = s.band,
+                health_band = COALESCE(o.band, s.band),
+                health_score = COALESCE(o.score, s.score),
+                health_change_7d = s.score - w.score
+            FROM {score_table} AS s
+            LEFT JOIN {score_table} AS w ON w.customer_id = s.customer_id AND w.day = %(week)s
+            LEFT JOIN {override} AS o ON o.id = s.override_id
+            WHERE s.day = %(day)s AND c.id = s.customer_id
+            """,  # noqa: S608 - table names from the models, values as parameters
+            {"day": day, "week": week},
+        )
+
+
+def _update_customers_python(day: date) -> None:
+    """The same as the SQL, in Python: the embedded SQLite run (proved equal in tests/health)."""
+    week = day - timedelta(days=7)
+    weeks = dict(HealthScore.objects.filter(day=week).values_list("customer_id", "score"))
+    updates = []
+    for row in HealthScore.objects.filter(day=day).values(
+        "customer_id", "score", "band", "override__band", "override__score"
+    ):
+        real, before = row["score"], weeks.get(row["customer_id"])
+        updates.append(
+            Customer(
+                pk=row["customer_id"],
+                health_real_score=real,
+                health_real_band=row["band"],
+                health_band=row["override__band"] or row["band"],
+                health_score=row["override__score"] if row["override__score"] is not None else real,
+                health_change_7d=real - before if real is not None and before is not None else None,
+            )
+        )
+    Customer.objects.bulk_update(updates, HEALTH_FIELDS, batch_size=500)
 
 
 def _finish(day: date, rows: list[HealthScore], previous: dict[int, _Previous]) -> int:

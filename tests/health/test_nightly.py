@@ -276,3 +276,23 @@ def test_churned_customers_lose_their_health(ongoing):
     services.scores_recompute(TODAY + timedelta(days=1))
     ongoing.refresh_from_db()
     assert (ongoing.health_score, ongoing.health_band) == (None, "")
+
+
+def test_the_python_update_of_the_embedded_run_equals_the_sql(ongoing, org):
+    other = CustomerFactory(owner=org.csm_a)
+    Customer.objects.filter(pk=other.pk).update(licences=5)
+    usage(ongoing, until=TODAY, users=10, days=40)
+    usage(other, until=TODAY, users=2, days=40)
+    services.scores_recompute(TODAY - timedelta(days=7))
+    Customer.objects.filter(pk=ongoing.pk).update(licences=40)
+    services.override_start(customer=other, actor=org.csm_a, band="green", score=77, reason="Conta de teste")
+    services.scores_recompute(TODAY)
+    fields = ["pk", *services.HEALTH_FIELDS]
+    by_sql = list(Customer.objects.order_by("pk").values_list(*fields))
+
+    Customer.objects.update(health_score=None, health_band="", health_real_score=None, health_real_band="")
+    services._update_customers_python(TODAY)
+
+    assert list(Customer.objects.order_by("pk").values_list(*fields)) == by_sql
+    assert ("green", 77) in [(band, score) for _, _, _, band, score, _ in by_sql]
+    assert any(change for *_, change in by_sql)
