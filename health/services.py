@@ -22,7 +22,7 @@ from datetime import date, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, Subquery
+from django.db.models import DateTimeField, Exists, OuterRef, Subquery, Value
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
@@ -137,7 +137,9 @@ def _compute(day: date) -> tuple[list[HealthScore], dict[int, _Previous]]:
     }
     # In force on ``day``: the ones that ran out are ended after this read, by the same run.
     overrides = {o.customer_id: o for o in HealthOverride.objects.filter(ended_at__isnull=True, ends_on__gte=day)}
-    now = clock.now()
+    # An expression, not a literal: Django then inserts with VALUES instead of UNNEST arrays, whose client-side
+    # quoting of 1,000 JSON documents per batch costs seconds (bench/health_recompute.py).
+    now = Value(clock.now(), output_field=DateTimeField())
     rows, previous = [], {}
     for customer in customers:
         version = versions.get((customer["service_model"], _profile_stage(customer["stage"])))
@@ -213,6 +215,10 @@ def _update_customers_sql(day: date) -> None:
             LEFT JOIN {score_table} AS w ON w.customer_id = s.customer_id AND w.day = %(week)s
             LEFT JOIN {override} AS o ON o.id = s.override_id
             WHERE s.day = %(day)s AND c.id = s.customer_id
+              -- rewrite only the customers whose health moved: most nights, most of them did not
+              AND (c.health_real_score, c.health_real_band, c.health_band, c.health_score, c.health_change_7d)
+                  IS DISTINCT FROM (s.score, s.band, COALESCE(o.band, s.band), COALESCE(o.score, s.score),
+                                    s.score - w.score)
             """,  # noqa: S608 - table names from the models, values as parameters
             {"day": day, "week": week},
         )
