@@ -10,7 +10,7 @@ from health.models import Band
 
 
 class HealthOverrideForm(forms.Form):
-    band = forms.ChoiceField(label=_("Band to show"), choices=[("", "—"), *Band.choices])
+    band = forms.ChoiceField(label=_("Band"), choices=[("", "—"), *Band.choices])
     score = forms.IntegerField(label=_("Score"), min_value=0, max_value=100, required=False)
     reason = forms.CharField(
         label=_("Why"),

@@ -15,7 +15,7 @@ from tests.portfolio.factories import CustomerFactory, hand_off
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SHOTS = Path("/tmp/shots/health")
+SHOTS = Path("/tmp/shots/health")  # noqa: S108 - where the screenshots are looked at
 PHONE = {"width": 375, "height": 812}
 TODAY = clock.today()
 
@@ -73,7 +73,7 @@ def override_flow(page, customer, prefix: str) -> None:
 
     # when they fill it in
     form = page.locator("#health form.form")
-    form.get_by_label("Faixa a mostrar").select_option("yellow")
+    form.get_by_label("Faixa", exact=True).select_option("yellow")
     form.get_by_label("Por quê").fill("O patrocinador confirmou a renovação ontem; o uso cai nas férias coletivas.")
     form.get_by_role("button", name="Ajustar", exact=True).click()
 

@@ -170,3 +170,19 @@ def test_the_panel_speaks_portuguese(scored, org, client_for):
     assert (
         "Uso −40: 10 usuários ativos por dia de 20 licenças → 10 usuários ativos por dia de 200 licenças" in page.text
     )
+
+
+def test_the_trend_marks_a_new_profile_version_and_the_panel_names_what_was_left_out(scored, org, client_for):
+    # given a new profile version that also scores surveys (the customer has answered none)
+    version(
+        "high", "ongoing", {"adoption": rule(60, 10, 70), "engagement": rule(40, 4, 22), "survey": rule(20, 30, 90)}
+    )
+    services.scores_recompute(TODAY + timedelta(days=1))
+
+    with clock.at(clock.now() + timedelta(days=1)):
+        page = client_for(org.csm_a).get(f"/customers/{scored.pk}/")
+
+    assert page.text.count('class="version-mark"') == 1
+    assert "profile version 3 from" in page.text
+    assert "Left out" in page.text
+    assert "Surveys (no data)" in page.text
