@@ -75,7 +75,7 @@ class HealthPanel:
     chart: TrendChart | None
     override: HealthOverride | None
     can_override: bool
-    overrides_url_visible: bool
+    overrides_url_visible: bool  # leaders and admins: a link to every override in force
     today: date
     form: object = None
     errors: dict = field(default_factory=dict)
@@ -165,14 +165,9 @@ def customer_health(user: User, customer: Customer, *, today: date | None = None
         chart=_chart(rows, today),
         override=override,
         can_override=can_override_health(user),
-        overrides_url_visible=True,
+        overrides_url_visible=bool(user.is_admin or user.is_leader),
         today=today,
     )
-
-
-def customer_panel(user: User, customer: Customer) -> HealthPanel:
-    """``core.panels`` entry point: (user, customer) → the panel."""
-    return customer_health(user, customer)
 
 
 # --- Overrides in force -------------------------------------------------------------------------------
