@@ -118,6 +118,12 @@ def enps_filter(user: User, *, team: str) -> Q:
     return Q(**{f"{team}__in": scope_team_ids(user)})
 
 
+def can_override_health(user: User) -> bool:
+    """Who may override a customer's health band (and end an override): anyone who may change the customer,
+    that is anyone who writes, on the customers the door lets them change. A read-only person only reads it."""
+    return can_write(user)
+
+
 def can_create_customers(user: User) -> bool:
     """New customers come from sales through implementation: admins, leaders and ISMs create them."""
     return can_write(user) and (user.is_admin or user.role in (Role.LEADER, Role.ISM))

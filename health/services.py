@@ -1,4 +1,5 @@
-"""Every write of health: usage events in, their daily rollup, the raw events' clean-up.
+"""Every write of health: usage events in (their daily rollup and the raw events' clean-up live in
+``health.rollup``), the nightly score, overrides.
 
 Ingest (``usage_events_ingest``) is all or nothing: the batch is checked (``health.ingest``) and stored only when
 every event passes; events are inserted in one statement that skips the event ids already stored, and the days
@@ -6,20 +7,28 @@ the new events fell on are rolled up by a task queued after commit.
 """
 
 import json
+import logging
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
+from django.db.models import DateTimeField, Exists, OuterRef, Subquery, Value
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from accounts.access import ensure_can_write, sends_usage_for_every_customer
+from accounts.access import can_override_health, ensure_can_write, sends_usage_for_every_customer
 from accounts.models import User
-from core import clock
-from health import ingest, tasks
-from health.models import UsageEvent
+from core import clock, locks
+from core.events import publish
+from health import ingest, readings, tasks
+from health.events import HealthBandChanged
+from health.measures import MEASURES, Reading, fell_most, score
+from health.models import Band, HealthOverride, HealthProfileVersion, HealthScore, ProfileStage, UsageEvent
 from health.rollup import usage_events_prune, usage_rollup
-
-__all__ = ["UsageBatchInvalid", "UsageIngested", "usage_events_ingest", "usage_events_prune", "usage_rollup"]
+from health.selectors import licences
+from portfolio.models import ChurnOutcome, ChurnRequest, Customer, Stage, UtiExit, UtiStay
+from portfolio.services import TimelineEntry, activities_log_many
 
 
 class UsageBatchInvalid(Exception):
@@ -121,3 +130,441 @@ def _insert_new(events: list[ingest.CheckedEvent]) -> set[str]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return {source_id for (source_id,) in cursor.fetchall()}
+
+
+# Every write of health: the nightly score and the overrides.
+#
+# ``scores_recompute(day)`` is the nightly job. Exactly once, whatever happens to it:
+#
+# 1. Overrides whose ``ends_on`` has passed end (with a timeline entry each).
+# 2. Every measure is read for every customer not churned, one aggregate query per measure
+#    (``health.readings``), and each customer is scored in Python under its profile's latest version.
+# 3. The rows are written in batches with ``bulk_create(update_conflicts=True)`` on (customer, day), each batch
+#    in its own transaction: a second run of the day rewrites the same rows, and a run killed between
+#    batches leaves rows that the next run overwrites.
+# 4. In one transaction: the customers' current health (``portfolio.Customer.health_*``) is updated set-based,
+#    each change of the band people see (the override's while one is in force) gets a timeline entry, and
+#    ``HealthBandChanged`` is published after commit for the entries written now. The timeline entries carry
+#    an external id per customer and day, so a rerun or a restart writes and announces nothing twice.
+#
+# Two runs of one day never overlap (a PostgreSQL advisory lock; the second returns at once).
+
+
+logger = logging.getLogger(__name__)
+
+HEALTH_ACTIVITY = "health"
+RUN_LOCK = 0x4EA1
+BATCH_SIZE = 1000
+OVERRIDE_DAYS = 30
+USAGE_MEASURES = ("adoption", "depth", "trend", "engagement")
+HEALTH_FIELDS = ["health_real_score", "health_real_band", "health_band", "health_score", "health_change_7d"]
+
+
+@dataclass(frozen=True)
+class RunResult:
+    day: date
+    scored: int
+    band_changes: int
+    overrides_ended: int
+    skipped: bool = False
+
+
+def _band_label(band: str) -> str:
+    return str(Band(band).label) if band else "—"
+
+
+def _profile_stage(stage: str) -> str:
+    return ProfileStage.ONBOARDING if stage == Stage.ONBOARDING else ProfileStage.ONGOING
+
+
+def latest_versions() -> dict[tuple[str, str], HealthProfileVersion]:
+    """The version each (service model, stage) is scored with now: its profile's latest. One query."""
+    found: dict[tuple[str, str], HealthProfileVersion] = {}
+    for version in HealthProfileVersion.objects.select_related("profile").order_by("profile_id", "-number"):
+        found.setdefault((version.profile.service_model, version.profile.stage), version)
+    return found
+
+
+def scores_recompute(day: date | None = None) -> RunResult:
+    """Score every customer for ``day`` (today by default); see the module's docstring."""
+    day = day or clock.today()
+    with locks.exclusive(RUN_LOCK, day.toordinal()) as acquired:
+        if not acquired:
+            logger.info("health run already under way", extra={"day": day.isoformat()})
+            return RunResult(day=day, scored=0, band_changes=0, overrides_ended=0, skipped=True)
+        rows, previous = _compute(day)
+        ended = overrides_expire(day)
+        for start in range(0, len(rows), BATCH_SIZE):
+            _write_batch(rows[start : start + BATCH_SIZE])
+        changed = _finish(day, rows, previous)
+    logger.info("health run done", extra={"day": day.isoformat(), "scored": len(rows), "changes": changed})
+    return RunResult(day=day, scored=len(rows), band_changes=changed, overrides_ended=ended)
+
+
+@dataclass(frozen=True)
+class _Previous:
+    """What a customer showed before the run (``Customer.health_band``: an override's band while one is in
+    force), and the day of its latest earlier row (whose measures explain a change)."""
+
+    day: date | None
+    shown: str
+
+
+def _compute(day: date) -> tuple[list[HealthScore], dict[int, _Previous]]:
+    """The day's rows (not written yet) and what each customer showed before."""
+    versions = latest_versions()
+    earlier = HealthScore.objects.filter(customer=OuterRef("pk"), day__lt=day).order_by("-day")
+    customers = list(
+        Customer.objects.exclude(stage=Stage.CHURNED)
+        .annotate(
+            open_churn=Exists(ChurnRequest.objects.filter(customer=OuterRef("pk"), outcome=ChurnOutcome.OPEN)),
+            open_uti=Exists(UtiStay.objects.filter(customer=OuterRef("pk"), exit=UtiExit.OPEN)),
+            previous_day=Subquery(earlier.values("day")[:1]),
+        )
+        .order_by("pk")
+        .values(
+            "pk",
+            "service_model",
+            "stage",
+            "start_date",
+            "open_churn",
+            "open_uti",
+            "previous_day",
+            "health_band",
+        )
+    )
+    ids = [c["pk"] for c in customers]
+    configs = [v.measures for v in versions.values()]
+    lookback = max([int(c[k].get("fresh_days", 90)) for c in configs for k in USAGE_MEASURES if k in c] or [90])
+    survey_fresh = max([int(c["survey"].get("fresh_days", 180)) for c in configs if "survey" in c] or [180])
+    seats = licences(Customer.objects.exclude(stage=Stage.CHURNED))
+    found: dict[str, dict[int, Reading]] = {
+        **readings.usage(day, ids, seats, lookback=lookback),
+        "relationship": readings.relationship(day, {c["pk"]: c["start_date"] for c in customers}),
+        "stakeholders": readings.stakeholders(ids),
+        "survey": readings.survey(day, fresh_days=survey_fresh),
+        "payment": readings.payment(),
+        "onboarding": readings.onboarding(day),
+        "churn_risk": readings.churn_risk({c["pk"]: (c["open_churn"], c["open_uti"]) for c in customers}),
+    }
+    # In force on ``day``: the ones that ran out are ended after this read, by the same run.
+    overrides = {o.customer_id: o for o in HealthOverride.objects.filter(ended_at__isnull=True, ends_on__gte=day)}
+    # An expression, not a literal: Django then inserts with VALUES instead of UNNEST arrays, whose client-side
+    # quoting of 1,000 JSON documents per batch costs seconds (bench/health_recompute.py).
+    now = Value(clock.now(), output_field=DateTimeField())
+    rows, previous = [], {}
+    for customer in customers:
+        version = versions.get((customer["service_model"], _profile_stage(customer["stage"])))
+        if version is None:
+            continue
+        cid = customer["pk"]
+        result = score(
+            version.measures,
+            {key: found[key].get(cid) for key in version.measures if key in MEASURES},
+            day=day,
+            red_max=version.red_max,
+            yellow_max=version.yellow_max,
+        )
+        override = overrides.get(cid)
+        rows.append(
+            HealthScore(
+                customer_id=cid,
+                day=day,
+                score=result.score,
+                band=result.band,
+                profile_version=version,
+                measures=result.measures,
+                override_id=override.pk if override else None,
+                computed_at=now,
+            )
+        )
+        previous[cid] = _Previous(day=customer["previous_day"], shown=customer["health_band"] or "")
+    return rows, previous
+
+
+def _write_batch(rows: list[HealthScore]) -> None:
+    """One batch of the day's rows, in its own transaction (a second run overwrites them)."""
+    with transaction.atomic():
+        HealthScore.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["customer", "day"],
+            update_fields=["score", "band", "profile_version", "measures", "override", "computed_at"],
+        )
+
+
+def _update_customers(day: date) -> None:
+    """The customers' current health from the day's rows: one UPDATE … FROM on PostgreSQL, a bulk update
+    from the rows read in Python elsewhere (the embedded SQLite run). Churned customers lose theirs."""
+    if connection.vendor == "postgresql":
+        _update_customers_sql(day)
+    else:
+        _update_customers_python(day)
+    Customer.objects.filter(stage=Stage.CHURNED).exclude(health_band="", health_score__isnull=True).update(
+        health_score=None, health_band="", health_real_score=None, health_real_band="", health_change_7d=None
+    )
+
+
+def _update_customers_sql(day: date) -> None:
+    """The effective health is the override's while one is in force on the day's row; the 7-day change is the
+    computed score's."""
+    week = day - timedelta(days=7)
+    customer, score_table, override = (
+        Customer._meta.db_table,
+        HealthScore._meta.db_table,
+        HealthOverride._meta.db_table,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            UPDATE {customer} AS c SET
+                health_real_score = s.score,
+                health_real_band = s.band,
+                health_band = COALESCE(o.band, s.band),
+                health_score = COALESCE(o.score, s.score),
+                health_change_7d = s.score - w.score
+            FROM {score_table} AS s
+            LEFT JOIN {score_table} AS w ON w.customer_id = s.customer_id AND w.day = %(week)s
+            LEFT JOIN {override} AS o ON o.id = s.override_id
+            WHERE s.day = %(day)s AND c.id = s.customer_id
+              -- rewrite only the customers whose health moved: most nights, most of them did not
+              AND (c.health_real_score, c.health_real_band, c.health_band, c.health_score, c.health_change_7d)
+                  IS DISTINCT FROM (s.score, s.band, COALESCE(o.band, s.band), COALESCE(o.score, s.score),
+                                    s.score - w.score)
+            """,  # noqa: S608 - table names from the models, values as parameters
+            {"day": day, "week": week},
+        )
+
+
+def _update_customers_python(day: date) -> None:
+    """The same as the SQL, in Python: the embedded SQLite run (proved equal in tests/health)."""
+    week = day - timedelta(days=7)
+    weeks = dict(HealthScore.objects.filter(day=week).values_list("customer_id", "score"))
+    updates = []
+    for row in HealthScore.objects.filter(day=day).values(
+        "customer_id", "score", "band", "override__band", "override__score"
+    ):
+        real, before = row["score"], weeks.get(row["customer_id"])
+        updates.append(
+            Customer(
+                pk=row["customer_id"],
+                health_real_score=real,
+                health_real_band=row["band"],
+                health_band=row["override__band"] or row["band"],
+                health_score=row["override__score"] if row["override__score"] is not None else real,
+                health_change_7d=real - before if real is not None and before is not None else None,
+            )
+        )
+    Customer.objects.bulk_update(updates, HEALTH_FIELDS, batch_size=500)
+
+
+def _finish(day: date, rows: list[HealthScore], previous: dict[int, _Previous]) -> int:
+    """The customers' current health, the timeline entries of the band changes and their events; one
+    transaction, nothing twice."""
+    announced: list[tuple[HealthScore, str, str]] = []
+    with transaction.atomic():
+        _update_customers(day)
+        entries, pending = [], {}
+        override_bands = dict(
+            HealthOverride.objects.filter(pk__in=[r.override_id for r in rows if r.override_id]).values_list(
+                "pk", "band"
+            )
+        )
+
+        def shown_of(row: HealthScore) -> str:
+            return override_bands.get(row.override_id) or row.band
+
+        changed = [row for row in rows if shown_of(row) != previous[row.customer_id].shown]
+        before = _rows_before(day, [row.customer_id for row in changed], previous)
+        for row in changed:
+            shown = shown_of(row)
+            if not shown:
+                continue
+            prev = previous[row.customer_id]
+            key = f"health-band:{row.customer_id}:{day.isoformat()}"
+            reason = fell_most(before[row.customer_id], row.measures) if row.customer_id in before else None
+            entries.append(
+                TimelineEntry(
+                    customer_id=row.customer_id,
+                    kind=HEALTH_ACTIVITY,
+                    title=_band_change_title(prev.shown, shown, row.score),
+                    body=reason.text if reason else "",
+                    data={"day": day.isoformat(), "from": prev.shown, "to": shown},
+                    external_id=key,
+                )
+            )
+            pending[key] = (row, prev.shown, shown)
+        for key in activities_log_many(entries):
+            announced.append(pending[key])
+        for row, from_band, to_band in announced:
+            publish(
+                HealthBandChanged(
+                    customer_id=row.customer_id, day=day, from_band=from_band, to_band=to_band, score=row.score or 0
+                )
+            )
+    return len(announced)
+
+
+def _rows_before(day: date, customer_ids: list[int], previous: dict[int, _Previous]) -> dict[int, dict]:
+    """The measures of each changed customer's previous row, in one query."""
+    days = [previous[c].day for c in customer_ids if previous[c].day]
+    if not days:
+        return {}
+    found = {}
+    for customer_id, row_day, measures in HealthScore.objects.filter(
+        customer_id__in=customer_ids, day__gte=min(days), day__lt=day
+    ).values_list("customer_id", "day", "measures"):
+        if previous[customer_id].day == row_day:
+            found[customer_id] = measures
+    return found
+
+
+def _band_change_title(from_band: str, to_band: str, value: int | None) -> str:
+    if not from_band:
+        return _("Health: first score, %(band)s (%(score)s)") % {"band": _band_label(to_band), "score": value}
+    return _("Health: %(from)s → %(to)s (%(score)s)") % {
+        "from": _band_label(from_band),
+        "to": _band_label(to_band),
+        "score": value if value is not None else "—",
+    }
+
+
+# --- Overrides --------------------------------------------------------------------------------------------
+
+
+def _shown(customer: Customer) -> str:
+    return customer.health_band or ""
+
+
+def _announce(
+    customer: Customer, *, from_band: str, to_band: str, title: str, body: str, key: str, publish_change: bool = True
+) -> None:
+    """A timeline entry and, when the band people see changed, ``HealthBandChanged`` after commit."""
+    activities_log_many(
+        [
+            TimelineEntry(
+                customer_id=customer.pk,
+                kind=HEALTH_ACTIVITY,
+                title=title,
+                body=body,
+                data={"from": from_band, "to": to_band},
+                external_id=key,
+            )
+        ]
+    )
+    if publish_change and from_band != to_band and to_band:
+        publish(
+            HealthBandChanged(
+                customer_id=customer.pk,
+                day=clock.today(),
+                from_band=from_band,
+                to_band=to_band,
+                score=customer.health_score or 0,
+            )
+        )
+
+
+@transaction.atomic
+def override_start(
+    *, customer: Customer, actor: User, band: str, reason: str, ends_on: date | None = None, score: int | None = None
+) -> HealthOverride:
+    """Override the customer's health band (and, optionally, score) until ``ends_on`` (30 days by default).
+    The computed score goes on being computed beside it; an override in force is replaced."""
+    ensure_can_write(actor)
+    if not can_override_health(actor):
+        raise PermissionDenied(_("You may not override this customer's health."))
+    today = clock.today()
+    ends_on = ends_on or today + timedelta(days=OVERRIDE_DAYS)
+    errors = {}
+    if band not in Band.values:
+        errors["band"] = _("Choose red, yellow or green.")
+    if not (reason or "").strip():
+        errors["reason"] = _("Say why: the next person to read this health needs to know.")
+    if ends_on < today:
+        errors["ends_on"] = _("The end date cannot be in the past.")
+    elif ends_on > today + timedelta(days=365):
+        errors["ends_on"] = _("An override lasts a year at most.")
+    if score is not None and not 0 <= score <= 100:
+        errors["score"] = _("A score goes from 0 to 100.")
+    if errors:
+        raise ValidationError(errors)
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    from_band = _shown(customer)
+    now = clock.now()
+    HealthOverride.objects.filter(customer=customer, ended_at__isnull=True).update(ended_at=now, ended_by=actor)
+    override = HealthOverride.objects.create(
+        customer=customer,
+        band=band,
+        score=score,
+        reason=reason.strip(),
+        ends_on=ends_on,
+        created_by=actor,
+        created_at=now,
+    )
+    HealthScore.objects.filter(customer=customer, day=today).update(override=override)
+    customer.health_band = band
+    customer.health_score = score if score is not None else customer.health_real_score
+    Customer.objects.filter(pk=customer.pk).update(health_band=customer.health_band, health_score=customer.health_score)
+    _announce(
+        customer,
+        from_band=from_band,
+        to_band=band,
+        title=_("Health overridden: %(band)s until %(date)s")
+        % {"band": _band_label(band), "date": date_format(ends_on, "SHORT_DATE_FORMAT")},
+        body=override.reason,
+        key=f"health-override:{override.pk}",
+    )
+    return override
+
+
+@transaction.atomic
+def override_end(*, override: HealthOverride, actor: User | None) -> HealthOverride:
+    """End an override: the computed band shows again. ``actor`` None: it ran out, and the nightly run that
+    ends it writes the customer's health and announces the band itself (so a restarted run still does)."""
+    ensure_can_write(actor)
+    if actor is not None and not can_override_health(actor):
+        raise PermissionDenied(_("You may not override this customer's health."))
+    override = HealthOverride.objects.select_for_update().get(pk=override.pk)
+    if override.ended_at is not None:
+        return override
+    override.ended_at = clock.now()
+    override.ended_by = actor
+    override.save(update_fields=["ended_at", "ended_by"])
+    HealthScore.objects.filter(customer_id=override.customer_id, day=clock.today(), override=override).update(
+        override=None
+    )
+    customer = Customer.objects.select_for_update().get(pk=override.customer_id)
+    from_band = _shown(customer)
+    customer.health_band = customer.health_real_band
+    customer.health_score = customer.health_real_score
+    if actor is not None:
+        # Ended by the nightly run (no actor), the run writes the customer's health and announces its band.
+        Customer.objects.filter(pk=customer.pk).update(
+            health_band=customer.health_band, health_score=customer.health_score
+        )
+    if actor is None:
+        title = _("Health override ended on its end date: %(band)s shows again") % {
+            "band": _band_label(customer.health_band)
+        }
+    else:
+        title = _("Health override ended: %(band)s shows again") % {"band": _band_label(customer.health_band)}
+    _announce(
+        customer,
+        from_band=from_band,
+        to_band=customer.health_band,
+        title=title,
+        body="",
+        key=f"health-override-end:{override.pk}",
+        # Ran out in the nightly run: the run itself announces the band the day shows.
+        publish_change=actor is not None,
+    )
+    return override
+
+
+def overrides_expire(day: date) -> int:
+    """End the overrides whose ``ends_on`` is before ``day`` (part of the nightly run)."""
+    ended = 0
+    for override in HealthOverride.objects.filter(ended_at__isnull=True, ends_on__lt=day):
+        override_end(override=override, actor=None)
+        ended += 1
+    return ended

@@ -5,7 +5,7 @@ from datetime import date, timedelta
 from celery import shared_task
 
 from core import clock
-from health import rollup
+from health import rollup, services
 
 
 @shared_task(autoretry_for=(Exception,), retry_backoff=5, retry_backoff_max=300, retry_jitter=True, max_retries=8)
@@ -24,3 +24,13 @@ def usage_rollup_yesterday() -> int:
 def usage_events_prune() -> int:
     """Beat, nightly: delete raw events older than LEME_USAGE_RETENTION_DAYS, in batches; rollups stay."""
     return rollup.usage_events_prune()
+
+
+# Health's jobs: each calls a service, nothing else.
+
+
+@shared_task
+def scores_recompute() -> dict:
+    """Beat, nightly: today's health score of every customer (safe to run twice: see the service)."""
+    result = services.scores_recompute()
+    return {"day": result.day.isoformat(), "scored": result.scored, "band_changes": result.band_changes}

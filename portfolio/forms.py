@@ -16,6 +16,7 @@ from portfolio.models import (
     ChurnReason,
     ContactRole,
     HandoffChannel,
+    HealthBand,
     OpportunityKind,
     OpportunitySource,
     OpportunityStage,
@@ -26,6 +27,7 @@ from portfolio.models import (
     UtiExit,
 )
 from portfolio.selectors import SORTS
+from portfolio.selectors.listing import NO_HEALTH
 from portfolio.services.reviews import ReviewQuestion, review_answer
 from portfolio.validators import validate_cnpj
 
@@ -45,6 +47,11 @@ class PortfolioFilterForm(forms.Form):
     )
     segment = forms.ChoiceField(label=_("Segment"), choices=[("", _("All segments")), *Segment.choices], required=False)
     owner = forms.TypedChoiceField(label=_("CSM"), coerce=int, empty_value=None, required=False)
+    health = forms.ChoiceField(
+        label=_("Health"),
+        choices=[("", _("Any health")), *HealthBand.choices, (NO_HEALTH, _("No score yet"))],
+        required=False,
+    )
     sort = forms.ChoiceField(
         required=False,
         choices=[(s, s) for s in SORTS],

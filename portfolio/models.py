@@ -44,6 +44,14 @@ class PlanTier(models.TextChoices):
     ENTERPRISE = "enterprise", _("Enterprise")
 
 
+class HealthBand(models.TextChoices):
+    """The colour of a customer's health (computed by health, shown by the portfolio)."""
+
+    RED = "red", _("Red")
+    YELLOW = "yellow", _("Yellow")
+    GREEN = "green", _("Green")
+
+
 class Tag(models.Model):
     """A free label on customers (\"pilot\", \"strategic\"), shown on the customer page."""
 
@@ -64,6 +72,10 @@ class Customer(models.Model):
     ``mrr_cents`` is the current MRR, kept by the subscription services together with the ledger so the
     portfolio can sort and sum 50,000 customers without adding subscriptions up on every page.
     ``last_touch_at`` is the latest human touch on the timeline, kept by ``activity_log``.
+    ``health_*`` is the current health, written by the nightly health run (and by health overrides) so the
+    portfolio can show, sort and filter on it without importing health: ``health_band`` / ``health_score`` are
+    what people see (an override's while one is in force), ``health_real_*`` the computed ones, and
+    ``health_change_7d`` the computed score now minus seven days ago.
     """
 
     name = models.CharField(_("name"), max_length=200)
@@ -103,6 +115,11 @@ class Customer(models.Model):
     # Seats the customer has bought, when set here; otherwise the seats of its running subscriptions.
     licences = models.PositiveIntegerField(_("licences"), null=True, blank=True)
     last_touch_at = models.DateTimeField(_("last touch"), null=True, blank=True)
+    health_score = models.PositiveSmallIntegerField(_("health score"), null=True, blank=True)
+    health_band = models.CharField(_("health"), max_length=8, choices=HealthBand.choices, blank=True)
+    health_real_score = models.PositiveSmallIntegerField(_("computed health score"), null=True, blank=True)
+    health_real_band = models.CharField(_("computed health"), max_length=8, choices=HealthBand.choices, blank=True)
+    health_change_7d = models.SmallIntegerField(_("health change in 7 days"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
@@ -115,6 +132,7 @@ class Customer(models.Model):
             models.Index(fields=["stage"]),
             models.Index(fields=["renewal_date"]),
             models.Index(fields=["name"]),
+            models.Index(fields=["health_score"]),
         ]
 
     def __str__(self) -> str:

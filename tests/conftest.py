@@ -44,6 +44,11 @@ def default_taxonomy(request):
 
     install_defaults(ChurnCategory, ChurnReason, ServiceModelPolicy)
 
+    from health.defaults import install_defaults as install_health_profiles
+    from health.models import HealthProfile, HealthProfileVersion
+
+    install_health_profiles(HealthProfile, HealthProfileVersion)
+
 
 # --- Rate-limit counters ------------------------------------------------------------------------------
 

@@ -155,6 +155,7 @@ PARAMETERS = {
     ("portfolio", "churn_pk"): "churn_request",
     ("portfolio", "stay_pk"): "uti_stay",
     ("portfolio", "task_pk"): "task",
+    ("health", "pk"): "customer",
     ("surveys", "pk"): "chi_campaign",
     ("surveys", "customer_pk"): "customer",
     ("accounts", "pk"): "invitation",

@@ -276,6 +276,7 @@ LEME_TASK_QUEUES = {
     "health.tasks.usage_rollup_days": "nightly",
     "health.tasks.usage_rollup_yesterday": "nightly",
     "health.tasks.usage_events_prune": "nightly",
+    "health.tasks.scores_recompute": "nightly",
 }
 
 
@@ -352,6 +353,12 @@ CELERY_BEAT_SCHEDULE: dict = {
     "health.usage_events_prune": {
         "task": "health.tasks.usage_events_prune",
         "schedule": crontab(hour=3, minute=30),
+        "options": {"expires": 6 * 60 * 60},
+    },
+    # Every customer's health score of the day, from the usage rolled up overnight.
+    "health.scores_recompute": {
+        "task": "health.tasks.scores_recompute",
+        "schedule": crontab(hour=2, minute=30),
         "options": {"expires": 6 * 60 * 60},
     },
 }

@@ -23,7 +23,12 @@ SORTS = {
     "touch": (F("last_touch_at").asc(nulls_first=True), "pk"),
     "-touch": (F("last_touch_at").desc(nulls_last=True), "-pk"),
     "stage": ("stage", "name", "pk"),
+    # Health: the score people see (an override's while one is in force); customers without one last.
+    "health": (F("health_score").asc(nulls_last=True), "pk"),
+    "-health": (F("health_score").desc(nulls_last=True), "-pk"),
 }
+
+NO_HEALTH = "none"  # the health filter's value for customers without a score yet
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,7 @@ class PortfolioFilters:
     service_model: str = ""
     segment: str = ""
     owner: int | None = None
+    health: str = ""  # a band (red, yellow, green), or NO_HEALTH
     sort: str = "name"
 
 
@@ -54,6 +60,8 @@ def portfolio_list(user: User, filters: PortfolioFilters) -> QuerySet[Customer]:
         qs = qs.filter(segment=filters.segment)
     if filters.owner:
         qs = qs.filter(owner_id=filters.owner)
+    if filters.health:
+        qs = qs.filter(health_band="" if filters.health == NO_HEALTH else filters.health)
     qs = qs.annotate(
         open_churn=Exists(ChurnRequest.objects.filter(customer=OuterRef("pk"), outcome=ChurnOutcome.OPEN)),
         delinquent=Exists(Subscription.objects.filter(customer=OuterRef("pk"), status="delinquent")),

@@ -44,11 +44,13 @@ from portfolio.services.subscriptions import (
     subscription_mark_paid,
 )
 from portfolio.services.tasks import task_complete, task_create
-from portfolio.services.timeline import activity_log
+from portfolio.services.timeline import TimelineEntry, activities_log_many, activity_log
 
 __all__ = [
     "ALLOWED_STAGE_CHANGES",
     "REVIEW_TEMPLATE",
+    "TimelineEntry",
+    "activities_log_many",
     "activity_log",
     "churn_detail_is_vague",
     "churn_request_open",
