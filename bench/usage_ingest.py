@@ -15,7 +15,7 @@ yesterday (Leme's time zone), ``--users`` users per customer and eight event nam
    201 with 1,000 new events. Then the first ten batches again (all duplicates, nothing stored).
 2. **COPY** (timed): the table emptied, the same rows (prepared beforehand) written with ``COPY … FROM STDIN``
    on the same connection: the floor of what PostgreSQL takes.
-3. **Rollup** (timed): ``health.services.usage_rollup(days=[yesterday])`` over those rows, twice (the second
+3. **Rollup** (timed): ``health.rollup.usage_rollup(days=[yesterday])`` over those rows, twice (the second
    run finds every row and updates it).
 
 It prints events per second for each, the ratio API / COPY, and the rollup's seconds and rows.
@@ -120,7 +120,7 @@ def main(argv=None) -> int:
     from django.utils import timezone
 
     from core import clock
-    from health import services, tasks
+    from health import rollup, tasks
     from health.models import UsageDay, UsageEvent
 
     customer_ids, key = seed(args.customers)
@@ -193,7 +193,7 @@ def main(argv=None) -> int:
     rollups = []
     for _ in range(2):
         started = time.perf_counter()
-        written = services.usage_rollup(days=[day])
+        written = rollup.usage_rollup(days=[day])
         rollups.append((time.perf_counter() - started, written))
     totals = UsageDay.objects.filter(day=day)
     if sum(totals.values_list("events", flat=True)) != len(events):

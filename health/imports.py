@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from accounts.access import can_import
 from accounts.models import User
-from health import ingest, services
+from health import ingest, usage
 from health.models import UsageEvent
 from portfolio.imports import ImportFailed, ImportReport, read_rows
 
@@ -66,5 +66,5 @@ def usage_import_run(*, text: str, actor: User, commit: bool = False) -> ImportR
     if not report.ok:
         raise ImportFailed(report)
     with transaction.atomic():
-        services.usage_events_store(events=batch.events)
+        usage.usage_events_store(events=batch.events)
     return report

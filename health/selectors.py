@@ -26,8 +26,6 @@ def licences_by_customer(customer_ids: Iterable[int]) -> dict[int, int | None]:
     return licences(Customer.objects.filter(pk__in=ids)) if ids else {}
 
 
-
-
 TREND_DAYS = 90
 
 

@@ -7,7 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import ApiToken, TokenScope
-from health import services
+from health import usage
 from health.ingest import UsageBatchIn
 
 IngestAnswer = inline_serializer(
@@ -89,10 +89,10 @@ class UsageEventsView(APIView):
         events = body.get("events") if isinstance(body, dict) else None
         token = request.auth if isinstance(request.auth, ApiToken) else None
         try:
-            result = services.usage_events_ingest(
+            result = usage.usage_events_ingest(
                 events=events, actor=request.user, token_scope=token.scope if token else None
             )
-        except services.UsageBatchInvalid as exc:
+        except usage.UsageBatchInvalid as exc:
             return Response({"errors": exc.errors}, status=status.HTTP_400_BAD_REQUEST)
         answer = {"received": result.received, "created": result.created, "duplicates": result.duplicates}
         return Response(answer, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)

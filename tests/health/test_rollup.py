@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 
 from core import clock
-from health import rollup, services, tasks
+from health import rollup, tasks
 from health.models import UsageDay, UsageEvent
 from tests.health.factories import UsageEventFactory
 from tests.portfolio.factories import CustomerFactory
@@ -55,7 +55,7 @@ def rows() -> set[tuple]:
 def test_the_rollup_counts_events_users_and_names_by_leme_s_day(book):
     a, b = book
 
-    written = services.usage_rollup(days=[DEC_1, DEC_2])
+    written = rollup.usage_rollup(days=[DEC_1, DEC_2])
 
     assert written == 3
     assert rows() == {
@@ -67,15 +67,15 @@ def test_the_rollup_counts_events_users_and_names_by_leme_s_day(book):
 
 def test_the_rollup_is_idempotent_and_catches_late_events(book):
     a, _b = book
-    services.usage_rollup(days=[DEC_1, DEC_2])
+    rollup.usage_rollup(days=[DEC_1, DEC_2])
     first = rows()
 
-    services.usage_rollup(days=[DEC_1, DEC_2])
+    rollup.usage_rollup(days=[DEC_1, DEC_2])
     assert rows() == first
     assert UsageDay.objects.count() == 3
 
     UsageEventFactory(customer=a, user_ref="u-4", name="login", occurred_at=at(15))
-    services.usage_rollup(days=[DEC_1])
+    rollup.usage_rollup(days=[DEC_1])
     day = UsageDay.objects.get(customer=a, day=DEC_1)
     assert (day.active_users, day.events, day.events_by_name) == (4, 6, {"login": 4, "report_exported": 2})
 
@@ -83,17 +83,17 @@ def test_the_rollup_is_idempotent_and_catches_late_events(book):
 def test_only_the_days_and_customers_asked_for_are_rebuilt(book):
     a, b = book
 
-    services.usage_rollup(days=[DEC_2])
+    rollup.usage_rollup(days=[DEC_2])
     assert {(r.customer_id, r.day) for r in UsageDay.objects.all()} == {(a.pk, DEC_2)}
 
-    services.usage_rollup(days=[DEC_1], customer_ids=[b.pk])
+    rollup.usage_rollup(days=[DEC_1], customer_ids=[b.pk])
     assert {(r.customer_id, r.day) for r in UsageDay.objects.all()} == {(a.pk, DEC_2), (b.pk, DEC_1)}
-    assert services.usage_rollup(days=[]) == 0
-    assert services.usage_rollup(days=[DEC_1], customer_ids=[]) == 0
+    assert rollup.usage_rollup(days=[]) == 0
+    assert rollup.usage_rollup(days=[DEC_1], customer_ids=[]) == 0
 
 
 def test_the_python_fallback_gives_the_sql_s_rows(book):
-    services.usage_rollup(days=[DEC_1, DEC_2])
+    rollup.usage_rollup(days=[DEC_1, DEC_2])
     by_sql = rows()
     UsageDay.objects.all().delete()
 
@@ -118,11 +118,11 @@ def test_retention_deletes_only_old_raw_events_and_keeps_the_rollups(org, settin
     now = datetime(2026, 12, 2, 12, tzinfo=UTC)
     old = [UsageEventFactory(customer=customer, occurred_at=now - timedelta(days=31, hours=n)) for n in range(5)]
     kept = UsageEventFactory(customer=customer, occurred_at=now - timedelta(days=29))
-    services.usage_rollup(days=[(now - timedelta(days=31)).date()])
+    rollup.usage_rollup(days=[(now - timedelta(days=31)).date()])
     assert UsageDay.objects.count() == 1
 
     with clock.at(now):
-        deleted = services.usage_events_prune(batch_size=2)
+        deleted = rollup.usage_events_prune(batch_size=2)
 
     assert deleted == len(old)
     assert list(UsageEvent.objects.all()) == [kept]

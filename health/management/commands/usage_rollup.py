@@ -5,7 +5,7 @@ from datetime import date, timedelta
 from django.core.management.base import BaseCommand, CommandError
 
 from core import clock
-from health import services
+from health import rollup
 
 # Days per statement: a month of events per call keeps each transaction short on a large table.
 CHUNK_DAYS = 31
@@ -38,6 +38,6 @@ class Command(BaseCommand):
         written, day = 0, since
         while day <= until:
             last = min(until, day + timedelta(days=CHUNK_DAYS - 1))
-            written += services.usage_rollup(days=[day + timedelta(days=n) for n in range((last - day).days + 1)])
+            written += rollup.usage_rollup(days=[day + timedelta(days=n) for n in range((last - day).days + 1)])
             day = last + timedelta(days=1)
         self.stdout.write(f"{written} usage rows rebuilt, {since} to {until}")
