@@ -70,12 +70,19 @@ def _period_q(period: Period) -> Q:
     return Q(period_start=period.start, period_end=period.end)
 
 
+def months_from(first: date, last: date) -> list[date]:
+    return Period(PeriodKind.MONTH, first, last).month_list()
+
+
 def trailing_year(end: date) -> Period:
     return Period(PeriodKind.TRAILING, add_months(end, -11), end)
 
 
 def last_complete_month(period: Period) -> date:
     return period.end if period.end < current_month() else add_months(period.end, -1)
+
+
+CHART_MONTHS = 12
 
 
 @dataclass
@@ -88,6 +95,8 @@ class Overview:
     months: list[tuple[date, Totals]]
     built_at: object = None
     empty: bool = False
+    # The charts' months: the period's, and at least the twelve months ending with its last.
+    chart_months: list[tuple[date, Totals]] = field(default_factory=list)
 
 
 def _with_trailing_nrr(figures: dict[str, Figure], trailing: Totals) -> dict[str, Figure]:
@@ -122,7 +131,8 @@ def metrics_overview(user: User, period: Period, filters: MetricsFilters) -> Ove
     def totals_of(p: Period) -> Totals:
         return by_range.get((p.start, p.end), Totals())
 
-    first_month = min(period.start, add_months(last_complete_month(period), -5), add_months(previous.end, -5))
+    chart_start = min(period.start, add_months(period.end, -(CHART_MONTHS - 1)))
+    first_month = min(chart_start, add_months(last_complete_month(period), -5), add_months(previous.end, -5))
     months = scoped.filter(period_start=F("period_end"), period_start__gte=first_month, period_end__lte=period.end)
     monthly = {row["period_start"]: Totals.of(row) for row in months.values("period_start").annotate(**SUMS).order_by()}
     current = totals_of(period)
@@ -142,6 +152,7 @@ def metrics_overview(user: User, period: Period, filters: MetricsFilters) -> Ove
         months=[(month, monthly.get(month, Totals())) for month in period.month_list()],
         built_at=build,
         empty=not by_range and not monthly,
+        chart_months=[(month, monthly.get(month, Totals())) for month in months_from(chart_start, period.end)],
     )
 
 

@@ -1,20 +1,21 @@
 """The metrics page and the customers behind each of its numbers."""
 
 import csv
-from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.vary import vary_on_headers
 
-from metrics import selectors, services
+from metrics import charts, selectors, services
 from metrics.figures import HOW, LABELS
 from metrics.forms import MetricsForm, read_metrics_request
+from metrics.links import query_of
 from metrics.periods import Period, PeriodKind
 from metrics.selectors import MetricsFilters
 
@@ -26,24 +27,6 @@ MOVEMENTS = ["new", "expansion", "reactivation", "contraction", "churn"]
 CSM_LABELS = {"mrr": _l("MRR"), "paying": _l("Customers"), "logo_churn": _l("Logo churn"), "grr": _l("GRR"),
               "nrr": _l("NRR"), "expansion": _l("Expansion")}  # fmt: skip
 CHURN_KINDS = ["churned", "voluntary_churned", "involuntary_churned", "joined_and_churned"]
-
-
-def query_of(kind: str, month: date, filters: MetricsFilters, **override) -> str:
-    """The page's state as a query string, so every link keeps the period and the filters."""
-    values = {
-        "period": kind,
-        "month": f"{month:%Y-%m}",
-        "owner": filters.owner,
-        "segment": filters.segment,
-        "service_model": filters.service_model,
-        "plan_tier": filters.plan_tier,
-        **override,
-    }
-    query = QueryDict(mutable=True)
-    for key, value in values.items():
-        if value not in (None, ""):
-            query[key] = str(value)
-    return query.urlencode()
 
 
 def _resolve(request: HttpRequest) -> tuple[MetricsForm, Period, MetricsFilters]:
@@ -65,6 +48,7 @@ def overview(request: HttpRequest) -> HttpResponse:
     for row in comparison.rows:
         if row.owner_id is not None:
             row.query = query_of(period.kind, period.end, filters, owner=row.owner_id)
+    charted = charts.chart_months(data.chart_months, filters)
     context = {
         "form": form,
         "period": period,
@@ -88,6 +72,8 @@ def overview(request: HttpRequest) -> HttpResponse:
             }
             for month, totals in data.months
         ],
+        "chart_months": charted,
+        "chart_data": charts.chart_payload(charted, language=get_language() or "pt-br"),
         "comparison": comparison,
         "csm_columns": [(key, CSM_LABELS[key]) for key in selectors.COMPARED],
         "csm_sort": sort,

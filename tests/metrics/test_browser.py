@@ -1,5 +1,7 @@
 """A leader walks from the metrics page through a churn figure into a customer, on a desktop and a phone."""
 
+from pathlib import Path
+
 import pytest
 from playwright.sync_api import expect
 
@@ -50,4 +52,69 @@ def test_a_leader_follows_the_quarters_logo_churn_to_the_customer(
     page.wait_for_url("**segment=enterprise**")
     expect(page.locator("#metric-mrr .value")).to_contain_text("1.000,00")
     screenshot(page, f"metrics-{device}-4-filtered")
+    context.close()
+
+
+SHOTS = Path("/tmp/shots/metrics")
+
+
+def shot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def canvas_has_ink(page, selector: str) -> bool:
+    """Whether Chart.js drew anything: some pixel of the canvas is not transparent."""
+    return page.eval_on_selector(
+        selector,
+        """(canvas) => {
+            const { width, height } = canvas;
+            if (!width || !height) return false;
+            const pixels = canvas.getContext("2d").getImageData(0, 0, width, height).data;
+            for (let i = 3; i < pixels.length; i += 4) if (pixels[i] !== 0) return true;
+            return false;
+        }""",
+    )
+
+
+@pytest.mark.parametrize(("device", "viewport"), [("desktop", (1280, 800)), ("phone", (375, 812))])
+def test_a_leader_reads_the_charts_and_follows_a_bar_to_its_customers(
+    browser, live_server, login_page, story, viewport, device
+):
+    with at(TODAY):
+        rollups.rebuild_all()
+    context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]}, locale="pt-BR")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.base_url = live_server.url
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+
+    # given the leader on the metrics page, second quarter of 2025
+    login_page(page, story.org.leader_a)
+    page.goto(f"{page.base_url}/metrics/?period=quarter&month=2025-06")
+
+    # then both charts are drawn
+    page.wait_for_function("() => window.Chart && Object.keys(window.Chart.instances).length === 2")
+    assert canvas_has_ink(page, "#chart-mrr")
+    assert canvas_has_ink(page, "#chart-retention")
+    page.locator("#chart-mrr").scroll_into_view_if_needed()
+    shot(page, f"{device}-1-charts")
+
+    # when they click April's churn bar (below zero), they land on the customers behind it
+    point = page.evaluate(
+        """() => {
+            const chart = window.Chart.getChart("chart-mrr");
+            const churn = chart.data.datasets.findIndex((d) => d.label === "Churn");
+            const bar = chart.getDatasetMeta(churn).data[9];
+            const box = chart.canvas.getBoundingClientRect();
+            return { x: box.left + bar.x, y: box.top + (bar.y + bar.base) / 2 };
+        }"""
+    )
+    page.mouse.click(point["x"], point["y"])
+    page.wait_for_url("**/metrics/customers/**figure=churn**")
+    expect(page.locator("#drilldown")).to_contain_text("Beta")
+    expect(page.locator("#drilldown-total")).to_contain_text("800,00")
+    shot(page, f"{device}-2-bar-drilldown")
+    assert errors == []
     context.close()
