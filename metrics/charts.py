@@ -16,7 +16,9 @@ from decimal import Decimal
 
 from django.urls import reverse
 from django.utils import formats
+from django.utils.translation import gettext_lazy as _
 
+from metrics.cohorts import CohortGrid
 from metrics.figures import LABELS, Figure, Totals, headline
 from metrics.links import query_of
 from metrics.periods import PeriodKind
@@ -90,3 +92,80 @@ def chart_payload(months: list[ChartMonth], *, language: str) -> dict:
             series("nrr", [_rate(m.nrr) for m in months]),
         ],
     }
+
+
+# --- Cohort tables ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class CohortCellView:
+    age: int
+    figure: Figure
+    css: str  # the shade, in steps of 10 %
+    link: str  # the customers still paying that month
+    customers: int
+    mrr_cents: int
+
+
+@dataclass
+class CohortRowView:
+    cohort: date
+    customers: int
+    mrr_cents: int
+    link: str  # the cohort's customers in month 0
+    cells: list[CohortCellView]
+
+
+def heat(value: Decimal | None) -> str:
+    """The shade of a retention: heat-0 (under 10 %) to heat-10 (100 % and more); above 100 % also heat-over."""
+    if value is None:
+        return ""
+    step = max(0, min(10, int(value * 10)))
+    return f"heat-{step} heat-over" if value > 1 else f"heat-{step}"
+
+
+def cohort_views(grid: CohortGrid, filters: MetricsFilters) -> list[dict]:
+    """The two cohort tables, logo retention and net MRR retention, each cell linking to the customers behind it
+    (the drill-down of that month, narrowed to the cohort)."""
+    drill = reverse("metrics:drilldown")
+
+    def link(cohort: date, month: date) -> str:
+        return f"{drill}?{query_of(PeriodKind.MONTH, month, filters, cohort=f'{cohort:%Y-%m}', figure='mrr')}"
+
+    tables = []
+    for key, attr in (("logo_retention", "logo_retention"), ("mrr_retention", "mrr_retention")):
+        rows = [
+            CohortRowView(
+                cohort=row.cohort,
+                customers=row.customers,
+                mrr_cents=row.mrr_cents,
+                link=link(row.cohort, row.cohort),
+                cells=[
+                    CohortCellView(
+                        age=cell.age,
+                        figure=Figure(key, getattr(cell, attr), "rate", "" if not row.empty else EMPTY_COHORT),
+                        css=heat(getattr(cell, attr)),
+                        link=link(row.cohort, cell.month),
+                        customers=cell.customers,
+                        mrr_cents=cell.mrr_cents,
+                    )
+                    for cell in row.cells
+                ],
+            )
+            for row in grid.rows
+        ]
+        tables.append({"key": key, "label": COHORT_LABELS[key], "how": COHORT_HOW[key], "rows": rows})
+    return tables
+
+
+EMPTY_COHORT = _("No customer had its first paid month in this month.")
+COHORT_LABELS = {"logo_retention": _("Logo retention"), "mrr_retention": _("Net MRR retention")}
+COHORT_HOW = {
+    "logo_retention": _(
+        "Of the customers whose first paid month is the cohort's (month 0), the share still paying at the end of "
+        "each month after it. A customer that churns and comes back counts again from the month it pays again."
+    ),
+    "mrr_retention": _(
+        "The cohort's MRR at the end of each month ÷ its MRR in month 0: expansion included, so it can pass 100 %."
+    ),
+}

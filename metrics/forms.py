@@ -62,3 +62,11 @@ def read_metrics_request(user, data) -> tuple[MetricsForm, Period, MetricsFilter
             segment=filters.segment, service_model=filters.service_model, plan_tier=filters.plan_tier
         )
     return form, period, filters
+
+
+def read_cohort(data) -> date | None:
+    """The cohort (a month, YYYY-MM) a drill-down narrows to; anything else is no cohort."""
+    match = MONTH.match((data or {}).get("cohort") or "")
+    if not match or not 1 <= int(match.group(2)) <= 12:
+        return None
+    return date(int(match.group(1)), int(match.group(2)), 1)

@@ -92,3 +92,44 @@ class RollupBuild(models.Model):
 
     def __str__(self) -> str:
         return f"rollups built {self.built_at:%Y-%m-%d %H:%M}"
+
+
+class CohortCell(models.Model):
+    """One cell of the cohort (*safra*) tables for one slice: of the customers whose first paid month is
+    ``cohort`` (month 0), those still paying at the end of ``month`` (``age`` months later) and their MRR then.
+
+    A customer stays in the slice it had in month 0 for the whole row: the owner on the cohort's first day (its
+    first owner if it arrived later in the month; the rule of ``portfolio.ledger.owner_at``) and the segment,
+    plan and service model of its first ledger row. Derived data, rebuilt from the ledger with the rollups
+    (``metrics.cohorts``); ``metrics_rebuild --check`` proves it equals a computation straight from the ledger.
+    """
+
+    cohort = models.DateField()
+    month = models.DateField()
+    age = models.PositiveSmallIntegerField()
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    segment = models.CharField(max_length=16, choices=Segment.choices)
+    plan_tier = models.CharField(max_length=16, choices=PlanTier.choices)
+    service_model = models.CharField(max_length=8, choices=ServiceModel.choices)
+    customers = models.IntegerField(default=0)
+    mrr_cents = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cohort", "age", "owner", "segment", "plan_tier", "service_model"],
+                name="metrics_one_cohort_cell_per_slice",
+                nulls_distinct=False,
+            ),
+        ]
+        indexes = [models.Index(fields=["cohort", "month"]), models.Index(fields=["month"])]
+
+    def __str__(self) -> str:
+        return f"cohort {self.cohort:%Y-%m} +{self.age}: {self.customers}"

@@ -19,6 +19,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from core import clock
+from metrics import cohorts
 from metrics.facts import FACTS_SQL, SLICE, TOTALS_SQL, LedgerHistory, sql_params, totals_by_slice, tune_for_facts
 from metrics.figures import Totals
 from metrics.models import Rollup, RollupBuild
@@ -103,6 +104,7 @@ def rebuild_all(*, current: date | None = None) -> int:
     started = time.monotonic()
     periods = periods_to_build(current=current)
     built = build(periods)
+    cohorts.build(last=month_start(current or clock.today()))
     keep = {(p.start, p.end) for p in periods}
     stale = [
         pk
@@ -137,9 +139,10 @@ def stored_by_slice(period: Period) -> dict[tuple, Totals]:
 
 def check(*, current: date | None = None, history: LedgerHistory | None = None) -> CheckReport:
     """Compare every period's stored rollups with the totals computed in Python straight from the ledger
-    rows, slice by slice, and check MRR(end) = MRR(start) + movements in each."""
+    rows, slice by slice, and check MRR(end) = MRR(start) + movements in each; and the cohort cells likewise."""
     history = history or LedgerHistory()
     report = CheckReport()
+    report.differences.extend(cohorts.check(last=month_start(current or clock.today()), history=history))
     for period in periods_to_build(current=current):
         report.periods += 1
         expected = totals_by_slice(history.facts(period))

@@ -19,9 +19,10 @@ from django.utils.translation import gettext_lazy as _
 from accounts.access import visible_filter
 from accounts.models import OWNER_ROLES, Role, User
 from core import clock
+from metrics import cohorts
 from metrics.facts import FACTS_SQL, CustomerFacts, LedgerHistory, sql_params, tune_for_facts
 from metrics.figures import Figure, Totals, headline, unit_economics
-from metrics.models import Rollup, RollupBuild
+from metrics.models import CohortCell, Rollup, RollupBuild
 from metrics.periods import Period, PeriodKind
 from portfolio.ledger import add_months, month_start
 from portfolio.models import Customer
@@ -250,6 +251,27 @@ def csm_comparison(user: User, period: Period, filters: MetricsFilters) -> Compa
     )
 
 
+# --- Cohorts ---------------------------------------------------------------------------------------------
+
+
+def cohort_table(user: User, last: date, filters: MetricsFilters) -> cohorts.CohortGrid:
+    """The cohorts (*safras*) of the 24 months ending with ``last``, from the cohort cells the user may read (the
+    door and the filters apply to each customer's slice at its month 0): one query."""
+    first_cohort = add_months(last, -cohorts.MAX_AGE)
+    cells = (
+        CohortCell.objects.filter(visible_filter(user, people=("owner",)))
+        .filter(filters.rollup_q(), cohort__gte=first_cohort, cohort__lte=last, month__lte=last)
+        .values("cohort", "age")
+        .annotate(customers=Sum("customers"), mrr=Sum("mrr_cents"))
+        .order_by()
+    )
+    sums = {(row["cohort"], row["age"]): (int(row["customers"]), int(row["mrr"])) for row in cells}
+    first = min((cohort for cohort, age in sums if age == 0), default=None)
+    if first is None:
+        return cohorts.CohortGrid(last=last, ages=[], rows=[])
+    return cohorts.grid(sums, last=last, first=first)
+
+
 # --- Drill-down ------------------------------------------------------------------------------------------
 
 # The customers behind each figure, and the amount each contributes to it.
@@ -377,17 +399,27 @@ SLICE_FILTERS = ("segment", "service_model", "plan_tier")
 
 def _drill_rows_in_python(period: Period, figure: str, params: dict, *, page: int, per_page: int) -> list[tuple]:
     """The drill-down's rows as the SQL gives them (customer, amount, MRR at start and end, count, total),
-    computed from the ledger in Python, with the same scope and filters (``params``)."""
+    computed from the ledger in Python, with the same scope and filters (``params``); within a cohort, the
+    scope and filters apply to the customer's slice at its month 0."""
     keep, amount = DRILLS_PY[figure]
     owners = set(params["owners"]) if "owners" in params else None
+    history = LedgerHistory()
+    members = cohorts.members_from_history(history) if "cohort" in params else {}
+
+    def sliced(f: CustomerFacts):
+        return members[f.customer_id] if "cohort" in params else f
+
     facts = [
         f
-        for f in LedgerHistory().facts(period)
+        for f in history.facts(period)
         if keep(f)
-        and (owners is None or f.owner_id in owners)
-        and ("owner" not in params or f.owner_id == params["owner"])
+        and ("cohort" not in params or (f.customer_id in members and members[f.customer_id].cohort == params["cohort"]))
+        and (owners is None or sliced(f).owner_id in owners)
+        and ("owner" not in params or sliced(f).owner_id == params["owner"])
         and all(
-            getattr(f, name) == params[name] for name in ("segment", "service_model", "plan_tier") if name in params
+            getattr(sliced(f), name) == params[name]
+            for name in ("segment", "service_model", "plan_tier")
+            if name in params
         )
     ]
     facts.sort(key=lambda f: (-amount(f), f.customer_id))
@@ -397,28 +429,45 @@ def _drill_rows_in_python(period: Period, figure: str, params: dict, *, page: in
 
 
 def drilldown(
-    user: User, period: Period, filters: MetricsFilters, figure: str, *, page: int = 1, per_page: int | None = None
+    user: User,
+    period: Period,
+    filters: MetricsFilters,
+    figure: str,
+    *,
+    page: int = 1,
+    per_page: int | None = None,
+    cohort: date | None = None,
 ) -> DrillPage:
     """The customers behind ``figure`` in ``period`` and the slices, scoped as the rollups are, largest first:
     all of them add up to the figure the page showed (``total_cents``). Two queries: the facts of the page
-    with the count and sum of all rows, then the page's customers."""
+    with the count and sum of all rows, then the page's customers.
+
+    With ``cohort`` (a month), only that cohort's customers, and the door and the slices apply to each one's
+    slice at its month 0, as on the cohort table: the customers behind a cohort cell."""
     condition, amount = DRILLS[figure]
     where, params = [condition], sql_params(period, moved_only=figure in MOVED_ONLY)
+    join = ""
+    sliced = "facts"
+    if cohort is not None:
+        join = f"JOIN ({cohorts.MEMBERS_SQL}) AS members ON members.customer_id = facts.customer_id"
+        where.append("members.cohort = %(cohort)s")
+        params["cohort"] = cohort
+        sliced = "members"
     owners = visible_filter(user, people=("id",))
     if owners:  # not everyone's
-        where.append("owner_id = ANY(%(owners)s)")
+        where.append(f"{sliced}.owner_id = ANY(%(owners)s)")
         params["owners"] = list(User.objects.filter(owners).values_list("pk", flat=True))
     if filters.owner is not None:
-        where.append("owner_id = %(owner)s")
+        where.append(f"{sliced}.owner_id = %(owner)s")
         params["owner"] = filters.owner
     for name in ("segment", "service_model", "plan_tier"):
         if getattr(filters, name):
-            where.append(f"{name} = %({name})s")
+            where.append(f"{sliced}.{name} = %({name})s")
             params[name] = getattr(filters, name)
     sql = (
-        f"SELECT customer_id, {amount} AS amount, mrr_start_cents, mrr_end_cents, "  # noqa: S608 - constants
-        f"COUNT(*) OVER () AS found, SUM({amount}) OVER () AS total FROM ({FACTS_SQL}) AS facts "
-        f"WHERE {' AND '.join(where)} ORDER BY amount DESC, customer_id LIMIT %(limit)s OFFSET %(offset)s"
+        f"SELECT facts.customer_id, {amount} AS amount, mrr_start_cents, mrr_end_cents, "  # noqa: S608 - constants
+        f"COUNT(*) OVER () AS found, SUM({amount}) OVER () AS total FROM ({FACTS_SQL}) AS facts {join} "
+        f"WHERE {' AND '.join(where)} ORDER BY amount DESC, facts.customer_id LIMIT %(limit)s OFFSET %(offset)s"
     )
     page, per_page = max(1, page), per_page or DRILL_PAGE_SIZE
     params.update(limit=per_page, offset=(page - 1) * per_page)
@@ -430,7 +479,7 @@ def drilldown(
     else:
         found = _drill_rows_in_python(period, figure, params, page=page, per_page=per_page)
     if not found and page > 1:  # past the last page: show the first
-        return drilldown(user, period, filters, figure, page=1, per_page=per_page)
+        return drilldown(user, period, filters, figure, page=1, per_page=per_page, cohort=cohort)
     customers = Customer.objects.select_related("owner").in_bulk([row[0] for row in found])
     return DrillPage(
         rows=[DrillRow(customers[row[0]], int(row[1]), int(row[2]), int(row[3])) for row in found],

@@ -5,7 +5,7 @@ from datetime import date
 from django.db import transaction
 
 from core import clock
-from metrics import rollups
+from metrics import cohorts, rollups
 from metrics.models import StaleMonth
 from portfolio.ledger import month_start
 
@@ -25,6 +25,7 @@ def rollups_refresh() -> int:
     if not stale:
         return 0
     built = rollups.build(rollups.periods_to_build(stale[0].month))
+    cohorts.build(last=month_start(clock.today()), since=stale[0].month)
     StaleMonth.objects.filter(pk__in=[s.pk for s in stale]).delete()
     return built
 

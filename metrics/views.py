@@ -13,8 +13,9 @@ from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.vary import vary_on_headers
 
 from metrics import charts, selectors, services
+from metrics.charts import cohort_views
 from metrics.figures import HOW, LABELS
-from metrics.forms import MetricsForm, read_metrics_request
+from metrics.forms import MetricsForm, read_cohort, read_metrics_request
 from metrics.links import query_of
 from metrics.periods import Period, PeriodKind
 from metrics.selectors import MetricsFilters
@@ -49,6 +50,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         if row.owner_id is not None:
             row.query = query_of(period.kind, period.end, filters, owner=row.owner_id)
     charted = charts.chart_months(data.chart_months, filters)
+    cohort_grid = selectors.cohort_table(request.user, period.end, filters)
     context = {
         "form": form,
         "period": period,
@@ -74,6 +76,8 @@ def overview(request: HttpRequest) -> HttpResponse:
         ],
         "chart_months": charted,
         "chart_data": charts.chart_payload(charted, language=get_language() or "pt-br"),
+        "cohorts": cohort_views(cohort_grid, filters),
+        "cohort_ages": cohort_grid.ages,
         "comparison": comparison,
         "csm_columns": [(key, CSM_LABELS[key]) for key in selectors.COMPARED],
         "csm_sort": sort,
@@ -96,9 +100,12 @@ def drilldown(request: HttpRequest) -> HttpResponse:
         number = int(request.GET.get("page", 1))
     except ValueError:
         number = 1
-    page = selectors.drilldown(request.user, period, filters, figure, page=number)
+    cohort = read_cohort(request.GET)
+    page = selectors.drilldown(request.user, period, filters, figure, page=number, cohort=cohort)
     back = query_of(period.kind, period.end, filters)
+    here = query_of(period.kind, period.end, filters, cohort=f"{cohort:%Y-%m}" if cohort else None, figure=figure)
     context = {
+        "cohort": cohort,
         "figure": figure,
         "label": LABELS.get(figure, figure),
         "how": HOW.get(figure, ""),
@@ -108,7 +115,7 @@ def drilldown(request: HttpRequest) -> HttpResponse:
         "rows": page.rows,
         "total_cents": page.total_cents,
         "back": back,
-        "here": f"{back}&figure={figure}",
+        "here": here,
     }
     return render(request, "metrics/drilldown.html", context)
 
@@ -165,7 +172,7 @@ def _export_rows(request: HttpRequest, table: str, period: Period, filters: Metr
     figure = request.GET.get("figure", "")
     if figure not in selectors.DRILLS:
         raise Http404
-    page = selectors.drilldown(user, period, filters, figure, per_page=EXPORT_ALL)
+    page = selectors.drilldown(user, period, filters, figure, per_page=EXPORT_ALL, cohort=read_cohort(request.GET))
     rows = [[_("Customer"), _("In this figure"), _("MRR at the start"), _("MRR at the end"), _("CSM now")]]
     for row in page.rows:
         owner = row.customer.owner.full_name if row.customer.owner else ""

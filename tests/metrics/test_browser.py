@@ -55,7 +55,7 @@ def test_a_leader_follows_the_quarters_logo_churn_to_the_customer(
     context.close()
 
 
-SHOTS = Path("/tmp/shots/metrics")
+SHOTS = Path("/tmp/shots/metrics")  # noqa: S108 - where the screenshots are looked at
 
 
 def shot(page, name: str) -> None:
