@@ -9,6 +9,14 @@ from metrics.selectors import MetricsFilters
 
 
 def query_of(kind: str, month: date, filters: MetricsFilters, **override) -> str:
+    query = QueryDict(mutable=True)
+    for key, value in state_of(kind, month, filters, **override):
+        query[key] = value
+    return query.urlencode()
+
+
+def state_of(kind: str, month: date, filters: MetricsFilters, **override) -> list[tuple[str, str]]:
+    """The same state as (name, value) pairs: the hidden fields of a form posted from the page."""
     values = {
         "period": kind,
         "month": f"{month:%Y-%m}",
@@ -18,8 +26,4 @@ def query_of(kind: str, month: date, filters: MetricsFilters, **override) -> str
         "plan_tier": filters.plan_tier,
         **override,
     }
-    query = QueryDict(mutable=True)
-    for key, value in values.items():
-        if value not in (None, ""):
-            query[key] = str(value)
-    return query.urlencode()
+    return [(key, str(value)) for key, value in values.items() if value not in (None, "")]

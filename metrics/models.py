@@ -7,6 +7,7 @@ and nightly), and ``metrics_rebuild --check`` proves they equal a computation st
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from portfolio.models import PlanTier, Segment, ServiceModel
 
@@ -133,3 +134,55 @@ class CohortCell(models.Model):
 
     def __str__(self) -> str:
         return f"cohort {self.cohort:%Y-%m} +{self.age}: {self.customers}"
+
+
+class MonthlySpend(models.Model):
+    """The workspace's sales and marketing spend of one month, in integer cents of the reporting currency: what
+    CAC divides by the month's new customers. Entered by a leader or an admin (the page, the API or a CSV);
+    entering a month again replaces its amount."""
+
+    month = models.DateField(_("month"), unique=True)  # its first day
+    amount_cents = models.BigIntegerField(_("amount (cents)"))
+    currency = models.CharField(_("currency"), max_length=3, default="BRL")
+    notes = models.TextField(_("notes"), blank=True)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    entered_at = models.DateTimeField(_("entered at"))
+
+    class Meta:
+        verbose_name = _("monthly sales and marketing spend")
+        verbose_name_plural = _("monthly sales and marketing spend")
+        ordering = ["month"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_cents__gte=0), name="metrics_spend_not_negative"),
+            models.CheckConstraint(condition=Q(month__day=1), name="metrics_spend_month_first_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.amount_cents} {self.currency}"
+
+
+class MetricsSettings(models.Model):
+    """The workspace's settings for its unit economics (one row, pk 1): the gross margin LTV and CAC payback
+    multiply ARPA by. Without the row (or its margin), the margin is 100 %: the whole of revenue."""
+
+    gross_margin_percent = models.DecimalField(_("gross margin (%)"), max_digits=5, decimal_places=2, default=100)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("metrics settings")
+        verbose_name_plural = _("metrics settings")
+        constraints = [
+            models.CheckConstraint(condition=Q(pk=1), name="metrics_settings_singleton"),
+            models.CheckConstraint(
+                condition=Q(gross_margin_percent__gt=0, gross_margin_percent__lte=100),
+                name="metrics_gross_margin_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"gross margin {self.gross_margin_percent} %"

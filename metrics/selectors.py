@@ -13,19 +13,20 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import F, Q, QuerySet, Sum
+from django.db.models import Count, F, Min, Q, QuerySet, Sum
+from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
-from accounts.access import visible_filter
+from accounts.access import can_read_unit_economics, visible_filter
 from accounts.models import OWNER_ROLES, Role, User
 from core import clock
 from metrics import cohorts
 from metrics.facts import FACTS_SQL, CustomerFacts, LedgerHistory, sql_params, tune_for_facts
-from metrics.figures import Figure, Totals, headline, unit_economics
-from metrics.models import CohortCell, Rollup, RollupBuild
+from metrics.figures import Figure, Totals, acquisition, headline, unit_economics
+from metrics.models import CohortCell, MetricsSettings, MonthlySpend, Rollup, RollupBuild
 from metrics.periods import Period, PeriodKind
-from portfolio.ledger import add_months, month_start
-from portfolio.models import Customer
+from portfolio.ledger import add_months, month_end, month_start
+from portfolio.models import BILLING_MONTHS, Customer, Subscription, SubscriptionStatus
 
 SUMS = {name: Sum(name) for name in Totals.names()}
 
@@ -106,16 +107,26 @@ def _with_trailing_nrr(figures: dict[str, Figure], trailing: Totals) -> dict[str
     return figures
 
 
-def _unit_economics(figures: dict[str, Figure], monthly: dict[date, Totals], period: Period) -> dict[str, Figure]:
+def _unit_economics(
+    figures: dict[str, Figure], monthly: dict[date, Totals], period: Period, gross_margin: Decimal = Decimal(1)
+) -> dict[str, Figure]:
     last = last_complete_month(period)
     six = [monthly.get(add_months(last, -i), Totals()) for i in range(5, -1, -1)]
-    figures.update(unit_economics(arpa_cents=figures["arpa"].value, monthly_totals=six))
+    figures.update(unit_economics(arpa_cents=figures["arpa"].value, monthly_totals=six, gross_margin=gross_margin))
     return figures
 
 
-def metrics_overview(user: User, period: Period, filters: MetricsFilters) -> Overview:
+def gross_margin() -> Decimal:
+    """The workspace's gross margin as a fraction (0.8 is 80 %); 1 until an admin sets it."""
+    percent = MetricsSettings.objects.filter(pk=1).values_list("gross_margin_percent", flat=True).first()
+    return Decimal(1) if percent is None else Decimal(percent) / 100
+
+
+def metrics_overview(user: User, period: Period, filters: MetricsFilters, *, margin: Decimal | None = None) -> Overview:
     """The headline figures of ``period`` and of the period before, and the movements of each month, from
-    the rollups the user may read: three queries whatever the number of customers."""
+    the rollups the user may read: three queries whatever the number of customers (four without ``margin``,
+    the gross margin, read then)."""
+    margin = gross_margin() if margin is None else margin
     previous = period.previous()
     scoped = rollups_visible_to(user).filter(filters.rollup_q())
     wanted = [period, previous, trailing_year(period.end), trailing_year(previous.end)]
@@ -139,10 +150,10 @@ def metrics_overview(user: User, period: Period, filters: MetricsFilters) -> Ove
     current = totals_of(period)
     figures = headline(current, months=period.months)
     _with_trailing_nrr(figures, totals_of(trailing_year(period.end)))
-    _unit_economics(figures, monthly, period)
+    _unit_economics(figures, monthly, period, margin)
     before = headline(totals_of(previous), months=previous.months)
     _with_trailing_nrr(before, totals_of(trailing_year(previous.end)))
-    _unit_economics(before, monthly, previous)
+    _unit_economics(before, monthly, previous, margin)
     build = RollupBuild.objects.filter(pk=1).values_list("built_at", flat=True).first()
     return Overview(
         period=period,
@@ -154,6 +165,97 @@ def metrics_overview(user: User, period: Period, filters: MetricsFilters) -> Ove
         built_at=build,
         empty=not by_range and not monthly,
         chart_months=[(month, monthly.get(month, Totals())) for month in months_from(chart_start, period.end)],
+    )
+
+
+# --- Unit economics: CAC, LTV:CAC, CAC payback (whole workspace) ---------------------------------------------
+
+# A subscription that pays: no trial, no one-off charge, an amount, and at least one day in force.
+PAID = (
+    Q(is_trial=False, amount_cents__gt=0, billing_period__in=list(BILLING_MONTHS))
+    & ~Q(status=SubscriptionStatus.TRIAL)
+    & (Q(end_date__isnull=True) | Q(end_date__gt=F("start_date")))
+)
+
+
+@dataclass
+class UnitEconomics:
+    """The period's acquisition figures for the whole workspace (the spend is entered per workspace month), with
+    the previous period's, and the months whose spend is missing."""
+
+    period: Period
+    previous: Period
+    figures: dict[str, Figure]
+    previous_figures: dict[str, Figure]
+    spend: list[MonthlySpend]  # the period's months that have one
+
+
+def new_customers_by_first_paid_day(periods: list[Period]) -> list[int]:
+    """For each period, the customers whose first paid day falls in it (one query): the new customers CAC
+    divides by, including those who joined and churned within a month, whom the month-end ledger never sees."""
+    firsts = Subscription.objects.filter(PAID).values("customer_id").annotate(first=Min("start_date")).order_by()
+    counts = firsts.aggregate(
+        **{
+            f"p{i}": Count("customer_id", filter=Q(first__gte=p.start, first__lte=month_end(p.end)))
+            for i, p in enumerate(periods)
+        }
+    )
+    return [counts[f"p{i}"] for i in range(len(periods))]
+
+
+def unit_economics_of(user: User, period: Period, *, margin: Decimal | None = None) -> UnitEconomics | None:
+    """CAC, LTV:CAC and CAC payback of ``period`` and the one before, for the whole workspace: its spend, its new
+    customers, and its ARPA and LTV (every customer, whatever the page's filters: the spend belongs to no team).
+    None for those who do not read them (``accounts.access.can_read_unit_economics``). Four queries, five
+    without ``margin``."""
+    if not can_read_unit_economics(user):
+        return None
+    margin = gross_margin() if margin is None else margin
+    previous = period.previous()
+    everything = Rollup.objects.all()
+    rows = (
+        everything.filter(Q(_period_q(period)) | Q(_period_q(previous)))
+        .values("period_start", "period_end")
+        .annotate(**SUMS)
+        .order_by()
+    )
+    by_range = {(row["period_start"], row["period_end"]): Totals.of(row) for row in rows}
+    first_month = add_months(last_complete_month(previous), -5)
+    monthly = {
+        row["period_start"]: Totals.of(row)
+        for row in everything.filter(
+            period_start=F("period_end"), period_start__gte=first_month, period_end__lte=period.end
+        )
+        .values("period_start")
+        .annotate(**SUMS)
+        .order_by()
+    }
+    spend = {s.month: s for s in MonthlySpend.objects.filter(month__gte=previous.start, month__lte=period.end)}
+    acquired = new_customers_by_first_paid_day([period, previous])
+
+    def figures_of(p: Period, new_customers: int) -> dict[str, Figure]:
+        figures = headline(by_range.get((p.start, p.end), Totals()), months=p.months)
+        _unit_economics(figures, monthly, p, margin)
+        months = p.month_list()
+        missing = [formats.date_format(m, "M Y") for m in months if m not in spend]
+        figures.update(
+            acquisition(
+                spend_cents=sum(spend[m].amount_cents for m in months if m in spend),
+                missing_months=missing,
+                new_customers=new_customers,
+                arpa_cents=figures["arpa"].value,
+                ltv_cents=figures["ltv"].value,
+                gross_margin=margin,
+            )
+        )
+        return figures
+
+    return UnitEconomics(
+        period=period,
+        previous=previous,
+        figures=figures_of(period, acquired[0]),
+        previous_figures=figures_of(previous, acquired[1]),
+        spend=[spend[m] for m in period.month_list() if m in spend],
     )
 
 
