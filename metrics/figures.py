@@ -245,6 +245,10 @@ def acquisition(
     }
 
 
+# The unit economics figures, in the order the page, the API and the CSV give them.
+UNIT_FIGURES = ["spend", "acquired", "cac", "arpa", "ltv", "ltv_cac", "cac_payback", "gross_margin"]
+
+
 def healthy(figure: Figure) -> bool | None:
     """Against the usual lines: LTV:CAC of 3:1 or better, CAC payback under 12 months; None when undefined."""
     if figure.value is None:

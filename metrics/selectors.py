@@ -190,6 +190,11 @@ class UnitEconomics:
     spend: list[MonthlySpend]  # the period's months that have one
 
 
+def spend_months() -> QuerySet[MonthlySpend]:
+    """Every month's spend entered, oldest first, with who entered it."""
+    return MonthlySpend.objects.select_related("entered_by").order_by("month")
+
+
 def new_customers_by_first_paid_day(periods: list[Period]) -> list[int]:
     """For each period, the customers whose first paid day falls in it (one query): the new customers CAC
     divides by, including those who joined and churned within a month, whom the month-end ledger never sees."""

@@ -21,7 +21,7 @@ from accounts.access import can_enter_spend, can_set_gross_margin
 from accounts.forms import apply_service_errors
 from metrics import charts, selectors, services
 from metrics.charts import cohort_views
-from metrics.figures import HOW, LABELS, healthy
+from metrics.figures import HOW, LABELS, UNIT_FIGURES, healthy
 from metrics.forms import GrossMarginForm, MetricsForm, SpendForm, SpendImportForm, read_cohort, read_metrics_request
 from metrics.links import query_of, state_of
 from metrics.periods import Period, PeriodKind
@@ -104,9 +104,6 @@ def _overview_context(
         **_unit_context(request, period, filters, margin=margin, **forms),
     }
     return context
-
-
-UNIT_FIGURES = ["spend", "acquired", "cac", "arpa", "ltv", "ltv_cac", "cac_payback", "gross_margin"]
 
 
 def _unit_context(
