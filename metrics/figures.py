@@ -304,7 +304,9 @@ HOW: dict[str, Promise] = {
         "CAC ÷ (ARPA × gross margin), in months: how long a customer takes to pay back what it cost "
         "to acquire. Under 12 months is healthy."
     ),
-    "gross_margin": _("The workspace's gross margin, set by an admin; 100 % until set. LTV and CAC payback use it."),
+    "gross_margin": _(
+        "The workspace's gross margin, set by an admin. LTV and CAC payback use it; until it is set, it is 100 %."
+    ),
 }
 
 

@@ -90,7 +90,7 @@ def gross_margin_set(*, percent: Decimal, actor: User) -> MetricsSettings:
     """Set the workspace's gross margin (above 0 up to 100 %), which LTV and CAC payback use. Admins only."""
     _ensure(can_set_gross_margin(actor), _("Only admins set the gross margin."))
     if not percent.is_finite() or not Decimal(0) < percent <= Decimal(100):
-        raise ValidationError({"gross_margin_percent": [_("Enter a margin above 0 % and up to 100 %.")]})
+        raise ValidationError({"gross_margin_percent": [_("Enter a margin greater than zero, up to 100 %.")]})
     row, _created = MetricsSettings.objects.update_or_create(
         pk=1,
         defaults={
