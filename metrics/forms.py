@@ -66,6 +66,14 @@ def read_metrics_request(user, data) -> tuple[MetricsForm, Period, MetricsFilter
     return form, period, filters
 
 
+def read_reason(data) -> int | str | None:
+    """The churn reason a drill-down narrows to: an id, or "none" (churned without a churn request)."""
+    value = ((data or {}).get("reason") or "").strip()
+    if value == "none":
+        return value
+    return int(value) if value.isdigit() and len(value) < 10 else None
+
+
 def read_cohort(data) -> date | None:
     """The cohort (a month, YYYY-MM) a drill-down narrows to; anything else is no cohort."""
     match = MONTH.match((data or {}).get("cohort") or "")

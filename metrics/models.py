@@ -186,3 +186,41 @@ class MetricsSettings(models.Model):
 
     def __str__(self) -> str:
         return f"gross margin {self.gross_margin_percent} %"
+
+
+class ChurnReasonRollup(models.Model):
+    """The customers that churned in a period (a churn movement in it) and the MRR they took, per slice (as
+    :class:`Rollup`), churn kind and reason: those of the churn request that ended the churn (the latest asked
+    by the end of the month of the customer's last churn, resolved as churned or leaving UTI churned). Without
+    one, the kind is empty and the reason null: the subscription simply ended. Rebuilt with the rollups."""
+
+    period_start = models.DateField()
+    period_end = models.DateField()
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    segment = models.CharField(max_length=16, choices=Segment.choices)
+    plan_tier = models.CharField(max_length=16, choices=PlanTier.choices)
+    service_model = models.CharField(max_length=8, choices=ServiceModel.choices)
+    kind = models.CharField(max_length=16, blank=True)
+    reason = models.ForeignKey(
+        "portfolio.ChurnReason",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    customers = models.IntegerField(default=0)
+    churn_cents = models.BigIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["period_end", "period_start"])]
+
+    def __str__(self) -> str:
+        return f"{self.period_start:%Y-%m}..{self.period_end:%Y-%m} {self.kind} {self.reason_id}: {self.customers}"

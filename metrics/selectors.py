@@ -15,6 +15,7 @@ from decimal import Decimal
 from django.db import connection, transaction
 from django.db.models import Count, F, Min, Q, QuerySet, Sum
 from django.utils import formats
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from accounts.access import can_read_unit_economics, visible_filter
@@ -22,8 +23,8 @@ from accounts.models import OWNER_ROLES, Role, User
 from core import clock
 from metrics import cohorts
 from metrics.facts import FACTS_SQL, CustomerFacts, LedgerHistory, sql_params, tune_for_facts
-from metrics.figures import Figure, Totals, acquisition, headline, unit_economics
-from metrics.models import CohortCell, MetricsSettings, MonthlySpend, Rollup, RollupBuild
+from metrics.figures import Figure, Totals, acquisition, headline, ratio, unit_economics
+from metrics.models import ChurnReasonRollup, CohortCell, MetricsSettings, MonthlySpend, Rollup, RollupBuild
 from metrics.periods import Period, PeriodKind
 from portfolio.ledger import add_months, month_end, month_start
 from portfolio.models import BILLING_MONTHS, Customer, Subscription, SubscriptionStatus
@@ -358,6 +359,97 @@ def csm_comparison(user: User, period: Period, filters: MetricsFilters) -> Compa
     )
 
 
+# --- Churn reasons ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class ReasonRow:
+    """One sub-reason (or "no churn request") with its churned customers and MRR, and the running share of the
+    period's churned MRR down the table (Pareto)."""
+
+    reason_id: int | None
+    name: str
+    kind: str
+    customers: int
+    churn_cents: int
+    share: Decimal | None = None
+    cumulative: Decimal | None = None
+
+
+@dataclass
+class ReasonCategory:
+    category_id: int | None
+    name: str
+    customers: int
+    churn_cents: int
+    share: Decimal | None
+    reasons: list[ReasonRow]
+
+
+@dataclass
+class ChurnReasons:
+    categories: list[ReasonCategory]
+    customers: int
+    churn_cents: int
+    voluntary_cents: int
+    involuntary_cents: int
+
+
+def churn_reasons(user: User, period: Period, filters: MetricsFilters) -> ChurnReasons:
+    """The customers that churned in ``period`` and the MRR they took, by reason category and sub-reason, largest
+    first, from the reason rollups the user may read (the door and the filters as the other rollups): one query.
+    Customers that churned without a churn request form their own row."""
+    english = (get_language() or "").startswith("en")
+    rows = (
+        ChurnReasonRollup.objects.filter(visible_filter(user, people=("owner",)))
+        .filter(filters.rollup_q(), _period_q(period))
+        .values(
+            "kind", "reason_id", "reason__name_pt", "reason__name_en", "reason__category_id",
+            "reason__category__name_pt", "reason__category__name_en",
+        )
+        .annotate(n=Sum("customers"), cents=Sum("churn_cents"))
+        .order_by()
+    )  # fmt: skip
+    total = sum(int(r["cents"]) for r in rows)
+    by_category: dict[int | None, ReasonCategory] = {}
+    merged: dict[tuple, ReasonRow] = {}
+    for r in rows:
+        category_id = r["reason__category_id"]
+        if category_id not in by_category:
+            name = r["reason__category__name_en" if english else "reason__category__name_pt"] or str(NO_REQUEST)
+            by_category[category_id] = ReasonCategory(category_id, name, 0, 0, None, [])
+        key = (r["reason_id"], r["kind"])
+        if key not in merged:
+            name = r["reason__name_en" if english else "reason__name_pt"] or str(NO_REQUEST_REASON)
+            merged[key] = ReasonRow(r["reason_id"], name, r["kind"], 0, 0)
+            by_category[category_id].reasons.append(merged[key])
+        merged[key].customers += int(r["n"])
+        merged[key].churn_cents += int(r["cents"])
+        by_category[category_id].customers += int(r["n"])
+        by_category[category_id].churn_cents += int(r["cents"])
+    categories = sorted(by_category.values(), key=lambda c: (-c.churn_cents, -c.customers, c.name))
+    running = 0
+    for category in categories:
+        category.share = ratio(category.churn_cents, total)
+        category.reasons.sort(key=lambda row: (-row.churn_cents, -row.customers, row.name))
+        for row in category.reasons:
+            running += row.churn_cents
+            row.share, row.cumulative = ratio(row.churn_cents, total), ratio(running, total)
+    kinds = {kind: sum(row.churn_cents for row in merged.values() if row.kind == kind) for kind in KIND_NAMES}
+    return ChurnReasons(
+        categories=categories,
+        customers=sum(c.customers for c in categories),
+        churn_cents=total,
+        voluntary_cents=kinds["voluntary"],
+        involuntary_cents=kinds["involuntary"],
+    )
+
+
+NO_REQUEST = _("No churn request")
+NO_REQUEST_REASON = _("The subscription ended without a churn request")
+KIND_NAMES = ("voluntary", "involuntary")
+
+
 # --- Cohorts ---------------------------------------------------------------------------------------------
 
 
@@ -521,6 +613,10 @@ def _drill_rows_in_python(period: Period, figure: str, params: dict, *, page: in
         for f in history.facts(period)
         if keep(f)
         and ("cohort" not in params or (f.customer_id in members and members[f.customer_id].cohort == params["cohort"]))
+        and (
+            "reason" not in params
+            or (f.churned_in_period and f.churn_reason_id == (None if params["reason"] == "none" else params["reason"]))
+        )
         and (owners is None or sliced(f).owner_id in owners)
         and ("owner" not in params or sliced(f).owner_id == params["owner"])
         and all(
@@ -544,13 +640,16 @@ def drilldown(
     page: int = 1,
     per_page: int | None = None,
     cohort: date | None = None,
+    reason: int | str | None = None,
 ) -> DrillPage:
     """The customers behind ``figure`` in ``period`` and the slices, scoped as the rollups are, largest first:
     all of them add up to the figure the page showed (``total_cents``). Two queries: the facts of the page
     with the count and sum of all rows, then the page's customers.
 
     With ``cohort`` (a month), only that cohort's customers, and the door and the slices apply to each one's
-    slice at its month 0, as on the cohort table: the customers behind a cohort cell."""
+    slice at its month 0, as on the cohort table: the customers behind a cohort cell. With ``reason`` (a churn
+    reason's id, or "none"), only the customers whose churn in the period that reason ended (none: no churn
+    request): the customers behind a row of the churn reasons."""
     condition, amount = DRILLS[figure]
     where, params = [condition], sql_params(period, moved_only=figure in MOVED_ONLY)
     join = ""
@@ -560,6 +659,12 @@ def drilldown(
         where.append("members.cohort = %(cohort)s")
         params["cohort"] = cohort
         sliced = "members"
+    if reason == "none":
+        where.append("last_churn_month IS NOT NULL AND churn_reason_id IS NULL")
+        params["reason"] = reason
+    elif reason is not None:
+        where.append("last_churn_month IS NOT NULL AND churn_reason_id = %(reason)s")
+        params["reason"] = reason
     owners = visible_filter(user, people=("id",))
     if owners:  # not everyone's
         where.append(f"{sliced}.owner_id = ANY(%(owners)s)")
@@ -586,7 +691,7 @@ def drilldown(
     else:
         found = _drill_rows_in_python(period, figure, params, page=page, per_page=per_page)
     if not found and page > 1:  # past the last page: show the first
-        return drilldown(user, period, filters, figure, page=1, per_page=per_page, cohort=cohort)
+        return drilldown(user, period, filters, figure, page=1, per_page=per_page, cohort=cohort, reason=reason)
     customers = Customer.objects.select_related("owner").in_bulk([row[0] for row in found])
     return DrillPage(
         rows=[DrillRow(customers[row[0]], int(row[1]), int(row[2]), int(row[3])) for row in found],

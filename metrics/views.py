@@ -22,7 +22,15 @@ from accounts.forms import apply_service_errors
 from metrics import charts, selectors, services
 from metrics.charts import cohort_views
 from metrics.figures import HOW, LABELS, UNIT_FIGURES, healthy
-from metrics.forms import GrossMarginForm, MetricsForm, SpendForm, SpendImportForm, read_cohort, read_metrics_request
+from metrics.forms import (
+    GrossMarginForm,
+    MetricsForm,
+    SpendForm,
+    SpendImportForm,
+    read_cohort,
+    read_metrics_request,
+    read_reason,
+)
 from metrics.links import query_of, state_of
 from metrics.periods import Period, PeriodKind
 from metrics.selectors import MetricsFilters
@@ -94,6 +102,7 @@ def _overview_context(
         "chart_months": charted,
         "chart_data": charts.chart_payload(charted, language=get_language() or "pt-br"),
         "cohorts": cohort_views(cohort_grid, filters),
+        "reasons": selectors.churn_reasons(request.user, period, filters),
         "cohort_ages": cohort_grid.ages,
         "comparison": comparison,
         "csm_columns": [(key, CSM_LABELS[key]) for key in selectors.COMPARED],
@@ -235,12 +244,15 @@ def drilldown(request: HttpRequest) -> HttpResponse:
         number = int(request.GET.get("page", 1))
     except ValueError:
         number = 1
-    cohort = read_cohort(request.GET)
-    page = selectors.drilldown(request.user, period, filters, figure, page=number, cohort=cohort)
+    cohort, reason = read_cohort(request.GET), read_reason(request.GET)
+    page = selectors.drilldown(request.user, period, filters, figure, page=number, cohort=cohort, reason=reason)
     back = query_of(period.kind, period.end, filters)
-    here = query_of(period.kind, period.end, filters, cohort=f"{cohort:%Y-%m}" if cohort else None, figure=figure)
+    here = query_of(
+        period.kind, period.end, filters, cohort=f"{cohort:%Y-%m}" if cohort else None, reason=reason, figure=figure
+    )
     context = {
         "cohort": cohort,
+        "reason": reason,
         "figure": figure,
         "label": LABELS.get(figure, figure),
         "how": HOW.get(figure, ""),
@@ -330,7 +342,15 @@ def _export_rows(request: HttpRequest, table: str, period: Period, filters: Metr
     figure = request.GET.get("figure", "")
     if figure not in selectors.DRILLS:
         raise Http404
-    page = selectors.drilldown(user, period, filters, figure, per_page=EXPORT_ALL, cohort=read_cohort(request.GET))
+    page = selectors.drilldown(
+        user,
+        period,
+        filters,
+        figure,
+        per_page=EXPORT_ALL,
+        cohort=read_cohort(request.GET),
+        reason=read_reason(request.GET),
+    )
     rows = [[_("Customer"), _("In this figure"), _("MRR at the start"), _("MRR at the end"), _("CSM now")]]
     for row in page.rows:
         owner = row.customer.owner.full_name if row.customer.owner else ""

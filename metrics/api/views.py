@@ -14,7 +14,7 @@ from accounts.access import can_enter_spend, can_read_unit_economics
 from metrics import selectors, services
 from metrics.api import serializers as s
 from metrics.figures import HOW, UNIT_FIGURES
-from metrics.forms import read_cohort, read_metrics_request
+from metrics.forms import read_cohort, read_metrics_request, read_reason
 from metrics.periods import PeriodKind
 from portfolio.api.views import ServiceErrorsMixin
 
@@ -93,6 +93,9 @@ class MetricsCustomersView(APIView):
             OpenApiParameter(
                 "cohort", str, description="YYYY-MM: only that cohort's customers, sliced by their month 0"
             ),
+            OpenApiParameter(
+                "reason", str, description="A churn reason's id, or none: the customers whose churn it ended"
+            ),
             *PARAMETERS,
         ],
         responses=s.DrillPageSerializer,
@@ -108,7 +111,8 @@ class MetricsCustomersView(APIView):
             number = 1
         _form, period, filters = read_metrics_request(request.user, request.query_params)
         cohort = read_cohort(request.query_params)
-        page = selectors.drilldown(request.user, period, filters, figure, page=number, cohort=cohort)
+        reason = read_reason(request.query_params)
+        page = selectors.drilldown(request.user, period, filters, figure, page=number, cohort=cohort, reason=reason)
         page.figure, page.period = figure, _period(period)
         return Response(s.DrillPageSerializer(page).data)
 
