@@ -32,6 +32,7 @@ from metrics.periods import months_apart
 from portfolio.ledger import add_months, owner_at
 
 MAX_AGE = 23  # months after month 0: 24 columns
+LOCK_KEY = 0x4C454D45_43  # "LEMEC": the cohort cells' advisory lock
 SLICE = ("owner_id", "segment", "plan_tier", "service_model")
 
 # Each customer of a cohort with its slice at month 0. Parameters: tz.
@@ -159,6 +160,10 @@ def build(*, last: date, since: date | None = None, history: LedgerHistory | Non
     """Replace the cells of months ``since`` (all without it) to ``last``: one statement on PostgreSQL; elsewhere
     the same cells computed in Python from the ledger, which ``check`` proves equal."""
     with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # A refresh after a change and the nightly rebuild never interleave their deletes and inserts.
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
         stale = CohortCell.objects.all() if since is None else CohortCell.objects.filter(month__gte=since)
         stale.delete()
         if connection.vendor != "postgresql":
