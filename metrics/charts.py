@@ -12,17 +12,21 @@ the same figures go to the page as tables, for those who do not see the chart.
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.urls import reverse
 from django.utils import formats
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from metrics.cohorts import CohortGrid
 from metrics.figures import LABELS, Figure, Totals, headline
 from metrics.links import query_of
 from metrics.periods import PeriodKind
 from metrics.selectors import MetricsFilters
+from metrics.templatetags.metrics_tags import figure as figure_tag
+from portfolio.templatetags.leme import money
 
 GAINS = ["new", "expansion", "reactivation"]
 LOSSES = ["contraction", "churn"]
@@ -105,6 +109,8 @@ class CohortCellView:
     link: str  # the customers still paying that month
     customers: int
     mrr_cents: int
+    text: str = ""  # the figure as the page writes it
+    title: str = ""  # the tooltip: customers and MRR
 
 
 @dataclass
@@ -114,6 +120,27 @@ class CohortRowView:
     mrr_cents: int
     link: str  # the cohort's customers in month 0
     cells: list[CohortCellView]
+
+    @property
+    def cells_html(self) -> str:
+        """The row's cells as HTML, escaped here: up to 24 a row, 1,152 in the two tables, which the template
+        language would take several times longer to write out one by one."""
+        return format_html_join("", "{}", ((cell_html(cell),) for cell in self.cells))
+
+
+def cell_html(cell: CohortCellView) -> str:
+    if cell.text:
+        return format_html('<td class="num {}"><a href="{}" title="{}">{}</a></td>', cell.css, cell.link, cell.title,
+                           cell.text)  # fmt: skip
+    return format_html('<td class="num {}">{}</td>', cell.css, figure_tag(cell.figure))
+
+
+def percent_text(value: Decimal | None) -> str:
+    """A share as the page writes it (one decimal, half up, in the active language), "" when undefined."""
+    if value is None:
+        return ""
+    rounded = (Decimal(value) * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return formats.number_format(rounded, 1, use_l10n=True, force_grouping=True) + "\u00a0%"
 
 
 def heat(value: Decimal | None) -> str:
@@ -128,9 +155,17 @@ def cohort_views(grid: CohortGrid, filters: MetricsFilters) -> list[dict]:
     """The two cohort tables, logo retention and net MRR retention, each cell linking to the customers behind it
     (the drill-down of that month, narrowed to the cohort)."""
     drill = reverse("metrics:drilldown")
+    # Up to 24 × 24 cells in each table: their links and tooltips are built here with plain string formatting,
+    # and the template only writes them out.
+    tails = {row.cohort: query_of(PeriodKind.MONTH, row.cohort, filters, cohort=f"{row.cohort:%Y-%m}", figure="mrr")
+             for row in grid.rows}  # fmt: skip
 
     def link(cohort: date, month: date) -> str:
-        return f"{drill}?{query_of(PeriodKind.MONTH, month, filters, cohort=f'{cohort:%Y-%m}', figure='mrr')}"
+        return f"{drill}?{tails[cohort].replace(f'month={cohort:%Y-%m}', f'month={month:%Y-%m}', 1)}"
+
+    def title(customers: int, mrr_cents: int) -> str:
+        text = ngettext("%(n)s customer paying, %(mrr)s", "%(n)s customers paying, %(mrr)s", customers)
+        return text % {"n": customers, "mrr": money(mrr_cents)}
 
     tables = []
     for key, attr in (("logo_retention", "logo_retention"), ("mrr_retention", "mrr_retention")):
@@ -148,6 +183,8 @@ def cohort_views(grid: CohortGrid, filters: MetricsFilters) -> list[dict]:
                         link=link(row.cohort, cell.month),
                         customers=cell.customers,
                         mrr_cents=cell.mrr_cents,
+                        text=percent_text(getattr(cell, attr)),
+                        title=title(cell.customers, cell.mrr_cents),
                     )
                     for cell in row.cells
                 ],
