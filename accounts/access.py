@@ -135,6 +135,26 @@ def can_import(user: User) -> bool:
     return can_create_customers(user)
 
 
+def can_read_unit_economics(user: User) -> bool:
+    """CAC, LTV:CAC and CAC payback are workspace figures (the spend is entered per workspace month, not per
+    team): admins, leaders and viewers, who compare CSMs, read them and the spend behind them; a CSM does not."""
+    return bool(
+        getattr(user, "is_authenticated", False)
+        and user.is_active
+        and (user.is_admin or user.role in (Role.LEADER, Role.VIEWER))
+    )
+
+
+def can_enter_spend(user: User) -> bool:
+    """The sales and marketing spend (CAC's numerator) is entered by admins and leaders: the page, the API, a CSV."""
+    return can_lead(user)
+
+
+def can_set_gross_margin(user: User) -> bool:
+    """The gross margin is a workspace setting (LTV and CAC payback use it): admins only."""
+    return can_write(user) and user.is_admin
+
+
 def get_visible_or_404(queryset: QuerySet[M], **lookup) -> M:
     """Fetch one object from an already scoped queryset; outside the scope it does not exist."""
     try:

@@ -86,7 +86,7 @@ owner_first AS (
     ORDER BY customer_id, started_at, id
 ),
 churn_kind AS (
-    SELECT DISTINCT ON (cp.customer_id) cp.customer_id, r.kind
+    SELECT DISTINCT ON (cp.customer_id) cp.customer_id, r.kind, r.reason_id
     FROM customer_period cp
     JOIN portfolio_churnrequest r
       ON r.customer_id = cp.customer_id AND r.requested_on < cp.last_churn_month + interval '1 month'
@@ -103,7 +103,8 @@ SELECT cp.*,
            c.owner_id
        ) AS owner_id,
        attrs.segment, attrs.plan_tier, attrs.service_model,
-       CASE WHEN cp.last_churn_month IS NULL THEN '' ELSE COALESCE(ck.kind, '') END AS churn_kind
+       CASE WHEN cp.last_churn_month IS NULL THEN '' ELSE COALESCE(ck.kind, '') END AS churn_kind,
+       CASE WHEN cp.last_churn_month IS NULL THEN NULL ELSE ck.reason_id END AS churn_reason_id
 FROM customer_period cp
 JOIN portfolio_customer c ON c.id = cp.customer_id
 JOIN attrs ON attrs.customer_id = cp.customer_id
@@ -167,6 +168,7 @@ class CustomerFacts:
     churn_cents: int = 0
     churned_in_period: bool = False
     churn_kind: str = ""
+    churn_reason_id: int | None = None  # the reason of the churn request that ended it, if any
 
     @property
     def slice(self) -> tuple:
@@ -224,6 +226,7 @@ def facts_sql(period: Period, *, moved_only: bool = False) -> list[CustomerFacts
             **{f"{k}_cents": int(r[f"{k}_cents"]) for k in KINDS},
             churned_in_period=r["last_churn_month"] is not None,
             churn_kind=r["churn_kind"],
+            churn_reason_id=r["churn_reason_id"],
         )
         for r in rows
     ]
@@ -259,10 +262,15 @@ class LedgerHistory:
     def first_month(self) -> date | None:
         return min((rows[0].month for rows in self.rows.values()), default=None)
 
-    def churn_kind(self, customer_id: int, month: date) -> str:
+    def churn_request(self, customer_id: int, month: date) -> ChurnRequest | None:
+        """The churn request that ended a churn in ``month``: the latest asked by the month's end."""
         last_day = month_end(month)
         asked = [r for r in self.requests.get(customer_id, []) if r.requested_on <= last_day]
-        return asked[-1].kind if asked else ""
+        return asked[-1] if asked else None
+
+    def churn_kind(self, customer_id: int, month: date) -> str:
+        request = self.churn_request(customer_id, month)
+        return request.kind if request else ""
 
     def facts(self, period: Period) -> list[CustomerFacts]:
         result = []
@@ -283,6 +291,7 @@ class LedgerHistory:
                 sums[row.kind] += row.amount_cents
                 if row.kind == MovementKind.CHURN:
                     last_churn = row.month
+            ended_by = self.churn_request(customer_id, last_churn) if last_churn else None
             result.append(
                 CustomerFacts(
                     customer_id=customer_id,
@@ -294,10 +303,23 @@ class LedgerHistory:
                     mrr_end_cents=end,
                     **{f"{k}_cents": v for k, v in sums.items()},
                     churned_in_period=last_churn is not None,
-                    churn_kind=self.churn_kind(customer_id, last_churn) if last_churn else "",
+                    churn_kind=ended_by.kind if ended_by else "",
+                    churn_reason_id=ended_by.reason_id if ended_by else None,
                 )
             )
         return result
+
+
+def churn_reasons_by_slice(facts: list[CustomerFacts]) -> dict[tuple, tuple[int, int]]:
+    """The customers that churned in the period and their churned MRR, per slice, churn kind and reason (the
+    Python reference of the churn reason rollups)."""
+    sums: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
+    for fact in facts:
+        if fact.churned_in_period:
+            acc = sums[(*fact.slice, fact.churn_kind, fact.churn_reason_id)]
+            acc[0] += 1
+            acc[1] += fact.churn_cents
+    return {key: (customers, cents) for key, (customers, cents) in sums.items()}
 
 
 def totals_by_slice(facts: list[CustomerFacts]) -> dict[tuple, Totals]:

@@ -194,6 +194,72 @@ def unit_economics(
     }
 
 
+NO_SPEND = _("No sales and marketing spend entered for %(months)s.")
+NO_NEW_CUSTOMERS = _("No new customers in the period: CAC is undefined.")
+NO_CAC = _("CAC is undefined or zero.")
+NO_LTV = _("LTV is undefined.")
+NO_ARPA = _("ARPA is undefined.")
+HEALTHY_LTV_CAC = Decimal(3)  # 3:1 or better
+HEALTHY_PAYBACK_MONTHS = Decimal(12)  # under 12 months
+
+
+def acquisition(
+    *,
+    spend_cents: int,
+    missing_months: Sequence[str],
+    new_customers: int,
+    arpa_cents: int | None,
+    ltv_cents: int | None,
+    gross_margin: Decimal = ONE,
+) -> dict[str, Figure]:
+    """CAC, LTV:CAC and CAC payback of one period: the spend of its months (all of them entered, else
+    undefined), its new customers (first paid day in the period), and the ARPA and LTV of the same customers."""
+    spend_why = NO_SPEND % {"months": ", ".join(missing_months)} if missing_months else ""
+    spend = Figure("spend", None if missing_months else spend_cents, "money", spend_why)
+    if spend.value is None:
+        cac = Figure("cac", None, "money", spend_why)
+    elif not new_customers:
+        cac = Figure("cac", None, "money", NO_NEW_CUSTOMERS)
+    else:
+        cac = Figure("cac", cents(ratio(spend.value, new_customers)), "money")
+    if ltv_cents is None:
+        ltv_cac = Figure("ltv_cac", None, "ratio", NO_LTV)
+    elif not cac.value:
+        ltv_cac = Figure("ltv_cac", None, "ratio", cac.why or NO_CAC)
+    else:
+        ltv_cac = Figure("ltv_cac", ratio(ltv_cents, cac.value), "ratio")
+    margin_arpa = None if arpa_cents is None else Decimal(arpa_cents) * gross_margin
+    if cac.value is None:
+        payback = Figure("cac_payback", None, "months", cac.why)
+    elif not margin_arpa:
+        payback = Figure("cac_payback", None, "months", NO_ARPA)
+    else:
+        payback = Figure("cac_payback", ratio(cac.value, margin_arpa), "months")
+    return {
+        "spend": spend,
+        "acquired": Figure("acquired", new_customers, "count"),
+        "cac": cac,
+        "ltv_cac": ltv_cac,
+        "cac_payback": payback,
+        "gross_margin": Figure("gross_margin", gross_margin, "rate"),
+    }
+
+
+# The unit economics figures, in the order the page, the API and the CSV give them.
+UNIT_FIGURES = ["spend", "acquired", "cac", "arpa", "ltv", "ltv_cac", "cac_payback", "gross_margin"]
+
+
+def healthy(figure: Figure) -> bool | None:
+    """Against the usual lines: LTV:CAC of 3:1 or better, CAC payback under 12 months; None when undefined."""
+    if figure.value is None:
+        return None
+    if figure.key == "ltv_cac":
+        return figure.value >= HEALTHY_LTV_CAC
+    if figure.key == "cac_payback":
+        return figure.value < HEALTHY_PAYBACK_MONTHS
+    return None
+
+
 # How each figure is computed, shown beside it on the page (DOMAIN.md's definitions).
 HOW: dict[str, Promise] = {
     "mrr": _("Sum of the customers' month-end MRR at the end of the period (annual plans ÷ 12; trials count 0)."),
@@ -227,6 +293,20 @@ HOW: dict[str, Promise] = {
         "non-payment (from the churn request that ended it); the rest ended without a churn request."
     ),
     "joined_and_churned": _("Customers not paying at the start who churned within the period: outside logo churn."),
+    "spend": _("The sales and marketing spend entered for the period's months, all of them (else undefined)."),
+    "acquired": _(
+        "Customers whose first paid day falls in the period, including those who joined and churned within it: "
+        "they cost the same to acquire."
+    ),
+    "cac": _("Sales and marketing spend of the period ÷ its new customers; undefined without new customers."),
+    "ltv_cac": _("LTV ÷ CAC, of the whole workspace. 3:1 or better is healthy."),
+    "cac_payback": _(
+        "CAC ÷ (ARPA × gross margin), in months: how long a customer takes to pay back what it cost "
+        "to acquire. Under 12 months is healthy."
+    ),
+    "gross_margin": _(
+        "The workspace's gross margin, set by an admin. LTV and CAC payback use it; until it is set, it is 100 %."
+    ),
 }
 
 
@@ -261,4 +341,10 @@ LABELS: dict[str, Promise] = {
     "ltv": _("LTV"),
     "lifetime": _("Customer lifetime (months)"),
     "churn_six_months": _("Average monthly logo churn, six months"),
+    "spend": _("Sales and marketing spend"),
+    "acquired": _("New customers (first paid day)"),
+    "cac": _("CAC"),
+    "ltv_cac": _("LTV:CAC"),
+    "cac_payback": _("CAC payback (months)"),
+    "gross_margin": _("Gross margin"),
 }

@@ -1,10 +1,12 @@
 import re
 from datetime import date
+from decimal import Decimal
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from metrics import selectors
+from core.csvfiles import NotText, decode_csv
+from metrics import inputs, selectors
 from metrics.periods import Period, PeriodKind
 from metrics.selectors import MetricsFilters
 from portfolio.models import PlanTier, Segment, ServiceModel
@@ -62,3 +64,67 @@ def read_metrics_request(user, data) -> tuple[MetricsForm, Period, MetricsFilter
             segment=filters.segment, service_model=filters.service_model, plan_tier=filters.plan_tier
         )
     return form, period, filters
+
+
+def read_reason(data) -> int | str | None:
+    """The churn reason a drill-down narrows to: an id, or "none" (churned without a churn request)."""
+    value = ((data or {}).get("reason") or "").strip()
+    if value == "none":
+        return value
+    return int(value) if value.isdigit() and len(value) < 10 else None
+
+
+def read_cohort(data) -> date | None:
+    """The cohort (a month, YYYY-MM) a drill-down narrows to; anything else is no cohort."""
+    match = MONTH.match((data or {}).get("cohort") or "")
+    if not match or not 1 <= int(match.group(2)) <= 12:
+        return None
+    return date(int(match.group(1)), int(match.group(2)), 1)
+
+
+class SpendForm(forms.Form):
+    """A month's sales and marketing spend, as a leader types it (the amount in reais: 12.500,00 or 12500.00)."""
+
+    month = forms.CharField(label=_("Month"), widget=forms.TextInput(attrs={"type": "month"}))
+    amount = forms.CharField(
+        label=_("Sales and marketing spend (R$)"), widget=forms.TextInput(attrs={"inputmode": "decimal"})
+    )
+    notes = forms.CharField(label=_("Notes"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def clean_month(self) -> date:
+        try:
+            return inputs.parse_month(self.cleaned_data.get("month", ""))
+        except inputs.BadInput as exc:
+            raise forms.ValidationError(str(exc)) from exc
+
+    def clean_amount(self) -> int:
+        try:
+            return inputs.parse_reais(self.cleaned_data.get("amount", ""))
+        except inputs.BadInput as exc:
+            raise forms.ValidationError(str(exc)) from exc
+
+
+class GrossMarginForm(forms.Form):
+    gross_margin_percent = forms.DecimalField(
+        label=_("Gross margin (%)"), min_value=Decimal("0.01"), max_value=Decimal(100), decimal_places=2, localize=True
+    )
+
+
+class SpendImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("CSV file"),
+        help_text=_(
+            "Columns month and amount (currency and notes optional); UTF-8, commas or semicolons, at most 1 MB."
+        ),
+    )
+
+    def clean_file(self) -> str:
+        upload = self.cleaned_data["file"]
+        if upload.size > 1024 * 1024:
+            raise forms.ValidationError(_("The file is larger than 1 MB: split it."))
+        try:
+            return decode_csv(upload.read())
+        except NotText as exc:
+            raise forms.ValidationError(
+                _("Could not read the file as text: save it as CSV (UTF-8 or Windows) and upload it again.")
+            ) from exc

@@ -7,6 +7,7 @@ and nightly), and ``metrics_rebuild --check`` proves they equal a computation st
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from portfolio.models import PlanTier, Segment, ServiceModel
 
@@ -92,3 +93,134 @@ class RollupBuild(models.Model):
 
     def __str__(self) -> str:
         return f"rollups built {self.built_at:%Y-%m-%d %H:%M}"
+
+
+class CohortCell(models.Model):
+    """One cell of the cohort (*safra*) tables for one slice: of the customers whose first paid month is
+    ``cohort`` (month 0), those still paying at the end of ``month`` (``age`` months later) and their MRR then.
+
+    A customer stays in the slice it had in month 0 for the whole row: the owner on the cohort's first day (its
+    first owner if it arrived later in the month; the rule of ``portfolio.ledger.owner_at``) and the segment,
+    plan and service model of its first ledger row. Derived data, rebuilt from the ledger with the rollups
+    (``metrics.cohorts``); ``metrics_rebuild --check`` proves it equals a computation straight from the ledger.
+    """
+
+    cohort = models.DateField()
+    month = models.DateField()
+    age = models.PositiveSmallIntegerField()
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    segment = models.CharField(max_length=16, choices=Segment.choices)
+    plan_tier = models.CharField(max_length=16, choices=PlanTier.choices)
+    service_model = models.CharField(max_length=8, choices=ServiceModel.choices)
+    customers = models.IntegerField(default=0)
+    mrr_cents = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cohort", "age", "owner", "segment", "plan_tier", "service_model"],
+                name="metrics_one_cohort_cell_per_slice",
+                nulls_distinct=False,
+            ),
+        ]
+        indexes = [models.Index(fields=["cohort", "month"]), models.Index(fields=["month"])]
+
+    def __str__(self) -> str:
+        return f"cohort {self.cohort:%Y-%m} +{self.age}: {self.customers}"
+
+
+class MonthlySpend(models.Model):
+    """The workspace's sales and marketing spend of one month, in integer cents of the reporting currency: what
+    CAC divides by the month's new customers. Entered by a leader or an admin (the page, the API or a CSV);
+    entering a month again replaces its amount."""
+
+    month = models.DateField(_("month"), unique=True)  # its first day
+    amount_cents = models.BigIntegerField(_("amount (cents)"))
+    currency = models.CharField(_("currency"), max_length=3, default="BRL")
+    notes = models.TextField(_("notes"), blank=True)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    entered_at = models.DateTimeField(_("entered at"))
+
+    class Meta:
+        verbose_name = _("monthly sales and marketing spend")
+        verbose_name_plural = _("monthly sales and marketing spend")
+        ordering = ["month"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_cents__gte=0), name="metrics_spend_not_negative"),
+            models.CheckConstraint(condition=Q(month__day=1), name="metrics_spend_month_first_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.amount_cents} {self.currency}"
+
+
+class MetricsSettings(models.Model):
+    """The workspace's settings for its unit economics (one row, pk 1): the gross margin LTV and CAC payback
+    multiply ARPA by. Without the row (or its margin), the margin is 100 %: the whole of revenue."""
+
+    gross_margin_percent = models.DecimalField(_("gross margin (%)"), max_digits=5, decimal_places=2, default=100)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("metrics settings")
+        verbose_name_plural = _("metrics settings")
+        constraints = [
+            models.CheckConstraint(condition=Q(pk=1), name="metrics_settings_singleton"),
+            models.CheckConstraint(
+                condition=Q(gross_margin_percent__gt=0, gross_margin_percent__lte=100),
+                name="metrics_gross_margin_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"gross margin {self.gross_margin_percent} %"
+
+
+class ChurnReasonRollup(models.Model):
+    """The customers that churned in a period (a churn movement in it) and the MRR they took, per slice (as
+    :class:`Rollup`), churn kind and reason: those of the churn request that ended the churn (the latest asked
+    by the end of the month of the customer's last churn, resolved as churned or leaving UTI churned). Without
+    one, the kind is empty and the reason null: the subscription simply ended. Rebuilt with the rollups."""
+
+    period_start = models.DateField()
+    period_end = models.DateField()
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    segment = models.CharField(max_length=16, choices=Segment.choices)
+    plan_tier = models.CharField(max_length=16, choices=PlanTier.choices)
+    service_model = models.CharField(max_length=8, choices=ServiceModel.choices)
+    kind = models.CharField(max_length=16, blank=True)
+    reason = models.ForeignKey(
+        "portfolio.ChurnReason",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    customers = models.IntegerField(default=0)
+    churn_cents = models.BigIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["period_end", "period_start"])]
+
+    def __str__(self) -> str:
+        return f"{self.period_start:%Y-%m}..{self.period_end:%Y-%m} {self.kind} {self.reason_id}: {self.customers}"

@@ -19,9 +19,19 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from core import clock
-from metrics.facts import FACTS_SQL, SLICE, TOTALS_SQL, LedgerHistory, sql_params, totals_by_slice, tune_for_facts
+from metrics import cohorts
+from metrics.facts import (
+    FACTS_SQL,
+    SLICE,
+    TOTALS_SQL,
+    LedgerHistory,
+    churn_reasons_by_slice,
+    sql_params,
+    totals_by_slice,
+    tune_for_facts,
+)
 from metrics.figures import Totals
-from metrics.models import Rollup, RollupBuild
+from metrics.models import ChurnReasonRollup, Rollup, RollupBuild
 from metrics.periods import Period, periods_ending_from
 from portfolio.ledger import month_start
 from portfolio.models import MrrMovement
@@ -30,11 +40,21 @@ logger = logging.getLogger(__name__)
 
 LOCK_KEY = 0x4C454D45_4D  # "LEMEM": the metrics rollups' advisory lock
 
+# One statement writes both the totals and the churn reasons of a period, from one computation of the facts.
 INSERT_SQL = f"""
-INSERT INTO metrics_rollup (period_start, period_end, {", ".join(SLICE)}, {", ".join(TOTALS_SQL)})
-SELECT %(start)s, %(end)s, {", ".join(SLICE)}, {", ".join(TOTALS_SQL.values())}
-FROM ({FACTS_SQL}) AS facts
-GROUP BY {", ".join(SLICE)}
+WITH facts AS MATERIALIZED ({FACTS_SQL}),
+totals AS (
+    INSERT INTO metrics_rollup (period_start, period_end, {", ".join(SLICE)}, {", ".join(TOTALS_SQL)})
+    SELECT %(start)s, %(end)s, {", ".join(SLICE)}, {", ".join(TOTALS_SQL.values())}
+    FROM facts
+    GROUP BY {", ".join(SLICE)}
+)
+INSERT INTO metrics_churnreasonrollup
+    (period_start, period_end, {", ".join(SLICE)}, kind, reason_id, customers, churn_cents)
+SELECT %(start)s, %(end)s, {", ".join(SLICE)}, churn_kind, churn_reason_id, COUNT(*), SUM(churn_cents)
+FROM facts
+WHERE last_churn_month IS NOT NULL
+GROUP BY {", ".join(SLICE)}, churn_kind, churn_reason_id
 """  # noqa: S608 - built from constants; values travel as parameters
 
 
@@ -70,6 +90,7 @@ def build_period(period: Period, *, history: LedgerHistory | None = None) -> Non
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
         tune_for_facts(cursor)
         Rollup.objects.filter(period_start=period.start, period_end=period.end).delete()
+        ChurnReasonRollup.objects.filter(period_start=period.start, period_end=period.end).delete()
         cursor.execute(INSERT_SQL, sql_params(period))
 
 
@@ -78,6 +99,8 @@ def build_period_from_history(period: Period, history: LedgerHistory) -> None:
     """``period``'s rollups from the ledger read into memory (the Python reference), for databases without
     PostgreSQL's SQL."""
     Rollup.objects.filter(period_start=period.start, period_end=period.end).delete()
+    ChurnReasonRollup.objects.filter(period_start=period.start, period_end=period.end).delete()
+    facts = history.facts(period)
     Rollup.objects.bulk_create(
         Rollup(
             period_start=period.start,
@@ -85,7 +108,17 @@ def build_period_from_history(period: Period, history: LedgerHistory) -> None:
             **dict(zip(SLICE, key, strict=True)),
             **dict(zip(Totals.names(), astuple(totals), strict=True)),
         )
-        for key, totals in totals_by_slice(history.facts(period)).items()
+        for key, totals in totals_by_slice(facts).items()
+    )
+    ChurnReasonRollup.objects.bulk_create(
+        ChurnReasonRollup(
+            period_start=period.start,
+            period_end=period.end,
+            **dict(zip((*SLICE, "kind", "reason_id"), key, strict=True)),
+            customers=customers,
+            churn_cents=cents,
+        )
+        for key, (customers, cents) in churn_reasons_by_slice(facts).items()
     )
 
 
@@ -103,6 +136,7 @@ def rebuild_all(*, current: date | None = None) -> int:
     started = time.monotonic()
     periods = periods_to_build(current=current)
     built = build(periods)
+    cohorts.build(last=month_start(current or clock.today()))
     keep = {(p.start, p.end) for p in periods}
     stale = [
         pk
@@ -110,6 +144,12 @@ def rebuild_all(*, current: date | None = None) -> int:
         if (start, end) not in keep
     ]
     Rollup.objects.filter(pk__in=stale).delete()
+    gone = [
+        pk
+        for pk, start, end in ChurnReasonRollup.objects.values_list("pk", "period_start", "period_end")
+        if (start, end) not in keep
+    ]
+    ChurnReasonRollup.objects.filter(pk__in=gone).delete()
     seconds = time.monotonic() - started
     RollupBuild.objects.update_or_create(pk=1, defaults={"built_at": timezone.now(), "seconds": seconds})
     logger.info("metrics rollups rebuilt", extra={"periods": built, "seconds": round(seconds, 1)})
@@ -135,14 +175,25 @@ def stored_by_slice(period: Period) -> dict[tuple, Totals]:
     return {tuple(row[name] for name in SLICE): Totals.of(row) for row in rows}
 
 
+def stored_reasons(period: Period) -> dict[tuple, tuple[int, int]]:
+    rows = ChurnReasonRollup.objects.filter(period_start=period.start, period_end=period.end).values_list(
+        *SLICE, "kind", "reason_id", "customers", "churn_cents"
+    )
+    return {tuple(row[:6]): (row[6], row[7]) for row in rows}
+
+
 def check(*, current: date | None = None, history: LedgerHistory | None = None) -> CheckReport:
     """Compare every period's stored rollups with the totals computed in Python straight from the ledger
-    rows, slice by slice, and check MRR(end) = MRR(start) + movements in each."""
+    rows, slice by slice, and check MRR(end) = MRR(start) + movements in each; and the cohort cells likewise."""
     history = history or LedgerHistory()
     report = CheckReport()
+    report.differences.extend(cohorts.check(last=month_start(current or clock.today()), history=history))
     for period in periods_to_build(current=current):
         report.periods += 1
-        expected = totals_by_slice(history.facts(period))
+        facts = history.facts(period)
+        if churn_reasons_by_slice(facts) != stored_reasons(period):
+            report.differences.append(f"{period.start:%Y-%m}..{period.end:%Y-%m}: churn reasons differ from the ledger")
+        expected = totals_by_slice(facts)
         stored = stored_by_slice(period)
         for key in sorted(set(expected) | set(stored), key=str):
             report.slices += 1

@@ -8,4 +8,7 @@ urlpatterns = [
     path("", views.overview, name="overview"),
     path("customers/", views.drilldown, name="drilldown"),
     path("export.csv", views.export, name="export"),
+    path("spend/", views.spend_enter, name="spend"),
+    path("spend/import/", views.spend_import, name="spend_import"),
+    path("gross-margin/", views.gross_margin_set, name="gross_margin"),
 ]

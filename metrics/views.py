@@ -1,22 +1,40 @@
 """The metrics page and the customers behind each of its numbers."""
 
 import csv
-from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
-from django.shortcuts import render
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import formats
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
+from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from metrics import selectors, services
-from metrics.figures import HOW, LABELS
-from metrics.forms import MetricsForm, read_metrics_request
+from accounts.access import can_enter_spend, can_set_gross_margin
+from accounts.forms import apply_service_errors
+from metrics import charts, selectors, services
+from metrics.charts import cohort_views
+from metrics.figures import HOW, LABELS, UNIT_FIGURES, healthy
+from metrics.forms import (
+    GrossMarginForm,
+    MetricsForm,
+    SpendForm,
+    SpendImportForm,
+    read_cohort,
+    read_metrics_request,
+    read_reason,
+)
+from metrics.links import query_of, state_of
 from metrics.periods import Period, PeriodKind
 from metrics.selectors import MetricsFilters
+from portfolio.import_flow import import_step
 
 HEADLINE = [
     "mrr", "arr", "net_new", "paying", "arpa", "logo_churn", "logo_churn_annualised", "gross_mrr_churn",
@@ -26,24 +44,6 @@ MOVEMENTS = ["new", "expansion", "reactivation", "contraction", "churn"]
 CSM_LABELS = {"mrr": _l("MRR"), "paying": _l("Customers"), "logo_churn": _l("Logo churn"), "grr": _l("GRR"),
               "nrr": _l("NRR"), "expansion": _l("Expansion")}  # fmt: skip
 CHURN_KINDS = ["churned", "voluntary_churned", "involuntary_churned", "joined_and_churned"]
-
-
-def query_of(kind: str, month: date, filters: MetricsFilters, **override) -> str:
-    """The page's state as a query string, so every link keeps the period and the filters."""
-    values = {
-        "period": kind,
-        "month": f"{month:%Y-%m}",
-        "owner": filters.owner,
-        "segment": filters.segment,
-        "service_model": filters.service_model,
-        "plan_tier": filters.plan_tier,
-        **override,
-    }
-    query = QueryDict(mutable=True)
-    for key, value in values.items():
-        if value not in (None, ""):
-            query[key] = str(value)
-    return query.urlencode()
 
 
 def _resolve(request: HttpRequest) -> tuple[MetricsForm, Period, MetricsFilters]:
@@ -57,7 +57,16 @@ def overview(request: HttpRequest) -> HttpResponse:
         # No worker refreshes the rollups after a change in the embedded run (see metrics.subscribers).
         services.rollups_refresh()
     form, period, filters = _resolve(request)
-    data = selectors.metrics_overview(request.user, period, filters)
+    context = _overview_context(request, form, period, filters)
+    template = "metrics/overview.html#results" if request.htmx else "metrics/overview.html"
+    return render(request, template, context)
+
+
+def _overview_context(
+    request: HttpRequest, form: MetricsForm, period: Period, filters: MetricsFilters, **forms
+) -> dict:
+    margin = selectors.gross_margin()
+    data = selectors.metrics_overview(request.user, period, filters, margin=margin)
     comparison = selectors.csm_comparison(request.user, period, filters)
     sort = request.GET.get("sort", "")
     if sort in selectors.COMPARED:
@@ -65,6 +74,8 @@ def overview(request: HttpRequest) -> HttpResponse:
     for row in comparison.rows:
         if row.owner_id is not None:
             row.query = query_of(period.kind, period.end, filters, owner=row.owner_id)
+    charted = charts.chart_months(data.chart_months, filters)
+    cohort_grid = selectors.cohort_table(request.user, period.end, filters)
     context = {
         "form": form,
         "period": period,
@@ -88,15 +99,138 @@ def overview(request: HttpRequest) -> HttpResponse:
             }
             for month, totals in data.months
         ],
+        "chart_months": charted,
+        "chart_data": charts.chart_payload(charted, language=get_language() or "pt-br"),
+        "cohorts": cohort_views(cohort_grid, filters),
+        "reasons": selectors.churn_reasons(request.user, period, filters),
+        "cohort_ages": cohort_grid.ages,
         "comparison": comparison,
         "csm_columns": [(key, CSM_LABELS[key]) for key in selectors.COMPARED],
         "csm_sort": sort,
         "compares_csms": selectors.sees_every_csm(request.user),
         "query": query_of(period.kind, period.end, filters),
         "drillable": set(selectors.DRILLS),
+        **_unit_context(request, period, filters, margin=margin, **forms),
     }
-    template = "metrics/overview.html#results" if request.htmx else "metrics/overview.html"
-    return render(request, template, context)
+    return context
+
+
+def _unit_context(
+    request: HttpRequest,
+    period: Period,
+    filters: MetricsFilters,
+    *,
+    margin=None,
+    spend_form: SpendForm | None = None,
+    margin_form: GrossMarginForm | None = None,
+) -> dict:
+    """The unit economics card: its figures (whole workspace) and, for those who may, the spend and margin forms."""
+    unit = selectors.unit_economics_of(request.user, period, margin=margin)
+    if unit is None:
+        return {"unit": None}
+    current_margin = unit.figures["gross_margin"].value
+    return {
+        "unit": unit,
+        "unit_figures": [
+            (
+                key,
+                LABELS[key],
+                HOW.get(key, ""),
+                unit.figures[key],
+                unit.previous_figures.get(key),
+                healthy(unit.figures[key]),
+            )
+            for key in UNIT_FIGURES
+        ],
+        "page_state": state_of(period.kind, period.end, filters),
+        "can_enter_spend": can_enter_spend(request.user),
+        "can_set_margin": can_set_gross_margin(request.user),
+        "spend_form": spend_form or SpendForm(prefix="spend", initial={"month": f"{period.end:%Y-%m}"}),
+        "margin_form": margin_form
+        or GrossMarginForm(prefix="margin", initial={"gross_margin_percent": current_margin * 100}),
+    }
+
+
+def _unit_answer(
+    request: HttpRequest, page_form: MetricsForm, period: Period, filters: MetricsFilters, *, status=200, **forms
+) -> HttpResponse:
+    """After a spend or margin form: the card again (htmx; 422 with the form's messages when it failed), or,
+    without JavaScript, back to the page (or the page with the messages)."""
+    if request.htmx:
+        context = {"period": period, "filters": filters, "saved": status == 200}
+        context |= _unit_context(request, period, filters, **forms)
+        return render(request, "metrics/overview.html#unit_economics", context, status=status)
+    if status == 200:
+        return redirect(f"{reverse('metrics:overview')}?{query_of(period.kind, period.end, filters)}#unit-economics")
+    return render(
+        request, "metrics/overview.html", _overview_context(request, page_form, period, filters, **forms), status=status
+    )
+
+
+@login_required
+@require_POST
+def spend_enter(request: HttpRequest) -> HttpResponse:
+    """A leader or admin records a month's sales and marketing spend; the card answers with the new CAC."""
+    if not can_enter_spend(request.user):
+        raise PermissionDenied
+    page_form, period, filters = read_metrics_request(request.user, request.POST)
+    form = SpendForm(request.POST, prefix="spend")
+    if form.is_valid():
+        try:
+            services.spend_record(
+                month=form.cleaned_data["month"],
+                amount_cents=form.cleaned_data["amount"],
+                notes=form.cleaned_data["notes"],
+                actor=request.user,
+            )
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            if not request.htmx:  # the card says so itself after an htmx answer
+                month = formats.date_format(form.cleaned_data["month"], "F Y")
+                messages.success(request, _("Spend recorded for %(month)s.") % {"month": month})
+            return _unit_answer(request, page_form, period, filters)
+    return _unit_answer(request, page_form, period, filters, status=422, spend_form=form)
+
+
+@login_required
+@require_POST
+def gross_margin_set(request: HttpRequest) -> HttpResponse:
+    """An admin sets the workspace's gross margin; LTV, LTV:CAC and CAC payback follow."""
+    if not can_set_gross_margin(request.user):
+        raise PermissionDenied
+    page_form, period, filters = read_metrics_request(request.user, request.POST)
+    form = GrossMarginForm(request.POST, prefix="margin")
+    if form.is_valid():
+        try:
+            services.gross_margin_set(percent=form.cleaned_data["gross_margin_percent"], actor=request.user)
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            return _unit_answer(request, page_form, period, filters)
+    return _unit_answer(request, page_form, period, filters, status=422, margin_form=form)
+
+
+SPEND_IMPORT_SESSION_KEY = "metrics_spend_import"
+
+
+@login_required
+def spend_import(request: HttpRequest) -> HttpResponse:
+    """Upload a CSV of months and amounts → every row checked, nothing written → confirm → all rows or none."""
+    if not can_enter_spend(request.user):
+        raise PermissionDenied
+    step = import_step(
+        request,
+        form_class=SpendImportForm,
+        session_key=SPEND_IMPORT_SESSION_KEY,
+        upload=lambda data: {"text": data["file"]},
+        run=lambda kept, commit: services.spend_import(text=kept["text"], actor=request.user, commit=commit),
+        page="metrics:spend_import",
+    )
+    if step.done:
+        return step.done
+    context = {"form": step.form, "report": step.report, "key_label": _("Month"), "columns": services.SPEND_COLUMNS}
+    return render(request, "metrics/spend_import.html", context, status=step.status)
 
 
 @login_required
@@ -110,9 +244,15 @@ def drilldown(request: HttpRequest) -> HttpResponse:
         number = int(request.GET.get("page", 1))
     except ValueError:
         number = 1
-    page = selectors.drilldown(request.user, period, filters, figure, page=number)
+    cohort, reason = read_cohort(request.GET), read_reason(request.GET)
+    page = selectors.drilldown(request.user, period, filters, figure, page=number, cohort=cohort, reason=reason)
     back = query_of(period.kind, period.end, filters)
+    here = query_of(
+        period.kind, period.end, filters, cohort=f"{cohort:%Y-%m}" if cohort else None, reason=reason, figure=figure
+    )
     context = {
+        "cohort": cohort,
+        "reason": reason,
         "figure": figure,
         "label": LABELS.get(figure, figure),
         "how": HOW.get(figure, ""),
@@ -122,18 +262,22 @@ def drilldown(request: HttpRequest) -> HttpResponse:
         "rows": page.rows,
         "total_cents": page.total_cents,
         "back": back,
-        "here": f"{back}&figure={figure}",
+        "here": here,
     }
     return render(request, "metrics/drilldown.html", context)
 
 
 # --- CSV -------------------------------------------------------------------------------------------------
 
-EXPORTS = ("headline", "movements", "csms", "customers")
+EXPORTS = ("headline", "movements", "csms", "customers", "unit_economics", "cohorts")
 
 
 def _reais(cents: int | None) -> str:
     return "" if cents is None else f"{Decimal(cents) / 100:.2f}"
+
+
+def _decimal(value: Decimal | None) -> str:
+    return "" if value is None else f"{value:.6f}"
 
 
 def _value(fig) -> str:
@@ -168,6 +312,25 @@ def _export_rows(request: HttpRequest, table: str, period: Period, filters: Metr
             rows.append([f"{month:%Y-%m}", *[_reais(getattr(t, f"{k}_cents")) for k in MOVEMENTS],
                          _reais(t.net_new_cents), _reais(t.mrr_end_cents), t.churned_customers])  # fmt: skip
         return rows
+    if table == "unit_economics":
+        unit = selectors.unit_economics_of(user, period)
+        if unit is None:
+            raise Http404
+        rows = [[_("Figure"), _("Value"), _("Previous period"), _("Why undefined")]]
+        for key in UNIT_FIGURES:
+            fig = unit.figures[key]
+            rows.append([str(LABELS[key]), _value(fig), _value(unit.previous_figures.get(key)), str(fig.why)])
+        return rows
+    if table == "cohorts":
+        grid = selectors.cohort_table(user, period.end, filters)
+        rows = [[_("Cohort"), _("Months after month 0"), _("Month"), _("Customers paying"), _("MRR"),
+                 _("Logo retention"), _("Net MRR retention")]]  # fmt: skip
+        for row in grid.rows:
+            for cell in row.cells:
+                retention = [_decimal(cell.logo_retention), _decimal(cell.mrr_retention)]
+                rows.append([f"{row.cohort:%Y-%m}", cell.age, f"{cell.month:%Y-%m}", cell.customers,
+                             _reais(cell.mrr_cents), *retention])  # fmt: skip
+        return rows
     if table == "csms":
         comparison = selectors.csm_comparison(user, period, filters)
         rows = [[_("CSM"), *[str(LABELS[k]) for k in selectors.COMPARED]]]
@@ -179,7 +342,15 @@ def _export_rows(request: HttpRequest, table: str, period: Period, filters: Metr
     figure = request.GET.get("figure", "")
     if figure not in selectors.DRILLS:
         raise Http404
-    page = selectors.drilldown(user, period, filters, figure, per_page=EXPORT_ALL)
+    page = selectors.drilldown(
+        user,
+        period,
+        filters,
+        figure,
+        per_page=EXPORT_ALL,
+        cohort=read_cohort(request.GET),
+        reason=read_reason(request.GET),
+    )
     rows = [[_("Customer"), _("In this figure"), _("MRR at the start"), _("MRR at the end"), _("CSM now")]]
     for row in page.rows:
         owner = row.customer.owner.full_name if row.customer.owner else ""

@@ -3,6 +3,9 @@ from decimal import Decimal
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core import bounds
+from metrics import inputs
+
 
 @extend_schema_field({"type": "number", "nullable": True})
 class FigureValueField(serializers.Field):
@@ -91,3 +94,33 @@ class DrillPageSerializer(serializers.Serializer):
     page = serializers.IntegerField(source="number")
     pages = serializers.IntegerField()
     results = DrillRowSerializer(many=True, source="rows")
+
+
+class UnitEconomicsSerializer(serializers.Serializer):
+    period = PeriodSerializer()
+    previous = PeriodSerializer()
+    figures = FigureSerializer(many=True)
+
+
+class SpendInputSerializer(serializers.Serializer):
+    """A month's sales and marketing spend: ``month`` as YYYY-MM, ``amount_cents`` in integer cents."""
+
+    month = serializers.CharField(help_text="YYYY-MM (or MM/YYYY).")
+    amount_cents = serializers.IntegerField(min_value=0, max_value=bounds.MAX_CENTS)
+    currency = serializers.CharField(required=False, allow_blank=True, max_length=3, help_text="BRL (the default).")
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+    def validate_month(self, value: str):
+        try:
+            return inputs.parse_month(value)
+        except inputs.BadInput as exc:
+            raise serializers.ValidationError(str(exc)) from exc
+
+
+class SpendSerializer(serializers.Serializer):
+    month = serializers.DateField(help_text="The month's first day.")
+    amount_cents = serializers.IntegerField()
+    currency = serializers.CharField()
+    notes = serializers.CharField()
+    entered_by = serializers.CharField(source="entered_by.full_name", allow_null=True, default=None)
+    entered_at = serializers.DateTimeField()

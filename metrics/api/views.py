@@ -10,12 +10,14 @@ from rest_framework import exceptions, permissions
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.access import can_enter_spend, can_read_unit_economics
 from accounts.api.permissions import TokenScopeAllows
-from metrics import selectors
+from metrics import selectors, services
 from metrics.api import serializers as s
-from metrics.figures import HOW
-from metrics.forms import read_metrics_request
+from metrics.figures import HOW, UNIT_FIGURES
+from metrics.forms import read_cohort, read_metrics_request, read_reason
 from metrics.periods import PeriodKind
+from portfolio.api.views import ServiceErrorsMixin
 
 PARAMETERS = [
     OpenApiParameter("period", str, enum=PeriodKind.values, description="month (default), quarter, year, t12m"),
@@ -89,6 +91,12 @@ class MetricsCustomersView(APIView):
         parameters=[
             OpenApiParameter("figure", str, required=True, enum=sorted(selectors.DRILLS)),
             OpenApiParameter("page", OpenApiTypes.INT),
+            OpenApiParameter(
+                "cohort", str, description="YYYY-MM: only that cohort's customers, sliced by their month 0"
+            ),
+            OpenApiParameter(
+                "reason", str, description="A churn reason's id, or none: the customers whose churn it ended"
+            ),
             *PARAMETERS,
         ],
         responses=s.DrillPageSerializer,
@@ -103,6 +111,61 @@ class MetricsCustomersView(APIView):
         except ValueError:
             number = 1
         _form, period, filters = read_metrics_request(request.user, request.query_params)
-        page = selectors.drilldown(request.user, period, filters, figure, page=number)
+        cohort = read_cohort(request.query_params)
+        reason = read_reason(request.query_params)
+        page = selectors.drilldown(request.user, period, filters, figure, page=number, cohort=cohort, reason=reason)
         page.figure, page.period = figure, _period(period)
         return Response(s.DrillPageSerializer(page).data)
+
+
+class MetricsUnitEconomicsView(APIView):
+    permission_classes = [permissions.IsAuthenticated, TokenScopeAllows]
+
+    @extend_schema(
+        parameters=PARAMETERS[:2],
+        responses=s.UnitEconomicsSerializer,
+        description=(
+            "CAC, LTV:CAC and CAC payback of a period and the previous one, for the whole workspace (the spend is "
+            "entered per workspace month, so the CSM and slice filters do not apply). Admins, leaders and viewers; "
+            "403 for others."
+        ),
+    )
+    def get(self, request):
+        _form, period, _filters = read_metrics_request(request.user, request.query_params)
+        unit = selectors.unit_economics_of(request.user, period)
+        if unit is None:
+            raise exceptions.PermissionDenied
+        figures = [
+            {"key": key, "figure": unit.figures[key], "previous": unit.previous_figures.get(key),
+             "how": HOW.get(key, "")}
+            for key in UNIT_FIGURES
+        ]  # fmt: skip
+        body = {"period": _period(period), "previous": _period(unit.previous), "figures": figures}
+        return Response(s.UnitEconomicsSerializer(body).data)
+
+
+class MetricsSpendView(ServiceErrorsMixin, APIView):
+    """The workspace's monthly sales and marketing spend: read by those who read the unit economics, entered by
+    admins and leaders (a month entered again is replaced)."""
+
+    permission_classes = [permissions.IsAuthenticated, TokenScopeAllows]
+    service_error_fields = {"amount": "amount_cents"}
+
+    @extend_schema(responses=s.SpendSerializer(many=True), description="Every month entered, oldest first.")
+    def get(self, request):
+        if not can_read_unit_economics(request.user):
+            raise exceptions.PermissionDenied
+        return Response(s.SpendSerializer(selectors.spend_months(), many=True).data)
+
+    @extend_schema(
+        request=s.SpendInputSerializer,
+        responses={200: s.SpendSerializer, 400: OpenApiTypes.OBJECT, 403: OpenApiTypes.OBJECT},
+        description="Record a month's spend (replacing what was entered for it). 400 with field errors.",
+    )
+    def post(self, request):
+        if not can_enter_spend(request.user):
+            raise exceptions.PermissionDenied
+        body = s.SpendInputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        spend = services.spend_record(actor=request.user, **body.validated_data)
+        return Response(s.SpendSerializer(spend).data)

@@ -41,3 +41,11 @@ def figure(fig: Figure | None):
             fig.why,
         )
     return _text(fig)
+
+
+@register.simple_tag
+def percent(value):
+    """A share (0..1) as a percentage with one decimal; "—" when undefined."""
+    if value is None:
+        return "—"
+    return _number(Decimal(value) * 100, 1) + "\u00a0%"

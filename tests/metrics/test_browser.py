@@ -1,5 +1,7 @@
 """A leader walks from the metrics page through a churn figure into a customer, on a desktop and a phone."""
 
+from pathlib import Path
+
 import pytest
 from playwright.sync_api import expect
 
@@ -50,4 +52,99 @@ def test_a_leader_follows_the_quarters_logo_churn_to_the_customer(
     page.wait_for_url("**segment=enterprise**")
     expect(page.locator("#metric-mrr .value")).to_contain_text("1.000,00")
     screenshot(page, f"metrics-{device}-4-filtered")
+    context.close()
+
+
+SHOTS = Path("/tmp/shots/metrics")  # noqa: S108 - where the screenshots are looked at
+
+
+def shot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def canvas_has_ink(page, selector: str) -> bool:
+    """Whether Chart.js drew anything: some pixel of the canvas is not transparent."""
+    return page.eval_on_selector(
+        selector,
+        """(canvas) => {
+            const { width, height } = canvas;
+            if (!width || !height) return false;
+            const pixels = canvas.getContext("2d").getImageData(0, 0, width, height).data;
+            for (let i = 3; i < pixels.length; i += 4) if (pixels[i] !== 0) return true;
+            return false;
+        }""",
+    )
+
+
+@pytest.mark.parametrize(("device", "viewport"), [("desktop", (1280, 800)), ("phone", (375, 812))])
+def test_a_leader_reads_the_charts_opens_a_cohort_cell_and_enters_a_months_spend(
+    browser, live_server, login_page, story, viewport, device
+):
+    with at(TODAY):
+        rollups.rebuild_all()
+    context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]}, locale="pt-BR")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.base_url = live_server.url
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+
+    # given the leader on the metrics page, April 2025
+    login_page(page, story.org.leader_a)
+    page.goto(f"{page.base_url}/metrics/?period=month&month=2025-04")
+
+    # then both charts are drawn
+    page.wait_for_function("() => window.Chart && Object.keys(window.Chart.instances).length === 2")
+    assert canvas_has_ink(page, "#chart-mrr")
+    assert canvas_has_ink(page, "#chart-retention")
+    page.locator("#chart-mrr").scroll_into_view_if_needed()
+    shot(page, f"{device}-1-page")
+
+    # when they click April's churn bar (below zero), they land on the customers behind it
+    point = page.evaluate(
+        """() => {
+            const chart = window.Chart.getChart("chart-mrr");
+            const churn = chart.data.datasets.findIndex((d) => d.label === "Churn");
+            const bar = chart.getDatasetMeta(churn).data[11];
+            const box = chart.canvas.getBoundingClientRect();
+            return { x: box.left + bar.x, y: box.top + (bar.y + bar.base) / 2 };
+        }"""
+    )
+    page.mouse.click(point["x"], point["y"])
+    page.wait_for_url("**/metrics/customers/**figure=churn**")
+    expect(page.locator("#drilldown")).to_contain_text("Beta")
+    expect(page.locator("#drilldown-total")).to_contain_text("800,00")
+    shot(page, f"{device}-2-bar-drilldown")
+    page.go_back()
+
+    # when they open January's cohort in April (month 3): the four January customers, R$ 3.200 in all
+    cohorts = page.locator("#cohort-logo_retention")
+    cohorts.scroll_into_view_if_needed()
+    expect(cohorts.locator("tbody tr").first.locator("td").nth(4)).to_contain_text("100")
+    shot(page, f"{device}-3-cohorts")
+    page.locator("#cohorts").screenshot(path=str(SHOTS / f"{device}-3-cohorts-card.png"))
+    cohorts.locator("tbody tr").first.locator("td").nth(4).locator("a").click()
+    page.wait_for_url("**cohort=2025-01**")
+    expect(page.locator("#drilldown tbody tr")).to_have_count(4)
+    expect(page.locator("#drilldown-total")).to_contain_text("3.200,00")
+    expect(page.locator("h1")).to_contain_text("Safra de Jan 2025")
+    shot(page, f"{device}-4-cohort-customers")
+    page.go_back()
+
+    # when they save April's spend with no amount, the error shows; then with one, CAC appears
+    card = page.locator("#unit-economics")
+    card.scroll_into_view_if_needed()
+    expect(card.locator("#unit-cac .value")).to_contain_text("—")
+    card.get_by_role("button", name="Salvar o investimento").click()
+    expect(page.locator("#id_spend-amount_error")).to_contain_text("Este campo é obrigatório")
+    shot(page, f"{device}-5-spend-error")
+    page.locator("#id_spend-amount").fill("6.000,00")
+    page.get_by_role("button", name="Salvar o investimento").click()
+    expect(page.locator("#unit-cac .value")).to_contain_text("3.000,00")  # Delta and Épsilon were April's new
+    expect(page.locator("#unit-economics .message.success")).to_be_visible()
+    page.locator("#unit-economics").scroll_into_view_if_needed()
+    shot(page, f"{device}-6-cac")
+    page.locator("#unit-economics").screenshot(path=str(SHOTS / f"{device}-6-cac-card.png"))
+    assert errors == []
     context.close()

@@ -1,9 +1,10 @@
 """Rebuild the metrics rollups from the MRR ledger, or prove they agree with it.
 
-``metrics_rebuild`` rebuilds every period (as the nightly job does). ``--check`` changes nothing: it
-computes every period's totals in Python straight from the ledger rows (``metrics.facts.LedgerHistory``)
-and compares them, slice by slice, with the stored rollups, and checks MRR(end) = MRR(start) + movements
-in each; it exits with an error when anything differs.
+``metrics_rebuild`` rebuilds every period, its churn reasons and the cohort cells (as the nightly job does).
+``--check`` changes nothing: it computes every period's totals and churn reasons, and every cohort cell, in
+Python straight from the ledger rows (``metrics.facts.LedgerHistory``) and compares them, slice by slice,
+with the stored ones, and checks MRR(end) = MRR(start) + movements in each; it exits with an error when
+anything differs.
 """
 
 import time
