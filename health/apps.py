@@ -7,3 +7,10 @@ class HealthConfig(AppConfig):
 
     name = "health"
     verbose_name = _("Health")
+
+    def ready(self) -> None:
+        from accounts import navigation
+
+        navigation.register(
+            navigation.NavItem(key="health", label=_("Health"), url_name="health:overview", order=32),
+        )
