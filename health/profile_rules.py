@@ -12,30 +12,30 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 
 MEASURE_LABELS = {
-    "adoption": _l("Adoption"),
-    "depth": _l("Depth of use"),
-    "trend": _l("Usage trend"),
-    "engagement": _l("Engagement"),
-    "onboarding": _l("Onboarding on time"),
-    "relationship": _l("Relationship"),
-    "stakeholders": _l("Stakeholder coverage"),
-    "survey": _l("Surveys"),
-    "payment": _l("Payment"),
-    "churn_risk": _l("Churn risk"),
+    "adoption": gettext_lazy("Adoption"),
+    "depth": gettext_lazy("Depth of use"),
+    "trend": gettext_lazy("Usage trend"),
+    "engagement": gettext_lazy("Engagement"),
+    "onboarding": gettext_lazy("Onboarding on time"),
+    "relationship": gettext_lazy("Relationship"),
+    "stakeholders": gettext_lazy("Stakeholder coverage"),
+    "survey": gettext_lazy("Surveys"),
+    "payment": gettext_lazy("Payment"),
+    "churn_risk": gettext_lazy("Churn risk"),
 }
 
 # The settings of one measure, in the order the editor shows them.
 FIELDS = ("weight", "worst", "best", "fresh_days")
 FIELD_LABELS = {
-    "weight": _l("weight"),
-    "worst": _l("worst"),
-    "best": _l("best"),
-    "fresh_days": _l("freshness (days)"),
-    "red_max": _l("red up to"),
-    "yellow_max": _l("yellow up to"),
+    "weight": gettext_lazy("weight"),
+    "worst": gettext_lazy("worst"),
+    "best": gettext_lazy("best"),
+    "fresh_days": gettext_lazy("freshness (days)"),
+    "red_max": gettext_lazy("red up to"),
+    "yellow_max": gettext_lazy("yellow up to"),
 }
 
 
