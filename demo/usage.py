@@ -178,7 +178,8 @@ def _plans(today: date, seed: int) -> tuple[list[UsagePlan], dict[int, int]]:
             last_day=min(today - timedelta(days=1), (churned_on or today) - timedelta(days=1)),
             troubles=tuple(sorted(dates)),
         )
-        plans.append(plan)
+        if plan.first_day <= plan.last_day:  # a customer gone before the history starts, or new today, has none
+            plans.append(plan)
     return plans, licences
 
 

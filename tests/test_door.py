@@ -16,8 +16,10 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from importlib import import_module
 
 import pytest
+from django.apps import apps as django_apps
 from django.db.models import Model
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from django.utils import timezone
@@ -27,6 +29,7 @@ from rest_framework.views import APIView
 from accounts import services as account_services
 from accounts.api.base import ScopedViewSetMixin
 from accounts.models import Role
+from health.models import HealthProfile
 from portfolio import services
 from portfolio.models import ChurnReason
 from surveys.models import SurveyKind
@@ -129,6 +132,8 @@ NOT_TEAM_SCOPED = {
     "survey-campaign-detail": "campaigns are shared; eNPS ones are hidden from CSMs (tests/surveys/test_api.py)",
     "survey-campaign-results": "campaigns are shared; the counts are scoped (tests/surveys/test_api.py)",
     "survey-campaign-send": "campaigns are shared; the contact in the body is scoped (tests/surveys/test_api.py)",
+    "health:profile": "health profiles are the workspace's shared configuration: everyone reads them, admins change "
+    "them (tests/health/test_profiles_editor.py)",
     "accounts:invitation_revoke": ADMINS_ONLY,
     "accounts:invitation_resend": ADMINS_ONLY,
 }
@@ -157,6 +162,7 @@ PARAMETERS = {
     ("surveys", "pk"): "chi_campaign",
     ("surveys", "customer_pk"): "customer",
     ("accounts", "pk"): "invitation",
+    ("health", "pk"): "health_profile",
     ("api:user", "pk"): "csm",
     ("api:customer", "pk"): "customer",
     ("api:contact", "pk"): "contact",
@@ -169,7 +175,7 @@ PARAMETERS = {
     ("api:survey-response", "pk"): "response",
 }
 # Objects both teams see: the same row in both worlds.
-SHARED = {"chi_campaign", "invitation"}
+SHARED = {"chi_campaign", "invitation", "health_profile"}
 # Parameters that name no object.
 LITERALS = {"format": "json", "kind": SurveyKind.NPS}
 # Django's admin parameters, for the login check only (the admin is for staff, not scoped by team).
@@ -210,7 +216,7 @@ def id_routes() -> list[Route]:
 # --- A world of two teams ---------------------------------------------------------------------------------
 
 
-def team_world(csm, *, chi_campaign, nps, invitation) -> dict[str, Model]:
+def team_world(csm, *, chi_campaign, nps, invitation, health_profile) -> dict[str, Model]:
     """A customer of ``csm`` past its handoff, with one of everything a URL can name."""
     today = timezone.localdate()
     customer = CustomerFactory(owner=csm, name=f"Cliente de {csm.full_name}")
@@ -250,6 +256,7 @@ def team_world(csm, *, chi_campaign, nps, invitation) -> dict[str, Model]:
         "response": response,
         "chi_campaign": chi_campaign,
         "invitation": invitation,
+        "health_profile": health_profile,
     }
 
 
@@ -266,7 +273,10 @@ def worlds(org) -> Worlds:
     invitation = account_services.invitation_create(
         email="nova@empresa.com.br", role=Role.CSM, team=org.team_b, invited_by=org.admin
     )
-    shared = {"chi_campaign": chi_campaign, "nps": nps, "invitation": invitation}
+    # the default profiles (a data migration's rows: a transactional test before may have emptied the table)
+    import_module("health.migrations.0003_default_profiles").create(django_apps, None)
+    health_profile = HealthProfile.objects.get(service_model="high", stage="ongoing")
+    shared = {"chi_campaign": chi_campaign, "nps": nps, "invitation": invitation, "health_profile": health_profile}
     return Worlds(a=team_world(org.csm_a, **shared), b=team_world(org.csm_b, **shared))
 
 
