@@ -90,7 +90,10 @@ def overview(request: HttpRequest) -> HttpResponse:
         "csm_rows": [
             {
                 "csm": row,
-                "cells": [(band, row.bands[band], _customers_query(band, row.owner_param)) for band in selectors.BANDS],
+                "cells": [
+                    (band, labels[band], row.bands[band], _customers_query(band, row.owner_param))
+                    for band in selectors.BANDS
+                ],
                 "all_query": _customers_query("", row.owner_param),
             }
             for row in data.csms

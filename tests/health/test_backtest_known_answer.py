@@ -199,3 +199,25 @@ def test_the_backtest_page_is_for_leaders_and_admins_and_says_when_history_is_sh
     assert "Histórico curto demais" in leader.text
     assert 'id="backtest-bands"' not in leader.text
     assert csm.status_code == 403
+
+
+@pytest.mark.django_db
+def test_the_backtest_page_shows_the_known_figures_and_names_the_measures_with_signal(org, client_for, monkeypatch):
+    # the loading is tested above: here the page shows what the arithmetic gives on the known history
+    monkeypatch.setattr("health.backtest.backtest_for", lambda user: backtest(known_history()))
+
+    response = client_for(org.admin).get("/health/backtest/")
+
+    text = response.text
+    assert response.status_code == 200
+    assert 'id="too-little-history"' not in text
+    assert "6,0×" in text  # the lift
+    assert "0,766" in text  # 489/638 = 0.76646…
+    assert "0,878" in text  # adoption's 280/319 = 0.87774…
+    assert "60,0\u00a0%" in text  # red's churn rate
+    assert "10,0\u00a0%" in text  # green's
+    assert "Estas medidas separam os clientes que deram churn dos que ficaram" in text
+    assert "<strong>Adoção</strong>" in text
+    assert "Quase sem sinal (AUC a menos de 0,05 de 0,5): Profundidade de uso." in text
+    assert "valores menores acompanham o churn" in text
+    assert "os pesos ficam como os administradores definiram" in text
