@@ -33,7 +33,7 @@ from django.utils import timezone
 from accounts.models import User
 from core import clock
 from health.models import HealthProfileVersion, HealthScore
-from health.profile_rules import measure_label
+from health.profile_rules import measure_label, measure_order
 from portfolio.models import ChurnRequest, Customer, MovementKind, MrrMovement, Stage
 from portfolio.selectors import customers_visible_to
 
@@ -297,9 +297,9 @@ def observations_for(user: User) -> tuple[list[Observation], list[str]]:
     months = month_starts(first, today) if first is not None else []
     if not months:
         return [], []
-    keys: list[str] = []
-    for measures in HealthProfileVersion.objects.values_list("measures", flat=True):
-        keys += [key for key in measures if key not in keys]
+    keys = measure_order(
+        {key for measures in HealthProfileVersion.objects.values_list("measures", flat=True) for key in measures}
+    )
     window = Q()
     for month in months:
         window |= Q(day__range=(month - timedelta(days=LOOKBACK_DAYS), month))

@@ -5,9 +5,11 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from health.models import Band
-from health.profile_rules import FIELDS, measure_label, version_errors
+from health.profile_rules import FIELDS, measure_label, measure_order, version_errors
 
 NO_SCORE = "none"
+# The editor's columns, also shown beside each input on a phone, where the table's rows stack.
+COLUMNS = {"weight": _("Weight"), "worst": _("Worst"), "best": _("Best"), "fresh_days": _("Fresh for (days)")}
 
 
 class ProfileVersionForm(forms.Form):
@@ -18,7 +20,7 @@ class ProfileVersionForm(forms.Form):
 
     def __init__(self, *args, measures: dict, **kwargs):
         super().__init__(*args, **kwargs)
-        self.measure_keys = list(measures)
+        self.measure_keys = measure_order(measures)
         for key in self.measure_keys:
             label = measure_label(key)
             self.fields[f"{key}-weight"] = forms.IntegerField(
@@ -52,7 +54,11 @@ class ProfileVersionForm(forms.Form):
     def rows(self) -> list[dict]:
         """The measures as the table shows them: a label and the bound fields of its settings."""
         return [
-            {"key": key, "label": measure_label(key), "fields": [self[f"{key}-{field}"] for field in FIELDS]}
+            {
+                "key": key,
+                "label": measure_label(key),
+                "fields": [(COLUMNS[field], self[f"{key}-{field}"]) for field in FIELDS],
+            }
             for key in self.measure_keys
         ]
 

@@ -39,6 +39,13 @@ FIELD_LABELS = {
 }
 
 
+def measure_order(keys) -> list[str]:
+    """Measure keys in the order people read them (the order of ``MEASURE_LABELS``, then any other by name): a
+    version's JSON keeps no order of its own on PostgreSQL."""
+    known = list(MEASURE_LABELS)
+    return sorted(keys, key=lambda key: (known.index(key) if key in known else len(known), key))
+
+
 def measure_label(key: str) -> str:
     return str(MEASURE_LABELS.get(key, key))
 
@@ -112,7 +119,7 @@ def version_diff(before: dict | None, after: dict) -> list[Change]:
         return []
     changes = []
     old, new = before["measures"], after["measures"]
-    for key in [*old, *(k for k in new if k not in old)]:
+    for key in measure_order({*old, *new}):
         label = measure_label(key)
         for field in FIELDS:
             was = old.get(key, {}).get(field) if key in old else None

@@ -9,8 +9,10 @@ import pytest
 from playwright.sync_api import expect
 
 from core import clock
+from health.backtest import backtest
 from health.models import HealthProfile
 from tests.health.leader_factories import override, score
+from tests.health.test_backtest_known_answer import known_history
 from tests.portfolio.factories import CustomerFactory, subscribe
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -93,7 +95,7 @@ def test_an_admin_changes_a_weight_sees_the_error_of_an_empty_field_then_the_new
     login_page(page, org.admin)
     page.goto(f"{page.base_url}/health/")
     page.get_by_role("link", name="Editar as regras da nota").click()
-    page.get_by_role("link", name=profile.name).click()
+    page.get_by_role("link", name="High-touch · Acompanhamento").click()
     expect(page.get_by_text("vale a partir da próxima execução noturna")).to_be_visible()
 
     # when she empties the adoption weight and saves
@@ -127,3 +129,19 @@ def test_the_backtest_says_when_history_is_short(page, login_page, org, team_hea
 
     expect(page.get_by_text("Histórico curto demais para julgar a nota ainda.")).to_be_visible()
     shot(page, "backtest-short-desktop")
+
+
+@pytest.mark.parametrize("device", ["desktop", "phone"])
+def test_the_backtests_figures_read_on_a_desktop_and_a_phone(page, login_page, org, monkeypatch, device):
+    # the figures of the known history (tests/health/test_backtest_known_answer.py), as the page shows them
+    monkeypatch.setattr("health.backtest.backtest_for", lambda user: backtest(known_history()))
+    if device == "phone":
+        page.set_viewport_size(PHONE)
+    login_page(page, org.admin)
+    page.goto(f"{page.base_url}/health/backtest/")
+
+    expect(page.locator("#backtest-lift .value")).to_have_text("6,0×")
+    expect(page.locator("#band-red")).to_contain_text("60,0")
+    page.locator("#measure-adoption summary").click()
+    expect(page.locator("#measure-adoption")).to_contain_text("Traz sinal")
+    shot(page, f"backtest-figures-{device}")
