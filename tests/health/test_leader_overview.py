@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from accounts.models import User
 from core import clock
 from health.selectors_leader import HealthCustomerFilters, health_customers, health_overview
 from portfolio import services
@@ -186,3 +187,20 @@ def test_the_pages_take_a_fixed_number_of_queries_as_customers_grow(org, book, c
         client.get("/health/customers/?band=red")
 
     assert len(after.captured_queries) == len(before.captured_queries)
+
+
+def test_the_health_pages_read_in_english_for_someone_who_chose_it(org, book, client_for):
+    User.objects.filter(pk=org.leader_a.pk).update(language="en")
+    org.leader_a.refresh_from_db()
+    client = client_for(org.leader_a)
+
+    overview = client.get("/health/")
+    listing = client.get(f"/health/customers/?band=red&owner={org.csm_a.pk}")
+    rules = client.get("/health/profiles/")
+
+    assert "Overrides in force" in overview.text
+    assert 'aria-label="Lucas Almeida, Red: 2"' in overview.text
+    assert "R$\u00a03,500.00 MRR" in overview.text
+    assert "Red · Lucas Almeida" in listing.text
+    assert "2 customers, R$\u00a03,500.00 MRR" in listing.text
+    assert "High-touch · Ongoing" in rules.text
