@@ -244,13 +244,17 @@ def observations_from(
 ) -> list[Observation]:
     """One observation per customer and month from score rows (``customer_id``, ``day``, ``score``, ``band``
     and ``raw_<key>`` per measure) and each customer's churn dates, sorted."""
+    wanted = set(months)
     by_customer_month: dict[tuple[int, date], dict] = {}
     for row in scores:
-        for month in months:
-            if month - timedelta(days=LOOKBACK_DAYS) <= row["day"] <= month:
-                key = (row["customer_id"], month)
-                if key not in by_customer_month or by_customer_month[key]["day"] < row["day"]:
-                    by_customer_month[key] = row
+        # The one month start a score can stand for: its own day, or the next first of a month within 7 days.
+        day = row["day"]
+        month = day if day.day == 1 else _next_month(date(day.year, day.month, 1))
+        if month not in wanted or (month - day).days > LOOKBACK_DAYS:
+            continue
+        key = (row["customer_id"], month)
+        if key not in by_customer_month or by_customer_month[key]["day"] < day:
+            by_customer_month[key] = row
     observations = []
     for (customer_id, month), row in sorted(by_customer_month.items(), key=lambda item: (item[0][1], item[0][0])):
         dates = churn_days.get(customer_id, [])

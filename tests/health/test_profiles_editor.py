@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import translation
 
 from core import clock
 from health.models import HealthProfile
@@ -103,7 +104,7 @@ def test_bands_out_of_order_are_refused(org, profile, red, yellow):
 
 
 def test_the_same_rules_again_are_no_new_version(org, profile):
-    with pytest.raises(ValidationError, match="Nada mudou"):
+    with translation.override("pt-br"), pytest.raises(ValidationError, match="Nada mudou"):
         profile_version_create(profile=profile, measures=rules(profile), red_max=50, yellow_max=75, actor=org.admin)
 
 
@@ -125,7 +126,8 @@ def test_the_diff_names_each_setting_that_changed():
                           "depth": {"weight": 5, "worst": 1, "best": 10, "fresh_days": 90}}, "red_max": 40,
              "yellow_max": 75}  # fmt: skip
 
-    changes = [(c.measure, c.setting, c.before, c.after) for c in version_diff(before, after)]
+    with translation.override("pt-br"):
+        changes = [(c.measure, c.setting, c.before, c.after) for c in version_diff(before, after)]
 
     assert changes == [
         ("Adoção", "peso", 20, 30),
