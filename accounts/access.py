@@ -124,6 +124,18 @@ def can_override_health(user: User) -> bool:
     return can_write(user)
 
 
+def can_edit_health_profiles(user: User) -> bool:
+    """The health score's rules (measures, weights, thresholds, bands) are the workspace's configuration: admins
+    change them; everyone else reads them."""
+    return can_write(user) and user.is_admin
+
+
+def can_read_health_backtest(user: User) -> bool:
+    """Whether the score predicts churn is a question for the people who tune it and those who run the team:
+    admins and leaders (each over the customers they see)."""
+    return bool(getattr(user, "is_authenticated", False) and user.is_active and (user.is_admin or user.is_leader))
+
+
 def can_create_customers(user: User) -> bool:
     """New customers come from sales through implementation: admins, leaders and ISMs create them."""
     return can_write(user) and (user.is_admin or user.role in (Role.LEADER, Role.ISM))

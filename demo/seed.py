@@ -7,28 +7,50 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from django.db import connection
+from django.utils import timezone
 
 from config.celery import app as celery_app
 from demo.people import seed_people
 from demo.portfolio import seed_portfolio
 from demo.surveys import seed_surveys
+from demo.usage import seed_usage
 
 Stage = Callable[..., list[str]]
 
 STAGES: list[tuple[str, Stage]] = [
     ("people", seed_people),
     ("portfolio", seed_portfolio),
+    ("usage", seed_usage),
     ("surveys", seed_surveys),
 ]
 
 
 def seed_all(
-    *, customers: int | None = None, seed: int = 2026, progress: Callable[[str], None] | None = None
+    *,
+    customers: int | None = None,
+    seed: int = 2026,
+    progress: Callable[[str], None] | None = None,
+    health_history: bool = True,
 ) -> Iterator[str]:
-    """Run every stage, yielding each stage's summary lines as it ends."""
+    """Run every stage, yielding each stage's summary lines as it ends; then the health history, unless
+    ``health_history`` is False (the demo's tests of the other stages skip it)."""
     with tasks_in_process(), commits_without_waiting_for_the_disk():
         for _name, stage in STAGES:
             yield from stage(customers=customers, seed=seed, progress=progress)
+        if health_history:
+            yield from seed_health_history(progress=progress)
+
+
+def seed_health_history(progress: Callable[[str], None] | None = None) -> list[str]:
+    """The health scores of the first day of each of the last 12 months and of today, computed by the nightly
+    computation over the demo's usage."""
+    # Imported here, when the step runs: it is the one step that needs the nightly computation.
+    from demo.health import score_history
+
+    report = progress or (lambda line: None)
+    report("health… scoring the first day of each of the last 12 months, and today")
+    days = score_history(timezone.localdate())
+    return [f"health: scores computed for {len(days)} days, from {days[0]:%Y-%m-%d} to {days[-1]:%Y-%m-%d}"]
 
 
 @contextmanager

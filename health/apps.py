@@ -33,12 +33,7 @@ class HealthConfig(AppConfig):
         panels.register_day(
             panels.DayPanel(key="health-red", template="health/_day_panel.html", load=health_panels.day_panel)
         )
+        # The overrides in force are on the leader's health page (and /health/overrides/), not in the menu.
         navigation.register(
-            navigation.NavItem(
-                key="health-overrides",
-                label=_("Health overrides"),
-                url_name="health:overrides",
-                order=45,
-                roles=frozenset({"admin", "leader"}),
-            )
+            navigation.NavItem(key="health", label=_("Health"), url_name="health:overview", order=32),
         )

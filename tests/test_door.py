@@ -16,8 +16,10 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from importlib import import_module
 
 import pytest
+from django.apps import apps as django_apps
 from django.db.models import Model
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from django.utils import timezone
@@ -27,6 +29,7 @@ from rest_framework.views import APIView
 from accounts import services as account_services
 from accounts.api.base import ScopedViewSetMixin
 from accounts.models import Role, TokenScope
+from health.models import HealthProfile
 from portfolio import services
 from portfolio.models import ChurnReason
 from surveys.models import SurveyKind
@@ -129,6 +132,8 @@ NOT_TEAM_SCOPED = {
     "survey-campaign-detail": "campaigns are shared; eNPS ones are hidden from CSMs (tests/surveys/test_api.py)",
     "survey-campaign-results": "campaigns are shared; the counts are scoped (tests/surveys/test_api.py)",
     "survey-campaign-send": "campaigns are shared; the contact in the body is scoped (tests/surveys/test_api.py)",
+    "health:profile": "health profiles are the workspace's shared configuration: everyone reads them, admins change "
+    "them (tests/health/test_profiles_editor.py)",
     "accounts:invitation_revoke": ADMINS_ONLY,
     "accounts:invitation_resend": ADMINS_ONLY,
     "accounts:integration_revoke": "admins only, refused before any lookup; integration tokens belong to the workspace",
@@ -161,6 +166,7 @@ PARAMETERS = {
     ("accounts", "pk"): "invitation",
     ("accounts", "token_pk"): "api_token",
     ("accounts", "integration_pk"): "integration_token",
+    ("health", "profile_pk"): "health_profile",
     ("api:user", "pk"): "csm",
     ("api:customer", "pk"): "customer",
     ("api:contact", "pk"): "contact",
@@ -173,7 +179,7 @@ PARAMETERS = {
     ("api:survey-response", "pk"): "response",
 }
 # Objects both teams see: the same row in both worlds.
-SHARED = {"chi_campaign", "invitation", "integration_token"}
+SHARED = {"chi_campaign", "invitation", "integration_token", "health_profile"}
 # Parameters that name no object.
 LITERALS = {"format": "json", "kind": SurveyKind.NPS}
 # Django's admin parameters, for the login check only (the admin is for staff, not scoped by team).
@@ -214,7 +220,7 @@ def id_routes() -> list[Route]:
 # --- A world of two teams ---------------------------------------------------------------------------------
 
 
-def team_world(csm, *, chi_campaign, nps, invitation, integration_token) -> dict[str, Model]:
+def team_world(csm, *, chi_campaign, nps, invitation, integration_token, health_profile) -> dict[str, Model]:
     """A customer of ``csm`` past its handoff, with one of everything a URL can name."""
     today = timezone.localdate()
     customer = CustomerFactory(owner=csm, name=f"Cliente de {csm.full_name}")
@@ -257,6 +263,7 @@ def team_world(csm, *, chi_campaign, nps, invitation, integration_token) -> dict
         "invitation": invitation,
         "api_token": api_token,
         "integration_token": integration_token,
+        "health_profile": health_profile,
     }
 
 
@@ -276,7 +283,10 @@ def worlds(org) -> Worlds:
     integration_token, _key = account_services.api_token_create(
         user=org.admin, name="Eventos do produto", actor=org.admin, scope=TokenScope.USAGE_EVENTS
     )
-    shared = {"chi_campaign": chi_campaign, "nps": nps, "invitation": invitation}
+    # the default profiles (a data migration's rows: a transactional test before may have emptied the table)
+    import_module("health.migrations.0003_default_profiles").create(django_apps, None)
+    health_profile = HealthProfile.objects.get(service_model="high", stage="ongoing")
+    shared = {"chi_campaign": chi_campaign, "nps": nps, "invitation": invitation, "health_profile": health_profile}
     shared["integration_token"] = integration_token
     return Worlds(a=team_world(org.csm_a, **shared), b=team_world(org.csm_b, **shared))
 

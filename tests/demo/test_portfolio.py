@@ -96,7 +96,7 @@ def test_a_plan_depends_only_on_the_seed_and_the_index():
 
 @pytest.fixture
 def small_demo(transactional_db):
-    call_command("seed_demo", customers=40)
+    call_command("seed_demo", customers=40, health_history=False)
 
 
 @pytest.mark.usefixtures("small_demo")
@@ -164,7 +164,7 @@ def test_seeding_twice_changes_nothing_and_the_ledger_checks(small_demo, capsys)
     before = counts()
     capsys.readouterr()
 
-    call_command("seed_demo", customers=40)
+    call_command("seed_demo", customers=40, health_history=False)
 
     assert "all 40 demo customers already there" in capsys.readouterr().out
     assert counts() == before

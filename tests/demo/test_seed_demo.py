@@ -12,10 +12,10 @@ from tests.factories import UserFactory
 
 @pytest.mark.django_db
 def test_seed_builds_the_team_and_is_idempotent(capsys):
-    call_command("seed_demo", customers=0)
+    call_command("seed_demo", customers=0, health_history=False)
     first = capsys.readouterr().out
     counts = (User.objects.count(), Team.objects.count())
-    call_command("seed_demo", customers=0)
+    call_command("seed_demo", customers=0, health_history=False)
     assert (User.objects.count(), Team.objects.count()) == counts == (len(PEOPLE), 1)
     team = Team.objects.get()
     assert team.leader.role == Role.LEADER
@@ -30,15 +30,15 @@ def test_seed_builds_the_team_and_is_idempotent(capsys):
 def test_seed_refuses_a_database_with_real_people():
     UserFactory(email="pessoa@empresa-real.com.br")
     with pytest.raises(CommandError, match="not part of the demo"):
-        call_command("seed_demo", customers=0)
+        call_command("seed_demo", customers=0, health_history=False)
     assert not User.objects.filter(email__endswith="@demo.leme.app").exists()
-    call_command("seed_demo", customers=0, force=True)
+    call_command("seed_demo", customers=0, force=True, health_history=False)
     assert User.objects.filter(email__endswith="@demo.leme.app").count() == len(PEOPLE)
 
 
 @pytest.mark.django_db(transaction=True)
 def test_seed_says_how_far_it_got_at_each_stage(capsys):
-    call_command("seed_demo", customers=30)
+    call_command("seed_demo", customers=30, health_history=False)
 
     out = capsys.readouterr().out
     progress = [line for line in out.splitlines() if re.search(r"… .*\(\d+ s\)$", line)]
@@ -59,7 +59,7 @@ def test_seed_says_how_far_it_got_at_each_stage(capsys):
 @pytest.mark.django_db
 @pytest.mark.parametrize("quiet", [{"quiet": True}, {"verbosity": 0}])
 def test_seed_quiet_prints_nothing(capsys, quiet):
-    call_command("seed_demo", customers=0, **quiet)
+    call_command("seed_demo", customers=0, health_history=False, **quiet)
 
     assert capsys.readouterr().out == ""
     assert User.objects.filter(email__endswith="@demo.leme.app").count() == len(PEOPLE)
@@ -72,7 +72,7 @@ def test_seed_replays_subscribers_in_process_even_with_a_broker(capsys):
     celery_app.conf.task_always_eager = False
     try:
         # when
-        call_command("seed_demo", customers=3, quiet=True)
+        call_command("seed_demo", customers=3, quiet=True, health_history=False)
         # then the subscribers acted during the replay (the scripted UTI customer has its check-ins) and
         # tasks go to the broker again afterwards
         assert celery_app.conf.task_always_eager is False

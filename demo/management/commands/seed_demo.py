@@ -16,6 +16,12 @@ class Command(BaseCommand):
         )
         parser.add_argument("--seed", type=int, default=2026, help="Random seed, for repeatable data.")
         parser.add_argument("--quiet", action="store_true", help="Print nothing (as --verbosity 0).")
+        parser.add_argument(
+            "--no-health-history",
+            dest="health_history",
+            action="store_false",
+            help="Do not compute the health scores of the last 12 months (the usage is written all the same).",
+        )
 
     def handle(self, *args, **options):
         real = people.non_demo_people()
@@ -33,7 +39,12 @@ class Command(BaseCommand):
                 self.stdout.write(f"{line} ({time.monotonic() - started:.0f} s)")
                 self.stdout.flush()
 
-        for line in seed_all(customers=options["customers"], seed=options["seed"], progress=progress):
+        for line in seed_all(
+            customers=options["customers"],
+            seed=options["seed"],
+            progress=progress,
+            health_history=options["health_history"],
+        ):
             if loud:
                 self.stdout.write(f"  {line}")
         if not loud:

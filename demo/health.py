@@ -1,0 +1,28 @@
+"""The demo's health history: the nightly computation run for the first day of each of the last 12 months and
+for today, over the usage ``demo.usage`` wrote, so the leader's view has a trend and the backtest months.
+
+The scores come from ``health.services.scores_recompute``, the same computation the nightly job runs: the
+demo never writes scores of its own.
+"""
+
+from datetime import date
+
+from health.services import scores_recompute
+
+
+def history_days(today: date, months: int = 12) -> list[date]:
+    """The first day of each of the last ``months`` months (this one included), then today."""
+    days = []
+    month = date(today.year, today.month, 1)
+    for _ in range(months):
+        days.append(month)
+        month = date(month.year - (month.month == 1), (month.month - 2) % 12 + 1, 1)
+    return sorted({*days, today})
+
+
+def score_history(today: date) -> list[date]:
+    """Compute the scores of every history day, oldest first; returns the days."""
+    days = history_days(today)
+    for day in days:
+        scores_recompute(day)
+    return days

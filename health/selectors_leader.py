@@ -1,0 +1,261 @@
+"""What the health pages for leaders and admins read: the team's bands today and over the last 90 days, per
+CSM, the customers behind each count, the overrides in force, and the profiles with their versions.
+
+Every customer read starts from the door (``portfolio.selectors.customers_visible_to``): a leader reads their
+team, an admin everyone, a CSM their own portfolio. Each page is a fixed number of queries.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, QuerySet, Sum
+from django.http import Http404
+
+from accounts.access import can_edit_health_profiles, can_read_health_backtest
+from accounts.models import User
+from core import clock
+from health.models import Band, HealthOverride, HealthProfile, HealthProfileVersion, HealthScore
+from health.profile_rules import Change, version_diff
+from portfolio.models import Customer, Stage
+from portfolio.selectors import customers_visible_to
+
+NO_SCORE = "none"
+BANDS = (Band.RED, Band.YELLOW, Band.GREEN, NO_SCORE)
+TREND_WEEKS = 13  # weekly points over the last 90 days, today's included
+
+
+def _band_key(band: str) -> str:
+    return band or NO_SCORE
+
+
+def scored_customers(user: User) -> QuerySet[Customer]:
+    """The customers health speaks of: those ``user`` sees, churned ones aside (they are not scored)."""
+    return customers_visible_to(user).exclude(stage=Stage.CHURNED)
+
+
+@dataclass
+class BandCount:
+    count: int = 0
+    mrr_cents: int = 0
+
+
+@dataclass
+class CsmHealth:
+    """One CSM's customers by band today (``owner_id`` None: customers without a CSM)."""
+
+    owner_id: int | None
+    name: str
+    bands: dict[str, BandCount] = field(default_factory=lambda: {band: BandCount() for band in BANDS})
+
+    @property
+    def total(self) -> int:
+        return sum(cell.count for cell in self.bands.values())
+
+    @property
+    def owner_param(self) -> str:
+        return str(self.owner_id) if self.owner_id is not None else NO_SCORE
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    """The scores of one day: how many customers were in each band (computed bands, as the nightly run left
+    them; ``none``: scored with no data)."""
+
+    day: date
+    counts: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+@dataclass(frozen=True)
+class OverrideInForce:
+    customer: Customer
+    band: str
+    computed_band: str
+    reason: str
+    by: str
+    until: date
+
+
+@dataclass
+class HealthOverview:
+    today: date
+    totals: dict[str, BandCount]
+    csms: list[CsmHealth]
+    trend: list[TrendPoint]
+    overrides: list[OverrideInForce]
+    can_edit_profiles: bool
+    can_backtest: bool
+
+    @property
+    def customers(self) -> int:
+        return sum(cell.count for cell in self.totals.values())
+
+
+def health_overview(user: User) -> HealthOverview:
+    """The health overview: three queries (bands per CSM today, the weekly trend, the overrides in force)."""
+    today = clock.today()
+    customers = scored_customers(user)
+    rows = (
+        customers.values("owner_id", "owner__full_name", "health_band")
+        .annotate(n=Count("pk"), mrr=Sum("mrr_cents"))
+        .order_by()
+    )
+    per_owner: dict[int | None, CsmHealth] = {}
+    totals = {band: BandCount() for band in BANDS}
+    for row in rows:
+        owner = per_owner.setdefault(row["owner_id"], CsmHealth(row["owner_id"], row["owner__full_name"] or ""))
+        band = _band_key(row["health_band"])
+        owner.bands[band] = BandCount(row["n"], row["mrr"] or 0)
+        totals[band].count += row["n"]
+        totals[band].mrr_cents += row["mrr"] or 0
+    csms = sorted(per_owner.values(), key=lambda r: (r.owner_id is None, r.name.lower()))
+
+    days = [today - timedelta(weeks=k) for k in range(TREND_WEEKS - 1, -1, -1)]
+    counts: dict[date, dict[str, int]] = defaultdict(lambda: dict.fromkeys(BANDS, 0))
+    for row in (
+        HealthScore.objects.filter(day__in=days, customer__in=customers_visible_to(user).values("pk"))
+        .values("day", "band")
+        .annotate(n=Count("pk"))
+        .order_by()
+    ):
+        counts[row["day"]][_band_key(row["band"])] += row["n"]
+    trend = [TrendPoint(day, counts[day]) for day in days if day in counts]
+
+    overrides = [
+        OverrideInForce(
+            customer=o.customer,
+            band=o.band,
+            computed_band=o.customer.health_real_band,
+            reason=o.reason,
+            by=o.created_by.full_name if o.created_by else "",
+            until=o.ends_on,
+        )
+        for o in HealthOverride.objects.filter(ended_at__isnull=True, customer__in=customers.values("pk"))
+        .select_related("customer", "created_by")
+        .order_by("ends_on", "customer__name")
+    ]
+    return HealthOverview(
+        today=today,
+        totals=totals,
+        csms=csms,
+        trend=trend,
+        overrides=overrides,
+        can_edit_profiles=can_edit_health_profiles(user),
+        can_backtest=can_read_health_backtest(user),
+    )
+
+
+# --- The customers behind a count -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HealthCustomerFilters:
+    band: str = ""  # red, yellow, green, "none" (no score) or "" (all)
+    owner: str = ""  # a CSM's id, "none" (no CSM) or "" (all)
+
+    @classmethod
+    def read(cls, params) -> "HealthCustomerFilters":
+        """The filters from a query string; anything unknown is no filter."""
+        band = params.get("band", "")
+        owner = params.get("owner", "")
+        return cls(
+            band=band if band in BANDS else "",
+            owner=owner if owner == NO_SCORE or owner.isdigit() else "",
+        )
+
+
+@dataclass
+class HealthCustomersPage:
+    filters: HealthCustomerFilters
+    page: Page
+    mrr_cents: int
+    owners: list[tuple[int, str]]
+
+
+def health_customers(user: User, filters: HealthCustomerFilters, *, page_number, per_page: int = 50):
+    """The customers behind one count of the overview, worst first: three queries (the count and MRR, a page
+    of rows, the CSMs to filter by)."""
+    customers = scored_customers(user)
+    if filters.band == NO_SCORE:
+        customers = customers.filter(health_band="")
+    elif filters.band:
+        customers = customers.filter(health_band=filters.band)
+    if filters.owner == NO_SCORE:
+        customers = customers.filter(owner__isnull=True)
+    elif filters.owner:
+        customers = customers.filter(owner_id=int(filters.owner))
+    summary = customers.aggregate(n=Count("pk"), mrr=Sum("mrr_cents"))
+    ordered = customers.select_related("owner").order_by("health_score", "-mrr_cents", "name", "pk")
+    paginator = Paginator(ordered, per_page)
+    paginator.count = summary["n"]
+    owners = list(
+        User.objects.filter(pk__in=scored_customers(user).values("owner_id"))
+        .order_by("full_name")
+        .values_list("pk", "full_name")
+    )
+    return HealthCustomersPage(
+        filters=filters, page=paginator.get_page(page_number), mrr_cents=summary["mrr"] or 0, owners=owners
+    )
+
+
+# --- Profiles -----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProfileSummary:
+    profile: HealthProfile
+    current: HealthProfileVersion | None
+
+
+def health_profiles() -> list[ProfileSummary]:
+    """Every profile with its current version: two queries. Profiles are the workspace's configuration: every
+    person reads them."""
+    profiles = list(HealthProfile.objects.order_by("service_model", "stage"))
+    current: dict[int, HealthProfileVersion] = {}
+    for version in HealthProfileVersion.objects.select_related("created_by").order_by("profile_id", "number"):
+        current[version.profile_id] = version
+    return [ProfileSummary(profile, current.get(profile.pk)) for profile in profiles]
+
+
+@dataclass(frozen=True)
+class VersionEntry:
+    version: HealthProfileVersion
+    changes: list[Change]
+
+
+@dataclass(frozen=True)
+class ProfilePage:
+    profile: HealthProfile
+    current: HealthProfileVersion
+    versions: list[VersionEntry]  # newest first, each with what changed from the one before
+    can_edit: bool
+
+
+def _state(version: HealthProfileVersion) -> dict:
+    return {"measures": version.measures, "red_max": version.red_max, "yellow_max": version.yellow_max}
+
+
+def health_profile_page(user: User, pk: int) -> ProfilePage:
+    """One profile, its current rules and its versions with their diffs: two queries."""
+    profile = HealthProfile.objects.filter(pk=pk).first()
+    if profile is None:
+        raise Http404
+    versions = list(profile.versions.select_related("created_by").order_by("number"))
+    if not versions:
+        raise Http404
+    entries = []
+    previous = None
+    for version in versions:
+        entries.append(VersionEntry(version, version_diff(previous and _state(previous), _state(version))))
+        previous = version
+    return ProfilePage(
+        profile=profile,
+        current=versions[-1],
+        versions=entries[::-1],
+        can_edit=can_edit_health_profiles(user),
+    )
