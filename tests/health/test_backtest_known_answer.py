@@ -217,7 +217,7 @@ def test_the_backtest_page_shows_the_known_figures_and_names_the_measures_with_s
     assert "60,0\u00a0%" in text  # red's churn rate
     assert "10,0\u00a0%" in text  # green's
     assert "Estas medidas separam os clientes que deram churn dos que ficaram" in text
-    assert "<strong>Adoção</strong>" in text
+    assert "<strong>Uso</strong>" in text
     assert "Quase sem sinal (AUC a menos de 0,05 de 0,5): Profundidade de uso." in text
     assert "valores menores acompanham o churn" in text
     assert "os pesos ficam como os administradores definiram" in text

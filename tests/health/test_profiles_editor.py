@@ -130,8 +130,8 @@ def test_the_diff_names_each_setting_that_changed():
         changes = [(c.measure, c.setting, c.before, c.after) for c in version_diff(before, after)]
 
     assert changes == [
-        ("Adoção", "peso", 20, 30),
-        ("Adoção", "melhor", 70, 60),
+        ("Uso", "peso", 20, 30),
+        ("Uso", "melhor", 70, 60),
         ("Profundidade de uso", "peso", None, 5),
         ("Profundidade de uso", "pior", None, 1),
         ("Profundidade de uso", "melhor", None, 10),
@@ -155,7 +155,7 @@ def test_an_admin_saves_a_new_version_from_the_page_and_sees_it_listed(org, prof
     assert version.created_by == org.admin
     assert version.measures["adoption"]["weight"] == 25
     assert 'id="version-2"' in page.text
-    assert "Adoção, peso: 20 → 25" in page.text
+    assert "Uso, peso: 20 → 25" in page.text
     assert "Versão 2 salva" in page.text
     assert "Renata Azevedo" in page.text
 
