@@ -156,7 +156,12 @@ def delivery_counts(user: User, campaign: Campaign) -> DeliveryCounts:
         bounced=row["bounced"],
         skipped=row["skipped"],
         answered=row["answered"],
-        skipped_by_reason=[(r, SkipReason(r).label, row[f"skip_{r}"]) for r in SkipReason.values],
+        skipped_by_reason=[
+            (r, SkipReason(r).label, row[f"skip_{r}"])
+            for r in SkipReason.values
+            # Rows outside the campaign's team only exist when something went wrong: named when there are some.
+            if r != SkipReason.OUTSIDE_TEAM or row[f"skip_{r}"]
+        ],
     )
 
 

@@ -15,7 +15,7 @@ from datetime import datetime
 
 from django.db.models import Count, Q, QuerySet
 
-from accounts.access import can_read_enps, enps_filter
+from accounts.access import campaigns_filter, campaigns_managed_filter, can_read_enps, enps_filter
 from accounts.models import User
 from portfolio.models import Contact
 from portfolio.selectors import customers_changeable_by, customers_visible_to, of_visible_customers
@@ -26,13 +26,19 @@ ENPS = SurveyKind.ENPS
 
 
 def campaigns_visible_to(user: User) -> QuerySet[Campaign]:
-    """Campaigns are the team's shared configuration; eNPS ones exist only for those who may read eNPS."""
+    """Campaigns of the user's teams and the company-wide ones (``accounts.access.campaigns_filter``); eNPS ones
+    exist only for those who may read eNPS. Another team's campaign is a 404."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return Campaign.objects.none()
-    qs = Campaign.objects.all()
+    qs = Campaign.objects.filter(campaigns_filter(user))
     if not can_read_enps(user):
         qs = qs.exclude(kind=ENPS)
     return qs
+
+
+def campaigns_managed_by(user: User) -> QuerySet[Campaign]:
+    """Campaigns the user may start, close or change: their teams' (leaders), every one (admins)."""
+    return campaigns_visible_to(user).filter(campaigns_managed_filter(user))
 
 
 def csat_default_scale(user: User) -> int:

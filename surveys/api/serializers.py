@@ -24,6 +24,7 @@ class SurveyCampaignSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "name",
+            "team",
             "kind",
             "status",
             "mode",
