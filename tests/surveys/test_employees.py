@@ -421,7 +421,7 @@ def test_api_has_no_identity_of_the_list(org, api_for, answered_by_the_list):
     assert len(rows) == 5
     assert {(r["delivery"], r["customer"], r["contact"]) for r in rows} == {(None, None, None)}
     assert set(rows[0]) == {
-        *("id", "campaign", "kind", "score", "comment", "chi_answers", "answered_at", "updated_at"),
+        *("id", "campaign", "kind", "score", "comment", "chi_answers", "answered_month", "answered_at", "updated_at"),
         *("delivery", "customer", "contact", "loop_closed_at"),
     }
     assert results.json()["answers"] == 5
