@@ -9,7 +9,11 @@ class AccountsConfig(AppConfig):
     verbose_name = _("People")
 
     def ready(self) -> None:
-        from accounts import navigation
+        from accounts import navigation, outbox
+        from core import jobs
+
+        # Jobs the broker could not take are kept in accounts' outbox until it is back (core.jobs).
+        jobs.set_outbox(outbox.keep)
 
         navigation.register(
             navigation.NavItem(key="home", label=_("My day"), url_name="home", order=10),

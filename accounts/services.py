@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from accounts import tasks
 from accounts.emails import INVITATION_SALT
 from accounts.models import Invitation, Role, Team, User
+from core import jobs
 
 
 class InvitationInvalid(Exception):
@@ -47,7 +48,7 @@ def password_reset_request(*, email: str) -> None:
     the same either way. Only the user's id is queued: the worker makes the link when it sends."""
     for user in User.objects.filter(email__iexact=email, is_active=True):
         if user.has_usable_password():
-            tasks.password_reset_send.delay_on_commit(user.pk)
+            jobs.queue_on_commit(tasks.password_reset_send, user.pk, notify=False)
 
 
 def user_set_language(*, user: User, language: str) -> None:
@@ -101,7 +102,7 @@ def invitation_create(
     invitation.invited_by = invited_by
     invitation.created_at = timezone.now()
     invitation.save()
-    tasks.invitation_send.delay_on_commit(invitation.pk)
+    jobs.queue_on_commit(tasks.invitation_send, invitation.pk)
     return invitation
 
 

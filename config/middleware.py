@@ -2,6 +2,10 @@
 
 * ``HealthCheckMiddleware`` answers the load balancer's ``/healthz`` first, so the probe never reaches the
   session, the language or the login (no cookie set, no database query for a user).
+* ``DeferredJobsMiddleware`` tells the person when a job their request queued (an invitation's email, a
+  campaign's send) had to wait in the outbox because the broker was unreachable (``core.jobs``): what they did
+  is saved and the job goes out once the broker is back. Pages get a message; the API a ``Leme-Jobs-Deferred``
+  header with the number of jobs put off.
 * ``RejectNulMiddleware`` refuses a NUL character anywhere in the path, the query string or a form's fields
   with a 400: PostgreSQL cannot store one in text, so it would otherwise be a 500 somewhere deeper, and no
   person ever types it. JSON bodies are the API's serializers' to check (their text fields refuse NUL).
@@ -9,10 +13,12 @@
 
 from collections.abc import Callable
 
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse, QueryDict
 from django.utils.translation import gettext as _
 
 from config.health import HEALTHZ_PATH, healthz
+from core import jobs
 
 API_PREFIX = "/api/"
 
@@ -47,3 +53,26 @@ class RejectNulMiddleware:
                 return JsonResponse({"detail": message}, status=400)
             return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
         return self.get_response(request)
+
+
+class DeferredJobsMiddleware:
+    """After the messages middleware: the message it stores is shown on the next page (the redirect's)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        with jobs.watch() as watched:
+            response = self.get_response(request)
+        if watched.deferred and watched.notify:
+            if is_api_request(request):
+                response["Leme-Jobs-Deferred"] = str(len(watched.deferred))
+            else:
+                messages.warning(
+                    request,
+                    _(
+                        "Saved. Leme's job queue cannot be reached right now, so the email or job this started will "
+                        "go out on its own as soon as it is back: there is nothing else to do."
+                    ),
+                )
+        return response

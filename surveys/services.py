@@ -15,6 +15,7 @@ from accounts.access import (
     ensure_can_write,
 )
 from accounts.models import Team, User
+from core import jobs
 from surveys.models import Campaign, CampaignMode, CampaignStatus, EmployeeAudience, SurveyKind
 from surveys.tasks import campaign_run
 
@@ -158,7 +159,7 @@ def campaign_activate(*, campaign: Campaign, actor: User | None, confirm_short_f
     campaign.status = CampaignStatus.ACTIVE
     campaign.save(update_fields=["status"])
     if campaign.mode == CampaignMode.NOW:
-        campaign_run.delay_on_commit(campaign.pk)
+        jobs.queue_on_commit(campaign_run, campaign.pk)
     return campaign
 
 

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import jobs
 from portfolio.models import Contact
 from portfolio.selectors import customers_of_team
 from surveys.audience import audience_contacts
@@ -30,7 +31,7 @@ def send_transactional(*, trigger: str, customer_id: int) -> PlanResult:
             locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
             result = plan_contacts(locked, audience_contacts(locked).filter(customer_id=customer_id), now)
             if result.pending:
-                deliveries_send.delay_on_commit(campaign.pk)
+                jobs.queue_on_commit(deliveries_send, campaign.pk)
         total.add(result)
     return total
 
@@ -53,5 +54,5 @@ def send_to_contact(*, campaign: Campaign, contact: Contact) -> Delivery:
     plan_contacts(campaign, contacts, timezone.now())
     delivery = Delivery.objects.filter(campaign=campaign, contact=contact).order_by("-round").first()
     if delivery.status == DeliveryStatus.PENDING:
-        deliveries_send.delay_on_commit(campaign.pk)
+        jobs.queue_on_commit(deliveries_send, campaign.pk)
     return delivery
