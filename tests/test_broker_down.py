@@ -3,6 +3,7 @@ the outbox (core.jobs, accounts.outbox), the person is told it will go out, and 
 it once the broker is back, once. The broker really is unreachable here: Celery points at a closed port and
 does not run tasks in-process."""
 
+import time
 import uuid
 from collections.abc import Iterator
 
@@ -12,11 +13,13 @@ from kombu import pools
 
 from accounts import outbox
 from accounts.models import Invitation, OutboxJob
+from accounts.tasks import outbox_flush
 from config.settings.base import celery_routing
 from core import events, jobs
 from portfolio.events import ContactOptedOut
 from surveys.models import CampaignMode, CampaignStatus, DeliveryStatus, Trigger
 from surveys.tasks import campaign_run
+from tests.accounts.test_worker import wait_until
 from tests.conftest import free_port
 from tests.portfolio.factories import ContactFactory, CustomerFactory
 from tests.surveys.factories import activate
@@ -210,3 +213,37 @@ def test_the_outbox_flush_is_on_the_beat_every_minute(settings):
     assert entry["task"] == "accounts.tasks.outbox_flush"
     assert entry["schedule"] == 60
     assert 0 < entry["options"]["expires"] < 60
+
+
+@pytest.mark.worker
+def test_a_real_worker_sends_the_kept_invitation_once_the_beat_flushes_the_outbox(
+    org, client_for, settings, smtp_server, celery_worker_process
+):
+    # given a worker on the real broker, and the web process unable to reach it when an admin invites someone
+    from config.celery import app
+
+    inbox, email_url = smtp_server
+    celery_worker_process({"EMAIL_URL": email_url})
+    real_url = app.conf.broker_url
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    _use_broker(app, f"redis://127.0.0.1:{free_port()}/0")
+    try:
+        response = client_for(org.admin).post(
+            "/team/invite/", {"email": "nova@leme.com.br", "role": "csm", "language": "en"}
+        )
+    finally:
+        _use_broker(app, real_url)
+    assert response.status_code == 302
+    assert OutboxJob.objects.count() == 1
+
+    # when the broker is back and the beat queues the outbox's flush, twice
+    outbox_flush.delay()
+    messages = inbox.wait_for(1, timeout=60)
+    outbox_flush.delay()
+
+    # then the invitation went out once, and the outbox is empty
+    assert [m["To"] for m in messages] == ["nova@leme.com.br"]
+    assert wait_until(lambda: not OutboxJob.objects.exists(), timeout=20)
+    assert wait_until(lambda: Invitation.objects.filter(sent_at__isnull=False).exists(), timeout=20)
+    time.sleep(2)  # a second email would have arrived by now
+    assert len(inbox.messages) == 1
