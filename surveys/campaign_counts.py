@@ -69,7 +69,7 @@ def campaign_list(user: User, *, kind: str = "", status: str = "") -> list[Campa
         campaigns = campaigns.filter(kind=kind)
     if status:
         campaigns = campaigns.filter(status=status)
-    campaigns = list(campaigns.order_by("-created_at", "-pk"))
+    campaigns = list(campaigns.select_related("team").order_by("-created_at", "-pk"))
     customer_ids = [c.pk for c in campaigns if c.kind in tallies.KINDS]  # every kind but eNPS
     enps_ids = [c.pk for c in campaigns if c.kind == ENPS]
     chi_ids = [c.pk for c in campaigns if c.kind == SurveyKind.CHI]

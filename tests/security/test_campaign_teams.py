@@ -212,6 +212,16 @@ def test_a_leader_reads_but_does_not_manage_a_company_wide_campaign(org, client_
     assert campaign.status == "draft"
 
 
+def test_the_campaign_list_says_whose_each_campaign_is(org, client_for):
+    make_campaign(actor=org.leader_a, name="NPS do time A")
+    make_campaign(actor=org.admin, name="NPS da empresa")
+    page = client_for(org.admin).get("/surveys/")  # the admin reads Leme in Portuguese
+
+    rows = page.text.split("<tr>")[1:]
+    assert any("NPS do time A" in row and "Time Enterprise ·" in row for row in rows)
+    assert any("NPS da empresa" in row and "Toda a empresa ·" in row for row in rows)
+
+
 def test_a_leader_manages_their_own_teams_campaign(org, client_for):
     campaign = make_campaign(actor=org.leader_a, mode=CampaignMode.RECURRING, every_days=90)
 
