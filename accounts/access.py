@@ -15,6 +15,11 @@ The rules:
   their own team, rows without an owner whose other people (ISM, farmer) belong to it, and their own;
 * CSM, ISM, farmer: rows they own, implement or farm;
 * viewer: like a leader's scope for their team, read-only; a viewer with no team reads everything.
+
+Survey campaigns belong to a team (or to the whole company): :func:`campaigns_filter` says who sees them,
+:func:`campaigns_managed_filter` who starts, closes and changes them (a leader their teams', an admin every one;
+company-wide ones only admins), and :func:`in_team_filter` which customers a team's campaign may reach. The
+imported employees eNPS asks follow :func:`employees_filter`.
 """
 
 from collections.abc import Sequence
@@ -99,7 +104,86 @@ def can_lead(user: User) -> bool:
 
 
 can_reassign = can_lead
-can_manage_campaigns = can_lead  # survey campaigns: create, start, close; and the employees eNPS asks
+# Survey campaigns: create, start, close (each within the teams a leader oversees, see campaigns_managed_filter);
+# and the employees eNPS asks (employees_filter).
+can_manage_campaigns = can_lead
+
+
+def _team_pk(team) -> int | None:
+    return getattr(team, "pk", team)
+
+
+def in_team_filter(team, *, people: Sequence[str]) -> Q:
+    """Rows that belong to one team (a ``Team`` or its id), by the same rule as a leader's scope: their owner is
+    in it, or, while they have none, their other people are. What a team's survey campaign may reach."""
+    return _in_teams(people, Team.objects.filter(pk=_team_pk(team)).values("pk"))
+
+
+def campaigns_filter(user: User, *, team: str = "team") -> Q:
+    """Survey campaigns ``user`` may see, given the path to the campaign's team (null: company-wide). A campaign
+    belongs to a team and reaches only that team's customers: admins see every one; leaders the company-wide
+    ones and those of the teams they oversee; everyone else the company-wide ones and their own team's (a viewer
+    with no team reads everything, as customers)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return NOTHING
+    if user.is_admin or (user.role == Role.VIEWER and user.team_id is None):
+        return Q()
+    company_wide = Q(**{f"{team}__isnull": True})
+    if user.role == Role.LEADER:
+        return company_wide | Q(**{f"{team}__in": scope_team_ids(user)})
+    if user.team_id is None:
+        return company_wide
+    return company_wide | Q(**{f"{team}": user.team_id})
+
+
+def campaigns_managed_filter(user: User, *, team: str = "team") -> Q:
+    """Campaigns ``user`` may change (start, close, edit): admins every one, company-wide ones included;
+    leaders those of the teams they oversee; nobody else any."""
+    if not can_manage_campaigns(user):
+        return NOTHING
+    if user.is_admin:
+        return Q()
+    return Q(**{f"{team}__in": scope_team_ids(user)})
+
+
+def campaign_teams(user: User) -> QuerySet[Team]:
+    """The teams ``user`` may give a campaign to (admins may also leave it company-wide: no team)."""
+    if not can_manage_campaigns(user):
+        return Team.objects.none()
+    if user.is_admin:
+        return Team.objects.all()
+    return Team.objects.filter(pk__in=scope_team_ids(user))
+
+
+def can_manage_campaign_team(user: User, team) -> bool:
+    """Whether ``user`` may create or change a campaign of ``team`` (a ``Team``, its id, or None for
+    company-wide, which only admins may)."""
+    if not can_manage_campaigns(user):
+        return False
+    if user.is_admin:
+        return True
+    team_id = _team_pk(team)
+    return team_id is not None and campaign_teams(user).filter(pk=team_id).exists()
+
+
+def default_campaign_team(user: User) -> Team | None:
+    """The team a campaign gets when its creator names none: a leader's own team (else the first they lead);
+    None (company-wide) for admins and for Leme itself."""
+    if user is None or user.is_admin or not can_manage_campaigns(user):
+        return None
+    if user.team_id is not None:
+        return user.team
+    return Team.objects.filter(leader_id=user.pk).order_by("pk").first()
+
+
+def employees_filter(user: User, *, team: str = "team") -> Q:
+    """The imported employees (eNPS) ``user`` may list and change: admins all of them; leaders those of the
+    teams they oversee (someone in no team is the admins'); nobody else any."""
+    if not can_manage_campaigns(user):
+        return NOTHING
+    if user.is_admin:
+        return Q()
+    return Q(**{f"{team}__in": scope_team_ids(user)})
 
 
 def can_read_enps(user: User) -> bool:

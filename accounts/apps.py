@@ -9,7 +9,11 @@ class AccountsConfig(AppConfig):
     verbose_name = _("People")
 
     def ready(self) -> None:
-        from accounts import navigation, receivers  # noqa: F401 - connects the password signal
+        from accounts import navigation, outbox, receivers  # noqa: F401 - receivers connects the password signal
+        from core import jobs
+
+        # Jobs the broker could not take are kept in accounts' outbox until it is back (core.jobs).
+        jobs.set_outbox(outbox.keep)
 
         navigation.register(
             navigation.NavItem(key="home", label=_("My day"), url_name="home", order=10),

@@ -217,3 +217,25 @@ class ApiToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class OutboxJob(models.Model):
+    """A background job the web process could not hand to the broker (unreachable), kept until a beat job queues
+    it again (``accounts.outbox``). It lives here because ``core``, which queues jobs (``core.jobs``), has no
+    models, and ``accounts`` is the lowest app that has: every app's jobs may land here without an import going
+    up the layers. Only the task's name and its JSON arguments are kept, as the broker would."""
+
+    task_name = models.CharField(_("task"), max_length=200)
+    args = models.JSONField(_("arguments"), default=list, blank=True)
+    kwargs = models.JSONField(_("keyword arguments"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    attempts = models.PositiveSmallIntegerField(_("attempts to queue it again"), default=0)
+    last_error = models.CharField(_("last error"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("job waiting for the broker")
+        verbose_name_plural = _("jobs waiting for the broker")
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"{self.task_name} {self.created_at:%Y-%m-%d %H:%M}"

@@ -20,7 +20,7 @@ from accounts import tasks
 from accounts.access import api_tokens_revocable_filter, can_manage_integrations
 from accounts.emails import INVITATION_SALT
 from accounts.models import ApiToken, Invitation, Role, Team, TokenScope, User
-from core import clock, ratelimit
+from core import clock, jobs, ratelimit
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ def password_reset_request(*, email: str) -> None:
         return
     for user in User.objects.filter(email__iexact=email, is_active=True):
         if user.has_usable_password():
-            tasks.password_reset_send.delay_on_commit(user.pk)
+            jobs.queue_on_commit(tasks.password_reset_send, user.pk, notify=False)
 
 
 def user_set_language(*, user: User, language: str) -> None:
@@ -118,7 +118,7 @@ def invitation_create(
     invitation.invited_by = invited_by
     invitation.created_at = timezone.now()
     invitation.save()
-    tasks.invitation_send.delay_on_commit(invitation.pk)
+    jobs.queue_on_commit(tasks.invitation_send, invitation.pk)
     return invitation
 
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 from celery import shared_task
 from django.utils import timezone
 
-from accounts import emails
+from accounts import emails, outbox
 
 TRANSIENT_EMAIL_ERRORS = (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, ConnectionError, TimeoutError)
 EMAIL_RETRY = {
@@ -41,3 +41,9 @@ def access_attempts_clean(days: int = 30) -> int:
     deleted += AccessLog.objects.filter(attempt_time__lt=cutoff).delete()[0]
     deleted += AccessFailureLog.objects.filter(attempt_time__lt=cutoff).delete()[0]
     return deleted
+
+
+@shared_task
+def outbox_flush() -> dict:
+    """Beat, every minute: queue again the jobs kept while the broker was unreachable (accounts.outbox)."""
+    return outbox.flush().summary()

@@ -10,17 +10,22 @@
   any authentication runs: DRF would check credentials and permissions before its own throttles, so an
   anonymous flood or a token guesser would never meet one.
 * ``SecurityHeadersMiddleware`` sets the Content-Security-Policy and the Permissions-Policy on every answer.
+* ``DeferredJobsMiddleware`` tells the person when a job their request queued (an invitation's email, a
+  campaign's send) had to wait in the outbox because the broker was unreachable (``core.jobs``): what they did
+  is saved and the job goes out once the broker is back. Pages get a message; the API a ``Leme-Jobs-Deferred``
+  header with the number of jobs put off.
 """
 
 from collections.abc import Callable
 
 from django.conf import settings
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse, QueryDict
 from django.utils.translation import gettext as _
 from rest_framework.settings import api_settings
 
 from config.health import HEALTHZ_PATH, healthz
-from core import ratelimit
+from core import jobs, ratelimit
 from core.clientip import client_address
 
 API_PREFIX = "/api/"
@@ -102,4 +107,27 @@ class SecurityHeadersMiddleware:
             response.headers.setdefault("Content-Security-Policy", policy)
         if permissions := settings.LEME_PERMISSIONS_POLICY:
             response.headers.setdefault("Permissions-Policy", permissions)
+        return response
+
+
+class DeferredJobsMiddleware:
+    """After the messages middleware: the message it stores is shown on the next page (the redirect's)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        with jobs.watch() as watched:
+            response = self.get_response(request)
+        if watched.deferred and watched.notify:
+            if is_api_request(request):
+                response["Leme-Jobs-Deferred"] = str(len(watched.deferred))
+            else:
+                messages.warning(
+                    request,
+                    _(
+                        "Saved. Leme's job queue cannot be reached right now, so the email or job this started will "
+                        "go out on its own as soon as it is back: there is nothing else to do."
+                    ),
+                )
         return response

@@ -27,6 +27,8 @@ from celery import shared_task
 from django.conf import settings
 from django.db import transaction
 
+from core import jobs
+
 logger = logging.getLogger(__name__)
 
 # How a subscriber's task retries when it raises: exponential backoff from 2 s up to 10 minutes, with
@@ -125,9 +127,9 @@ def subscribers_of(event_type: type[Event]) -> list[str]:
 
 def publish(event: Event) -> None:
     """Announce ``event``: each subscriber's task is queued once the current transaction commits (at once
-    outside a transaction). A queueing failure is logged and does not undo or fail the committed write;
-    when tasks run in-process (the embedded default and the tests) a subscriber's error surfaces instead
-    of being logged away."""
+    outside a transaction). A broker that cannot be reached puts the job in the outbox (``core.jobs``) and
+    does not undo or fail the committed write; when tasks run in-process (the embedded default and the
+    tests) a subscriber's error surfaces instead of being logged away."""
     payload = encode(event)
     robust = not settings.CELERY_TASK_ALWAYS_EAGER
     for recorder in _recorders:
@@ -138,7 +140,8 @@ def publish(event: Event) -> None:
 
 def _enqueue(task, event_name: str, payload: dict[str, Any]) -> None:
     logger.debug("event delivered", extra={"event": event_name, "subscriber": task.name})
-    task.apply_async(args=(event_name, payload))
+    # A broker that cannot be reached leaves the subscriber's job in the outbox (core.jobs), never lost.
+    jobs.queue(task, event_name, payload, notify=False)
 
 
 @contextmanager

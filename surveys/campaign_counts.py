@@ -69,7 +69,7 @@ def campaign_list(user: User, *, kind: str = "", status: str = "") -> list[Campa
         campaigns = campaigns.filter(kind=kind)
     if status:
         campaigns = campaigns.filter(status=status)
-    campaigns = list(campaigns.order_by("-created_at", "-pk"))
+    campaigns = list(campaigns.select_related("team").order_by("-created_at", "-pk"))
     customer_ids = [c.pk for c in campaigns if c.kind in tallies.KINDS]  # every kind but eNPS
     enps_ids = [c.pk for c in campaigns if c.kind == ENPS]
     chi_ids = [c.pk for c in campaigns if c.kind == SurveyKind.CHI]
@@ -156,7 +156,12 @@ def delivery_counts(user: User, campaign: Campaign) -> DeliveryCounts:
         bounced=row["bounced"],
         skipped=row["skipped"],
         answered=row["answered"],
-        skipped_by_reason=[(r, SkipReason(r).label, row[f"skip_{r}"]) for r in SkipReason.values],
+        skipped_by_reason=[
+            (r, SkipReason(r).label, row[f"skip_{r}"])
+            for r in SkipReason.values
+            # Rows outside the campaign's team only exist when something went wrong: named when there are some.
+            if r != SkipReason.OUTSIDE_TEAM or row[f"skip_{r}"]
+        ],
     )
 
 

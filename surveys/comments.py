@@ -6,10 +6,12 @@ under the minimum number of answers."""
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db.models.functions import TruncMonth
+
 from accounts.models import User
 from surveys.results import Results
 from surveys.scoring import ENPS, band_colour, bands_for, detractor_q
-from surveys.selectors import Scope, enps_hidden
+from surveys.selectors import ENPS_ORDER, Scope, enps_hidden
 
 
 @dataclass(frozen=True)
@@ -64,9 +66,10 @@ def comments(user: User, scope: Scope, filters: CommentFilters, *, page: int = 1
     start = (page - 1) * per_page
     if scope.kind == ENPS:
         rows = list(
-            qs.order_by("-answered_at", "-pk").values("pk", "score", "comment", "answered_at")[
-                start : start + per_page + 1
-            ]
+            # By month, score and a random stable key: the order tells nothing about when each came in.
+            qs.annotate(answered_month=TruncMonth("answered_at"))
+            .order_by(*ENPS_ORDER)
+            .values("pk", "score", "comment", "answered_at")[start : start + per_page + 1]
         )
         items = [
             Comment(

@@ -65,6 +65,7 @@ from core.mail.smtp import SmtpRun, error_text, run_budget_seconds
 from portfolio import services as portfolio_services
 from portfolio.models import Contact
 from surveys import events
+from surveys.audience import deliveries_in_team
 from surveys.messages import SurveyEmails
 from surveys.models import Campaign, CampaignStatus, Delivery, DeliveryStatus, SkipReason
 
@@ -137,8 +138,22 @@ def _still_active(campaign: Campaign) -> bool:
 
 
 def _due(campaign: Campaign, now: datetime) -> QuerySet[Delivery]:
-    return Delivery.objects.filter(campaign=campaign, status=DeliveryStatus.PENDING).filter(
-        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    return (
+        Delivery.objects.filter(campaign=campaign, status=DeliveryStatus.PENDING)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .filter(deliveries_in_team(campaign))
+    )
+
+
+def _skip_outside_team(campaign: Campaign) -> int:
+    """Pending rows of a team's campaign whose person is not of that team (the team changed hands, or a row was
+    written by hand) are skipped, never sent; ``_due`` leaves them out anyway, this says why."""
+    if campaign.team_id is None:
+        return 0
+    return (
+        Delivery.objects.filter(campaign=campaign, status=DeliveryStatus.PENDING)
+        .exclude(deliveries_in_team(campaign))
+        .update(status=DeliveryStatus.SKIPPED, skip_reason=SkipReason.OUTSIDE_TEAM)
     )
 
 
@@ -442,6 +457,7 @@ def deliveries_send_pending(
         if not acquired:
             return SendResult(busy=True)
         run = SurveyRun(emails=SurveyEmails(campaign), clock=clock, budget=budget_seconds or run_budget_seconds())
+        run.result.skipped += _skip_outside_team(campaign)
         with _marks_for(campaign) as marks:
             _send_batches(campaign, run, marks)
         result = run.result

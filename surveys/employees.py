@@ -6,7 +6,8 @@ happen (create, update, unchanged) or why it cannot; nothing is written. With ``
 rows in one transaction, and nothing unless every row passes. Rows are matched by email (case-insensitive),
 so importing the same file twice changes nothing; ``active=no`` takes someone off the list without losing the
 deliveries already sent to them. The ``team`` column names a Leme team (any case): that team's leaders count
-the person's eNPS answers; an empty cell leaves them in no team, whose answers only admins count. This follows
+the person's eNPS answers; an empty cell leaves them in no team, whose answers only admins count. A leader
+manages their teams' people only: their rows go to one of those teams (an empty cell: the leader's own). This follows
 ``portfolio.imports`` and reuses its report. Whom an eNPS campaign asks is ``surveys.audience``.
 
 eNPS is anonymous: nothing here is ever shown next to an answer.
@@ -19,7 +20,7 @@ from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
-from accounts.access import can_manage_campaigns
+from accounts.access import campaign_teams, can_manage_campaigns, default_campaign_team, employees_filter
 from accounts.models import Team, User
 from portfolio.imports import ImportFailed, ImportReport, RowResult, read_rows
 from surveys.models import EmployeeRecipient
@@ -35,6 +36,7 @@ __all__ = [
     "employee_import",
     "recipient_counts",
     "recipients_listed",
+    "recipients_managed_by",
 ]
 
 
@@ -128,11 +130,41 @@ def _check(header: list[str], rows: list[tuple[int, dict]], results: dict[int, R
     return values
 
 
+def _check_team(actor: User, values: dict[int, dict], existing: dict, results: dict[int, RowResult]) -> None:
+    """A leader manages their teams' people only: a row may name only a team they oversee (an empty cell, or
+    a new person without the column, puts the person in the leader's own team, never in no team, which is the
+    admins'), and may not change someone of the list who is in another team or in none."""
+    if actor.is_admin:
+        return
+    allowed = set(campaign_teams(actor).values_list("pk", flat=True))
+    default = default_campaign_team(actor)
+    for line, data in values.items():
+        errors = results[line].errors
+        if errors:
+            continue
+        recipient = existing.get(data["email"])
+        if recipient is not None and recipient.team_id not in allowed:
+            errors.append(
+                _("email %(email)s: this person is on the list of a team you do not manage; ask an admin.")
+                % {"email": data["email"]}
+            )
+            continue
+        if data.get("team_id", "absent") is None or ("team_id" not in data and recipient is None):
+            # An empty team cell, or someone new in a file without the column: the leader's own team.
+            if default is None or default.pk not in allowed:
+                errors.append(_("team: name one of your teams."))
+                continue
+            data["team_id"] = default.pk
+        elif "team_id" in data and data["team_id"] not in allowed:
+            errors.append(_("team: you manage only your own team's people."))
+
+
 def employee_import(*, text: str, actor: User, commit: bool = False) -> ImportReport:
     """Check (``commit=False``) or apply (``commit=True``, all rows or none) a CSV of employees with the
     columns email*, name, language (pt-br or en), department, team (a Leme team's name) and active (yes/no). Raises
     :class:`ImportFailed` with the report when a commit finds any error; PermissionDenied for anyone who may
-    not manage campaigns (admins and leaders may)."""
+    not manage campaigns (admins and leaders may). A leader imports, changes and takes off the list only the
+    people of the teams they oversee (``accounts.access.employees_filter``)."""
     if not can_manage_campaigns(actor):
         raise PermissionDenied(_("Only admins and leaders manage the employees eNPS asks."))
     report = ImportReport(kind="employees")
@@ -149,6 +181,7 @@ def employee_import(*, text: str, actor: User, commit: bool = False) -> ImportRe
         r.email.lower(): r
         for r in EmployeeRecipient.objects.annotate(email_ci=Lower("email")).filter(email_ci__in=emails)
     }
+    _check_team(actor, values, existing, results)
     to_create: list[EmployeeRecipient] = []
     to_update: dict[int, EmployeeRecipient] = {}
     changed_fields: set[str] = set()
@@ -191,14 +224,20 @@ def employee_import(*, text: str, actor: User, commit: bool = False) -> ImportRe
     return report
 
 
-def recipient_counts() -> dict[str, int]:
-    """How many people the imported list holds, active and not (one query)."""
-    counts = EmployeeRecipient.objects.aggregate(
+def recipients_managed_by(user: User) -> QuerySet[EmployeeRecipient]:
+    """The people of the imported list ``user`` may see and change: a leader's teams', every one for admins."""
+    return EmployeeRecipient.objects.filter(employees_filter(user))
+
+
+def recipient_counts(user: User) -> dict[str, int]:
+    """How many people of the imported list the user manages, active and not (one query)."""
+    counts = recipients_managed_by(user).aggregate(
         active_count=Count("pk", filter=Q(active=True)), inactive_count=Count("pk", filter=Q(active=False))
     )
     return {"active": counts["active_count"], "inactive": counts["inactive_count"]}
 
 
-def recipients_listed() -> QuerySet[EmployeeRecipient]:
-    """The imported list as its page shows it: by email, each person with their team (one query a page)."""
-    return EmployeeRecipient.objects.select_related("team").order_by("email", "pk")
+def recipients_listed(user: User) -> QuerySet[EmployeeRecipient]:
+    """The imported list as its page shows it to ``user`` (their teams' people; admins: everyone): by email,
+    each person with their team (one query a page)."""
+    return recipients_managed_by(user).select_related("team").order_by("email", "pk")

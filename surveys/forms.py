@@ -3,6 +3,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from accounts.access import campaign_teams, default_campaign_team
+from accounts.models import Team
 from core import bounds
 from portfolio.forms import ImportForm
 from portfolio.models import ContactRole, PlanTier, Segment, ServiceModel, Stage
@@ -36,6 +38,13 @@ class CampaignForm(forms.Form):
     question_pt = forms.CharField(label=_("Question in Portuguese"), max_length=300, widget=forms.Textarea({"rows": 2}))
     question_en = forms.CharField(label=_("Question in English"), max_length=300, widget=forms.Textarea({"rows": 2}))
 
+    team = forms.ModelChoiceField(
+        label=_("Team"),
+        queryset=None,
+        required=False,
+        empty_label=_("Company-wide (every team)"),
+        help_text=_("The campaign reaches only this team's customers (eNPS: its people)."),
+    )
     segments = forms.MultipleChoiceField(
         label=_("Segments"), choices=Segment.choices, widget=forms.CheckboxSelectMultiple, required=False
     )
@@ -92,9 +101,18 @@ class CampaignForm(forms.Form):
 
     AUDIENCE = ("segments", "stages", "service_models", "plan_tiers", "contact_roles", "owners")
 
-    def __init__(self, *args, owners=None, **kwargs):
+    def __init__(self, *args, owners=None, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["owners"].queryset = owners
+        self.user_is_admin = bool(user is not None and user.is_admin)
+        team = self.fields["team"]
+        team.queryset = campaign_teams(user).order_by("name") if user is not None else Team.objects.none()
+        if user is not None and not user.is_admin:
+            # Company-wide campaigns are for admins: a leader picks one of their teams (none said: their own).
+            team.empty_label = None
+        if user is not None and not self.is_bound:
+            default = default_campaign_team(user)
+            self.initial.setdefault("team", default.pk if default else None)
         kind = self.data.get("kind") if self.is_bound else self.initial.get("kind")
         kind = kind if kind in SurveyKind.values else SurveyKind.NPS
         if not self.is_bound:
@@ -127,7 +145,11 @@ class CampaignForm(forms.Form):
         if data["kind"] == SurveyKind.ENPS:
             audience["employees"] = data.get("employees") or EmployeeAudience.USERS
         mode = data["mode"]
+        # A leader who names no team gets their own (the service's default); an admin's empty choice is
+        # company-wide.
+        team = {"team": data.get("team")} if data.get("team") or self.user_is_admin else {}
         return {
+            **team,
             "name": data["name"],
             "kind": data["kind"],
             "question_pt": data["question_pt"],

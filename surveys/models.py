@@ -41,7 +41,8 @@ class CampaignStatus(models.TextChoices):
 
 
 class Campaign(models.Model):
-    """What to ask, whom, and when. ``audience`` narrows customers and contacts:
+    """What to ask, whom, and when. ``team`` bounds whom it may reach (see accounts.access.campaigns_filter);
+    ``audience`` narrows customers and contacts within it:
     ``{"segments": [...], "stages": [...], "service_models": [...], "owners": [ids], "plan_tiers": [...],
     "contact_roles": [...]}``; an empty list means any."""
 
@@ -63,6 +64,18 @@ class Campaign(models.Model):
     reminder_after_days = models.PositiveSmallIntegerField(_("remind non-responders after (days)"), default=4)
     expires_after_days = models.PositiveSmallIntegerField(_("links expire after (days)"), default=30)
     status = models.CharField(_("status"), max_length=8, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT)
+    # The team the campaign belongs to: it reaches only that team's customers' contacts (or, eNPS, its people),
+    # and that team's leaders manage it. None: company-wide, which only admins create and manage. PROTECT: a
+    # team's campaign must never widen to the whole company because its team was deleted.
+    team = models.ForeignKey(
+        Team,
+        verbose_name=_("team"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="survey_campaigns",
+        help_text=_("Empty: company-wide (admins only)."),
+    )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     last_run_at = models.DateTimeField(null=True, blank=True)
@@ -176,6 +189,7 @@ class SkipReason(models.TextChoices):
     BOUNCED = "bounced", _("Email bounced before")
     FATIGUE = "fatigue", _("Surveyed recently")
     NO_EMAIL = "no_email", _("No email address")
+    OUTSIDE_TEAM = "outside_team", _("Not in the campaign's team")
 
 
 class _CountedFor(models.Model):

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from core.locks import exclusive
 from core.mail.smtp import run_budget_seconds
+from surveys.audience import deliveries_in_team
 from surveys.dispatch import SendResult, SurveyRun, claimed, next_batch
 from surveys.messages import SurveyEmails
 from surveys.models import Campaign, CampaignStatus, Delivery, DeliveryStatus
@@ -39,6 +40,7 @@ def _reminders_due(campaign: Campaign, now: datetime) -> QuerySet[Delivery]:
         .filter(Q(contact__isnull=True) | Q(contact__opted_out_at__isnull=True, contact__bounced_at__isnull=True))
         .filter(Q(employee__isnull=True) | Q(employee__is_active=True))
         .filter(Q(recipient__isnull=True) | Q(recipient__active=True))
+        .filter(deliveries_in_team(campaign))
     )
 
 

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import TruncMonth
 
-from accounts.access import can_read_enps, enps_filter
+from accounts.access import campaigns_filter, campaigns_managed_filter, can_read_enps, enps_filter
 from accounts.models import User
 from portfolio.models import Contact
 from portfolio.selectors import customers_changeable_by, customers_visible_to, of_visible_customers
@@ -26,13 +27,19 @@ ENPS = SurveyKind.ENPS
 
 
 def campaigns_visible_to(user: User) -> QuerySet[Campaign]:
-    """Campaigns are the team's shared configuration; eNPS ones exist only for those who may read eNPS."""
+    """Campaigns of the user's teams and the company-wide ones (``accounts.access.campaigns_filter``); eNPS ones
+    exist only for those who may read eNPS. Another team's campaign is a 404."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return Campaign.objects.none()
-    qs = Campaign.objects.all()
+    qs = Campaign.objects.filter(campaigns_filter(user))
     if not can_read_enps(user):
         qs = qs.exclude(kind=ENPS)
     return qs
+
+
+def campaigns_managed_by(user: User) -> QuerySet[Campaign]:
+    """Campaigns the user may start, close or change: their teams' (leaders), every one (admins)."""
+    return campaigns_visible_to(user).filter(campaigns_managed_filter(user))
 
 
 def csat_default_scale(user: User) -> int:
@@ -99,13 +106,28 @@ def _enps_open_campaigns(user: User) -> QuerySet:
     )
 
 
-def responses_for_api(user: User) -> QuerySet[Response]:
-    """The answers the API lists: eNPS ones only to admins and leaders, and only from campaigns that reached
-    the minimum number of answers (a lone answer would be as good as a name)."""
-    qs = responses_visible_to(user).select_related("campaign", "delivery")
-    if can_read_enps(user):
-        qs = qs.filter(~Q(kind=ENPS) | Q(campaign__in=_enps_open_campaigns(user)))
-    return qs.order_by("-answered_at", "-pk")
+# eNPS answers listed one by one are ordered so that their order tells nothing about when each came in: by
+# month, then score, then the delivery's token hash (random, yet stable from page to page).
+ENPS_ORDER_TIEBREAK = "delivery__token_hash"
+ENPS_ORDER = ("-answered_month", "score", ENPS_ORDER_TIEBREAK)
+
+
+def responses_for_api(user: User, *, enps: bool = False) -> QuerySet[Response]:
+    """The answers the API lists. Customer surveys (``enps=False``), newest first; or eNPS answers alone
+    (``enps=True``), only to admins and leaders, only from campaigns that reached the minimum number of answers
+    (a lone answer would be as good as a name), with the month they came in (``answered_month``) and in an
+    order that tells nothing about time (:data:`ENPS_ORDER`). The two never mix: an eNPS answer's place among
+    timed ones would give its time away."""
+    if enps:
+        # enps_responses is empty for those who may not read eNPS.
+        return (
+            enps_responses(user)
+            .filter(campaign__in=_enps_open_campaigns(user))
+            .select_related("campaign", "delivery")
+            .annotate(answered_month=TruncMonth("answered_at"))
+            .order_by(*ENPS_ORDER)
+        )
+    return customer_responses(user).select_related("campaign", "delivery").order_by("-answered_at", "-pk")
 
 
 def enps_hidden(user: User, *, campaign: Campaign | None = None, since: datetime | None = None) -> bool:

@@ -2,13 +2,20 @@
 surveys.planning and surveys.dispatch, answering surveys.answers."""
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.access import can_lead, ensure_can_write
-from accounts.models import User
+from accounts.access import (
+    campaigns_managed_filter,
+    can_lead,
+    can_manage_campaign_team,
+    default_campaign_team,
+    ensure_can_write,
+)
+from accounts.models import Team, User
+from core import jobs
 from surveys.models import Campaign, CampaignMode, CampaignStatus, EmployeeAudience, SurveyKind
 from surveys.tasks import campaign_run
 
@@ -34,6 +41,8 @@ DEFAULT_QUESTIONS = {
         "Answer yes or no to each criterion below.",
     ),
 }
+
+_DEFAULT_TEAM = object()
 
 AUDIENCE_KEYS = {"segments", "stages", "service_models", "owners", "plan_tiers", "contact_roles", "employees"}
 
@@ -77,9 +86,18 @@ def campaign_create(
     expires_after_days: int = 30,
     scale_max: int = 10,
     company: str = "Leme",
+    team: Team | None = _DEFAULT_TEAM,  # type: ignore[assignment]
 ) -> Campaign:
-    """A campaign in draft; ``campaign_activate`` starts it. Questions default to the kind's standard."""
+    """A campaign in draft; ``campaign_activate`` starts it. Questions default to the kind's standard.
+
+    It belongs to ``team`` (by default the creator's team; company-wide for an admin): it will reach only that
+    team's customers' contacts, or its people for eNPS. A leader creates campaigns for the teams they oversee
+    only; company-wide ones (``team=None``) are for admins. PermissionDenied otherwise."""
     ensure_can_write(actor)
+    if team is _DEFAULT_TEAM:
+        team = default_campaign_team(actor)
+    if actor is not None and not can_manage_campaign_team(actor, team):
+        raise PermissionDenied(_("You run campaigns for your own team only; company-wide ones are for admins."))
     default_pt, default_en = DEFAULT_QUESTIONS[SurveyKind(kind)]
     campaign = Campaign(
         name=name,
@@ -96,9 +114,10 @@ def campaign_create(
         expires_after_days=expires_after_days,
         scale_max=scale_max if kind == SurveyKind.CSAT else (7 if kind == SurveyKind.CES else 10),
         created_by=actor,
+        team=team,
     )
     _validate(campaign)
-    campaign.full_clean(exclude=["created_by"])
+    campaign.full_clean(exclude=["created_by", "team"])
     campaign.save()
     return campaign
 
@@ -109,12 +128,22 @@ def fatigue_below_workspace(campaign: Campaign) -> bool:
     return campaign.kind != SurveyKind.ENPS and campaign.fatigue_days < settings.LEME_SURVEY_FATIGUE_DAYS
 
 
+def _ensure_manages(actor: User | None, campaign: Campaign) -> None:
+    """Leme itself (``None``) manages every campaign; a person those of their teams (admins: all)."""
+    ensure_can_write(actor)
+    if (
+        actor is not None
+        and not Campaign.objects.filter(pk=campaign.pk).filter(campaigns_managed_filter(actor)).exists()
+    ):
+        raise PermissionDenied(_("You manage your own team's campaigns only; company-wide ones are for admins."))
+
+
 def campaign_activate(*, campaign: Campaign, actor: User | None, confirm_short_fatigue: bool = False) -> Campaign:
     """Start a campaign: "send now" queues the send at once; the others wait for their time or event.
 
     A campaign whose own fatigue rule is shorter than the workspace's asks customers again sooner than the
     team agreed: it starts only when a leader confirms it (``confirm_short_fatigue``)."""
-    ensure_can_write(actor)
+    _ensure_manages(actor, campaign)
     if campaign.status == CampaignStatus.CLOSED:
         raise ValidationError(_("A closed campaign cannot start again."))
     if fatigue_below_workspace(campaign) and not (confirm_short_fatigue and (actor is None or can_lead(actor))):
@@ -130,13 +159,13 @@ def campaign_activate(*, campaign: Campaign, actor: User | None, confirm_short_f
     campaign.status = CampaignStatus.ACTIVE
     campaign.save(update_fields=["status"])
     if campaign.mode == CampaignMode.NOW:
-        campaign_run.delay_on_commit(campaign.pk)
+        jobs.queue_on_commit(campaign_run, campaign.pk)
     return campaign
 
 
 def campaign_close(*, campaign: Campaign, actor: User | None) -> Campaign:
     """Close a campaign: its links stop working and nothing more is sent."""
-    ensure_can_write(actor)
+    _ensure_manages(actor, campaign)
     if campaign.status != CampaignStatus.CLOSED:
         campaign.status = CampaignStatus.CLOSED
         campaign.closed_at = timezone.now()

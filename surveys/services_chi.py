@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from accounts.access import ensure_can_write
 from accounts.models import User
 from portfolio.models import Customer
-from portfolio.selectors import customers_changeable_by
+from portfolio.selectors import customers_changeable_by, customers_of_team
 from surveys.answers import yes_no
 from surveys.models import COUNTED_FOR_FIELDS, Campaign, ChiAssessment, ChiCriterion, SurveyKind
 
@@ -69,7 +69,11 @@ def chi_assessment_record(
     or for answers that are not one yes/no per CSM criterion."""
     ensure_can_write(actor)
     # Another team's customer does not exist for the actor: the same answer as a page fetching it by id.
-    customer = customers_changeable_by(actor).get(pk=customer.pk)
+    customers = customers_changeable_by(actor)
+    if campaign.team_id is not None:
+        # A team's campaign is about that team's customers only.
+        customers = customers.filter(pk__in=customers_of_team(campaign.team_id).values("pk"))
+    customer = customers.get(pk=customer.pk)
     if campaign.kind != SurveyKind.CHI:
         raise ValidationError({"campaign": _("Only CHI campaigns have criteria answered by the CSM.")})
     parsed = chi_answers_parse(answers, csm_criteria())

@@ -8,7 +8,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import jobs
 from portfolio.models import Contact
+from portfolio.selectors import customers_of_team
 from surveys.audience import audience_contacts
 from surveys.models import Campaign, CampaignMode, CampaignStatus, Delivery, DeliveryStatus, SurveyKind
 from surveys.planning import PlanResult, plan_contacts
@@ -29,7 +31,7 @@ def send_transactional(*, trigger: str, customer_id: int) -> PlanResult:
             locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
             result = plan_contacts(locked, audience_contacts(locked).filter(customer_id=customer_id), now)
             if result.pending:
-                deliveries_send.delay_on_commit(campaign.pk)
+                jobs.queue_on_commit(deliveries_send, campaign.pk)
         total.add(result)
     return total
 
@@ -46,8 +48,11 @@ def send_to_contact(*, campaign: Campaign, contact: Contact) -> Delivery:
         raise ValidationError(_("This campaign is not active."))
     if campaign.mode != CampaignMode.TRANSACTIONAL or campaign.kind == SurveyKind.ENPS:
         raise ValidationError(_("Only a campaign sent when an event happens can survey one contact."))
-    plan_contacts(campaign, Contact.objects.filter(pk=contact.pk), timezone.now())
+    contacts = Contact.objects.filter(pk=contact.pk)
+    if campaign.team_id is not None and not contacts.filter(customer__in=customers_of_team(campaign.team_id)).exists():
+        raise ValidationError(_("This contact is not a customer's of the campaign's team."))
+    plan_contacts(campaign, contacts, timezone.now())
     delivery = Delivery.objects.filter(campaign=campaign, contact=contact).order_by("-round").first()
     if delivery.status == DeliveryStatus.PENDING:
-        deliveries_send.delay_on_commit(campaign.pk)
+        jobs.queue_on_commit(deliveries_send, campaign.pk)
     return delivery

@@ -48,12 +48,14 @@ def _kinds(user) -> list[tuple[str, str]]:
 
 
 def _campaign(request: HttpRequest, pk: int) -> Campaign:
-    return get_visible_or_404(selectors.campaigns_visible_to(request.user).select_related("created_by"), pk=pk)
+    return get_visible_or_404(selectors.campaigns_visible_to(request.user).select_related("created_by", "team"), pk=pk)
 
 
 def _managed_campaign(request: HttpRequest, pk: int) -> Campaign:
+    """A campaign the user may change: another team's is a 404; a company-wide one a leader sees but may not
+    change is a 403."""
     campaign = _campaign(request, pk)
-    if not can_manage_campaigns(request.user):
+    if not selectors.campaigns_managed_by(request.user).filter(pk=campaign.pk).exists():
         raise PermissionDenied
     return campaign
 
@@ -93,11 +95,11 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
     if wants_fragment(request) and request.method == "GET" and request.GET.get("kind") in SurveyKind.values:
         # The kind changed: the standard questions follow it, questions someone wrote stay.
         kind = request.GET["kind"]
-        asked = CampaignForm(request.GET, owners=people)
-        form = CampaignForm(owners=people, initial={"kind": kind, **asked.questions_for(kind)})
+        asked = CampaignForm(request.GET, owners=people, user=request.user)
+        form = CampaignForm(owners=people, user=request.user, initial={"kind": kind, **asked.questions_for(kind)})
         return render(request, "surveys/campaign_form.html#questions", {"form": form})
     initial = {"kind": request.GET.get("kind")} if request.GET.get("kind") in SurveyKind.values else {}
-    form = CampaignForm(request.POST or None, owners=people, initial=initial)
+    form = CampaignForm(request.POST or None, owners=people, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             campaign = services.campaign_create(actor=request.user, **form.service_arguments())
@@ -200,7 +202,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if partial is not None:
         return partial
     results = survey_results(request.user, scope)
-    can_manage = can_manage_campaigns(request.user)
+    can_manage = selectors.campaigns_managed_by(request.user).filter(pk=campaign.pk).exists()
     context = {
         **base,
         **_comments_context(request, scope, results),
@@ -310,8 +312,8 @@ def employee_import(request: HttpRequest) -> HttpResponse:
     )
     if step.done:
         return step.done
-    counts = employees.recipient_counts()
-    paginator = Paginator(employees.recipients_listed(), EMPLOYEE_PAGE_SIZE)
+    counts = employees.recipient_counts(request.user)
+    paginator = Paginator(employees.recipients_listed(request.user), EMPLOYEE_PAGE_SIZE)
     paginator.count = counts["active"] + counts["inactive"]  # already counted for the stats: one COUNT, not two
     context = {
         "form": step.form,

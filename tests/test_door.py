@@ -118,20 +118,10 @@ PUBLIC = {
     "admin:logout": "logging out needs no login",
 }
 
-RUN_BY_LEADERS = "campaigns are shared; admins and leaders run them (tests/surveys/test_campaign_views.py)"
 ADMINS_ONLY = "admins only, refused before any lookup; invitations belong to the workspace, not a team"
 
 # Routes with an id that names something no team owns: a 404 for another team would be wrong.
 NOT_TEAM_SCOPED = {
-    "surveys:campaign": "campaigns are the workspace's shared configuration; the results in them are scoped to "
-    "the reader (tests/surveys/test_results.py)",
-    "surveys:campaign_activate": RUN_BY_LEADERS,
-    "surveys:campaign_close": RUN_BY_LEADERS,
-    "surveys:campaign_export": "campaigns are shared; the rows exported are scoped (tests/surveys/test_results.py)",
-    "surveys:chi_customers": "campaigns are shared; the customers listed are scoped (tests/surveys/test_chi.py)",
-    "survey-campaign-detail": "campaigns are shared; eNPS ones are hidden from CSMs (tests/surveys/test_api.py)",
-    "survey-campaign-results": "campaigns are shared; the counts are scoped (tests/surveys/test_api.py)",
-    "survey-campaign-send": "campaigns are shared; the contact in the body is scoped (tests/surveys/test_api.py)",
     "health:profile": "health profiles are the workspace's shared configuration: everyone reads them, admins change "
     "them (tests/health/test_profiles_editor.py)",
     "accounts:invitation_revoke": ADMINS_ONLY,
@@ -178,8 +168,9 @@ PARAMETERS = {
     ("api:survey-campaign", "pk"): "chi_campaign",
     ("api:survey-response", "pk"): "response",
 }
-# Objects both teams see: the same row in both worlds.
-SHARED = {"chi_campaign", "invitation", "integration_token", "health_profile"}
+# Objects both teams see: the same row in both worlds. (Survey campaigns belong to a team: each world has its
+# own, made by its leader, and another team's is a 404 like any of its objects.)
+SHARED = {"invitation", "integration_token", "health_profile"}
 # Parameters that name no object.
 LITERALS = {"format": "json", "kind": SurveyKind.NPS}
 # Django's admin parameters, for the login check only (the admin is for staff, not scoped by team).
@@ -275,7 +266,6 @@ class Worlds:
 
 @pytest.fixture
 def worlds(org) -> Worlds:
-    chi_campaign = CampaignFactory(kind=SurveyKind.CHI, name="CHI semestral", actor=org.admin)
     nps = CampaignFactory(kind=SurveyKind.NPS, name="NPS de relacionamento", actor=org.admin)
     invitation = account_services.invitation_create(
         email="nova@empresa.com.br", role=Role.CSM, team=org.team_b, invited_by=org.admin
@@ -286,9 +276,12 @@ def worlds(org) -> Worlds:
     # the default profiles (a data migration's rows: a transactional test before may have emptied the table)
     import_module("health.migrations.0003_default_profiles").create(django_apps, None)
     health_profile = HealthProfile.objects.get(service_model="high", stage="ongoing")
-    shared = {"chi_campaign": chi_campaign, "nps": nps, "invitation": invitation, "health_profile": health_profile}
+    shared = {"nps": nps, "invitation": invitation, "health_profile": health_profile}
     shared["integration_token"] = integration_token
-    return Worlds(a=team_world(org.csm_a, **shared), b=team_world(org.csm_b, **shared))
+    return Worlds(
+        a=team_world(org.csm_a, chi_campaign=CampaignFactory(kind=SurveyKind.CHI, actor=org.leader_a), **shared),
+        b=team_world(org.csm_b, chi_campaign=CampaignFactory(kind=SurveyKind.CHI, actor=org.leader_b), **shared),
+    )
 
 
 def rows(obj: Model, depth: int = 2) -> dict:
@@ -426,3 +419,15 @@ def test_another_teams_objects_are_404_on_every_route_and_method(who, org, world
     assert snapshot(worlds.b) == before
     assert len(checked) >= 30
     assert {"portfolio:review", "surveys:chi_assess", "customer-detail", "survey-response-detail"} <= checked
+    assert {
+        "surveys:campaign",
+        "surveys:campaign_activate",
+        "surveys:campaign_close",
+        "surveys:campaign_export",
+    } <= checked
+    assert {
+        "surveys:chi_customers",
+        "survey-campaign-detail",
+        "survey-campaign-results",
+        "survey-campaign-send",
+    } <= checked

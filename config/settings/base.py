@@ -72,6 +72,8 @@ MIDDLEWARE = [
     # Pages and API answers for someone logged in are never kept by the browser or a proxy.
     "accounts.middleware.NoStoreWhenLoggedInMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Inside the messages: a job put off while the broker is unreachable is told as a message (core/jobs.py).
+    "config.middleware.DeferredJobsMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # After the login middleware, so that a request DRF authenticated is not counted as anonymous.
@@ -249,8 +251,16 @@ LEME_NIGHTLY_SOFT_TIME_LIMIT = env.int("LEME_NIGHTLY_SOFT_TIME_LIMIT", default=6
 LEME_NIGHTLY_TIME_LIMIT = env.int("LEME_NIGHTLY_TIME_LIMIT", default=LEME_NIGHTLY_SOFT_TIME_LIMIT + 5 * 60)
 # Redis hands an unacknowledged message to another worker after visibility_timeout: it must outlast the
 # longest task, or a long nightly job would run twice at once.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": max(60 * 60, LEME_NIGHTLY_TIME_LIMIT + 10 * 60)}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": max(60 * 60, LEME_NIGHTLY_TIME_LIMIT + 10 * 60),
+    # Redis: opening a connection gives up after a second (a host that does not answer, not only a closed port).
+    "socket_connect_timeout": 1,
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A web request that queues a job waits this little for an unreachable broker before the job goes to the
+# outbox (core/jobs.py): a couple of quick retries, each connection given a second.
+CELERY_BROKER_CONNECTION_TIMEOUT = 1
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 CELERY_WORKER_SEND_TASK_EVENTS = False
 
 # Three queues, so that a campaign of 10,000 emails never holds up an invitation and a long recompute never
@@ -319,6 +329,12 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "portfolio.tasks.delinquency_escalate",
         "schedule": crontab(hour=6, minute=0),
         "options": {"expires": 6 * 60 * 60},
+    },
+    # Queues again the jobs the web process kept while the broker was unreachable (accounts/outbox.py).
+    "accounts.outbox_flush": {
+        "task": "accounts.tasks.outbox_flush",
+        "schedule": 60,
+        "options": {"expires": 50},
     },
     # Starts "at" and recurring campaigns when due, and restarts sends a dead worker left pending.
     "surveys.campaigns_due": {

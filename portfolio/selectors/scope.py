@@ -4,7 +4,7 @@ from typing import TypeVar
 
 from django.db.models import Model, QuerySet
 
-from accounts.access import changeable_filter, get_visible_or_404, visible_filter
+from accounts.access import changeable_filter, get_visible_or_404, in_team_filter, visible_filter
 from accounts.models import User
 from portfolio.models import (
     Activity,
@@ -34,6 +34,12 @@ def of_visible_customers(model: type[M], user: User) -> QuerySet[M]:
     customers, as a semi-join on their ids. A join through the customer's people instead makes PostgreSQL
     hash whole customer rows, several times slower for a leader who sees tens of thousands."""
     return model.objects.filter(customer__in=customers_visible_to(user).values("pk"))
+
+
+def customers_of_team(team) -> QuerySet[Customer]:
+    """The customers that belong to one team (a ``Team`` or its id), by the rule a leader's scope follows:
+    what a team's survey campaign may reach, whoever runs it."""
+    return Customer.objects.filter(in_team_filter(team, people=CUSTOMER_PEOPLE))
 
 
 def customers_changeable_by(user: User) -> QuerySet[Customer]:

@@ -1,7 +1,10 @@
 """Serializers of the surveys API. eNPS answers are anonymous: their row never carries the delivery, the
 customer or the contact, whoever asks."""
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from portfolio.api.serializers import ScopedPrimaryKeyRelatedField
@@ -24,6 +27,7 @@ class SurveyCampaignSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "name",
+            "team",
             "kind",
             "status",
             "mode",
@@ -44,9 +48,19 @@ class SurveyCampaignSerializer(serializers.ModelSerializer):
 
 
 class SurveyResponseSerializer(serializers.ModelSerializer):
-    """One answer. ``delivery``, ``customer`` and ``contact`` are null on eNPS answers (anonymous)."""
+    """One answer. eNPS answers are anonymous: ``id``, ``delivery``, ``customer``, ``contact`` and every timestamp
+    are null (an id follows the order answers came in); ``answered_month`` is all they say about time."""
 
-    ANONYMOUS_FIELDS = ("delivery", "customer", "contact")
+    ANONYMOUS_FIELDS = ("id", "delivery", "customer", "contact", "answered_at", "updated_at", "loop_closed_at")
+
+    id = serializers.IntegerField(read_only=True, allow_null=True, help_text=_("Null for eNPS: answers are anonymous."))
+    answered_at = serializers.DateTimeField(
+        read_only=True, allow_null=True, help_text=_("Null for eNPS, which gives the month only.")
+    )
+    updated_at = serializers.DateTimeField(read_only=True, allow_null=True, help_text=_("Null for eNPS."))
+    answered_month = serializers.SerializerMethodField(
+        help_text=_("The month the answer came in (YYYY-MM, local time): all an eNPS answer says about time.")
+    )
 
     # A plain string here: the kinds are listed once, on the campaign (SurveyCampaignKindEnum).
     kind = serializers.CharField(read_only=True, help_text=_("The campaign's kind: nps, csat, ces, enps or chi."))
@@ -73,6 +87,7 @@ class SurveyResponseSerializer(serializers.ModelSerializer):
             "score",
             "comment",
             "chi_answers",
+            "answered_month",
             "answered_at",
             "updated_at",
             "delivery",
@@ -81,6 +96,10 @@ class SurveyResponseSerializer(serializers.ModelSerializer):
             "loop_closed_at",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_answered_month(self, instance: Response) -> str:
+        return timezone.localtime(instance.answered_at).strftime("%Y-%m")
 
     def to_representation(self, instance: Response) -> dict:
         data = super().to_representation(instance)

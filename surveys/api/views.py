@@ -3,6 +3,7 @@ the support tool), and the bounces relays forward. Every viewset reads through s
 and writes through a service."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
 from django_filters.fields import IsoDateTimeField
@@ -19,7 +20,7 @@ from accounts.api.base import ScopedReadOnlyViewSet
 from accounts.api.permissions import TokenScopeAllows
 from core import bounds
 from portfolio.api.views import IdFilter, ServiceErrorsMixin, StableOrderingFilter
-from surveys import bounces, selectors
+from surveys import bounces, scoring, selectors
 from surveys.api import serializers as s
 from surveys.campaign_counts import delivery_counts
 from surveys.models import Campaign, CampaignMode, CampaignStatus, Response, SurveyKind, Trigger
@@ -48,20 +49,66 @@ class CampaignFilter(filters.FilterSet):
         fields = ["kind", "status", "mode", "trigger"]
 
 
+def _is_month_start(moment) -> bool:
+    local = timezone.localtime(moment)
+    return local.day == 1 and (local.hour, local.minute, local.second, local.microsecond) == (0, 0, 0, 0)
+
+
 class ResponseFilter(filters.FilterSet):
     campaign = IdFilter(field_name="campaign_id")
     customer = IdFilter(field_name="customer_id")
-    kind = filters.ChoiceFilter(choices=SurveyKind.choices)
+    team = IdFilter(
+        field_name="delivery__team_id",
+        help_text="eNPS: the team the person was in when surveyed (refused when it would show fewer than 5 answers).",
+    )
+    kind = filters.ChoiceFilter(
+        choices=SurveyKind.choices,
+        help_text="eNPS answers are listed only with kind=enps, never mixed with the others.",
+    )
     answered_after = IsoDateTimeFilter(
-        field_name="answered_at", lookup_expr="gte", help_text="Answered at or after (ISO 8601)."
+        field_name="answered_at",
+        lookup_expr="gte",
+        help_text="Answered at or after (ISO 8601). eNPS: the start of a month only.",
     )
     answered_before = IsoDateTimeFilter(
-        field_name="answered_at", lookup_expr="lt", help_text="Answered before (ISO 8601)."
+        field_name="answered_at",
+        lookup_expr="lt",
+        help_text="Answered before (ISO 8601). eNPS: the start of a month only.",
     )
 
     class Meta:
         model = Response
-        fields = ["campaign", "customer", "kind", "answered_after", "answered_before"]
+        fields = ["campaign", "customer", "team", "kind", "answered_after", "answered_before"]
+
+    def is_valid(self) -> bool:
+        """eNPS is anonymous: nobody narrows its answers to less than a month (the CSV, too, gives the month)."""
+        valid = super().is_valid()
+        if valid and self.form.cleaned_data.get("kind") == SurveyKind.ENPS:
+            for name in ("answered_after", "answered_before"):
+                moment = self.form.cleaned_data.get(name)
+                if moment is not None and not _is_month_start(moment):
+                    self.form.add_error(
+                        name,
+                        _("eNPS answers are filtered by whole months only: give the first day of a month, at 00:00."),
+                    )
+            valid = self.form.is_valid()
+        return valid
+
+
+class AnonymousOrderingFilter(StableOrderingFilter):
+    """``?ordering=``, but eNPS answers are never ordered by time: only by score, then by month and a stable
+    random key (``selectors.ENPS_ORDER``), never by id, which follows the order they came in."""
+
+    def get_ordering(self, request, queryset, view):
+        if not view.lists_enps():
+            return super().get_ordering(request, queryset, view)
+        asked = [f.strip() for f in request.query_params.get(self.ordering_param, "").split(",") if f.strip()]
+        if any(f.lstrip("-") != "score" for f in asked):
+            raise exceptions.ValidationError(
+                {"ordering": [_("eNPS answers are anonymous: they can be ordered by score only, never by time.")]}
+            )
+        rest = [f for f in selectors.ENPS_ORDER if f.lstrip("-") != "score"]
+        return [*asked, *rest] if asked else list(selectors.ENPS_ORDER)
 
 
 class CampaignViewSet(ServiceErrorsMixin, ScopedReadOnlyViewSet):
@@ -127,16 +174,37 @@ class CampaignViewSet(ServiceErrorsMixin, ScopedReadOnlyViewSet):
 
 
 class ResponseViewSet(ServiceErrorsMixin, ScopedReadOnlyViewSet):
-    """Survey answers about the customers the caller may see. eNPS answers only for admins and leaders, only
-    from campaigns with at least 5 answers, and without delivery, customer or contact."""
+    """Survey answers about the customers the caller may see. eNPS answers are listed only with `kind=enps`, only
+    to admins and leaders, only from campaigns with at least 5 answers, and anonymously: no id, delivery,
+    customer, contact or timestamp (the month alone, `answered_month`), ordered by score at most, filtered by whole
+    months at most, and refused when the filters leave fewer than 5 answers."""
 
     serializer_class = s.SurveyResponseSerializer
     filterset_class = ResponseFilter
-    filter_backends = [filters.DjangoFilterBackend, StableOrderingFilter]
+    filter_backends = [filters.DjangoFilterBackend, AnonymousOrderingFilter]
     ordering_fields = ["answered_at", "score"]
 
+    def lists_enps(self) -> bool:
+        return self.action == "list" and self.request.query_params.get("kind") == SurveyKind.ENPS
+
     def scoped_queryset(self, user):
-        return selectors.responses_for_api(user)
+        return selectors.responses_for_api(user, enps=self.lists_enps())
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        if self.lists_enps():
+            # Filters that leave a handful of answers (a small team, a quiet month) would point at people.
+            answers = queryset.count()
+            if 0 < answers < scoring.ENPS_MIN_ANSWERS:
+                raise exceptions.ValidationError(
+                    {
+                        "detail": _(
+                            "eNPS is anonymous: these filters leave fewer than %(min)s answers, so none are shown."
+                        )
+                        % {"min": scoring.ENPS_MIN_ANSWERS}
+                    }
+                )
+        return queryset
 
 
 class RawMessageParser(BaseParser):

@@ -72,6 +72,7 @@ def test_response_fields(org, nps, book, api_for):
         "score",
         "comment",
         "chi_answers",
+        "answered_month",
         "answered_at",
         "updated_at",
         "delivery",

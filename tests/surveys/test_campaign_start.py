@@ -37,7 +37,9 @@ def contacts(org):
 
 
 def test_the_preview_counts_what_planning_writes_and_writes_nothing(org, contacts):
-    campaign = make_campaign(actor=org.admin, name="NPS semestral", mode=CampaignMode.AT, send_at=timezone.now())
+    campaign = make_campaign(
+        actor=org.admin, team=org.team_a, name="NPS semestral", mode=CampaignMode.AT, send_at=timezone.now()
+    )
     before = Delivery.objects.count()
 
     preview = plan_preview(campaign)
@@ -58,7 +60,7 @@ def test_a_transactional_campaign_has_no_preview(org, contacts):
 
 
 def test_the_draft_page_shows_the_preview_before_the_start_button(org, client_for, contacts):
-    campaign = make_campaign(actor=org.admin, name="NPS semestral")
+    campaign = make_campaign(actor=org.admin, team=org.team_a, name="NPS semestral")
     page = client_for(org.leader_a).get(f"/surveys/{campaign.pk}/")
     text = page.text
     assert "Antes de iniciar" in text
@@ -70,14 +72,14 @@ def test_the_draft_page_shows_the_preview_before_the_start_button(org, client_fo
 
 def test_nobody_to_email_is_said_before_starting(org, client_for, contacts):
     contacts["ana"].delete()
-    campaign = make_campaign(actor=org.admin, name="NPS semestral")
+    campaign = make_campaign(actor=org.admin, team=org.team_a, name="NPS semestral")
     page = client_for(org.leader_a).get(f"/surveys/{campaign.pk}/")
     assert "Ninguém receberia email" in page.text
 
 
 def test_a_fatigue_rule_below_the_workspaces_needs_a_leaders_confirmation(org, settings):
     settings.LEME_SURVEY_FATIGUE_DAYS = 90
-    campaign = make_campaign(actor=org.admin, name="NPS relâmpago", fatigue_days=15)
+    campaign = make_campaign(actor=org.admin, team=org.team_a, name="NPS relâmpago", fatigue_days=15)
 
     with pytest.raises(ValidationError) as refused:
         services.campaign_activate(campaign=campaign, actor=org.leader_a)
@@ -92,7 +94,7 @@ def test_a_fatigue_rule_below_the_workspaces_needs_a_leaders_confirmation(org, s
 
 def test_the_start_form_asks_for_the_confirmation_and_refuses_without_it(org, client_for, settings):
     settings.LEME_SURVEY_FATIGUE_DAYS = 90
-    campaign = make_campaign(actor=org.admin, name="NPS relâmpago", fatigue_days=15)
+    campaign = make_campaign(actor=org.admin, team=org.team_a, name="NPS relâmpago", fatigue_days=15)
     client = client_for(org.leader_a)
     assert 'name="confirm_short_fatigue"' in client.get(f"/surveys/{campaign.pk}/").text
 
@@ -108,7 +110,7 @@ def test_the_start_form_asks_for_the_confirmation_and_refuses_without_it(org, cl
 
 def test_a_campaign_at_the_workspaces_fatigue_starts_without_a_word(org, client_for, settings):
     settings.LEME_SURVEY_FATIGUE_DAYS = 90
-    campaign = make_campaign(actor=org.admin, name="NPS semestral", fatigue_days=90)
+    campaign = make_campaign(actor=org.admin, team=org.team_a, name="NPS semestral", fatigue_days=90)
     assert 'name="confirm_short_fatigue"' not in client_for(org.leader_a).get(f"/surveys/{campaign.pk}/").text
     services.campaign_activate(campaign=campaign, actor=org.leader_a)
     campaign.refresh_from_db()

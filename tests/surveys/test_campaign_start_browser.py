@@ -33,7 +33,7 @@ def test_leader_reads_the_preview_then_confirms_a_short_fatigue_rule_and_starts(
     dani = ContactFactory(customer=customer, name="Dani")
     csat = make_campaign(SurveyKind.CSAT, actor=org.admin, name="CSAT da revisão", scale_max=5)
     DeliveryFactory(campaign=csat, contact=dani, sent_at=timezone.now() - timedelta(days=3))
-    campaign = make_campaign(actor=org.admin, name="NPS relâmpago", fatigue_days=5)
+    campaign = make_campaign(actor=org.admin, team=org.team_a, name="NPS relâmpago", fatigue_days=5)
 
     # when the leader opens the draft campaign
     login_page(page, org.leader_a)

@@ -212,7 +212,7 @@ def test_changing_the_kind_with_htmx_swaps_the_questions(org, client_for):
 
 
 def test_leader_starts_and_closes_a_campaign(org, client_for):
-    campaign = make_campaign(actor=org.admin, mode=CampaignMode.RECURRING, every_days=90)
+    campaign = make_campaign(actor=org.leader_a, mode=CampaignMode.RECURRING, every_days=90)
     client = client_for(org.leader_a)
     speak_english(org.leader_a)
 

@@ -1,0 +1,184 @@
+"""The role matrix: every route of the URL patterns and the API router, asked (GET) by each role of team A —
+viewer, CSM, ISM, leader, admin — about team A's own objects, answers what ``accounts.access`` says that role
+must get. The answers come from a table of rules below, each written from the access function the route
+follows, never recorded from the app; a route the table does not name fails the test, so a new route gets
+its row. (Writes are the door test's and the apps' own tests; another team's objects: tests/test_door.py.)
+
+The world: team A's customer is owned by its CSM; team A's ISM is not its implementation manager; the survey
+campaigns are team A's (made by its leader); the viewer belongs to team A.
+"""
+
+import pytest
+
+from accounts import services as account_services
+from accounts.models import Role
+from surveys.models import SurveyKind
+from tests.surveys.factories import CampaignFactory
+from tests.test_door import PUBLIC, Route, fill, routes, team_world
+
+ROLES = ("viewer", "csm", "ism", "leader", "admin")
+
+# --- The rules, each mirroring a function of accounts.access (or the selector that applies it) -------------------
+# answers in ROLES order.
+RULES: dict[str, tuple[tuple[int, ...], str]] = {
+    "logged_in": ((200, 200, 200, 200, 200), "any logged-in person; lists and pages scope their rows, not refuse"),
+    "post_only": ((405, 405, 405, 405, 405), "a write: GET is refused before anything else"),
+    "sees_customer": (
+        (200, 200, 404, 200, 200),
+        "visible_filter: the owner, the team's leader and viewer, admins; an ISM only for customers they implement",
+    ),
+    "changes_customer": (
+        (403, 302, 404, 302, 302),
+        "changeable_filter: a viewer reads only (403); an ISM not implementing it does not see it (404); the "
+        "others are sent back to the customer (past onboarding, no handoff to record)",
+    ),
+    "creates_customers": ((403, 403, 200, 200, 200), "can_create_customers / can_import: ISMs, leaders, admins"),
+    "leads": ((403, 403, 403, 200, 200), "can_lead (can_manage_campaigns): leaders and admins"),
+    "admins_only": ((403, 403, 403, 403, 200), "admins only"),
+    "sees_campaign": ((200, 200, 200, 200, 200), "campaigns_filter: everyone of the campaign's team, and admins"),
+    "assesses_chi": ((403, 200, 200, 200, 200), "a campaign they see, and can_write (a viewer only reads)"),
+    "assesses_chi_customer": (
+        (403, 200, 404, 200, 200),
+        "can_write, and a customer they may change (changeable_filter)",
+    ),
+    "sees_person": ((404, 200, 404, 200, 200), "users_visible_to: admins everyone, leaders their teams, others self"),
+    "needs_a_query": ((404, 404, 404, 404, 404), "asks what to drill into: nothing without it, for anyone"),
+    "needs_a_query_api": ((400, 400, 400, 400, 400), "the API says which query parameter is missing, to anyone"),
+    "admins_only_post": ((403, 403, 403, 403, 405), "admins who may write (AdminsOnly), then POST only"),
+}
+
+# --- Every route's rule ---------------------------------------------------------------------------------------------
+ROUTE_RULES = {
+    "home": "logged_in",
+    "portfolio:list": "logged_in",
+    "portfolio:reassign": "post_only",
+    "portfolio:customer_create": "creates_customers",
+    "portfolio:customer": "sees_customer",
+    "portfolio:activity_add": "post_only",
+    "portfolio:task_add": "post_only",
+    "portfolio:contact_add": "post_only",
+    "portfolio:customer_task_complete": "post_only",
+    "portfolio:opportunity_add": "post_only",
+    "portfolio:opportunity_close": "post_only",
+    "portfolio:milestone_achieve": "post_only",
+    "portfolio:handoff": "changes_customer",
+    "portfolio:move_to_ongoing": "post_only",
+    "portfolio:review": "sees_customer",
+    "portfolio:churn_open": "post_only",
+    "portfolio:churn_save": "post_only",
+    "portfolio:churn_resolve": "post_only",
+    "portfolio:uti_exit": "post_only",
+    "portfolio:task_complete": "post_only",
+    "portfolio:uti_board": "logged_in",
+    "portfolio:import": "creates_customers",
+    "portfolio:onboarding": "logged_in",
+    "accounts:password_change": "logged_in",
+    "accounts:password_change_done": "logged_in",
+    "accounts:profile": "logged_in",
+    "accounts:api_token_regenerate": "post_only",
+    "accounts:team": "leads",
+    "accounts:invite": "admins_only",
+    "accounts:invitation_revoke": "post_only",
+    "accounts:invitation_resend": "post_only",
+    "surveys:campaigns": "logged_in",
+    "surveys:campaign_create": "leads",
+    "surveys:employees": "leads",
+    "surveys:campaign": "sees_campaign",
+    "surveys:campaign_activate": "post_only",
+    "surveys:campaign_close": "post_only",
+    "surveys:campaign_export": "sees_campaign",
+    "surveys:chi_customers": "assesses_chi",
+    "surveys:chi_assess": "assesses_chi_customer",
+    "surveys:overview": "logged_in",
+    "surveys:overview_export": "logged_in",
+    "metrics:overview": "logged_in",
+    "metrics:drilldown": "needs_a_query",
+    "metrics:export": "needs_a_query",
+    "api-root": "logged_in",
+    "api-schema": "logged_in",
+    "api-docs": "logged_in",
+    "user-list": "logged_in",
+    "user-me": "logged_in",
+    "user-detail": "sees_person",
+    "customer-list": "logged_in",
+    "customer-detail": "sees_customer",
+    "contact-list": "logged_in",
+    "contact-detail": "sees_customer",
+    "subscription-list": "logged_in",
+    "subscription-detail": "sees_customer",
+    "subscription-cancel": "post_only",
+    "subscription-change": "post_only",
+    "subscription-delinquent": "post_only",
+    "subscription-paid": "post_only",
+    "mrr-movement-list": "logged_in",
+    "mrr-movement-detail": "sees_customer",
+    "activity-list": "logged_in",
+    "activity-detail": "sees_customer",
+    "task-list": "logged_in",
+    "task-detail": "sees_customer",
+    "task-complete": "post_only",
+    "churn-request-list": "logged_in",
+    "churn-request-detail": "sees_customer",
+    "churn-request-resolve": "post_only",
+    "churn-request-save-attempts": "post_only",
+    "survey-campaign-list": "logged_in",
+    "survey-campaign-detail": "sees_campaign",
+    "survey-campaign-results": "sees_campaign",
+    "survey-campaign-send": "post_only",
+    "survey-response-list": "logged_in",
+    "survey-response-detail": "sees_customer",
+    "survey-bounces": "admins_only_post",
+    "metrics-summary": "logged_in",
+    "metrics-csms": "logged_in",
+    "metrics-customers": "needs_a_query_api",
+}
+
+
+def matrix_routes() -> list[Route]:
+    """Every route but the public ones, Django's admin (staff, its own permissions) and the ``.json`` twins of
+    the API's routes (the same view)."""
+    return [r for r in routes() if str(r) not in PUBLIC and r.scope != "admin" and "format" not in r.params]
+
+
+def test_the_table_names_every_route_and_only_real_ones():
+    names = {str(r) for r in matrix_routes()}
+
+    assert names - set(ROUTE_RULES) == set(), "say in ROUTE_RULES what each role gets on these new routes"
+    assert set(ROUTE_RULES) - names == set()
+    assert set(ROUTE_RULES.values()) <= set(RULES)
+
+
+@pytest.mark.django_db
+def test_every_route_answers_each_role_what_access_says(org, client_for, api_for):
+    # given team A's world, its campaigns made by its leader
+    world = team_world(
+        org.csm_a,
+        chi_campaign=CampaignFactory(kind=SurveyKind.CHI, actor=org.leader_a),
+        nps=CampaignFactory(kind=SurveyKind.NPS, actor=org.leader_a),
+        invitation=account_services.invitation_create(
+            email="nova@empresa.com.br", role=Role.CSM, team=org.team_a, invited_by=org.admin
+        ),
+    )
+    people = {"viewer": org.viewer_a, "csm": org.csm_a, "ism": org.ism_a, "leader": org.leader_a, "admin": org.admin}
+    clients = {}
+    for role, user in people.items():
+        page, api = client_for(user), api_for(user)
+        page.raise_request_exception = api.raise_request_exception = False
+        clients[role] = (page, api)
+
+    # when every role asks every route
+    wrong, answers = [], 0
+    for route in matrix_routes():
+        url = route.url(fill(route, world))
+        expected, _why = RULES[ROUTE_RULES[str(route)]]
+        for role, must in zip(ROLES, expected, strict=True):
+            page, api = clients[role]
+            got = (api if route.is_api else page).get(url).status_code
+            answers += 1
+            if got != must:
+                wrong.append(f"{role:6} GET {url} ({route}, {ROUTE_RULES[str(route)]}): {got}, must be {must}")
+
+    # then each answer is the table's
+    print(f"role matrix: {len(matrix_routes())} routes × {len(ROLES)} roles = {answers} answers checked")
+    assert not wrong, "answers that differ from accounts.access:\n" + "\n".join(wrong)
+    assert answers == len(ROUTE_RULES) * len(ROLES)
