@@ -212,6 +212,7 @@ LEME_TASK_QUEUES = {
     "surveys.tasks.tallies_rebuild": "nightly",
     "metrics.tasks.rollups_rebuild": "nightly",
     "metrics.tasks.rollups_refresh": "nightly",
+    "playbooks.tasks.date_triggers_check": "nightly",
 }
 
 
@@ -276,6 +277,18 @@ CELERY_BEAT_SCHEDULE: dict = {
     "metrics.rollups_rebuild": {
         "task": "metrics.tasks.rollups_rebuild",
         "schedule": crontab(hour=0, minute=45),
+        "options": {"expires": 6 * 60 * 60},
+    },
+    # Playbook steps that are due (each step once: playbooks/engine.py).
+    "playbooks.runs_advance": {
+        "task": "playbooks.tasks.runs_advance",
+        "schedule": 60 * 3,
+        "options": {"expires": 2 * 60},
+    },
+    # Renewal in N days, review due in N days, no touch in N days: enrolled once a day, set-based.
+    "playbooks.date_triggers_check": {
+        "task": "playbooks.tasks.date_triggers_check",
+        "schedule": crontab(hour=5, minute=30),
         "options": {"expires": 6 * 60 * 60},
     },
 }

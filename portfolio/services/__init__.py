@@ -43,7 +43,7 @@ from portfolio.services.subscriptions import (
     subscription_mark_delinquent,
     subscription_mark_paid,
 )
-from portfolio.services.tasks import task_complete, task_create
+from portfolio.services.tasks import task_complete, task_create, tasks_cancel
 from portfolio.services.timeline import activity_log
 
 __all__ = [
@@ -78,5 +78,6 @@ __all__ = [
     "subscription_mark_paid",
     "task_complete",
     "task_create",
+    "tasks_cancel",
     "uti_exit",
 ]
