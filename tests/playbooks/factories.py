@@ -8,7 +8,9 @@ def task_step(title="Ligar para o sponsor", assignee="owner", due_days=2, descri
     return {"kind": "task", "title": title, "description": description, "assignee": assignee, "due_days": due_days}
 
 
-def live_playbook(*, name="Resgate", team=None, trigger_kind="manual", trigger_params=None, steps=None, **kw) -> Playbook:
+def live_playbook(
+    *, name="Resgate", team=None, trigger_kind="manual", trigger_params=None, steps=None, **kw
+) -> Playbook:
     """An active playbook with a published first version."""
     playbook = services.playbook_create(
         name=name,

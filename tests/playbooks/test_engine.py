@@ -13,8 +13,7 @@ from playbooks import engine, services
 from playbooks.models import Run, RunStatus, RunStep
 from portfolio import events
 from portfolio import services as portfolio_services
-from portfolio.models import ChurnReason, Customer
-from portfolio.models import Task, TaskStatus
+from portfolio.models import ChurnReason, Customer, Task, TaskStatus
 from surveys.events import DetractorAnswered
 from tests.playbooks.factories import live_playbook, task_step
 from tests.portfolio.factories import CustomerFactory, subscribe
@@ -30,14 +29,52 @@ def playbook_tasks(run):
 
 # One event per trigger kind, with what the playbook's parameters ask.
 TRIGGERS = [
-    ("stage_changed", {"stage": "ongoing"}, lambda c: events.StageChanged(customer_id=c.pk, from_stage="onboarding", to_stage="ongoing")),
-    ("handoff_done", {}, lambda c: events.HandoffCompleted(customer_id=c.pk, handoff_id=7, from_user_id=None, to_user_id=c.owner_id)),
-    ("detractor_answered", {}, lambda c: DetractorAnswered(response_id=3, campaign_id=1, kind="nps", score=4, customer_id=c.pk, contact_id=None, answered_on=date(2026, 3, 2))),
+    (
+        "stage_changed",
+        {"stage": "ongoing"},
+        lambda c: events.StageChanged(customer_id=c.pk, from_stage="onboarding", to_stage="ongoing"),
+    ),
+    (
+        "handoff_done",
+        {},
+        lambda c: events.HandoffCompleted(customer_id=c.pk, handoff_id=7, from_user_id=None, to_user_id=c.owner_id),
+    ),
+    (
+        "detractor_answered",
+        {},
+        lambda c: DetractorAnswered(
+            response_id=3,
+            campaign_id=1,
+            kind="nps",
+            score=4,
+            customer_id=c.pk,
+            contact_id=None,
+            answered_on=date(2026, 3, 2),
+        ),
+    ),
     ("churn_request_opened", {}, lambda c: open_churn_request(c)),
-    ("uti_entered", {}, lambda c: portfolio_services.churn_request_resolve(churn_request=open_churn_request(c), outcome="recovered", actor=c.owner)),
+    (
+        "uti_entered",
+        {},
+        lambda c: portfolio_services.churn_request_resolve(
+            churn_request=open_churn_request(c), outcome="recovered", actor=c.owner
+        ),
+    ),
     ("uti_left", {}, lambda c: events.UtiLeft(customer_id=c.pk, uti_stay_id=2, decision="recovered")),
-    ("delinquency_started", {}, lambda c: portfolio_services.subscription_mark_delinquent(subscription=subscribe(c), since=date(2026, 3, 1), actor=None)),
-    ("health_band_changed", {"band": "red"}, lambda c: HealthBandChanged(customer_id=c.pk, day=date(2026, 3, 2), from_band="yellow", to_band="red", score=31)),
+    (
+        "delinquency_started",
+        {},
+        lambda c: portfolio_services.subscription_mark_delinquent(
+            subscription=subscribe(c), since=date(2026, 3, 1), actor=None
+        ),
+    ),
+    (
+        "health_band_changed",
+        {"band": "red"},
+        lambda c: HealthBandChanged(
+            customer_id=c.pk, day=date(2026, 3, 2), from_band="yellow", to_band="red", score=31
+        ),
+    ),
 ]
 
 
@@ -78,7 +115,7 @@ def test_customer_created_enrols_and_a_team_playbook_only_takes_its_teams_custom
     playbook = live_playbook(trigger_kind="customer_created", team=org.team_a, steps=[task_step(assignee="ism")])
     with committed():
         ours = CustomerFactory(implementation_manager=org.ism_a)
-        theirs = CustomerFactory(owner=org.csm_b)
+        CustomerFactory(owner=org.csm_b)
     assert list(Run.objects.filter(playbook=playbook).values_list("customer", flat=True)) == [ours.pk]
     assert Task.objects.get(origin="playbook").owner == org.ism_a
 
@@ -98,20 +135,33 @@ def test_a_customer_is_in_a_playbook_once_at_a_time_and_not_again_within_the_coo
 
 def test_the_exit_goal_ends_the_run_and_cancels_its_open_tasks_with_a_note(org, committed):
     playbook = live_playbook(
-        trigger_kind="health_band_changed", trigger_params={"band": "red"}, exit_goal="back_to_green",
-        steps=[task_step("Descobrir o motivo"), task_step("Plano de resgate", assignee="leader"), {"kind": "wait", "days": 14}],
-    )  # fmt: skip
+        trigger_kind="health_band_changed",
+        trigger_params={"band": "red"},
+        exit_goal="back_to_green",
+        steps=[
+            task_step("Descobrir o motivo"),
+            task_step("Plano de resgate", assignee="leader"),
+            {"kind": "wait", "days": 14},
+        ],
+    )
     customer = CustomerFactory(owner=org.csm_a)
     with committed():
-        publish(HealthBandChanged(customer_id=customer.pk, day=date(2026, 3, 2), from_band="yellow", to_band="red", score=30))
+        publish(
+            HealthBandChanged(
+                customer_id=customer.pk, day=date(2026, 3, 2), from_band="yellow", to_band="red", score=30
+            )
+        )
     run = Run.objects.get(playbook=playbook)
     assert playbook_tasks(run).filter(status=TaskStatus.OPEN).count() == 2
 
     with committed():
-        publish(HealthBandChanged(customer_id=customer.pk, day=date(2026, 3, 9), from_band="red", to_band="green", score=80))
+        publish(
+            HealthBandChanged(customer_id=customer.pk, day=date(2026, 3, 9), from_band="red", to_band="green", score=80)
+        )
 
     run.refresh_from_db()
-    assert run.status == RunStatus.EXITED and run.ended_at is not None
+    assert run.status == RunStatus.EXITED
+    assert run.ended_at is not None
     cancelled = list(playbook_tasks(run))
     assert {t.status for t in cancelled} == {TaskStatus.CANCELLED}
     assert all("Resgate" in t.notes for t in cancelled)
@@ -138,7 +188,8 @@ def test_a_run_keeps_its_version_after_a_new_one_is_published(org):
     with clock.at(MONDAY + timedelta(days=3)):
         engine.runs_advance_due()
     run.refresh_from_db()
-    assert run.version.number == 1 and run.status == RunStatus.COMPLETED
+    assert run.version.number == 1
+    assert run.status == RunStatus.COMPLETED
     assert list(playbook_tasks(run).values_list("title", flat=True)) == ["v1", "v1 depois"]
     playbook.refresh_from_db()
     assert playbook.live_version.number == 2
@@ -159,7 +210,8 @@ def test_pause_and_resume_keep_the_time_left_to_wait(org):
     with clock.at(MONDAY + timedelta(days=5)):
         services.playbook_resume(playbook=playbook, actor=org.admin)
     run.refresh_from_db()
-    assert run.status == RunStatus.ACTIVE and run.next_due_at == MONDAY + timedelta(days=10)
+    assert run.status == RunStatus.ACTIVE
+    assert run.next_due_at == MONDAY + timedelta(days=10)
     with clock.at(MONDAY + timedelta(days=9)):
         assert engine.runs_advance_due() == 0
     with clock.at(MONDAY + timedelta(days=10)):
@@ -168,7 +220,13 @@ def test_pause_and_resume_keep_the_time_left_to_wait(org):
 
 
 def test_a_step_runs_once_when_the_advance_job_runs_twice(org):
-    playbook = live_playbook(steps=[{"kind": "wait", "days": 1}, task_step("Uma vez"), {"kind": "email", "template": "Boas-vindas", "contact_role": "user"}])
+    playbook = live_playbook(
+        steps=[
+            {"kind": "wait", "days": 1},
+            task_step("Uma vez"),
+            {"kind": "email", "template": "Boas-vindas", "contact_role": "user"},
+        ]
+    )
     customers = CustomerFactory.create_batch(3, owner=org.csm_a)
     with clock.at(MONDAY):
         for customer in customers:
@@ -185,14 +243,21 @@ def test_a_step_runs_once_when_the_advance_job_runs_twice(org):
 
 def test_a_condition_that_no_longer_holds_ends_the_run(org, committed):
     playbook = live_playbook(
-        trigger_kind="health_band_changed", trigger_params={"band": "red"},
+        trigger_kind="health_band_changed",
+        trigger_params={"band": "red"},
         steps=[{"kind": "wait", "days": 14}, {"kind": "condition", "check": "still_red"}, task_step("Escalar")],
-    )  # fmt: skip
+    )
     customer = CustomerFactory(owner=org.csm_a)
     with clock.at(MONDAY), committed():
-        publish(HealthBandChanged(customer_id=customer.pk, day=date(2026, 3, 2), from_band="green", to_band="red", score=20))
+        publish(
+            HealthBandChanged(customer_id=customer.pk, day=date(2026, 3, 2), from_band="green", to_band="red", score=20)
+        )
     with committed():
-        publish(HealthBandChanged(customer_id=customer.pk, day=date(2026, 3, 6), from_band="red", to_band="yellow", score=50))
+        publish(
+            HealthBandChanged(
+                customer_id=customer.pk, day=date(2026, 3, 6), from_band="red", to_band="yellow", score=50
+            )
+        )
     with clock.at(MONDAY + timedelta(days=14)):
         engine.runs_advance_due()
     run = Run.objects.get(playbook=playbook)
@@ -220,7 +285,9 @@ def test_the_daily_check_finds_customers_without_a_touch_and_reviews_due(org):
     quiet = CustomerFactory(owner=org.csm_a)
     Customer.objects.filter(pk=quiet.pk).update(created_at=MONDAY - timedelta(days=60))
     touched = CustomerFactory(owner=org.csm_a)
-    Customer.objects.filter(pk=touched.pk).update(created_at=MONDAY - timedelta(days=60), last_touch_at=MONDAY - timedelta(days=3))
+    Customer.objects.filter(pk=touched.pk).update(
+        created_at=MONDAY - timedelta(days=60), last_touch_at=MONDAY - timedelta(days=3)
+    )
     with clock.at(MONDAY):
         engine.date_triggers_check()
     assert list(Run.objects.filter(playbook=no_touch).values_list("customer", flat=True)) == [quiet.pk]
