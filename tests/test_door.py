@@ -29,7 +29,9 @@ from accounts.api.base import ScopedViewSetMixin
 from accounts.models import Role
 from portfolio import services
 from portfolio.models import ChurnReason
+from playbooks import services as playbook_services
 from surveys.models import SurveyKind
+from tests.playbooks.factories import live_playbook, task_step
 from tests.portfolio.factories import ContactFactory, CustomerFactory, hand_off, subscribe
 from tests.surveys.factories import CampaignFactory, DeliveryFactory, ResponseFactory
 
@@ -156,6 +158,9 @@ PARAMETERS = {
     ("portfolio", "task_pk"): "task",
     ("surveys", "pk"): "chi_campaign",
     ("surveys", "customer_pk"): "customer",
+    ("playbooks", "pk"): "playbook",
+    ("playbooks", "customer_pk"): "customer",
+    ("playbooks", "run_pk"): "run",
     ("accounts", "pk"): "invitation",
     ("api:user", "pk"): "csm",
     ("api:customer", "pk"): "customer",
@@ -171,7 +176,7 @@ PARAMETERS = {
 # Objects both teams see: the same row in both worlds.
 SHARED = {"chi_campaign", "invitation"}
 # Parameters that name no object.
-LITERALS = {"format": "json", "kind": SurveyKind.NPS}
+LITERALS = {"format": "json", "kind": SurveyKind.NPS, "index": 0}
 # Django's admin parameters, for the login check only (the admin is for staff, not scoped by team).
 ADMIN_LITERALS = {"object_id": "1", "id": "1", "content_type_id": "1", "app_label": "portfolio"}
 
@@ -234,6 +239,11 @@ def team_world(csm, *, chi_campaign, nps, invitation) -> dict[str, Model]:
     services.save_attempt_add(churn_request=churn_request, offer="Dois meses com 30% de desconto", actor=csm)
     services.churn_request_resolve(churn_request=churn_request, outcome="recovered", actor=csm)
     response = ResponseFactory(delivery=DeliveryFactory(campaign=nps, contact=contact), score=6)
+    playbook = live_playbook(
+        name=f"Resgate de {csm.full_name}", team=csm.team, steps=[task_step(), task_step("Depois")]
+    )
+    playbook_services.step_add(playbook=playbook, actor=None, step={"kind": "wait", "days": 3})  # a draft
+    run = playbook_services.run_start(playbook=playbook, customer=customer, actor=csm)
     return {
         "csm": csm,
         "customer": customer,
@@ -250,6 +260,8 @@ def team_world(csm, *, chi_campaign, nps, invitation) -> dict[str, Model]:
         "response": response,
         "chi_campaign": chi_campaign,
         "invitation": invitation,
+        "playbook": playbook,
+        "run": run,
     }
 
 
