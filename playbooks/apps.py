@@ -12,7 +12,7 @@ class PlaybooksConfig(AppConfig):
         from accounts import navigation
         from core import bulk, panels
         from core.labels import TASK_LINKS, TASK_ORIGINS
-        from playbooks import subscribers  # noqa: F401 - subscribing is importing
+        from playbooks import subscribers, tasks  # noqa: F401 - subscribing is importing; the beat names the tasks
         from playbooks.engine import TASK_ORIGIN
         from playbooks.selectors import bulk_start_options, customer_runs, run_url_for_task
 

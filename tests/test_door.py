@@ -27,9 +27,9 @@ from rest_framework.views import APIView
 from accounts import services as account_services
 from accounts.api.base import ScopedViewSetMixin
 from accounts.models import Role
+from playbooks import services as playbook_services
 from portfolio import services
 from portfolio.models import ChurnReason
-from playbooks import services as playbook_services
 from surveys.models import SurveyKind
 from tests.playbooks.factories import live_playbook, task_step
 from tests.portfolio.factories import ContactFactory, CustomerFactory, hand_off, subscribe
