@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from accounts.access import can_edit_playbooks, can_write, get_visible_or_404, team_shared_filter
 from accounts.models import User
@@ -119,10 +120,11 @@ def step_views(steps: list[dict]) -> list[StepView]:
 
 
 def current_step_text(run: Run) -> str:
+    """What the run does next: its next step, or its end once a last wait has passed."""
     steps = run.version.steps
     if run.current_step < len(steps):
         return str(step_rules.describe(steps[run.current_step]))
-    return ""
+    return str(_("the run ends"))
 
 
 def _behind(runs: list[Run], today: date) -> dict[int, list[str]]:

@@ -92,8 +92,8 @@ def describe(step: dict) -> str:
     """One line saying what a step does, in the reader's language."""
     kind = step.get("kind")
     if kind == StepKind.TASK:
-        return _("Task for the %(who)s: “%(title)s”, due in %(n)s business days") % {
-            "who": Assignee(step.get("assignee", "owner")).label.lower(),
+        return _("%(who)s: “%(title)s”, due in %(n)s business days") % {
+            "who": Assignee(step.get("assignee", "owner")).label,
             "title": step.get("title", ""),
             "n": step.get("due_days", 0),
         }
