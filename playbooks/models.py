@@ -145,7 +145,8 @@ class Run(models.Model):
     once per occurrence. ``facts`` keeps what the run knows beyond the database (the latest health band)."""
 
     playbook = models.ForeignKey(Playbook, on_delete=models.CASCADE, related_name="runs")
-    version = models.ForeignKey(PlaybookVersion, on_delete=models.PROTECT, related_name="runs")
+    # RESTRICT: a version with runs cannot be deleted alone, yet goes with its playbook.
+    version = models.ForeignKey(PlaybookVersion, on_delete=models.RESTRICT, related_name="runs")
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="playbook_runs")
     status = models.CharField(max_length=12, choices=RunStatus.choices, default=RunStatus.ACTIVE)
     started_at = models.DateTimeField(default=timezone.now)

@@ -2,6 +2,7 @@
 form first (the error shows), then a task and a wait step, publishes it, starts it on a customer and finds
 the run on the customer page, its task linking back to the run."""
 
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,8 @@ from playbooks.models import Run
 from tests.portfolio.factories import CustomerFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-SHOTS = Path("/tmp/shots/play")
+# Screenshots to look at: /tmp/shots/play/ on Linux.
+SHOTS = Path(tempfile.gettempdir()) / "shots" / "play"
 
 
 def shot(page, name: str) -> None:

@@ -280,7 +280,21 @@ def test_the_daily_check_enrols_renewals_once_per_renewal_date(org):
     assert not Run.objects.filter(customer=later).exists()
 
 
-def test_the_daily_check_finds_customers_without_a_touch_and_reviews_due(org):
+def test_the_daily_check_enrols_success_reviews_due_once_per_review(org):
+    playbook = live_playbook(trigger_kind="review_due_in", trigger_params={"days": 14}, cooldown_days=0)
+    customer = CustomerFactory(owner=org.csm_a)
+    far = CustomerFactory(owner=org.csm_a)
+    review = portfolio_services.review_schedule(customer=customer, due_date=date(2026, 3, 12), actor=org.csm_a)
+    portfolio_services.review_schedule(customer=far, due_date=date(2026, 6, 1), actor=org.csm_a)
+    with clock.at(MONDAY):
+        assert engine.date_triggers_check() == 1
+    with clock.at(MONDAY + timedelta(days=1)):
+        assert engine.date_triggers_check() == 0
+    run = Run.objects.get(playbook=playbook)
+    assert (run.customer, run.trigger_key) == (customer, f"review:{review.pk}")
+
+
+def test_the_daily_check_finds_customers_without_a_touch(org):
     no_touch = live_playbook(name="Sem contato", trigger_kind="no_touch_in", trigger_params={"days": 30})
     quiet = CustomerFactory(owner=org.csm_a)
     Customer.objects.filter(pk=quiet.pk).update(created_at=MONDAY - timedelta(days=60))

@@ -1,9 +1,14 @@
 """The playbook pages: who reads and who edits (the door), the htmx step editor with its 422, publishing,
 the preview without side effects, starting by hand (one customer, a selection) and the run's links."""
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
+from core import clock
+from playbooks import services
 from playbooks.models import Playbook, PlaybookStatus, Run, RunStep
 from portfolio import services as portfolio_services
 from portfolio.models import Task
@@ -166,3 +171,14 @@ def test_pause_and_resume_from_the_page(org, client_for):
     assert Playbook.objects.get(pk=playbook.pk).status == PlaybookStatus.PAUSED
     leader.post(reverse("playbooks:resume", args=[playbook.pk]))
     assert Playbook.objects.get(pk=playbook.pk).status == PlaybookStatus.ACTIVE
+
+
+def test_the_playbook_page_says_who_is_behind_on_a_run(org, client_for):
+    playbook = live_playbook(team=org.team_a, steps=[task_step("Ligar", due_days=0), {"kind": "wait", "days": 30}])
+    customer = CustomerFactory(owner=org.csm_a2, name="Padaria Aurora")
+    with clock.at(timezone.now() - timedelta(days=10)):
+        services.run_start(playbook=playbook, customer=customer, actor=org.leader_a)
+    page = client_for(org.leader_a).get(reverse("playbooks:detail", args=[playbook.pk]))
+    row = page.context["page"].runs[0]
+    assert row.behind == [org.csm_a2.full_name]
+    assert "Padaria Aurora" in page.content.decode()
