@@ -298,3 +298,31 @@ def sends_usage_for_every_customer(token_scope: str | None) -> bool:
     (a ``full`` token, a session, a CSV import), only customers that person sees (``visible_filter``): another
     team's customer is unknown to them."""
     return token_scope == TokenScope.USAGE_EVENTS
+
+
+def team_shared_filter(user: User, *, team: str) -> Q:
+    """A filter for things a team shares among its people (playbooks), given the path to their team (empty
+    for company-wide ones): admins, and viewers in no team, read every one; everyone else reads the
+    company-wide ones and those of the teams they are in or lead."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return NOTHING
+    if user.is_admin or (user.role == Role.VIEWER and user.team_id is None):
+        return Q()
+    return Q(**{f"{team}__isnull": True}) | Q(**{f"{team}__in": scope_team_ids(user)})
+
+
+def can_edit_playbooks(user: User, team_id: int | None = None) -> bool:
+    """Playbooks are edited, published and paused by admins (any, company-wide ones included) and by leaders
+    (their teams' only); ``team_id`` None is a company-wide playbook, which only admins edit."""
+    if not can_lead(user):
+        return False
+    if user.is_admin:
+        return True
+    if team_id is None:
+        return False
+    return team_id == user.team_id or Team.objects.filter(pk=team_id, leader_id=user.pk).exists()
+
+
+def can_author_playbooks(user: User) -> bool:
+    """Whether the person may create playbooks at all (admins and leaders)."""
+    return can_lead(user)

@@ -30,6 +30,7 @@ urlpatterns = [
     path("surveys/", include("surveys.urls")),
     path("metrics/", include("metrics.urls")),
     path("", include("health.urls")),
+    path("playbooks/", include("playbooks.urls")),
     path("i18n/setlang/", account_views.language_set, name="set_language"),
     path("api/v1/", include(api_patterns)),
     path("admin/", admin.site.urls),

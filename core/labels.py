@@ -3,7 +3,11 @@ ones it adds, so the lower app shows them without knowing the app that brought t
 
 ``TASK_ORIGINS``: what created a task (portfolio's journey, surveys' detractor loop, later playbooks).
 ``ACTIVITY_KINDS``: the kinds of timeline entries beyond the ones portfolio writes itself.
+``TASK_LINKS``: for an origin, where a task it created leads (a playbook task → its run).
 """
+
+from collections.abc import Callable
+from typing import Any
 
 from django.utils.functional import Promise
 
@@ -30,3 +34,21 @@ class Labels:
 
 TASK_ORIGINS = Labels("task origin")
 ACTIVITY_KINDS = Labels("timeline entry kind")
+
+
+class Links:
+    """``origin → function(task) → URL or ""``: where an automatic task leads, registered by the app that
+    creates it."""
+
+    def __init__(self) -> None:
+        self._links: dict[str, Callable[[Any], str]] = {}
+
+    def register(self, code: str, link: Callable[[Any], str]) -> None:
+        self._links[code] = link
+
+    def url(self, task: Any) -> str:
+        link = self._links.get(getattr(task, "origin", ""))
+        return link(task) if link is not None else ""
+
+
+TASK_LINKS = Links()

@@ -7,3 +7,25 @@ class PlaybooksConfig(AppConfig):
 
     name = "playbooks"
     verbose_name = _("Playbooks")
+
+    def ready(self) -> None:
+        from accounts import navigation
+        from core import bulk, panels
+        from core.labels import TASK_LINKS, TASK_ORIGINS
+        from playbooks import subscribers, tasks  # noqa: F401 - subscribing is importing; the beat names the tasks
+        from playbooks.engine import TASK_ORIGIN
+        from playbooks.selectors import bulk_start_options, customer_runs, run_url_for_task
+
+        TASK_ORIGINS.register(TASK_ORIGIN, _("playbook"))
+        TASK_LINKS.register(TASK_ORIGIN, run_url_for_task)
+        panels.register(
+            panels.CustomerPanel(
+                key="playbook-runs", template="playbooks/_customer_runs.html", load=customer_runs, order=50
+            )
+        )
+        bulk.register(
+            bulk.BulkAction(key="playbook-start", template="playbooks/_bulk_start.html", load=bulk_start_options)
+        )
+        navigation.register(
+            navigation.NavItem(key="playbooks", label=_("Playbooks"), url_name="playbooks:list", order=35),
+        )

@@ -30,9 +30,11 @@ from accounts import services as account_services
 from accounts.api.base import ScopedViewSetMixin
 from accounts.models import Role, TokenScope
 from health.models import HealthProfile
+from playbooks import services as playbook_services
 from portfolio import services
 from portfolio.models import ChurnReason
 from surveys.models import SurveyKind
+from tests.playbooks.factories import live_playbook, task_step
 from tests.portfolio.factories import ContactFactory, CustomerFactory, hand_off, subscribe
 from tests.surveys.factories import CampaignFactory, DeliveryFactory, ResponseFactory
 
@@ -153,6 +155,9 @@ PARAMETERS = {
     ("health", "pk"): "customer",
     ("surveys", "pk"): "chi_campaign",
     ("surveys", "customer_pk"): "customer",
+    ("playbooks", "pk"): "playbook",
+    ("playbooks", "customer_pk"): "customer",
+    ("playbooks", "run_pk"): "run",
     ("accounts", "pk"): "invitation",
     ("accounts", "token_pk"): "api_token",
     ("accounts", "integration_pk"): "integration_token",
@@ -172,7 +177,7 @@ PARAMETERS = {
 # own, made by its leader, and another team's is a 404 like any of its objects.)
 SHARED = {"invitation", "integration_token", "health_profile"}
 # Parameters that name no object.
-LITERALS = {"format": "json", "kind": SurveyKind.NPS}
+LITERALS = {"format": "json", "kind": SurveyKind.NPS, "index": 0}
 # Django's admin parameters, for the login check only (the admin is for staff, not scoped by team).
 ADMIN_LITERALS = {"object_id": "1", "id": "1", "content_type_id": "1", "app_label": "portfolio"}
 
@@ -236,6 +241,11 @@ def team_world(csm, *, chi_campaign, nps, invitation, integration_token, health_
     services.churn_request_resolve(churn_request=churn_request, outcome="recovered", actor=csm)
     response = ResponseFactory(delivery=DeliveryFactory(campaign=nps, contact=contact), score=6)
     api_token, _key = account_services.api_token_create(user=csm, name="Planilha de relatórios", actor=csm)
+    playbook = live_playbook(
+        name=f"Resgate de {csm.full_name}", team=csm.team, steps=[task_step(), task_step("Depois")]
+    )
+    playbook_services.step_add(playbook=playbook, actor=None, step={"kind": "wait", "days": 3})  # a draft
+    run = playbook_services.run_start(playbook=playbook, customer=customer, actor=csm)
     return {
         "csm": csm,
         "customer": customer,
@@ -255,6 +265,8 @@ def team_world(csm, *, chi_campaign, nps, invitation, integration_token, health_
         "api_token": api_token,
         "integration_token": integration_token,
         "health_profile": health_profile,
+        "playbook": playbook,
+        "run": run,
     }
 
 

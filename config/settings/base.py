@@ -287,6 +287,7 @@ LEME_TASK_QUEUES = {
     "health.tasks.usage_rollup_yesterday": "nightly",
     "health.tasks.usage_events_prune": "nightly",
     "health.tasks.scores_recompute": "nightly",
+    "playbooks.tasks.date_triggers_check": "nightly",
 }
 
 
@@ -375,6 +376,18 @@ CELERY_BEAT_SCHEDULE: dict = {
     "health.scores_recompute": {
         "task": "health.tasks.scores_recompute",
         "schedule": crontab(hour=2, minute=30),
+        "options": {"expires": 6 * 60 * 60},
+    },
+    # Playbook steps that are due (each step once: playbooks/engine.py).
+    "playbooks.runs_advance": {
+        "task": "playbooks.tasks.runs_advance",
+        "schedule": 60 * 3,
+        "options": {"expires": 2 * 60},
+    },
+    # Renewal in N days, review due in N days, no touch in N days: enrolled once a day, set-based.
+    "playbooks.date_triggers_check": {
+        "task": "playbooks.tasks.date_triggers_check",
+        "schedule": crontab(hour=5, minute=30),
         "options": {"expires": 6 * 60 * 60},
     },
 }

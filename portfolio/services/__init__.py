@@ -43,7 +43,7 @@ from portfolio.services.subscriptions import (
     subscription_mark_delinquent,
     subscription_mark_paid,
 )
-from portfolio.services.tasks import task_complete, task_create
+from portfolio.services.tasks import task_complete, task_create, tasks_cancel
 from portfolio.services.timeline import TimelineEntry, activities_log_many, activity_log
 
 __all__ = [
@@ -80,5 +80,6 @@ __all__ = [
     "subscription_mark_paid",
     "task_complete",
     "task_create",
+    "tasks_cancel",
     "uti_exit",
 ]

@@ -56,3 +56,22 @@ def task_complete(*, task: Task, actor: User) -> Task:
         task.completed_at = clock.now()
         task.save(update_fields=["status", "completed_at"])
     return task
+
+
+@transaction.atomic
+def tasks_cancel(*, origin_key_prefix: str, note: str, actor: User | None = None) -> int:
+    """Cancel the open automatic tasks whose ``origin_key`` starts with ``origin_key_prefix`` (the tasks one
+    run of a play created), adding ``note`` to each so its owner reads why it went away. Returns how many."""
+    ensure_can_write(actor)
+    if not origin_key_prefix:
+        return 0
+    tasks = list(
+        Task.objects.select_for_update().filter(origin_key__startswith=origin_key_prefix, status=TaskStatus.OPEN)
+    )
+    now = clock.now()
+    for task in tasks:
+        task.status = TaskStatus.CANCELLED
+        task.completed_at = now
+        task.notes = f"{task.notes}\n\n{note}".strip()
+        task.save(update_fields=["status", "completed_at", "notes"])
+    return len(tasks)

@@ -5,7 +5,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from core.labels import TASK_ORIGINS
+from core.labels import TASK_LINKS, TASK_ORIGINS
 from portfolio.services.reviews import review_question_text
 from portfolio.validators import format_cnpj
 
@@ -75,6 +75,12 @@ def cnpj(value: str) -> str:
 def task_origin(origin: str) -> str:
     """What created a task, in the reader's words (each app registers its own); manual tasks say nothing."""
     return TASK_ORIGINS.label(origin) if origin != "manual" else ""
+
+
+@register.filter
+def task_origin_url(task) -> str:
+    """Where an automatic task leads (a playbook's task → its run), or "" (the app that created it says)."""
+    return TASK_LINKS.url(task)
 
 
 @register.filter

@@ -14,6 +14,7 @@ from accounts.access import can_create_customers, can_import, can_reassign
 from accounts.forms import apply_service_errors
 from accounts.models import OWNER_ROLES
 from accounts.selectors import assignable_people, implementation_managers, owner_candidates
+from core import bulk
 from core.htmx import FRAGMENT_HEADERS, wants_fragment
 from portfolio import selectors, services
 from portfolio.forms import CustomerForm, ImportForm, PortfolioFilterForm, ReassignForm
@@ -43,7 +44,13 @@ def portfolio_list(request: HttpRequest) -> HttpResponse:
     query.pop("page", None)
     nosort = query.copy()
     nosort.pop("sort", None)
-    context = page_context(page, form=form, query=query.urlencode(), query_nosort=nosort.urlencode())
+    context = page_context(
+        page,
+        form=form,
+        query=query.urlencode(),
+        query_nosort=nosort.urlencode(),
+        bulk_actions=bulk.load_all(request.user) if can_reassign(request.user) else [],
+    )
     template = "portfolio/portfolio_list.html#results" if wants_fragment(request) else "portfolio/portfolio_list.html"
     return render(request, template, context)
 

@@ -12,6 +12,8 @@ window.leme = {
   /* Before a bulk reassignment, ask: "Move 3 customers to Beatriz Santos?" (the texts come translated in the
      form's data-confirm-one / data-confirm-many). With nothing ticked the server says what is missing. */
   confirmReassign(form, event) {
+    // Another bulk action's button (core.bulk) posts elsewhere: it is not a reassignment.
+    if (event.submitter && event.submitter.hasAttribute("formaction")) return;
     const count = form.querySelectorAll("input[name=customers]:checked").length;
     const target = form.elements.to_owner;
     if (!count || !target || !target.value) return;

@@ -1,0 +1,265 @@
+"""What the playbook pages read, each scoped to the person: playbooks by ``accounts.access.team_shared_filter``
+(company-wide ones and their teams'), runs by the customers they may see (the door)."""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from django.db.models import Count, Q, QuerySet
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from accounts.access import can_edit_playbooks, can_write, get_visible_or_404, team_shared_filter
+from accounts.models import User
+from core import clock
+from playbooks import steps as step_rules
+from playbooks.audience import audience_q, team_q
+from playbooks.engine import run_id_from_origin_key
+from playbooks.models import OPEN_RUN_STATUSES, Playbook, PlaybookStatus, PlaybookVersion, Run, RunStep
+from portfolio.models import Customer, Stage, Task, TaskStatus
+from portfolio.selectors import customers_visible_to
+
+
+def playbooks_visible_to(user: User) -> QuerySet[Playbook]:
+    return Playbook.objects.filter(team_shared_filter(user, team="team"))
+
+
+def playbook_get(user: User, pk: int) -> Playbook:
+    """One playbook the person may read, with its live version; 404 otherwise (another team's)."""
+    return get_visible_or_404(playbooks_visible_to(user).select_related("team", "live_version"), pk=pk)
+
+
+def runs_visible_to(user: User) -> QuerySet[Run]:
+    return Run.objects.filter(customer__in=customers_visible_to(user).values("pk"))
+
+
+# --- The list ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlaybookRow:
+    playbook: Playbook
+    trigger: str
+    active_runs: int
+
+
+@dataclass(frozen=True)
+class PlaybookListPage:
+    rows: list[PlaybookRow]
+    can_create: bool
+
+
+def trigger_text(version: PlaybookVersion | None) -> str:
+    """The version's trigger in words, with its parameter ("Stage changed to Onboarding", "Renewal in 90 days")."""
+    if version is None:
+        return ""
+    label = str(version.get_trigger_kind_display())
+    params = version.trigger_params or {}
+    if params.get("stage"):
+        return label.replace("…", str(Stage(params["stage"]).label))
+    if params.get("band"):
+        return label.replace("…", str(step_rules.Band(params["band"]).label))
+    if params.get("days") is not None:
+        return label.replace("N", str(params["days"]))
+    return label
+
+
+def playbook_list(user: User) -> PlaybookListPage:
+    """Every playbook the person reads, with its trigger and how many of the person's customers are in it."""
+    visible_customers = customers_visible_to(user).values("pk")
+    playbooks = (
+        playbooks_visible_to(user)
+        .select_related("team", "live_version")
+        .annotate(
+            active=Count(
+                "runs",
+                filter=Q(runs__status__in=OPEN_RUN_STATUSES, runs__customer__in=visible_customers),
+            )
+        )
+    )
+    rows = [PlaybookRow(p, trigger_text(p.live_version), p.active) for p in playbooks]
+    return PlaybookListPage(rows=rows, can_create=can_write(user) and (user.is_admin or user.is_leader))
+
+
+# --- The detail ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StepView:
+    index: int
+    kind: str
+    kind_label: str
+    text: str
+    step: dict
+
+
+@dataclass(frozen=True)
+class RunRow:
+    run: Run
+    step_text: str
+    behind: list[str]  # who has an overdue task from this run
+
+
+@dataclass(frozen=True)
+class PlaybookPage:
+    playbook: Playbook
+    live: PlaybookVersion | None
+    draft: PlaybookVersion | None
+    live_steps: list[StepView]
+    draft_steps: list[StepView]
+    runs: list[RunRow]
+    can_edit: bool
+    versions: list[PlaybookVersion] = field(default_factory=list)
+
+
+def step_views(steps: list[dict]) -> list[StepView]:
+    return [
+        StepView(i, s.get("kind", ""), str(step_rules.StepKind(s.get("kind")).label), str(step_rules.describe(s)), s)
+        for i, s in enumerate(steps)
+    ]
+
+
+def current_step_text(run: Run) -> str:
+    """What the run does next: its next step, or its end once a last wait has passed."""
+    steps = run.version.steps
+    if run.current_step < len(steps):
+        return str(step_rules.describe(steps[run.current_step]))
+    return str(_("the run ends"))
+
+
+def _behind(runs: list[Run], today: date) -> dict[int, list[str]]:
+    """For each run, who holds an overdue open task it created: one query for all of them."""
+    if not runs:
+        return {}
+    tasks = (
+        Task.objects.filter(
+            origin="playbook",
+            status=TaskStatus.OPEN,
+            due_date__lt=today,
+            customer_id__in={r.customer_id for r in runs},
+        )
+        .select_related("owner")
+        .only("origin_key", "owner__full_name")
+    )
+    found: dict[int, list[str]] = defaultdict(list)
+    for task in tasks:
+        run_id = run_id_from_origin_key(task.origin_key)
+        if run_id is not None and task.owner.full_name not in found[run_id]:
+            found[run_id].append(task.owner.full_name)
+    return found
+
+
+def playbook_page(user: User, playbook: Playbook) -> PlaybookPage:
+    """A playbook's page: its live version, its draft, the runs under way on the person's customers."""
+    versions = list(playbook.versions.order_by("-number"))
+    draft = next((v for v in versions if v.published_at is None), None)
+    live = playbook.live_version
+    runs = list(
+        runs_visible_to(user)
+        .filter(playbook=playbook, status__in=OPEN_RUN_STATUSES)
+        .select_related("customer__owner", "version")
+        .order_by("next_due_at", "pk")[:200]
+    )
+    behind = _behind(runs, clock.today())
+    return PlaybookPage(
+        playbook=playbook,
+        live=live,
+        draft=draft,
+        live_steps=step_views(live.steps) if live else [],
+        draft_steps=step_views(draft.steps) if draft else [],
+        runs=[RunRow(r, current_step_text(r), behind.get(r.pk, [])) for r in runs],
+        can_edit=can_edit_playbooks(user, playbook.team_id),
+        versions=versions,
+    )
+
+
+# --- A run ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunPage:
+    run: Run
+    steps: list[tuple[StepView, RunStep | None]]
+
+
+def run_page(user: User, pk: int) -> RunPage:
+    run = get_visible_or_404(
+        runs_visible_to(user).select_related("playbook", "version", "customer", "started_by"), pk=pk
+    )
+    done = {s.index: s for s in run.run_steps.select_related("task")}
+    return RunPage(run=run, steps=[(view, done.get(view.index)) for view in step_views(run.version.steps)])
+
+
+def run_url_for_task(task) -> str:
+    """Where a playbook's task leads: the run that created it (read from its origin key, no query)."""
+    run_id = run_id_from_origin_key(getattr(task, "origin_key", None))
+    return reverse("playbooks:run", args=[run_id]) if run_id else ""
+
+
+# --- The customer page's panel and the portfolio list's bulk bar ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class CustomerRuns:
+    customer: Customer
+    open_runs: list[RunRow]
+    ended_runs: list[Run]
+    startable: list[Playbook]
+
+
+def startable_playbooks(user: User) -> list[Playbook]:
+    """Active playbooks the person may start by hand (those they read; the audience is checked on start)."""
+    if not can_write(user):
+        return []
+    return list(playbooks_visible_to(user).filter(status=PlaybookStatus.ACTIVE, live_version__isnull=False))
+
+
+def customer_runs(user: User, customer: Customer) -> CustomerRuns:
+    """The runs a customer is in (with their next step and its date), its last ended ones, and the playbooks
+    the person may start on it: three queries however many runs."""
+    runs = list(customer.playbook_runs.select_related("playbook", "version").order_by("-started_at", "-pk")[:20])
+    open_runs = [r for r in runs if r.status in OPEN_RUN_STATUSES]
+    ended = [r for r in runs if r.status not in OPEN_RUN_STATUSES][:5]
+    return CustomerRuns(
+        customer=customer,
+        open_runs=[RunRow(r, current_step_text(r), []) for r in open_runs],
+        ended_runs=ended,
+        startable=startable_playbooks(user),
+    )
+
+
+def bulk_start_options(user: User) -> list[Playbook] | None:
+    playbooks = startable_playbooks(user)
+    return playbooks or None
+
+
+# --- The preview ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Preview:
+    customer: Customer
+    version: PlaybookVersion
+    planned: list[step_rules.PlannedStep]
+    in_audience: bool
+    started_at: datetime
+
+
+def preview(user: User, playbook: Playbook, customer_pk: int, *, version: PlaybookVersion | None = None) -> Preview:
+    """What the draft (or ``version``) would do on a real customer the person sees, as of now: the tasks (for
+    whom, due when) and emails, assuming each wait passes. Reads only."""
+    customer = get_visible_or_404(
+        customers_visible_to(user).select_related(
+            "owner__team__leader", "implementation_manager__team__leader", "farmer"
+        ),
+        pk=customer_pk,
+    )
+    version = version or playbook.versions.filter(published_at__isnull=True).first() or playbook.live_version
+    in_audience = Customer.objects.filter(pk=customer.pk).filter(team_q(playbook), audience_q(version)).exists()
+    now = clock.now()
+    open_run = (
+        Run.objects.filter(playbook=playbook, customer=customer, status__in=OPEN_RUN_STATUSES).only("facts").first()
+    )
+    facts = open_run.facts if open_run else {}
+    planned = step_rules.plan(version.steps, customer=customer, today=clock.today(), facts=facts, started_at=now)
+    return Preview(customer=customer, version=version, planned=planned, in_audience=in_audience, started_at=now)
