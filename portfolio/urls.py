@@ -1,6 +1,6 @@
 from django.urls import path
 
-from portfolio.views import boards, customers, day, journey, listing
+from portfolio.views import boards, customers, day, journey, listing, search
 
 app_name = "portfolio"
 
@@ -39,4 +39,5 @@ urlpatterns = [
     path("uti/", boards.uti_board, name="uti_board"),
     path("portfolio/import/", listing.import_csv, name="import"),
     path("onboarding/", boards.onboarding_board, name="onboarding"),
+    path("search/", search.search, name="search"),
 ]

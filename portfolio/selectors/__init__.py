@@ -7,7 +7,8 @@ One module per concern; callers import from the package (``from portfolio import
 * ``listing``: the portfolio list, filtered, sorted, counted and paged;
 * ``customer``: the customer page, its timeline card and the reads its forms need;
 * ``day``: My day;
-* ``boards``: the onboarding and UTI boards.
+* ``boards``: the onboarding and UTI boards;
+* ``search``: the search box in the top bar and its results page.
 
 A page's selector returns the page's data in one object (``CustomerPage``, ``PortfolioPage``, ``UtiBoard``;
 ``MyDay`` and ``OnboardingBoard`` are mappings, read by key), in a fixed number of queries.
@@ -55,9 +56,12 @@ from portfolio.selectors.scope import (
     tasks_visible_to,
     uti_stays_visible_to,
 )
+from portfolio.selectors.search import KINDS as SEARCH_KINDS
+from portfolio.selectors.search import SearchResults, search, search_page
 
 __all__ = [
     "CUSTOMER_PEOPLE",
+    "SEARCH_KINDS",
     "SORTS",
     "CustomerPage",
     "CustomerTimeline",
@@ -65,6 +69,7 @@ __all__ = [
     "OnboardingBoard",
     "PortfolioFilters",
     "PortfolioPage",
+    "SearchResults",
     "UtiBoard",
     "activities_visible_to",
     "churn_requests_visible_to",
@@ -90,6 +95,8 @@ __all__ = [
     "portfolio_page",
     "portfolio_totals",
     "reviews_visible_to",
+    "search",
+    "search_page",
     "stakeholder_coverage",
     "subscriptions_running",
     "subscriptions_visible_to",

@@ -1,0 +1,54 @@
+"""Search that ignores accents and case (core.search): the unaccent and pg_trgm extensions, the IMMUTABLE
+``leme_fold`` wrapper an index may use, and GIN trigram indexes on what the search box looks in.
+
+PostgreSQL only: on SQLite (the embedded run) every step here does nothing and core.search folds case alone.
+"""
+
+from django.contrib.postgres.operations import TrigramExtension, UnaccentExtension
+from django.db import migrations
+
+FOLD = """
+CREATE OR REPLACE FUNCTION leme_fold(text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
+AS $$ SELECT lower(public.unaccent('public.unaccent'::regdictionary, $1)) $$;
+"""
+UNFOLD = "DROP FUNCTION IF EXISTS leme_fold(text);"
+
+# (index, table, expression)
+INDEXES = [
+    ("portfolio_customer_name_fold_trgm", "portfolio_customer", "leme_fold(name) gin_trgm_ops"),
+    ("portfolio_customer_cnpj_trgm", "portfolio_customer", "cnpj gin_trgm_ops"),
+    ("portfolio_contact_name_fold_trgm", "portfolio_contact", "leme_fold(name) gin_trgm_ops"),
+    ("portfolio_contact_email_fold_trgm", "portfolio_contact", "leme_fold(email) gin_trgm_ops"),
+]
+
+
+class PostgresOnly(migrations.RunSQL):
+    """Raw SQL that runs on PostgreSQL and is skipped elsewhere (SQLite has neither extensions nor GIN)."""
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_forwards(app_label, schema_editor, from_state, to_state)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_backwards(app_label, schema_editor, from_state, to_state)
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("portfolio", "0008_customer_licences_subscription_seats"),
+    ]
+
+    operations = [
+        UnaccentExtension(),
+        TrigramExtension(),
+        PostgresOnly(FOLD, UNFOLD),
+        *(
+            PostgresOnly(
+                f"CREATE INDEX IF NOT EXISTS {name} ON {table} USING gin ({expression});",
+                f"DROP INDEX IF EXISTS {name};",
+            )
+            for name, table, expression in INDEXES
+        ),
+    ]
