@@ -13,11 +13,19 @@ class PortfolioConfig(AppConfig):
         from core.labels import TASK_ORIGINS
         from portfolio import subscribers  # noqa: F401 - subscribing is importing
 
+        TASK_ORIGINS.register("manual", _("manual"))
         TASK_ORIGINS.register("delinquency", _("overdue payment"))
         TASK_ORIGINS.register("uti", _("UTI plan"))
         TASK_ORIGINS.register("churn_request", _("churn request"))
 
         navigation.register(
+            navigation.NavItem(
+                key="tasks",
+                label=_("My tasks"),
+                url_name="portfolio:my_tasks",
+                order=15,
+                roles=frozenset({"csm", "ism", "farmer", "leader", "admin"}),
+            ),
             navigation.NavItem(key="portfolio", label=_("Portfolio"), url_name="portfolio:list", order=20),
             navigation.NavItem(
                 key="onboarding",

@@ -14,12 +14,17 @@ AS $$ SELECT lower(public.unaccent('public.unaccent'::regdictionary, $1)) $$;
 """
 UNFOLD = "DROP FUNCTION IF EXISTS leme_fold(text);"
 
-# (index, table, expression)
+# (index, table, method, expression). Trigram indexes serve "contains" (three characters or more); a term of two
+# characters has no trigram to look up, so names are matched by their start there, on a B-tree in folded byte
+# order (COLLATE "C"): it serves LIKE 'ab%' and hands the rows over already sorted, so LIMIT stops early.
 INDEXES = [
-    ("portfolio_customer_name_fold_trgm", "portfolio_customer", "leme_fold(name) gin_trgm_ops"),
-    ("portfolio_customer_cnpj_trgm", "portfolio_customer", "cnpj gin_trgm_ops"),
-    ("portfolio_contact_name_fold_trgm", "portfolio_contact", "leme_fold(name) gin_trgm_ops"),
-    ("portfolio_contact_email_fold_trgm", "portfolio_contact", "leme_fold(email) gin_trgm_ops"),
+    ("portfolio_customer_name_fold_trgm", "portfolio_customer", "gin", "leme_fold(name) gin_trgm_ops"),
+    ("portfolio_customer_cnpj_trgm", "portfolio_customer", "gin", "cnpj gin_trgm_ops"),
+    ("portfolio_customer_name_fold_prefix", "portfolio_customer", "btree", 'leme_fold(name) COLLATE "C"'),
+    ("portfolio_contact_name_fold_trgm", "portfolio_contact", "gin", "leme_fold(name) gin_trgm_ops"),
+    # Emails have no accents: lower() is enough, and three times cheaper per row than unaccent.
+    ("portfolio_contact_email_lower_trgm", "portfolio_contact", "gin", "lower(email) gin_trgm_ops"),
+    ("portfolio_contact_name_fold_prefix", "portfolio_contact", "btree", 'leme_fold(name) COLLATE "C"'),
 ]
 
 
@@ -46,9 +51,9 @@ class Migration(migrations.Migration):
         PostgresOnly(FOLD, UNFOLD),
         *(
             PostgresOnly(
-                f"CREATE INDEX IF NOT EXISTS {name} ON {table} USING gin ({expression});",
+                f"CREATE INDEX IF NOT EXISTS {name} ON {table} USING {method} ({expression});",
                 f"DROP INDEX IF EXISTS {name};",
             )
-            for name, table, expression in INDEXES
+            for name, table, method, expression in INDEXES
         ),
     ]

@@ -8,7 +8,8 @@ One module per concern; callers import from the package (``from portfolio import
 * ``customer``: the customer page, its timeline card and the reads its forms need;
 * ``day``: My day;
 * ``boards``: the onboarding and UTI boards;
-* ``search``: the search box in the top bar and its results page.
+* ``search``: the search box in the top bar and its results page;
+* ``tasks``: My tasks.
 
 A page's selector returns the page's data in one object (``CustomerPage``, ``PortfolioPage``, ``UtiBoard``;
 ``MyDay`` and ``OnboardingBoard`` are mappings, read by key), in a fixed number of queries.
@@ -58,18 +59,25 @@ from portfolio.selectors.scope import (
 )
 from portfolio.selectors.search import KINDS as SEARCH_KINDS
 from portfolio.selectors.search import SearchResults, search, search_page
+from portfolio.selectors.tasks import GROUPS as TASK_GROUPS
+from portfolio.selectors.tasks import TABS as TASK_TABS
+from portfolio.selectors.tasks import MyTasksPage, TaskFilters, my_tasks_page, task_people
 
 __all__ = [
     "CUSTOMER_PEOPLE",
     "SEARCH_KINDS",
     "SORTS",
+    "TASK_GROUPS",
+    "TASK_TABS",
     "CustomerPage",
     "CustomerTimeline",
     "MyDay",
+    "MyTasksPage",
     "OnboardingBoard",
     "PortfolioFilters",
     "PortfolioPage",
     "SearchResults",
+    "TaskFilters",
     "UtiBoard",
     "activities_visible_to",
     "churn_requests_visible_to",
@@ -87,6 +95,7 @@ __all__ = [
     "mrr_history",
     "mrr_movements_visible_to",
     "my_day",
+    "my_tasks_page",
     "of_visible_customers",
     "onboarding_board",
     "open_task_count",
@@ -101,6 +110,7 @@ __all__ = [
     "subscriptions_running",
     "subscriptions_visible_to",
     "task_assignees",
+    "task_people",
     "tasks_visible_to",
     "uti_board",
     "uti_outcomes",

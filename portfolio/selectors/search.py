@@ -14,7 +14,7 @@ from django.db.models.lookups import StartsWith
 
 from accounts.models import User
 from accounts.selectors import users_visible_to
-from core.search import MIN_TERM, Folded, folded_contains
+from core.search import MIN_TERM, Folded, FoldedSortKey, folded_contains, lower_contains
 from portfolio.models import Contact, Customer
 from portfolio.selectors.scope import contacts_visible_to, customers_visible_to
 
@@ -22,6 +22,7 @@ KINDS = ("customers", "contacts", "people")
 SUGGESTED = 5  # per group, in the box under the search field
 PER_GROUP = 10  # per group, on the results page showing every group
 PER_PAGE = 25  # on the results page of one group
+TRIGRAM = 3  # shorter terms match the start of names only: they hold no trigram for the indexes to look up
 
 
 def clean_term(raw: str | None) -> str:
@@ -38,8 +39,16 @@ def _first_where_name_starts(term: str) -> Case:
     )
 
 
+def _by_start(qs: QuerySet, term: str) -> QuerySet:
+    """Two characters: names that start with them, in folded order (a B-tree on ``leme_fold(name)`` walks them
+    in that order, so the first few come without reading every match)."""
+    return qs.filter(StartsWith(Folded("name"), Folded(Value(term)))).order_by(FoldedSortKey("name"), "pk")
+
+
 def customers_matching(user: User, term: str) -> QuerySet[Customer]:
     """Visible customers by name (accents and case ignored), CNPJ digits or exact external id."""
+    if len(term) < TRIGRAM:
+        return _by_start(customers_visible_to(user).select_related("owner"), term)
     match = folded_contains("name", term)
     digits = re.sub(r"[\s./-]", "", term)  # a CNPJ typed bare or pasted with its dots, slash and dash
     if len(digits) >= 4 and digits.isdigit():
@@ -56,7 +65,9 @@ def customers_matching(user: User, term: str) -> QuerySet[Customer]:
 
 def contacts_matching(user: User, term: str) -> QuerySet[Contact]:
     """Contacts of visible customers, by name or email."""
-    match = folded_contains("name", term) | folded_contains("email", term)
+    if len(term) < TRIGRAM:
+        return _by_start(contacts_visible_to(user).select_related("customer"), term)
+    match = folded_contains("name", term) | lower_contains("email", term)
     return (
         contacts_visible_to(user)
         .filter(match)
@@ -68,7 +79,7 @@ def contacts_matching(user: User, term: str) -> QuerySet[Contact]:
 
 def people_matching(user: User, term: str) -> QuerySet[User]:
     """People ``user`` may see, by name or email."""
-    match = folded_contains("full_name", term) | folded_contains("email", term)
+    match = folded_contains("full_name", term) | lower_contains("email", term)
     return users_visible_to(user).filter(match, is_active=True).order_by("full_name", "pk")
 
 

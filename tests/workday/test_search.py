@@ -37,10 +37,15 @@ def test_postgres_has_the_fold_function_and_the_trigram_indexes():
         assert cursor.fetchone()[0] == "sao paulo acao"
         cursor.execute("SELECT indexname FROM pg_indexes WHERE indexname LIKE %s ORDER BY 1", ["%_trgm"])
         assert [row[0] for row in cursor.fetchall()] == [
-            "portfolio_contact_email_fold_trgm",
+            "portfolio_contact_email_lower_trgm",
             "portfolio_contact_name_fold_trgm",
             "portfolio_customer_cnpj_trgm",
             "portfolio_customer_name_fold_trgm",
+        ]
+        cursor.execute("SELECT indexname FROM pg_indexes WHERE indexname LIKE %s ORDER BY 1", ["%_fold_prefix"])
+        assert [row[0] for row in cursor.fetchall()] == [
+            "portfolio_contact_name_fold_prefix",
+            "portfolio_customer_name_fold_prefix",
         ]
 
 
@@ -90,6 +95,13 @@ def test_cnpj_typed_bare_or_formatted_and_the_external_id(org, sao_paulo):
     assert names(selectors.search(org.csm_a, "11.222.333"), "customers") == ["Padaria São Paulo Ltda"]
     assert names(selectors.search(org.csm_a, "3330001"), "customers") == ["Padaria São Paulo Ltda"]
     assert names(selectors.search(org.csm_a, "crm-4417"), "customers") == ["Outro Cliente"]
+
+
+def test_two_characters_find_names_that_start_with_them(org):
+    CustomerFactory(owner=org.csm_a, name="Ótica Visão")
+    CustomerFactory(owner=org.csm_a, name="Farmácia Ótima")
+
+    assert names(selectors.search(org.csm_a, "ot"), "customers") == ["Ótica Visão"]
 
 
 def test_names_that_start_with_the_term_come_first(org):
