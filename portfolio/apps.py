@@ -21,7 +21,7 @@ class PortfolioConfig(AppConfig):
         navigation.register(
             navigation.NavItem(
                 key="tasks",
-                label=_("My tasks"),
+                label=_("Tasks"),
                 url_name="portfolio:my_tasks",
                 order=15,
                 roles=frozenset({"csm", "ism", "farmer", "leader", "admin"}),
@@ -35,4 +35,11 @@ class PortfolioConfig(AppConfig):
                 roles=frozenset({"ism", "leader", "admin", "viewer"}),
             ),
             navigation.NavItem(key="uti", label=_("UTI"), url_name="portfolio:uti_board", order=30),
+            navigation.NavItem(
+                key="renewals",
+                label=_("Renewals"),
+                url_name="portfolio:renewals",
+                order=32,
+                roles=frozenset({"csm", "farmer", "leader", "admin", "viewer"}),
+            ),
         )

@@ -25,7 +25,7 @@ from portfolio.models import (
     Stage,
     UtiExit,
 )
-from portfolio.selectors import SORTS
+from portfolio.selectors import RENEWAL_SORTS, SORTS
 from portfolio.services.reviews import ReviewQuestion, review_answer
 from portfolio.validators import validate_cnpj
 
@@ -333,3 +333,19 @@ class TaskReassignForm(forms.Form):
     def __init__(self, *args, people=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = people
+
+
+class RenewalFilterForm(forms.Form):
+    window = forms.TypedChoiceField(
+        label=_("Renewing within"),
+        coerce=int,
+        choices=[(30, _("30 days")), (60, _("60 days")), (90, _("90 days"))],
+        required=False,
+        empty_value=None,
+    )
+    owner = forms.TypedChoiceField(label=_("CSM"), coerce=int, empty_value=None, required=False)
+    sort = forms.ChoiceField(required=False, choices=[(s, s) for s in RENEWAL_SORTS])
+
+    def __init__(self, *args, owners=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].choices = [("", _("All CSMs")), *[(u.pk, u.full_name) for u in owners]]

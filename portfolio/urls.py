@@ -1,6 +1,6 @@
 from django.urls import path
 
-from portfolio.views import boards, customers, day, journey, listing, search, tasks
+from portfolio.views import boards, customers, day, journey, listing, renewals, search, tasks
 
 app_name = "portfolio"
 
@@ -43,4 +43,6 @@ urlpatterns = [
     path("portfolio/import/", listing.import_csv, name="import"),
     path("onboarding/", boards.onboarding_board, name="onboarding"),
     path("search/", search.search, name="search"),
+    path("renewals/", renewals.renewals, name="renewals"),
+    path("renewals/export/", renewals.renewals_export, name="renewals_export"),
 ]

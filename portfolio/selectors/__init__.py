@@ -9,7 +9,8 @@ One module per concern; callers import from the package (``from portfolio import
 * ``day``: My day;
 * ``boards``: the onboarding and UTI boards;
 * ``search``: the search box in the top bar and its results page;
-* ``tasks``: My tasks.
+* ``tasks``: My tasks;
+* ``renewals``: renewals ahead, and My day's renewals of the month.
 
 A page's selector returns the page's data in one object (``CustomerPage``, ``PortfolioPage``, ``UtiBoard``;
 ``MyDay`` and ``OnboardingBoard`` are mappings, read by key), in a fixed number of queries.
@@ -40,6 +41,17 @@ from portfolio.selectors.listing import (
     portfolio_page,
     portfolio_totals,
 )
+from portfolio.selectors.renewals import SORTS as RENEWAL_SORTS
+from portfolio.selectors.renewals import WINDOWS as RENEWAL_WINDOWS
+from portfolio.selectors.renewals import (
+    MonthRenewals,
+    RenewalFilters,
+    RenewalsPage,
+    month_renewals,
+    renewal_owners,
+    renewals_list,
+    renewals_page,
+)
 from portfolio.selectors.scope import (
     CUSTOMER_PEOPLE,
     activities_visible_to,
@@ -65,17 +77,22 @@ from portfolio.selectors.tasks import MyTasksPage, TaskFilters, my_tasks_page, t
 
 __all__ = [
     "CUSTOMER_PEOPLE",
+    "RENEWAL_SORTS",
+    "RENEWAL_WINDOWS",
     "SEARCH_KINDS",
     "SORTS",
     "TASK_GROUPS",
     "TASK_TABS",
     "CustomerPage",
     "CustomerTimeline",
+    "MonthRenewals",
     "MyDay",
     "MyTasksPage",
     "OnboardingBoard",
     "PortfolioFilters",
     "PortfolioPage",
+    "RenewalFilters",
+    "RenewalsPage",
     "SearchResults",
     "TaskFilters",
     "UtiBoard",
@@ -92,6 +109,7 @@ __all__ = [
     "customers_changeable_by",
     "customers_visible_to",
     "milestones_visible_to",
+    "month_renewals",
     "mrr_history",
     "mrr_movements_visible_to",
     "my_day",
@@ -103,6 +121,9 @@ __all__ = [
     "portfolio_list",
     "portfolio_page",
     "portfolio_totals",
+    "renewal_owners",
+    "renewals_list",
+    "renewals_page",
     "reviews_visible_to",
     "search",
     "search_page",

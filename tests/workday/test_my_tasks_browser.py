@@ -25,7 +25,7 @@ def test_snoozing_a_task_moves_it_to_its_new_group(page, login_page, org, device
 
     # when she opens My tasks from the navigation
     nav = page.get_by_role("navigation", name="Principal")
-    nav.get_by_role("link", name="Minhas tarefas").click()
+    nav.get_by_role("link", name="Tarefas").click()
     expect(page.get_by_role("heading", level=1, name="Minhas tarefas")).to_be_visible()
     today_group = page.get_by_role("region", name="Hoje")
     expect(today_group).to_contain_text("Enviar proposta")
