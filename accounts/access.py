@@ -220,6 +220,25 @@ def can_read_health_backtest(user: User) -> bool:
     return bool(getattr(user, "is_authenticated", False) and user.is_active and (user.is_admin or user.is_leader))
 
 
+def can_manage_task(actor: User, *, task_owner_id: int) -> bool:
+    """Who may move a task's due date (snooze it) or hand it to someone else: its owner, and the admins and leaders
+    who oversee it. The task itself must be in the actor's scope: the caller fetched it through the door."""
+    return can_write(actor) and (actor.pk == task_owner_id or can_lead(actor))
+
+
+def can_give_task(actor: User, person: User, *, person_sees_customer: bool) -> bool:
+    """Whom ``actor`` may hand a task to: an active person who changes data and sees the task's customer (else
+    the task would vanish from their lists); themselves; for admins anyone; for leaders the people of the teams
+    they oversee. Everyone else keeps their tasks (they see no colleagues: accounts.selectors.users_visible_to)."""
+    if not (person.is_active and not person.is_read_only and person_sees_customer):
+        return False
+    if person.pk == actor.pk or actor.is_admin:
+        return True
+    if actor.role == Role.LEADER:
+        return person.team_id is not None and scope_team_ids(actor).filter(pk=person.team_id).exists()
+    return False
+
+
 def can_create_customers(user: User) -> bool:
     """New customers come from sales through implementation: admins, leaders and ISMs create them."""
     return can_write(user) and (user.is_admin or user.role in (Role.LEADER, Role.ISM))

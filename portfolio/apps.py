@@ -13,11 +13,19 @@ class PortfolioConfig(AppConfig):
         from core.labels import TASK_ORIGINS
         from portfolio import subscribers  # noqa: F401 - subscribing is importing
 
+        TASK_ORIGINS.register("manual", _("manual"))
         TASK_ORIGINS.register("delinquency", _("overdue payment"))
         TASK_ORIGINS.register("uti", _("UTI plan"))
         TASK_ORIGINS.register("churn_request", _("churn request"))
 
         navigation.register(
+            navigation.NavItem(
+                key="tasks",
+                label=_("Tasks"),
+                url_name="portfolio:my_tasks",
+                order=15,
+                roles=frozenset({"csm", "ism", "farmer", "leader", "admin"}),
+            ),
             navigation.NavItem(key="portfolio", label=_("Portfolio"), url_name="portfolio:list", order=20),
             navigation.NavItem(
                 key="onboarding",
@@ -27,4 +35,11 @@ class PortfolioConfig(AppConfig):
                 roles=frozenset({"ism", "leader", "admin", "viewer"}),
             ),
             navigation.NavItem(key="uti", label=_("UTI"), url_name="portfolio:uti_board", order=30),
+            navigation.NavItem(
+                key="renewals",
+                label=_("Renewals"),
+                url_name="portfolio:renewals",
+                order=32,
+                roles=frozenset({"csm", "farmer", "leader", "admin", "viewer"}),
+            ),
         )

@@ -26,7 +26,7 @@ from portfolio.models import (
     Stage,
     UtiExit,
 )
-from portfolio.selectors import SORTS
+from portfolio.selectors import RENEWAL_SORTS, SORTS
 from portfolio.selectors.listing import NO_HEALTH
 from portfolio.services.reviews import ReviewQuestion, review_answer
 from portfolio.validators import validate_cnpj
@@ -304,3 +304,62 @@ class ImportForm(forms.Form):
             raise forms.ValidationError(
                 _("Could not read the file as text: save it as CSV (UTF-8 or Windows) and upload it again.")
             ) from exc
+
+
+class TaskFilterForm(forms.Form):
+    """My tasks' filters. ``person`` lists whose tasks the reader may see: themselves, a leader's team and its
+    people."""
+
+    tab = forms.ChoiceField(choices=[("open", _("Open")), ("done", _("Done"))], required=False)
+    person = forms.ChoiceField(label=_("Whose"), required=False)
+    customer = forms.CharField(label=_("Customer"), required=False, max_length=100)
+    origin = forms.ChoiceField(label=_("Origin"), required=False)
+    due_from = bounds.DateField(label=_("Due from"), widget=DateInput(), required=False)
+    due_to = bounds.DateField(label=_("Due until"), widget=DateInput(), required=False)
+    q = forms.CharField(label=_("Search tasks"), required=False, max_length=100)
+
+    def __init__(self, *args, people=(), leads=False, origins=(), me=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [("", _("Mine"))]
+        if leads:
+            choices.append(("team", _("The whole team")))
+        choices += [(str(p.pk), p.full_name) for p in people if p != me]
+        self.fields["person"].choices = choices
+        self.fields["origin"].choices = [("", _("Every origin")), *origins]
+
+
+class TaskSnoozeForm(forms.Form):
+    """+1 day, +1 week (``days``) or a chosen day (``due_date``)."""
+
+    days = forms.TypedChoiceField(choices=[(1, "1"), (7, "7")], coerce=int, required=False, empty_value=None)
+    due_date = bounds.DateField(label=_("Another day"), widget=DateInput(), required=False)
+
+    def clean(self):
+        data = super().clean()
+        if not self.errors and data.get("days") is None and data.get("due_date") is None:
+            raise forms.ValidationError(_("Choose how long to snooze the task, or a day."))
+        return data
+
+
+class TaskReassignForm(forms.Form):
+    owner = forms.ModelChoiceField(label=_("Hand over to"), queryset=None)
+
+    def __init__(self, *args, people=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = people
+
+
+class RenewalFilterForm(forms.Form):
+    window = forms.TypedChoiceField(
+        label=_("Renewing within"),
+        coerce=int,
+        choices=[(30, _("30 days")), (60, _("60 days")), (90, _("90 days"))],
+        required=False,
+        empty_value=None,
+    )
+    owner = forms.TypedChoiceField(label=_("CSM"), coerce=int, empty_value=None, required=False)
+    sort = forms.ChoiceField(required=False, choices=[(s, s) for s in RENEWAL_SORTS])
+
+    def __init__(self, *args, owners=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].choices = [("", _("All CSMs")), *[(u.pk, u.full_name) for u in owners]]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from portfolio.views import boards, customers, day, journey, listing
+from portfolio.views import boards, customers, day, journey, listing, renewals, search, tasks
 
 app_name = "portfolio"
 
@@ -35,8 +35,14 @@ urlpatterns = [
     path("customers/<int:pk>/churn/<int:churn_pk>/save/", journey.churn_save_attempt, name="churn_save"),
     path("customers/<int:pk>/churn/<int:churn_pk>/resolve/", journey.churn_resolve, name="churn_resolve"),
     path("customers/<int:pk>/uti/<int:stay_pk>/exit/", journey.uti_exit, name="uti_exit"),
+    path("tasks/", tasks.my_tasks, name="my_tasks"),
     path("tasks/<int:task_pk>/complete/", day.task_complete, name="task_complete"),
+    path("tasks/<int:task_pk>/snooze/", tasks.task_snooze, name="task_snooze"),
+    path("tasks/<int:task_pk>/reassign/", tasks.task_reassign, name="task_reassign"),
     path("uti/", boards.uti_board, name="uti_board"),
     path("portfolio/import/", listing.import_csv, name="import"),
     path("onboarding/", boards.onboarding_board, name="onboarding"),
+    path("search/", search.search, name="search"),
+    path("renewals/", renewals.renewals, name="renewals"),
+    path("renewals/export/", renewals.renewals_export, name="renewals_export"),
 ]

@@ -7,7 +7,10 @@ One module per concern; callers import from the package (``from portfolio import
 * ``listing``: the portfolio list, filtered, sorted, counted and paged;
 * ``customer``: the customer page, its timeline card and the reads its forms need;
 * ``day``: My day;
-* ``boards``: the onboarding and UTI boards.
+* ``boards``: the onboarding and UTI boards;
+* ``search``: the search box in the top bar and its results page;
+* ``tasks``: My tasks;
+* ``renewals``: renewals ahead, and My day's renewals of the month.
 
 A page's selector returns the page's data in one object (``CustomerPage``, ``PortfolioPage``, ``UtiBoard``;
 ``MyDay`` and ``OnboardingBoard`` are mappings, read by key), in a fixed number of queries.
@@ -38,6 +41,17 @@ from portfolio.selectors.listing import (
     portfolio_page,
     portfolio_totals,
 )
+from portfolio.selectors.renewals import SORTS as RENEWAL_SORTS
+from portfolio.selectors.renewals import WINDOWS as RENEWAL_WINDOWS
+from portfolio.selectors.renewals import (
+    MonthRenewals,
+    RenewalFilters,
+    RenewalsPage,
+    month_renewals,
+    renewal_owners,
+    renewals_list,
+    renewals_page,
+)
 from portfolio.selectors.scope import (
     CUSTOMER_PEOPLE,
     activities_visible_to,
@@ -56,16 +70,32 @@ from portfolio.selectors.scope import (
     tasks_visible_to,
     uti_stays_visible_to,
 )
+from portfolio.selectors.search import KINDS as SEARCH_KINDS
+from portfolio.selectors.search import SearchResults, search, search_page
+from portfolio.selectors.tasks import GROUPS as TASK_GROUPS
+from portfolio.selectors.tasks import TABS as TASK_TABS
+from portfolio.selectors.tasks import MyTasksPage, TaskFilters, my_tasks_page, task_people
 
 __all__ = [
     "CUSTOMER_PEOPLE",
+    "RENEWAL_SORTS",
+    "RENEWAL_WINDOWS",
+    "SEARCH_KINDS",
     "SORTS",
+    "TASK_GROUPS",
+    "TASK_TABS",
     "CustomerPage",
     "CustomerTimeline",
+    "MonthRenewals",
     "MyDay",
+    "MyTasksPage",
     "OnboardingBoard",
     "PortfolioFilters",
     "PortfolioPage",
+    "RenewalFilters",
+    "RenewalsPage",
+    "SearchResults",
+    "TaskFilters",
     "UtiBoard",
     "activities_visible_to",
     "churn_requests_visible_to",
@@ -81,9 +111,11 @@ __all__ = [
     "customers_of_team",
     "customers_visible_to",
     "milestones_visible_to",
+    "month_renewals",
     "mrr_history",
     "mrr_movements_visible_to",
     "my_day",
+    "my_tasks_page",
     "of_visible_customers",
     "onboarding_board",
     "open_task_count",
@@ -91,11 +123,17 @@ __all__ = [
     "portfolio_list",
     "portfolio_page",
     "portfolio_totals",
+    "renewal_owners",
+    "renewals_list",
+    "renewals_page",
     "reviews_visible_to",
+    "search",
+    "search_page",
     "stakeholder_coverage",
     "subscriptions_running",
     "subscriptions_visible_to",
     "task_assignees",
+    "task_people",
     "tasks_visible_to",
     "uti_board",
     "uti_outcomes",

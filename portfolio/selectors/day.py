@@ -20,6 +20,7 @@ from portfolio.models import (
     UtiExit,
     UtiStay,
 )
+from portfolio.selectors.renewals import MonthRenewals, month_renewals
 from portfolio.selectors.scope import (
     churn_requests_visible_to,
     milestones_visible_to,
@@ -44,13 +45,14 @@ class MyDay(TypedDict):
     uti: list[UtiStay]
     milestones: list[Milestone]
     churn_requests: list[ChurnRequest]
+    renewals: MonthRenewals | None  # this month's renewals still ahead (not on an ISM's day)
     panels: list[PanelContent]  # what the apps above portfolio add (core.panels.register_day), in order
 
 
 # What each role acts on beyond their own tasks: an ISM runs onboardings, not reviews or recovery months of
 # customers she handed off long ago; a leader watches the whole team's lists.
 ISM_SECTIONS = ("tasks", "milestones", "churn_requests", "uti")
-SECTIONS = ("tasks", "churn_requests", "uti", "reviews", "milestones")
+SECTIONS = ("tasks", "churn_requests", "uti", "reviews", "milestones", "renewals")
 
 
 def _implements(user: User) -> Q:
@@ -124,5 +126,6 @@ def my_day(user: User, *, today: date | None = None) -> MyDay:
         "uti": list(uti[:20]),
         "milestones": list(milestones[:20]),
         "churn_requests": list(churn[:20]),
+        "renewals": month_renewals(user, today, Q() if leads else Q(owner=user)) if "renewals" in sections else None,
         "panels": load_day(user, today),
     }

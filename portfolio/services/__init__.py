@@ -43,7 +43,7 @@ from portfolio.services.subscriptions import (
     subscription_mark_delinquent,
     subscription_mark_paid,
 )
-from portfolio.services.tasks import task_complete, task_create, tasks_cancel
+from portfolio.services.tasks import snooze_date, task_complete, task_create, task_reassign, task_snooze, tasks_cancel
 from portfolio.services.timeline import TimelineEntry, activities_log_many, activity_log
 
 __all__ = [
@@ -73,6 +73,7 @@ __all__ = [
     "review_complete",
     "review_schedule",
     "save_attempt_add",
+    "snooze_date",
     "subscription_cancel",
     "subscription_change",
     "subscription_create",
@@ -80,6 +81,8 @@ __all__ = [
     "subscription_mark_paid",
     "task_complete",
     "task_create",
+    "task_reassign",
+    "task_snooze",
     "tasks_cancel",
     "uti_exit",
 ]

@@ -1,10 +1,12 @@
 """Tasks: work for one person about one customer. Automatic ones are idempotent by ``origin_key``."""
 
-from datetime import date
+from datetime import date, timedelta
 
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
-from accounts.access import ensure_can_write
+from accounts.access import can_give_task, can_manage_task, ensure_can_write
 from accounts.models import User
 from core import clock
 from portfolio.models import (
@@ -12,6 +14,7 @@ from portfolio.models import (
     Task,
     TaskStatus,
 )
+from portfolio.selectors.scope import customers_visible_to
 
 
 def task_create(
@@ -75,3 +78,40 @@ def tasks_cancel(*, origin_key_prefix: str, note: str, actor: User | None = None
         task.notes = f"{task.notes}\n\n{note}".strip()
         task.save(update_fields=["status", "completed_at", "notes"])
     return len(tasks)
+
+
+def _ensure_can_manage(task: Task, actor: User) -> None:
+    ensure_can_write(actor)
+    if not can_manage_task(actor, task_owner_id=task.owner_id):
+        raise PermissionDenied(_("Only the task's owner or their leader can change it."))
+    if task.status != TaskStatus.OPEN:
+        raise ValidationError(_("This task is no longer open."))
+
+
+def snooze_date(task: Task, days: int) -> date:
+    """``days`` after the task's due date, or after today when it is due today or overdue: "+1 day" on an overdue
+    task means tomorrow, not the day after the day it was missed."""
+    return max(task.due_date, clock.today()) + timedelta(days=days)
+
+
+@transaction.atomic
+def task_snooze(*, task: Task, due_date: date, actor: User) -> Task:
+    """Move an open task to another day, today or later. Its owner, or a leader over it (accounts.access)."""
+    _ensure_can_manage(task, actor)
+    if due_date < clock.today():
+        raise ValidationError({"due_date": _("Choose today or a later day.")})
+    task.due_date = due_date
+    task.save(update_fields=["due_date"])
+    return task
+
+
+@transaction.atomic
+def task_reassign(*, task: Task, to: User, actor: User) -> Task:
+    """Hand an open task to someone else: a person the actor may give tasks to who sees the task's customer."""
+    _ensure_can_manage(task, actor)
+    sees = customers_visible_to(to).filter(pk=task.customer_id).exists()
+    if not can_give_task(actor, to, person_sees_customer=sees):
+        raise ValidationError({"owner": _("%(name)s cannot take this task.") % {"name": to}})
+    task.owner = to
+    task.save(update_fields=["owner"])
+    return task

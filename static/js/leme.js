@@ -37,3 +37,79 @@ document.addEventListener("submit", (event) => {
 document.addEventListener("click", (event) => {
   if (event.target.closest("[data-print]")) window.print();
 });
+
+/* Search from anywhere (the top bar in base.html). "/" or Ctrl-K (⌘K) puts the cursor in the field; htmx fills
+   the listbox under it as the person types. The ARIA combobox pattern: the focus stays in the field while the
+   up and down arrows move through the options (aria-activedescendant names the chosen one), Enter opens it,
+   Escape closes the list. Without a chosen option Enter submits the form: the results page. */
+(() => {
+  const field = () => document.getElementById("topsearch-q");
+  const list = () => document.getElementById("topsearch-results");
+  const options = () => Array.from(list()?.querySelectorAll("[role=option]") ?? []);
+  const chosen = () => options().findIndex((option) => option.getAttribute("aria-selected") === "true");
+
+  function choose(option) {
+    options().forEach((each) => each.setAttribute("aria-selected", each === option ? "true" : "false"));
+    if (option) {
+      field().setAttribute("aria-activedescendant", option.id);
+      option.scrollIntoView({ block: "nearest" });
+    } else {
+      field().removeAttribute("aria-activedescendant");
+    }
+  }
+
+  function show(open) {
+    const input = field();
+    if (!input) return;
+    const really = open && options().length > 0;
+    input.setAttribute("aria-expanded", really ? "true" : "false");
+    list().classList.toggle("open", really);
+    if (!really) choose(null);
+  }
+
+  function typingElsewhere(target) {
+    return target instanceof Element && target.closest("input, textarea, select, [contenteditable]:not([contenteditable=false])");
+  }
+
+  document.addEventListener("keydown", (event) => {
+    const input = field();
+    if (!input) return;
+    const slash = event.key === "/" && !event.ctrlKey && !event.metaKey && !event.altKey && !typingElsewhere(event.target);
+    const ctrlK = (event.ctrlKey || event.metaKey) && !event.altKey && event.key.toLowerCase() === "k";
+    if (slash || ctrlK) {
+      event.preventDefault();
+      input.focus();
+      input.select();
+      return;
+    }
+    if (event.target !== input) return;
+    const all = options();
+    const current = chosen();
+    if ((event.key === "ArrowDown" || event.key === "ArrowUp") && all.length) {
+      event.preventDefault();
+      show(true);
+      const next = event.key === "ArrowDown" ? (current + 1) % all.length : (current <= 0 ? all.length : current) - 1;
+      choose(all[next]);
+    } else if (event.key === "Enter" && current >= 0 && list().classList.contains("open")) {
+      event.preventDefault();
+      window.location.assign(all[current].href);
+    } else if (event.key === "Escape" && list().classList.contains("open")) {
+      event.preventDefault();
+      show(false);
+    }
+  });
+
+  // A new set of matches: open the list (or close it when nothing came back); nothing is chosen yet.
+  document.addEventListener("htmx:afterSwap", (event) => {
+    if (event.detail.target === list()) {
+      choose(null);
+      show(true);
+    }
+  });
+  document.addEventListener("focusin", (event) => {
+    if (event.target === field()) show(true);
+  });
+  document.addEventListener("click", (event) => {
+    if (field() && !(event.target instanceof Element && event.target.closest("#topsearch"))) show(false);
+  });
+})();

@@ -107,7 +107,7 @@ def test_my_day_and_portfolio_in_portuguese_on_a_phone(browser, live_server, log
     screenshot(page, "my-day-phone")
     page.goto(f"{page.base_url}/portfolio/")
     expect(page.get_by_role("link", name="Cliente Exemplo 2")).to_be_visible()
-    page.get_by_label("Buscar").fill("Exemplo 1")
+    page.get_by_label("Buscar", exact=True).fill("Exemplo 1")  # the top bar searches everything
     page.wait_for_url("**q=Exemplo*")
     expect(page.get_by_role("link", name="Cliente Exemplo 2")).to_have_count(0)
     screenshot(page, "portfolio-phone")

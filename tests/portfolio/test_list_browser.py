@@ -141,7 +141,7 @@ def test_going_back_after_the_history_cache_is_gone_shows_the_whole_page(page, l
 
     # then the whole page is back: navigation, filters and the earlier list
     expect(page.get_by_role("navigation", name="Main")).to_be_visible()
-    expect(page.get_by_role("search")).to_be_visible()
+    expect(page.locator("#portfolio-filters[role=search]")).to_be_visible()  # beside the top bar's search
     expect(page.get_by_role("link", name="Alfa Ltda")).to_be_visible()
     expect(page.get_by_role("link", name="Delta Ltda")).to_have_count(0)
     expect(page.locator("#results")).to_have_count(1)

@@ -1,0 +1,139 @@
+"""Search from anywhere: customers, contacts and people, through the door.
+
+A CSM finds their customers and those customers' contacts; people are found by the people-visibility rule
+of the Team pages (``accounts.selectors.users_visible_to``: admins everyone, leaders the teams they oversee,
+everyone else themselves). Matching ignores accents and case on PostgreSQL (``core.search``).
+"""
+
+import re
+from dataclasses import dataclass, field
+
+from django.core.paginator import Page, Paginator
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models.lookups import StartsWith
+
+from accounts.models import User
+from accounts.selectors import users_visible_to
+from core.search import MIN_TERM, Folded, FoldedSortKey, folded_contains, lower_contains
+from portfolio.models import Contact, Customer
+from portfolio.selectors.scope import contacts_visible_to, customers_visible_to
+
+KINDS = ("customers", "contacts", "people")
+SUGGESTED = 5  # per group, in the box under the search field
+PER_GROUP = 10  # per group, on the results page showing every group
+PER_PAGE = 25  # on the results page of one group
+TRIGRAM = 3  # shorter terms match the start of names only: they hold no trigram for the indexes to look up
+
+
+def clean_term(raw: str | None) -> str:
+    """The text to look for: trimmed, inner spaces collapsed, at most 100 characters."""
+    return " ".join((raw or "").split())[:100]
+
+
+def _first_where_name_starts(term: str) -> Case:
+    """0 for rows whose name starts with the term (what a person typing a name expects first), else 1."""
+    return Case(
+        When(StartsWith(Folded("name"), Folded(Value(term))), then=Value(0)),
+        default=Value(1),
+        output_field=IntegerField(),
+    )
+
+
+def _by_start(qs: QuerySet, term: str) -> QuerySet:
+    """Two characters: names that start with them, in folded order (a B-tree on ``leme_fold(name)`` walks them
+    in that order, so the first few come without reading every match)."""
+    return qs.filter(StartsWith(Folded("name"), Folded(Value(term)))).order_by(FoldedSortKey("name"), "pk")
+
+
+def customers_matching(user: User, term: str) -> QuerySet[Customer]:
+    """Visible customers by name (accents and case ignored), CNPJ digits or exact external id."""
+    if len(term) < TRIGRAM:
+        return _by_start(customers_visible_to(user).select_related("owner"), term)
+    match = folded_contains("name", term)
+    digits = re.sub(r"[\s./-]", "", term)  # a CNPJ typed bare or pasted with its dots, slash and dash
+    if len(digits) >= 4 and digits.isdigit():
+        match |= Q(cnpj__contains=digits)
+    match |= Q(external_id=term)
+    return (
+        customers_visible_to(user)
+        .filter(match)
+        .select_related("owner")
+        .annotate(rank=_first_where_name_starts(term))
+        .order_by("rank", "name", "pk")
+    )
+
+
+def contacts_matching(user: User, term: str) -> QuerySet[Contact]:
+    """Contacts of visible customers, by name or email."""
+    if len(term) < TRIGRAM:
+        return _by_start(contacts_visible_to(user).select_related("customer"), term)
+    # The email first: PostgreSQL rechecks each row the trigram indexes return, in this order, and a common word
+    # (a clinic's domain) matches thousands of emails; an email that matches spares the name's unaccent. Sorted by
+    # name alone for the same reason: ranking by "starts with" would fold every matching row's name again.
+    match = lower_contains("email", term) | folded_contains("name", term)
+    return contacts_visible_to(user).filter(match).select_related("customer").order_by("name", "pk")
+
+
+def people_matching(user: User, term: str) -> QuerySet[User]:
+    """People ``user`` may see, by name or email."""
+    match = folded_contains("full_name", term) | lower_contains("email", term)
+    return users_visible_to(user).filter(match, is_active=True).order_by("full_name", "pk")
+
+
+def _matching(user: User, kind: str, term: str) -> QuerySet:
+    return {"customers": customers_matching, "contacts": contacts_matching, "people": people_matching}[kind](user, term)
+
+
+@dataclass(frozen=True)
+class SearchGroup:
+    kind: str
+    rows: list
+    has_more: bool  # more rows match than ``rows`` holds
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    """What the box under the search field and the results page show: one group per kind of thing."""
+
+    term: str
+    too_short: bool
+    groups: list[SearchGroup] = field(default_factory=list)
+    kind: str = ""  # the results page of one group
+    page: Page | None = None
+
+    @property
+    def count(self) -> int:
+        return sum(len(g.rows) for g in self.groups) if self.page is None else self.page.paginator.count
+
+    @property
+    def empty(self) -> bool:
+        return not self.too_short and self.count == 0
+
+
+def search(user: User, raw: str | None, *, per_group: int = SUGGESTED) -> SearchResults:
+    """The first ``per_group`` matches of each kind, and whether there are more: one query per kind."""
+    term = clean_term(raw)
+    if len(term) < MIN_TERM:
+        return SearchResults(term=term, too_short=True)
+    groups = []
+    for kind in KINDS:
+        rows = list(_matching(user, kind, term)[: per_group + 1])
+        groups.append(SearchGroup(kind=kind, rows=rows[:per_group], has_more=len(rows) > per_group))
+    return SearchResults(term=term, too_short=False, groups=groups)
+
+
+def search_page(user: User, raw: str | None, *, kind: str = "", page_number: str | int | None = None) -> SearchResults:
+    """The results page: every group's first ``PER_GROUP``, or, for one ``kind``, its matches a page at a time."""
+    if kind not in KINDS:
+        return search(user, raw, per_group=PER_GROUP)
+    term = clean_term(raw)
+    if len(term) < MIN_TERM:
+        return SearchResults(term=term, too_short=True, kind=kind)
+    page = Paginator(_matching(user, kind, term), PER_PAGE).get_page(page_number)
+    return SearchResults(
+        term=term,
+        too_short=False,
+        groups=[SearchGroup(kind=kind, rows=list(page.object_list), has_more=page.has_next())],
+        kind=kind,
+        page=page,
+    )

@@ -1,0 +1,168 @@
+"""Renewals ahead: the 30/60/90-day windows, the MRR at stake summed, the open churn requests, the door, the CSM
+filter for leaders, the CSV, and My day's panel of this month's renewals."""
+
+import csv
+import io
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from core import clock
+from portfolio import selectors, services
+from portfolio.models import ChurnReason
+from tests.portfolio.factories import CustomerFactory, hand_off, subscribe
+
+pytestmark = pytest.mark.django_db
+
+NOW = datetime(2026, 12, 2, 10, tzinfo=ZoneInfo("America/Sao_Paulo"))
+TODAY = NOW.date()
+
+
+@pytest.fixture(autouse=True)
+def on_the_second_of_december():
+    with clock.at(NOW):
+        yield
+
+
+def renewing(owner, name, in_days, mrr_cents):
+    customer = CustomerFactory(name=name, renewal_date=TODAY + timedelta(days=in_days))
+    hand_off(customer, owner)
+    subscribe(customer, amount_cents=mrr_cents)
+    customer.refresh_from_db()
+    return customer
+
+
+@pytest.fixture
+def book(org):
+    """Lucas's renewals at 10, 45 and 80 days and one past; Beatriz's at 20; team B's at 5."""
+    return {
+        "soon": renewing(org.csm_a, "Padaria Pão Dourado", 10, 150_000),
+        "mid": renewing(org.csm_a, "Clínica Bem Viver", 45, 300_000),
+        "far": renewing(org.csm_a, "Ótica Visão", 80, 80_000),
+        "past": renewing(org.csm_a, "Escola Nova Era", -3, 999_000),
+        "beyond": renewing(org.csm_a, "Hotel Sol Nascente", 120, 999_000),
+        "colleague": renewing(org.csm_a2, "Mercearia São Jorge", 20, 50_000),
+        "other_team": renewing(org.csm_b, "Açougue do Vale", 5, 70_000),
+    }
+
+
+def names(page):
+    return [c.name for c in page.page.object_list]
+
+
+@pytest.mark.parametrize(
+    ("window", "expected", "mrr"),
+    [
+        (30, ["Padaria Pão Dourado"], 150_000),
+        (60, ["Padaria Pão Dourado", "Clínica Bem Viver"], 450_000),
+        (90, ["Padaria Pão Dourado", "Clínica Bem Viver", "Ótica Visão"], 530_000),
+    ],
+)
+def test_each_window_lists_its_renewals_and_sums_their_mrr(org, book, window, expected, mrr):
+    page = selectors.renewals_page(org.csm_a, selectors.RenewalFilters(window=window))
+
+    assert names(page) == expected
+    assert page.totals["count"] == len(expected)
+    assert page.totals["mrr_cents"] == mrr
+
+
+def test_a_leader_sees_the_team_and_filters_by_csm_never_another_team(org, book):
+    team = selectors.renewals_page(org.leader_a, selectors.RenewalFilters(window=30))
+    beatriz = selectors.renewals_page(org.leader_a, selectors.RenewalFilters(window=30, owner=org.csm_a2.pk))
+
+    assert names(team) == ["Padaria Pão Dourado", "Mercearia São Jorge"]
+    assert team.totals["mrr_cents"] == 200_000
+    assert names(beatriz) == ["Mercearia São Jorge"]
+    assert [p.full_name for p in team.owners][:1] == ["Beatriz Santos"]
+    assert selectors.renewals_page(org.csm_a, selectors.RenewalFilters()).owners == []
+
+
+def test_sorted_by_mrr_and_an_open_churn_request_is_flagged(org, book):
+    services.churn_request_open(
+        customer=book["mid"],
+        kind="voluntary",
+        reason=ChurnReason.objects.get(code="budget-cut"),
+        detail="Fusão com outra rede cortou o orçamento de ferramentas em 40%",
+        actor=org.csm_a,
+    )
+
+    page = selectors.renewals_page(org.csm_a, selectors.RenewalFilters(window=90, sort="-mrr"))
+
+    assert names(page) == ["Clínica Bem Viver", "Padaria Pão Dourado", "Ótica Visão"]
+    assert [c.open_churn for c in page.page.object_list] == [True, False, False]
+    assert page.totals["at_risk"] == 1
+
+
+def test_churned_customers_do_not_renew(org, book):
+    services.churn_request_open(
+        customer=book["soon"],
+        kind="voluntary",
+        reason=ChurnReason.objects.get(code="budget-cut"),
+        detail="Fusão com outra rede cortou o orçamento de ferramentas em 40%",
+        actor=org.csm_a,
+    )
+    churn = book["soon"].churn_requests.get()
+    services.churn_request_resolve(churn_request=churn, outcome="churned", actor=org.csm_a)
+
+    assert names(selectors.renewals_page(org.csm_a, selectors.RenewalFilters(window=30))) == []
+
+
+def test_the_page_switches_window_with_htmx_and_reads_in_few_queries(
+    org, book, client_for, django_assert_max_num_queries
+):
+    client = client_for(org.leader_a)
+    client.get("/renewals/")
+
+    with django_assert_max_num_queries(5):
+        fragment = client.get("/renewals/", {"window": "60", "sort": "-mrr"}, HTTP_HX_REQUEST="true")
+    for n in range(10):
+        renewing(org.csm_a, f"Cliente extra {n}", 15 + n, 10_000)
+    with django_assert_max_num_queries(5):
+        client.get("/renewals/", {"window": "60", "sort": "-mrr"}, HTTP_HX_REQUEST="true")
+
+    assert "<html" not in fragment.text
+    assert fragment.text.index("Clínica Bem Viver") < fragment.text.index("Padaria Pão Dourado")
+    assert "Açougue do Vale" not in fragment.text
+    assert "R$\xa05.000,00" in fragment.text  # 1,500 + 3,000 + 500 (Beatriz's)
+    assert 'href="/renewals/export/?window=60&amp;sort=-mrr"' in fragment.text
+
+
+def test_the_csv_has_every_renewal_of_the_filters_as_spreadsheet_safe_text(org, book, client_for):
+    services.customer_update(customer=book["mid"], actor=org.csm_a, name="=Clínica Bem Viver")
+
+    response = client_for(org.csm_a).get("/renewals/export/", {"window": "60", "sort": "renewal"})
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert 'filename="renewals-60d-2026-12-02.csv"' in response["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[0] == [
+        "Cliente",
+        "CNPJ",
+        "CSM",
+        "Estágio",
+        "Data de renovação",
+        "MRR",
+        "Moeda",
+        "Último contato",
+        "Pedido de churn em aberto",
+    ]
+    assert [r[0] for r in rows[1:]] == ["Padaria Pão Dourado", "'=Clínica Bem Viver"]
+    assert rows[1][2:7] == ["Lucas Almeida", "Acompanhamento", "2026-12-12", "1500.00", "BRL"]
+    assert rows[1][8] == "não"
+
+
+def test_my_day_lists_this_months_renewals_and_links_to_the_page(org, book, client_for):
+    day = selectors.my_day(org.csm_a, today=TODAY)
+    leader_day = selectors.my_day(org.leader_a, today=TODAY)
+    ism_day = selectors.my_day(org.ism_a, today=TODAY)
+
+    assert [c.name for c in day["renewals"].customers] == ["Padaria Pão Dourado"]
+    assert day["renewals"].totals["mrr_cents"] == 150_000
+    assert [c.name for c in leader_day["renewals"].customers] == ["Padaria Pão Dourado", "Mercearia São Jorge"]
+    assert ism_day["renewals"] is None
+
+    page = client_for(org.csm_a).get("/")
+    assert "Renovações deste mês" in page.text
+    assert 'href="/renewals/?window=30"' in page.text
