@@ -2,7 +2,7 @@
 
 Reuses (or builds) the demo database of ``bench.portfolio_page``: 50,000 demo customers, of which Lucas, a CSM,
 owns 1,000 and Mariana, the leader, sees all. Migrates it (the search indexes come with portfolio's migration
-``0009_search``), then types a set of queries in the top bar as each of them: the htmx suggestions as you type
+``0010_search``), then types a set of queries in the top bar as each of them: the htmx suggestions as you type
 (``portfolio:search`` with ``HX-Request``, what the box asks every 250 ms), the results page, and the
 suggestions' selector alone (the three queries the indexes serve, without the request and the template). Prints
 the median and 95th percentile in milliseconds per person and per kind, and the machine's load average (on a

@@ -1,7 +1,7 @@
 """Text search that ignores accents and case: "sao paulo" finds "São Paulo".
 
 On PostgreSQL, :class:`Folded` is ``leme_fold(text)``, an IMMUTABLE SQL function created by portfolio's
-migration ``0009_search`` that lower-cases and strips accents with the ``unaccent`` extension. ``unaccent``
+migration ``0010_search`` that lower-cases and strips accents with the ``unaccent`` extension. ``unaccent``
 itself is only STABLE (its dictionary could change), so an index cannot use it; the wrapper promises the
 dictionary will not change, and the GIN trigram indexes (``pg_trgm``) on ``leme_fold(name)`` and friends serve
 ``LIKE '%term%'`` on 50,000 rows in a few milliseconds.
