@@ -1,23 +1,26 @@
-"""The demo's health history: the nightly computation run for the first day of each of the last 12 months and
-for today, over the usage ``demo.usage`` wrote, so the leader's view has a trend and the backtest months.
+"""The demo's health history: the nightly computation run for the first day of each of the last 12 months, for
+each week of the last 90 days, for yesterday and for today, over the usage ``demo.usage`` wrote, so the
+leader's view has its weekly trend, the backtest its months and My day the customers that turned red.
 
 The scores come from ``health.services.scores_recompute``, the same computation the nightly job runs: the
 demo never writes scores of its own.
 """
 
-from datetime import date
+from datetime import date, timedelta
 
 from health.services import scores_recompute
 
 
-def history_days(today: date, months: int = 12) -> list[date]:
-    """The first day of each of the last ``months`` months (this one included), then today."""
+def history_days(today: date, months: int = 12, weeks: int = 13) -> list[date]:
+    """The first day of each of the last ``months`` months (this one included), the same weekday in each of the
+    last ``weeks`` weeks (the leader's trend points), yesterday and today."""
     days = []
     month = date(today.year, today.month, 1)
     for _ in range(months):
         days.append(month)
         month = date(month.year - (month.month == 1), (month.month - 2) % 12 + 1, 1)
-    return sorted({*days, today})
+    weekly = [today - timedelta(weeks=k) for k in range(weeks)]
+    return sorted({*days, *weekly, today - timedelta(days=1), today})
 
 
 def score_history(today: date) -> list[date]:

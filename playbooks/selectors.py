@@ -56,9 +56,9 @@ def trigger_text(version: PlaybookVersion | None) -> str:
     label = str(version.get_trigger_kind_display())
     params = version.trigger_params or {}
     if params.get("stage"):
-        return label.replace("…", str(Stage(params["stage"]).label))
+        return f"{label.rstrip('…').rstrip()} {Stage(params['stage']).label}"
     if params.get("band"):
-        return label.replace("…", str(step_rules.Band(params["band"]).label))
+        return f"{label.rstrip('…').rstrip()} {str(step_rules.Band(params['band']).label).lower()}"
     if params.get("days") is not None:
         return label.replace("N", str(params["days"]))
     return label

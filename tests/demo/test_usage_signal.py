@@ -2,13 +2,14 @@
 health score should find: customers who later open a churn request or churn use less in the months before."""
 
 from collections import defaultdict
-from datetime import timedelta
+from datetime import date, timedelta
 from statistics import median
 
 import pytest
 from django.db.models import Max, Min
 from django.utils import timezone
 
+from demo.health import history_days
 from demo.people import seed_people
 from demo.portfolio import seed_portfolio
 from demo.usage import HISTORY_DAYS, _plans, seed_usage, usage_rows
@@ -109,3 +110,12 @@ def test_usage_is_deterministic_and_seeding_again_adds_nothing(demo_usage):
     assert seed_usage(customers=300) == ["usage: every demo customer already has its usage"]
     assert UsageDay.objects.count() == count
     assert len(usage_rows(plan, 2026)) == UsageDay.objects.filter(customer_id=plan.customer_id).count()
+
+
+def test_the_health_history_covers_the_months_the_weekly_trend_and_yesterday():
+    days = history_days(date(2026, 12, 2))
+
+    assert days[0] == date(2026, 1, 1)
+    assert days[-2:] == [date(2026, 12, 1), date(2026, 12, 2)]
+    assert {date(2026, 12, 2) - timedelta(weeks=k) for k in range(13)} <= set(days)
+    assert len(days) == len(set(days)) == 12 + 13 + 1 - 1  # Dec 1 is both a month start and yesterday
