@@ -144,11 +144,17 @@ def enrol_on_event(
 # --- Advancing ------------------------------------------------------------------------------------------------
 
 
+def current_band(customer: Customer, facts: dict) -> str:
+    """The band people see on the customer now (health writes it nightly, an override's while one is in force),
+    or, before any score, the last band the run heard of from HealthBandChanged."""
+    return customer.health_band or facts.get("band", "")
+
+
 def goal_reached(run: Run, customer: Customer) -> bool:
     """Whether the run's exit goal holds now."""
     goal = run.version.exit_goal
     if goal == ExitGoal.BACK_TO_GREEN:
-        return run.facts.get("band") == "green"
+        return current_band(customer, run.facts) == "green"
     if goal == ExitGoal.RENEWED:
         start = run.facts.get("renewal_date")
         return bool(customer.renewal_date and start and customer.renewal_date.isoformat() > start)

@@ -76,7 +76,7 @@ def assignee_for(customer: Customer, role: str) -> User | None:
 def check_holds(check: str, *, customer: Customer, started_at: datetime, facts: dict) -> bool:
     """Whether a condition step's check still holds for ``customer`` in a run started at ``started_at``."""
     if check == Check.STILL_RED:
-        return facts.get("band") == "red"
+        return (customer.health_band or facts.get("band")) == "red"
     if check == Check.NO_TOUCH:
         return customer.last_touch_at is None or customer.last_touch_at < started_at
     if check == Check.CHURN_OPEN:

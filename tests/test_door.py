@@ -276,6 +276,12 @@ class Worlds:
     b: dict[str, Model]
 
 
+def default_health_profile() -> HealthProfile:
+    """A default health profile (a data migration's rows: a transactional test before may have emptied them)."""
+    import_module("health.migrations.0003_default_profiles").create(django_apps, None)
+    return HealthProfile.objects.get(service_model="high", stage="ongoing")
+
+
 @pytest.fixture
 def worlds(org) -> Worlds:
     nps = CampaignFactory(kind=SurveyKind.NPS, name="NPS de relacionamento", actor=org.admin)
@@ -285,9 +291,7 @@ def worlds(org) -> Worlds:
     integration_token, _key = account_services.api_token_create(
         user=org.admin, name="Eventos do produto", actor=org.admin, scope=TokenScope.USAGE_EVENTS
     )
-    # the default profiles (a data migration's rows: a transactional test before may have emptied the table)
-    import_module("health.migrations.0003_default_profiles").create(django_apps, None)
-    health_profile = HealthProfile.objects.get(service_model="high", stage="ongoing")
+    health_profile = default_health_profile()
     shared = {"nps": nps, "invitation": invitation, "health_profile": health_profile}
     shared["integration_token"] = integration_token
     return Worlds(

@@ -99,7 +99,7 @@ def test_an_admin_changes_a_weight_sees_the_error_of_an_empty_field_then_the_new
     expect(page.get_by_text("vale a partir da próxima execução noturna")).to_be_visible()
 
     # when she empties the adoption weight and saves
-    weight = page.get_by_label("Uso: peso")
+    weight = page.get_by_label("Uso: peso", exact=True)
     weight.fill("")
     page.get_by_role("button", name="Salvar como nova versão").click()
 
@@ -109,7 +109,7 @@ def test_an_admin_changes_a_weight_sees_the_error_of_an_empty_field_then_the_new
     shot(page, f"profile-error-{device}")
 
     # when she types a weight and saves again
-    page.get_by_label("Uso: peso").fill("25")
+    page.get_by_label("Uso: peso", exact=True).fill("25")
     page.get_by_role("button", name="Salvar como nova versão").click()
 
     # then the new version is listed with who changed what
@@ -117,7 +117,7 @@ def test_an_admin_changes_a_weight_sees_the_error_of_an_empty_field_then_the_new
     newest = page.locator("#version-2")
     expect(newest).to_contain_text("Renata Azevedo")
     expect(newest).to_contain_text("Uso, peso: 20 → 25")
-    expect(page.get_by_label("Uso: peso")).to_have_value("25")
+    expect(page.get_by_label("Uso: peso", exact=True)).to_have_value("25")
     shot(page, f"profile-saved-{device}")
     assert profile.versions.count() == 2
 

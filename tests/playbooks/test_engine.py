@@ -266,6 +266,28 @@ def test_a_condition_that_no_longer_holds_ends_the_run(org, committed):
     assert not playbook_tasks(run).exists()
 
 
+def test_a_condition_reads_the_band_health_wrote_on_the_customer(org, committed):
+    """An override (or a nightly run whose event the run missed) shows on the customer's own columns: the
+    "still red" check and the "back to green" goal read those, not only the events the run heard."""
+    playbook = live_playbook(
+        trigger_kind="health_band_changed",
+        trigger_params={"band": "red"},
+        steps=[{"kind": "wait", "days": 14}, {"kind": "condition", "check": "still_red"}, task_step("Escalar")],
+    )
+    customer = CustomerFactory(owner=org.csm_a)
+    with clock.at(MONDAY), committed():
+        publish(
+            HealthBandChanged(customer_id=customer.pk, day=date(2026, 3, 2), from_band="green", to_band="red", score=20)
+        )
+    Customer.objects.filter(pk=customer.pk).update(health_band="yellow", health_score=60)
+    with clock.at(MONDAY + timedelta(days=14)):
+        engine.runs_advance_due()
+    run = Run.objects.get(playbook=playbook)
+    assert run.status == RunStatus.COMPLETED
+    assert run.run_steps.get(index=1).outcome == "condition_failed"
+    assert not playbook_tasks(run).exists()
+
+
 def test_the_daily_check_enrols_renewals_once_per_renewal_date(org):
     playbook = live_playbook(trigger_kind="renewal_in", trigger_params={"days": 90}, cooldown_days=0)
     soon = CustomerFactory(owner=org.csm_a, renewal_date=date(2026, 5, 1))

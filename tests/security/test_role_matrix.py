@@ -11,10 +11,10 @@ campaigns are team A's (made by its leader); the viewer belongs to team A.
 import pytest
 
 from accounts import services as account_services
-from accounts.models import Role
+from accounts.models import Role, TokenScope
 from surveys.models import SurveyKind
 from tests.surveys.factories import CampaignFactory
-from tests.test_door import PUBLIC, Route, fill, routes, team_world
+from tests.test_door import PUBLIC, Route, default_health_profile, fill, routes, team_world
 
 ROLES = ("viewer", "csm", "ism", "leader", "admin")
 
@@ -45,6 +45,10 @@ RULES: dict[str, tuple[tuple[int, ...], str]] = {
     "needs_a_query": ((404, 404, 404, 404, 404), "asks what to drill into: nothing without it, for anyone"),
     "needs_a_query_api": ((400, 400, 400, 400, 400), "the API says which query parameter is missing, to anyone"),
     "admins_only_post": ((403, 403, 403, 403, 405), "admins who may write (AdminsOnly), then POST only"),
+    "reads_unit_economics": (
+        (200, 403, 403, 200, 200),
+        "can_read_unit_economics: workspace-wide money figures for admins, leaders and viewers, not CSMs or ISMs",
+    ),
 }
 
 # --- Every route's rule ---------------------------------------------------------------------------------------------
@@ -75,7 +79,6 @@ ROUTE_RULES = {
     "accounts:password_change": "logged_in",
     "accounts:password_change_done": "logged_in",
     "accounts:profile": "logged_in",
-    "accounts:api_token_regenerate": "post_only",
     "accounts:team": "leads",
     "accounts:invite": "admins_only",
     "accounts:invitation_revoke": "post_only",
@@ -128,6 +131,52 @@ ROUTE_RULES = {
     "survey-response-list": "logged_in",
     "survey-response-detail": "sees_customer",
     "survey-bounces": "admins_only_post",
+    "metrics-unit-economics": "reads_unit_economics",
+    "metrics-spend": "reads_unit_economics",
+    "usage-events": "post_only",
+    # The working day: lists scope their rows; snoozing and handing over are writes.
+    "portfolio:my_tasks": "logged_in",
+    "portfolio:task_snooze": "post_only",
+    "portfolio:task_reassign": "post_only",
+    "portfolio:search": "logged_in",
+    "portfolio:renewals": "logged_in",
+    "portfolio:renewals_export": "logged_in",
+    # API tokens: a person's own (profile), integrations for admins (can_manage_integrations).
+    "accounts:api_token_create": "post_only",
+    "accounts:api_token_revoke": "post_only",
+    "accounts:integrations": "admins_only",
+    "accounts:integration_revoke": "post_only",
+    # Metrics' unit economics: spend entered by leaders and admins (can_enter_spend), margin by admins.
+    "metrics:spend": "post_only",
+    "metrics:spend_import": "leads",
+    "metrics:gross_margin": "post_only",
+    # Health: pages scope their customers; the backtest is for leaders and admins (can_read_health_backtest);
+    # the usage import follows can_import; profiles are read by everyone (edited by admins: a POST).
+    "health:usage_import": "creates_customers",
+    "health:override_start": "post_only",
+    "health:override_end": "post_only",
+    "health:overrides": "logged_in",
+    "health:overview": "logged_in",
+    "health:customers": "logged_in",
+    "health:profiles": "logged_in",
+    "health:profile": "logged_in",
+    "health:backtest": "leads",
+    # Playbooks: everyone reads; leaders and admins author (can_author_playbooks); every change is a POST; a
+    # run is its customer's (visible_filter).
+    "playbooks:list": "logged_in",
+    "playbooks:create": "leads",
+    "playbooks:detail": "logged_in",
+    "playbooks:settings": "post_only",
+    "playbooks:step_add": "post_only",
+    "playbooks:step_remove": "post_only",
+    "playbooks:step_move": "post_only",
+    "playbooks:publish": "post_only",
+    "playbooks:pause": "post_only",
+    "playbooks:resume": "post_only",
+    "playbooks:preview": "logged_in",
+    "playbooks:start": "post_only",
+    "playbooks:start_bulk": "post_only",
+    "playbooks:run": "sees_customer",
     "metrics-summary": "logged_in",
     "metrics-csms": "logged_in",
     "metrics-customers": "needs_a_query_api",
@@ -158,6 +207,10 @@ def test_every_route_answers_each_role_what_access_says(org, client_for, api_for
         invitation=account_services.invitation_create(
             email="nova@empresa.com.br", role=Role.CSM, team=org.team_a, invited_by=org.admin
         ),
+        integration_token=account_services.api_token_create(
+            user=org.admin, name="Eventos do produto", actor=org.admin, scope=TokenScope.USAGE_EVENTS
+        )[0],
+        health_profile=default_health_profile(),
     )
     people = {"viewer": org.viewer_a, "csm": org.csm_a, "ism": org.ism_a, "leader": org.leader_a, "admin": org.admin}
     clients = {}
