@@ -21,7 +21,9 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from django import forms
 from django.http import StreamingHttpResponse
+from django.utils.translation import gettext_lazy as _
 
 ENCODINGS = ("utf-8-sig", "cp1252")
 # Where a spreadsheet may start a cell, then what may come before the formula's first character.
@@ -68,3 +70,24 @@ def csv_response(rows: Iterable[Iterable[Any]], filename: str) -> StreamingHttpR
     response = StreamingHttpResponse(csv_rows(rows), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+class CsvUploadForm(forms.Form):
+    """A form with one CSV ``file``: too large or not text is an error beside the field, in the person's language;
+    ``cleaned_data["file"]`` is the decoded text. Subclasses set ``max_megabytes`` and may add fields."""
+
+    max_megabytes = 2
+    file = forms.FileField(label=_("CSV file"), help_text=_("UTF-8, separated by commas or semicolons, at most 2 MB."))
+
+    def clean_file(self) -> str:
+        upload = self.cleaned_data["file"]
+        if upload.size > self.max_megabytes * 1024 * 1024:
+            raise forms.ValidationError(
+                _("The file is larger than %(megabytes)s MB: split it.") % {"megabytes": self.max_megabytes}
+            )
+        try:
+            return decode_csv(upload.read())
+        except NotText as exc:
+            raise forms.ValidationError(
+                _("Could not read the file as text: save it as CSV (UTF-8 or Windows) and upload it again.")
+            ) from exc

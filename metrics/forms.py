@@ -5,7 +5,7 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from core.csvfiles import NotText, decode_csv
+from core.csvfiles import CsvUploadForm
 from metrics import inputs, selectors
 from metrics.periods import Period, PeriodKind
 from metrics.selectors import MetricsFilters
@@ -110,21 +110,11 @@ class GrossMarginForm(forms.Form):
     )
 
 
-class SpendImportForm(forms.Form):
+class SpendImportForm(CsvUploadForm):
+    max_megabytes = 1
     file = forms.FileField(
         label=_("CSV file"),
         help_text=_(
             "Columns month and amount (currency and notes optional); UTF-8, commas or semicolons, at most 1 MB."
         ),
     )
-
-    def clean_file(self) -> str:
-        upload = self.cleaned_data["file"]
-        if upload.size > 1024 * 1024:
-            raise forms.ValidationError(_("The file is larger than 1 MB: split it."))
-        try:
-            return decode_csv(upload.read())
-        except NotText as exc:
-            raise forms.ValidationError(
-                _("Could not read the file as text: save it as CSV (UTF-8 or Windows) and upload it again.")
-            ) from exc
