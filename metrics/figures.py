@@ -307,6 +307,20 @@ HOW: dict[str, Promise] = {
     "gross_margin": _(
         "The workspace's gross margin, set by an admin. LTV and CAC payback use it; until it is set, it is 100 %."
     ),
+    "requests_opened": _(
+        'Churn requests asked for in the period (their "asked on" day), of the customers you see with the '
+        "page's filters, by each customer's CSM, segment, plan and service model now."
+    ),
+    "save_rate": _(
+        "Requests opened in the period that were saved (recovered, with or without a downsell) ÷ those saved or "
+        "lost (churned); the ones still open count in neither. Undefined while none was decided."
+    ),
+    "uti_ended": _("UTI stays whose exit (back to ongoing, or churned after all) was decided in the period."),
+    "uti_paying_90": _(
+        "UTI stays whose 90th day after their start falls in the period (so they started at least 90 days before "
+        "its end), and of those, the customers whose MRR at the end of that day's month, by the MRR ledger, was "
+        "above zero."
+    ),
 }
 
 
@@ -347,4 +361,14 @@ LABELS: dict[str, Promise] = {
     "ltv_cac": _("LTV:CAC"),
     "cac_payback": _("CAC payback (months)"),
     "gross_margin": _("Gross margin"),
+    "requests_opened": _("Churn requests opened"),
+    "requests_saved": _("Saved (recovered or downsell)"),
+    "requests_lost": _("Lost (churned)"),
+    "requests_open": _("Still open"),
+    "save_rate": _("Save rate"),
+    "uti_ended": _("UTI stays ended"),
+    "uti_recovered": _("Back to ongoing"),
+    "uti_churned": _("Churned after all"),
+    "uti_checked": _("UTI stays 90 days after their start"),
+    "uti_paying_90": _("Still paying 90 days after the UTI started"),
 }

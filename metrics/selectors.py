@@ -9,11 +9,12 @@ owner included). The drill-down lists the customers of the same rows, so its MRR
 import statistics
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Count, F, Min, Q, QuerySet, Sum
+from django.db.models import Count, DateField, ExpressionWrapper, F, Min, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils import formats
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -27,7 +28,17 @@ from metrics.figures import Figure, Totals, acquisition, headline, ratio, unit_e
 from metrics.models import ChurnReasonRollup, CohortCell, MetricsSettings, MonthlySpend, Rollup, RollupBuild
 from metrics.periods import Period, PeriodKind
 from portfolio.ledger import add_months, month_end, month_start
-from portfolio.models import BILLING_MONTHS, Customer, Subscription, SubscriptionStatus
+from portfolio.models import (
+    BILLING_MONTHS,
+    ChurnOutcome,
+    ChurnRequest,
+    Customer,
+    MrrMovement,
+    Subscription,
+    SubscriptionStatus,
+    UtiExit,
+    UtiStay,
+)
 
 SUMS = {name: Sum(name) for name in Totals.names()}
 
@@ -703,6 +714,158 @@ def drilldown(
         rows=[DrillRow(customers[row[0]], int(row[1]), int(row[2]), int(row[3])) for row in found],
         count=int(found[0][4]) if found else 0,
         total_cents=int(found[0][5]) if found else 0,
+        number=page,
+        per_page=per_page,
+    )
+
+
+# --- Churn requests and the UTI ----------------------------------------------------------------------------
+#
+# Churn requests and UTI stays belong to customers: the door and the filters apply to each customer's owner,
+# segment, plan and service model *now* (the customer's current CSM), not to the owner at the start of the
+# period as the rollups do; the page says so.
+
+SAVED = (ChurnOutcome.RECOVERED, ChurnOutcome.DOWNSELL)
+UTI_CHECK_DAYS = 90
+
+# The customers behind each figure of the card, as a filter on churn requests or on UTI stays.
+SAVE_DRILLS: dict[str, tuple[str, Q]] = {
+    "requests_opened": ("request", Q()),
+    "requests_saved": ("request", Q(outcome__in=SAVED)),
+    "requests_lost": ("request", Q(outcome=ChurnOutcome.CHURNED)),
+    "requests_open": ("request", Q(outcome=ChurnOutcome.OPEN)),
+    "save_rate": ("request", Q(outcome__in=[*SAVED, ChurnOutcome.CHURNED])),
+    "uti_ended": ("ended", Q()),
+    "uti_recovered": ("ended", Q(exit=UtiExit.RECOVERED)),
+    "uti_churned": ("ended", Q(exit=UtiExit.CHURNED)),
+    "uti_checked": ("checked", Q()),
+    "uti_paying_90": ("checked", Q(mrr_at_check__gt=0)),
+}
+
+
+def _customer_q(user: User, filters: MetricsFilters, prefix: str = "customer__") -> Q:
+    """The door and the page's filters on the customer a row belongs to (its current owner and slices)."""
+    q = visible_filter(user, people=(f"{prefix}owner",))
+    if filters.owner is not None:
+        q &= Q(**{f"{prefix}owner_id": filters.owner})
+    for name in SLICE_FILTERS:
+        if getattr(filters, name):
+            q &= Q(**{f"{prefix}{name}": getattr(filters, name)})
+    return q
+
+
+def _requests_in(user: User, period: Period, filters: MetricsFilters) -> QuerySet[ChurnRequest]:
+    return ChurnRequest.objects.filter(
+        _customer_q(user, filters), requested_on__gte=period.start, requested_on__lte=month_end(period.end)
+    )
+
+
+def _stays_ended_in(user: User, period: Period, filters: MetricsFilters) -> QuerySet[UtiStay]:
+    return UtiStay.objects.filter(
+        _customer_q(user, filters),
+        ~Q(exit=UtiExit.OPEN),
+        exited_on__gte=period.start,
+        exited_on__lte=month_end(period.end),
+    )
+
+
+def _stays_checked_in(user: User, period: Period, filters: MetricsFilters) -> QuerySet[UtiStay]:
+    """The stays whose 90th day after their start falls in the period (so they started at least 90 days before
+    its end), with the customer's month-end MRR, by the ledger, of the month of that day."""
+    first = period.start - timedelta(days=UTI_CHECK_DAYS)
+    last = month_end(period.end) - timedelta(days=UTI_CHECK_DAYS)
+    ledger = MrrMovement.objects.filter(customer_id=OuterRef("customer_id"), month__lte=OuterRef("check_day"))
+    return (
+        UtiStay.objects.filter(_customer_q(user, filters), started_on__gte=first, started_on__lte=last)
+        .annotate(check_day=ExpressionWrapper(F("started_on") + timedelta(days=UTI_CHECK_DAYS), DateField()))
+        .annotate(mrr_at_check=Coalesce(Subquery(ledger.order_by("-month").values("mrr_end_cents")[:1]), 0))
+    )
+
+
+NOTHING_DECIDED = _("No churn request opened in the period was saved or lost yet: the save rate is undefined.")
+NO_UTI_CHECK = _("No UTI stay reached its 90th day in the period.")
+
+
+@dataclass
+class SaveFigures:
+    """Churn requests opened in the period and what became of them; UTI stays that ended in it, and those whose
+    90th day fell in it with whether the customer still paid then."""
+
+    opened: int
+    saved: int
+    lost: int
+    still_open: int
+    save_rate: Figure
+    uti_ended: int
+    uti_recovered: int
+    uti_churned: int
+    uti_checked: int
+    uti_paying_90: int
+    uti_paying_rate: Figure
+
+
+def save_figures(user: User, period: Period, filters: MetricsFilters) -> SaveFigures:
+    """The churn requests and UTI card of ``period``, with the door and the filters on each customer (its owner
+    and slices now): three queries."""
+    requests = _requests_in(user, period, filters).aggregate(
+        opened=Count("pk"),
+        saved=Count("pk", filter=Q(outcome__in=SAVED)),
+        lost=Count("pk", filter=Q(outcome=ChurnOutcome.CHURNED)),
+        still_open=Count("pk", filter=Q(outcome=ChurnOutcome.OPEN)),
+    )
+    ended = _stays_ended_in(user, period, filters).aggregate(
+        n=Count("pk"),
+        recovered=Count("pk", filter=Q(exit=UtiExit.RECOVERED)),
+        churned=Count("pk", filter=Q(exit=UtiExit.CHURNED)),
+    )
+    checked = _stays_checked_in(user, period, filters).aggregate(
+        n=Count("pk"), paying=Count("pk", filter=Q(mrr_at_check__gt=0))
+    )
+    rate = ratio(requests["saved"], requests["saved"] + requests["lost"])
+    paying_rate = ratio(checked["paying"], checked["n"])
+    return SaveFigures(
+        opened=requests["opened"],
+        saved=requests["saved"],
+        lost=requests["lost"],
+        still_open=requests["still_open"],
+        save_rate=Figure("save_rate", rate, "rate", "" if rate is not None else NOTHING_DECIDED),
+        uti_ended=ended["n"],
+        uti_recovered=ended["recovered"],
+        uti_churned=ended["churned"],
+        uti_checked=checked["n"],
+        uti_paying_90=checked["paying"],
+        uti_paying_rate=Figure("uti_paying_90", paying_rate, "rate", "" if paying_rate is not None else NO_UTI_CHECK),
+    )
+
+
+def save_drilldown(
+    user: User, period: Period, filters: MetricsFilters, figure: str, *, page: int = 1, per_page: int | None = None
+) -> DrillPage:
+    """The customers behind a figure of the churn requests and UTI card, by name, with the MRR at risk of the
+    churn requests behind them (for UTI stays, the request that sent them there). Three queries."""
+    source, condition = SAVE_DRILLS[figure]
+    if source == "request":
+        rows = _requests_in(user, period, filters).filter(condition)
+        amount = Sum("mrr_at_risk_cents")
+    else:
+        stays = _stays_ended_in if source == "ended" else _stays_checked_in
+        rows = stays(user, period, filters).filter(condition)
+        amount = Sum("churn_request__mrr_at_risk_cents")
+    per_customer = rows.values("customer_id").annotate(amount=amount).order_by()
+    total = per_customer.aggregate(count=Count("customer_id"), total=Sum("amount"))
+    page, per_page = max(1, page), per_page or DRILL_PAGE_SIZE
+    if (page - 1) * per_page >= (total["count"] or 0):
+        page = 1
+    amounts = dict(per_customer.values_list("customer_id", "amount"))
+    customers = (
+        Customer.objects.select_related("owner")
+        .filter(pk__in=per_customer.values("customer_id"))
+        .order_by("name", "pk")[(page - 1) * per_page : page * per_page]
+    )
+    return DrillPage(
+        rows=[DrillRow(c, int(amounts.get(c.pk) or 0), c.mrr_cents, c.mrr_cents) for c in customers],
+        count=int(total["count"] or 0),
+        total_cents=int(total["total"] or 0),
         number=page,
         per_page=per_page,
     )

@@ -103,6 +103,7 @@ def _overview_context(
         "chart_data": charts.chart_payload(charted, language=get_language() or "pt-br"),
         "cohorts": cohort_views(cohort_grid, filters),
         "reasons": selectors.churn_reasons(request.user, period, filters),
+        **_save_context(request, period, filters),
         "cohort_ages": cohort_grid.ages,
         "comparison": comparison,
         "csm_columns": [(key, CSM_LABELS[key]) for key in selectors.COMPARED],
@@ -113,6 +114,29 @@ def _overview_context(
         **_unit_context(request, period, filters, margin=margin, **forms),
     }
     return context
+
+
+def _save_context(request: HttpRequest, period: Period, filters: MetricsFilters) -> dict:
+    """The churn requests and UTI card: each number with its drill-down figure and the texts beside them."""
+    save = selectors.save_figures(request.user, period, filters)
+    return {
+        "save": save,
+        "save_requests": [
+            ("requests_opened", LABELS["requests_opened"], save.opened),
+            ("requests_saved", LABELS["requests_saved"], save.saved),
+            ("requests_lost", LABELS["requests_lost"], save.lost),
+            ("requests_open", LABELS["requests_open"], save.still_open),
+        ],
+        "save_uti": [
+            ("uti_ended", LABELS["uti_ended"], save.uti_ended),
+            ("uti_recovered", LABELS["uti_recovered"], save.uti_recovered),
+            ("uti_churned", LABELS["uti_churned"], save.uti_churned),
+            ("uti_checked", LABELS["uti_checked"], save.uti_checked),
+            ("uti_paying_90", LABELS["uti_paying_90"], save.uti_paying_90),
+        ],
+        "save_rate_label": LABELS["save_rate"],
+        "save_how": {key: HOW[key] for key in ("requests_opened", "save_rate", "uti_ended", "uti_paying_90")},
+    }
 
 
 def _unit_context(
@@ -237,7 +261,8 @@ def spend_import(request: HttpRequest) -> HttpResponse:
 def drilldown(request: HttpRequest) -> HttpResponse:
     """The customers behind one figure of the page: their amounts add up to it."""
     figure = request.GET.get("figure", "")
-    if figure not in selectors.DRILLS:
+    by_request = figure in selectors.SAVE_DRILLS
+    if figure not in selectors.DRILLS and not by_request:
         raise Http404
     _form, period, filters = _resolve(request)
     try:
@@ -245,7 +270,11 @@ def drilldown(request: HttpRequest) -> HttpResponse:
     except ValueError:
         number = 1
     cohort, reason = read_cohort(request.GET), read_reason(request.GET)
-    page = selectors.drilldown(request.user, period, filters, figure, page=number, cohort=cohort, reason=reason)
+    if by_request:
+        cohort = reason = None
+        page = selectors.save_drilldown(request.user, period, filters, figure, page=number)
+    else:
+        page = selectors.drilldown(request.user, period, filters, figure, page=number, cohort=cohort, reason=reason)
     back = query_of(period.kind, period.end, filters)
     here = query_of(
         period.kind, period.end, filters, cohort=f"{cohort:%Y-%m}" if cohort else None, reason=reason, figure=figure
@@ -256,6 +285,7 @@ def drilldown(request: HttpRequest) -> HttpResponse:
         "figure": figure,
         "label": LABELS.get(figure, figure),
         "how": HOW.get(figure, ""),
+        "by_request": by_request,
         "period": period,
         "filters": filters,
         "page": page,
@@ -340,17 +370,20 @@ def _export_rows(request: HttpRequest, table: str, period: Period, filters: Metr
             rows.append([_text_cell(str(name)), *[_value(fig) for _key, fig in row.cells]])
         return rows
     figure = request.GET.get("figure", "")
-    if figure not in selectors.DRILLS:
+    if figure in selectors.SAVE_DRILLS:
+        page = selectors.save_drilldown(user, period, filters, figure, per_page=EXPORT_ALL)
+    elif figure not in selectors.DRILLS:
         raise Http404
-    page = selectors.drilldown(
-        user,
-        period,
-        filters,
-        figure,
-        per_page=EXPORT_ALL,
-        cohort=read_cohort(request.GET),
-        reason=read_reason(request.GET),
-    )
+    else:
+        page = selectors.drilldown(
+            user,
+            period,
+            filters,
+            figure,
+            per_page=EXPORT_ALL,
+            cohort=read_cohort(request.GET),
+            reason=read_reason(request.GET),
+        )
     rows = [[_("Customer"), _("In this figure"), _("MRR at the start"), _("MRR at the end"), _("CSM now")]]
     for row in page.rows:
         owner = row.customer.owner.full_name if row.customer.owner else ""
