@@ -2,7 +2,9 @@
 runs created (done, on time, open, cancelled), the emails recorded as queued, the outcome of a risk play, all
 on the customers the reader sees (the door) and in a fixed number of queries."""
 
+import tempfile
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 
 import pytest
 from django.urls import reverse
@@ -26,14 +28,14 @@ def _at(day: date, hour: int = 12) -> datetime:
     return timezone.make_aware(datetime.combine(day, time(hour)))
 
 
-def _run(playbook, customer, *, status=RunStatus.ACTIVE, reason="", started=TODAY - timedelta(days=10)) -> Run:
+def _run(playbook, customer, *, status=RunStatus.ACTIVE, reason="", started=TODAY - timedelta(days=10), hour=12) -> Run:
     ended = status not in (RunStatus.ACTIVE, RunStatus.PAUSED)
     return Run.objects.create(
         playbook=playbook,
         version=playbook.live_version,
         customer=customer,
         status=status,
-        started_at=_at(started),
+        started_at=_at(started, hour),
         ended_at=_at(started + timedelta(days=5)) if ended else None,
         exit_reason=reason,
     )
@@ -120,7 +122,7 @@ def test_the_report_reads_in_a_fixed_number_of_queries(org, history, django_asse
     assert len(bigger.exit_reasons) == 6
 
 
-def _risk_history(org, *, old_runs: int, green: int, churned: int):
+def _risk_history(org, *, old_runs: int, green: int, churned: int, today: date = TODAY):
     playbook = live_playbook(
         team=org.team_a, trigger_kind="health_band_changed", trigger_params={"band": "red"}, steps=[task_step()]
     )
@@ -129,13 +131,13 @@ def _risk_history(org, *, old_runs: int, green: int, churned: int):
         band = "green" if n < green else "red"
         stage = Stage.CHURNED if n >= old_runs - churned else Stage.ONGOING
         Customer.objects.filter(pk=customer.pk).update(health_band=band, stage=stage)
-        _run(playbook, customer, status=RunStatus.COMPLETED, started=TODAY - timedelta(days=30 + n))
+        _run(playbook, customer, status=RunStatus.COMPLETED, started=today - timedelta(days=30 + n), hour=0)
     # started 29 days ago: too recent to count, whatever its customer's band
     recent = CustomerFactory(owner=org.csm_a)
     Customer.objects.filter(pk=recent.pk).update(health_band="green")
-    _run(playbook, recent, started=TODAY - timedelta(days=29))
+    _run(playbook, recent, started=today - timedelta(days=29), hour=0)
     # another team's old run: not the reader's
-    _run(playbook, CustomerFactory(owner=org.csm_b), status=RunStatus.COMPLETED, started=TODAY - timedelta(days=60))
+    _run(playbook, CustomerFactory(owner=org.csm_b), status=RunStatus.COMPLETED, started=today - timedelta(days=60))
     return playbook
 
 
@@ -161,3 +163,35 @@ def test_a_risk_play_with_enough_old_runs_shows_the_shares_with_their_counts(org
     html = page.content.decode()
     assert "40% (4 de 10 execuções)" in html
     assert "90% (9 de 10 execuções)" in html
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("width", [1280, 375])
+def test_a_leader_reads_the_report_on_a_desktop_and_a_phone(browser, live_server, login_page, org, width):
+    from playwright.sync_api import expect
+
+    from playbooks.models import Playbook
+
+    Playbook.objects.filter(key__isnull=False).delete()
+    today = timezone.localdate()
+    playbook = _risk_history(org, old_runs=10, green=4, churned=1, today=today)
+    run = playbook.runs.filter(customer__owner=org.csm_a).first()
+    _task(run, 0, due=today - timedelta(days=3), status=TaskStatus.DONE, completed=today - timedelta(days=4))
+    _email(run, 1)
+    context = browser.new_context(viewport={"width": width, "height": 800}, locale="pt-BR")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.base_url = live_server.url
+    login_page(page, org.leader_a)
+    page.goto(f"{live_server.url}{reverse('playbooks:detail', args=[playbook.pk])}")
+    report = page.locator("#report")
+    expect(report.get_by_role("heading", name="Ajudou?")).to_be_visible()
+    expect(report).to_contain_text("40% (4 de 10 execuções)")
+    expect(report).to_contain_text("1 passo de email registrado como na fila.")
+    report.scroll_into_view_if_needed()
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    shots = Path(tempfile.gettempdir()) / "shots" / "report"
+    shots.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(shots / f"report-{width}.png"), full_page=True)
+    context.close()
