@@ -3,9 +3,9 @@
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -15,8 +15,18 @@ from core import clock
 from playbooks import steps as step_rules
 from playbooks.audience import audience_q, team_q
 from playbooks.engine import run_id_from_origin_key
-from playbooks.models import OPEN_RUN_STATUSES, Playbook, PlaybookStatus, PlaybookVersion, Run, RunStep
-from portfolio.models import Customer, Stage, Task, TaskStatus
+from playbooks.models import (
+    OPEN_RUN_STATUSES,
+    Playbook,
+    PlaybookStatus,
+    PlaybookVersion,
+    Run,
+    RunStatus,
+    RunStep,
+    StepOutcome,
+    TriggerKind,
+)
+from portfolio.models import Customer, HealthBand, Stage, Task, TaskStatus
 from portfolio.selectors import customers_visible_to
 
 
@@ -110,6 +120,7 @@ class PlaybookPage:
     runs: list[RunRow]
     can_edit: bool
     versions: list[PlaybookVersion] = field(default_factory=list)
+    report: "PlaybookReport | None" = None
 
 
 def step_views(steps: list[dict]) -> list[StepView]:
@@ -170,6 +181,129 @@ def playbook_page(user: User, playbook: Playbook) -> PlaybookPage:
         runs=[RunRow(r, current_step_text(r), behind.get(r.pk, [])) for r in runs],
         can_edit=can_edit_playbooks(user, playbook.team_id),
         versions=versions,
+        report=playbook_report(user, playbook),
+    )
+
+
+# --- "Did it help?" ---------------------------------------------------------------------------------------
+
+# A risk play's outcome is read on runs at least this old, and not told below this many of them.
+OUTCOME_MIN_AGE_DAYS = 30
+OUTCOME_MIN_RUNS = 10
+
+
+@dataclass(frozen=True)
+class Share:
+    count: int
+    of: int
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.count / self.of) if self.of else 0
+
+
+@dataclass(frozen=True)
+class RiskOutcome:
+    """Of the runs started at least ``OUTCOME_MIN_AGE_DAYS`` ago: whose customer is green now, and whose has
+    not churned. ``enough`` is False under ``OUTCOME_MIN_RUNS`` runs: too few to tell."""
+
+    runs: int
+    green_now: Share
+    not_churned: Share
+
+    @property
+    def enough(self) -> bool:
+        return self.runs >= OUTCOME_MIN_RUNS
+
+
+@dataclass(frozen=True)
+class PlaybookReport:
+    """What a playbook's runs on the person's customers did: runs started, completed and exited (and why), the
+    tasks they created and what became of them, the emails they recorded (queued: emails are not sent yet),
+    and, for a play started by a band turning red, how the customers are doing now."""
+
+    started: int
+    completed: int
+    exited: int
+    open: int
+    exit_reasons: list[tuple[str, int]]
+    tasks: int
+    tasks_done: int
+    tasks_done_on_time: int
+    tasks_open: int
+    tasks_open_overdue: int
+    tasks_cancelled: int
+    emails_queued: int
+    outcome: RiskOutcome | None
+    outcome_min_age_days: int = OUTCOME_MIN_AGE_DAYS
+    outcome_min_runs: int = OUTCOME_MIN_RUNS
+
+
+def is_risk_play(version: PlaybookVersion | None) -> bool:
+    """Whether the version starts when a customer's health band changes to red."""
+    return bool(
+        version
+        and version.trigger_kind == TriggerKind.HEALTH_BAND_CHANGED
+        and (version.trigger_params or {}).get("band") == HealthBand.RED
+    )
+
+
+def playbook_report(user: User, playbook: Playbook) -> PlaybookReport:
+    """The "did it help?" report of ``playbook`` on the customers the person sees (the door): three queries
+    however many runs, tasks and steps."""
+    runs = runs_visible_to(user).filter(playbook=playbook)
+    old_enough = Q(started_at__lte=clock.now() - timedelta(days=OUTCOME_MIN_AGE_DAYS))
+    counts = runs.aggregate(
+        started=Count("pk"),
+        completed=Count("pk", filter=Q(status=RunStatus.COMPLETED)),
+        exited=Count("pk", filter=Q(status=RunStatus.EXITED)),
+        open=Count("pk", filter=Q(status__in=OPEN_RUN_STATUSES)),
+        old=Count("pk", filter=old_enough),
+        old_green=Count("pk", filter=old_enough & Q(customer__health_band=HealthBand.GREEN)),
+        old_not_churned=Count("pk", filter=old_enough & ~Q(customer__stage=Stage.CHURNED)),
+    )
+    reasons = list(
+        runs.filter(status=RunStatus.EXITED)
+        .values("exit_reason")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "exit_reason")
+        .values_list("exit_reason", "n")
+    )
+    today = clock.today()
+    has_task = Q(task__isnull=False)
+    steps = RunStep.objects.filter(run__in=runs.values("pk")).aggregate(
+        tasks=Count("task", filter=has_task),
+        done=Count("task", filter=Q(task__status=TaskStatus.DONE)),
+        on_time=Count(
+            "task", filter=Q(task__status=TaskStatus.DONE, task__completed_at__date__lte=F("task__due_date"))
+        ),
+        open=Count("task", filter=Q(task__status=TaskStatus.OPEN)),
+        overdue=Count("task", filter=Q(task__status=TaskStatus.OPEN, task__due_date__lt=today)),
+        cancelled=Count("task", filter=Q(task__status=TaskStatus.CANCELLED)),
+        emails=Count("pk", filter=Q(outcome=StepOutcome.EMAIL_QUEUED)),
+    )
+    outcome = None
+    if is_risk_play(playbook.live_version):
+        old = counts["old"]
+        outcome = RiskOutcome(
+            runs=old,
+            green_now=Share(counts["old_green"], old),
+            not_churned=Share(counts["old_not_churned"], old),
+        )
+    return PlaybookReport(
+        started=counts["started"],
+        completed=counts["completed"],
+        exited=counts["exited"],
+        open=counts["open"],
+        exit_reasons=[(reason or str(_("no reason given")), n) for reason, n in reasons],
+        tasks=steps["tasks"],
+        tasks_done=steps["done"],
+        tasks_done_on_time=steps["on_time"],
+        tasks_open=steps["open"],
+        tasks_open_overdue=steps["overdue"],
+        tasks_cancelled=steps["cancelled"],
+        emails_queued=steps["emails"],
+        outcome=outcome,
     )
 
 
