@@ -59,6 +59,8 @@ class Rollup(models.Model):
     start_customers_mrr_end_cents = models.BigIntegerField(default=0)
 
     class Meta:
+        verbose_name = _("rollup")
+        verbose_name_plural = _("rollups")
         constraints = [
             models.UniqueConstraint(
                 fields=["period_start", "period_end", "owner", "segment", "plan_tier", "service_model"],
@@ -81,6 +83,10 @@ class StaleMonth(models.Model):
     month = models.DateField(unique=True)
     marked_at = models.DateTimeField(auto_now=True)
 
+    class Meta:
+        verbose_name = _("stale month")
+        verbose_name_plural = _("stale months")
+
     def __str__(self) -> str:
         return f"stale from {self.month:%Y-%m}"
 
@@ -90,6 +96,10 @@ class RollupBuild(models.Model):
 
     built_at = models.DateTimeField()
     seconds = models.FloatField(default=0)
+
+    class Meta:
+        verbose_name = _("rollup build")
+        verbose_name_plural = _("rollup builds")
 
     def __str__(self) -> str:
         return f"rollups built {self.built_at:%Y-%m-%d %H:%M}"
@@ -123,6 +133,8 @@ class CohortCell(models.Model):
     mrr_cents = models.BigIntegerField(default=0)
 
     class Meta:
+        verbose_name = _("cohort cell")
+        verbose_name_plural = _("cohort cells")
         constraints = [
             models.UniqueConstraint(
                 fields=["cohort", "age", "owner", "segment", "plan_tier", "service_model"],
@@ -220,6 +232,8 @@ class ChurnReasonRollup(models.Model):
     churn_cents = models.BigIntegerField(default=0)
 
     class Meta:
+        verbose_name = _("churn reason rollup")
+        verbose_name_plural = _("churn reason rollups")
         indexes = [models.Index(fields=["period_end", "period_start"])]
 
     def __str__(self) -> str:

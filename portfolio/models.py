@@ -183,6 +183,8 @@ class Contact(models.Model):
     bounced_at = models.DateTimeField(_("email bounced at"), null=True, blank=True)
     external_id = models.CharField(_("external id"), max_length=100, null=True, blank=True, unique=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # An archived contact has left the customer: off its page and out of surveys, its history kept.
+    archived_at = models.DateTimeField(_("archived at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("contact")

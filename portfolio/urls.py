@@ -12,6 +12,8 @@ urlpatterns = [
     path("customers/<int:pk>/activities/", customers.activity_add, name="activity_add"),
     path("customers/<int:pk>/tasks/", customers.task_add, name="task_add"),
     path("customers/<int:pk>/contacts/", customers.contact_add, name="contact_add"),
+    path("customers/<int:pk>/contacts/<int:contact_pk>/", customers.contact_edit, name="contact_edit"),
+    path("customers/<int:pk>/contacts/<int:contact_pk>/archive/", customers.contact_archive, name="contact_archive"),
     path(
         "customers/<int:pk>/tasks/<int:task_pk>/complete/",
         customers.customer_task_complete,

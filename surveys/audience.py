@@ -18,7 +18,7 @@ from surveys.models import Campaign, EmployeeAudience, EmployeeRecipient, Survey
 def audience_contacts(campaign: Campaign) -> QuerySet[Contact]:
     """The contacts a customer campaign reaches, before the fatigue and opt-out rules."""
     audience = campaign.audience
-    qs = Contact.objects.exclude(customer__stage=Stage.CHURNED)
+    qs = Contact.objects.exclude(customer__stage=Stage.CHURNED).filter(archived_at__isnull=True)
     if campaign.team_id is not None:
         qs = qs.filter(customer__in=customers_of_team(campaign.team_id).values("pk"))
     filters = {

@@ -91,7 +91,7 @@ def deliveries_of(user: User, kind: str) -> QuerySet[Delivery]:
 
 def contacts_surveyable_by(user: User) -> QuerySet[Contact]:
     """Contacts the user may survey on demand: those of the customers they may change."""
-    return Contact.objects.filter(customer__in=customers_changeable_by(user))
+    return Contact.objects.filter(customer__in=customers_changeable_by(user), archived_at__isnull=True)
 
 
 def _enps_open_campaigns(user: User) -> QuerySet:

@@ -147,6 +147,7 @@ UNNAMED = {"admin/(?P<url>.*)$": "/admin/no-such-page/"}
 PARAMETERS = {
     ("portfolio", "pk"): "customer",
     ("portfolio", "opportunity_pk"): "opportunity",
+    ("portfolio", "contact_pk"): "contact",
     ("portfolio", "milestone_pk"): "milestone",
     ("portfolio", "review_pk"): "review",
     ("portfolio", "churn_pk"): "churn_request",
@@ -223,6 +224,8 @@ def team_world(csm, *, chi_campaign, nps, invitation, integration_token, health_
     milestone = customer.milestones.first()
     hand_off(customer, csm)
     contact = ContactFactory(customer=customer)
+    # A second contact: walking the routes archives the first, and the customer stays in the surveys' audiences.
+    ContactFactory(customer=customer)
     subscription = subscribe(customer, amount_cents=100_000)
     activity = services.activity_log(customer=customer, kind="note", title="Alinhamento de metas", author=csm)
     task = services.task_create(customer=customer, owner=csm, title="Ligar para a Ana", due_date=today)

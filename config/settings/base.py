@@ -25,7 +25,8 @@ SITE_URL = env("SITE_URL", default="http://localhost:8000").rstrip("/")
 
 # --- Applications -------------------------------------------------------------------------------
 DJANGO_APPS = [
-    "django.contrib.admin",
+    # admin.site is Leme's: superusers only (config/admin_site.py).
+    "config.apps.LemeAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -41,7 +42,8 @@ THIRD_PARTY_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "template_partials",
-    "axes",
+    # django-axes, with a pt-BR name (config/apps.py).
+    "config.apps.LemeAxesConfig",
 ]
 LOCAL_APPS = [
     "accounts",

@@ -43,7 +43,7 @@ def customer_detail(user: User, pk: int) -> Customer:
         .prefetch_related(
             "tags",
             "milestones",
-            Prefetch("contacts", queryset=Contact.objects.order_by("role", "name")),
+            Prefetch("contacts", queryset=Contact.objects.filter(archived_at__isnull=True).order_by("role", "name")),
             Prefetch(
                 "subscriptions",
                 queryset=Subscription.objects.order_by("-start_date", "-pk"),
@@ -123,7 +123,7 @@ def open_task_count(customer: Customer) -> int:
 
 def customer_contacts(customer: Customer) -> list[Contact]:
     """The customer's contacts in the order its page lists them."""
-    return list(customer.contacts.order_by("role", "name"))
+    return list(customer.contacts.filter(archived_at__isnull=True).order_by("role", "name"))
 
 
 def customer_milestones(customer: Customer) -> list[Milestone]:

@@ -23,7 +23,7 @@ from portfolio.services.churn import (
     save_attempt_add,
     uti_exit,
 )
-from portfolio.services.contacts import contact_create, contact_update
+from portfolio.services.contacts import contact_archive, contact_create, contact_update
 from portfolio.services.customers import (
     ALLOWED_STAGE_CHANGES,
     customer_create,
@@ -55,6 +55,7 @@ __all__ = [
     "churn_detail_is_vague",
     "churn_request_open",
     "churn_request_resolve",
+    "contact_archive",
     "contact_create",
     "contact_update",
     "customer_create",

@@ -2,6 +2,7 @@
 
 from accounts.access import ensure_can_write
 from accounts.models import User
+from core import clock
 from core.events import publish
 from portfolio import events
 from portfolio.models import (
@@ -37,4 +38,14 @@ def contact_update(*, contact: Contact, actor: User | None, **fields) -> Contact
     contact.save()
     if opting_out:
         publish(events.ContactOptedOut(customer_id=contact.customer_id, contact_id=contact.pk))
+    return contact
+
+
+def contact_archive(*, contact: Contact, actor: User | None) -> Contact:
+    """The contact has left the customer: it leaves the customer's page and the surveys' audiences; its
+    timeline entries, answers and deliveries stay. Archiving twice changes nothing."""
+    ensure_can_write(actor)
+    if contact.archived_at is None:
+        contact.archived_at = clock.now()
+        contact.save(update_fields=["archived_at"])
     return contact

@@ -49,9 +49,26 @@ def own_ids(context: dict) -> dict:
     return context
 
 
+def contact_edit_form(contact, data=None) -> ContactForm:
+    """The form that changes one contact, with ids of its own (several contacts are on the page)."""
+    initial = {f: getattr(contact, f) for f in ("name", "email", "phone", "role", "language")}
+    form = ContactForm(data, initial=initial, prefix=f"contact-{contact.pk}")
+    form.contact = contact
+    return form
+
+
+def _give_contacts_edit_forms(contacts, bound: ContactForm | None) -> None:
+    """Each listed contact gets its edit form (``edit_form``); the one that failed keeps its input and errors."""
+    for contact in contacts:
+        failed = bound is not None and bound.contact.pk == contact.pk
+        contact.edit_form = bound if failed else contact_edit_form(contact)
+        contact.edit_open = failed
+
+
 def _customer_page_context(request: HttpRequest, page: selectors.CustomerPage, **forms) -> dict:
     """The page's data and its forms: those given (bound, with their errors) or empty ones."""
     customer = page.customer
+    _give_contacts_edit_forms(page.contacts, forms.get("contact_edit_form"))
     context = page_context(
         page,
         activity_form=forms.get("activity_form") or ActivityForm(contacts=page.contacts),
@@ -205,6 +222,36 @@ def contact_add(request: HttpRequest, pk: int) -> HttpResponse:
         return messages.SUCCESS, _("Contact added.")
 
     return customer_form_post(request, customer, form, form_name="contact_form", apply=apply, panel="contact")
+
+
+@login_required
+@require_POST
+def contact_edit(request: HttpRequest, pk: int, contact_pk: int) -> HttpResponse:
+    """Change a contact from the customer page; a refused form re-renders the page with its errors (422)."""
+    customer = changeable_customer(request, pk)
+    contact = get_visible_or_404(
+        selectors.contacts_visible_to(request.user).filter(archived_at__isnull=True), pk=contact_pk, customer=customer
+    )
+    form = contact_edit_form(contact, request.POST)
+
+    def apply(data: dict) -> tuple[int, str]:
+        services.contact_update(contact=contact, actor=request.user, **data)
+        return messages.SUCCESS, _("Contact saved.")
+
+    return customer_form_post(
+        request, customer, form, form_name="contact_edit_form", apply=apply, panel=f"contact-{contact.pk}"
+    )
+
+
+@login_required
+@require_POST
+def contact_archive(request: HttpRequest, pk: int, contact_pk: int) -> HttpResponse:
+    """Archive a contact who left the customer: off the page and the surveys, its history kept."""
+    customer = changeable_customer(request, pk)
+    contact = get_visible_or_404(selectors.contacts_visible_to(request.user), pk=contact_pk, customer=customer)
+    services.contact_archive(contact=contact, actor=request.user)
+    messages.success(request, _("Contact archived: %(name)s.") % {"name": contact.name})
+    return redirect("portfolio:customer", pk=customer.pk)
 
 
 @login_required

@@ -61,6 +61,8 @@ ROUTE_RULES = {
     "portfolio:activity_add": "post_only",
     "portfolio:task_add": "post_only",
     "portfolio:contact_add": "post_only",
+    "portfolio:contact_edit": "post_only",
+    "portfolio:contact_archive": "post_only",
     "portfolio:customer_task_complete": "post_only",
     "portfolio:opportunity_add": "post_only",
     "portfolio:opportunity_close": "post_only",
