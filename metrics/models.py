@@ -12,17 +12,11 @@ from django.utils.translation import gettext_lazy as _
 from portfolio.models import PlanTier, Segment, ServiceModel
 
 
-class Rollup(models.Model):
-    """The totals of one period (``period_start`` to ``period_end``, whole months, both included) for one
-    slice: the owner, segment, plan and service model of its customers at the start of the period.
+class Slice(models.Model):
+    """The slice a row of derived figures belongs to: the owner, segment, plan and service model its customers
+    had (at the start of the period, or in a cohort's month 0). Rebuilt from the ledger, never the source of
+    anything: no constraint holds a person back from deletion."""
 
-    One row per period and slice that has customers; a page adds up the rows its filters and the door keep.
-    The fields are :class:`metrics.figures.Totals` (cents and customer counts).
-    """
-
-    period_start = models.DateField()
-    period_end = models.DateField()
-    # Rebuilt from the ledger, never the source of anything: no constraint holds a person back from deletion.
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -34,6 +28,21 @@ class Rollup(models.Model):
     segment = models.CharField(max_length=16, choices=Segment.choices)
     plan_tier = models.CharField(max_length=16, choices=PlanTier.choices)
     service_model = models.CharField(max_length=8, choices=ServiceModel.choices)
+
+    class Meta:
+        abstract = True
+
+
+class Rollup(Slice):
+    """The totals of one period (``period_start`` to ``period_end``, whole months, both included) for one
+    slice: the owner, segment, plan and service model of its customers at the start of the period.
+
+    One row per period and slice that has customers; a page adds up the rows its filters and the door keep.
+    The fields are :class:`metrics.figures.Totals` (cents and customer counts).
+    """
+
+    period_start = models.DateField()
+    period_end = models.DateField()
 
     customers_start = models.IntegerField(default=0)
     mrr_start_cents = models.BigIntegerField(default=0)
@@ -105,7 +114,7 @@ class RollupBuild(models.Model):
         return f"rollups built {self.built_at:%Y-%m-%d %H:%M}"
 
 
-class CohortCell(models.Model):
+class CohortCell(Slice):
     """One cell of the cohort (*safra*) tables for one slice: of the customers whose first paid month is
     ``cohort`` (month 0), those still paying at the end of ``month`` (``age`` months later) and their MRR then.
 
@@ -118,17 +127,6 @@ class CohortCell(models.Model):
     cohort = models.DateField()
     month = models.DateField()
     age = models.PositiveSmallIntegerField()
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        related_name="+",
-    )
-    segment = models.CharField(max_length=16, choices=Segment.choices)
-    plan_tier = models.CharField(max_length=16, choices=PlanTier.choices)
-    service_model = models.CharField(max_length=8, choices=ServiceModel.choices)
     customers = models.IntegerField(default=0)
     mrr_cents = models.BigIntegerField(default=0)
 
@@ -200,7 +198,7 @@ class MetricsSettings(models.Model):
         return f"gross margin {self.gross_margin_percent} %"
 
 
-class ChurnReasonRollup(models.Model):
+class ChurnReasonRollup(Slice):
     """The customers that churned in a period (a churn movement in it) and the MRR they took, per slice (as
     :class:`Rollup`), churn kind and reason: those of the churn request that ended the churn (the latest asked
     by the end of the month of the customer's last churn, resolved as churned or leaving UTI churned). Without
@@ -208,17 +206,6 @@ class ChurnReasonRollup(models.Model):
 
     period_start = models.DateField()
     period_end = models.DateField()
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        related_name="+",
-    )
-    segment = models.CharField(max_length=16, choices=Segment.choices)
-    plan_tier = models.CharField(max_length=16, choices=PlanTier.choices)
-    service_model = models.CharField(max_length=8, choices=ServiceModel.choices)
     kind = models.CharField(max_length=16, blank=True)
     reason = models.ForeignKey(
         "portfolio.ChurnReason",
