@@ -13,6 +13,7 @@ here (the results, the campaign list, comments, exports and CHI build on these q
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncMonth
 
@@ -216,8 +217,13 @@ def customer_survey_history(user: User, customer) -> list[LatestAnswer]:
         .filter(customer=customer, kind__in=HISTORY_KINDS, delivery__contact__isnull=False)
         .select_related("delivery__contact", "campaign")
         .order_by("delivery__contact_id", "kind", "-answered_at", "-pk")
-        .distinct("delivery__contact_id", "kind")
     )
+    if connection.vendor == "postgresql":
+        rows = rows.distinct("delivery__contact_id", "kind")
+    else:
+        # The embedded SQLite run has no DISTINCT ON: the same rows, the first of each contact and kind kept here.
+        seen: set[tuple[int, str]] = set()
+        rows = [r for r in rows if (key := (r.delivery.contact_id, r.kind)) not in seen and not seen.add(key)]
     latest = []
     for response in rows:
         scale_top = response.campaign.scale_top
