@@ -12,8 +12,9 @@ from portfolio.events import CustomerEvent
 
 @dataclass(frozen=True, kw_only=True)
 class HealthBandChanged(CustomerEvent):
-    """The customer's health band changed from one day's score to the next (``from_band`` is empty for a
-    customer's first score). Bands: ``red``, ``yellow``, ``green``."""
+    """The customer's health band changed from one day's score to the next, or by an override starting or
+    ending. A customer's first score is not announced (it is where the customer starts; the timeline records
+    it). Bands: ``red``, ``yellow``, ``green``."""
 
     day: date
     from_band: str

@@ -289,7 +289,12 @@ def _finish(day: date, rows: list[HealthScore], previous: dict[int, _Previous]) 
             )
             pending[key] = (row, prev.shown, shown)
         for key in activities_log_many(entries):
-            announced.append(pending[key])
+            row, from_band, to_band = pending[key]
+            # A first score is where the customer starts, not a change: on the night health is switched on every
+            # customer gets one, and announcing them all would enrol every red customer in the risk playbooks at
+            # once. The timeline keeps it; the next change is announced.
+            if from_band:
+                announced.append(pending[key])
         for row, from_band, to_band in announced:
             publish(
                 HealthBandChanged(

@@ -152,6 +152,9 @@ def test_running_twice_gives_the_same_rows_and_announces_once(ongoing, org, comm
     usage(ongoing, until=TODAY, users=10)
     usage(other, until=TODAY, users=1)
 
+    services.scores_recompute(YESTERDAY)  # green
+    Customer.objects.filter(pk=ongoing.pk).update(licences=200)  # red today
+
     with recorded() as events, committed():
         services.scores_recompute(TODAY)
         first = list(HealthScore.objects.filter(day=TODAY).order_by("customer_id").values_list("customer_id", "score"))
@@ -161,8 +164,29 @@ def test_running_twice_gives_the_same_rows_and_announces_once(ongoing, org, comm
         list(HealthScore.objects.filter(day=TODAY).order_by("customer_id").values_list("customer_id", "score")) == first
     )
     assert HealthScore.objects.filter(day=TODAY, customer=ongoing).count() == 1
-    assert len(health_entries(ongoing)) == 1
+    assert len(health_entries(ongoing)) == 2  # the first score, then one change
     assert len([e for e in events if isinstance(e, HealthBandChanged) and e.customer_id == ongoing.pk]) == 1
+
+
+def test_a_first_score_goes_on_the_timeline_and_is_not_announced(ongoing, org, committed):
+    # given two customers scored for the first time, one of them red (the night health is switched on)
+    red = CustomerFactory(owner=org.csm_a)
+    hand_off(red, org.csm_a)
+    Customer.objects.filter(pk=red.pk).update(licences=200)
+    usage(ongoing, until=TODAY, users=10)
+    usage(red, until=TODAY, users=10)
+
+    with recorded() as events, committed():
+        result = services.scores_recompute(TODAY)
+
+    assert dict(HealthScore.objects.filter(day=TODAY).values_list("customer_id", "band")) == {
+        ongoing.pk: "green",
+        red.pk: "red",
+    }
+    assert [e for e in events if isinstance(e, HealthBandChanged)] == []
+    assert result.band_changes == 0
+    assert [e.data["to"] for e in health_entries(red)] == ["red"]
+    assert health_entries(red)[0].title.startswith(("Health: first score", "Saúde: primeiro score"))
 
 
 def test_a_run_killed_between_batches_is_finished_by_the_next(ongoing, org, monkeypatch):
