@@ -127,6 +127,23 @@ COMPARISON_LABELS = {key: LABELS[key] for key in COMPARISON_COLUMNS}
 
 REVIEW_STAGES = (Stage.ONGOING, Stage.UTI)
 
+# The customers each column's number opens (a figure of ``DRILLS``).
+COLUMN_DRILLS = {
+    "first_value_reached": "first_value_reached",
+    "first_value_days": "first_value_reached",
+    "first_value_due": "first_value_due",
+    "onboarding_on_time": "first_value_due",
+    "handoffs": "handoffs",
+    "handoffs_on_time": "handoffs",
+    "review_eligible": "review_eligible",
+    "review_coverage": "review_eligible",
+    "reviews_overdue": "reviews_overdue",
+    "detractors": "detractors",
+    "loops_closed": "detractors",
+    "loop_days": "detractors",
+    "tasks_overdue": "tasks_overdue",
+}
+
 
 # --- The period's window ---------------------------------------------------------------------------------
 
@@ -380,6 +397,11 @@ class PersonRow:
     @property
     def cells(self) -> list[tuple[str, Figure]]:
         return [(key, self.figures[key]) for key in self.columns]
+
+    @property
+    def linked(self) -> list[tuple[str, Figure, str]]:
+        """Each cell with the figure its number opens (``DRILLS``)."""
+        return [(key, fig, COLUMN_DRILLS[key]) for key, fig in self.cells]
 
 
 @dataclass

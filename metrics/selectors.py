@@ -292,11 +292,12 @@ class CsmRow:
 
     @property
     def cells(self) -> list[tuple[str, Figure]]:
-        return [(key, self.figures[key]) for key in COMPARED]
+        """The compared figures, then those added after (``metrics.operations.extend_comparison``)."""
+        return [(key, self.figures[key]) for key in [*COMPARED, *(k for k in self.figures if k not in COMPARED)]]
 
     @property
     def figure_list(self) -> list[Figure]:
-        return [self.figures[key] for key in COMPARED]
+        return [fig for _key, fig in self.cells]
 
 
 @dataclass
