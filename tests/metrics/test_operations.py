@@ -26,17 +26,20 @@ Tasks of Lucas as of 31/07: due 20/07 open (overdue), due 25/07 done 02/08 (over
 due 10/08 open, due 01/07 cancelled → 2 overdue. Camila (the other team): 1 overdue.
 """
 
+import csv
+import io
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
-from metrics import operations
+from metrics import operations, rollups
 from metrics.periods import Period, PeriodKind
 from metrics.selectors import MetricsFilters
-from portfolio import services
+from portfolio import ledger, services
 from portfolio.models import (
     ChurnCategory,
     ChurnReason,
@@ -49,8 +52,8 @@ from portfolio.models import (
 )
 from portfolio.taxonomy import install_defaults
 from surveys.models import Response
-from tests.metrics.conftest import at
-from tests.portfolio.factories import ContactFactory, CustomerFactory, hand_off
+from tests.metrics.conftest import R, at
+from tests.portfolio.factories import ContactFactory, CustomerFactory, hand_off, subscribe
 from tests.surveys.factories import CampaignFactory, DeliveryFactory, ResponseFactory
 
 TODAY = date(2025, 8, 15)
@@ -213,7 +216,7 @@ def test_undefined_figures_say_why(ops, today):
 
     lucas = next(row for row in result.csm_rows if row.person_id == ops.lucas.pk)
     assert lucas.figures["handoffs_on_time"].value is None
-    assert "handoff" in str(lucas.figures["handoffs_on_time"].why)
+    assert "passagem de bastão" in str(lucas.figures["handoffs_on_time"].why)
     assert lucas.figures["loop_days"].value is None  # the June detractor is still waiting
     assert lucas.figures["nps"].value == -100
     beatriz = next(row for row in result.csm_rows if row.person_id == ops.beatriz.pk)
@@ -283,3 +286,114 @@ def test_a_csm_drills_only_into_their_own_customers_whatever_the_url_says(ops, t
     page = operations.operations_drilldown(ops.lucas, JULY, ALL, "reviews_overdue", person=ops.beatriz.pk)
 
     assert names(page) == ["Farol", "Horto"]
+
+
+# --- The page, the door, the API, the CSV ----------------------------------------------------------------
+
+URL = reverse("metrics:overview")
+OPS = reverse("metrics:operations")
+JULY_QUERY = {"period": "month", "month": "2025-07"}
+
+
+@pytest.fixture
+def paying(ops, today):
+    """Farol (Lucas) and Jacarandá (Beatriz) pay since January, so the per-CSM comparison has their rows."""
+    for customer in (ops.farol, ops.jacaranda):
+        subscribe(customer, 1000 * R, start=date(2025, 1, 1))
+        ledger.sync_customer(customer, today=TODAY)
+    rollups.rebuild_all()
+    return ops
+
+
+def test_the_page_shows_the_section_with_each_number_opening_its_customers(paying, client_for):
+    response = client_for(paying.org.leader_a).get(URL, JULY_QUERY)
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Operações de CS" in html
+    assert 'id="ops-isms"' in html
+    assert 'id="ops-csms"' in html
+    lucas = paying.lucas.pk
+    assert f"figure=reviews_overdue&amp;person={lucas}" in html
+    assert f"figure=first_value_due&amp;person={paying.juliana.pk}" in html
+    assert "Camila Ferreira" not in html
+
+
+def test_the_per_csm_table_gains_nps_reviews_and_tasks_overdue_sortable(paying, client_for):
+    response = client_for(paying.org.leader_a).get(URL, {**JULY_QUERY, "sort": "reviews_overdue"})
+
+    rows = response.context["comparison"].rows
+    assert [row.name for row in rows] == ["Lucas Almeida", "Beatriz Santos"]  # 2 reviews overdue, then 1
+    lucas = rows[0].figures
+    assert (lucas["reviews_overdue"].value, lucas["tasks_overdue"].value) == (2, 2)
+    assert round(lucas["nps"].value, 1) == Decimal("-33.3")
+    total = response.context["comparison"].total.figures
+    assert (total["reviews_overdue"].value, total["tasks_overdue"].value) == (3, 2)
+    assert total["nps"].value == 0  # 3, 5, 9 and 10: two promoters, two detractors
+    html = response.content.decode()
+    assert f"/surveys/results/nps/?months=3&amp;owner={paying.lucas.pk}" in html
+    assert "?period=month&amp;month=2025-07&amp;sort=nps#per-csm" in html
+
+
+def test_a_csm_sees_their_own_rows_and_the_median_never_a_colleagues(paying, client_for):
+    response = client_for(paying.lucas).get(URL, JULY_QUERY)
+
+    html = response.content.decode()
+    assert "Beatriz Santos" not in html
+    assert "Mediana da equipe" in html
+    ops = response.context["ops"]
+    assert [row.person_id for row in ops.csm_rows] == [paying.lucas.pk]
+    median = response.context["comparison"].median.figures
+    assert median["reviews_overdue"].value == Decimal("1.5")
+
+
+def test_the_drill_down_page_lists_the_customers_and_the_door_holds(paying, client_for):
+    leader = client_for(paying.org.leader_a).get(
+        OPS, {**JULY_QUERY, "figure": "reviews_overdue", "person": paying.lucas.pk}
+    )
+    csm = client_for(paying.lucas).get(OPS, {**JULY_QUERY, "figure": "reviews_overdue", "person": paying.beatriz.pk})
+    other_team = client_for(paying.org.leader_b).get(
+        OPS, {**JULY_QUERY, "figure": "reviews_overdue", "person": paying.lucas.pk}
+    )
+
+    assert [c.name for c, _item in leader.context["rows"]] == ["Farol", "Horto"]
+    assert [c.name for c, _item in csm.context["rows"]] == ["Farol", "Horto"]
+    assert other_team.context["rows"] == []
+    assert f'href="/portfolio/{paying.farol.pk}/"' in leader.content.decode() or "Farol" in leader.content.decode()
+    assert client_for(paying.lucas).get(OPS, {"figure": "nothing"}).status_code == 404
+
+
+def test_the_page_reads_the_section_in_constant_queries(paying, client_for, django_assert_max_num_queries):
+    client = client_for(paying.org.leader_a)
+    client.get(URL, JULY_QUERY)
+    with django_assert_max_num_queries(28) as few:
+        client.get(URL, JULY_QUERY)
+    for n in range(4):
+        more = ongoing(f"Mais {n}", date(2025, 1, 1), date(2025, 2, 1), paying.beatriz)
+        task(paying.beatriz, more, date(2025, 7, 3))
+        answer(more, 2, date(2025, 7, 9), closed_after_days=1)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.get(URL, JULY_QUERY)
+    beatriz = next(r for r in response.context["ops"].csm_rows if r.person_id == paying.beatriz.pk)
+    assert beatriz.figures["reviews_overdue"].value == 5
+
+
+def test_the_api_and_the_csv_give_the_same_numbers(paying, api_for, client_for):
+    body = api_for(paying.org.leader_a).get("/api/v1/metrics/operations/", JULY_QUERY).json()
+    mine = api_for(paying.lucas).get("/api/v1/metrics/operations/", JULY_QUERY).json()
+    csv_text = client_for(paying.org.leader_a).get(reverse("metrics:export"), {**JULY_QUERY, "table": "operations"})
+
+    [juliana] = body["isms"]
+    assert {f["key"]: f["value"] for f in juliana["figures"]}["first_value_days"] == 15
+    lucas = next(r for r in body["csms"] if r["person_id"] == paying.lucas.pk)
+    figures = {f["key"]: f["value"] for f in lucas["figures"]}
+    assert (figures["review_coverage"], figures["reviews_overdue"], figures["loop_days"]) == (0.6, 2, 3)
+    assert body["as_of"] == "2025-07-31"
+    assert [r["person_id"] for r in mine["csms"]] == [paying.lucas.pk]
+    assert mine["csm_summary"]["name"] == ""
+    rows = list(csv.reader(io.StringIO(csv_text.content.decode())))
+    lucas_csv = next(r for r in rows if r[1] == "Lucas Almeida")
+    assert lucas_csv[2:] == ["2", "0.500000", "5", "0.600000", "2", "3", "2", "3.000000", "2"]
+    csms = client_for(paying.org.leader_a).get(reverse("metrics:export"), {**JULY_QUERY, "table": "csms"})
+    header, *_rest = csv.reader(io.StringIO(csms.content.decode()))
+    assert header[-3:] == ["NPS", "Revisões atrasadas", "Tarefas atrasadas"]
