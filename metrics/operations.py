@@ -28,7 +28,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.access import sees_every_person
@@ -594,6 +594,10 @@ class OpsPage:
         return self.number < self.pages
 
 
+def _day(day: date) -> str:
+    return formats.date_format(day, "SHORT_DATE_FORMAT")
+
+
 def _items(figure: str, scope: Scope, window: Window, filters, person: int | None) -> list[OpsItem]:
     def mine(path: str) -> Q:
         return Q(**{path: person}) if person is not None else Q()
@@ -612,7 +616,7 @@ def _items(figure: str, scope: Scope, window: Window, filters, person: int | Non
                     OpsItem(cid, achieved, _("%(days)s days after the start") % {"days": (achieved - started).days})
                 )
             elif figure != "first_value_reached" and due and (figure == "first_value_due" or late):
-                text = _("not reached yet") if achieved is None else _("reached on %(day)s") % {"day": achieved}
+                text = _("not reached yet") if achieved is None else _("reached on %(day)s") % {"day": _day(achieved)}
                 items.append(OpsItem(cid, target, text, late))
         return items
     if figure in ("handoffs", "handoffs_late"):
@@ -628,7 +632,7 @@ def _items(figure: str, scope: Scope, window: Window, filters, person: int | Non
             deadline = handoff_deadline(target, started, model, policies)
             late = None if deadline is None else held > deadline
             if figure == "handoffs" or late:
-                text = "" if deadline is None else _("first success due on %(day)s") % {"day": deadline}
+                text = "" if deadline is None else _("first success due on %(day)s") % {"day": _day(deadline)}
                 items.append(OpsItem(cid, held, text, late))
         return items
     if figure in ("review_eligible", "reviews_overdue"):
@@ -641,7 +645,7 @@ def _items(figure: str, scope: Scope, window: Window, filters, person: int | Non
         ).exclude(status=ReviewStatus.CANCELLED)
         rows = rows.annotate(due=first_due.order_by("due_date").values("due_date")[:1])
         return [
-            OpsItem(cid, due, _("review due on %(day)s") % {"day": due} if due else "", bool(overdue))
+            OpsItem(cid, due, _("review due on %(day)s") % {"day": _day(due)} if due else "", bool(overdue))
             for cid, due, overdue in rows.values_list("pk", "due", "overdue")
         ]
     if figure in ("detractors", "loops_open"):
@@ -654,7 +658,7 @@ def _items(figure: str, scope: Scope, window: Window, filters, person: int | Non
         ):
             text = f"{SurveyKind(kind).label} {score}"
             if closed is not None:
-                text += " · " + str(_("loop closed on %(day)s") % {"day": timezone.localdate(closed)})
+                text += " · " + str(_("loop closed on %(day)s") % {"day": _day(timezone.localdate(closed))})
             items.append(OpsItem(cid, timezone.localdate(answered), text, closed is None))
         return items
     rows = tasks_overdue(scope, window, filters).filter(mine("owner_id"))

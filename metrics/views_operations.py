@@ -27,8 +27,9 @@ def section_context(ops: operations.Operations) -> dict:
             (_("CS operations, per CSM"), "ops-csms", ops.csm_rows, ops.csm_summary, csms, _("CSM")),
         ],
         "ops_drills": operations.COLUMN_DRILLS,
-        "ops_ism_how": [(operations.LABELS.get(k, ""), operations.HOW[k]) for k in ISM_HOW],
-        "ops_csm_how": [(operations.LABELS.get(k, _("Detractor loops")), operations.HOW[k]) for k in CSM_HOW],
+        "ops_how": [
+            (operations.LABELS.get(key) or _("Detractor loops"), operations.HOW[key]) for key in (*ISM_HOW, *CSM_HOW)
+        ],
     }
 
 

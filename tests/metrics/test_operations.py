@@ -30,6 +30,7 @@ import csv
 import io
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -397,3 +398,48 @@ def test_the_api_and_the_csv_give_the_same_numbers(paying, api_for, client_for):
     csms = client_for(paying.org.leader_a).get(reverse("metrics:export"), {**JULY_QUERY, "table": "csms"})
     header, *_rest = csv.reader(io.StringIO(csms.content.decode()))
     assert header[-3:] == ["NPS", "Revisões atrasadas", "Tarefas atrasadas"]
+
+
+# --- In a browser ----------------------------------------------------------------------------------------
+
+SHOTS = Path("/tmp/shots_mops")  # noqa: S108 - where the screenshots are looked at
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(("device", "viewport"), [("desktop", (1280, 800)), ("phone", (390, 844))])
+def test_a_leader_follows_reviews_overdue_to_the_customers(browser, live_server, login_page, paying, device, viewport):
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]}, locale="pt-BR")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.base_url = live_server.url
+    SHOTS.mkdir(exist_ok=True)
+
+    # given the leader on the metrics page, July 2025
+    login_page(page, paying.org.leader_a)
+    page.goto(f"{live_server.url}/metrics/?period=month&month=2025-07")
+    section = page.locator("#cs-operations")
+    section.scroll_into_view_if_needed()
+    expect(section.locator("#ops-isms tbody tr")).to_have_count(1)
+    expect(section.locator("#ops-csms tbody tr")).to_have_count(2)
+    expect(page.locator("#per-csm thead")).to_contain_text("Revisões atrasadas")
+    section.locator("summary").click()
+    expect(section.locator(".how p").first).to_be_visible()
+    page.screenshot(path=str(SHOTS / f"operations-{device}-1-page.png"), full_page=True)
+    page.locator("form.filters").screenshot(path=str(SHOTS / f"operations-{device}-0-filters.png"))
+    page.locator("#per-csm").screenshot(path=str(SHOTS / f"operations-{device}-1-per-csm.png"))
+    section.screenshot(path=str(SHOTS / f"operations-{device}-1-section.png"))
+
+    # when they follow Lucas's reviews overdue
+    lucas = section.locator("#ops-csms tbody tr", has_text="Lucas Almeida")
+    lucas.locator(f"a[href*='figure=reviews_overdue&person={paying.lucas.pk}']").click()
+
+    # then they see the two customers whose review is late, and go on into one
+    expect(page.locator("#operations-customers tbody tr")).to_have_count(2)
+    expect(page.locator("#operations-customers")).to_contain_text("Horto")
+    page.screenshot(path=str(SHOTS / f"operations-{device}-2-customers.png"), full_page=True)
+    page.locator("#operations-customers tbody a", has_text="Farol").click()
+    expect(page.get_by_role("heading", name="Farol")).to_be_visible()
+    context.close()
