@@ -20,7 +20,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from accounts.access import can_read_unit_economics, sees_every_person, visible_filter
-from accounts.models import OWNER_ROLES, Role, User
+from accounts.models import OWNER_ROLES, User
 from core import clock
 from metrics import cohorts
 from metrics.facts import FACTS_SQL, CustomerFacts, LedgerHistory, sql_params, tune_for_facts
