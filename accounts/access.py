@@ -260,6 +260,16 @@ def can_read_unit_economics(user: User) -> bool:
     )
 
 
+def sees_every_person(user: User) -> bool:
+    """Who compares people on the metrics page (per CSM, per ISM): admins, leaders and viewers, over the customers
+    they see. Anyone else reads their own row against their team's median, never a colleague's row."""
+    return bool(
+        getattr(user, "is_authenticated", False)
+        and user.is_active
+        and (user.is_admin or user.role in (Role.LEADER, Role.VIEWER))
+    )
+
+
 def can_enter_spend(user: User) -> bool:
     """The sales and marketing spend (CAC's numerator) is entered by admins and leaders: the page, the API, a CSV."""
     return can_lead(user)

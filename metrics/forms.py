@@ -6,8 +6,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from core.csvfiles import CsvUploadForm
-from metrics import inputs, selectors
-from metrics.periods import Period, PeriodKind
+from metrics import inputs, ranges, selectors
+from metrics.periods import MAX_CUSTOM_MONTHS, Period, PeriodKind, months_apart
 from metrics.selectors import MetricsFilters
 from portfolio.models import PlanTier, Segment, ServiceModel
 
@@ -20,6 +20,8 @@ class MetricsForm(forms.Form):
 
     period = forms.ChoiceField(label=_("Period"), choices=PeriodKind.choices, required=False)
     month = forms.CharField(label=_("Ending in"), required=False, widget=forms.TextInput(attrs={"type": "month"}))
+    # A custom range's first month (``from`` in the URL), with ``month`` its last.
+    start = forms.CharField(label=_("From"), required=False, widget=forms.TextInput(attrs={"type": "month"}))
     owner = forms.TypedChoiceField(label=_("CSM"), coerce=int, empty_value=None, required=False)
     segment = forms.ChoiceField(label=_("Segment"), choices=[("", _("All segments")), *Segment.choices], required=False)
     service_model = forms.ChoiceField(
@@ -28,6 +30,12 @@ class MetricsForm(forms.Form):
     plan_tier = forms.ChoiceField(label=_("Plan"), choices=[("", _("All plans")), *PlanTier.choices], required=False)
 
     def __init__(self, *args, owners=(), **kwargs):
+        data = args[0] if args else kwargs.get("data")
+        if data is not None and "from" in data:  # ``from`` in the URL; a Python keyword, so ``start`` here
+            data = data.copy()
+            data["start"] = data.get("from")
+            args = (data, *args[1:]) if args else args
+            kwargs = {**kwargs, "data": data} if "data" in kwargs else kwargs
         super().__init__(*args, **kwargs)
         self.fields["owner"].choices = [("", _("All CSMs")), *[(u.pk, u.full_name) for u in owners]]
 
@@ -37,13 +45,45 @@ class MetricsForm(forms.Form):
             return None
         return date(int(match.group(1)), int(match.group(2)), 1)
 
+    def clean_start(self) -> date | None:
+        value = (self.cleaned_data.get("start") or "").strip()
+        if self.data.get("period") != PeriodKind.CUSTOM:
+            return None
+        match = MONTH.match(value)
+        if not match or not 1 <= int(match.group(2)) <= 12:
+            raise forms.ValidationError(_("Give the range's first month as a month and a year (YYYY-MM)."))
+        return date(int(match.group(1)), int(match.group(2)), 1)
+
+    def clean(self):
+        data = super().clean()
+        start = data.get("start")
+        if data.get("period") != PeriodKind.CUSTOM or start is None:
+            return data
+        end = min(data.get("month") or self.current, self.current)
+        if start > self.current:
+            self.add_error("start", _("The range cannot start after the current month."))
+        elif start > end:
+            self.add_error("start", _("The range must start on or before the month it ends in."))
+        elif months_apart(start, end) + 1 > MAX_CUSTOM_MONTHS:
+            self.add_error("start", _("A range can cover at most %(n)s months.") % {"n": MAX_CUSTOM_MONTHS})
+        return data
+
+    current = date.max
+
     def resolve(self, *, current: date) -> tuple[Period, MetricsFilters]:
         data = {}
+        self.current = current
         if self.is_bound:
             self.is_valid()  # fills cleaned_data with the fields that parsed
             data = self.cleaned_data
         month = data.get("month") or current
-        period = Period.of(data.get("period") or PeriodKind.MONTH, min(month, current), current=current)
+        kind = data.get("period") or PeriodKind.MONTH
+        if kind == PeriodKind.CUSTOM and data.get("start") and not self.errors.get("start"):
+            period = Period.custom(data["start"], min(month, current))
+        else:
+            # A custom range that is not valid shows its month, with the error beside the picker.
+            kind = PeriodKind.MONTH if kind == PeriodKind.CUSTOM else kind
+            period = Period.of(kind, min(month, current), current=current)
         filters = MetricsFilters(
             owner=data.get("owner"),
             segment=data.get("segment") or "",
@@ -59,6 +99,7 @@ def read_metrics_request(user, data) -> tuple[MetricsForm, Period, MetricsFilter
     compares = selectors.sees_every_csm(user)
     form = MetricsForm(data or None, owners=selectors.metric_owners_visible_to(user) if compares else [])
     period, filters = form.resolve(current=selectors.current_month())
+    ranges.rollups_for(period)
     if not compares:
         filters = MetricsFilters(
             segment=filters.segment, service_model=filters.service_model, plan_tier=filters.plan_tier

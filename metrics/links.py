@@ -5,20 +5,25 @@ from datetime import date
 
 from django.http import QueryDict
 
+from metrics.periods import PeriodKind
 from metrics.selectors import MetricsFilters
 
 
-def query_of(kind: str, month: date, filters: MetricsFilters, **override) -> str:
+def query_of(kind: str, month: date, filters: MetricsFilters, *, start: date | None = None, **override) -> str:
     query = QueryDict(mutable=True)
-    for key, value in state_of(kind, month, filters, **override):
+    for key, value in state_of(kind, month, filters, start=start, **override):
         query[key] = value
     return query.urlencode()
 
 
-def state_of(kind: str, month: date, filters: MetricsFilters, **override) -> list[tuple[str, str]]:
-    """The same state as (name, value) pairs: the hidden fields of a form posted from the page."""
+def state_of(
+    kind: str, month: date, filters: MetricsFilters, *, start: date | None = None, **override
+) -> list[tuple[str, str]]:
+    """The same state as (name, value) pairs: the hidden fields of a form posted from the page. ``start``: a
+    custom range's first month (kept as ``from``; the other kinds have none)."""
     values = {
         "period": kind,
+        "from": f"{start:%Y-%m}" if start is not None and kind == PeriodKind.CUSTOM else None,
         "month": f"{month:%Y-%m}",
         "owner": filters.owner,
         "segment": filters.segment,

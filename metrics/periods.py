@@ -21,6 +21,11 @@ class PeriodKind(models.TextChoices):
     QUARTER = "quarter", _("Quarter")
     YEAR = "year", _("Year")
     TRAILING = "t12m", _("Trailing 12 months")
+    CUSTOM = "custom", _("Range of months")
+
+
+# The longest range of months a person may pick.
+MAX_CUSTOM_MONTHS = 36
 
 
 def months_apart(first: date, last: date) -> int:
@@ -53,9 +58,17 @@ class Period:
             kind, start, end = PeriodKind.MONTH, month, month
         return cls(kind, start, min(end, max(current, start)))
 
+    @classmethod
+    def custom(cls, start: date, end: date) -> "Period":
+        """A range of whole months a person picked, ``start`` to ``end``."""
+        return cls(PeriodKind.CUSTOM, month_start(start), month_start(end))
+
     def previous(self) -> "Period":
-        """The period of the same kind just before this one (a whole quarter or year)."""
+        """The period of the same kind just before this one (a whole quarter or year; as many months before a
+        custom range)."""
         step = {PeriodKind.QUARTER: 3, PeriodKind.YEAR: 12, PeriodKind.TRAILING: 12}.get(self.kind, 1)
+        if self.kind == PeriodKind.CUSTOM:
+            step = self.months
         start = add_months(self.start, -step)
         return Period(self.kind, start, add_months(start, step - 1))
 
@@ -67,6 +80,8 @@ class Period:
             return f"{(self.start.month - 1) // 3 + 1}T {self.start.year}"
         if self.kind == PeriodKind.YEAR:
             return str(self.start.year)
+        if self.kind == PeriodKind.CUSTOM and self.start == self.end:
+            return formats.date_format(self.start, "F Y")
         return f"{formats.date_format(self.start, 'M Y')} – {formats.date_format(self.end, 'M Y')}"
 
     def month_list(self) -> list[date]:
@@ -82,6 +97,8 @@ def periods_ending_from(first: date, since: date, current: date) -> list[Period]
     month = since
     while month <= current:
         for kind in PeriodKind.values:
+            if kind == PeriodKind.CUSTOM:  # built on demand (metrics.ranges)
+                continue
             period = Period.of(kind, month, current=current)
             if period.end >= since:
                 wanted.add(period)

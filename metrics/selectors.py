@@ -19,8 +19,8 @@ from django.utils import formats
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from accounts.access import can_read_unit_economics, visible_filter
-from accounts.models import OWNER_ROLES, Role, User
+from accounts.access import can_read_unit_economics, sees_every_person, visible_filter
+from accounts.models import OWNER_ROLES, User
 from core import clock
 from metrics import cohorts
 from metrics.facts import FACTS_SQL, CustomerFacts, LedgerHistory, sql_params, tune_for_facts
@@ -67,8 +67,9 @@ def current_month() -> date:
 
 
 def sees_every_csm(user: User) -> bool:
-    """Leaders, admins and viewers compare CSMs; a CSM sees their own row against the team's median."""
-    return user.is_admin or user.role in (Role.LEADER, Role.VIEWER)
+    """Leaders, admins and viewers compare CSMs; a CSM sees their own row against the team's median (the rule
+    is ``accounts.access.sees_every_person``)."""
+    return sees_every_person(user)
 
 
 def rollups_visible_to(user: User) -> QuerySet[Rollup]:
@@ -292,11 +293,12 @@ class CsmRow:
 
     @property
     def cells(self) -> list[tuple[str, Figure]]:
-        return [(key, self.figures[key]) for key in COMPARED]
+        """The compared figures, then those added after (``metrics.operations.extend_comparison``)."""
+        return [(key, self.figures[key]) for key in [*COMPARED, *(k for k in self.figures if k not in COMPARED)]]
 
     @property
     def figure_list(self) -> list[Figure]:
-        return [self.figures[key] for key in COMPARED]
+        return [fig for _key, fig in self.cells]
 
 
 @dataclass

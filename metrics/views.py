@@ -19,7 +19,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from accounts.access import can_enter_spend, can_set_gross_margin
 from accounts.forms import apply_service_errors
-from metrics import charts, selectors, services
+from metrics import charts, operations, selectors, services, views_operations
 from metrics.charts import cohort_views
 from metrics.figures import HOW, LABELS, UNIT_FIGURES, healthy
 from metrics.forms import (
@@ -59,7 +59,8 @@ def overview(request: HttpRequest) -> HttpResponse:
     form, period, filters = _resolve(request)
     context = _overview_context(request, form, period, filters)
     template = "metrics/overview.html#results" if request.htmx else "metrics/overview.html"
-    return render(request, template, context)
+    # A custom range that is not valid: the month instead, with the error above the figures.
+    return render(request, template, context, status=422 if form.errors.get("start") else 200)
 
 
 def _overview_context(
@@ -68,12 +69,14 @@ def _overview_context(
     margin = selectors.gross_margin()
     data = selectors.metrics_overview(request.user, period, filters, margin=margin)
     comparison = selectors.csm_comparison(request.user, period, filters)
+    ops = operations.cs_operations(request.user, period, filters)
+    operations.extend_comparison(comparison, ops)
     sort = request.GET.get("sort", "")
-    if sort in selectors.COMPARED:
+    if sort in selectors.COMPARED or sort in operations.COMPARISON_COLUMNS:
         comparison.rows = selectors.sorted_by(comparison.rows, sort)
     for row in comparison.rows:
         if row.owner_id is not None:
-            row.query = query_of(period.kind, period.end, filters, owner=row.owner_id)
+            row.query = query_of(period.kind, period.end, filters, start=period.start, owner=row.owner_id)
     charted = charts.chart_months(data.chart_months, filters)
     cohort_grid = selectors.cohort_table(request.user, period.end, filters)
     context = {
@@ -106,10 +109,15 @@ def _overview_context(
         **_save_context(request, period, filters),
         "cohort_ages": cohort_grid.ages,
         "comparison": comparison,
-        "csm_columns": [(key, CSM_LABELS[key]) for key in selectors.COMPARED],
+        "csm_columns": [
+            *[(key, CSM_LABELS[key]) for key in selectors.COMPARED],
+            *operations.COMPARISON_LABELS.items(),
+        ],
+        "nps_months": views_operations.nps_months(period),
+        **views_operations.section_context(ops),
         "csm_sort": sort,
         "compares_csms": selectors.sees_every_csm(request.user),
-        "query": query_of(period.kind, period.end, filters),
+        "query": query_of(period.kind, period.end, filters, start=period.start),
         "drillable": set(selectors.DRILLS),
         **_unit_context(request, period, filters, margin=margin, **forms),
     }
@@ -166,7 +174,7 @@ def _unit_context(
             )
             for key in UNIT_FIGURES
         ],
-        "page_state": state_of(period.kind, period.end, filters),
+        "page_state": state_of(period.kind, period.end, filters, start=period.start),
         "can_enter_spend": can_enter_spend(request.user),
         "can_set_margin": can_set_gross_margin(request.user),
         "spend_form": spend_form or SpendForm(prefix="spend", initial={"month": f"{period.end:%Y-%m}"}),
@@ -185,7 +193,8 @@ def _unit_answer(
         context |= _unit_context(request, period, filters, **forms)
         return render(request, "metrics/overview.html#unit_economics", context, status=status)
     if status == 200:
-        return redirect(f"{reverse('metrics:overview')}?{query_of(period.kind, period.end, filters)}#unit-economics")
+        query = query_of(period.kind, period.end, filters, start=period.start)
+        return redirect(f"{reverse('metrics:overview')}?{query}#unit-economics")
     return render(
         request, "metrics/overview.html", _overview_context(request, page_form, period, filters, **forms), status=status
     )
@@ -275,9 +284,15 @@ def drilldown(request: HttpRequest) -> HttpResponse:
         page = selectors.save_drilldown(request.user, period, filters, figure, page=number)
     else:
         page = selectors.drilldown(request.user, period, filters, figure, page=number, cohort=cohort, reason=reason)
-    back = query_of(period.kind, period.end, filters)
+    back = query_of(period.kind, period.end, filters, start=period.start)
     here = query_of(
-        period.kind, period.end, filters, cohort=f"{cohort:%Y-%m}" if cohort else None, reason=reason, figure=figure
+        period.kind,
+        period.end,
+        filters,
+        start=period.start,
+        cohort=f"{cohort:%Y-%m}" if cohort else None,
+        reason=reason,
+        figure=figure,
     )
     context = {
         "cohort": cohort,
@@ -299,7 +314,7 @@ def drilldown(request: HttpRequest) -> HttpResponse:
 
 # --- CSV -------------------------------------------------------------------------------------------------
 
-EXPORTS = ("headline", "movements", "csms", "customers", "unit_economics", "cohorts")
+EXPORTS = ("headline", "movements", "csms", "customers", "unit_economics", "cohorts", *views_operations.EXPORTS)
 
 
 def _reais(cents: int | None) -> str:
@@ -327,6 +342,8 @@ def _text_cell(value: str) -> str:
 
 def _export_rows(request: HttpRequest, table: str, period: Period, filters: MetricsFilters) -> list[list]:
     user = request.user
+    if table in views_operations.EXPORTS:
+        return views_operations.export_rows(user, table, period, filters)
     if table == "headline":
         data = selectors.metrics_overview(user, period, filters)
         rows = [[_("Figure"), _("Value"), _("Previous period"), _("Why undefined")]]
@@ -363,7 +380,10 @@ def _export_rows(request: HttpRequest, table: str, period: Period, filters: Metr
         return rows
     if table == "csms":
         comparison = selectors.csm_comparison(user, period, filters)
-        rows = [[_("CSM"), *[str(LABELS[k]) for k in selectors.COMPARED]]]
+        operations.extend_comparison(comparison, operations.cs_operations(user, period, filters))
+        rows = [
+            [_("CSM"), *[str(LABELS[k]) for k in selectors.COMPARED], *map(str, operations.COMPARISON_LABELS.values())]
+        ]
         extra = [r for r in (comparison.total, comparison.median) if r is not None]
         for row in [*comparison.rows, *extra]:
             name = _("Team median") if row.is_median else _("Team total") if row.is_total else row.name or _("No CSM")

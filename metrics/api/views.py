@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from accounts.access import can_enter_spend, can_read_unit_economics
 from accounts.api.permissions import TokenScopeAllows
-from metrics import selectors, services
+from metrics import operations, selectors, services
 from metrics.api import serializers as s
 from metrics.figures import HOW, UNIT_FIGURES
 from metrics.forms import read_cohort, read_metrics_request, read_reason
@@ -20,8 +20,11 @@ from metrics.periods import PeriodKind
 from portfolio.api.views import ServiceErrorsMixin
 
 PARAMETERS = [
-    OpenApiParameter("period", str, enum=PeriodKind.values, description="month (default), quarter, year, t12m"),
+    OpenApiParameter(
+        "period", str, enum=PeriodKind.values, description="month (default), quarter, year, t12m, custom (with from)"
+    ),
     OpenApiParameter("month", str, description="YYYY-MM: the period's last month, or a month in it (default: now)"),
+    OpenApiParameter("from", str, description="YYYY-MM: a custom range's first month (period=custom); 400 if invalid"),
     OpenApiParameter("owner", int, description="A CSM (owner at the start of the period); leaders and admins"),
     OpenApiParameter("segment", str),
     OpenApiParameter("service_model", str),
@@ -35,7 +38,16 @@ SUMMARY_FIGURES = [
 ]  # fmt: skip
 
 
-def _period(period) -> dict:
+def read_request(user, params):
+    """The period and filters an API call asks for; a custom range that is not valid is a 400 with its error
+    (under ``from``), where the page shows it beside the picker."""
+    form, period, filters = read_metrics_request(user, params)
+    if form.errors.get("start"):
+        raise exceptions.ValidationError({"from": form.errors["start"]})
+    return form, period, filters
+
+
+def period_body(period) -> dict:
     return {"kind": period.kind, "start": period.start, "end": period.end, "label": period.label}
 
 
@@ -52,7 +64,7 @@ class MetricsSummaryView(APIView):
         ),
     )
     def get(self, request):
-        _form, period, filters = read_metrics_request(request.user, request.query_params)
+        _form, period, filters = read_request(request.user, request.query_params)
         data = selectors.metrics_overview(request.user, period, filters)
         figures = [
             {"key": key, "figure": data.figures[key], "previous": data.previous_figures.get(key),
@@ -61,7 +73,12 @@ class MetricsSummaryView(APIView):
             if key in data.figures
         ]  # fmt: skip
         months = [{"month": month, "net_new_cents": t.net_new_cents, **asdict(t)} for month, t in data.months]
-        body = {"period": _period(period), "previous": _period(data.previous), "figures": figures, "months": months}
+        body = {
+            "period": period_body(period),
+            "previous": period_body(data.previous),
+            "figures": figures,
+            "months": months,
+        }
         return Response(s.SummarySerializer(body).data)
 
 
@@ -77,9 +94,10 @@ class MetricsCsmView(APIView):
         ),
     )
     def get(self, request):
-        _form, period, filters = read_metrics_request(request.user, request.query_params)
+        _form, period, filters = read_request(request.user, request.query_params)
         comparison = selectors.csm_comparison(request.user, period, filters)
-        body = {"period": _period(period), "rows": comparison.rows, "total": comparison.total,
+        operations.extend_comparison(comparison, operations.cs_operations(request.user, period, filters))
+        body = {"period": period_body(period), "rows": comparison.rows, "total": comparison.total,
                 "median": comparison.median}  # fmt: skip
         return Response(s.CsmComparisonSerializer(body).data)
 
@@ -110,11 +128,11 @@ class MetricsCustomersView(APIView):
             number = int(request.query_params.get("page", 1))
         except ValueError:
             number = 1
-        _form, period, filters = read_metrics_request(request.user, request.query_params)
+        _form, period, filters = read_request(request.user, request.query_params)
         cohort = read_cohort(request.query_params)
         reason = read_reason(request.query_params)
         page = selectors.drilldown(request.user, period, filters, figure, page=number, cohort=cohort, reason=reason)
-        page.figure, page.period = figure, _period(period)
+        page.figure, page.period = figure, period_body(period)
         return Response(s.DrillPageSerializer(page).data)
 
 
@@ -131,7 +149,7 @@ class MetricsUnitEconomicsView(APIView):
         ),
     )
     def get(self, request):
-        _form, period, _filters = read_metrics_request(request.user, request.query_params)
+        _form, period, _filters = read_request(request.user, request.query_params)
         unit = selectors.unit_economics_of(request.user, period)
         if unit is None:
             raise exceptions.PermissionDenied
@@ -140,7 +158,7 @@ class MetricsUnitEconomicsView(APIView):
              "how": HOW.get(key, "")}
             for key in UNIT_FIGURES
         ]  # fmt: skip
-        body = {"period": _period(period), "previous": _period(unit.previous), "figures": figures}
+        body = {"period": period_body(period), "previous": period_body(unit.previous), "figures": figures}
         return Response(s.UnitEconomicsSerializer(body).data)
 
 

@@ -24,7 +24,7 @@ def _text(figure: Figure) -> str:
         return _number(Decimal(value) * 100, 1) + "\u00a0%"
     if figure.unit == "ratio":
         return _number(value, 2)
-    if figure.unit == "months":
+    if figure.unit in ("months", "days"):
         return _number(value, 1)
     return _number(value, 0)
 

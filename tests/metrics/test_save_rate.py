@@ -171,3 +171,42 @@ def test_the_drill_down_exports_the_same_customers(saves, org, client_for):
     text = response.content.decode()
     names = [line.split(",")[0] for line in text.splitlines()[1:]]
     assert sorted(names) == ["Alfa", "Beta"]
+
+
+def test_the_api_and_the_csv_give_the_cards_numbers(saves, org, client_for, api_for):
+    body = api_for(org.leader_a).get("/api/v1/metrics/churn-requests/", JUNE).json()
+    csv_text = client_for(org.leader_a).get(reverse("metrics:export"), {**JUNE, "table": "churn_requests"})
+
+    assert (body["requests_opened"], body["requests_saved"], body["requests_lost"], body["requests_open"]) == (
+        4, 2, 1, 1,
+    )  # fmt: skip
+    assert body["save_rate"] == pytest.approx(2 / 3, abs=1e-6)
+    assert (body["uti_ended"], body["uti_churned"], body["uti_checked"], body["uti_paying_90"]) == (1, 1, 2, 1)
+    assert body["uti_paying_rate"] == 0.5
+    rows = [line.split(",") for line in csv_text.content.decode().splitlines()]
+    assert rows[1][1:] == ["4", ""]
+    assert rows[5][1] == "0.666667"
+    assert rows[-1][1] == "0.500000"
+
+
+def test_the_api_says_why_the_save_rate_is_undefined_and_scopes_a_csm(saves, org, api_for):
+    july = api_for(org.leader_a).get("/api/v1/metrics/churn-requests/", {"period": "month", "month": "2025-07"})
+    own = api_for(org.csm_a2).get("/api/v1/metrics/churn-requests/", JUNE).json()
+
+    assert july.json()["save_rate"] is None
+    assert "nenhum foi salvo ou perdido" in july.json()["save_rate_why"]
+    assert (own["requests_opened"], own["requests_saved"]) == (1, 1)  # Beatriz's Beta only
+
+
+def test_the_card_shows_even_without_mrr(org, client_for, today):
+    install_defaults(ChurnCategory, ChurnReason, ServiceModelPolicy)
+    alone = CustomerFactory(name="Sem assinatura", owner=org.csm_a, start_date=date(2025, 1, 1))
+    request_for(alone, date(2025, 8, 4), ChurnOutcome.CHURNED)
+
+    response = client_for(org.leader_a).get(URL, {"period": "month", "month": "2025-08"})
+
+    html = response.content.decode()
+    assert "Os números aparecem quando os clientes têm assinaturas" in html  # the empty state stays
+    assert "Pedidos de churn e a UTI" in html
+    assert response.context["save"].lost == 1
+    assert 'id="save-requests_lost"' in html

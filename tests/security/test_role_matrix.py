@@ -99,6 +99,7 @@ ROUTE_RULES = {
     "metrics:overview": "logged_in",
     "metrics:drilldown": "needs_a_query",
     "metrics:export": "needs_a_query",
+    "metrics:operations": "needs_a_query",
     "api-root": "logged_in",
     "api-schema": "logged_in",
     "api-docs": "logged_in",
@@ -182,6 +183,8 @@ ROUTE_RULES = {
     "metrics-summary": "logged_in",
     "metrics-csms": "logged_in",
     "metrics-customers": "needs_a_query_api",
+    "metrics-operations": "logged_in",
+    "metrics-churn-requests": "logged_in",
 }
 
 
