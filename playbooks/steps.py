@@ -8,7 +8,8 @@ A step is a plain dict in ``PlaybookVersion.steps``:
   due ``due_days`` business days after the step starts; the run moves straight on;
 * ``{"kind": "wait", "days"}``: the next step starts ``days`` days later;
 * ``{"kind": "condition", "check"}``: the run carries on while the check holds, and ends otherwise;
-* ``{"kind": "email", "template", "contact_role"}``: recorded as queued; emails are not sent yet.
+* ``{"kind": "email", "template", "contact_role", "subject_pt", "body_pt", "subject_en", "body_en"}``: an email
+  to each contact in that role, in their language (``playbooks.emails``), sent by ``playbooks.mailing``.
 """
 
 from dataclasses import dataclass
@@ -102,7 +103,7 @@ def describe(step: dict) -> str:
     if kind == StepKind.CONDITION:
         return _("Carry on only while: %(check)s") % {"check": Check(step.get("check")).label.lower()}
     if kind == StepKind.EMAIL:
-        return _("Email “%(template)s” to the %(role)s (emails are not sent yet)") % {
+        return _("Email “%(template)s” to the %(role)s") % {
             "template": step.get("template", ""),
             "role": ContactRole(step.get("contact_role", ContactRole.USER)).label.lower(),
         }
