@@ -44,6 +44,7 @@ from django.core.mail import get_connection
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.locks import exclusive
 from core.mail.smtp import SmtpRun, error_text, run_budget_seconds
@@ -63,6 +64,15 @@ BATCH_SIZE = 200
 
 # --- The send window ----------------------------------------------------------------------------------------
 
+WEEKDAYS = (
+    gettext_lazy("Monday"),
+    gettext_lazy("Tuesday"),
+    gettext_lazy("Wednesday"),
+    gettext_lazy("Thursday"),
+    gettext_lazy("Friday"),
+    gettext_lazy("Saturday"),
+    gettext_lazy("Sunday"),
+)
 _WINDOW = re.compile(r"^\s*([1-7])-([1-7])\s+(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})\s*$")
 
 
@@ -87,6 +97,17 @@ class SendWindow:
         if window.start >= window.end or d1 > d2:
             raise ValueError(f"LEME_PLAYBOOK_EMAIL_WINDOW is empty: {text!r}")
         return window
+
+    def describe(self) -> str:
+        """ "Monday to Friday, 09:00–18:00", in the reader's language."""
+        names = dict(zip(range(1, 8), WEEKDAYS, strict=True))
+        days = (
+            str(names[self.first_day])
+            if self.first_day == self.last_day
+            else _("%(first)s to %(last)s") % {"first": names[self.first_day], "last": names[self.last_day]}
+        )
+        start, end = divmod(self.start, 60), divmod(self.end, 60)
+        return f"{days}, {start[0]:02d}:{start[1]:02d}–{end[0]:02d}:{end[1]:02d}"
 
     def opens(self, at: datetime) -> datetime:
         """``at`` itself when the window is open then, else its next opening."""

@@ -19,6 +19,7 @@ from django.db.models import TextChoices
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from playbooks import emails
 from portfolio.models import ChurnOutcome, ContactRole, Customer, Stage, UtiExit
 
 
@@ -121,6 +122,8 @@ class PlannedStep:
     assignee: User | None = None
     due_date: date | None = None
     ends_run: bool = False
+    # An email step: (contact name, address, the subject they would get), or nobody.
+    recipients: tuple[tuple[str, str, str], ...] = ()
 
 
 def plan(steps: list[dict], *, customer: Customer, today: date, facts: dict, started_at: datetime) -> list[PlannedStep]:
@@ -143,5 +146,25 @@ def plan(steps: list[dict], *, customer: Customer, today: date, facts: dict, sta
             if not holds:
                 break
         else:
-            planned.append(PlannedStep(index, kind, describe(step), day))
+            planned.append(PlannedStep(index, kind, describe(step), day, recipients=_email_recipients(step, customer)))
     return planned
+
+
+def _email_recipients(step: dict, customer: Customer) -> tuple[tuple[str, str, str], ...]:
+    """Who an email step would write to on ``customer``, with the subject each would get in their language."""
+    contacts = customer.contacts.filter(
+        role=step.get("contact_role", ContactRole.USER), archived_at__isnull=True
+    ).exclude(email="")
+    owner = customer.owner
+    found = []
+    for contact in contacts.order_by("name"):
+        _language, subject, _body = emails.content_for(step, contact.language)
+        values = emails.Recipient(
+            email=contact.email,
+            contact_name=contact.name,
+            customer_name=customer.name,
+            csm_name=(owner.full_name or owner.email) if owner else "",
+            csm_email=owner.email if owner else "",
+        ).values()
+        found.append((contact.name, contact.email, emails.fill(subject, values)))
+    return tuple(found)

@@ -18,7 +18,7 @@ from django.views.decorators.vary import vary_on_headers
 from accounts.access import can_author_playbooks, can_edit_playbooks, can_write
 from accounts.models import Team
 from core.htmx import FRAGMENT_HEADERS, wants_fragment
-from playbooks import selectors, services
+from playbooks import mailing, selectors, services
 from playbooks.forms import STEP_FORMS, PlaybookForm, StartForm, step_forms
 from portfolio.selectors import customer_get, customers_changeable_by, customers_visible_to
 from portfolio.views.common import next_or
@@ -76,6 +76,8 @@ def _detail_context(request: HttpRequest, playbook, *, settings_form=None, bound
         "draft_trigger": selectors.trigger_text(page.draft),
         "settings_form": settings_form or PlaybookForm(initial=PlaybookForm.initial_from(playbook, version)),
         "step_forms": step_forms(bound_step),
+        "email_cap": settings.LEME_PLAYBOOK_EMAIL_CAP,
+        "email_window": mailing.send_window().describe(),
         "nav_current": "playbooks",
     }
 
