@@ -42,6 +42,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import get_connection
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -186,7 +187,22 @@ def _batch(now: datetime, after: int) -> list[StepEmail]:
 PAUSED_RECHECK = timedelta(hours=1)
 
 
-def _why_not(row: StepEmail, now: datetime) -> str | None:
+def _sent_lately(batch: list[StepEmail], now: datetime) -> dict[int, int]:
+    """How many playbook emails each contact of the batch was sent in the last 7 days, in one query; the run
+    adds its own sends as it goes (it is the only sender)."""
+    return dict(
+        StepEmail.objects.filter(
+            contact_id__in={row.contact_id for row in batch},
+            status=EmailStatus.SENT,
+            sent_at__gt=now - timedelta(days=CAP_DAYS),
+        )
+        .values("contact_id")
+        .annotate(n=Count("pk"))
+        .values_list("contact_id", "n")
+    )
+
+
+def _why_not(row: StepEmail, sent_lately: dict[int, int]) -> str | None:
     """The status an email gets instead of being sent (``EmailStatus.PENDING``: not now), or None: send it."""
     if row.run.status == RunStatus.EXITED:
         return EmailStatus.CANCELLED
@@ -197,10 +213,7 @@ def _why_not(row: StepEmail, now: datetime) -> str | None:
         return EmailStatus.OPTED_OUT
     if contact.bounced_at is not None or contact.archived_at is not None:
         return EmailStatus.SUPPRESSED
-    sent_lately = StepEmail.objects.filter(
-        contact_id=row.contact_id, status=EmailStatus.SENT, sent_at__gt=now - timedelta(days=CAP_DAYS)
-    ).count()
-    if sent_lately >= settings.LEME_PLAYBOOK_EMAIL_CAP:
+    if sent_lately.get(row.contact_id, 0) >= settings.LEME_PLAYBOOK_EMAIL_CAP:
         return EmailStatus.HELD
     return None
 
@@ -302,12 +315,13 @@ def emails_send_pending(*, now: datetime | None = None, budget_seconds: float | 
             if not batch:
                 break
             cursor = batch[-1].pk
+            sent_lately = _sent_lately(batch, clock())
             smtp.open()
             try:
                 for row in batch:
                     if smtp.out_of_time:
                         break
-                    reason = _why_not(row, clock())
+                    reason = _why_not(row, sent_lately)
                     if reason == EmailStatus.PENDING:  # its run is paused: looked at again later
                         StepEmail.objects.filter(pk=row.pk).update(
                             next_attempt_at=window_opens(clock() + PAUSED_RECHECK)
@@ -321,6 +335,8 @@ def emails_send_pending(*, now: datetime | None = None, budget_seconds: float | 
                             result.not_sent += 1
                         continue
                     outcome = _send_one(smtp, row, clock)
+                    if outcome == "sent":
+                        sent_lately[row.contact_id] = sent_lately.get(row.contact_id, 0) + 1
                     if outcome in ("sent", "bounced", "failed", "deferred"):
                         setattr(result, outcome, getattr(result, outcome) + 1)
             finally:
