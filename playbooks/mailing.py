@@ -15,7 +15,9 @@ Sending (``emails_send_pending``)
     sends an email twice is the surveys' (see "Exactly once" in ``surveys.dispatch``), and the same
     Message-ID makes the second copy the same email. A recipient refused for good (5xx) marks the email
     bounced and the contact's ``bounced_at`` (no survey or playbook email goes to them again until someone
-    corrects the address); a temporary refusal waits and tries again, up to ``LEME_SURVEY_MAX_ATTEMPTS``.
+    corrects the address), and so does a DSN that comes back later (read by ``surveys.bounces``, handed over
+    to ``late_bounce`` through ``core.mail.bounces``); a temporary refusal waits and tries again, up to
+    ``LEME_SURVEY_MAX_ATTEMPTS``.
 
 What is checked just before each email
     * the run has not exited early (a goal reached, a churn, a person ending it: the email is cancelled, not
@@ -347,6 +349,35 @@ def emails_send_pending(*, now: datetime | None = None, budget_seconds: float | 
             result.next_at = later.next_attempt_at if later else None
     logger.info("playbook email run", extra={"sent": result.sent, "held": result.held, "bounced": result.bounced})
     return result
+
+
+# --- Late bounces ---------------------------------------------------------------------------------------------
+
+_MESSAGE_ID = re.compile(r"<playbook-(?P<pk>[0-9]{1,18})@[^<>@\s]+>")
+
+
+def late_bounce(report, now: datetime) -> str:
+    """A DSN about a playbook email (handed over by ``surveys.bounces``, see ``core.mail.bounces``): a
+    permanent failure for the email's own address marks it bounced and its contact's ``bounced_at``. Answers
+    as ``surveys.bounces`` does: ``"bounced"`` or why nothing changed."""
+    if not report.permanent:
+        return "not_permanent"
+    match = _MESSAGE_ID.search(report.message_id or "")
+    if match is None or emails.message_id(int(match["pk"])).lower() != match[0].lower():
+        return "not_ours"
+    row = StepEmail.objects.select_for_update().filter(pk=int(match["pk"])).first()
+    if row is None:
+        return "not_ours"
+    if row.email.lower() != report.recipient.lower():
+        return "other_recipient"
+    if row.status == EmailStatus.BOUNCED:
+        return "already_bounced"
+    if row.status not in (EmailStatus.SENT, EmailStatus.PENDING):
+        return "not_sent"
+    StepEmail.objects.filter(pk=row.pk).update(status=EmailStatus.BOUNCED, last_error=report.error[:300])
+    _contact_bounced(row, now)
+    logger.info("playbook email bounced late", extra={"email_id": row.pk, "dsn": report.status})
+    return "bounced"
 
 
 # --- Opting out ------------------------------------------------------------------------------------------------

@@ -311,3 +311,22 @@ def test_send_me_a_test_goes_to_the_person_editing_and_only_they_may(org, client
     assert "Message-ID" not in message.extra_headers  # not one of a contact's emails: no unsubscribe either
     assert client_for(org.csm_a).post(reverse("playbooks:step_test_send", args=[playbook.pk, 0])).status_code == 403
     assert len(mail.outbox) == 1
+
+
+def test_a_late_dsn_about_a_playbook_email_bounces_it_and_its_contact(org, smtp_server):
+    from surveys.bounces import apply_bounces, parse_dsn
+    from tests.surveys.test_bounces import postfix_dsn
+
+    inbox, _url = smtp_server
+    customer = CustomerFactory(owner=org.csm_a)
+    contact = ContactFactory(customer=customer, role="user")
+    start(live_playbook(steps=[email_step()]), customer, org.admin)
+    mailing.emails_send_pending(now=MONDAY + timedelta(minutes=5))
+    (original,) = inbox.wait_for(1)
+
+    dsn = postfix_dsn(original.as_bytes(), recipient=contact.email)
+    first, again = apply_bounces(parse_dsn(dsn)), apply_bounces(parse_dsn(dsn))
+
+    assert (first.bounced, again.ignored) == (1, {"already_bounced": 1})
+    assert StepEmail.objects.get().status == EmailStatus.BOUNCED
+    assert Contact.objects.get(pk=contact.pk).bounced_at is not None
