@@ -3,7 +3,9 @@
 Queuing
     An email step (``playbooks.engine``) writes one ``StepEmail`` per contact in the step's role (not archived,
     with an address), in the step's own transaction: unique per run, step and contact, so a step run twice
-    writes no second email. Each is due at the next opening of the send window (``window_opens``).
+    writes no second email. Each is due at the next opening of the send window (``window_opens``). The beat's
+    ``playbooks.tasks.emails_send`` (every five minutes, and after an advance that ran steps) sends what is
+    due.
 
 Sending (``emails_send_pending``)
     The survey path's parts (``core.mail``): an SMTP connection per batch, the shared pace in Redis (the same

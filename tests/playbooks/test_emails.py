@@ -12,7 +12,7 @@ from django.core import mail
 from django.urls import reverse
 
 from core import clock
-from playbooks import emails, engine, mailing, services
+from playbooks import emails, engine, mailing, services, tasks
 from playbooks.mailing import SendWindow
 from playbooks.models import EmailOptOut, EmailStatus, Run, StepEmail
 from portfolio.models import Contact
@@ -330,3 +330,31 @@ def test_a_late_dsn_about_a_playbook_email_bounces_it_and_its_contact(org, smtp_
     assert (first.bounced, again.ignored) == (1, {"already_bounced": 1})
     assert StepEmail.objects.get().status == EmailStatus.BOUNCED
     assert Contact.objects.get(pk=contact.pk).bounced_at is not None
+
+
+def test_an_email_sent_again_after_a_lost_commit_is_the_same_email(org, smtp_server):
+    inbox, _url = smtp_server
+    customer = CustomerFactory(owner=org.csm_a)
+    ContactFactory(customer=customer, role="user")
+    start(live_playbook(steps=[email_step()]), customer, org.admin)
+    mailing.emails_send_pending(now=MONDAY + timedelta(minutes=5))
+    # the worker died between the server's "250" and the commit of the "sent" mark
+    StepEmail.objects.update(status=EmailStatus.PENDING, sent_at=None)
+
+    mailing.emails_send_pending(now=MONDAY + timedelta(minutes=10))
+
+    first, second = inbox.wait_for(2)
+    assert first["Message-ID"] == second["Message-ID"] == emails.message_id(StepEmail.objects.get().pk)
+
+
+def test_the_beats_send_job_sends_the_emails_a_step_queued(org, settings):
+    settings.LEME_PLAYBOOK_EMAIL_WINDOW = "1-7 00:00-23:59"
+    customer = CustomerFactory(owner=org.csm_a)
+    ContactFactory(customer=customer, role="user")
+    services.run_start(playbook=live_playbook(steps=[email_step()]), customer=customer, actor=org.admin)
+    assert "playbooks.tasks.emails_send" in {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+
+    tasks.emails_send.delay()
+
+    assert StepEmail.objects.get().status == EmailStatus.SENT
+    assert len(mail.outbox) == 1
