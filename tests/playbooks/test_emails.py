@@ -16,9 +16,12 @@ from playbooks import emails, engine, mailing, services, tasks
 from playbooks.mailing import SendWindow
 from playbooks.models import EmailOptOut, EmailStatus, Run, StepEmail
 from portfolio.models import Contact
+from surveys import dispatch, planning
+from surveys.models import Delivery, DeliveryStatus
 from tests.conftest import SmtpInbox, free_port
 from tests.playbooks.factories import email_step, live_playbook
 from tests.portfolio.factories import ContactFactory, CustomerFactory
+from tests.surveys.factories import active_campaign
 
 pytestmark = pytest.mark.django_db
 TZ = ZoneInfo("America/Sao_Paulo")
@@ -218,6 +221,11 @@ def test_the_one_click_unsubscribe_stops_playbook_emails_and_keeps_surveys(org, 
     mailing.emails_send_pending(now=MONDAY + timedelta(days=8, minutes=5))
     assert len(mail.outbox) == 1
     assert StepEmail.objects.exclude(pk=first.pk).get().status == EmailStatus.OPTED_OUT
+    # and a survey still reaches them
+    campaign = active_campaign()
+    planning.campaign_plan(campaign_id=campaign.pk)
+    dispatch.deliveries_send_pending(campaign_id=campaign.pk)
+    assert Delivery.objects.get(contact=contact).status == DeliveryStatus.SENT
 
 
 def test_a_forged_unsubscribe_link_changes_nothing(org, client):
