@@ -26,6 +26,7 @@ urlpatterns = [
     path("", include("portfolio.urls")),
     path("healthz", healthz, name="healthz"),
     path("s/", include("surveys.public_urls")),
+    path("e/", include("playbooks.public_urls")),
     path("", include("accounts.urls")),
     path("surveys/", include("surveys.urls")),
     path("metrics/", include("metrics.urls")),

@@ -12,9 +12,13 @@ class PlaybooksConfig(AppConfig):
         from accounts import navigation
         from core import bulk, panels
         from core.labels import TASK_LINKS, TASK_ORIGINS
+        from core.mail import bounces
         from playbooks import subscribers, tasks  # noqa: F401 - subscribing is importing; the beat names the tasks
         from playbooks.engine import TASK_ORIGIN
+        from playbooks.mailing import late_bounce
         from playbooks.selectors import bulk_start_options, customer_runs, run_url_for_task
+
+        bounces.register("playbook", late_bounce)
 
         TASK_ORIGINS.register(TASK_ORIGIN, _("playbook"))
         TASK_LINKS.register(TASK_ORIGIN, run_url_for_task)

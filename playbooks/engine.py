@@ -9,7 +9,9 @@ Exactly once, end to end:
   left alone) and runs ONE step in that transaction: the step's ``RunStep`` row (unique per run and index),
   its task (``task_create`` with ``origin_key=playbook:<run>:<index>``) and the run's pointer commit
   together or not at all. A worker killed mid-step leaves the step undone and the next advance runs it; a
-  job run twice finds the pointer moved on (or the row locked) and runs nothing again.
+  job run twice finds the pointer moved on (or the row locked) and runs nothing again. An email step writes
+  its emails (``StepEmail``, unique per run, step and contact) in the same transaction; ``playbooks.mailing``
+  sends them.
 * **Ending** (the exit goal reached, the customer churned, a condition no longer holding) cancels the run's
   open tasks with a note.
 
@@ -26,6 +28,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from core import clock
+from playbooks import emails, mailing
 from playbooks import steps as step_rules
 from playbooks.audience import audience_q, not_recently_run_q, team_q
 from playbooks.models import (
@@ -41,7 +44,7 @@ from playbooks.models import (
     TriggerKind,
 )
 from portfolio import services as portfolio_services
-from portfolio.models import ChurnOutcome, Customer, ReviewStatus, Stage, SuccessReview, UtiExit
+from portfolio.models import ChurnOutcome, ContactRole, Customer, ReviewStatus, Stage, SuccessReview, UtiExit
 
 logger = logging.getLogger(__name__)
 
@@ -240,8 +243,14 @@ def _run_step(run: Run, now: datetime, today: date) -> None:
         )
         row.outcome = StepOutcome.CONDITION_MET if holds else StepOutcome.CONDITION_FAILED
         ends = not holds
-    else:  # email: kept and shown, not sent yet
+    elif not emails.has_text(step):
+        row.outcome = StepOutcome.NO_EMAIL_TEXT
+    elif mailing.emails_queue(
+        run=run, index=index, contact_role=step.get("contact_role", ContactRole.USER), now=now
+    ):  # sent by playbooks.mailing, in the send window and under the weekly cap
         row.outcome = StepOutcome.EMAIL_QUEUED
+    else:
+        row.outcome = StepOutcome.NO_RECIPIENT
     row.save()
     run.current_step = index + 1
     run.next_due_at = next_due

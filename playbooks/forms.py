@@ -7,6 +7,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Team
+from playbooks import emails
 from playbooks.models import DATE_TRIGGERS, ExitGoal, PlaybookVersion, TriggerKind
 from playbooks.steps import Assignee, Band, Check, StepKind
 from portfolio.models import ContactRole, PlanTier, Segment, ServiceModel, Stage
@@ -144,10 +145,38 @@ class ConditionStepForm(forms.Form):
     )
 
 
+FIELDS_HELP = _(
+    "Fields: {{ contact.first_name }}, {{ contact.name }}, {{ customer.name }}, {{ csm.name }}, {{ csm.first_name }},"
+    ' {{ csm.email }}. A fallback for an empty field: {{ contact.first_name|default:"there" }}.'
+)
+
+
 class EmailStepForm(forms.Form):
+    """An email to the customer's contacts in a role, written in Portuguese, English or both: each contact gets
+    their language's, or the other when theirs is empty."""
+
     kind = StepKind.EMAIL
-    template = forms.CharField(label=_("Email template"), max_length=120)
-    contact_role = forms.ChoiceField(label=_("To the contact who is"), choices=ContactRole.choices)
+    template = forms.CharField(label=_("Email name"), max_length=120, help_text=_("For you: shown in the steps."))
+    contact_role = forms.ChoiceField(label=_("To the contacts who are"), choices=ContactRole.choices)
+    subject_pt = forms.CharField(label=_("Subject (Portuguese)"), max_length=200, required=False)
+    body_pt = forms.CharField(
+        label=_("Text (Portuguese)"), required=False, widget=forms.Textarea(attrs={"rows": 6}), help_text=FIELDS_HELP
+    )
+    subject_en = forms.CharField(label=_("Subject (English)"), max_length=200, required=False)
+    body_en = forms.CharField(label=_("Text (English)"), required=False, widget=forms.Textarea(attrs={"rows": 6}))
+
+    def clean(self) -> dict:
+        data = super().clean()
+        for key in emails.TEXT_KEYS:
+            for error in emails.template_errors(data.get(key) or ""):
+                self.add_error(key, error)
+        filled = [lang for lang in ("pt", "en") if data.get(f"subject_{lang}") and data.get(f"body_{lang}")]
+        half = [lang for lang in ("pt", "en") if bool(data.get(f"subject_{lang}")) != bool(data.get(f"body_{lang}"))]
+        for lang in half:
+            self.add_error(f"body_{lang}" if data.get(f"subject_{lang}") else f"subject_{lang}", _("Write both."))
+        if not filled and not half:
+            self.add_error("subject_pt", _("Write the subject and text in at least one language."))
+        return data
 
 
 STEP_FORMS: dict[str, type[forms.Form]] = {

@@ -190,7 +190,9 @@ class StepOutcome(models.TextChoices):
     WAITED = "waited", _("Waited")
     CONDITION_MET = "condition_met", _("Condition held: carried on")
     CONDITION_FAILED = "condition_failed", _("Condition no longer held: run ended")
-    EMAIL_QUEUED = "email_queued", _("Email queued (emails are not sent yet)")
+    EMAIL_QUEUED = "email_queued", _("Email queued for sending")
+    NO_RECIPIENT = "no_recipient", _("Skipped: no contact in that role with an email address")
+    NO_EMAIL_TEXT = "no_email_text", _("Skipped: the email has no subject and text yet")
 
 
 class RunStep(models.Model):
@@ -212,3 +214,63 @@ class RunStep(models.Model):
 
     def __str__(self) -> str:
         return f"{self.run_id}#{self.index} {self.outcome}"
+
+
+class EmailStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting to be sent")
+    SENT = "sent", _("Sent")
+    HELD = "held", _("Held back by the weekly cap")
+    OPTED_OUT = "opted_out", _("Not sent: the contact unsubscribed from playbook emails")
+    BOUNCED = "bounced", _("Bounced")
+    SUPPRESSED = "suppressed", _("Not sent: the contact's address bounced before")
+    CANCELLED = "cancelled", _("Not sent: the run ended first")
+    FAILED = "failed", _("Failed")
+
+
+class StepEmail(models.Model):
+    """One email of a run's email step to one contact (see ``playbooks.mailing``). Unique per run, step and
+    contact, so a step run twice writes no second email; ``status`` says what became of it, ``next_attempt_at``
+    when it is due (the send window, a temporary refusal). Its Message-ID is ``<playbook-{pk}@domain>``."""
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="emails")
+    index = models.PositiveSmallIntegerField()
+    contact = models.ForeignKey("portfolio.Contact", on_delete=models.CASCADE, related_name="playbook_emails")
+    email = models.EmailField()
+    language = models.CharField(max_length=8)
+    status = models.CharField(max_length=12, choices=EmailStatus.choices, default=EmailStatus.PENDING)
+    created_at = models.DateTimeField(default=timezone.now)
+    next_attempt_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["run", "index", "pk"]
+        verbose_name = _("playbook email")
+        verbose_name_plural = _("playbook emails")
+        constraints = [
+            models.UniqueConstraint(fields=["run", "index", "contact"], name="playbooks_email_once_per_step")
+        ]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"]),
+            models.Index(fields=["contact", "status", "sent_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run_id}#{self.index} → {self.contact_id} ({self.status})"
+
+
+class EmailOptOut(models.Model):
+    """A contact who unsubscribed from playbook emails: its own category, apart from the survey opt-out
+    (``Contact.opted_out_at``), so one never stops the other. ``via`` is the email whose link they used."""
+
+    contact = models.OneToOneField("portfolio.Contact", on_delete=models.CASCADE, related_name="playbook_opt_out")
+    opted_out_at = models.DateTimeField(default=timezone.now)
+    via = models.ForeignKey(StepEmail, null=True, blank=True, on_delete=models.SET_NULL, related_name="opt_outs")
+
+    class Meta:
+        verbose_name = _("playbook email opt-out")
+        verbose_name_plural = _("playbook email opt-outs")
+
+    def __str__(self) -> str:
+        return f"{self.contact_id} opted out of playbook emails"

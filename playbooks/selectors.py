@@ -17,13 +17,14 @@ from playbooks.audience import audience_q, team_q
 from playbooks.engine import run_id_from_origin_key
 from playbooks.models import (
     OPEN_RUN_STATUSES,
+    EmailStatus,
     Playbook,
     PlaybookStatus,
     PlaybookVersion,
     Run,
     RunStatus,
     RunStep,
-    StepOutcome,
+    StepEmail,
     TriggerKind,
 )
 from portfolio.models import Customer, HealthBand, Stage, Task, TaskStatus
@@ -219,8 +220,9 @@ class RiskOutcome:
 @dataclass(frozen=True)
 class PlaybookReport:
     """What a playbook's runs on the person's customers did: runs started, completed and exited (and why), the
-    tasks they created and what became of them, the emails they recorded (queued: emails are not sent yet),
-    and, for a play started by a band turning red, how the customers are doing now."""
+    tasks they created and what became of them, their emails (sent, bounced, held back by the weekly cap, and
+    the contacts who unsubscribed from playbook emails through one of them), and, for a play started by a band
+    turning red, how the customers are doing now."""
 
     started: int
     completed: int
@@ -233,7 +235,11 @@ class PlaybookReport:
     tasks_open: int
     tasks_open_overdue: int
     tasks_cancelled: int
-    emails_queued: int
+    emails_sent: int
+    emails_bounced: int
+    emails_held: int
+    emails_waiting: int
+    emails_unsubscribed: int
     outcome: RiskOutcome | None
     outcome_min_age_days: int = OUTCOME_MIN_AGE_DAYS
     outcome_min_runs: int = OUTCOME_MIN_RUNS
@@ -249,7 +255,7 @@ def is_risk_play(version: PlaybookVersion | None) -> bool:
 
 
 def playbook_report(user: User, playbook: Playbook) -> PlaybookReport:
-    """The "did it help?" report of ``playbook`` on the customers the person sees (the door): three queries
+    """The "did it help?" report of ``playbook`` on the customers the person sees (the door): four queries
     however many runs, tasks and steps."""
     runs = runs_visible_to(user).filter(playbook=playbook)
     old_enough = Q(started_at__lte=clock.now() - timedelta(days=OUTCOME_MIN_AGE_DAYS))
@@ -280,7 +286,14 @@ def playbook_report(user: User, playbook: Playbook) -> PlaybookReport:
         open=Count("task", filter=Q(task__status=TaskStatus.OPEN)),
         overdue=Count("task", filter=Q(task__status=TaskStatus.OPEN, task__due_date__lt=today)),
         cancelled=Count("task", filter=Q(task__status=TaskStatus.CANCELLED)),
-        emails=Count("pk", filter=Q(outcome=StepOutcome.EMAIL_QUEUED)),
+    )
+    mail = StepEmail.objects.filter(run__in=runs.values("pk")).aggregate(
+        sent=Count("pk", filter=Q(status=EmailStatus.SENT)),
+        bounced=Count("pk", filter=Q(status=EmailStatus.BOUNCED)),
+        held=Count("pk", filter=Q(status=EmailStatus.HELD)),
+        waiting=Count("pk", filter=Q(status=EmailStatus.PENDING)),
+        # at most one opt-out names an email (one per contact): the join repeats no row
+        unsubscribed=Count("opt_outs"),
     )
     outcome = None
     if is_risk_play(playbook.live_version):
@@ -302,7 +315,11 @@ def playbook_report(user: User, playbook: Playbook) -> PlaybookReport:
         tasks_open=steps["open"],
         tasks_open_overdue=steps["overdue"],
         tasks_cancelled=steps["cancelled"],
-        emails_queued=steps["emails"],
+        emails_sent=mail["sent"],
+        emails_bounced=mail["bounced"],
+        emails_held=mail["held"],
+        emails_waiting=mail["waiting"],
+        emails_unsubscribed=mail["unsubscribed"],
         outcome=outcome,
     )
 
@@ -313,7 +330,7 @@ def playbook_report(user: User, playbook: Playbook) -> PlaybookReport:
 @dataclass(frozen=True)
 class RunPage:
     run: Run
-    steps: list[tuple[StepView, RunStep | None]]
+    steps: list[tuple[StepView, RunStep | None, list[StepEmail]]]
 
 
 def run_page(user: User, pk: int) -> RunPage:
@@ -321,7 +338,13 @@ def run_page(user: User, pk: int) -> RunPage:
         runs_visible_to(user).select_related("playbook", "version", "customer", "started_by"), pk=pk
     )
     done = {s.index: s for s in run.run_steps.select_related("task")}
-    return RunPage(run=run, steps=[(view, done.get(view.index)) for view in step_views(run.version.steps)])
+    sent = defaultdict(list)
+    for email in run.emails.select_related("contact").order_by("index", "pk"):
+        sent[email.index].append(email)
+    return RunPage(
+        run=run,
+        steps=[(view, done.get(view.index), sent[view.index]) for view in step_views(run.version.steps)],
+    )
 
 
 def run_url_for_task(task) -> str:

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from accounts.access import can_author_playbooks, can_edit_playbooks, ensure_can_write
 from accounts.models import Team, User
 from core import clock
-from playbooks import engine
+from playbooks import emails, engine, mailing
 from playbooks.audience import audience_q, not_recently_run_q, team_q
 from playbooks.models import Playbook, PlaybookStatus, PlaybookVersion, Run, RunStatus
 from playbooks.steps import StepKind
@@ -104,6 +104,10 @@ def playbook_update(
 def _validate_step(step: dict) -> dict:
     if step.get("kind") not in StepKind.values:
         raise ValidationError(_("Choose what kind of step this is."))
+    if step["kind"] == StepKind.EMAIL:
+        errors = [e for key in emails.TEXT_KEYS for e in emails.template_errors(step.get(key) or "")]
+        if errors:
+            raise ValidationError(errors)
     return step
 
 
@@ -233,3 +237,17 @@ def runs_start_bulk(*, playbook: Playbook, customers, actor: User) -> tuple[int,
         engine.run_advance(run.pk)
         started += 1
     return started, skipped
+
+
+def email_step_test_send(*, playbook: Playbook, index: int, actor: User, language: str) -> str:
+    """Send the email of step ``index`` (of the draft, else the live version: what the editor shows) to the
+    acting person, who must be one who edits the playbook. Returns the address it went to."""
+    _ensure_can_edit(actor, playbook)
+    version = playbook.versions.filter(published_at__isnull=True).first() or playbook.live_version
+    steps = version.steps if version is not None else []
+    if not 0 <= index < len(steps) or steps[index].get("kind") != StepKind.EMAIL:
+        raise ValidationError(_("That step is not an email."))
+    if not actor.email:
+        raise ValidationError(_("Your account has no email address to send the test to."))
+    mailing.email_test_send(step=steps[index], actor=actor, language=language)
+    return actor.email

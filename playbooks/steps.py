@@ -8,7 +8,8 @@ A step is a plain dict in ``PlaybookVersion.steps``:
   due ``due_days`` business days after the step starts; the run moves straight on;
 * ``{"kind": "wait", "days"}``: the next step starts ``days`` days later;
 * ``{"kind": "condition", "check"}``: the run carries on while the check holds, and ends otherwise;
-* ``{"kind": "email", "template", "contact_role"}``: recorded as queued; emails are not sent yet.
+* ``{"kind": "email", "template", "contact_role", "subject_pt", "body_pt", "subject_en", "body_en"}``: an email
+  to each contact in that role, in their language (``playbooks.emails``), sent by ``playbooks.mailing``.
 """
 
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from django.db.models import TextChoices
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from playbooks import emails
 from portfolio.models import ChurnOutcome, ContactRole, Customer, Stage, UtiExit
 
 
@@ -102,7 +104,7 @@ def describe(step: dict) -> str:
     if kind == StepKind.CONDITION:
         return _("Carry on only while: %(check)s") % {"check": Check(step.get("check")).label.lower()}
     if kind == StepKind.EMAIL:
-        return _("Email “%(template)s” to the %(role)s (emails are not sent yet)") % {
+        return _("Email “%(template)s” to the %(role)s") % {
             "template": step.get("template", ""),
             "role": ContactRole(step.get("contact_role", ContactRole.USER)).label.lower(),
         }
@@ -120,6 +122,8 @@ class PlannedStep:
     assignee: User | None = None
     due_date: date | None = None
     ends_run: bool = False
+    # An email step: (contact name, address, the subject they would get), or nobody.
+    recipients: tuple[tuple[str, str, str], ...] = ()
 
 
 def plan(steps: list[dict], *, customer: Customer, today: date, facts: dict, started_at: datetime) -> list[PlannedStep]:
@@ -142,5 +146,25 @@ def plan(steps: list[dict], *, customer: Customer, today: date, facts: dict, sta
             if not holds:
                 break
         else:
-            planned.append(PlannedStep(index, kind, describe(step), day))
+            planned.append(PlannedStep(index, kind, describe(step), day, recipients=_email_recipients(step, customer)))
     return planned
+
+
+def _email_recipients(step: dict, customer: Customer) -> tuple[tuple[str, str, str], ...]:
+    """Who an email step would write to on ``customer``, with the subject each would get in their language."""
+    contacts = customer.contacts.filter(
+        role=step.get("contact_role", ContactRole.USER), archived_at__isnull=True
+    ).exclude(email="")
+    owner = customer.owner
+    found = []
+    for contact in contacts.order_by("name"):
+        _language, subject, _body = emails.content_for(step, contact.language)
+        values = emails.Recipient(
+            email=contact.email,
+            contact_name=contact.name,
+            customer_name=customer.name,
+            csm_name=(owner.full_name or owner.email) if owner else "",
+            csm_email=owner.email if owner else "",
+        ).values()
+        found.append((contact.name, contact.email, emails.fill(subject, values)))
+    return tuple(found)

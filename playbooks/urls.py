@@ -12,6 +12,7 @@ urlpatterns = [
     path("<int:pk>/steps/", views.step_add, name="step_add"),
     path("<int:pk>/steps/<int:index>/remove/", views.step_remove, name="step_remove"),
     path("<int:pk>/steps/<int:index>/move/", views.step_move, name="step_move"),
+    path("<int:pk>/steps/<int:index>/test/", views.step_test_send, name="step_test_send"),
     path("<int:pk>/publish/", views.playbook_publish, name="publish"),
     path("<int:pk>/pause/", views.playbook_pause, name="pause"),
     path("<int:pk>/resume/", views.playbook_resume, name="resume"),

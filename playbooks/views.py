@@ -1,12 +1,16 @@
 """The playbook pages: the list, a playbook (its versions, runs under way, and for leaders and admins the
 editor), the preview on a real customer, starting by hand (one customer or a selection) and a run."""
 
+from smtplib import SMTPException
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -14,7 +18,7 @@ from django.views.decorators.vary import vary_on_headers
 from accounts.access import can_author_playbooks, can_edit_playbooks, can_write
 from accounts.models import Team
 from core.htmx import FRAGMENT_HEADERS, wants_fragment
-from playbooks import selectors, services
+from playbooks import mailing, selectors, services
 from playbooks.forms import STEP_FORMS, PlaybookForm, StartForm, step_forms
 from portfolio.selectors import customer_get, customers_changeable_by, customers_visible_to
 from portfolio.views.common import next_or
@@ -72,6 +76,8 @@ def _detail_context(request: HttpRequest, playbook, *, settings_form=None, bound
         "draft_trigger": selectors.trigger_text(page.draft),
         "settings_form": settings_form or PlaybookForm(initial=PlaybookForm.initial_from(playbook, version)),
         "step_forms": step_forms(bound_step),
+        "email_cap": settings.LEME_PLAYBOOK_EMAIL_CAP,
+        "email_window": mailing.send_window().describe(),
         "nav_current": "playbooks",
     }
 
@@ -140,6 +146,24 @@ def step_remove(request: HttpRequest, pk: int, index: int) -> HttpResponse:
     playbook = _editable(request, pk)
     services.step_remove(playbook=playbook, actor=request.user, index=index)
     return _editor(request, playbook)
+
+
+@login_required
+@require_POST
+def step_test_send(request: HttpRequest, pk: int, index: int) -> HttpResponse:
+    """Send the step's email to the person editing, in the language they use Leme in."""
+    playbook = _editable(request, pk)
+    try:
+        address = services.email_step_test_send(
+            playbook=playbook, index=index, actor=request.user, language=get_language() or settings.LANGUAGE_CODE
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    except (OSError, SMTPException):
+        messages.error(request, _("The test could not be sent: the email server did not take it. Try again later."))
+    else:
+        messages.success(request, _("Test sent to %(email)s.") % {"email": address})
+    return redirect(reverse("playbooks:detail", args=[playbook.pk]) + "#editor")
 
 
 @login_required
@@ -249,4 +273,5 @@ def runs_start_bulk(request: HttpRequest) -> HttpResponse:
 @login_required
 def run_detail(request: HttpRequest, run_pk: int) -> HttpResponse:
     page = selectors.run_page(request.user, run_pk)
-    return render(request, "playbooks/run.html", {"page": page, "run": page.run, "nav_current": "playbooks"})
+    context = {"page": page, "run": page.run, "cap": settings.LEME_PLAYBOOK_EMAIL_CAP, "nav_current": "playbooks"}
+    return render(request, "playbooks/run.html", context)

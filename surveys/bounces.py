@@ -53,6 +53,7 @@ from email.parser import BytesHeaderParser
 from django.db import transaction
 from django.utils import timezone
 
+from core.mail import bounces as other_bounces
 from surveys.dispatch import contact_bounce, delivery_bounce
 from surveys.messages import message_id
 from surveys.models import Delivery, DeliveryStatus, Response
@@ -238,6 +239,8 @@ def _apply(report: BounceReport, now: datetime) -> str:
     if not report.permanent:
         return Ignored.NOT_PERMANENT
     about = survey_message(report.message_id)
+    if about is None and (other := other_bounces.handler_for(report.message_id)) is not None:
+        return other(report, now)  # another app's email (a playbook's): see core.mail.bounces
     delivery = Delivery.objects.select_for_update().filter(pk=about.delivery_id).first() if about else None
     if delivery is None:
         return Ignored.NOT_OURS

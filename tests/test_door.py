@@ -116,6 +116,7 @@ PUBLIC = {
     "survey_public:answer": ANSWERING,
     "survey_public:thanks": ANSWERING,
     "survey_public:unsubscribe": ANSWERING,
+    "playbook_public:unsubscribe": "contacts leave playbook emails without an account (tests/playbooks/test_emails.py)",
     "admin:login": "the admin's own login page",
     "admin:logout": "logging out needs no login",
 }

@@ -277,6 +277,7 @@ LEME_TASK_QUEUES = {
     "surveys.tasks.campaign_run": "mail",
     "surveys.tasks.deliveries_send": "mail",
     "surveys.tasks.reminders_send": "mail",
+    "playbooks.tasks.emails_send": "mail",
     "accounts.tasks.access_attempts_clean": "nightly",
     "portfolio.tasks.delinquency_escalate": "nightly",
     "portfolio.tasks.ledger_sync_effective": "nightly",
@@ -386,6 +387,12 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": 60 * 3,
         "options": {"expires": 2 * 60},
     },
+    # Playbook emails that are due (in the send window); advancing runs also queues a send.
+    "playbooks.emails_send": {
+        "task": "playbooks.tasks.emails_send",
+        "schedule": 60 * 5,
+        "options": {"expires": 4 * 60},
+    },
     # Renewal in N days, review due in N days, no touch in N days: enrolled once a day, set-based.
     "playbooks.date_triggers_check": {
         "task": "playbooks.tasks.date_triggers_check",
@@ -477,3 +484,8 @@ LEME_SURVEY_PUBLIC_RATES = {
 # older ones are deleted nightly and refused on arrival. The daily rollups (health.UsageDay) stay.
 LEME_USAGE_RETENTION_DAYS = env.int("LEME_USAGE_RETENTION_DAYS", default=396)
 LEME_UNSUBSCRIBE_MAILTO = env("LEME_UNSUBSCRIBE_MAILTO", default="unsubscribe@leme.example")
+# Playbook (tech-touch) emails: at most this many to one contact in 7 days, all playbooks together (what the cap
+# holds back is not sent later), and the workspace's send window, ISO weekdays and hours in TIME_ZONE
+# ("1-5 09:00-18:00": Monday to Friday, nine to six); emails due outside it wait for the next opening.
+LEME_PLAYBOOK_EMAIL_CAP = env.int("LEME_PLAYBOOK_EMAIL_CAP", default=2)
+LEME_PLAYBOOK_EMAIL_WINDOW = env.str("LEME_PLAYBOOK_EMAIL_WINDOW", default="1-5 09:00-18:00")

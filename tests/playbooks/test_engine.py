@@ -10,13 +10,13 @@ from core import clock
 from core.events import Event, publish
 from health.events import HealthBandChanged
 from playbooks import engine, services
-from playbooks.models import Run, RunStatus, RunStep
+from playbooks.models import Run, RunStatus, RunStep, StepEmail
 from portfolio import events
 from portfolio import services as portfolio_services
 from portfolio.models import ChurnReason, Customer, Task, TaskStatus
 from surveys.events import DetractorAnswered
-from tests.playbooks.factories import live_playbook, task_step
-from tests.portfolio.factories import CustomerFactory, subscribe
+from tests.playbooks.factories import email_step, live_playbook, task_step
+from tests.portfolio.factories import ContactFactory, CustomerFactory, subscribe
 
 pytestmark = pytest.mark.django_db
 TZ = ZoneInfo("America/Sao_Paulo")
@@ -224,10 +224,12 @@ def test_a_step_runs_once_when_the_advance_job_runs_twice(org):
         steps=[
             {"kind": "wait", "days": 1},
             task_step("Uma vez"),
-            {"kind": "email", "template": "Boas-vindas", "contact_role": "user"},
+            email_step(contact_role="user"),
         ]
     )
     customers = CustomerFactory.create_batch(3, owner=org.csm_a)
+    for customer in customers:
+        ContactFactory(customer=customer, role="user")
     with clock.at(MONDAY):
         for customer in customers:
             services.run_start(playbook=playbook, customer=customer, actor=org.admin)
@@ -238,6 +240,7 @@ def test_a_step_runs_once_when_the_advance_job_runs_twice(org):
     assert Task.objects.filter(origin="playbook").count() == 3
     assert RunStep.objects.count() == 9
     assert set(RunStep.objects.filter(kind="email").values_list("outcome", flat=True)) == {"email_queued"}
+    assert StepEmail.objects.count() == 3
     assert set(Run.objects.values_list("status", flat=True)) == {RunStatus.COMPLETED}
 
 

@@ -1,6 +1,6 @@
 """The "did it help?" report on a playbook's page: runs started, completed and exited (and why), the tasks its
-runs created (done, on time, open, cancelled), the emails recorded as queued, the outcome of a risk play, all
-on the customers the reader sees (the door) and in a fixed number of queries."""
+runs created (done, on time, open, cancelled), the emails sent, bounced, held and unsubscribed from, the
+outcome of a risk play, all on the customers the reader sees (the door) and in a fixed number of queries."""
 
 import tempfile
 from datetime import date, datetime, time, timedelta
@@ -12,12 +12,12 @@ from django.utils import timezone
 
 from core import clock
 from playbooks.engine import origin_key
-from playbooks.models import Run, RunStatus, RunStep, StepOutcome
+from playbooks.models import EmailOptOut, EmailStatus, Run, RunStatus, RunStep, StepEmail, StepOutcome
 from playbooks.selectors import playbook_report
 from portfolio import services as portfolio_services
 from portfolio.models import Customer, Stage, TaskStatus
-from tests.playbooks.factories import live_playbook, task_step
-from tests.portfolio.factories import CustomerFactory
+from tests.playbooks.factories import email_step, live_playbook, task_step
+from tests.portfolio.factories import ContactFactory, CustomerFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -58,19 +58,35 @@ def _task(run: Run, index: int, *, due: date, status=TaskStatus.OPEN, completed:
     return task
 
 
-def _email(run: Run, index: int) -> None:
+def _email(run: Run, index: int, status=EmailStatus.SENT, *, opted_out=False) -> None:
+    """An email step of the run and its one email, sent (or bounced, held…); ``opted_out``: its contact
+    unsubscribed from playbook emails through it."""
     RunStep.objects.create(run=run, index=index, kind="email", outcome=StepOutcome.EMAIL_QUEUED)
+    contact = ContactFactory(customer=run.customer)
+    email = StepEmail.objects.create(
+        run=run,
+        index=index,
+        contact=contact,
+        email=contact.email,
+        language="pt-br",
+        status=status,
+        next_attempt_at=run.started_at,
+        sent_at=run.started_at if status == EmailStatus.SENT else None,
+    )
+    if opted_out:
+        EmailOptOut.objects.create(contact=contact, via=email)
 
 
 @pytest.fixture
 def history(org):
-    """Team A: one run completed (2 tasks done on time, an email queued), one exited on its goal (1 task
+    """Team A: one run completed (2 tasks done on time, an email sent whose contact then unsubscribed), one
+    exited on its goal (1 task
     cancelled), one active (1 task open and overdue, 1 done late). Team B: one exited run, not team A's."""
-    playbook = live_playbook(steps=[task_step(), task_step(), {"kind": "email", "subject": "Oi", "body": "x"}])
+    playbook = live_playbook(steps=[task_step(), task_step(), email_step()])
     completed = _run(playbook, CustomerFactory(owner=org.csm_a), status=RunStatus.COMPLETED, reason="all steps done")
     _task(completed, 0, due=TODAY - timedelta(days=8), status=TaskStatus.DONE, completed=TODAY - timedelta(days=8))
     _task(completed, 1, due=TODAY - timedelta(days=6), status=TaskStatus.DONE, completed=TODAY - timedelta(days=7))
-    _email(completed, 2)
+    _email(completed, 2, opted_out=True)
     exited = _run(playbook, CustomerFactory(owner=org.csm_a2), status=RunStatus.EXITED, reason="exit goal reached")
     _task(exited, 0, due=TODAY - timedelta(days=2), status=TaskStatus.CANCELLED)
     active = _run(playbook, CustomerFactory(owner=org.csm_a))
@@ -78,7 +94,7 @@ def history(org):
     _task(active, 1, due=TODAY - timedelta(days=1))
     theirs = _run(playbook, CustomerFactory(owner=org.csm_b), status=RunStatus.EXITED, reason="the customer churned")
     _task(theirs, 0, due=TODAY - timedelta(days=8), status=TaskStatus.DONE, completed=TODAY - timedelta(days=8))
-    _email(theirs, 2)
+    _email(theirs, 2, EmailStatus.BOUNCED)
     return playbook
 
 
@@ -92,7 +108,7 @@ def test_the_report_counts_runs_tasks_and_emails_of_the_readers_customers(org, c
     assert report.tasks == 5
     assert (report.tasks_done, report.tasks_done_on_time) == (3, 2)
     assert (report.tasks_open, report.tasks_open_overdue, report.tasks_cancelled) == (1, 1, 1)
-    assert report.emails_queued == 1
+    assert (report.emails_sent, report.emails_bounced, report.emails_unsubscribed, report.emails_held) == (1, 0, 1, 0)
     assert report.outcome is None  # a manual play: no risk outcome
     html = page.content.decode()
     assert 'id="report"' in html
@@ -104,22 +120,25 @@ def test_the_door_another_teams_run_counts_only_for_its_team_and_the_admin(org, 
     with clock.at(_at(TODAY)):
         theirs = playbook_report(org.leader_b, history)
         everyone = playbook_report(org.admin, history)
-    assert (theirs.started, theirs.exited, theirs.tasks_done, theirs.emails_queued) == (1, 1, 1, 1)
+    assert (theirs.started, theirs.exited, theirs.tasks_done) == (1, 1, 1)
+    assert (theirs.emails_sent, theirs.emails_bounced) == (0, 1)
     assert theirs.exit_reasons == [("the customer churned", 1)]
-    assert (everyone.started, everyone.exited, everyone.tasks, everyone.emails_queued) == (4, 2, 6, 2)
+    assert (everyone.started, everyone.exited, everyone.tasks) == (4, 2, 6)
+    assert (everyone.emails_sent, everyone.emails_bounced, everyone.emails_unsubscribed) == (1, 1, 1)
 
 
 def test_the_report_reads_in_a_fixed_number_of_queries(org, history, django_assert_num_queries):
-    with clock.at(_at(TODAY)), django_assert_num_queries(3):
+    with clock.at(_at(TODAY)), django_assert_num_queries(4):
         small = playbook_report(org.leader_a, history)
     for n in range(5):
         run = _run(history, CustomerFactory(owner=org.csm_a), status=RunStatus.EXITED, reason=f"motivo {n}")
         _task(run, 0, due=TODAY, status=TaskStatus.CANCELLED)
-        _email(run, 2)
-    with clock.at(_at(TODAY)), django_assert_num_queries(3):
+        _email(run, 2, EmailStatus.HELD, opted_out=True)
+    with clock.at(_at(TODAY)), django_assert_num_queries(4):
         bigger = playbook_report(org.leader_a, history)
     assert (small.started, bigger.started) == (3, 8)
     assert len(bigger.exit_reasons) == 6
+    assert (bigger.emails_held, bigger.emails_unsubscribed) == (5, 6)
 
 
 def _risk_history(org, *, old_runs: int, green: int, churned: int, today: date = TODAY):
@@ -188,7 +207,7 @@ def test_a_leader_reads_the_report_on_a_desktop_and_a_phone(browser, live_server
     report = page.locator("#report")
     expect(report.get_by_role("heading", name="Ajudou?")).to_be_visible()
     expect(report).to_contain_text("40% (4 de 10 execuções)")
-    expect(report).to_contain_text("1 passo de email registrado como na fila.")
+    expect(report.locator("#report-emails")).to_contain_text("Enviados")
     report.scroll_into_view_if_needed()
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     shots = Path(tempfile.gettempdir()) / "shots" / "report"

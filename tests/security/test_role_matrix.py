@@ -173,6 +173,7 @@ ROUTE_RULES = {
     "playbooks:step_add": "post_only",
     "playbooks:step_remove": "post_only",
     "playbooks:step_move": "post_only",
+    "playbooks:step_test_send": "post_only",
     "playbooks:publish": "post_only",
     "playbooks:pause": "post_only",
     "playbooks:resume": "post_only",
