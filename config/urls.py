@@ -27,6 +27,8 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("s/", include("surveys.public_urls")),
     path("", include("accounts.urls")),
+    path("settings/", include("portfolio.settings_urls")),
+    path("settings/", include("surveys.settings_urls")),
     path("surveys/", include("surveys.urls")),
     path("metrics/", include("metrics.urls")),
     path("", include("health.urls")),
