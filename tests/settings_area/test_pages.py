@@ -42,7 +42,8 @@ def test_the_overview_links_every_settings_page_and_the_integrations_for_admins(
         assert reverse(name) in page
     assert reverse("accounts:integrations") in page
     assert reverse("accounts:team") in page
-    assert reverse("accounts:integrations") not in client_for(org.leader_a).get(reverse("accounts:settings")).content.decode()
+    for_leader = client_for(org.leader_a).get(reverse("accounts:settings")).content.decode()
+    assert reverse("accounts:integrations") not in for_leader
 
 
 def test_a_leader_reads_the_policies_but_changes_nothing(org, client_for):
@@ -50,7 +51,8 @@ def test_a_leader_reads_the_policies_but_changes_nothing(org, client_for):
     page = client.get(POLICIES)
     assert page.status_code == 200
     html = page.content.decode()
-    assert "disabled" in html and 'type="submit"' not in html.split("<main", 1)[1].split("settings-history", 1)[0]
+    assert "disabled" in html
+    assert 'type="submit"' not in html.split("<main", 1)[1].split("settings-history", 1)[0]
     assert client.post(POLICIES, policy_post(uti_days="60")).status_code == 403
     assert ServiceModelPolicy.objects.get(service_model="high").uti_days == 30
 
@@ -68,8 +70,10 @@ def test_an_admin_changes_a_policy_with_htmx_and_sees_it_in_the_history(org, cli
     answer = client_for(org.admin).post(POLICIES, policy_post(uti_days="45"), **HTMX)
     assert answer.status_code == 200
     html = answer.content.decode()
-    assert 'id="policy-high"' in html and 'value="45"' in html
-    assert 'hx-swap-oob="true"' in html and "Renata Azevedo" in html
+    assert 'id="policy-high"' in html
+    assert 'value="45"' in html
+    assert 'hx-swap-oob="true"' in html
+    assert "Renata Azevedo" in html
     assert ServiceModelPolicy.objects.get(service_model="high").uti_days == 45
     assert SettingChange.objects.get().actor == org.admin
 
@@ -78,17 +82,21 @@ def test_a_bad_policy_answers_422_with_the_card_and_its_errors(org, client_for):
     answer = client_for(org.admin).post(POLICIES, policy_post(first_value_days="30", first_success_days="20"), **HTMX)
     assert answer.status_code == 422
     html = answer.content.decode()
-    assert 'id="policy-high"' in html and "errorlist" in html and 'value="20"' in html
+    assert 'id="policy-high"' in html
+    assert "errorlist" in html
+    assert 'value="20"' in html
     assert ServiceModelPolicy.objects.get(service_model="high").first_success_days == 45
     assert not SettingChange.objects.exists()
 
 
 def test_without_javascript_a_policy_saved_goes_back_to_the_page(org, client_for):
     answer = client_for(org.admin).post(POLICIES, policy_post(review_every_months=""))
-    assert answer.status_code == 302 and answer["Location"] == POLICIES
+    assert answer.status_code == 302
+    assert answer["Location"] == POLICIES
     assert ServiceModelPolicy.objects.get(service_model="high").review_every_months is None
     bad = client_for(org.admin).post(POLICIES, policy_post(uti_days="2"))
-    assert bad.status_code == 422 and "errorlist" in bad.content.decode()
+    assert bad.status_code == 422
+    assert "errorlist" in bad.content.decode()
 
 
 def test_retiring_a_reason_in_use_keeps_it_listed_and_deleting_it_answers_422(org, client_for):
@@ -130,7 +138,8 @@ def test_the_taxonomy_page_reads_in_a_fixed_number_of_queries(org, client_for, d
 def test_survey_defaults_bad_input_answers_422_and_good_input_is_saved(org, client_for):
     client = client_for(org.admin)
     bad = client.post(SURVEYS, {"fatigue_days": "90", "reminder_after_days": "40", "expires_after_days": "30"})
-    assert bad.status_code == 422 and "errorlist" in bad.content.decode()
+    assert bad.status_code == 422
+    assert "errorlist" in bad.content.decode()
     good = client.post(SURVEYS, {"fatigue_days": "120", "reminder_after_days": "5", "expires_after_days": "21"})
     assert good.status_code == 302
     assert survey_defaults().expires_after_days == 21

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.models import SettingChange
 from portfolio import services
@@ -18,6 +18,12 @@ from surveys.settings_services import survey_defaults_update
 from tests.portfolio.factories import CustomerFactory, hand_off
 
 HIGH = ServiceModel.HIGH_TOUCH
+
+
+def english(text) -> str:
+    """The history keeps Leme's source (English) words and translates them when shown."""
+    with translation.override("en"):
+        return str(text)
 
 
 def high_policy(**changes) -> dict:
@@ -33,9 +39,8 @@ def high_policy(**changes) -> dict:
 
 
 def open_and_recover(customer, csm, reason):
-    request = services.churn_request_open(
-        customer=customer, kind="voluntary", reason=reason, detail="O novo CFO cortou 40% do orçamento de SaaS", actor=csm
-    )
+    detail = "O novo CFO cortou 40% do orçamento de SaaS"
+    request = services.churn_request_open(customer=customer, kind="voluntary", reason=reason, detail=detail, actor=csm)
     services.save_attempt_add(churn_request=request, offer="Dois meses com 30% de desconto", actor=csm)
     services.churn_request_resolve(churn_request=request, outcome="recovered", actor=csm)
     return request
@@ -76,9 +81,9 @@ def test_a_policy_change_is_recorded_with_who_when_what_and_its_effect(org):
             "field": "first value within (days)",
             "before": "10",
             "after": "12",
-            "effect": str(settings_services.ONBOARDING_EFFECT),
+            "effect": english(settings_services.ONBOARDING_EFFECT),
         },
-        {"field": "UTI length (days)", "before": "30", "after": "45", "effect": str(settings_services.UTI_EFFECT)},
+        {"field": "UTI length (days)", "before": "30", "after": "45", "effect": english(settings_services.UTI_EFFECT)},
     ]
 
 
@@ -174,8 +179,9 @@ def test_a_retired_reason_is_no_longer_offered_but_stays_on_old_requests(org):
             customer=other, kind="voluntary", reason=reason, detail="Fusão cortou o orçamento de SaaS", actor=org.csm_a
         )
     change = SettingChange.objects.get(area="churn_reasons")
-    assert change.changes[0]["before"] == "yes" and change.changes[0]["after"] == "no"
-    assert change.effect == str(settings_services.RETIRE_EFFECT)
+    assert change.changes[0]["before"] == "yes"
+    assert change.changes[0]["after"] == "no"
+    assert change.effect == english(settings_services.RETIRE_EFFECT)
     listed = {r.code: r for c in churn_taxonomy() for r in c.reasons.all()}
     assert (listed["budget-cut"].active, listed["budget-cut"].in_use) == (False, 1)
 
@@ -185,7 +191,7 @@ def test_a_reason_in_use_cannot_be_deleted(org):
     customer = CustomerFactory(owner=org.csm_a)
     hand_off(customer, org.csm_a)
     open_and_recover(customer, org.csm_a, reason)
-    with pytest.raises(ValidationError, match="Retire it instead"):
+    with pytest.raises(ValidationError, match="Desative-o"):
         settings_services.churn_reason_delete(reason=reason, actor=org.admin)
     assert ChurnReason.objects.filter(pk=reason.pk).exists()
 
