@@ -19,7 +19,6 @@ class PolicyForm(forms.Form):
 
     first_value_days = forms.IntegerField(
         label=_("First value within (days)"),
-        help_text=ONBOARDING_EFFECT,
         min_value=POLICY_LIMITS["first_value_days"][0],
     )
     first_success_days = forms.IntegerField(
@@ -36,9 +35,7 @@ class PolicyForm(forms.Form):
     handoff_by_meeting = forms.BooleanField(
         label=_("Handoff must be a meeting"), required=False, help_text=HANDOFF_EFFECT
     )
-    uti_days = forms.IntegerField(
-        label=_("UTI length (days)"), min_value=POLICY_LIMITS["uti_days"][0], help_text=UTI_EFFECT
-    )
+    uti_days = forms.IntegerField(label=_("Days in UTI"), min_value=POLICY_LIMITS["uti_days"][0], help_text=UTI_EFFECT)
 
     @classmethod
     def for_policy(cls, policy: ServiceModelPolicy, data=None) -> "PolicyForm":

@@ -2,11 +2,22 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Subquery, Value
+from django.db.models import (
+    BooleanField,
+    Count,
+    ExpressionWrapper,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    Value,
+)
 from django.db.models.functions import Coalesce
 
 from portfolio.models import ChurnCategory, ChurnReason, ChurnRequest, ServiceModel, ServiceModelPolicy
 from portfolio.services.policies import policy_for
+from portfolio.taxonomy import INVOLUNTARY_REASON
 
 
 @dataclass(frozen=True)
@@ -27,7 +38,7 @@ def policies_by_service_model() -> list[PolicyRow]:
 
 def churn_taxonomy() -> list[ChurnCategory]:
     """Every category with its reasons, retired ones included, each with how many churn requests name it
-    (``in_use``), in two queries."""
+    (``in_use``) and whether Leme itself needs it (``kept_by_leme``: the involuntary reason), in two queries."""
     usage = (
         ChurnRequest.objects.filter(reason=OuterRef("pk"))
         .order_by()
@@ -36,6 +47,7 @@ def churn_taxonomy() -> list[ChurnCategory]:
         .values("n")
     )
     reasons = ChurnReason.objects.annotate(
-        in_use=Coalesce(Subquery(usage, output_field=IntegerField()), Value(0))
+        in_use=Coalesce(Subquery(usage, output_field=IntegerField()), Value(0)),
+        kept_by_leme=ExpressionWrapper(Q(code=INVOLUNTARY_REASON), output_field=BooleanField()),
     ).order_by("-active", "name_pt")
     return list(ChurnCategory.objects.order_by("name_pt").prefetch_related(Prefetch("reasons", queryset=reasons)))
