@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy
 from accounts.access import can_change_settings, ensure_can_write
 from accounts.models import User
 from accounts.settings_services import setting_change_record
-from surveys.models import SurveyDefaults
+from surveys.models import ChiCriterion, SurveyDefaults
 from surveys.settings_selectors import survey_defaults
 
 SURVEYS = "surveys"
@@ -65,3 +65,62 @@ def survey_defaults_update(
         actor=actor,
     )
     return defaults
+
+
+# --- CHI criteria ----------------------------------------------------------------------------------------------
+
+CHI = "chi"
+CHI_EFFECT = gettext_lazy(
+    "Applies to CHI answers and assessments given from now on; those already given keep their answers and score."
+)
+CHI_POSITIONS = range(1, 11)
+
+
+@transaction.atomic
+def chi_criterion_save(
+    *, position: int, text_pt: str, text_en: str, answered_by: str, actor: User | None
+) -> ChiCriterion:
+    """Word, or add, the CHI criterion at ``position`` (1 to 10), in both languages, and say who answers it
+    (admins only). Answers are kept by position with their score, so a change applies to what is answered from
+    now on; a criterion is reworded, never removed, so an old answer never lands on another question."""
+    ensure_can_write(actor)
+    if actor is not None and not can_change_settings(actor):
+        raise PermissionDenied(_("Only admins change the workspace's settings."))
+    text_pt, text_en = (text_pt or "").strip(), (text_en or "").strip()
+    errors: dict[str, str] = {}
+    if position not in CHI_POSITIONS:
+        errors["position"] = _("Between %(low)s and %(high)s.") % {"low": 1, "high": 10}
+    if not text_pt:
+        errors["text_pt"] = _("Write the criterion in Portuguese.")
+    if not text_en:
+        errors["text_en"] = _("Write the criterion in English.")
+    if answered_by not in ChiCriterion.AnsweredBy.values:
+        errors["answered_by"] = _("Say who answers it.")
+    if errors:
+        raise ValidationError(errors)
+    criterion = ChiCriterion.objects.select_for_update().filter(position=position).first()
+    before = (
+        {"text_pt": criterion.text_pt, "text_en": criterion.text_en, "answered_by": criterion.answered_by}
+        if criterion
+        else {"text_pt": None, "text_en": None, "answered_by": None}
+    )
+    criterion = criterion or ChiCriterion(position=position)
+    criterion.text_pt, criterion.text_en, criterion.answered_by = text_pt, text_en, answered_by
+    criterion.save()
+    who = dict(ChiCriterion.AnsweredBy.choices)
+    setting_change_record(
+        area=CHI,
+        subject=f"CHI {position}",
+        changes=[
+            (gettext_lazy("Criterion in Portuguese"), before["text_pt"], text_pt),
+            (gettext_lazy("Criterion in English"), before["text_en"], text_en),
+            (
+                gettext_lazy("Answered by"),
+                who.get(before["answered_by"]) if before["answered_by"] else None,
+                who[answered_by],
+            ),
+        ],
+        effect=CHI_EFFECT,
+        actor=actor,
+    )
+    return criterion

@@ -6,4 +6,5 @@ app_name = "survey_settings"
 
 urlpatterns = [
     path("surveys/", views.defaults, name="defaults"),
+    path("chi/", views.chi, name="chi"),
 ]

@@ -157,6 +157,7 @@ ROUTE_RULES = {
     "journey_settings:churn_reason_restore": "post_only",
     "journey_settings:churn_reason_delete": "post_only",
     "survey_settings:defaults": "leads",
+    "survey_settings:chi": "leads",
     # Metrics' unit economics: spend entered by leaders and admins (can_enter_spend), margin by admins.
     "metrics:spend": "post_only",
     "metrics:spend_import": "leads",

@@ -151,3 +151,28 @@ def test_the_pages_speak_portuguese_by_default(org, client_for):
     html = client_for(org.admin).get(POLICIES).content.decode()
     assert "Políticas da jornada" in html
     assert "Aplica-se aos clientes que entrarem em implantação a partir de agora" in html
+
+
+def test_chi_criteria_page_adds_one_and_answers_422_without_its_english(org, client_for):
+    client = client_for(org.admin)
+    url = reverse("survey_settings:chi")
+    refused = client.post(
+        url, {"prefix": "new", "new-position": "1", "new-text_pt": "Indicou um cliente", "new-answered_by": "csm"}
+    )
+    assert refused.status_code == 422
+    assert 'id="id_new-text_en_error"' in refused.content.decode()
+    added = client.post(
+        url,
+        {
+            "prefix": "new",
+            "new-position": "1",
+            "new-text_pt": "Indicou um cliente",
+            "new-text_en": "Referred a customer",
+            "new-answered_by": "csm",
+        },
+    )
+    assert added.status_code == 302
+    page = client_for(org.leader_a).get(url).content.decode()
+    assert "Indicou um cliente" in page
+    assert "Renata Azevedo" in page
+    assert 'id="chi-new"' not in page

@@ -14,7 +14,8 @@ from portfolio.forms import ChurnRequestForm
 from portfolio.models import ChurnCategory, ChurnReason, ChurnRequest, MilestoneKind, ServiceModel, ServiceModelPolicy
 from portfolio.settings_selectors import churn_taxonomy, policies_by_service_model
 from surveys import services as survey_services
-from surveys.settings_services import survey_defaults_update
+from surveys.models import ChiCriterion
+from surveys.settings_services import chi_criterion_save, survey_defaults_update
 from tests.portfolio.factories import CustomerFactory, hand_off
 
 HIGH = ServiceModel.HIGH_TOUCH
@@ -234,3 +235,43 @@ def test_the_policies_list_reads_in_one_query(org, django_assert_num_queries):
     with django_assert_num_queries(1):
         rows = policies_by_service_model()
     assert [r.service_model for r in rows] == ["high", "low", "tech"]
+
+
+# --- CHI criteria -------------------------------------------------------------------------------------------------
+
+
+def test_an_admin_rewords_and_adds_chi_criteria_and_the_history_keeps_both(org):
+    chi_criterion_save(
+        position=1,
+        text_pt="Usa o relatório semanal",
+        text_en="Uses the weekly report",
+        answered_by="csm",
+        actor=org.admin,
+    )
+    chi_criterion_save(
+        position=1,
+        text_pt="Usa o relatório toda semana",
+        text_en="Uses the weekly report",
+        answered_by="csm",
+        actor=org.admin,
+    )
+    assert ChiCriterion.objects.get(position=1).text_pt == "Usa o relatório toda semana"
+    added, reworded = SettingChange.objects.filter(area="chi").order_by("pk")
+    assert [c["field"] for c in added.changes] == ["Criterion in Portuguese", "Criterion in English", "Answered by"]
+    assert reworded.changes == [
+        {
+            "field": "Criterion in Portuguese",
+            "before": "Usa o relatório semanal",
+            "after": "Usa o relatório toda semana",
+            "effect": "",
+        }
+    ]
+
+
+def test_chi_criteria_are_the_admins_and_need_both_languages(org):
+    with pytest.raises(PermissionDenied):
+        chi_criterion_save(position=2, text_pt="Renovou", text_en="Renewed", answered_by="csm", actor=org.leader_a)
+    with pytest.raises(ValidationError) as refused:
+        chi_criterion_save(position=11, text_pt="", text_en="Renewed", answered_by="nobody", actor=org.admin)
+    assert set(refused.value.message_dict) == {"position", "text_pt", "answered_by"}
+    assert not ChiCriterion.objects.exists()
