@@ -57,3 +57,13 @@ def test_an_admin_changes_a_policy_and_retires_a_reason(page, login_page, org, w
     page.locator("#settings-history").screenshot(path=str(ARTIFACTS / f"settings-reason-history-{width}.png"))
     seasonal.refresh_from_db()
     assert not seasonal.active
+
+    # the other Settings pages, read as they are, to be looked at
+    page.locator(".subnav a:has-text('Pesquisas')").click()
+    page.wait_for_load_state("networkidle")
+    assert page.locator("#id_expires_after_days").input_value() == "30"
+    screenshot(page, f"settings-surveys-{width}")
+    page.locator(".subnav a:has-text('Critérios do CHI')").click()
+    page.wait_for_load_state("networkidle")
+    assert page.locator("#chi-new").is_visible()
+    screenshot(page, f"settings-chi-{width}")
