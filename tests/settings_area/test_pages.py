@@ -176,3 +176,18 @@ def test_chi_criteria_page_adds_one_and_answers_422_without_its_english(org, cli
     assert "Indicou um cliente" in page
     assert "Renata Azevedo" in page
     assert 'id="chi-new"' not in page
+
+
+def test_an_english_reader_reads_the_history_in_english(org, client_for):
+    # given a change recorded by an admin who reads Leme in Portuguese
+    settings_services.churn_reason_retire(reason=ChurnReason.objects.get(code="seasonal"), actor=org.admin)
+    org.leader_a.language = "en"
+    org.leader_a.save(update_fields=["language"])
+    # when a leader who reads English opens the page, then the page and the history speak English
+    html = client_for(org.leader_a).get(REASONS).content.decode()
+    assert "Churn reasons" in html
+    assert "Offered in new churn requests" in html
+    assert "New churn requests no longer offer it" in html
+    assert "Seasonal use: pausing until next season" in html
+    portuguese = client_for(org.admin).get(REASONS).content.decode()
+    assert "Oferecido em novos pedidos de churn" in portuguese
