@@ -12,7 +12,6 @@ from accounts.access import can_change_settings, ensure_can_write
 from accounts.models import User
 from accounts.settings_services import setting_change_record
 from surveys.models import ChiCriterion, SurveyDefaults
-from surveys.settings_selectors import survey_defaults
 
 SURVEYS = "surveys"
 DEFAULTS_EFFECT = gettext_lazy(
@@ -50,8 +49,8 @@ def survey_defaults_update(
         ) % {"days": expires_after_days}
     if errors:
         raise ValidationError(errors)
-    SurveyDefaults.objects.select_for_update().filter(pk=1).first()
-    defaults = survey_defaults()
+    # The one row, locked while it changes so two admins saving at once each record what they replaced.
+    defaults = SurveyDefaults.objects.select_for_update().filter(pk=1).first() or SurveyDefaults(pk=1)
     before = {name: getattr(defaults, name) for name in values}
     for name, value in values.items():
         setattr(defaults, name, value)
