@@ -355,3 +355,17 @@ def can_edit_playbooks(user: User, team_id: int | None = None) -> bool:
 def can_author_playbooks(user: User) -> bool:
     """Whether the person may create playbooks at all (admins and leaders)."""
     return can_lead(user)
+
+
+# --- Settings ----------------------------------------------------------------------------------------------------
+
+
+def can_read_settings(user: User) -> bool:
+    """The Settings pages (journey policies, churn reasons, survey defaults) are the workspace's configuration:
+    admins and leaders read them, and the history of their changes; everyone else works with what they say."""
+    return bool(getattr(user, "is_authenticated", False) and user.is_active and (user.is_admin or user.is_leader))
+
+
+def can_change_settings(user: User) -> bool:
+    """The workspace's configuration applies to every team alike, so only admins change it (a leader reads it)."""
+    return can_write(user) and user.is_admin

@@ -36,6 +36,6 @@ class AccountsConfig(AppConfig):
                 label=_("Settings"),
                 url_name="accounts:settings",
                 order=90,
-                roles=frozenset({"admin"}),
+                roles=frozenset({"admin", "leader"}),
             ),
         )

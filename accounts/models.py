@@ -239,3 +239,29 @@ class OutboxJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task_name} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class SettingChange(models.Model):
+    """One change made on a Settings page (a journey policy, a churn reason, the survey defaults…): who, when,
+    what it was and became, and what it affects. ``area`` names the page (``journey``, ``churn_reasons``,
+    ``surveys``); ``changes`` is ``[{"field": label, "before": text, "after": text}, ...]``, kept as the words
+    shown then, so the history reads the same after the setting changes again. It lives here, the lowest app
+    with models, so every app's Settings page records its changes without an import going up the layers."""
+
+    area = models.CharField(_("area"), max_length=32)
+    subject = models.CharField(_("what"), max_length=200)
+    changes = models.JSONField(_("changes"), default=list, blank=True)
+    effect = models.CharField(_("what it affects"), max_length=300, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    changed_at = models.DateTimeField(_("when"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("settings change")
+        verbose_name_plural = _("settings changes")
+        ordering = ["-changed_at", "-pk"]
+        indexes = [models.Index(fields=["area", "-changed_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.area}: {self.subject}"

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from accounts import views
+from accounts import settings_views, views
 from accounts.forms import EmailAuthenticationForm
 
 app_name = "accounts"
@@ -37,6 +37,7 @@ urlpatterns = [
     path("integrations/", views.integrations, name="integrations"),
     path("integrations/<int:integration_pk>/revoke/", views.integration_revoke, name="integration_revoke"),
     path("language/", views.language_set, name="language_set"),
+    path("settings/", settings_views.settings_index, name="settings"),
     path("team/", views.team, name="team"),
     path("team/invite/", views.invite, name="invite"),
     path("team/invitations/<int:pk>/revoke/", views.invitation_revoke, name="invitation_revoke"),

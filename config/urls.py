@@ -28,6 +28,8 @@ urlpatterns = [
     path("s/", include("surveys.public_urls")),
     path("e/", include("playbooks.public_urls")),
     path("", include("accounts.urls")),
+    path("settings/", include("portfolio.settings_urls")),
+    path("settings/", include("surveys.settings_urls")),
     path("surveys/", include("surveys.urls")),
     path("metrics/", include("metrics.urls")),
     path("", include("health.urls")),

@@ -10,6 +10,7 @@ from portfolio.forms import ImportForm
 from portfolio.models import ContactRole, PlanTier, Segment, ServiceModel, Stage
 from surveys.models import CampaignMode, CampaignStatus, EmployeeAudience, SurveyKind, Trigger
 from surveys.services import DEFAULT_QUESTIONS
+from surveys.settings_selectors import survey_defaults
 
 COMPANY = "Leme"  # what campaign_create puts in the standard questions
 
@@ -116,6 +117,9 @@ class CampaignForm(forms.Form):
         kind = self.data.get("kind") if self.is_bound else self.initial.get("kind")
         kind = kind if kind in SurveyKind.values else SurveyKind.NPS
         if not self.is_bound:
+            workspace = survey_defaults()
+            for name in ("fatigue_days", "reminder_after_days", "expires_after_days"):
+                self.initial.setdefault(name, getattr(workspace, name))
             pt, en = default_questions(kind)
             self.initial.setdefault("question_pt", pt)
             self.initial.setdefault("question_en", en)

@@ -411,3 +411,22 @@ class TallyBuild(models.Model):
 
     def __str__(self) -> str:
         return f"tallies built {self.built_at:%Y-%m-%d %H:%M}"
+
+
+class SurveyDefaults(models.Model):
+    """The workspace's defaults for new survey campaigns, set on the Settings page (one row, pk 1). A campaign
+    copies them when it is created and keeps its own values afterwards: changing a default changes no campaign
+    already made."""
+
+    fatigue_days = models.PositiveSmallIntegerField(
+        _("do not survey a contact more than once every (days)"), default=90
+    )
+    reminder_after_days = models.PositiveSmallIntegerField(_("remind non-responders after (days)"), default=4)
+    expires_after_days = models.PositiveSmallIntegerField(_("links expire after (days)"), default=30)
+
+    class Meta:
+        verbose_name = _("survey defaults")
+        verbose_name_plural = _("survey defaults")
+
+    def __str__(self) -> str:
+        return str(self._meta.verbose_name)

@@ -17,6 +17,7 @@ from accounts.access import (
 from accounts.models import Team, User
 from core import jobs
 from surveys.models import Campaign, CampaignMode, CampaignStatus, EmployeeAudience, SurveyKind
+from surveys.settings_selectors import survey_defaults
 from surveys.tasks import campaign_run
 
 DEFAULT_QUESTIONS = {
@@ -81,9 +82,9 @@ def campaign_create(
     send_at=None,
     every_days: int | None = None,
     trigger: str = "",
-    fatigue_days: int = 90,
-    reminder_after_days: int = 4,
-    expires_after_days: int = 30,
+    fatigue_days: int | None = None,
+    reminder_after_days: int | None = None,
+    expires_after_days: int | None = None,
     scale_max: int = 10,
     company: str = "Leme",
     team: Team | None = _DEFAULT_TEAM,  # type: ignore[assignment]
@@ -99,6 +100,8 @@ def campaign_create(
     if actor is not None and not can_manage_campaign_team(actor, team):
         raise PermissionDenied(_("You run campaigns for your own team only; company-wide ones are for admins."))
     default_pt, default_en = DEFAULT_QUESTIONS[SurveyKind(kind)]
+    # What is not said comes from the workspace's defaults (the Settings page), copied into the campaign.
+    workspace = survey_defaults()
     campaign = Campaign(
         name=name,
         kind=kind,
@@ -109,9 +112,9 @@ def campaign_create(
         send_at=send_at,
         every_days=every_days,
         trigger=trigger,
-        fatigue_days=fatigue_days,
-        reminder_after_days=reminder_after_days,
-        expires_after_days=expires_after_days,
+        fatigue_days=workspace.fatigue_days if fatigue_days is None else fatigue_days,
+        reminder_after_days=workspace.reminder_after_days if reminder_after_days is None else reminder_after_days,
+        expires_after_days=workspace.expires_after_days if expires_after_days is None else expires_after_days,
         scale_max=scale_max if kind == SurveyKind.CSAT else (7 if kind == SurveyKind.CES else 10),
         created_by=actor,
         team=team,

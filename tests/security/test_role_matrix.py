@@ -149,6 +149,16 @@ ROUTE_RULES = {
     "accounts:api_token_revoke": "post_only",
     "accounts:integrations": "admins_only",
     "accounts:integration_revoke": "post_only",
+    # Settings: read by admins and leaders (can_read_settings), changed by admins (can_change_settings: POSTs).
+    "accounts:settings": "leads",
+    "journey_settings:policies": "leads",
+    "journey_settings:churn_reasons": "leads",
+    "journey_settings:churn_category_add": "post_only",
+    "journey_settings:churn_reason_retire": "post_only",
+    "journey_settings:churn_reason_restore": "post_only",
+    "journey_settings:churn_reason_delete": "post_only",
+    "survey_settings:defaults": "leads",
+    "survey_settings:chi": "leads",
     # Metrics' unit economics: spend entered by leaders and admins (can_enter_spend), margin by admins.
     "metrics:spend": "post_only",
     "metrics:spend_import": "leads",

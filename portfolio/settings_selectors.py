@@ -1,0 +1,53 @@
+"""What the journey's Settings pages read: the policies of every service model and the churn reason taxonomy."""
+
+from dataclasses import dataclass
+
+from django.db.models import (
+    BooleanField,
+    Count,
+    ExpressionWrapper,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce
+
+from portfolio.models import ChurnCategory, ChurnReason, ChurnRequest, ServiceModel, ServiceModelPolicy
+from portfolio.services.policies import policy_for
+from portfolio.taxonomy import INVOLUNTARY_REASON
+
+
+@dataclass(frozen=True)
+class PolicyRow:
+    service_model: str
+    label: str
+    policy: ServiceModelPolicy
+
+
+def policies_by_service_model() -> list[PolicyRow]:
+    """Every service model with its policy (the default one where none was saved yet), in one query."""
+    saved = {p.service_model: p for p in ServiceModelPolicy.objects.all()}
+    return [
+        PolicyRow(service_model=value, label=str(label), policy=saved.get(value) or policy_for(value))
+        for value, label in ServiceModel.choices
+    ]
+
+
+def churn_taxonomy() -> list[ChurnCategory]:
+    """Every category with its reasons, retired ones included, each with how many churn requests name it
+    (``in_use``) and whether Leme itself needs it (``kept_by_leme``: the involuntary reason), in two queries."""
+    usage = (
+        ChurnRequest.objects.filter(reason=OuterRef("pk"))
+        .order_by()
+        .values("reason")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    reasons = ChurnReason.objects.annotate(
+        in_use=Coalesce(Subquery(usage, output_field=IntegerField()), Value(0)),
+        kept_by_leme=ExpressionWrapper(Q(code=INVOLUNTARY_REASON), output_field=BooleanField()),
+    ).order_by("-active", "name_pt")
+    return list(ChurnCategory.objects.order_by("name_pt").prefetch_related(Prefetch("reasons", queryset=reasons)))
