@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 from django.http import StreamingHttpResponse
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 
 from accounts.models import User
 from playbooks.models import Run
@@ -210,7 +211,8 @@ def owner_entries(customer) -> list[tuple[str, dict]]:
 def test_a_reassignment_writes_one_owner_entry_per_customer(org):
     a, b = CustomerFactory.create_batch(2, owner=org.csm_a)
 
-    services.customers_reassign(customers=[a, b], to_owner=org.csm_a2, actor=org.leader_a, note="Férias da Ana")
+    with translation.override("pt-br"):
+        services.customers_reassign(customers=[a, b], to_owner=org.csm_a2, actor=org.leader_a, note="Férias da Ana")
 
     for customer in (a, b):
         assert owner_entries(customer) == [
@@ -225,7 +227,8 @@ def test_a_reassignment_writes_one_owner_entry_per_customer(org):
 def test_a_handoff_to_another_csm_than_planned_writes_the_hand_over_on_the_timeline(org):
     customer = CustomerFactory(owner=org.csm_a, implementation_manager=org.ism_a)
 
-    hand_off(customer, org.csm_a2, actor=org.ism_a)
+    with translation.override("pt-br"):
+        hand_off(customer, org.csm_a2, actor=org.ism_a)
 
     assert owner_entries(customer) == [
         (

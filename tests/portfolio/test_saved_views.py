@@ -3,6 +3,7 @@ archived contacts."""
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import translation
 
 from accounts.models import User
 from portfolio import selectors, services
@@ -38,9 +39,9 @@ def test_a_view_needs_a_name_and_a_rename_a_free_one(org):
     services.saved_view_save(name="Renovações", query="sort=renewal", actor=org.csm_a)
     other = services.saved_view_save(name="Onboarding", query="stage=onboarding", actor=org.csm_a)
 
-    with pytest.raises(ValidationError) as blank:
+    with translation.override("pt-br"), pytest.raises(ValidationError) as blank:
         services.saved_view_save(name="   ", query="", actor=org.csm_a)
-    with pytest.raises(ValidationError) as taken:
+    with translation.override("pt-br"), pytest.raises(ValidationError) as taken:
         services.saved_view_rename(view=other, name="renovações", actor=org.csm_a)
 
     assert blank.value.message_dict == {"name": ["Dê um nome à visão."]}
