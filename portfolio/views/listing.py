@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import formats
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -29,6 +29,7 @@ from portfolio.forms import (
 )
 from portfolio.import_flow import import_step
 from portfolio.imports import COLUMNS, import_run
+from portfolio.models import Customer
 from portfolio.views.common import next_or, page_context
 
 IMPORT_SESSION_KEY = "portfolio_import"
@@ -91,6 +92,13 @@ def portfolio_export(request: HttpRequest) -> HttpResponse:
         _("Delinquent"),
     ]
 
+    # Each choice's label translated once, not once a row (get_FOO_display costs most of a large export's time).
+    label = {
+        name: {value: str(text) for value, text in Customer._meta.get_field(name).flatchoices}
+        for name in ("stage", "health_band", "service_model", "segment", "plan_tier")
+    }
+    yes, no = _("yes"), _("no")
+
     def lines():
         yield header
         for c in rows.iterator(chunk_size=1000):
@@ -98,20 +106,20 @@ def portfolio_export(request: HttpRequest) -> HttpResponse:
                 c.name,
                 c.cnpj,
                 c.external_id or "",
-                c.get_stage_display(),
-                c.get_health_band_display() if c.health_band else "",
+                label["stage"].get(c.stage, c.stage),
+                label["health_band"].get(c.health_band, ""),
                 c.health_score if c.health_score is not None else "",
-                c.get_service_model_display(),
-                c.get_segment_display(),
-                c.get_plan_tier_display(),
+                label["service_model"].get(c.service_model, c.service_model),
+                label["segment"].get(c.segment, c.segment),
+                label["plan_tier"].get(c.plan_tier, c.plan_tier),
                 c.owner.full_name if c.owner else "",
                 c.implementation_manager.full_name if c.implementation_manager else "",
                 _reais(c.mrr_cents),
                 c.currency,
                 c.renewal_date.isoformat() if c.renewal_date else "",
-                formats.date_format(c.last_touch_at, "Y-m-d") if c.last_touch_at else "",
-                _("yes") if c.open_churn else _("no"),
-                _("yes") if c.delinquent else _("no"),
+                timezone.localtime(c.last_touch_at).date().isoformat() if c.last_touch_at else "",
+                yes if c.open_churn else no,
+                yes if c.delinquent else no,
             ]
 
     return csv_response(lines(), f"portfolio-{clock.today().isoformat()}.csv")
