@@ -239,6 +239,18 @@ def can_give_task(actor: User, person: User, *, person_sees_customer: bool) -> b
     return False
 
 
+def own_rows_filter(user: User, *, person: str = "person") -> Q:
+    """Rows that are one person's own preferences (their saved portfolio views): only that person sees and
+    changes them, whatever their role; a read-only person keeps theirs too (they change no customer data)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return NOTHING
+    return Q(**{f"{person}_id": user.pk})
+
+
+def can_change_own_row(user: User, *, person_id: int) -> bool:
+    return getattr(user, "is_authenticated", False) and user.is_active and user.pk == person_id
+
+
 def can_create_customers(user: User) -> bool:
     """New customers come from sales through implementation: admins, leaders and ISMs create them."""
     return can_write(user) and (user.is_admin or user.role in (Role.LEADER, Role.ISM))

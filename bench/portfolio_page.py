@@ -28,6 +28,7 @@ VARIANTS = [
     ("search by CNPJ", "q={cnpj}", {}),
     ("search, no match", "q=zzzz-nada", {}),
     ("page 20", "page=20", {}),
+    ("100 rows a page, by MRR", "per_page=100&sort=-mrr", {}),
     ("htmx: filter partial", "stage=ongoing&sort=-touch", {"HTTP_HX_REQUEST": "true"}),
 ]
 

@@ -5,7 +5,9 @@ An app registers a :class:`BulkAction` in its ``AppConfig.ready()``. The list ca
 ``load(user)`` once per page (in a fixed number of queries); ``None`` leaves the action out for that person.
 The action's ``template`` is rendered inside the list's selection form with ``action`` (a
 :class:`LoadedAction`): it adds its own fields and a submit button with its own ``formaction``, and receives
-the ticked customers as ``customers``. The view behind that URL scopes them through the door again.
+the ticked customers as ``customers``, or ``all_matching=1`` with the list's ``filters`` (a query string) when
+the person selected every customer the filters match. The view behind that URL reads both with
+``portfolio.forms.BulkSelectionForm``, which computes the set on the server through the door again.
 """
 
 from collections.abc import Callable

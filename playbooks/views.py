@@ -20,7 +20,8 @@ from accounts.models import Team
 from core.htmx import FRAGMENT_HEADERS, wants_fragment
 from playbooks import mailing, selectors, services
 from playbooks.forms import STEP_FORMS, PlaybookForm, StartForm, step_forms
-from portfolio.selectors import customer_get, customers_changeable_by, customers_visible_to
+from portfolio.forms import BulkSelectionForm
+from portfolio.selectors import customer_get, customers_visible_to
 from portfolio.views.common import next_or
 
 
@@ -254,13 +255,14 @@ def runs_start_bulk(request: HttpRequest) -> HttpResponse:
     if not can_write(request.user):
         raise PermissionDenied
     form = StartForm(request.POST, playbooks=selectors.playbooks_visible_to(request.user))
-    ids = [i for i in request.POST.getlist("customers") if i.isdigit()][:1000]
-    customers = customers_changeable_by(request.user).filter(pk__in=ids)
-    if not form.is_valid() or not ids:
-        messages.error(request, _("Tick the customers and choose the playbook to start."))
+    # The ticked customers, or every customer the list's filters match ("select all matching"), scoped again.
+    selection = BulkSelectionForm(request.POST, user=request.user)
+    if not form.is_valid() or not selection.is_valid():
+        why = " ".join(selection.non_field_errors()) if form.is_valid() else ""
+        messages.error(request, why or _("Tick the customers and choose the playbook to start."))
     else:
         started, skipped = services.runs_start_bulk(
-            playbook=form.cleaned_data["playbook"], customers=customers, actor=request.user
+            playbook=form.cleaned_data["playbook"], customers=selection.cleaned_data["selection"], actor=request.user
         )
         messages.success(
             request,

@@ -4,9 +4,14 @@ from datetime import date
 from decimal import Decimal
 
 from django import forms
-from django.utils import timezone
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import QueryDict
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import OWNER_ROLES
+from accounts.selectors import assignable_people
 from core import bounds
 from core.csvfiles import CsvUploadForm
 from portfolio.models import (
@@ -26,7 +31,14 @@ from portfolio.models import (
     Stage,
     UtiExit,
 )
-from portfolio.selectors import RENEWAL_SORTS, SORTS
+from portfolio.selectors import (
+    PAGE_SIZES,
+    RENEWAL_SORTS,
+    SORTS,
+    PortfolioFilters,
+    customers_changeable_by,
+    customers_matching,
+)
 from portfolio.selectors.listing import NO_HEALTH
 from portfolio.services.reviews import ReviewQuestion, review_answer
 from portfolio.validators import validate_cnpj
@@ -56,10 +68,24 @@ class PortfolioFilterForm(forms.Form):
         required=False,
         choices=[(s, s) for s in SORTS],
     )
+    per_page = forms.TypedChoiceField(
+        label=_("Rows per page"), choices=[(n, n) for n in PAGE_SIZES], coerce=int, empty_value=None, required=False
+    )
 
     def __init__(self, *args, owners=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["owner"].choices = [("", _("All CSMs")), *[(u.pk, u.full_name) for u in owners]]
+
+
+def portfolio_filters(user, data: QueryDict) -> tuple[PortfolioFilterForm, PortfolioFilters | None]:
+    """The portfolio list's filters read from a query string (the page's, a saved view's, a bulk action's);
+    ``None`` when they do not validate (an owner outside the person's teams, an unknown sort)."""
+    form = PortfolioFilterForm(data or None, owners=assignable_people(user, roles=OWNER_ROLES))
+    if not form.is_bound:
+        return form, PortfolioFilters()
+    if form.is_valid():
+        return form, PortfolioFilters(**{k: v for k, v in form.cleaned_data.items() if v not in (None, "")})
+    return form, None
 
 
 class CustomerForm(forms.Form):
@@ -253,14 +279,64 @@ class UtiExitForm(forms.Form):
     notes = forms.CharField(label=_("Why"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
 
 
-class ReassignForm(forms.Form):
-    to_owner = forms.ModelChoiceField(label=_("New CSM"), queryset=None)
-    customers = forms.ModelMultipleChoiceField(queryset=None, widget=forms.MultipleHiddenInput)
+BULK_LIMIT = 5000
 
-    def __init__(self, *args, people=None, customers=None, **kwargs):
+
+class BulkSelectionForm(forms.Form):
+    """The customers a bulk action of the portfolio list acts on (reassignment, and the actions of core.bulk):
+    those ticked (``customers``), or, with ``all_matching``, every customer the list's ``filters`` match.
+    "All matching" is computed here from the filters, through the door again (what the person may change),
+    never from ids the browser sends. ``cleaned_data["selection"]`` is that queryset."""
+
+    all_matching = forms.BooleanField(required=False)
+    filters = forms.CharField(required=False, max_length=2000)
+    # Ticked customers the person may not change are left out (an action that starts something on each), or
+    # refuse the whole request (reassignment: all or nothing).
+    refuse_unknown = False
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def _ticked(self) -> QuerySet:
+        raw = self.data.getlist("customers") if hasattr(self.data, "getlist") else self.data.get("customers", [])
+        ids = {int(i) for i in raw if str(i).isdigit()}
+        if not ids:
+            raise ValidationError(_("Tick the customers, or select all those matching the filters."))
+        if len(ids) > BULK_LIMIT:
+            raise ValidationError(_("Too many customers ticked: select all those matching the filters instead."))
+        selection = customers_changeable_by(self.user).filter(pk__in=ids)
+        if self.refuse_unknown and selection.count() != len(ids):
+            raise ValidationError(_("Some of these customers are not yours to change: nothing was done."))
+        return selection
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("all_matching"):
+            data["selection"] = self._ticked()
+            return data
+        _form, filters = portfolio_filters(self.user, QueryDict(data.get("filters") or ""))
+        if filters is None:
+            raise ValidationError(_("These filters are no longer valid: filter the list again."))
+        selection: QuerySet = customers_matching(self.user, filters)
+        if selection.count() > BULK_LIMIT:
+            limit = formats.number_format(BULK_LIMIT, force_grouping=True)
+            raise ValidationError(_("At most %(limit)s customers at once: narrow the filters.") % {"limit": limit})
+        data["selection"] = selection
+        return data
+
+
+class ReassignForm(BulkSelectionForm):
+    to_owner = forms.ModelChoiceField(label=_("New CSM"), queryset=None)
+    refuse_unknown = True
+
+    def __init__(self, *args, people=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["to_owner"].queryset = people
-        self.fields["customers"].queryset = customers
+
+
+class SavedViewForm(forms.Form):
+    name = forms.CharField(label=_("Name of the view"), max_length=80)
 
 
 class OpportunityForm(forms.Form):

@@ -710,3 +710,22 @@ class ExpansionOpportunity(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class SavedView(models.Model):
+    """A person's named set of portfolio filters, sort and page size, kept as the list's query string (only the
+    filters the list knows, normalised when saved), so that opening it is a plain link."""
+
+    person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="portfolio_views")
+    name = models.CharField(_("name"), max_length=80)
+    query = models.CharField(max_length=1000, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("saved portfolio view")
+        verbose_name_plural = _("saved portfolio views")
+        ordering = ["name", "pk"]
+        constraints = [models.UniqueConstraint(fields=["person", "name"], name="saved_view_name_per_person")]
+
+    def __str__(self) -> str:
+        return self.name

@@ -130,6 +130,9 @@ NOT_TEAM_SCOPED = {
     "accounts:invitation_revoke": ADMINS_ONLY,
     "accounts:invitation_resend": ADMINS_ONLY,
     "accounts:integration_revoke": "admins only, refused before any lookup; integration tokens belong to the workspace",
+    "portfolio:saved_view_rename": "a saved portfolio view is its person's alone: anyone else, their leader too, gets "
+    "404 (tests/portfolio/test_saved_views.py)",
+    "portfolio:saved_view_delete": "a saved portfolio view is its person's alone (tests/portfolio/test_saved_views.py)",
 }
 
 # Whole namespaces left out of the check for another team's objects.
@@ -154,6 +157,7 @@ PARAMETERS = {
     ("portfolio", "churn_pk"): "churn_request",
     ("portfolio", "stay_pk"): "uti_stay",
     ("portfolio", "task_pk"): "task",
+    ("portfolio", "view_pk"): "saved_view",
     ("health", "pk"): "customer",
     ("surveys", "pk"): "chi_campaign",
     ("surveys", "customer_pk"): "customer",
@@ -178,6 +182,8 @@ PARAMETERS = {
 # Objects both teams see: the same row in both worlds. (Survey campaigns belong to a team: each world has its
 # own, made by its leader, and another team's is a 404 like any of its objects.)
 SHARED = {"invitation", "integration_token", "health_profile"}
+# Objects of one person, not of a team: anyone else, of either team, gets 404 (their own tests say so).
+PERSONAL = {"saved_view"}
 # Parameters that name no object.
 LITERALS = {"format": "json", "kind": SurveyKind.NPS, "index": 0}
 # Django's admin parameters, for the login check only (the admin is for staff, not scoped by team).
@@ -205,7 +211,7 @@ def fill(route: Route, world: dict, *, foreign: dict | None = None, foreign_para
 
 
 def team_scoped(route: Route) -> bool:
-    return any(PARAMETERS[(route.scope, p)] not in SHARED for p in object_params(route))
+    return any(PARAMETERS[(route.scope, p)] not in SHARED | PERSONAL for p in object_params(route))
 
 
 def id_routes() -> list[Route]:
@@ -250,6 +256,7 @@ def team_world(csm, *, chi_campaign, nps, invitation, integration_token, health_
     )
     playbook_services.step_add(playbook=playbook, actor=None, step={"kind": "wait", "days": 3})  # a draft
     run = playbook_services.run_start(playbook=playbook, customer=customer, actor=csm)
+    saved_view = services.saved_view_save(name="Meus clientes em andamento", query="stage=ongoing", actor=csm)
     return {
         "csm": csm,
         "customer": customer,
@@ -271,6 +278,7 @@ def team_world(csm, *, chi_campaign, nps, invitation, integration_token, health_
         "health_profile": health_profile,
         "playbook": playbook,
         "run": run,
+        "saved_view": saved_view,
     }
 
 
@@ -404,7 +412,7 @@ def test_every_route_outside_the_public_ones_needs_a_login(worlds, client, setti
 def variants(route: Route) -> list[tuple[str, ...]]:
     """Which parameters to take from the other team: all of them, then, when a URL names several of a team's
     objects (a customer and its review), each alone under one's own others."""
-    own = [p for p in object_params(route) if PARAMETERS[(route.scope, p)] not in SHARED]
+    own = [p for p in object_params(route) if PARAMETERS[(route.scope, p)] not in SHARED | PERSONAL]
     return [tuple(own)] + ([(p,) for p in own] if len(own) > 1 else [])
 
 

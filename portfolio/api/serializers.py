@@ -196,9 +196,10 @@ class ContactSerializer(ExternalIdInputMixin, ModelSerializer):
             "external_id",
             "opted_out_at",
             "bounced_at",
+            "archived_at",
             "created_at",
         ]
-        read_only_fields = ["id", "opted_out_at", "bounced_at", "created_at"]
+        read_only_fields = ["id", "opted_out_at", "bounced_at", "archived_at", "created_at"]
 
     def validate_customer(self, value: Customer) -> Customer:
         if self.instance is not None and value.pk != self.instance.customer_id:

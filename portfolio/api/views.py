@@ -104,6 +104,11 @@ class CustomerFilter(filters.FilterSet):
 
 class ContactFilter(filters.FilterSet):
     customer = IdFilter(field_name="customer_id")
+    # Archived contacts (they left the customer) are left out of the list unless asked for: ?archived=true
+    # lists them alone, ?archived=false (the default) the others.
+    archived = filters.BooleanFilter(
+        field_name="archived_at", lookup_expr="isnull", exclude=True, label=_("Archived (left the customer)")
+    )
 
     class Meta:
         model = Contact
@@ -213,7 +218,8 @@ class CustomerViewSet(PortfolioViewSet):
 
 
 class ContactViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, PortfolioViewSet):
-    """Contacts of the customers the caller may see. There is no delete: portfolio has no service for it."""
+    """Contacts of the customers the caller may see. The list leaves archived contacts out unless
+    ``?archived=true``; a contact is archived and brought back by its actions, never deleted."""
 
     serializer_class = s.ContactSerializer
     filterset_class = ContactFilter
@@ -230,6 +236,26 @@ class ContactViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, Portfolio
     def perform_update(self, serializer):
         fields = {k: v for k, v in serializer.validated_data.items() if k != "customer"}
         serializer.instance = services.contact_update(contact=serializer.instance, actor=self.request.user, **fields)
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        if self.action == "list" and "archived" not in self.request.query_params:
+            queryset = queryset.filter(archived_at__isnull=True)
+        return queryset
+
+    @extend_schema(request=None, responses=s.ContactSerializer)
+    @action(detail=True, methods=["post"])
+    def archive(self, request, pk=None):
+        """The contact left the customer: out of the customer's page and the surveys' audiences."""
+        contact = services.contact_archive(contact=self.get_object(), actor=request.user)
+        return self.answer(contact)
+
+    @extend_schema(request=None, responses=s.ContactSerializer)
+    @action(detail=True, methods=["post"])
+    def unarchive(self, request, pk=None):
+        """An archived contact is back: on the customer's page and in the surveys' audiences again."""
+        contact = services.contact_unarchive(contact=self.get_object(), actor=request.user)
+        return self.answer(contact)
 
 
 # --- Subscriptions and the MRR ledger -----------------------------------------------------------------------

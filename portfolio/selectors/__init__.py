@@ -34,12 +34,15 @@ from portfolio.selectors.customer import (
 )
 from portfolio.selectors.day import MyDay, my_day
 from portfolio.selectors.listing import (
+    PAGE_SIZES,
     SORTS,
     PortfolioFilters,
     PortfolioPage,
+    customers_matching,
     portfolio_list,
     portfolio_page,
     portfolio_totals,
+    saved_views_of,
 )
 from portfolio.selectors.renewals import SORTS as RENEWAL_SORTS
 from portfolio.selectors.renewals import WINDOWS as RENEWAL_WINDOWS
@@ -78,6 +81,7 @@ from portfolio.selectors.tasks import MyTasksPage, TaskFilters, my_tasks_page, t
 
 __all__ = [
     "CUSTOMER_PEOPLE",
+    "PAGE_SIZES",
     "RENEWAL_SORTS",
     "RENEWAL_WINDOWS",
     "SEARCH_KINDS",
@@ -108,6 +112,7 @@ __all__ = [
     "customer_timeline",
     "customer_timeline_card",
     "customers_changeable_by",
+    "customers_matching",
     "customers_of_team",
     "customers_visible_to",
     "milestones_visible_to",
@@ -127,6 +132,7 @@ __all__ = [
     "renewals_list",
     "renewals_page",
     "reviews_visible_to",
+    "saved_views_of",
     "search",
     "search_page",
     "stakeholder_coverage",

@@ -1,17 +1,18 @@
 """The portfolio list: the customers in the user's scope, filtered, sorted, counted and paged."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date
+from urllib.parse import urlencode
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
-from accounts.access import can_create_customers, can_import, can_reassign
+from accounts.access import can_create_customers, can_import, can_reassign, own_rows_filter
 from accounts.models import User
 from accounts.selectors import owner_candidates
-from portfolio.models import ChurnOutcome, ChurnRequest, Customer, Subscription
-from portfolio.selectors.scope import customers_visible_to
+from portfolio.models import ChurnOutcome, ChurnRequest, Customer, SavedView, Subscription
+from portfolio.selectors.scope import customers_changeable_by, customers_visible_to
 
 SORTS = {
     "name": ("name", "pk"),
@@ -29,6 +30,7 @@ SORTS = {
 }
 
 NO_HEALTH = "none"  # the health filter's value for customers without a score yet
+PAGE_SIZES = (25, 50, 100)
 
 
 @dataclass(frozen=True)
@@ -40,11 +42,21 @@ class PortfolioFilters:
     owner: int | None = None
     health: str = ""  # a band (red, yellow, green), or NO_HEALTH
     sort: str = "name"
+    per_page: int = PAGE_SIZES[0]
+
+    def as_query(self) -> str:
+        """The list's query string for these filters: only what differs from the defaults, in a fixed order,
+        so that the same filters always read the same (a saved view, the current one, a link)."""
+        default = PortfolioFilters()
+        pairs = [
+            (f.name, getattr(self, f.name))
+            for f in fields(self)
+            if getattr(self, f.name) not in (None, "") and getattr(self, f.name) != getattr(default, f.name)
+        ]
+        return urlencode(pairs)
 
 
-def portfolio_list(user: User, filters: PortfolioFilters) -> QuerySet[Customer]:
-    """The customers on the portfolio page, filtered and sorted; one query for the page of rows."""
-    qs = customers_visible_to(user).select_related("owner", "implementation_manager")
+def _filtered(qs: QuerySet[Customer], filters: PortfolioFilters) -> QuerySet[Customer]:
     if filters.q:
         term = filters.q.strip()
         digits = "".join(ch for ch in term if ch.isdigit())
@@ -62,11 +74,28 @@ def portfolio_list(user: User, filters: PortfolioFilters) -> QuerySet[Customer]:
         qs = qs.filter(owner_id=filters.owner)
     if filters.health:
         qs = qs.filter(health_band="" if filters.health == NO_HEALTH else filters.health)
+    return qs
+
+
+def portfolio_list(user: User, filters: PortfolioFilters) -> QuerySet[Customer]:
+    """The customers on the portfolio page (and in its CSV), filtered and sorted; one query for the rows."""
+    qs = _filtered(customers_visible_to(user).select_related("owner", "implementation_manager"), filters)
     qs = qs.annotate(
         open_churn=Exists(ChurnRequest.objects.filter(customer=OuterRef("pk"), outcome=ChurnOutcome.OPEN)),
         delinquent=Exists(Subscription.objects.filter(customer=OuterRef("pk"), status="delinquent")),
     )
     return qs.order_by(*SORTS.get(filters.sort, SORTS["name"]))
+
+
+def customers_matching(user: User, filters: PortfolioFilters) -> QuerySet[Customer]:
+    """Every customer the filters match that ``user`` may change: what a bulk action on "all matching" acts on,
+    computed here from the filters, never from ids the browser sends."""
+    return _filtered(customers_changeable_by(user), filters).order_by("pk")
+
+
+def saved_views_of(user: User) -> QuerySet[SavedView]:
+    """A person's saved portfolio views, by name: theirs alone."""
+    return SavedView.objects.filter(own_rows_filter(user)).order_by("name", "pk")
 
 
 def portfolio_totals(user: User, filters: PortfolioFilters) -> dict:
@@ -87,14 +116,17 @@ class PortfolioPage:
     can_create: bool
     can_import: bool
     today: date
+    saved_views: list[SavedView]
+    current_query: str  # the filters as a saved view keeps them
 
 
 def portfolio_page(
-    user: User, filters: PortfolioFilters, *, page_number: str | int | None, per_page: int
+    user: User, filters: PortfolioFilters, *, page_number: str | int | None, per_page: int | None = None
 ) -> PortfolioPage:
-    """The portfolio page: a query for the totals (the count among them) and one for the page of rows."""
+    """The portfolio page: a query for the totals (the count among them, which "select all matching" shows
+    too), one for the page of rows and one for the person's saved views."""
     totals = portfolio_totals(user, filters)
-    paginator = Paginator(portfolio_list(user, filters), per_page)
+    paginator = Paginator(portfolio_list(user, filters), per_page or filters.per_page)
     paginator.count = totals["count"]  # already counted with the MRR total: one COUNT, not two
     reassign = can_reassign(user)
     return PortfolioPage(
@@ -106,4 +138,6 @@ def portfolio_page(
         can_create=can_create_customers(user),
         can_import=can_import(user),
         today=timezone.localdate(),
+        saved_views=list(saved_views_of(user)),
+        current_query=filters.as_query(),
     )

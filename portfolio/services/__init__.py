@@ -12,7 +12,8 @@ One module per concern; callers import from the package (``from portfolio import
 * ``onboarding``: milestones and the handoff;
 * ``reviews``: success reviews;
 * ``churn``: churn requests, the UTI recovery month, churning;
-* ``expansion``: upsell and cross-sell opportunities.
+* ``expansion``: upsell and cross-sell opportunities;
+* ``saved_views``: a person's saved portfolio views.
 """
 
 from portfolio.services.churn import (
@@ -23,7 +24,7 @@ from portfolio.services.churn import (
     save_attempt_add,
     uti_exit,
 )
-from portfolio.services.contacts import contact_archive, contact_create, contact_update
+from portfolio.services.contacts import contact_archive, contact_create, contact_unarchive, contact_update
 from portfolio.services.customers import (
     ALLOWED_STAGE_CHANGES,
     customer_create,
@@ -35,6 +36,7 @@ from portfolio.services.expansion import opportunity_create, opportunity_move, o
 from portfolio.services.onboarding import handoff_complete, handoff_unreached_warning, milestone_achieve
 from portfolio.services.policies import policy_for
 from portfolio.services.reviews import REVIEW_TEMPLATE, review_complete, review_schedule
+from portfolio.services.saved_views import saved_view_delete, saved_view_rename, saved_view_save
 from portfolio.services.subscriptions import (
     ledger_sync_effective,
     subscription_cancel,
@@ -57,6 +59,7 @@ __all__ = [
     "churn_request_resolve",
     "contact_archive",
     "contact_create",
+    "contact_unarchive",
     "contact_update",
     "customer_create",
     "customer_move_to_ongoing",
@@ -74,6 +77,9 @@ __all__ = [
     "review_complete",
     "review_schedule",
     "save_attempt_add",
+    "saved_view_delete",
+    "saved_view_rename",
+    "saved_view_save",
     "snooze_date",
     "subscription_cancel",
     "subscription_change",

@@ -49,3 +49,13 @@ def contact_archive(*, contact: Contact, actor: User | None) -> Contact:
         contact.archived_at = clock.now()
         contact.save(update_fields=["archived_at"])
     return contact
+
+
+def contact_unarchive(*, contact: Contact, actor: User | None) -> Contact:
+    """The contact is back (archived by mistake, or returned to the customer): on the customer's page and in
+    the surveys' audiences again. Un-archiving an active contact changes nothing."""
+    ensure_can_write(actor)
+    if contact.archived_at is not None:
+        contact.archived_at = None
+        contact.save(update_fields=["archived_at"])
+    return contact

@@ -14,6 +14,7 @@ from core import clock
 from core.events import publish
 from portfolio import events
 from portfolio.models import (
+    Activity,
     ActivityKind,
     Customer,
     Handoff,
@@ -182,11 +183,13 @@ def customer_move_to_ongoing(*, customer: Customer, actor: User) -> None:
 
 
 def _owner_change(
-    customers: list[Customer], to_owner: User, *, actor: User | None, by_handoff: bool = False
+    customers: list[Customer], to_owner: User, *, actor: User | None, by_handoff: bool = False, note: str = ""
 ) -> dict[int, User | None]:
     """Give customers a new owner, all at once: ownership periods (so reports know who owned them when),
-    the owner, the previous owner's open tasks about them and their scheduled reviews; each change is
-    announced. Returns each customer's previous owner by customer id; the customer objects get the new one."""
+    the owner, the previous owner's open tasks about them and their scheduled reviews, and an entry on each
+    customer's timeline (by reassignment or by the handoff alike: the timeline's "Owner change" shows every
+    hand-over); each change is announced. Returns each customer's previous owner by customer id; the customer
+    objects get the new one."""
     now = clock.now()
     ids = [c.pk for c in customers]
     people = {u.pk: u for u in User.objects.filter(pk__in={c.owner_id for c in customers if c.owner_id})}
@@ -201,6 +204,26 @@ def _owner_change(
             status=TaskStatus.OPEN,
         ).update(owner=to_owner)
     SuccessReview.objects.filter(customer_id__in=ids, status=ReviewStatus.SCHEDULED).update(owner=to_owner)
+    title = _("Owner: %(from)s → %(to)s (handoff)") if by_handoff else _("Owner: %(from)s → %(to)s")
+    Activity.objects.bulk_create(
+        [
+            Activity(
+                customer=c,
+                kind=ActivityKind.OWNER_CHANGE,
+                title=(title % {"from": previous[c.pk] or "—", "to": to_owner})[:200],
+                body=note,
+                author=actor,
+                happened_at=now,
+                data={
+                    "from": previous[c.pk].pk if previous[c.pk] else None,
+                    "to": to_owner.pk,
+                    "by_handoff": by_handoff,
+                },
+            )
+            for c in customers
+        ],
+        batch_size=1000,
+    )
     for customer in customers:
         customer.owner = to_owner
         publish(
@@ -228,15 +251,5 @@ def customers_reassign(*, customers: Iterable[Customer], to_owner: User, actor: 
     if len(allowed) != len({c.pk for c in customers}):
         raise PermissionDenied(_("You can only reassign customers of your own team."))
     moving = [c for c in customers if c.owner_id != to_owner.pk]
-    previous = _owner_change(moving, to_owner, actor=actor)
-    for customer in moving:
-        before = previous.get(customer.pk)
-        activity_log(
-            customer=customer,
-            kind=ActivityKind.OWNER_CHANGE,
-            title=_("Owner: %(from)s → %(to)s") % {"from": before or "—", "to": to_owner},
-            body=note,
-            author=actor,
-            data={"from": before.pk if before else None, "to": to_owner.pk},
-        )
+    _owner_change(moving, to_owner, actor=actor, note=note)
     return len(moving)

@@ -1,45 +1,51 @@
-"""The portfolio list, bulk reassignment, a new customer and the CSV import."""
+"""The portfolio list (its CSV, its saved views), bulk reassignment, a new customer and the CSV import."""
+
+from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from accounts.access import can_create_customers, can_import, can_reassign
 from accounts.forms import apply_service_errors
-from accounts.models import OWNER_ROLES
-from accounts.selectors import assignable_people, implementation_managers, owner_candidates
-from core import bulk
+from accounts.selectors import implementation_managers, owner_candidates
+from core import bulk, clock
+from core.csvfiles import csv_response
 from core.htmx import FRAGMENT_HEADERS, wants_fragment
 from portfolio import selectors, services
-from portfolio.forms import CustomerForm, ImportForm, PortfolioFilterForm, ReassignForm
+from portfolio.forms import (
+    CustomerForm,
+    ImportForm,
+    ReassignForm,
+    SavedViewForm,
+    portfolio_filters,
+)
 from portfolio.import_flow import import_step
 from portfolio.imports import COLUMNS, import_run
+from portfolio.models import Customer
 from portfolio.views.common import next_or, page_context
 
-PAGE_SIZE = 25
 IMPORT_SESSION_KEY = "portfolio_import"
+LIST = "portfolio/portfolio_list.html"
 
 
-def _filters(request: HttpRequest) -> tuple[PortfolioFilterForm, selectors.PortfolioFilters]:
-    owners = assignable_people(request.user, roles=OWNER_ROLES)
-    form = PortfolioFilterForm(request.GET or None, owners=owners)
-    if form.is_valid():
-        data = {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}
-        return form, selectors.PortfolioFilters(**data)
-    return form, selectors.PortfolioFilters()
+def _filters(request: HttpRequest, data: QueryDict | None = None):
+    form, filters = portfolio_filters(request.user, request.GET if data is None else data)
+    return form, filters or selectors.PortfolioFilters()
 
 
 @login_required
 @vary_on_headers(*FRAGMENT_HEADERS)
 def portfolio_list(request: HttpRequest) -> HttpResponse:
     form, filters = _filters(request)
-    page = selectors.portfolio_page(request.user, filters, page_number=request.GET.get("page"), per_page=PAGE_SIZE)
+    page = selectors.portfolio_page(request.user, filters, page_number=request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     nosort = query.copy()
@@ -50,9 +56,152 @@ def portfolio_list(request: HttpRequest) -> HttpResponse:
         query=query.urlencode(),
         query_nosort=nosort.urlencode(),
         bulk_actions=bulk.load_all(request.user) if can_reassign(request.user) else [],
+        page_sizes=selectors.PAGE_SIZES,
+        view_form=SavedViewForm(),
     )
-    template = "portfolio/portfolio_list.html#results" if wants_fragment(request) else "portfolio/portfolio_list.html"
-    return render(request, template, context)
+    return render(request, f"{LIST}#results" if wants_fragment(request) else LIST, context)
+
+
+def _reais(cents: int | None) -> Decimal | str:
+    return Decimal(cents).scaleb(-2) if cents is not None else ""
+
+
+@login_required
+def portfolio_export(request: HttpRequest) -> HttpResponse:
+    """The customers the list's filters select, every one (not a page), in the list's order, streamed: the
+    same door, filters and sort as the page."""
+    _form, filters = _filters(request)
+    rows = selectors.portfolio_list(request.user, filters)
+    header = [
+        _("Customer"),
+        _("CNPJ"),
+        _("External id"),
+        _("Stage"),
+        _("Health"),
+        _("Health score"),
+        _("Service model"),
+        _("Segment"),
+        _("Plan"),
+        _("CSM"),
+        _("ISM"),
+        _("MRR"),
+        _("Currency"),
+        _("Renewal date"),
+        _("Last touch"),
+        _("Churn request open"),
+        _("Delinquent"),
+    ]
+
+    # Each choice's label translated once, not once a row (get_FOO_display costs most of a large export's time).
+    label = {
+        name: {value: str(text) for value, text in Customer._meta.get_field(name).flatchoices}
+        for name in ("stage", "health_band", "service_model", "segment", "plan_tier")
+    }
+    yes, no = _("yes"), _("no")
+
+    def lines():
+        yield header
+        for c in rows.iterator(chunk_size=1000):
+            yield [
+                c.name,
+                c.cnpj,
+                c.external_id or "",
+                label["stage"].get(c.stage, c.stage),
+                label["health_band"].get(c.health_band, ""),
+                c.health_score if c.health_score is not None else "",
+                label["service_model"].get(c.service_model, c.service_model),
+                label["segment"].get(c.segment, c.segment),
+                label["plan_tier"].get(c.plan_tier, c.plan_tier),
+                c.owner.full_name if c.owner else "",
+                c.implementation_manager.full_name if c.implementation_manager else "",
+                _reais(c.mrr_cents),
+                c.currency,
+                c.renewal_date.isoformat() if c.renewal_date else "",
+                timezone.localtime(c.last_touch_at).date().isoformat() if c.last_touch_at else "",
+                yes if c.open_churn else no,
+                yes if c.delinquent else no,
+            ]
+
+    return csv_response(lines(), f"portfolio-{clock.today().isoformat()}.csv")
+
+
+# --- Saved views: a person's named filters. With htmx the block of saved views answers (422 with the form's
+# errors); without, the list again with a message.
+
+
+def _saved_views_answer(
+    request: HttpRequest,
+    *,
+    query: str,
+    form: SavedViewForm | None = None,
+    renamed: int | None = None,
+    status: int = 200,
+    done: str = "",
+) -> HttpResponse:
+    """``form`` with errors is the save form's, or, with ``renamed``, the rename form of that view."""
+    if wants_fragment(request):
+        failed_rename = renamed is not None and form is not None and form.errors
+        context = {
+            "saved_views": list(selectors.saved_views_of(request.user)),
+            "current_query": query,
+            "view_form": SavedViewForm() if failed_rename or form is None else form,
+            "rename_form": form if failed_rename else None,
+            "rename_pk": renamed if failed_rename else None,
+            "view_tools_open": bool(form is not None and form.errors) or renamed is not None,
+        }
+        return render(request, f"{LIST}#saved_views", context, status=status)
+    if form is not None and form.errors:
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    elif done:
+        messages.success(request, done)
+    return redirect(f"{reverse('portfolio:list')}?{query}")
+
+
+def _posted_query(request: HttpRequest) -> str:
+    """The list's filters as posted with a saved view's form, validated and normalised like the page's."""
+    _form, filters = _filters(request, QueryDict(request.POST.get("filters", "")))
+    return filters.as_query()
+
+
+@login_required
+@require_POST
+def saved_view_save(request: HttpRequest) -> HttpResponse:
+    query = _posted_query(request)
+    form = SavedViewForm(request.POST)
+    if form.is_valid():
+        try:
+            view = services.saved_view_save(name=form.cleaned_data["name"], query=query, actor=request.user)
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            return _saved_views_answer(request, query=query, done=_("View saved: %(name)s.") % {"name": view.name})
+    return _saved_views_answer(request, query=query, form=form, status=422)
+
+
+@login_required
+@require_POST
+def saved_view_rename(request: HttpRequest, view_pk: int) -> HttpResponse:
+    view = get_object_or_404(selectors.saved_views_of(request.user), pk=view_pk)
+    query = _posted_query(request)
+    form = SavedViewForm(request.POST)
+    if form.is_valid():
+        try:
+            services.saved_view_rename(view=view, name=form.cleaned_data["name"], actor=request.user)
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            done = _("View renamed: %(name)s.") % {"name": view.name}
+            return _saved_views_answer(request, query=query, renamed=view.pk, done=done)
+    return _saved_views_answer(request, query=query, form=form, renamed=view.pk, status=422)
+
+
+@login_required
+@require_POST
+def saved_view_delete(request: HttpRequest, view_pk: int) -> HttpResponse:
+    view = get_object_or_404(selectors.saved_views_of(request.user), pk=view_pk)
+    services.saved_view_delete(view=view, actor=request.user)
+    done = _("View deleted: %(name)s.") % {"name": view.name}
+    return _saved_views_answer(request, query=_posted_query(request), done=done)
 
 
 @login_required
@@ -60,15 +209,11 @@ def portfolio_list(request: HttpRequest) -> HttpResponse:
 def portfolio_reassign(request: HttpRequest) -> HttpResponse:
     if not can_reassign(request.user):
         raise PermissionDenied
-    form = ReassignForm(
-        request.POST,
-        people=owner_candidates(request.user),
-        customers=selectors.customers_changeable_by(request.user),
-    )
+    form = ReassignForm(request.POST, people=owner_candidates(request.user), user=request.user)
     if form.is_valid():
         try:
             moved = services.customers_reassign(
-                customers=form.cleaned_data["customers"], to_owner=form.cleaned_data["to_owner"], actor=request.user
+                customers=form.cleaned_data["selection"], to_owner=form.cleaned_data["to_owner"], actor=request.user
             )
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
@@ -77,6 +222,8 @@ def portfolio_reassign(request: HttpRequest) -> HttpResponse:
                 request,
                 _("%(count)s customers moved to %(name)s.") % {"count": moved, "name": form.cleaned_data["to_owner"]},
             )
+    elif form.non_field_errors():
+        messages.error(request, " ".join(form.non_field_errors()))
     else:
         messages.error(request, _("Choose the customers and the CSM who takes them."))
     return redirect(next_or(request, reverse("portfolio:list")))

@@ -7,6 +7,23 @@ window.leme = {
     box.form.querySelectorAll("input[type=checkbox][name=customers]").forEach((row) => {
       row.checked = box.checked;
     });
+    // Clearing the page clears "all matching" too: the selection is never wider than what shows ticked.
+    const matching = box.form.querySelector("input[data-all-matching]");
+    if (matching && !box.checked) matching.checked = false;
+  },
+
+  /* "Select all 1,234 customers matching" ticks the page as well (what the person sees); unticking one row
+     of the page narrows the selection back to the ticked rows. The server computes the matching set itself. */
+  selectMatching(box) {
+    box.form.querySelectorAll("input[type=checkbox][name=customers], input[data-select-all]").forEach((row) => {
+      row.checked = box.checked;
+    });
+  },
+  rowChanged(row) {
+    if (row.checked) return;
+    row.form.querySelectorAll("input[data-all-matching], input[data-select-all]").forEach((box) => {
+      box.checked = false;
+    });
   },
 
   /* Before a bulk reassignment, ask: "Move 3 customers to Beatriz Santos?" (the texts come translated in the
@@ -14,7 +31,8 @@ window.leme = {
   confirmReassign(form, event) {
     // Another bulk action's button (core.bulk) posts elsewhere: it is not a reassignment.
     if (event.submitter && event.submitter.hasAttribute("formaction")) return;
-    const count = form.querySelectorAll("input[name=customers]:checked").length;
+    const matching = form.querySelector("input[data-all-matching]:checked");
+    const count = matching ? matching.dataset.count : form.querySelectorAll("input[name=customers]:checked").length;
     const target = form.elements.to_owner;
     if (!count || !target || !target.value) return;
     const template = count === 1 ? form.dataset.confirmOne : form.dataset.confirmMany;
@@ -23,9 +41,12 @@ window.leme = {
   },
 };
 
-/* <input type="checkbox" data-select-all>: ticks every row of its form. */
+/* <input type="checkbox" data-select-all>: ticks every row of its form; data-all-matching: every customer the
+   filters match. */
 document.addEventListener("change", (event) => {
   if (event.target.matches("input[type=checkbox][data-select-all]")) window.leme.selectAll(event.target);
+  if (event.target.matches("input[type=checkbox][data-all-matching]")) window.leme.selectMatching(event.target);
+  if (event.target.matches("input[type=checkbox][name=customers]")) window.leme.rowChanged(event.target);
 });
 
 /* <form data-confirm-one="…" data-confirm-many="…">: asks before moving customers. */

@@ -840,8 +840,12 @@ def test_leader_reassigns_customers_with_their_open_tasks_and_ownership_history(
     periods = list(first.ownership_periods.order_by("started_at").values_list("owner", "ended_at"))
     assert [owner for owner, _ in periods] == [org.csm_a.pk, org.csm_a2.pk]
     assert (periods[0][1] is not None, periods[1][1]) == (True, None)
-    change = first.activities.get(kind=ActivityKind.OWNER_CHANGE)
-    assert (change.author, change.data) == (org.leader_a, {"from": org.csm_a.pk, "to": org.csm_a2.pk})
+    # the handoff gave the customer its first owner; the reassignment is the latest owner change
+    change = first.activities.filter(kind=ActivityKind.OWNER_CHANGE).latest("pk")
+    assert (change.author, change.data) == (
+        org.leader_a,
+        {"from": org.csm_a.pk, "to": org.csm_a2.pk, "by_handoff": False},
+    )
 
 
 def test_reassignment_moves_the_scheduled_success_review_to_the_new_owner(org):

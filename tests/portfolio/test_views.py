@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from portfolio import services
 from portfolio.models import ChurnReason, Customer, Stage, UtiStay
-from portfolio.views.listing import PAGE_SIZE
+from portfolio.selectors import PAGE_SIZES
 from tests.portfolio.factories import ContactFactory, CustomerFactory, hand_off, subscribe
 
 pytestmark = pytest.mark.django_db
@@ -235,7 +235,7 @@ def test_portfolio_query_count_is_constant(org, client_for, django_assert_max_nu
 
     for response in (page, partial):
         shown = [customer.name for customer in response.context["page"]]
-        assert len(shown) == PAGE_SIZE
+        assert len(shown) == PAGE_SIZES[0]
         assert response.context["page"].paginator.count == 33
         assert shows_each(response, shown)
 
