@@ -10,7 +10,8 @@ One module per concern; callers import from the package (``from portfolio import
 * ``boards``: the onboarding and UTI boards;
 * ``search``: the search box in the top bar and its results page;
 * ``tasks``: My tasks;
-* ``renewals``: renewals ahead, and My day's renewals of the month.
+* ``renewals``: renewals ahead, and My day's renewals of the month;
+* ``notifications``: the bell's notices.
 
 A page's selector returns the page's data in one object (``CustomerPage``, ``PortfolioPage``, ``UtiBoard``;
 ``MyDay`` and ``OnboardingBoard`` are mappings, read by key), in a fixed number of queries.
@@ -41,6 +42,7 @@ from portfolio.selectors.listing import (
     portfolio_page,
     portfolio_totals,
 )
+from portfolio.selectors.notifications import NOTIFICATIONS_SHOWN, notifications_of
 from portfolio.selectors.renewals import SORTS as RENEWAL_SORTS
 from portfolio.selectors.renewals import WINDOWS as RENEWAL_WINDOWS
 from portfolio.selectors.renewals import (
@@ -78,6 +80,7 @@ from portfolio.selectors.tasks import MyTasksPage, TaskFilters, my_tasks_page, t
 
 __all__ = [
     "CUSTOMER_PEOPLE",
+    "NOTIFICATIONS_SHOWN",
     "RENEWAL_SORTS",
     "RENEWAL_WINDOWS",
     "SEARCH_KINDS",
@@ -116,6 +119,7 @@ __all__ = [
     "mrr_movements_visible_to",
     "my_day",
     "my_tasks_page",
+    "notifications_of",
     "of_visible_customers",
     "onboarding_board",
     "open_task_count",
