@@ -70,7 +70,8 @@ class ProfileForm(forms.Form):
         label=_("Email me my day at 8:00"),
         required=False,
         help_text=_(
-            "Overdue and today's tasks, renewals this month, customers that changed. Nothing when there is nothing to say."
+            "Overdue and today's tasks, renewals this month, customers that changed. "
+            "Nothing when there is nothing to say."
         ),
     )
 

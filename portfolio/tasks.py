@@ -4,7 +4,7 @@ from datetime import date
 
 from celery import shared_task
 
-from accounts.tasks import TRANSIENT_EMAIL_ERRORS
+from accounts.tasks import EMAIL_RETRY
 from portfolio import digest, services
 
 
@@ -32,9 +32,7 @@ def digests_send_due() -> int:
     return len(due)
 
 
-@shared_task(
-    autoretry_for=TRANSIENT_EMAIL_ERRORS, retry_backoff=30, retry_backoff_max=600, retry_jitter=True, max_retries=5
-)
+@shared_task(**EMAIL_RETRY)
 def digest_send(user_id: int, day: str) -> bool:
     """One person's morning digest of one day. A refused send rolls its claim back; the retry (or the next beat)
     sends it."""
