@@ -77,7 +77,7 @@ class Digest:
     @property
     def renewal_count(self) -> int:
         renewals = self.my_day["renewals"]
-        return renewals["totals"]["count"] if renewals else 0
+        return renewals.totals["count"] if renewals else 0
 
     @property
     def items(self) -> int:

@@ -135,7 +135,8 @@ def my_day(user: User, *, today: date | None = None) -> MyDay:
 
 def customers_changed_stage(user: User, *, since: datetime, until: datetime, shown: int = 20) -> list[Customer]:
     """The person's customers whose journey stage changed between ``since`` and ``until`` (the morning digest's
-    "since yesterday"): the customers they own; an ISM's onboardings; a leader's team. One query."""
+    "since yesterday"): the customers they own; an ISM's onboardings; a leader's team. A customer created in that
+    time and still onboarding has not changed: it is new. One query."""
     if user.is_admin or user.role == Role.LEADER:
         people = Q()
     elif user.role == Role.ISM:
@@ -145,6 +146,7 @@ def customers_changed_stage(user: User, *, since: datetime, until: datetime, sho
     return list(
         customers_visible_to(user)
         .filter(people, stage_changed_at__gte=since, stage_changed_at__lt=until)
+        .exclude(created_at__gte=since, stage=Stage.ONBOARDING)
         .select_related("owner")
         .order_by("-stage_changed_at", "pk")[:shown]
     )
