@@ -53,18 +53,20 @@ def notification_create(
     return notification
 
 
-@transaction.atomic
 def notifications_mark_read(*, user: User, notifications: QuerySet[Notification] | list[Notification]) -> int:
     """Mark the person's notices they have just seen as read, and set the bell's count to what is left unread.
     Only ``user``'s own notices are touched, whatever the caller passes."""
     ids = [n.pk for n in notifications if n.read_at is None and n.recipient_id == user.pk]
-    marked = 0
-    if ids:
-        marked = Notification.objects.filter(pk__in=ids, recipient=user, read_at__isnull=True).update(
-            read_at=timezone.now()
-        )
-    left = Notification.objects.filter(recipient=user, read_at__isnull=True).count()
-    if left != user.notifications_unread:
-        account_services.notifications_unread_set(user_id=user.pk, count=left)
-        user.notifications_unread = left
+    if not ids and not user.notifications_unread:
+        return 0  # nothing new shown, nothing counted: a look at read notices writes nothing
+    with transaction.atomic():
+        marked = 0
+        if ids:
+            marked = Notification.objects.filter(pk__in=ids, recipient=user, read_at__isnull=True).update(
+                read_at=timezone.now()
+            )
+        left = Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+        if left != user.notifications_unread:
+            account_services.notifications_unread_set(user_id=user.pk, count=left)
+            user.notifications_unread = left
     return marked
