@@ -54,8 +54,9 @@ def notification_create(
 
 
 def notifications_mark_read(*, user: User, notifications: QuerySet[Notification] | list[Notification]) -> int:
-    """Mark the person's notices they have just seen as read, and set the bell's count to what is left unread.
-    Only ``user``'s own notices are touched, whatever the caller passes."""
+    """Mark the person's notices they have just seen as read, and set the bell's count to what is left unread
+    among the customers they may still see. Only ``user``'s own notices are touched, whatever the caller
+    passes."""
     ids = [n.pk for n in notifications if n.read_at is None and n.recipient_id == user.pk]
     if not ids and not user.notifications_unread:
         return 0  # nothing new shown, nothing counted: a look at read notices writes nothing
@@ -65,7 +66,12 @@ def notifications_mark_read(*, user: User, notifications: QuerySet[Notification]
             marked = Notification.objects.filter(pk__in=ids, recipient=user, read_at__isnull=True).update(
                 read_at=timezone.now()
             )
-        left = Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+        # Only what the list can show counts: a customer reassigned away since took its notices with it.
+        left = (
+            Notification.objects.filter(recipient=user, read_at__isnull=True)
+            .filter(customer__in=customers_visible_to(user).values("pk"))
+            .count()
+        )
         if left != user.notifications_unread:
             account_services.notifications_unread_set(user_id=user.pk, count=left)
             user.notifications_unread = left

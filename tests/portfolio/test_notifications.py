@@ -141,6 +141,7 @@ def test_each_person_sees_only_their_notices_and_only_of_customers_still_theirs(
     assert kept.name in page.text
     assert moved.name not in page.text
     assert other.name not in page.text
+    assert unread_count(org.csm_a) == 0  # the moved customer's notice no longer counts on the bell
     nothing = client_for(org.csm_b).get("/notifications/")
     assert "Nada de novo sobre os seus clientes." in nothing.text
 
