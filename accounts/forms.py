@@ -1,3 +1,5 @@
+import zoneinfo
+
 from django import forms
 from django.conf import settings
 from django.contrib.auth import forms as auth_forms
@@ -54,9 +56,24 @@ class InvitationAcceptForm(forms.Form):
         return data
 
 
+def _time_zone_choices() -> list[tuple[str, str]]:
+    return [(zone, zone.replace("_", " ")) for zone in sorted(zoneinfo.available_timezones())]
+
+
 class ProfileForm(forms.Form):
     full_name = forms.CharField(label=_("Name"), max_length=150)
     language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"), choices=_time_zone_choices, help_text=_("Where your day starts: dates and the digest.")
+    )
+    morning_digest = forms.BooleanField(
+        label=_("Email me my day at 8:00"),
+        required=False,
+        help_text=_(
+            "Overdue and today's tasks, renewals this month, customers that changed. "
+            "Nothing when there is nothing to say."
+        ),
+    )
 
 
 def apply_service_errors(form: forms.Form, exc: ValidationError) -> None:

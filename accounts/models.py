@@ -20,6 +20,13 @@ class Role(models.TextChoices):
 # Who may own customers (their CSM after onboarding).
 OWNER_ROLES = (Role.CSM, Role.LEADER, Role.FARMER)
 
+# Who gets the morning digest unless they choose otherwise: the people who work a day of customers. Viewers and
+# admins read Leme when they need to and would take a daily email for noise; they can turn it on.
+DIGEST_DEFAULT_ROLES = (Role.CSM, Role.ISM, Role.FARMER, Role.LEADER)
+
+# Where a person's day starts when they have not said (the workspace's own zone is Brazil's).
+DEFAULT_TIME_ZONE = "America/Sao_Paulo"
+
 
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
@@ -75,6 +82,12 @@ class User(AbstractBaseUser, PermissionsMixin):
         Team, verbose_name=_("team"), null=True, blank=True, on_delete=models.SET_NULL, related_name="members"
     )
     language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default="pt-br")
+    time_zone = models.CharField(_("time zone"), max_length=64, default=DEFAULT_TIME_ZONE)
+    # None: the role's default (DIGEST_DEFAULT_ROLES); True or False: what the person chose.
+    morning_digest = models.BooleanField(_("morning digest"), null=True, blank=True)
+    # The bell's count, kept with the notices (portfolio.services.notifications) so that no page pays a query
+    # for it: the user row is already loaded by the session.
+    notifications_unread = models.PositiveIntegerField(_("unread notifications"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
     is_staff = models.BooleanField(
         _("staff"), default=False, help_text=_("Whether this person may use the Django admin.")
@@ -127,6 +140,13 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def is_leader(self) -> bool:
         return self.role == Role.LEADER
+
+    @property
+    def wants_digest(self) -> bool:
+        """Whether the morning digest is on: the person's choice, else their role's default."""
+        if self.morning_digest is None:
+            return self.role in DIGEST_DEFAULT_ROLES
+        return self.morning_digest
 
     @property
     def is_read_only(self) -> bool:

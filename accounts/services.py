@@ -3,9 +3,11 @@
 Emails go out from tasks (accounts.tasks, which build them with accounts.emails) queued after commit;
 this module imports the tasks, and nothing there imports it back."""
 
+import functools
 import hashlib
 import logging
 import secrets
+import zoneinfo
 from datetime import timedelta
 
 from django.conf import settings
@@ -18,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from accounts import tasks
 from accounts.access import api_tokens_revocable_filter, can_manage_integrations
-from accounts.emails import INVITATION_SALT
+from accounts.emails import INVITATION_SALT, digest_unsubscribe_user_id
 from accounts.models import ApiToken, Invitation, Role, Team, TokenScope, User
 from core import clock, jobs, ratelimit
 
@@ -73,6 +75,45 @@ def user_set_language(*, user: User, language: str) -> None:
     if user.language != language:
         user.language = language
         user.save(update_fields=["language"])
+
+
+def user_set_day(*, user: User, time_zone: str, morning_digest: bool) -> None:
+    """Where the person's day starts and whether the morning digest comes at 8:00 there. Choosing says what
+    the person wants from now on, even when it is what their role has by default."""
+    if time_zone not in available_time_zones():
+        raise ValidationError({"time_zone": _("Unknown time zone.")})
+    user.time_zone, user.morning_digest = time_zone, morning_digest
+    user.save(update_fields=["time_zone", "morning_digest"])
+
+
+@functools.cache
+def available_time_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def digest_unsubscribe(*, token: str) -> User | None:
+    """Turn the morning digest off for the person a digest's unsubscribe link names (one click, no login:
+    RFC 8058). The link does not expire, so an old email's link still works. None for a link not made here."""
+    user_id = digest_unsubscribe_user_id(token)
+    user = User.objects.filter(pk=user_id).first() if user_id is not None else None
+    if user is not None and user.morning_digest is not False:
+        user.morning_digest = False
+        user.save(update_fields=["morning_digest"])
+        logger.info("morning digest unsubscribed", extra={"user_id": user.pk})
+    return user
+
+
+# --- The bell's count ---------------------------------------------------------------------------------
+
+
+def notifications_unread_add(*, user_id: int, count: int = 1) -> None:
+    """Count new notices on the person's bell (the app that keeps the notices calls it in the same transaction)."""
+    User.objects.filter(pk=user_id).update(notifications_unread=models.F("notifications_unread") + count)
+
+
+def notifications_unread_set(*, user_id: int, count: int) -> None:
+    """Set the bell's count to what the notices say (after some were read)."""
+    User.objects.filter(pk=user_id).update(notifications_unread=max(count, 0))
 
 
 # --- Invitations ---------------------------------------------------------------------------------

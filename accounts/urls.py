@@ -38,6 +38,7 @@ urlpatterns = [
     path("integrations/<int:integration_pk>/revoke/", views.integration_revoke, name="integration_revoke"),
     path("language/", views.language_set, name="language_set"),
     path("settings/", settings_views.settings_index, name="settings"),
+    path("digest/unsubscribe/<str:token>/", views.digest_unsubscribe, name="digest_unsubscribe"),
     path("team/", views.team, name="team"),
     path("team/invite/", views.invite, name="invite"),
     path("team/invitations/<int:pk>/revoke/", views.invitation_revoke, name="invitation_revoke"),

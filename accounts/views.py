@@ -9,11 +9,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
 from accounts import services
 from accounts.access import can_manage_integrations, get_visible_or_404
+from accounts.emails import digest_unsubscribe_user_id
 from accounts.forms import (
     ApiTokenForm,
     InvitationAcceptForm,
@@ -135,10 +137,19 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
+def _profile_initial(user) -> dict:
+    return {
+        "full_name": user.full_name,
+        "language": user.language,
+        "time_zone": user.time_zone,
+        "morning_digest": user.wants_digest,
+    }
+
+
 def _profile_page(request: HttpRequest, *, form=None, token_form=None, new_key: str = "", status: int = 200):
     user = request.user
     context = {
-        "form": form or ProfileForm(initial={"full_name": user.full_name, "language": user.language}),
+        "form": form or ProfileForm(initial=_profile_initial(user)),
         "token_form": token_form or ApiTokenForm(),
         "tokens": api_tokens_of(user),
         "new_key": new_key,
@@ -149,14 +160,36 @@ def _profile_page(request: HttpRequest, *, form=None, token_form=None, new_key: 
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
     user = request.user
-    form = ProfileForm(request.POST or None, initial={"full_name": user.full_name, "language": user.language})
+    form = ProfileForm(request.POST or None, initial=_profile_initial(user))
     if request.method == "POST" and form.is_valid():
-        user.full_name = form.cleaned_data["full_name"]
+        data = form.cleaned_data
+        user.full_name = data["full_name"]
         user.save(update_fields=["full_name"])
-        services.user_set_language(user=user, language=form.cleaned_data["language"])
+        services.user_set_language(user=user, language=data["language"])
+        # A choice left as the role has it stays the role's default (a role change then carries it along).
+        if "time_zone" in form.changed_data or "morning_digest" in form.changed_data:
+            services.user_set_day(user=user, time_zone=data["time_zone"], morning_digest=data["morning_digest"])
         messages.success(request, _("Your profile was saved."))
         return redirect("accounts:profile")
     return _profile_page(request, form=form, status=422 if form.errors else 200)
+
+
+@csrf_exempt
+def digest_unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    """The morning digest's unsubscribe link. A GET (a person's click, or a mail scanner following links) only
+    asks; a POST turns the digest off: the page's button, or the mail client's one-click request (RFC 8058,
+    ``List-Unsubscribe=One-Click``), which carries no session and no CSRF token, hence the exemption: the signed
+    token is what authorises it, and all it can do is stop an email."""
+    if request.method == "POST":
+        user = services.digest_unsubscribe(token=token)
+        status = 200 if user is not None else 404
+        return render(request, "accounts/digest_unsubscribe.html", {"done": True, "known": user}, status=status)
+    if request.method != "GET":
+        return HttpResponse(status=405, headers={"Allow": "GET, POST"})
+    known = digest_unsubscribe_user_id(token) is not None
+    return render(
+        request, "accounts/digest_unsubscribe.html", {"done": False, "known": known}, status=200 if known else 404
+    )
 
 
 @login_required

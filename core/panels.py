@@ -59,6 +59,11 @@ class DayPanel:
     template: str
     load: Callable[[Any, Any], Any]  # (user, today) → what the template shows, or None
     order: int = 100  # lower comes first; My day's own lists come first
+    # The morning digest's HTML and text parts of the panel (templates under an email/ folder, absolute links
+    # from ``site_url``); a panel without them is left out of the digest.
+    email_templates: tuple[str, str] | None = None
+    # How many things the loaded data tells of (the digest says nothing when nothing has anything); len().
+    count: Callable[[Any], int] = len
 
 
 _day_panels: dict[str, DayPanel] = {}

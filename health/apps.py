@@ -31,7 +31,12 @@ class HealthConfig(AppConfig):
             )
         )
         panels.register_day(
-            panels.DayPanel(key="health-red", template="health/_day_panel.html", load=health_panels.day_panel)
+            panels.DayPanel(
+                key="health-red",
+                template="health/_day_panel.html",
+                load=health_panels.day_panel,
+                email_templates=("health/email/_day_panel.html", "health/email/_day_panel.txt"),
+            )
         )
         # The overrides in force are on the leader's health page (and /health/overrides/), not in the menu.
         navigation.register(

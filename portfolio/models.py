@@ -729,3 +729,57 @@ class SavedView(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class MorningDigest(models.Model):
+    """One person's morning digest of one day (their day, in their time zone). The row is the claim that makes
+    the digest go out once per person and day, however many times and however concurrently the job runs: it is
+    inserted, in the transaction that sends the email, before anything is sent (portfolio.digest)."""
+
+    user = models.ForeignKey(USER, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField(_("day"))
+    items = models.PositiveIntegerField(_("items"), default=0)  # 0: nothing to say, nothing was sent
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("morning digest")
+        verbose_name_plural = _("morning digests")
+        constraints = [models.UniqueConstraint(fields=["user", "day"], name="portfolio_one_digest_per_user_day")]
+        indexes = [models.Index(fields=["day"])]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.day}"
+
+
+class NotificationKind(models.TextChoices):
+    DETRACTOR = "detractor", _("Detractor answer")
+    CHURN_REQUEST = "churn_request", _("Churn request opened")
+    REASSIGNED = "reassigned", _("Customer reassigned to you")
+    HANDOFF = "handoff", _("Handoff received")
+
+
+class Notification(models.Model):
+    """Something that happened to one of the person's customers, for the bell in the top bar. Created by event
+    subscribers (portfolio's and surveys'), once per occurrence and person (``origin_key``); ``facts`` holds
+    what the line shows besides the customer (a score), written at read time in the reader's language."""
+
+    recipient = models.ForeignKey(USER, on_delete=models.CASCADE, related_name="notifications")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(_("kind"), max_length=16, choices=NotificationKind.choices)
+    actor = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    facts = models.JSONField(_("facts"), default=dict, blank=True)
+    origin_key = models.CharField(max_length=120)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["recipient", "origin_key"], name="portfolio_one_notification_per_origin")
+        ]
+        indexes = [models.Index(fields=["recipient", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.customer_id} → {self.recipient_id}"

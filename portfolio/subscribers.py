@@ -15,8 +15,18 @@ from accounts.models import User
 from core import clock
 from core.events import subscriber
 from portfolio import events
-from portfolio.models import ChurnOutcome, ChurnRequest, Customer, Subscription, SubscriptionStatus, UtiExit, UtiStay
-from portfolio.services import task_create
+from portfolio.models import (
+    ChurnOutcome,
+    ChurnRequest,
+    Customer,
+    NotificationKind,
+    OwnershipPeriod,
+    Subscription,
+    SubscriptionStatus,
+    UtiExit,
+    UtiStay,
+)
+from portfolio.services import notification_create, task_create
 
 
 def _language(owner: User) -> translation.override:
@@ -109,3 +119,61 @@ def delinquency_task(event: events.DelinquencyStarted) -> None:
             origin="delinquency",
             origin_key=f"delinquency:{subscription.pk}:{event.since.isoformat()}",
         )
+
+
+# --- The bell -------------------------------------------------------------------------------------------
+# What happened to a person's customers, for the bell in the top bar (portfolio.services.notifications):
+# each notice is keyed by the occurrence, so a redelivered event tells nobody twice.
+
+
+@subscriber(events.ChurnRequestOpened)
+def notify_churn_request(event: events.ChurnRequestOpened) -> None:
+    """The customer's owner (or, before a handoff, its ISM) hears of a churn request someone else opened."""
+    request = ChurnRequest.objects.select_related("customer").filter(pk=event.churn_request_id).first()
+    if request is None:
+        return
+    customer = request.customer
+    notification_create(
+        recipient_id=customer.owner_id or customer.implementation_manager_id,
+        customer_id=event.customer_id,
+        kind=NotificationKind.CHURN_REQUEST,
+        origin_key=f"churn_request:{request.pk}",
+        actor_id=request.opened_by_id,
+        facts={"kind": event.kind, "mrr_at_risk_cents": event.mrr_at_risk_cents},
+    )
+
+
+@subscriber(events.OwnerChanged)
+def notify_reassigned(event: events.OwnerChanged) -> None:
+    """The new owner hears that a customer is theirs now. A handoff tells them through its own notice."""
+    if event.by_handoff:
+        return
+    # The ownership period the reassignment opened names the occurrence; none open for this owner: the customer
+    # moved on again before this ran, and the notice would send them to a customer no longer theirs.
+    period = (
+        OwnershipPeriod.objects.filter(customer_id=event.customer_id, owner_id=event.to_owner_id, ended_at__isnull=True)
+        .only("pk")
+        .first()
+    )
+    if period is None:
+        return
+    notification_create(
+        recipient_id=event.to_owner_id,
+        customer_id=event.customer_id,
+        kind=NotificationKind.REASSIGNED,
+        origin_key=f"owner:{period.pk}",
+        actor_id=event.actor_id,
+        facts={"from_owner_id": event.from_owner_id},
+    )
+
+
+@subscriber(events.HandoffCompleted)
+def notify_handoff(event: events.HandoffCompleted) -> None:
+    """The CSM who receives an onboarded customer hears of the handoff."""
+    notification_create(
+        recipient_id=event.to_user_id,
+        customer_id=event.customer_id,
+        kind=NotificationKind.HANDOFF,
+        origin_key=f"handoff:{event.handoff_id}",
+        actor_id=event.from_user_id,
+    )

@@ -1,8 +1,11 @@
 """Background jobs of the portfolio. Each calls a service; each is safe to run twice."""
 
+from datetime import date
+
 from celery import shared_task
 
-from portfolio import services
+from accounts.tasks import EMAIL_RETRY
+from portfolio import digest, services
 
 
 @shared_task
@@ -17,3 +20,20 @@ def ledger_sync_effective(days: int = 2) -> int:
     """Daily: customers whose subscriptions started or ended in the last ``days`` days get their ledger and
     MRR brought up to date, so changes recorded ahead of time take effect on their day. Safe twice."""
     return services.ledger_sync_effective(days=days)
+
+
+@shared_task
+def digests_send_due() -> int:
+    """Beat, every 15 minutes: queue the morning digest of everyone whose 8:00 has come and who has not had
+    today's (portfolio.digest). Safe twice and concurrently: each digest is claimed by a unique row."""
+    due = digest.digests_due()
+    for user_id, day in due:
+        digest_send.delay(user_id, day.isoformat())
+    return len(due)
+
+
+@shared_task(**EMAIL_RETRY)
+def digest_send(user_id: int, day: str) -> bool:
+    """One person's morning digest of one day. A refused send rolls its claim back; the retry (or the next beat)
+    sends it."""
+    return digest.digest_send(user_id=user_id, day=date.fromisoformat(day))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from portfolio.views import boards, customers, day, journey, listing, renewals, search, tasks
+from portfolio.views import boards, customers, day, journey, listing, notifications, renewals, search, tasks
 
 app_name = "portfolio"
 
@@ -51,4 +51,5 @@ urlpatterns = [
     path("search/", search.search, name="search"),
     path("renewals/", renewals.renewals, name="renewals"),
     path("renewals/export/", renewals.renewals_export, name="renewals_export"),
+    path("notifications/", notifications.notifications, name="notifications"),
 ]

@@ -4,6 +4,8 @@ detractor's answer; a detractor's answer gets its follow-up task. Each is safe t
 
 from core.events import subscriber
 from portfolio import events as portfolio_events
+from portfolio.models import Customer, NotificationKind
+from portfolio.services import notification_create
 from surveys import events
 from surveys.answers import detractor_follow_up, loop_close_on_touch
 from surveys.triggers import send_transactional
@@ -33,3 +35,18 @@ def loop_close(event: portfolio_events.TouchLogged) -> None:
 def detractor_task(event: events.DetractorAnswered) -> None:
     """The customer's CSM calls the detractor back within two business days of the answer."""
     detractor_follow_up(response_id=event.response_id, today=event.answered_on)
+
+
+@subscriber(events.DetractorAnswered)
+def notify_detractor(event: events.DetractorAnswered) -> None:
+    """The customer's CSM (or, before a handoff, its ISM) sees the detractor answer on the bell."""
+    customer = Customer.objects.filter(pk=event.customer_id).only("owner_id", "implementation_manager_id").first()
+    if customer is None:
+        return
+    notification_create(
+        recipient_id=customer.owner_id or customer.implementation_manager_id,
+        customer_id=customer.pk,
+        kind=NotificationKind.DETRACTOR,
+        origin_key=f"survey-response:{event.response_id}",
+        facts={"survey": event.kind, "score": event.score, "response_id": event.response_id},
+    )

@@ -110,6 +110,8 @@ PUBLIC = {
     "accounts:password_reset_confirm": RESETTING,
     "accounts:password_reset_complete": RESETTING,
     "accounts:invitation_accept": "the invited person has no account yet (tests/accounts/test_invitations.py)",
+    "accounts:digest_unsubscribe": "a mail client's one-click unsubscribe (RFC 8058) carries no session: the signed "
+    "link is the authority (tests/portfolio/test_digest.py)",
     "accounts:language_set": CHOOSING_A_LANGUAGE,
     "set_language": CHOOSING_A_LANGUAGE,
     "healthz": "the load balancer's probe",

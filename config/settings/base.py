@@ -278,6 +278,7 @@ LEME_TASK_QUEUES = {
     "surveys.tasks.deliveries_send": "mail",
     "surveys.tasks.reminders_send": "mail",
     "playbooks.tasks.emails_send": "mail",
+    "portfolio.tasks.digest_send": "mail",
     "accounts.tasks.access_attempts_clean": "nightly",
     "portfolio.tasks.delinquency_escalate": "nightly",
     "portfolio.tasks.ledger_sync_effective": "nightly",
@@ -333,6 +334,12 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "portfolio.tasks.delinquency_escalate",
         "schedule": crontab(hour=6, minute=0),
         "options": {"expires": 6 * 60 * 60},
+    },
+    # Morning digests: everyone whose 8:00 has come where they are (portfolio/digest.py); once per person a day.
+    "portfolio.digests_send_due": {
+        "task": "portfolio.tasks.digests_send_due",
+        "schedule": crontab(minute="*/15"),
+        "options": {"expires": 14 * 60},
     },
     # Queues again the jobs the web process kept while the broker was unreachable (accounts/outbox.py).
     "accounts.outbox_flush": {

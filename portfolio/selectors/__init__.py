@@ -10,7 +10,8 @@ One module per concern; callers import from the package (``from portfolio import
 * ``boards``: the onboarding and UTI boards;
 * ``search``: the search box in the top bar and its results page;
 * ``tasks``: My tasks;
-* ``renewals``: renewals ahead, and My day's renewals of the month.
+* ``renewals``: renewals ahead, and My day's renewals of the month;
+* ``notifications``: the bell's notices.
 
 A page's selector returns the page's data in one object (``CustomerPage``, ``PortfolioPage``, ``UtiBoard``;
 ``MyDay`` and ``OnboardingBoard`` are mappings, read by key), in a fixed number of queries.
@@ -44,6 +45,7 @@ from portfolio.selectors.listing import (
     portfolio_totals,
     saved_views_of,
 )
+from portfolio.selectors.notifications import NOTIFICATIONS_SHOWN, notifications_of
 from portfolio.selectors.renewals import SORTS as RENEWAL_SORTS
 from portfolio.selectors.renewals import WINDOWS as RENEWAL_WINDOWS
 from portfolio.selectors.renewals import (
@@ -81,6 +83,7 @@ from portfolio.selectors.tasks import MyTasksPage, TaskFilters, my_tasks_page, t
 
 __all__ = [
     "CUSTOMER_PEOPLE",
+    "NOTIFICATIONS_SHOWN",
     "PAGE_SIZES",
     "RENEWAL_SORTS",
     "RENEWAL_WINDOWS",
@@ -121,6 +124,7 @@ __all__ = [
     "mrr_movements_visible_to",
     "my_day",
     "my_tasks_page",
+    "notifications_of",
     "of_visible_customers",
     "onboarding_board",
     "open_task_count",

@@ -1,6 +1,6 @@
 """My day: what needs the person today."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import TypedDict
 
 from django.db.models import Q
@@ -11,6 +11,7 @@ from core.panels import PanelContent, load_day
 from portfolio.models import (
     ChurnOutcome,
     ChurnRequest,
+    Customer,
     Milestone,
     ReviewStatus,
     Stage,
@@ -23,6 +24,7 @@ from portfolio.models import (
 from portfolio.selectors.renewals import MonthRenewals, month_renewals
 from portfolio.selectors.scope import (
     churn_requests_visible_to,
+    customers_visible_to,
     milestones_visible_to,
     reviews_visible_to,
     tasks_visible_to,
@@ -129,3 +131,22 @@ def my_day(user: User, *, today: date | None = None) -> MyDay:
         "renewals": month_renewals(user, today, Q() if leads else Q(owner=user)) if "renewals" in sections else None,
         "panels": load_day(user, today),
     }
+
+
+def customers_changed_stage(user: User, *, since: datetime, until: datetime, shown: int = 20) -> list[Customer]:
+    """The person's customers whose journey stage changed between ``since`` and ``until`` (the morning digest's
+    "since yesterday"): the customers they own; an ISM's onboardings; a leader's team. A customer created in that
+    time and still onboarding has not changed: it is new. One query."""
+    if user.is_admin or user.role == Role.LEADER:
+        people = Q()
+    elif user.role == Role.ISM:
+        people = Q(implementation_manager=user) | Q(implementation_manager__isnull=True, owner=user)
+    else:
+        people = Q(owner=user)
+    return list(
+        customers_visible_to(user)
+        .filter(people, stage_changed_at__gte=since, stage_changed_at__lt=until)
+        .exclude(created_at__gte=since, stage=Stage.ONBOARDING)
+        .select_related("owner")
+        .order_by("-stage_changed_at", "pk")[:shown]
+    )

@@ -14,6 +14,7 @@ One module per concern; callers import from the package (``from portfolio import
 * ``churn``: churn requests, the UTI recovery month, churning;
 * ``expansion``: upsell and cross-sell opportunities;
 * ``saved_views``: a person's saved portfolio views.
+* ``notifications``: the bell's notices about a person's customers.
 """
 
 from portfolio.services.churn import (
@@ -33,6 +34,7 @@ from portfolio.services.customers import (
     customers_reassign,
 )
 from portfolio.services.expansion import opportunity_create, opportunity_move, opportunity_win
+from portfolio.services.notifications import notification_create, notifications_mark_read
 from portfolio.services.onboarding import handoff_complete, handoff_unreached_warning, milestone_achieve
 from portfolio.services.policies import policy_for
 from portfolio.services.reviews import REVIEW_TEMPLATE, review_complete, review_schedule
@@ -70,6 +72,8 @@ __all__ = [
     "handoff_unreached_warning",
     "ledger_sync_effective",
     "milestone_achieve",
+    "notification_create",
+    "notifications_mark_read",
     "opportunity_create",
     "opportunity_move",
     "opportunity_win",

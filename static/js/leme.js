@@ -134,3 +134,39 @@ document.addEventListener("click", (event) => {
     if (field() && !(event.target instanceof Element && event.target.closest("#topsearch"))) show(false);
   });
 })();
+
+/* The bell (templates/_bell.html): a click asks htmx for the notices and the list drops down under the bell; a
+   second click, a click elsewhere or Escape closes it. Without JavaScript the bell is a link to the page. */
+(() => {
+  const panel = () => document.getElementById("bell-panel");
+  const button = () => document.getElementById("bell-button");
+
+  function close() {
+    const open = panel();
+    if (!open || open.hidden) return;
+    open.hidden = true;
+    button()?.setAttribute("aria-expanded", "false");
+  }
+
+  document.addEventListener("htmx:beforeRequest", (event) => {
+    if (event.detail.elt === button() && panel() && !panel().hidden) {
+      event.preventDefault();
+      close();
+    }
+  });
+  document.addEventListener("htmx:afterSwap", (event) => {
+    if (event.detail.target === panel()) {
+      panel().hidden = false;
+      button()?.setAttribute("aria-expanded", "true");
+    }
+  });
+  document.addEventListener("click", (event) => {
+    if (event.target instanceof Element && !event.target.closest("[data-bell]")) close();
+  });
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && panel() && !panel().hidden) {
+      close();
+      button()?.focus();
+    }
+  });
+})();

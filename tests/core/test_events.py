@@ -116,6 +116,27 @@ def test_every_event_is_documented_in_one_place():
     assert health.events.HealthBandChanged.type_name in declared
 
 
+def test_every_subscriber_is_named_in_its_events_row():
+    # the subscribers column of docs/events.md: each app's subscriber, by its function's name, on its event's row
+    rows = {
+        line.split("|")[1].strip().strip("`"): line for line in DOCS.read_text().splitlines() if line.startswith("| `")
+    }
+    apps = ("portfolio.", "surveys.", "health.", "metrics.", "playbooks.")
+    subscribed = [
+        (event_type.__name__, task_name)
+        for name, event_type in events.event_types().items()
+        if name.startswith(apps)
+        for task_name in events.subscribers_of(event_type)
+    ]
+
+    missing = [
+        f"{event}: {task}" for event, task in subscribed if f"`{task.rsplit('.', 1)[1]}`" not in rows.get(event, "")
+    ]
+
+    assert ("OwnerChanged", "portfolio.subscribers.notify_reassigned") in subscribed
+    assert missing == []
+
+
 @pytest.mark.worker
 def test_a_failing_subscriber_is_retried_by_the_worker_until_it_succeeds(celery_worker_process):
     # given: a worker that knows the flaky subscriber, and a fresh key for this run

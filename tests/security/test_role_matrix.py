@@ -150,6 +150,7 @@ ROUTE_RULES = {
     "portfolio:search": "logged_in",
     "portfolio:renewals": "logged_in",
     "portfolio:renewals_export": "logged_in",
+    "portfolio:notifications": "logged_in",
     # API tokens: a person's own (profile), integrations for admins (can_manage_integrations).
     "accounts:api_token_create": "post_only",
     "accounts:api_token_revoke": "post_only",
