@@ -52,6 +52,10 @@ RULES: dict[str, tuple[tuple[int, ...], str]] = {
         (403, 200, 404, 200, 200),
         "can_write, and a customer they may change (changeable_filter)",
     ),
+    "follows_import": (
+        (200, 200, 404, 200, 200),
+        "import_job_get (visible_filter over its person): the CSM's own, their leader's and viewer's, admins'",
+    ),
     "sees_person": ((404, 200, 404, 200, 200), "users_visible_to: admins everyone, leaders their teams, others self"),
     "needs_a_query": ((404, 404, 404, 404, 404), "asks what to drill into: nothing without it, for anyone"),
     "needs_a_query_api": ((400, 400, 400, 400, 400), "the API says which query parameter is missing, to anyone"),
@@ -88,6 +92,7 @@ ROUTE_RULES = {
     "portfolio:task_complete": "post_only",
     "portfolio:uti_board": "logged_in",
     "portfolio:import": "creates_customers",
+    "portfolio:import_job": "follows_import",
     "portfolio:onboarding": "logged_in",
     "accounts:password_change": "logged_in",
     "accounts:password_change_done": "logged_in",
