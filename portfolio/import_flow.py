@@ -32,20 +32,22 @@ def import_step(
     upload: Callable[[dict], object],
     run: Callable[..., ImportReport],
     page: str,
-    start_job: Callable[[dict], HttpResponse] | None = None,
+    start_job: Callable[[object, int], HttpResponse] | None = None,
 ) -> ImportStep:
     """``upload(cleaned_data)`` gives what the session keeps between the steps; ``run(kept, commit=…)`` checks
     or writes it (raising ImportFailed when a commit finds errors); ``page`` is the URL name to return to.
-    ``start_job(kept)``, where given, takes a confirmed file of more than ``JOB_ROWS`` rows (``kept["rows"]``)
-    to a background job and answers where to follow it: a request never writes thousands of rows."""
+    ``start_job(kept, rows)``, where given, takes a confirmed file of more than ``JOB_ROWS`` rows to a background
+    job and answers where to follow it: a request never writes thousands of rows."""
+    rows_key = f"{session_key}:rows"
     if request.method == "POST" and request.POST.get("confirm"):
         kept = request.session.get(session_key)
         if not kept:
             messages.error(request, _("Nothing to import: upload the file again."))
             return ImportStep(form=form_class(), done=redirect(page))
-        if start_job is not None and kept.get("rows", 0) > JOB_ROWS:
+        rows = request.session.get(rows_key, 0)
+        if start_job is not None and rows > JOB_ROWS:
             del request.session[session_key]
-            return ImportStep(form=form_class(), done=start_job(kept))
+            return ImportStep(form=form_class(), done=start_job(kept, rows))
         try:
             report = run(kept, commit=True)
         except ImportFailed as exc:
@@ -68,5 +70,6 @@ def import_step(
     if not report.ok:
         request.session.pop(session_key, None)
         return ImportStep(form=form, report=report, status=422)
-    request.session[session_key] = {**kept, "rows": len(report.rows)}
+    request.session[session_key] = kept
+    request.session[rows_key] = len(report.rows)
     return ImportStep(form=form, report=report)

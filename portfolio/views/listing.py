@@ -117,9 +117,9 @@ def import_csv(request: HttpRequest) -> HttpResponse:
         upload=lambda data: {"kind": data["kind"], "text": data["file"]},
         run=lambda kept, commit: import_run(kind=kept["kind"], text=kept["text"], actor=request.user, commit=commit),
         page="portfolio:import",
-        start_job=lambda kept: redirect(
+        start_job=lambda kept, rows: redirect(
             "portfolio:import_job",
-            job_pk=import_job_start(kind=kept["kind"], text=kept["text"], rows=kept["rows"], actor=request.user).pk,
+            job_pk=import_job_start(kind=kept["kind"], text=kept["text"], rows=rows, actor=request.user).pk,
         ),
     )
     if step.done:
