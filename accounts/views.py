@@ -33,7 +33,7 @@ from accounts.selectors import (
     teams_visible_to,
     users_visible_to,
 )
-from core import ratelimit
+from core import jobs, ratelimit
 from core.clientip import client_address
 from core.htmx import wants_fragment
 
@@ -62,6 +62,23 @@ def team(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/team.html", context)
 
 
+def _announce_invitation(request: HttpRequest, invitation: Invitation, *, again: bool) -> None:
+    """One message: sent, or — the job queue unreachable — saved and to be sent on its own."""
+    if jobs.put_off_here():
+        messages.warning(
+            request,
+            _(
+                "Invitation to %(email)s saved. Leme's job queue cannot be reached right now, so the email will go "
+                "out on its own as soon as it is back: there is nothing else to do."
+            )
+            % {"email": invitation.email},
+        )
+    elif again:
+        messages.success(request, _("Invitation sent again to %(email)s.") % {"email": invitation.email})
+    else:
+        messages.success(request, _("Invitation sent to %(email)s.") % {"email": invitation.email})
+
+
 @login_required
 def invite(request: HttpRequest) -> HttpResponse:
     _require_admin(request)
@@ -72,7 +89,7 @@ def invite(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             apply_service_errors(form, exc)
         else:
-            messages.success(request, _("Invitation sent to %(email)s.") % {"email": invitation.email})
+            _announce_invitation(request, invitation, again=False)
             if request.htmx:
                 response = HttpResponse(status=204)
                 response["HX-Redirect"] = request.build_absolute_uri("/team/")
@@ -105,7 +122,7 @@ def invitation_resend(request: HttpRequest, pk: int) -> HttpResponse:
         language=invitation.language,
         invited_by=request.user,
     )
-    messages.success(request, _("Invitation sent again to %(email)s.") % {"email": invitation.email})
+    _announce_invitation(request, invitation, again=True)
     return redirect("accounts:team")
 
 

@@ -119,7 +119,7 @@ class DeferredJobsMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         with jobs.watch() as watched:
             response = self.get_response(request)
-        if watched.deferred and watched.notify:
+        if watched.deferred and watched.notify and not watched.told:
             if is_api_request(request):
                 response["Leme-Jobs-Deferred"] = str(len(watched.deferred))
             else:

@@ -8,8 +8,10 @@ outbox, a table an app above keeps (``core`` has no models: ``accounts`` registe
 again after a doubtful first attempt does no harm.
 
 Whoever serves the request may learn that a job was put off with :func:`watch` (``config.middleware`` tells
-the person it will go out in a moment). Jobs whose being queued must not show (a password reset, which
-must not tell whether the address has an account) are queued with ``notify=False``.
+the person it will go out in a moment). A view that says so in its own words (an invitation "will be sent", not
+"sent") asks :func:`put_off_here` and, having told the person, the middleware adds nothing. Jobs whose being
+queued must not show (a password reset, which must not tell whether the address has an account) are queued with
+``notify=False``.
 
 When tasks run in-process (Celery's ``task_always_eager``: the embedded run and the tests) a task's error
 surfaces instead: there is no broker to miss.
@@ -37,6 +39,7 @@ class Watch:
 
     deferred: list[str] = field(default_factory=list)
     notify: bool = False
+    told: bool = False
 
 
 _watches: ContextVar[tuple[Watch, ...]] = ContextVar("leme_job_watches", default=())
@@ -56,6 +59,16 @@ def watch() -> Iterator[Watch]:
         yield seen
     finally:
         _watches.reset(token)
+
+
+def put_off_here() -> bool:
+    """Whether a job queued so far under the innermost watch went to the outbox. Asking means the caller tells
+    the person about it: the watch is marked ``told``, so nobody says it twice."""
+    watches = _watches.get()
+    if not watches or not watches[-1].deferred:
+        return False
+    watches[-1].told = True
+    return True
 
 
 def queue(task, *args, notify: bool = True, **kwargs) -> bool:

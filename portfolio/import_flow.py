@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
-from portfolio.imports import ImportFailed, ImportReport
+from portfolio.imports import JOB_ROWS, ImportFailed, ImportReport
 
 
 @dataclass
@@ -32,14 +32,22 @@ def import_step(
     upload: Callable[[dict], object],
     run: Callable[..., ImportReport],
     page: str,
+    start_job: Callable[[object, int], HttpResponse] | None = None,
 ) -> ImportStep:
     """``upload(cleaned_data)`` gives what the session keeps between the steps; ``run(kept, commit=…)`` checks
-    or writes it (raising ImportFailed when a commit finds errors); ``page`` is the URL name to return to."""
+    or writes it (raising ImportFailed when a commit finds errors); ``page`` is the URL name to return to.
+    ``start_job(kept, rows)``, where given, takes a confirmed file of more than ``JOB_ROWS`` rows to a background
+    job and answers where to follow it: a request never writes thousands of rows."""
+    rows_key = f"{session_key}:rows"
     if request.method == "POST" and request.POST.get("confirm"):
         kept = request.session.get(session_key)
         if not kept:
             messages.error(request, _("Nothing to import: upload the file again."))
             return ImportStep(form=form_class(), done=redirect(page))
+        rows = request.session.get(rows_key, 0)
+        if start_job is not None and rows > JOB_ROWS:
+            del request.session[session_key]
+            return ImportStep(form=form_class(), done=start_job(kept, rows))
         try:
             report = run(kept, commit=True)
         except ImportFailed as exc:
@@ -63,4 +71,5 @@ def import_step(
         request.session.pop(session_key, None)
         return ImportStep(form=form, report=report, status=422)
     request.session[session_key] = kept
+    request.session[rows_key] = len(report.rows)
     return ImportStep(form=form, report=report)

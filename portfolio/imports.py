@@ -8,10 +8,12 @@ Rows are matched by ``external_id``, so importing the same file twice changes no
 
 import csv
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import models, transaction
@@ -29,6 +31,8 @@ from portfolio.models import (
     Contact,
     ContactRole,
     Customer,
+    ImportJob,
+    ImportJobStatus,
     PlanTier,
     Segment,
     ServiceModel,
@@ -256,7 +260,7 @@ def _check_duplicates(rows: list[tuple[int, dict]], results: dict[int, RowResult
         seen.setdefault(key, line)
 
 
-def _customers(rows, actor, results, commit):
+def _customers(rows, actor, results, commit, tick=None):
     owners = {u.email: u for u in owner_candidates(actor)}
     isms = {u.email: u for u in implementation_managers()}
     existing = {c.external_id: c for c in Customer.objects.filter(external_id__in=[r["external_id"] for _, r in rows])}
@@ -264,6 +268,8 @@ def _customers(rows, actor, results, commit):
         customers_changeable_by(actor).filter(pk__in=[c.pk for c in existing.values()]).values_list("pk", flat=True)
     )
     for line, row in rows:
+        if tick:
+            tick()
         result = results[line]
         errors = result.errors
         data = {
@@ -328,10 +334,12 @@ def _customers_for(rows, actor, results) -> dict[str, Customer]:
     return found
 
 
-def _contacts(rows, actor, results, commit):
+def _contacts(rows, actor, results, commit, tick=None):
     customers = _customers_for(rows, actor, results)
     existing = {c.external_id: c for c in Contact.objects.filter(external_id__in=[r["external_id"] for _, r in rows])}
     for line, row in rows:
+        if tick:
+            tick()
         result = results[line]
         errors = result.errors
         data = {
@@ -366,13 +374,15 @@ def _contacts(rows, actor, results, commit):
             services.contact_update(contact=contact, actor=actor, **changes)
 
 
-def _subscriptions(rows, actor, results, commit):
+def _subscriptions(rows, actor, results, commit, tick=None):
     customers = _customers_for(rows, actor, results)
     existing = {
         s.external_id: s for s in Subscription.objects.filter(external_id__in=[r["external_id"] for _, r in rows])
     }
     today = timezone.localdate()
     for line, row in rows:
+        if tick:
+            tick()
         result = results[line]
         errors = result.errors
         amount = _money(row["amount"], errors)
@@ -438,7 +448,11 @@ STORED_AS_TYPED = {
 }
 
 
-def import_run(*, kind: str, text: str, actor: User, commit: bool = False) -> ImportReport:
+def import_run(
+    *, kind: str, text: str, actor: User, commit: bool = False, tick: Callable[[], None] | None = None
+) -> ImportReport:
+    """Check (and with ``commit``, write) every row; ``tick()`` is called as each row is checked and as each is
+    written, so a job can show how far it got (twice the rows in all)."""
     if kind not in HANDLERS:
         raise ValueError(kind)
     if not can_import(actor):
@@ -461,11 +475,77 @@ def import_run(*, kind: str, text: str, actor: User, commit: bool = False) -> Im
         return report
     try:
         with transaction.atomic():
-            HANDLERS[kind](rows, actor, results, commit=False)
+            HANDLERS[kind](rows, actor, results, commit=False, tick=tick)
             if not report.ok:
                 raise ImportFailed(report)
-            HANDLERS[kind](rows, actor, results, commit=True)
+            HANDLERS[kind](rows, actor, results, commit=True, tick=tick)
     except ValidationError as exc:
         report.errors.extend(exc.messages)
         raise ImportFailed(report) from exc
     return report
+
+
+# --- Large imports, run by a job -----------------------------------------------------------------------------
+
+# A confirmed import of more rows than this is written by a background job: its page shows the progress.
+JOB_ROWS = 500
+_PROGRESS_EVERY = 50
+
+
+def progress_key(job_id: int) -> str:
+    return f"import-job:{job_id}:done"
+
+
+def import_job_progress(job: ImportJob) -> int:
+    """How far a job got, in percent (what its worker last told the cache; 100 once finished)."""
+    if job.finished:
+        return 100
+    if job.status == ImportJobStatus.QUEUED or not job.rows:
+        return 0
+    done = cache.get(progress_key(job.pk)) or 0
+    return min(99, done * 100 // (2 * job.rows))
+
+
+def report_of(job: ImportJob) -> ImportReport | None:
+    """The rows to fix of a failed job, as the page's report shows them."""
+    if job.status != ImportJobStatus.FAILED:
+        return None
+    result = job.result
+    return ImportReport(
+        kind=job.kind,
+        rows=[RowResult(line=r["line"], key=r["key"], action="error", errors=r["errors"]) for r in result["rows"]],
+        errors=result.get("errors", []),
+    )
+
+
+def import_job_run(*, job_id: int) -> None:
+    """Write a queued import job's rows (all or none), telling the cache how far it got, and keep its result.
+    Safe twice: only a queued job starts, and starting it is committed before the rows are written."""
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().select_related("actor").filter(pk=job_id).first()
+        if job is None or job.status != ImportJobStatus.QUEUED:
+            return
+        job.status = ImportJobStatus.RUNNING
+        job.save(update_fields=["status"])
+    key, done = progress_key(job.pk), 0
+
+    def tick() -> None:
+        nonlocal done
+        done += 1
+        if done % _PROGRESS_EVERY == 0:
+            cache.set(key, done, timeout=86_400)
+
+    try:
+        report = import_run(kind=job.kind, text=job.text, actor=job.actor, commit=True, tick=tick)
+    except ImportFailed as exc:
+        job.status = ImportJobStatus.FAILED
+        job.result = {
+            "errors": exc.report.errors,
+            "rows": [{"line": r.line, "key": r.key, "errors": r.errors} for r in exc.report.error_rows],
+        }
+    else:
+        job.status = ImportJobStatus.DONE
+        job.result = {"counts": {action: report.count(action) for action in ("create", "update", "unchanged")}}
+    job.finished_at = timezone.now()
+    job.save(update_fields=["status", "result", "finished_at"])
+    cache.delete(key)

@@ -783,3 +783,34 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.customer_id} → {self.recipient_id}"
+
+
+class ImportJobStatus(models.TextChoices):
+    QUEUED = "queued", _("Waiting to start")
+    RUNNING = "running", _("Importing")
+    DONE = "done", _("Imported")
+    FAILED = "failed", _("Nothing imported")
+
+
+class ImportJob(models.Model):
+    """A large CSV import confirmed by a person and written by a background job: the file as checked, how it
+    went, and its result — the counts, or the rows to fix (all rows or none, as on the page)."""
+
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="import_jobs")
+    kind = models.CharField(max_length=20)
+    text = models.TextField()
+    rows = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=10, choices=ImportJobStatus.choices, default=ImportJobStatus.QUEUED)
+    result = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["actor", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} ({self.rows})"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (ImportJobStatus.DONE, ImportJobStatus.FAILED)

@@ -5,7 +5,7 @@ from datetime import date
 from celery import shared_task
 
 from accounts.tasks import EMAIL_RETRY
-from portfolio import digest, services
+from portfolio import digest, imports, services
 
 
 @shared_task
@@ -37,3 +37,10 @@ def digest_send(user_id: int, day: str) -> bool:
     """One person's morning digest of one day. A refused send rolls its claim back; the retry (or the next beat)
     sends it."""
     return digest.digest_send(user_id=user_id, day=date.fromisoformat(day))
+
+
+@shared_task
+def import_job_run(job_id: int) -> None:
+    """A large CSV import confirmed on the page: all rows written, or none and the rows to fix. Safe twice: only
+    a queued job starts."""
+    imports.import_job_run(job_id=job_id)

@@ -47,6 +47,7 @@ urlpatterns = [
     path("tasks/<int:task_pk>/reassign/", tasks.task_reassign, name="task_reassign"),
     path("uti/", boards.uti_board, name="uti_board"),
     path("portfolio/import/", listing.import_csv, name="import"),
+    path("portfolio/import/jobs/<int:job_pk>/", listing.import_job, name="import_job"),
     path("onboarding/", boards.onboarding_board, name="onboarding"),
     path("search/", search.search, name="search"),
     path("renewals/", renewals.renewals, name="renewals"),

@@ -115,6 +115,20 @@ def test_an_invitation_is_saved_kept_and_announced_when_the_broker_is_down(org, 
     assert not mail.outbox
 
 
+def test_an_invitation_put_off_is_announced_once_and_not_as_sent(org, client_for, broker_down):
+    client = client_for(org.admin)
+
+    invited = client.post("/team/invite/", {"email": "nova@leme.com.br", "role": "csm", "language": "en"})
+    shown_invited = _messages(client, invited)
+    resent = client.post(f"/team/invitations/{Invitation.objects.get().pk}/resend/")
+    shown_resent = _messages(client, resent)
+
+    for shown in (shown_invited, shown_resent):
+        assert len(shown) == 1, shown
+        assert "Convite para nova@leme.com.br salvo" in shown[0]
+        assert "enviado" not in shown[0]
+
+
 def test_a_password_reset_is_kept_without_telling_whether_the_address_exists(org, client, broker_down):
     client.raise_request_exception = False
 

@@ -35,7 +35,7 @@ from portfolio import services
 from portfolio.models import ChurnReason
 from surveys.models import SurveyKind
 from tests.playbooks.factories import live_playbook, task_step
-from tests.portfolio.factories import ContactFactory, CustomerFactory, hand_off, subscribe
+from tests.portfolio.factories import ContactFactory, CustomerFactory, ImportJobFactory, hand_off, subscribe
 from tests.surveys.factories import CampaignFactory, DeliveryFactory, ResponseFactory
 
 # --- The routes -----------------------------------------------------------------------------------------
@@ -160,6 +160,7 @@ PARAMETERS = {
     ("portfolio", "stay_pk"): "uti_stay",
     ("portfolio", "task_pk"): "task",
     ("portfolio", "view_pk"): "saved_view",
+    ("portfolio", "job_pk"): "import_job",
     ("health", "pk"): "customer",
     ("surveys", "pk"): "chi_campaign",
     ("surveys", "customer_pk"): "customer",
@@ -281,6 +282,7 @@ def team_world(csm, *, chi_campaign, nps, invitation, integration_token, health_
         "playbook": playbook,
         "run": run,
         "saved_view": saved_view,
+        "import_job": ImportJobFactory(actor=csm),
     }
 
 

@@ -28,7 +28,8 @@ from portfolio.forms import (
     portfolio_filters,
 )
 from portfolio.import_flow import import_step
-from portfolio.imports import COLUMNS, import_run
+from portfolio.import_jobs import import_job_get, import_job_start
+from portfolio.imports import COLUMNS, import_job_progress, import_run, report_of
 from portfolio.models import Customer
 from portfolio.views.common import next_or, page_context
 
@@ -263,8 +264,22 @@ def import_csv(request: HttpRequest) -> HttpResponse:
         upload=lambda data: {"kind": data["kind"], "text": data["file"]},
         run=lambda kept, commit: import_run(kind=kept["kind"], text=kept["text"], actor=request.user, commit=commit),
         page="portfolio:import",
+        start_job=lambda kept, rows: redirect(
+            "portfolio:import_job",
+            job_pk=import_job_start(kind=kept["kind"], text=kept["text"], rows=rows, actor=request.user).pk,
+        ),
     )
     if step.done:
         return step.done
     context = {"form": step.form, "report": step.report, "columns": COLUMNS}
     return render(request, "portfolio/import.html", context, status=step.status)
+
+
+@login_required
+@vary_on_headers("HX-Request")
+def import_job(request: HttpRequest, job_pk: int) -> HttpResponse:
+    """A large import's progress (htmx asks again every second until it ends), then its result."""
+    job = import_job_get(request.user, job_pk)
+    context = {"job": job, "progress": import_job_progress(job), "report": report_of(job)}
+    template = "portfolio/import_job.html#job-status" if wants_fragment(request) else "portfolio/import_job.html"
+    return render(request, template, context)

@@ -5,7 +5,7 @@ import factory
 from django.utils import timezone
 
 from portfolio import services
-from portfolio.models import Contact, ContactRole, Customer, ServiceModel
+from portfolio.models import Contact, ContactRole, Customer, ImportJob, ImportJobStatus, ServiceModel
 
 
 class CustomerFactory(factory.django.DjangoModelFactory):
@@ -35,6 +35,19 @@ class ContactFactory(factory.django.DjangoModelFactory):
     name = factory.Faker("name", locale="pt_BR")
     email = factory.Sequence(lambda n: f"contato{n}@cliente.com.br")
     role = ContactRole.USER
+
+
+class ImportJobFactory(factory.django.DjangoModelFactory):
+    """A large import already written by its job (``portfolio.imports.import_job_run`` runs real ones)."""
+
+    class Meta:
+        model = ImportJob
+
+    kind = "customers"
+    text = "external_id,name\nCLI-1,Farmácia Central\n"
+    rows = 1
+    status = ImportJobStatus.DONE
+    result = factory.LazyFunction(lambda: {"counts": {"create": 1, "update": 0, "unchanged": 0}})
 
 
 def subscribe(customer, amount_cents=100_000, start=None, **kwargs):

@@ -2,13 +2,24 @@
 viewer, CSM, ISM, leader, admin — about team A's own objects, answers what ``accounts.access`` says that role
 must get. The answers come from a table of rules below, each written from the access function the route
 follows, never recorded from the app; a route the table does not name fails the test, so a new route gets
-its row. (Writes are the door test's and the apps' own tests; another team's objects: tests/test_door.py.)
+its row. (Another team's objects: tests/test_door.py.)
+
+Then every route is POSTed by each role: the roles a route refuses answer 403 or 404 (an API create that names
+a customer they may not change: 400 on that field) and write nothing — no INSERT, UPDATE or DELETE reaches the
+database. The bodies are those an allowed role succeeds with where the refusal could hang on them (whom to hand
+a customer to, which customers to start a playbook on, what an API create names); elsewhere an empty body, which
+a route must refuse before reading it.
 
 The world: team A's customer is owned by its CSM; team A's ISM is not its implementation manager; the survey
 campaigns are team A's (made by its leader); the viewer belongs to team A.
 """
 
+from datetime import timedelta
+
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from accounts import services as account_services
 from accounts.models import Role, TokenScope
@@ -40,6 +51,10 @@ RULES: dict[str, tuple[tuple[int, ...], str]] = {
     "assesses_chi_customer": (
         (403, 200, 404, 200, 200),
         "can_write, and a customer they may change (changeable_filter)",
+    ),
+    "follows_import": (
+        (200, 200, 404, 200, 200),
+        "import_job_get (visible_filter over its person): the CSM's own, their leader's and viewer's, admins'",
     ),
     "sees_person": ((404, 200, 404, 200, 200), "users_visible_to: admins everyone, leaders their teams, others self"),
     "needs_a_query": ((404, 404, 404, 404, 404), "asks what to drill into: nothing without it, for anyone"),
@@ -81,6 +96,7 @@ ROUTE_RULES = {
     "portfolio:task_complete": "post_only",
     "portfolio:uti_board": "logged_in",
     "portfolio:import": "creates_customers",
+    "portfolio:import_job": "follows_import",
     "portfolio:onboarding": "logged_in",
     "accounts:password_change": "logged_in",
     "accounts:password_change_done": "logged_in",
@@ -206,6 +222,167 @@ ROUTE_RULES = {
 }
 
 
+# --- POST: who is refused ------------------------------------------------------------------------------------------
+# "-" refused (403/404, or 405 where the route takes no POST at all; nothing written), "+" let through (whatever
+# the body earns: a redirect, a 422, a 201), "0" let through to find nothing of the body's within reach (nothing
+# written), in ROLES order. A route without a row here follows its GET rule: the roles GET refuses, POST refuses too.
+POST_RULES: dict[str, tuple[str, str]] = {
+    "changes_customer": ("-+-++", "changeable_filter: a viewer reads only; an ISM not implementing it sees nothing"),
+    "reassigns": ("---++", "can_reassign: leaders and admins hand customers over"),
+    "creates_customers": ("--+++", "can_create_customers: ISMs, leaders, admins"),
+    "leads": ("---++", "can_lead: campaigns (campaigns_managed_filter), spend, playbooks (can_edit_playbooks)"),
+    "admins_only": ("----+", "admins only: invitations, integrations, the gross margin, bounces"),
+    "own_token": ("+++++", "anyone names a token of their own"),
+    "revokes_token": (
+        "-+-++",
+        "api_tokens_revocable_filter: the CSM's own token; their leader, admins; a viewer or an ISM only their own",
+    ),
+    "writes": (
+        "-+0++",
+        "can_write, then only the customers changeable_filter gives: an ISM not implementing it starts nothing",
+    ),
+    "sends_usage": ("-++++", "can_write: usage events for the customers the token's person sees"),
+    "reads_only": ("-++++", "a read-only endpoint: 405 to everyone who writes, 403 to a viewer before that"),
+}
+POST_ROUTE_RULES = {
+    "portfolio:reassign": "reassigns",
+    **dict.fromkeys(
+        [
+            "portfolio:activity_add",
+            "portfolio:task_add",
+            "portfolio:contact_add",
+            "portfolio:contact_edit",
+            "portfolio:contact_archive",
+            "portfolio:customer_task_complete",
+            "portfolio:opportunity_add",
+            "portfolio:opportunity_close",
+            "portfolio:milestone_achieve",
+            "portfolio:move_to_ongoing",
+            "portfolio:churn_open",
+            "portfolio:churn_save",
+            "portfolio:churn_resolve",
+            "portfolio:uti_exit",
+            "portfolio:task_complete",
+            "portfolio:task_snooze",
+            "portfolio:task_reassign",
+            "health:override_start",
+            "health:override_end",
+            "playbooks:start",
+            "contact-list",
+            "subscription-list",
+            "activity-list",
+            "task-list",
+            "churn-request-list",
+            "subscription-cancel",
+            "subscription-change",
+            "subscription-delinquent",
+            "subscription-paid",
+            "task-complete",
+            "churn-request-resolve",
+            "churn-request-save-attempts",
+        ],
+        "changes_customer",
+    ),
+    "customer-list": "creates_customers",
+    **dict.fromkeys(
+        [
+            "surveys:campaign_activate",
+            "surveys:campaign_close",
+            "metrics:spend",
+            "metrics-spend",
+            "playbooks:settings",
+            "playbooks:step_add",
+            "playbooks:step_remove",
+            "playbooks:step_move",
+            "playbooks:publish",
+            "playbooks:pause",
+            "playbooks:resume",
+        ],
+        "leads",
+    ),
+    **dict.fromkeys(
+        [
+            "accounts:invitation_revoke",
+            "accounts:invitation_resend",
+            "accounts:integration_revoke",
+            "metrics:gross_margin",
+            "survey-bounces",
+        ],
+        "admins_only",
+    ),
+    "accounts:api_token_create": "own_token",
+    "accounts:api_token_revoke": "revokes_token",
+    "playbooks:start_bulk": "writes",
+    "survey-campaign-send": "changes_customer",
+    "usage-events": "sends_usage",
+    **dict.fromkeys(
+        [
+            "api-root",
+            "user-list",
+            "user-me",
+            "user-detail",
+            "customer-detail",
+            "contact-detail",
+            "subscription-detail",
+            "mrr-movement-list",
+            "mrr-movement-detail",
+            "activity-detail",
+            "task-detail",
+            "churn-request-detail",
+            "survey-campaign-list",
+            "survey-campaign-detail",
+            "survey-campaign-results",
+            "survey-response-list",
+            "survey-response-detail",
+        ],
+        "reads_only",
+    ),
+}
+
+
+def post_body(route: str, world: dict, org) -> dict:
+    """What an allowed role would send, where a refusal could depend on it; nothing elsewhere. The customer stays
+    its CSM's (handed to them again) and the contact surveyed is one the routes before leave in place."""
+    customer, today = world["customer"], timezone.localdate()
+    contact = customer.contacts.exclude(pk=world["contact"].pk).first()
+    bodies = {
+        "portfolio:reassign": {"to_owner": org.csm_a.pk, "customers": [customer.pk]},
+        "portfolio:task_reassign": {"owner": org.csm_a.pk},
+        "playbooks:start_bulk": {"playbook": world["playbook"].pk, "customers": [customer.pk]},
+        "customer-list": {"name": "Rede Nova Farma", "segment": "mid", "owner": org.csm_a.pk},
+        "contact-list": {"customer": customer.pk, "name": "Ana Ribeiro", "email": "ana.ribeiro@novafarma.com.br"},
+        "subscription-list": {
+            "customer": customer.pk,
+            "product": "Leme",
+            "plan": "Business",
+            "amount_cents": 50_000,
+            "start_date": str(today),
+        },
+        "activity-list": {"customer": customer.pk, "kind": "note", "title": "Alinhamento"},
+        "task-list": {"customer": customer.pk, "owner": org.csm_a.pk, "title": "Ligar", "due_date": str(today)},
+        "churn-request-list": {
+            "customer": customer.pk,
+            "kind": "voluntary",
+            "reason": "budget-cut",
+            "detail": "Fusão com outra rede cortou o orçamento de ferramentas em 40%",
+            "requested_on": str(today - timedelta(days=1)),
+        },
+        "survey-campaign-send": {"contact": contact.pk},
+    }
+    return bodies.get(route, {})
+
+
+def writes(queries: list[dict]) -> list[str]:
+    """The statements that changed data, but those that only note a visit (a token's last use, the session)."""
+    return [
+        q["sql"][:120]
+        for q in queries
+        if q["sql"].startswith(("INSERT", "UPDATE", "DELETE"))
+        and not q["sql"].startswith(('UPDATE "accounts_apitoken" SET "last_used', 'UPDATE "django_session"'))
+        and "django_session" not in q["sql"][:40]
+    ]
+
+
 def matrix_routes() -> list[Route]:
     """Every route but the public ones, Django's admin (staff, its own permissions) and the ``.json`` twins of
     the API's routes (the same view)."""
@@ -220,10 +397,9 @@ def test_the_table_names_every_route_and_only_real_ones():
     assert set(ROUTE_RULES.values()) <= set(RULES)
 
 
-@pytest.mark.django_db
-def test_every_route_answers_each_role_what_access_says(org, client_for, api_for):
-    # given team A's world, its campaigns made by its leader
-    world = team_world(
+def role_world(org) -> dict:
+    """Team A's world, its campaigns made by its leader."""
+    return team_world(
         org.csm_a,
         chi_campaign=CampaignFactory(kind=SurveyKind.CHI, actor=org.leader_a),
         nps=CampaignFactory(kind=SurveyKind.NPS, actor=org.leader_a),
@@ -235,12 +411,24 @@ def test_every_route_answers_each_role_what_access_says(org, client_for, api_for
         )[0],
         health_profile=default_health_profile(),
     )
+
+
+def role_clients(org, client_for, api_for) -> dict:
+    """Each role's (page client, API client), answering errors as a browser would see them."""
     people = {"viewer": org.viewer_a, "csm": org.csm_a, "ism": org.ism_a, "leader": org.leader_a, "admin": org.admin}
     clients = {}
     for role, user in people.items():
         page, api = client_for(user), api_for(user)
         page.raise_request_exception = api.raise_request_exception = False
         clients[role] = (page, api)
+    return clients
+
+
+@pytest.mark.django_db
+def test_every_route_answers_each_role_what_access_says(org, client_for, api_for):
+    # given team A's world, its campaigns made by its leader
+    world = role_world(org)
+    clients = role_clients(org, client_for, api_for)
 
     # when every role asks every route
     wrong, answers = [], 0
@@ -258,3 +446,57 @@ def test_every_route_answers_each_role_what_access_says(org, client_for, api_for
     print(f"role matrix: {len(matrix_routes())} routes × {len(ROLES)} roles = {answers} answers checked")
     assert not wrong, "answers that differ from accounts.access:\n" + "\n".join(wrong)
     assert answers == len(ROUTE_RULES) * len(ROLES)
+
+
+def post_expectation(route: str) -> str:
+    """The "+-" string of a route's POST: its own row, else the roles its GET rule refuses."""
+    if route in POST_ROUTE_RULES:
+        return POST_RULES[POST_ROUTE_RULES[route]][0]
+    return "".join("-" if code in (403, 404) else "+" for code in RULES[ROUTE_RULES[route]][0])
+
+
+def test_every_write_route_says_who_may_post():
+    writes_only = {name for name, rule in ROUTE_RULES.items() if rule == "post_only"}
+
+    assert writes_only - set(POST_ROUTE_RULES) == set(), "say in POST_ROUTE_RULES who may POST to these"
+    assert set(POST_ROUTE_RULES) <= set(ROUTE_RULES)
+    assert set(POST_ROUTE_RULES.values()) <= set(POST_RULES)
+
+
+@pytest.mark.django_db
+def test_every_route_refuses_a_post_from_the_roles_access_refuses_and_writes_nothing(org, client_for, api_for):
+    # given team A's world and each role's clients
+    world = role_world(org)
+    clients = role_clients(org, client_for, api_for)
+
+    # when every role POSTs to every route, the refused ones first (an allowed POST may change what follows)
+    wrong, refused, let_through = [], 0, 0
+    for route in matrix_routes():
+        name = str(route)
+        url = route.url(fill(route, world))
+        body = post_body(name, world, org)
+        expected = dict(zip(ROLES, post_expectation(name), strict=True))
+        for role in sorted(ROLES, key=lambda r: expected[r] == "+"):
+            page, api = clients[role]
+            with CaptureQueriesContext(connection) as queries:
+                response = api.post(url, body, format="json") if route.is_api else page.post(url, body)
+            got, written = response.status_code, writes(queries.captured_queries)
+            if expected[role] == "-":
+                refused += 1
+                # an API call naming an object the role may not reach answers 400 on that field
+                field_refusal = got == 400 and bool(set(body) & set(response.json()))
+                if not (got in (403, 404, 405) or field_refusal) or written:
+                    wrong.append(f"{role:6} POST {url} ({name}): {got}, must be refused; wrote {written}")
+            elif expected[role] == "0":
+                refused += 1
+                if got >= 400 or written:
+                    wrong.append(f"{role:6} POST {url} ({name}): {got}, must find nothing to change; wrote {written}")
+            else:
+                let_through += 1
+                if got >= 500 or (got == 403 and name in POST_ROUTE_RULES):
+                    wrong.append(f"{role:6} POST {url} ({name}): {got}, must be let through")
+
+    # then each refusal is the table's, and nothing was written by a refused role
+    print(f"role matrix (POST): {refused} refusals and {let_through} let through, over {len(matrix_routes())} routes")
+    assert not wrong, "POST answers that differ from accounts.access:\n" + "\n".join(wrong)
+    assert refused > 150
