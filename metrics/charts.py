@@ -13,6 +13,7 @@ the same figures go to the page as tables, for those who do not see the chart.
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
 
 from django.urls import reverse
 from django.utils import formats
@@ -160,9 +161,12 @@ def cohort_views(grid: CohortGrid, filters: MetricsFilters) -> list[dict]:
     tails = {row.cohort: query_of(PeriodKind.MONTH, row.cohort, filters, cohort=f"{row.cohort:%Y-%m}", figure="mrr")
              for row in grid.rows}  # fmt: skip
 
+    # Both tables have the same cells' links and tooltips: each written once.
+    @cache
     def link(cohort: date, month: date) -> str:
         return f"{drill}?{tails[cohort].replace(f'month={cohort:%Y-%m}', f'month={month:%Y-%m}', 1)}"
 
+    @cache
     def title(customers: int, mrr_cents: int) -> str:
         text = ngettext("%(n)s customer paying, %(mrr)s", "%(n)s customers paying, %(mrr)s", customers)
         return text % {"n": customers, "mrr": money(mrr_cents)}
