@@ -111,6 +111,7 @@ def _overview_context(
         "compares_csms": selectors.sees_every_csm(request.user),
         "query": query_of(period.kind, period.end, filters),
         "drillable": set(selectors.DRILLS),
+        "drill_url": reverse("metrics:drilldown"),  # reversed once, for the page's few hundred links
         **_unit_context(request, period, filters, margin=margin, **forms),
     }
     return context
