@@ -301,6 +301,19 @@ class CustomerFact(Slice):
                 fields=["period_start", "period_end", "customer"], name="metrics_one_fact_per_period_customer"
             ),
         ]
+        indexes = [
+            # The customers that moved in the period: a drill-down into a movement or a churn reads only those.
+            models.Index(
+                fields=["period_start", "period_end"],
+                condition=Q(new_cents__gt=0)
+                | Q(expansion_cents__gt=0)
+                | Q(reactivation_cents__gt=0)
+                | Q(contraction_cents__gt=0)
+                | Q(churn_cents__gt=0)
+                | Q(last_churn_month__isnull=False),
+                name="metrics_fact_moved",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.period_start:%Y-%m}..{self.period_end:%Y-%m} customer {self.customer_id}"
