@@ -37,6 +37,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--target", type=float, default=150.0, help="p95 target in milliseconds.")
     parser.add_argument("--check", action="store_true", help="Also time metrics_rebuild --check.")
     parser.add_argument("--rebuild", action="store_true", help="Drop and rebuild the database first.")
+    parser.add_argument(
+        "--no-rollups", action="store_true", help="Time the pages on the rollups already built (no metrics_rebuild)."
+    )
+    parser.add_argument("--profile", action="store_true", help="Print a cProfile of one request of each page.")
     return parser.parse_args(argv)
 
 
@@ -204,6 +208,20 @@ def timed(client, url: str, variants: list[str], requests: int) -> list[tuple[st
     return results
 
 
+def profile(client, url: str, query: str) -> None:
+    """One request under cProfile, after a warm-up: the 25 costliest calls, cumulative."""
+    import cProfile
+    import pstats
+
+    client.get(f"{url}?{query}")
+    profiler = cProfile.Profile()
+    profiler.enable()
+    client.get(f"{url}?{query}")
+    profiler.disable()
+    print(f"\nprofile of {url}?{query}")
+    pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+
+
 def report(title: str, results: list[tuple[str, float, int]], target: float) -> bool:
     print(f"\n{title}")
     for query in dict.fromkeys(q for q, _, _ in results):
@@ -240,12 +258,13 @@ def main(argv: list[str] | None = None) -> int:
     from metrics.models import CohortCell
     from portfolio.ledger import add_months
 
-    started = time.monotonic()
-    built = rollups.rebuild_all()
-    print(f"\nmetrics_rebuild: {built} periods and the cohort cells in {time.monotonic() - started:.1f} s")
-    started = time.monotonic()
-    cohorts.build(last=timezone.localdate().replace(day=1))
-    print(f"cohort cells alone: {CohortCell.objects.count()} cells in {time.monotonic() - started:.1f} s")
+    if not args.no_rollups or not CohortCell.objects.exists():
+        started = time.monotonic()
+        built = rollups.rebuild_all()
+        print(f"\nmetrics_rebuild: {built} periods and the cohort cells in {time.monotonic() - started:.1f} s")
+        started = time.monotonic()
+        cohorts.build(last=timezone.localdate().replace(day=1))
+        print(f"cohort cells alone: {CohortCell.objects.count()} cells in {time.monotonic() - started:.1f} s")
     if args.check:
         started = time.monotonic()
         result = rollups.check()
@@ -278,6 +297,9 @@ def main(argv: list[str] | None = None) -> int:
         f"figure=mrr&period=month&month={month}&cohort={cohort}",
         f"figure=mrr&period=month&month={month}&cohort={cohort}&owner={csm.pk}",
     ]
+    if args.profile:
+        profile(client, reverse("metrics:overview"), pages[3])
+        profile(client, reverse("metrics:drilldown"), drills[4])
     ok = report(
         "metrics page, as the leader who sees everyone",
         timed(client, reverse("metrics:overview"), pages, args.requests),

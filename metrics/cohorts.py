@@ -12,6 +12,10 @@ Computed twice, as the rollups are: in SQL, one INSERT … SELECT into :class:`m
 page reads those cells), and in Python straight from the ledger rows (:func:`cells_from_history`, what
 ``metrics_rebuild --check`` and the tests compare the SQL with, and what the embedded SQLite run uses).
 
+The cells summed per owner (:class:`metrics.models.CohortOwnerCell`) serve the tables without a segment, plan or
+service model filter, and each customer's cohort and slice (:class:`metrics.models.CohortMember`) the drill-down
+of a cell; both are written with the cells and checked with them.
+
 A cell of month M depends on the ledger up to M only, so a change from month M on rebuilds the cells of months
 M and later (``since``).
 """
@@ -27,7 +31,7 @@ from django.db import connection, transaction
 
 from metrics.facts import LedgerHistory
 from metrics.figures import ratio
-from metrics.models import CohortCell
+from metrics.models import CohortCell, CohortMember, CohortOwnerCell
 from metrics.periods import months_apart
 from portfolio.ledger import add_months, owner_at
 
@@ -93,6 +97,30 @@ FROM paying
 GROUP BY cohort, month, {", ".join(SLICE)}
 """  # noqa: S608 - built from constants; values travel as parameters
 
+# Each customer's cohort and slice at month 0, kept in step with the ledger: only the rows that changed are
+# written, and customers no longer in the ledger leave.
+MEMBERS_UPSERT_SQL = f"""
+INSERT INTO metrics_cohortmember (customer_id, cohort, {", ".join(SLICE)})
+SELECT customer_id, cohort, {", ".join(SLICE)} FROM ({MEMBERS_SQL}) AS m
+ON CONFLICT (customer_id) DO UPDATE SET
+    cohort = EXCLUDED.cohort, {", ".join(f"{name} = EXCLUDED.{name}" for name in SLICE)}
+WHERE (metrics_cohortmember.cohort, {", ".join(f"metrics_cohortmember.{name}" for name in SLICE)})
+      IS DISTINCT FROM (EXCLUDED.cohort, {", ".join(f"EXCLUDED.{name}" for name in SLICE)})
+"""  # noqa: S608 - built from constants; values travel as parameters
+MEMBERS_GONE_SQL = """
+DELETE FROM metrics_cohortmember m
+WHERE NOT EXISTS (SELECT 1 FROM portfolio_mrrmovement l WHERE l.customer_id = m.customer_id)
+"""
+
+# The owners' cells: the slices' cells of months ``since`` on, summed per owner.
+OWNER_CELLS_SQL = """
+INSERT INTO metrics_cohortownercell (cohort, month, age, owner_id, customers, mrr_cents)
+SELECT cohort, month, age, owner_id, SUM(customers), SUM(mrr_cents)
+FROM metrics_cohortcell
+WHERE month >= %(since)s
+GROUP BY cohort, month, age, owner_id
+"""
+
 INSERT_SQL = f"""
 INSERT INTO metrics_cohortcell (cohort, month, age, {", ".join(SLICE)}, customers, mrr_cents)
 {CELLS_SQL}
@@ -111,6 +139,10 @@ class Member:
     @property
     def slice(self) -> tuple:
         return (self.owner_id, self.segment, self.plan_tier, self.service_model)
+
+    @staticmethod
+    def fields() -> list[str]:
+        return ["customer_id", "cohort", *SLICE]
 
 
 def members_from_history(history: LedgerHistory) -> dict[int, Member]:
@@ -148,6 +180,16 @@ def cells_from_history(history: LedgerHistory, *, last: date, since: date | None
     return {key: (customers, mrr) for key, (customers, mrr) in sums.items()}
 
 
+def per_owner(cells: Cells) -> dict[tuple, tuple[int, int]]:
+    """(cohort, age, owner) → (customers, MRR): the cells summed over segment, plan and service model."""
+    sums: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
+    for (cohort, age, owner_id, *_slice), (customers, mrr) in cells.items():
+        acc = sums[(cohort, age, owner_id)]
+        acc[0] += customers
+        acc[1] += mrr
+    return {key: (customers, mrr) for key, (customers, mrr) in sums.items()}
+
+
 def stored_cells(since: date | None = None) -> Cells:
     rows = CohortCell.objects.all()
     if since is not None:
@@ -164,10 +206,16 @@ def build(*, last: date, since: date | None = None, history: LedgerHistory | Non
             # A refresh after a change and the nightly rebuild never interleave their deletes and inserts.
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
-        stale = CohortCell.objects.all() if since is None else CohortCell.objects.filter(month__gte=since)
-        stale.delete()
+        for model in (CohortCell, CohortOwnerCell):
+            stale = model.objects.all() if since is None else model.objects.filter(month__gte=since)
+            stale.delete()
         if connection.vendor != "postgresql":
-            cells = cells_from_history(history or LedgerHistory(), last=last, since=since)
+            history = history or LedgerHistory()
+            CohortMember.objects.all().delete()
+            CohortMember.objects.bulk_create(
+                (CohortMember(**vars(member)) for member in members_from_history(history).values()), batch_size=1000
+            )
+            cells = cells_from_history(history, last=last, since=since)
             CohortCell.objects.bulk_create(
                 CohortCell(
                     cohort=key[0],
@@ -179,17 +227,41 @@ def build(*, last: date, since: date | None = None, history: LedgerHistory | Non
                 )
                 for key, (customers, mrr) in cells.items()
             )
+            CohortOwnerCell.objects.bulk_create(
+                CohortOwnerCell(cohort=key[0], month=add_months(key[0], key[1]), age=key[1], owner_id=key[2],
+                                customers=customers, mrr_cents=mrr)
+                for key, (customers, mrr) in per_owner(cells).items()
+            )  # fmt: skip
             return
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL work_mem = '64MB'")
             cursor.execute("SET LOCAL jit = off")
             cursor.execute(INSERT_SQL, {"tz": settings.TIME_ZONE, "last": last, "since": since or date(1900, 1, 1)})
+            cursor.execute(OWNER_CELLS_SQL, {"since": since or date(1900, 1, 1)})
+            cursor.execute(MEMBERS_UPSERT_SQL, {"tz": settings.TIME_ZONE})
+            cursor.execute(MEMBERS_GONE_SQL)
 
 
 def check(*, last: date, history: LedgerHistory) -> list[str]:
-    """The stored cells against the ledger in Python: one line per difference."""
+    """The stored cells and cohort members against the ledger in Python: one line per difference."""
     expected, stored = cells_from_history(history, last=last), stored_cells()
-    differences = []
+    members = members_from_history(history)
+    kept = {m.customer_id: m for m in (Member(**row) for row in CohortMember.objects.values(*Member.fields()))}
+    differences = [
+        f"customer {c}: ledger {members.get(c)} ≠ cohort member {kept.get(c)}"
+        for c in sorted(set(members) | set(kept))
+        if members.get(c) != kept.get(c)
+    ]
+    owners = per_owner(expected)
+    stored_owners = {
+        tuple(row[:3]): (row[3], row[4])
+        for row in CohortOwnerCell.objects.values_list("cohort", "age", "owner_id", "customers", "mrr_cents")
+    }
+    differences += [
+        f"cohort {key[0]:%Y-%m} +{key[1]} owner {key[2]}: ledger {owners.get(key)} ≠ owner's {stored_owners.get(key)}"
+        for key in sorted(set(owners) | set(stored_owners), key=str)
+        if owners.get(key) != stored_owners.get(key)
+    ]
     for key in sorted(set(expected) | set(stored), key=str):
         if expected.get(key) != stored.get(key):
             label = f"cohort {key[0]:%Y-%m} +{key[1]} {key[2:]}"

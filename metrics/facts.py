@@ -167,6 +167,7 @@ class CustomerFacts:
     contraction_cents: int = 0
     churn_cents: int = 0
     churned_in_period: bool = False
+    last_churn_month: date | None = None
     churn_kind: str = ""
     churn_reason_id: int | None = None  # the reason of the churn request that ended it, if any
 
@@ -225,6 +226,7 @@ def facts_sql(period: Period, *, moved_only: bool = False) -> list[CustomerFacts
             mrr_end_cents=int(r["mrr_end_cents"]),
             **{f"{k}_cents": int(r[f"{k}_cents"]) for k in KINDS},
             churned_in_period=r["last_churn_month"] is not None,
+            last_churn_month=r["last_churn_month"],
             churn_kind=r["churn_kind"],
             churn_reason_id=r["churn_reason_id"],
         )
@@ -303,6 +305,7 @@ class LedgerHistory:
                     mrr_end_cents=end,
                     **{f"{k}_cents": v for k, v in sums.items()},
                     churned_in_period=last_churn is not None,
+                    last_churn_month=last_churn,
                     churn_kind=ended_by.kind if ended_by else "",
                     churn_reason_id=ended_by.reason_id if ended_by else None,
                 )

@@ -146,6 +146,40 @@ class CohortCell(Slice):
         return f"cohort {self.cohort:%Y-%m} +{self.age}: {self.customers}"
 
 
+class CohortOwnerCell(models.Model):
+    """The cohort cells of one owner, every segment, plan and service model summed (:class:`CohortCell` grouped by
+    cohort, age and owner): what the cohort tables read when the page filters by no segment, plan or service model,
+    a few rows per cell instead of one per slice. Written from the cells by the same rebuild; ``metrics_rebuild
+    --check`` proves they are the cells' sums."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    cohort = models.DateField()
+    month = models.DateField()
+    age = models.PositiveSmallIntegerField()
+    customers = models.IntegerField(default=0)
+    mrr_cents = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("cohort cell per owner")
+        verbose_name_plural = _("cohort cells per owner")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cohort", "age", "owner"], name="metrics_one_cohort_owner_cell", nulls_distinct=False
+            ),
+        ]
+        indexes = [models.Index(fields=["month"])]
+
+    def __str__(self) -> str:
+        return f"cohort {self.cohort:%Y-%m} +{self.age} owner {self.owner_id}: {self.customers}"
+
+
 class MonthlySpend(models.Model):
     """The workspace's sales and marketing spend of one month, in integer cents of the reporting currency: what
     CAC divides by the month's new customers. Entered by a leader or an admin (the page, the API or a CSV);
@@ -225,3 +259,79 @@ class ChurnReasonRollup(Slice):
 
     def __str__(self) -> str:
         return f"{self.period_start:%Y-%m}..{self.period_end:%Y-%m} {self.kind} {self.reason_id}: {self.customers}"
+
+
+class CustomerFact(Slice):
+    """One customer's part in one period of the rollups (``metrics.facts``): its MRR at the start and the end, the
+    sum of each kind of movement, whether and how it churned, and its slice at the start of the period. The rows
+    each :class:`Rollup` of the period sums up, written by the same statement, so the drill-downs read the
+    customers behind a figure by index instead of recomputing every customer's facts from the ledger.
+
+    One row per period and customer that takes part in it (MRR at the start or a movement in the period); derived
+    data, rebuilt with the rollups, and ``metrics_rebuild --check`` proves it equals the ledger."""
+
+    period_start = models.DateField()
+    period_end = models.DateField()
+    customer = models.ForeignKey(
+        "portfolio.Customer", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    mrr_start_cents = models.BigIntegerField(default=0)
+    mrr_end_cents = models.BigIntegerField(default=0)
+    new_cents = models.BigIntegerField(default=0)
+    expansion_cents = models.BigIntegerField(default=0)
+    reactivation_cents = models.BigIntegerField(default=0)
+    contraction_cents = models.BigIntegerField(default=0)
+    churn_cents = models.BigIntegerField(default=0)
+    last_churn_month = models.DateField(null=True, blank=True)  # its last churn in the period, if any
+    churn_kind = models.CharField(max_length=16, blank=True)
+    churn_reason = models.ForeignKey(
+        "portfolio.ChurnReason",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("customer's facts in a period")
+        verbose_name_plural = _("customers' facts in periods")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["period_start", "period_end", "customer"], name="metrics_one_fact_per_period_customer"
+            ),
+        ]
+        indexes = [
+            # The customers that moved in the period: a drill-down into a movement or a churn reads only those.
+            models.Index(
+                fields=["period_start", "period_end"],
+                condition=Q(new_cents__gt=0)
+                | Q(expansion_cents__gt=0)
+                | Q(reactivation_cents__gt=0)
+                | Q(contraction_cents__gt=0)
+                | Q(churn_cents__gt=0)
+                | Q(last_churn_month__isnull=False),
+                name="metrics_fact_moved",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period_start:%Y-%m}..{self.period_end:%Y-%m} customer {self.customer_id}"
+
+
+class CohortMember(Slice):
+    """A customer's cohort (*safra*: the month of its first ledger row) and its slice in that month 0, the rule of
+    ``metrics.cohorts``: what the drill-down of a cohort cell joins the customers' facts with. Derived data, kept
+    with the cohort cells; ``metrics_rebuild --check`` proves it equals the ledger."""
+
+    customer = models.OneToOneField(
+        "portfolio.Customer", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    cohort = models.DateField(db_index=True)
+
+    class Meta:
+        verbose_name = _("cohort member")
+        verbose_name_plural = _("cohort members")
+
+    def __str__(self) -> str:
+        return f"customer {self.customer_id} in cohort {self.cohort:%Y-%m}"

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import Count, DateField, ExpressionWrapper, F, Min, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import formats
@@ -23,9 +23,17 @@ from accounts.access import can_read_unit_economics, sees_every_person, visible_
 from accounts.models import OWNER_ROLES, User
 from core import clock
 from metrics import cohorts
-from metrics.facts import FACTS_SQL, CustomerFacts, LedgerHistory, sql_params, tune_for_facts
+from metrics.facts import CustomerFacts, LedgerHistory
 from metrics.figures import Figure, Totals, acquisition, headline, ratio, unit_economics
-from metrics.models import ChurnReasonRollup, CohortCell, MetricsSettings, MonthlySpend, Rollup, RollupBuild
+from metrics.models import (
+    ChurnReasonRollup,
+    CohortCell,
+    CohortOwnerCell,
+    MetricsSettings,
+    MonthlySpend,
+    Rollup,
+    RollupBuild,
+)
 from metrics.periods import Period, PeriodKind
 from portfolio.ledger import add_months, month_end, month_start
 from portfolio.models import (
@@ -470,8 +478,11 @@ def cohort_table(user: User, last: date, filters: MetricsFilters) -> cohorts.Coh
     """The cohorts (*safras*) of the 24 months ending with ``last``, from the cohort cells the user may read (the
     door and the filters apply to each customer's slice at its month 0): one query."""
     first_cohort = add_months(last, -cohorts.MAX_AGE)
+    # Without a segment, plan or service model filter, the cells summed per owner: a few rows a cell, not one a slice.
+    sliced = any(getattr(filters, name) for name in SLICE_FILTERS)
+    model = CohortCell if sliced else CohortOwnerCell
     cells = (
-        CohortCell.objects.filter(visible_filter(user, people=("owner",)))
+        model.objects.filter(visible_filter(user, people=("owner",)))
         .filter(filters.rollup_q(), cohort__gte=first_cohort, cohort__lte=last, month__lte=last)
         .values("cohort", "age")
         .annotate(customers=Sum("customers"), mrr=Sum("mrr_cents"))
@@ -567,14 +578,6 @@ DRILLS_PY: dict[str, tuple[Callable[[CustomerFacts], bool], Callable[[CustomerFa
 DRILL_PAGE_SIZE = 50
 
 
-# Figures whose customers all moved in the period: their drill-downs read only those customers.
-MOVED_ONLY = {
-    "net_new", "new", "expansion", "reactivation", "contraction", "churn", "gross_mrr_churn", "net_mrr_churn",
-    "churned", "logo_churn", "logo_churn_annualised", "voluntary_churned", "involuntary_churned",
-    "joined_and_churned",
-}  # fmt: skip
-
-
 @dataclass
 class DrillRow:
     customer: Customer
@@ -656,21 +659,22 @@ def drilldown(
     reason: int | str | None = None,
 ) -> DrillPage:
     """The customers behind ``figure`` in ``period`` and the slices, scoped as the rollups are, largest first:
-    all of them add up to the figure the page showed (``total_cents``). Two queries: the facts of the page
-    with the count and sum of all rows, then the page's customers.
+    all of them add up to the figure the page showed (``total_cents``). Two queries: the stored facts of the
+    page's customers with the count and sum of all rows, then the page's customers.
 
     With ``cohort`` (a month), only that cohort's customers, and the door and the slices apply to each one's
     slice at its month 0, as on the cohort table: the customers behind a cohort cell. With ``reason`` (a churn
     reason's id, or "none"), only the customers whose churn in the period that reason ended (none: no churn
     request): the customers behind a row of the churn reasons."""
     condition, amount = DRILLS[figure]
-    where, params = [condition], sql_params(period, moved_only=figure in MOVED_ONLY)
-    join, members_cte = "", ""
+    # The customers' facts of the period, stored with its rollups (``metrics.models.CustomerFact``) and read
+    # by the period's index: the same rows the page's figure adds up.
+    where = [condition, "facts.period_start = %(start)s", "facts.period_end = %(end)s"]
+    params: dict = {"start": period.start, "end": period.end}
+    join = ""
     sliced = "facts"
     if cohort is not None:
-        # Materialised: computed once (one pass over the ledger's first rows), then joined by hash.
-        members_cte = f"WITH members AS MATERIALIZED ({cohorts.MEMBERS_SQL}) "
-        join = "JOIN members ON members.customer_id = facts.customer_id"
+        join = "JOIN metrics_cohortmember members ON members.customer_id = facts.customer_id"
         where.append("members.cohort = %(cohort)s")
         params["cohort"] = cohort
         sliced = "members"
@@ -692,19 +696,14 @@ def drilldown(
             where.append(f"{sliced}.{name} = %({name})s")
             params[name] = getattr(filters, name)
     sql = (
-        f"{members_cte}SELECT facts.customer_id, {amount} AS amount, mrr_start_cents, mrr_end_cents, "  # noqa: S608
-        f"COUNT(*) OVER () AS found, SUM({amount}) OVER () AS total FROM ({FACTS_SQL}) AS facts {join} "
+        f"SELECT facts.customer_id, {amount} AS amount, mrr_start_cents, mrr_end_cents, "  # noqa: S608
+        f"COUNT(*) OVER () AS found, SUM({amount}) OVER () AS total FROM metrics_customerfact facts {join} "
         f"WHERE {' AND '.join(where)} ORDER BY amount DESC, facts.customer_id LIMIT %(limit)s OFFSET %(offset)s"
     )
     page, per_page = max(1, page), per_page or DRILL_PAGE_SIZE
     params.update(limit=per_page, offset=(page - 1) * per_page)
     if connection.vendor == "postgresql":
-        with transaction.atomic(), connection.cursor() as cursor:
-            tune_for_facts(cursor)
-            if cohort is not None:
-                # The planner guesses one member for a cohort and a CSM and loops over the facts per member (170
-                # customers made it 12 s on 50,000): hash joins only.
-                cursor.execute("SET LOCAL enable_nestloop = off")
+        with connection.cursor() as cursor:
             cursor.execute(sql, params)
             found = cursor.fetchall()
     else:

@@ -119,6 +119,7 @@ def _overview_context(
         "compares_csms": selectors.sees_every_csm(request.user),
         "query": query_of(period.kind, period.end, filters, start=period.start),
         "drillable": set(selectors.DRILLS),
+        "drill_url": reverse("metrics:drilldown"),  # reversed once, for the page's few hundred links
         **_unit_context(request, period, filters, margin=margin, **forms),
     }
     return context
@@ -269,6 +270,9 @@ def spend_import(request: HttpRequest) -> HttpResponse:
 @login_required
 def drilldown(request: HttpRequest) -> HttpResponse:
     """The customers behind one figure of the page: their amounts add up to it."""
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        # The drill-down reads the customers' facts stored with the rollups: refreshed first, as on the page.
+        services.rollups_refresh()
     figure = request.GET.get("figure", "")
     by_request = figure in selectors.SAVE_DRILLS
     if figure not in selectors.DRILLS and not by_request:
