@@ -60,7 +60,7 @@ def key_events_errors(names: list[str], measures: dict) -> list[str]:
     too_long = [name for name in names if len(name) > KEY_EVENT_MAX_LENGTH]
     if too_long:
         errors.append(
-            _("An event name has at most %(max)s characters: %(names)s.")
+            _("An event name has at most %(max)s characters (%(names)s).")
             % {"max": KEY_EVENT_MAX_LENGTH, "names": ", ".join(name[:30] + "…" for name in too_long)}
         )
     if any(not name.isprintable() for name in names):
