@@ -5,7 +5,14 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from health.models import Band
-from health.profile_rules import FIELDS, measure_label, measure_order, version_errors
+from health.profile_rules import (
+    FIELDS,
+    key_events_errors,
+    key_events_from_text,
+    measure_label,
+    measure_order,
+    version_errors,
+)
 
 NO_SCORE = "none"
 # The editor's columns, also shown beside each input on a phone, where the table's rows stack.
@@ -17,6 +24,15 @@ class ProfileVersionForm(forms.Form):
 
     red_max = forms.IntegerField(label=_("Red up to"), min_value=0, max_value=100)
     yellow_max = forms.IntegerField(label=_("Yellow up to"), min_value=0, max_value=100)
+    key_events = forms.CharField(
+        label=_("Key events"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "The usage events the usage depth measure counts, exactly as your product sends their names, one a "
+            "line or separated by commas (e.g. report.created, invoice.sent). Empty: every event counts."
+        ),
+    )
 
     def __init__(self, *args, measures: dict, **kwargs):
         super().__init__(*args, **kwargs)
@@ -45,7 +61,11 @@ class ProfileVersionForm(forms.Form):
 
     @staticmethod
     def initial_from(version) -> dict:
-        initial = {"red_max": version.red_max, "yellow_max": version.yellow_max}
+        initial = {
+            "red_max": version.red_max,
+            "yellow_max": version.yellow_max,
+            "key_events": "\n".join(version.key_events),
+        }
         for key, settings in version.measures.items():
             for field in FIELDS:
                 initial[f"{key}-{field}"] = settings.get(field)
@@ -64,6 +84,13 @@ class ProfileVersionForm(forms.Form):
 
     def measures(self) -> dict:
         return {key: {field: self.cleaned_data.get(f"{key}-{field}") for field in FIELDS} for key in self.measure_keys}
+
+    def clean_key_events(self) -> list[str]:
+        names = key_events_from_text(self.cleaned_data["key_events"])
+        errors = key_events_errors(names, dict.fromkeys(self.measure_keys))
+        if errors:
+            raise forms.ValidationError(errors)
+        return names
 
     def clean(self):
         cleaned = super().clean()

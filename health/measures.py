@@ -7,7 +7,8 @@ The measures, each read over the day the score is for (``d``) and the 30 days up
 - ``adoption``: mean daily active users ÷ licences, in %: the active users of the customer's ``UsageDay`` rows
   of the 30 days up to ``d`` added up and divided by 30 (a day without a row counts 0), over the licences
   (``health.selectors.licences``). No licences known → no data.
-- ``depth``: events per active user a day: the events of those 30 days ÷ their active users added up.
+- ``depth``: events per active user a day: the events of those 30 days ÷ their active users added up. When
+  the profile version names key events, only the events of those names (exactly) are counted.
 - ``trend``: active users of the 30 days up to ``d`` against the 30 before, in % (−100 … ); no usage in the 30
   before → no data.
 - ``engagement``: days with at least one active user among those 30.
@@ -169,6 +170,11 @@ def value_text(key: str, row: dict) -> str:
             "licences": _n(facts.get("licences")),
         }
     if key == "depth":
+        if facts.get("key_events"):
+            return _("%(events)s key events per active user a day (%(names)s)") % {
+                "events": _n(raw, 1),
+                "names": ", ".join(facts["key_events"]),
+            }
         return _("%(events)s events per active user a day") % {"events": _n(raw, 1)}
     if key == "trend":
         return _("%(change)s%% active users against the 30 days before") % {

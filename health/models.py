@@ -109,6 +109,9 @@ class HealthProfileVersion(models.Model):
     (keys in ``health.measures.MEASURES``): a raw value at ``worst`` or beyond gives 0 points, at ``best`` or
     beyond 100, linear between; a measure whose data is older than ``fresh_days`` is left out. Bands: a score
     up to ``red_max`` is red, up to ``yellow_max`` yellow, above it green.
+
+    ``key_events`` names the usage events (``UsageEvent.name``, exactly) the ``depth`` measure counts, sorted;
+    empty, it counts every event.
     """
 
     profile = models.ForeignKey(HealthProfile, on_delete=models.CASCADE, related_name="versions")
@@ -116,6 +119,7 @@ class HealthProfileVersion(models.Model):
     measures = models.JSONField(_("measures"), default=dict)
     red_max = models.PositiveSmallIntegerField(_("red up to"), default=50)
     yellow_max = models.PositiveSmallIntegerField(_("yellow up to"), default=75)
+    key_events = models.JSONField(_("key events"), default=list, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -39,7 +39,37 @@ FIELD_LABELS = {
     "fresh_days": gettext_lazy("freshness (days)"),
     "red_max": gettext_lazy("red up to"),
     "yellow_max": gettext_lazy("yellow up to"),
+    "key_events": gettext_lazy("key events"),
 }
+
+# Key events: names as ``UsageEvent.name`` keeps them (at most 100 characters), a handful per profile.
+KEY_EVENT_MAX_LENGTH = 100
+KEY_EVENTS_MAX = 50
+
+
+def key_events_from_text(text: str) -> list[str]:
+    """The key event names an admin typed, one a line or separated by commas: trimmed, each once, sorted
+    (the version keeps them sorted, so the same names in another order are no change)."""
+    names = (name.strip() for line in (text or "").splitlines() for name in line.split(","))
+    return sorted({name for name in names if name})
+
+
+def key_events_errors(names: list[str], measures: dict) -> list[str]:
+    """Everything wrong with a version's key events (they count in the ``depth`` measure only)."""
+    errors = []
+    too_long = [name for name in names if len(name) > KEY_EVENT_MAX_LENGTH]
+    if too_long:
+        errors.append(
+            _("An event name has at most %(max)s characters (%(names)s).")
+            % {"max": KEY_EVENT_MAX_LENGTH, "names": ", ".join(name[:30] + "…" for name in too_long)}
+        )
+    if any(not name.isprintable() for name in names):
+        errors.append(_("An event name has no tabs or other invisible characters."))
+    if len(names) > KEY_EVENTS_MAX:
+        errors.append(_("At most %(max)s key events.") % {"max": KEY_EVENTS_MAX})
+    if names and "depth" not in measures:
+        errors.append(_("Key events count in the usage depth measure, which this profile does not score."))
+    return errors
 
 
 def measure_order(keys) -> list[str]:
@@ -114,7 +144,8 @@ class Change:
 
 
 def version_diff(before: dict | None, after: dict) -> list[Change]:
-    """What changed between two versions, each ``{"measures": {...}, "red_max": n, "yellow_max": n}``.
+    """What changed between two versions, each ``{"measures": {...}, "red_max": n, "yellow_max": n,
+    "key_events": [...]}`` (the key events shown as one setting of the depth measure, "—" when none).
 
     A measure added shows its settings as ``after`` with ``before`` None; a removed one the other way round.
     The first version (``before`` None) has no diff.
@@ -133,4 +164,8 @@ def version_diff(before: dict | None, after: dict) -> list[Change]:
     for field in ("red_max", "yellow_max"):
         if before[field] != after[field]:
             changes.append(Change("", str(FIELD_LABELS[field]), before[field], after[field]))
+    was, now = before.get("key_events") or [], after.get("key_events") or []
+    if was != now:
+        label = str(FIELD_LABELS["key_events"])
+        changes.append(Change(measure_label("depth"), label, ", ".join(was) or None, ", ".join(now) or None))
     return changes

@@ -9,7 +9,9 @@ PostgreSQL and on the embedded SQLite run.
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, F, Max, Q, Sum
+from django.db.models import Count, F, IntegerField, Max, Q, Sum, Value
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from health.models import UsageDay
@@ -41,10 +43,39 @@ def end_of(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
 
 
-def usage(day: date, customers: Iterable[int], licence_counts: dict[int, int | None], *, lookback: int) -> Readings:
+def depth_key(key_events) -> str:
+    """Where ``usage`` puts the depth measure counted over only these key events (every event: ``depth``)."""
+    return "depth:" + "\n".join(key_events) if key_events else "depth"
+
+
+def _key_event_count(names: tuple[str, ...]):
+    """The events of a ``UsageDay`` row whose name is one of ``names`` (exactly), in SQL."""
+    total = None
+    for name in names:
+        count = Coalesce(Cast(KeyTextTransform(name, "events_by_name"), IntegerField()), Value(0))
+        total = count if total is None else total + count
+    return total
+
+
+def usage(
+    day: date,
+    customers: Iterable[int],
+    licence_counts: dict[int, int | None],
+    *,
+    lookback: int,
+    key_event_sets: Iterable[tuple[str, ...]] = (),
+) -> Readings:
     """The four usage measures from ``UsageDay``: one aggregate over the rows of the ``lookback`` days up to
-    ``day``, and one query for the customers whose only rows are older (their data is stale, not absent)."""
-    start = day - timedelta(days=WINDOW - 1)
+    ``day``, and one query for the customers whose only rows are older (their data is stale, not absent).
+
+    For each set of key events (a profile version's ``key_events``), the depth measure counted over only those
+    events too, under ``depth_key(names)``, from the rows' ``events_by_name`` in the same aggregate."""
+    key_event_sets = sorted({tuple(names) for names in key_event_sets if names})
+    key_sums = {
+        f"key_{n}": Sum(_key_event_count(names), filter=Q(day__gte=start_of_window(day)))
+        for n, names in enumerate(key_event_sets)
+    }
+    start = start_of_window(day)
     before = start - timedelta(days=WINDOW)
     since = day - timedelta(days=max(lookback, 2 * WINDOW) - 1)
     rows = (
@@ -56,6 +87,7 @@ def usage(day: date, customers: Iterable[int], licence_counts: dict[int, int | N
             events=Sum("events", filter=Q(day__gte=start)),
             active_days=Count("pk", filter=Q(day__gte=start, active_users__gt=0)),
             users_before=Sum("active_users", filter=Q(day__gte=before, day__lt=start)),
+            **key_sums,
         )
         .order_by()
     )
@@ -69,6 +101,7 @@ def usage(day: date, customers: Iterable[int], licence_counts: dict[int, int | N
         .values_list("customer_id", "last")
     )
     out: Readings = {"adoption": {}, "depth": {}, "trend": {}, "engagement": {}}
+    out.update({depth_key(names): {} for names in key_event_sets})
     for customer_id in customers:
         row = by_customer.get(customer_id)
         if row is None:
@@ -87,6 +120,13 @@ def usage(day: date, customers: Iterable[int], licence_counts: dict[int, int | N
             facts={"users": round(mean_users, 1), "licences": seats},
         )
         out["depth"][customer_id] = Reading(round(events / users, 2) if users else None, as_of=as_of)
+        for n, names in enumerate(key_event_sets):
+            counted = row[f"key_{n}"] or 0
+            out[depth_key(names)][customer_id] = Reading(
+                round(counted / users, 2) if users else None,
+                as_of=as_of,
+                facts={"events": counted, "users": users, "key_events": list(names)},
+            )
         before_users = row["users_before"]
         out["trend"][customer_id] = Reading(
             round(100 * (users - before_users) / before_users, 1) if before_users else None,
@@ -95,6 +135,11 @@ def usage(day: date, customers: Iterable[int], licence_counts: dict[int, int | N
         )
         out["engagement"][customer_id] = Reading(float(row["active_days"]), as_of=as_of)
     return out
+
+
+def start_of_window(day: date) -> date:
+    """The first day of the 30 days up to ``day``."""
+    return day - timedelta(days=WINDOW - 1)
 
 
 def relationship(day: date, start_dates: dict[int, date]) -> dict[int, Reading]:

@@ -237,7 +237,12 @@ class ProfilePage:
 
 
 def _state(version: HealthProfileVersion) -> dict:
-    return {"measures": version.measures, "red_max": version.red_max, "yellow_max": version.yellow_max}
+    return {
+        "measures": version.measures,
+        "red_max": version.red_max,
+        "yellow_max": version.yellow_max,
+        "key_events": version.key_events,
+    }
 
 
 def health_profile_page(user: User, pk: int) -> ProfilePage:

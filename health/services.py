@@ -133,7 +133,7 @@ def _compute(day: date) -> tuple[list[HealthScore], dict[int, _Previous]]:
     survey_fresh = max([int(c["survey"].get("fresh_days", 180)) for c in configs if "survey" in c] or [180])
     seats = licences(Customer.objects.exclude(stage=Stage.CHURNED))
     found: dict[str, dict[int, Reading]] = {
-        **readings.usage(day, ids, seats, lookback=lookback),
+        **readings.usage(day, ids, seats, lookback=lookback, key_event_sets=[v.key_events for v in versions.values()]),
         "relationship": readings.relationship(day, {c["pk"]: c["start_date"] for c in customers}),
         "stakeholders": readings.stakeholders(ids),
         "survey": readings.survey(day, fresh_days=survey_fresh),
@@ -154,7 +154,11 @@ def _compute(day: date) -> tuple[list[HealthScore], dict[int, _Previous]]:
         cid = customer["pk"]
         result = score(
             version.measures,
-            {key: found[key].get(cid) for key in version.measures if key in MEASURES},
+            {
+                key: found[readings.depth_key(version.key_events) if key == "depth" else key].get(cid)
+                for key in version.measures
+                if key in MEASURES
+            },
             day=day,
             red_max=version.red_max,
             yellow_max=version.yellow_max,

@@ -154,6 +154,7 @@ def profile(request: HttpRequest, profile_pk: int) -> HttpResponse:
                 measures=form.measures(),
                 red_max=form.cleaned_data["red_max"],
                 yellow_max=form.cleaned_data["yellow_max"],
+                key_events=form.cleaned_data["key_events"],
                 actor=request.user,
             )
         except ValidationError as exc:
