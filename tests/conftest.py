@@ -14,7 +14,7 @@ from email.message import Message
 from pathlib import Path
 
 import pytest
-from django.test import Client
+from django.test import Client, TransactionTestCase
 
 from accounts.models import Role
 from tests.factories import LeaderFactory, TeamFactory, UserFactory
@@ -31,23 +31,84 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 @pytest.fixture(autouse=True)
-def default_taxonomy(request):
-    """Transactional tests (browser, worker) empty every table when they end, data migrations' rows
-    included; put the churn taxonomy and journey policies back for whoever runs next."""
-    if "transactional_db" not in request.fixturenames and "live_server" not in request.fixturenames:
-        marker = request.node.get_closest_marker("django_db")
-        if not (marker and marker.kwargs.get("transaction")):
+def live_server_database(request):
+    """A page served by the live server reads what the test wrote: its thread has its own connection, so a
+    browser test runs on the transactional database (emptied, then the migrated state put back, as it ends)."""
+    if "live_server" in request.fixturenames and "transactional_db" not in request.fixturenames:
+        request.getfixturevalue("transactional_db")
+
+
+# Tables that the migrations fill and no test writes: kept as they are when a transactional test ends.
+KEPT_TABLES = ["django_migrations", "django_content_type", "auth_permission"]
+# The rows the data migrations install (churn taxonomy, journey policies, health profiles, default playbooks…),
+# copied once, before the first transactional test writes, into a schema of their own.
+SNAPSHOT_SQL = """
+DROP SCHEMA IF EXISTS leme_migrated CASCADE;
+CREATE SCHEMA leme_migrated;
+DO $$
+DECLARE name text; has_rows boolean;
+BEGIN
+  FOR name IN SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename <> ALL(%s) LOOP
+    EXECUTE format('SELECT EXISTS (SELECT 1 FROM %%I)', name) INTO has_rows;
+    IF has_rows THEN
+      EXECUTE format('CREATE TABLE leme_migrated.%%I AS TABLE %%I', name, name);
+    END IF;
+  END LOOP;
+END $$;
+"""
+EMPTY_THEN_RESTORE_SQL = """
+SET CONSTRAINTS ALL DEFERRED;
+DO $$
+DECLARE name text;
+BEGIN
+  FOR name IN SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename <> ALL(%s) LOOP
+    EXECUTE format('DELETE FROM %%I', name);
+  END LOOP;
+  FOR name IN SELECT tablename FROM pg_tables WHERE schemaname = 'leme_migrated' LOOP
+    EXECUTE format('INSERT INTO %%I SELECT * FROM leme_migrated.%%I', name, name);
+  END LOOP;
+END $$;
+"""
+_snapshots: set[str] = set()
+
+
+def _fast_database(self, alias: str) -> bool:
+    from django.db import connections
+
+    return connections[alias].vendor == "postgresql" and not self.serialized_rollback and self.available_apps is None
+
+
+def _snapshot_then_setup(cls) -> None:
+    from django.db import connections
+
+    for alias in cls._databases_names(include_mirrors=False):
+        if alias not in _snapshots and _fast_database(cls, alias):
+            with connections[alias].cursor() as cursor:
+                cursor.execute(SNAPSHOT_SQL, [KEPT_TABLES])
+            _snapshots.add(alias)
+    _django_fixture_setup(cls)
+
+
+def _empty_then_restore(self) -> None:
+    """When a transactional test ends, every table is emptied with one DELETE each, in one transaction (the
+    foreign keys are deferred to its end), and the migrated rows are copied back: one round trip of a few
+    milliseconds. Django's flush TRUNCATEs every table (new files for each table and index) and re-creates the
+    content types and permissions, and the data migrations' rows would then be put back by Python: about a second
+    per test, most of the suite's time."""
+    from django.db import connections, transaction
+
+    for alias in self._databases_names(include_mirrors=False):
+        if alias not in _snapshots or not _fast_database(self, alias):
+            _django_fixture_teardown(self)
             return
-    request.getfixturevalue("transactional_db")
-    from portfolio.models import ChurnCategory, ChurnReason, ServiceModelPolicy
-    from portfolio.taxonomy import install_defaults
+        with transaction.atomic(using=alias), connections[alias].cursor() as cursor:
+            cursor.execute(EMPTY_THEN_RESTORE_SQL, [KEPT_TABLES])
 
-    install_defaults(ChurnCategory, ChurnReason, ServiceModelPolicy)
 
-    from health.defaults import install_defaults as install_health_profiles
-    from health.models import HealthProfile, HealthProfileVersion
-
-    install_health_profiles(HealthProfile, HealthProfileVersion)
+_django_fixture_setup = TransactionTestCase._fixture_setup.__func__
+_django_fixture_teardown = TransactionTestCase._fixture_teardown
+TransactionTestCase._fixture_setup = classmethod(_snapshot_then_setup)
+TransactionTestCase._fixture_teardown = _empty_then_restore
 
 
 # --- Rate-limit counters ------------------------------------------------------------------------------

@@ -1,7 +1,9 @@
 """Settings for the test suite: PostgreSQL and Redis on the machine, real as in production."""
 
+import os
+
 from .base import *
-from .base import celery_routing, env
+from .base import LEME_SURVEY_PACE_KEY, celery_routing, env
 
 DEBUG = False
 SECRET_KEY = "leme-test-only-not-a-secret"  # noqa: S105
@@ -25,3 +27,9 @@ WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
 # Templates that only tests render (a panel registered by a test).
 TEMPLATES = [{**TEMPLATES[0], "DIRS": [*TEMPLATES[0]["DIRS"], BASE_DIR / "tests" / "templates"]}]
+
+# Under pytest-xdist each worker process has its own database (pytest-django names it after the worker) and
+# its own shared send pace, so two tests running at once never share one.
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+if XDIST_WORKER:
+    LEME_SURVEY_PACE_KEY = f"{LEME_SURVEY_PACE_KEY}:{XDIST_WORKER}"
