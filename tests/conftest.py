@@ -111,6 +111,21 @@ TransactionTestCase._fixture_setup = classmethod(_snapshot_then_setup)
 TransactionTestCase._fixture_teardown = _empty_then_restore
 
 
+# --- Language ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def default_language():
+    """Each test starts in Leme's default language: a request by a person who reads English leaves English
+    active in the test's thread (the middleware activates the person's language and nothing resets it)."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
+
+
 # --- Rate-limit counters ------------------------------------------------------------------------------
 
 
