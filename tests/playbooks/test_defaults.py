@@ -32,7 +32,7 @@ def test_the_defaults_are_installed_once_in_portuguese_with_a_published_version(
     call_command("playbooks_defaults")
     assert Playbook.objects.filter(key__isnull=False).count() == len(defaults)
     active = {k for k, p in defaults.items() if p.status == PlaybookStatus.ACTIVE}
-    assert active == {"renewal-90", "back-to-green"}
+    assert active == {"renewal-90", "back-to-green", "detractor-recovery", "uti-recovery-month"}
 
 
 def test_renewal_in_90_days_prepares_the_renewal_at_90_60_and_30_days(org, defaults):
