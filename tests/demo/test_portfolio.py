@@ -125,7 +125,7 @@ def test_a_small_demo_shows_every_journey_state():
     assert len(set(ChurnRequest.objects.values_list("reason__category__code", flat=True))) >= 3
     assert all(len(detail) > 60 for detail in ChurnRequest.objects.values_list("detail", flat=True))
     assert set(UtiStay.objects.values_list("exit", flat=True)) == set(UtiExit.values)
-    assert Task.objects.filter(origin="uti", status=TaskStatus.OPEN).exists()
+    assert Task.objects.filter(origin="playbook", title__startswith="UTI", status=TaskStatus.OPEN).exists()
     # delinquency, expansion
     assert Subscription.objects.filter(status=SubscriptionStatus.DELINQUENT).exists()
     assert Subscription.objects.filter(billing_period="annual").exists()
