@@ -14,6 +14,7 @@ an admin activates it with one click.
 from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 
 def _task(title: str, assignee: str, due_days: int, description: str = "") -> dict:
@@ -135,8 +136,20 @@ def default_playbooks() -> list[dict]:
     ]
 
 
-# The defaults that replaced a built-in rule, and so had to become active where they were installed inactive.
+# The defaults that replaced a built-in rule, and so had to become active where they were installed inactive;
+# their page says what switching them off does.
 TAKEN_OVER = ("detractor-recovery", "uti-recovery-month")
+REPLACES = {
+    "detractor-recovery": gettext_lazy(
+        "This playbook is Leme's detractor call-back: while it is active, every detractor answer gets a follow-up "
+        "task for the customer's CSM, completed when a touch with that contact closes the loop. Paused or "
+        "deleted, detractor answers create no task."
+    ),
+    "uti-recovery-month": gettext_lazy(
+        "This playbook is Leme's UTI plan: while it is active, every saved customer gets its weekly check-ins "
+        "and the closing review, cancelled when it leaves UTI. Paused or deleted, a save creates no task."
+    ),
+}
 
 
 def take_over_builtins(playbook_model, version_model, now) -> int:

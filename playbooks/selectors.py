@@ -18,6 +18,7 @@ from core import clock
 from health.models import HealthScore
 from playbooks import steps as step_rules
 from playbooks.audience import audience_q, team_q
+from playbooks.defaults import REPLACES
 from playbooks.engine import run_id_from_origin_key
 from playbooks.models import (
     OPEN_RUN_STATUSES,
@@ -125,6 +126,7 @@ class PlaybookPage:
     can_edit: bool
     versions: list[PlaybookVersion] = field(default_factory=list)
     report: "PlaybookReport | None" = None
+    replaces: str = ""  # for a default that is one of Leme's own rules: what switching it off does
 
 
 def step_views(steps: list[dict]) -> list[StepView]:
@@ -186,6 +188,7 @@ def playbook_page(user: User, playbook: Playbook) -> PlaybookPage:
         can_edit=can_edit_playbooks(user, playbook.team_id),
         versions=versions,
         report=playbook_report(user, playbook),
+        replaces=str(REPLACES.get(playbook.key or "", "")),
     )
 
 
