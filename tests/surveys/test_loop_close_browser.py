@@ -8,12 +8,12 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from accounts.models import User
+from playbooks.defaults import install_defaults
+from playbooks.models import Playbook, PlaybookVersion
 from portfolio.models import TaskStatus
 from surveys import answers
 from surveys.models import Response
 from tests.conftest import screenshot
-from playbooks.defaults import install_defaults
-from playbooks.models import Playbook, PlaybookVersion
 from tests.portfolio.factories import ContactFactory, CustomerFactory
 from tests.surveys.test_answers import make_campaign, make_delivery
 
