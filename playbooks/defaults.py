@@ -73,10 +73,7 @@ def default_playbooks() -> list[dict]:
         {
             "key": "detractor-recovery",
             "name": _("Detractor recovery"),
-            "description": _(
-                "Call a detractor back within two business days and close the loop. Leme's detractor call-back "
-                "is this playbook: paused, detractor answers create no task."
-            ),
+            "description": _("Call a detractor back within two business days and close the loop."),
             "active": True,
             "cooldown_days": 0,
             "trigger_kind": "detractor_answered",
@@ -104,7 +101,7 @@ def default_playbooks() -> list[dict]:
             "name": _("UTI recovery month"),
             "description": _(
                 "A saved customer's recovery month: weekly check-ins and a closing review on its last day, dated "
-                "from the day of the save. Leme's UTI plan is this playbook: paused, a save creates no check-ins."
+                "from the day of the save."
             ),
             "active": True,
             "cooldown_days": 0,
