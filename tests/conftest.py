@@ -33,7 +33,8 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 @pytest.fixture(autouse=True)
 def default_taxonomy(request):
     """Transactional tests (browser, worker) empty every table when they end, data migrations' rows
-    included; put the churn taxonomy and journey policies back for whoever runs next."""
+    included; put the churn taxonomy, journey policies, health profiles and default playbooks back for whoever
+    runs next."""
     if "transactional_db" not in request.fixturenames and "live_server" not in request.fixturenames:
         marker = request.node.get_closest_marker("django_db")
         if not (marker and marker.kwargs.get("transaction")):
@@ -48,6 +49,13 @@ def default_taxonomy(request):
     from health.models import HealthProfile, HealthProfileVersion
 
     install_health_profiles(HealthProfile, HealthProfileVersion)
+
+    # The default playbooks too: the detractor call-back and the UTI plan are two of them.
+    from core import clock
+    from playbooks.defaults import install_defaults as install_playbooks
+    from playbooks.models import Playbook, PlaybookVersion
+
+    install_playbooks(Playbook, PlaybookVersion, clock.now())
 
 
 # --- Rate-limit counters ------------------------------------------------------------------------------

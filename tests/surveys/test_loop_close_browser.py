@@ -8,8 +8,6 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from accounts.models import User
-from playbooks.defaults import install_defaults
-from playbooks.models import Playbook, PlaybookVersion
 from portfolio.models import TaskStatus
 from surveys import answers
 from surveys.models import Response
@@ -27,8 +25,6 @@ def test_a_call_with_the_detractor_closes_the_loop_on_screen(page, login_page, o
     ana = ContactFactory(customer=customer, name="Ana Souza")
     ContactFactory(customer=customer, name="Bruno Lima")
     delivery, _ = make_delivery(make_campaign("nps"), contact=ana)
-    # (a transactional test starts without the default playbooks: the detractor one gives the follow-up)
-    install_defaults(Playbook, PlaybookVersion, timezone.now())
     response = answers.answer_record(delivery=delivery, score=3, now=timezone.now() - timedelta(hours=5))
     assert response.pk
 
