@@ -508,8 +508,8 @@ def write_in_bulk(plans: list[CustomerPlan], ctx: Context) -> None:
         for index, task in run_tasks:
             task.origin_key = f"playbook:{run.pk}:{index}"
             tasks.append(task)
+    Task.objects.bulk_create(tasks, batch_size=batch)
     RunStep.objects.bulk_create(
         [step for run, run_tasks in runs for step in _uti_run_steps(run, run_tasks)], batch_size=batch
     )
-    Task.objects.bulk_create(tasks, batch_size=batch)
     Activity.objects.bulk_create(activities, batch_size=batch)
