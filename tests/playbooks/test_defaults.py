@@ -12,9 +12,12 @@ from health.events import HealthBandChanged
 from playbooks import engine, services
 from playbooks.defaults import TAKEN_OVER, default_playbooks, install_defaults, take_over_builtins
 from playbooks.models import Playbook, PlaybookStatus, PlaybookVersion, Run
+from playbooks.subscribers import playbooks_on_detractor
 from portfolio import services as portfolio_services
 from portfolio.models import Task
 from surveys import answers
+from surveys.events import DetractorAnswered
+from surveys.models import Response
 from tests.portfolio.factories import ContactFactory, CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -195,3 +198,38 @@ def test_the_page_of_a_default_says_what_switching_it_off_does(org, client_for, 
     html = page.content.decode()
     assert 'id="replaces-builtin"' in html
     assert "respostas de detratores não criam tarefa" in html
+
+
+def _event(response_id=1, customer_id=1):
+    return DetractorAnswered(
+        response_id=response_id,
+        campaign_id=1,
+        kind="nps",
+        score=2,
+        customer_id=customer_id,
+        contact_id=None,
+        answered_on=date(2026, 3, 2),
+    )
+
+
+def test_an_answer_no_playbook_listens_to_costs_one_query(org, defaults, django_assert_num_queries):
+    # demo seeding and many tests record answers: with the detractor play paused, the subscriber only looks
+    services.playbook_pause(playbook=defaults["detractor-recovery"], actor=org.admin)
+
+    with django_assert_num_queries(1):
+        playbooks_on_detractor(_event())
+
+
+def test_the_detractor_call_back_costs_a_bounded_number_of_queries(
+    org, defaults, committed, django_assert_max_num_queries
+):
+    with clock.at(MONDAY):
+        response = _detractor_answer(org, committed)
+    Run.objects.all().delete()
+    Task.objects.all().delete()
+    Response.objects.filter(pk=response.pk).update(follow_up_task_id=None)
+
+    with clock.at(MONDAY), django_assert_max_num_queries(27):
+        playbooks_on_detractor(_event(response.pk, response.customer_id))
+
+    assert Task.objects.filter(customer=response.customer).count() == 1
