@@ -13,7 +13,7 @@ seeds customers, contacts, one active NPS campaign and N sent deliveries, starts
 
 and checks the database afterwards: exactly one Response per answered delivery, each holding the last score
 sent, one timeline entry per POST that changed the answer (updates counted), and one follow-up task per
-detractor answer.
+customer with a detractor answer (the "Detractor recovery" playbook: one run per customer at a time).
 
     .venv/bin/python bench/survey_answers.py                     # N=2000, 8 threads, 4 gunicorn workers
     .venv/bin/python bench/survey_answers.py --deliveries 5000 --threads 16 --workers 8 --keep
@@ -296,12 +296,16 @@ def verify(flow: list[Plan], contention: list[Plan], threads: int) -> list[str]:
     changed = Activity.objects.filter(kind="survey").exclude(data__previous_score=None).count()
     if changed != entries - len(answered):
         problems.append(f"{changed} timeline entries say 'changed' for {entries - len(answered)} updates")
-    expected_tasks = sum(1 for p in flow if any(s <= 6 for s in p.scores))
+    # The "Detractor recovery" playbook gives a customer's first detractor answer its follow-up task (one run
+    # per customer at a time: a second detractor at the same customer adds none).
+    detractors = [responses[p.delivery_id].pk for p in flow if any(s <= 6 for s in p.scores)]
+    expected_tasks = Response.objects.filter(pk__in=detractors).order_by().values("customer_id").distinct().count()
     flow_tasks = Task.objects.filter(
-        origin="detractor", origin_key__in=[f"survey-response:{responses[p.delivery_id].pk}" for p in flow]
+        origin="playbook",
+        pk__in=Response.objects.filter(pk__in=detractors, follow_up_task_id__isnull=False).values("follow_up_task_id"),
     ).count()
     if flow_tasks != expected_tasks:
-        problems.append(f"{flow_tasks} follow-up tasks for {expected_tasks} detractor answers")
+        problems.append(f"{flow_tasks} follow-up tasks for the {expected_tasks} customers with a detractor answer")
     return problems
 
 
@@ -397,7 +401,7 @@ def main() -> int:
             print(f"  - {problem}")
         print(f"server log: {log}")
         return 1
-    print("== verified: no answer lost or doubled; every update counted; one task per detractor")
+    print("== verified: no answer lost or doubled; every update counted; one follow-up per detractor customer")
     return 0
 
 

@@ -17,6 +17,9 @@ from accounts.models import User
 from demo.people import LEADER_KEY
 from demo.plans import Context, CustomerPlan, Line, label, moment
 from demo.words import UTI_EXIT_NOTES
+from playbooks import steps as step_rules
+from playbooks import task_text
+from playbooks.models import Playbook, PlaybookStatus, Run, RunStatus, RunStep, StepOutcome
 from portfolio import ledger
 from portfolio.models import (
     Activity,
@@ -45,12 +48,101 @@ from portfolio.models import (
     UtiStay,
 )
 from portfolio.money import reais
-from portfolio.subscribers import uti_checkin_weeks
 
 
 def in_language_of(owner: User) -> translation.override:
     # Automatic tasks are written by subscribers in their owner's language.
     return translation.override(owner.language or None)
+
+
+UTI_PLAYBOOK = "uti-recovery-month"
+
+
+def _uti_runs(stay_tasks, people, today: date) -> list[tuple[Run, list[tuple[int, Task]]]]:
+    """What the "UTI recovery month" playbook did for each stay (when it is active, as the services would find
+    it): a run started on the save's day, its tasks (check-ins done on their day when the plan says so), and,
+    for a stay already left, the run exited with its open tasks cancelled on that day."""
+    playbook = (
+        Playbook.objects.filter(key=UTI_PLAYBOOK, status=PlaybookStatus.ACTIVE).select_related("live_version").first()
+    )
+    if playbook is None or playbook.live_version is None:
+        return []
+    version = playbook.live_version
+    found = []
+    for plan, customer, request, stay in stay_tasks:
+        owner = people[plan.owner]
+        started = moment(stay.started_on, 12)
+        facts = {
+            "renewal_date": customer.renewal_date.isoformat() if customer.renewal_date else None,
+            "uti_stay_id": stay.pk,
+            "trigger_on": stay.started_on.isoformat(),
+            "trigger_ends_on": stay.ends_on.isoformat(),
+            "fallback_user_id": owner.pk,
+        }
+        run = Run(
+            playbook=playbook,
+            version=version,
+            customer=customer,
+            started_at=started,
+            started_by=None,
+            trigger_key=f"uti:{stay.pk}",
+            facts=facts,
+            current_step=len(version.steps),
+        )
+        if stay.exited_on:
+            run.status, run.ended_at = RunStatus.EXITED, moment(stay.exited_on, 14)
+            run.exit_reason = _("exit goal reached")
+        else:
+            wait = version.steps[-1] if version.steps else {}
+            run.next_due_at = step_rules.wait_end(wait, now=started, facts=facts)
+        run_tasks = []
+        for index, step in enumerate(version.steps):
+            if step.get("kind") != step_rules.StepKind.TASK:
+                continue
+            due = step_rules.task_due(step, today=stay.started_on, facts=facts)
+            week = index + 1
+            done = (
+                step.get("due_from") == "trigger"
+                and week in request.uti_checkins_done
+                and due < today
+                and (stay.exited_on is None or due < stay.exited_on)
+            )
+            status = TaskStatus.DONE if done else TaskStatus.CANCELLED if stay.exited_on else TaskStatus.OPEN
+            with in_language_of(owner):
+                title = task_text.fill(step.get("title", ""), customer=customer, facts=facts)
+            completed = moment(due, 15) if done else moment(stay.exited_on, 14) if stay.exited_on else None
+            run_tasks.append(
+                (
+                    index,
+                    Task(
+                        customer=customer,
+                        owner=owner,
+                        due_date=due,
+                        origin="playbook",
+                        title=title,
+                        status=status,
+                        completed_at=completed,
+                    ),
+                )
+            )
+        found.append((run, run_tasks))
+    return found
+
+
+def _uti_run_steps(run: Run, run_tasks: list[tuple[int, Task]]) -> list[RunStep]:
+    by_index = dict(run_tasks)
+    steps = []
+    for index, step in enumerate(run.version.steps):
+        task = by_index.get(index)
+        kind = step.get("kind", "")
+        outcome = StepOutcome.TASK_CREATED if task is not None else StepOutcome.WAITED
+        done_at = run.next_due_at if kind == step_rules.StepKind.WAIT and run.next_due_at else run.started_at
+        steps.append(
+            RunStep(
+                run=run, index=index, kind=kind, started_at=run.started_at, done_at=done_at, outcome=outcome, task=task
+            )
+        )
+    return steps
 
 
 def write_in_bulk(plans: list[CustomerPlan], ctx: Context) -> None:
@@ -410,45 +502,14 @@ def write_in_bulk(plans: list[CustomerPlan], ctx: Context) -> None:
                 stay_tasks.append((plan, customer, request, stay))
     SaveAttempt.objects.bulk_create(attempts, batch_size=batch)
     UtiStay.objects.bulk_create(stays, batch_size=batch)
-    for plan, customer, request, stay in stay_tasks:
-        owner = people[plan.owner]
-        weeks = uti_checkin_weeks(stay)
-        for week in range(1, weeks + 1):
-            due = stay.started_on + timedelta(days=7 * week)
-            done = (
-                week in request.uti_checkins_done and due < today and (stay.exited_on is None or due < stay.exited_on)
-            )
-            status = TaskStatus.DONE if done else TaskStatus.CANCELLED if stay.exited_on else TaskStatus.OPEN
-            with in_language_of(owner):
-                title = _("UTI: weekly check-in call with %(customer)s (%(n)s/%(total)s)") % {
-                    "customer": plan.name,
-                    "n": week,
-                    "total": weeks,
-                }
-            tasks.append(
-                Task(
-                    customer=customer,
-                    owner=owner,
-                    due_date=due,
-                    origin="uti",
-                    origin_key=f"uti:{stay.pk}:checkin:{week}",
-                    title=title,
-                    status=status,
-                    completed_at=moment(due, 15) if done else None,
-                )
-            )
-        with in_language_of(owner):
-            title = _("UTI: closing review with %(customer)s — decide the exit") % {"customer": plan.name}
-        tasks.append(
-            Task(
-                customer=customer,
-                owner=owner,
-                due_date=stay.ends_on,
-                origin="uti",
-                origin_key=f"uti:{stay.pk}:exit",
-                title=title,
-                status=TaskStatus.CANCELLED if stay.exited_on else TaskStatus.OPEN,
-            )
-        )
+    runs = _uti_runs(stay_tasks, people, today)
+    Run.objects.bulk_create([run for run, _run_tasks in runs], batch_size=batch)  # their ids name their tasks
+    for run, run_tasks in runs:
+        for index, task in run_tasks:
+            task.origin_key = f"playbook:{run.pk}:{index}"
+            tasks.append(task)
     Task.objects.bulk_create(tasks, batch_size=batch)
+    RunStep.objects.bulk_create(
+        [step for run, run_tasks in runs for step in _uti_run_steps(run, run_tasks)], batch_size=batch
+    )
     Activity.objects.bulk_create(activities, batch_size=batch)

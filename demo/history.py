@@ -21,6 +21,7 @@ from core import clock
 from demo.people import LEADER_KEY
 from demo.plans import ChurnPlan, Context, CustomerPlan, Line, OpportunityPlan, TaskPlan, moment
 from demo.words import UTI_EXIT_NOTES
+from playbooks.models import Run
 from portfolio import ledger, services
 from portfolio.models import (
     ChurnKind,
@@ -349,8 +350,15 @@ def _resolve_churn(customer, owner, rows, churn_request: ChurnRequest, request: 
 
 
 def _checkin_done(churn_request: ChurnRequest, week: int, owner: User) -> None:
-    task = Task.objects.get(origin_key=f"uti:{churn_request.uti_stay.pk}:checkin:{week}")
-    services.task_complete(task=task, actor=owner)
+    # The check-ins are the "UTI recovery month" playbook's first steps (one task each); a demo whose team
+    # paused it has none to complete.
+    run = Run.objects.filter(playbook__key=UTI_PLAYBOOK, trigger_key=f"uti:{churn_request.uti_stay.pk}").first()
+    task = Task.objects.filter(origin_key=f"playbook:{run.pk}:{week - 1}").first() if run else None
+    if task is not None:
+        services.task_complete(task=task, actor=owner)
+
+
+UTI_PLAYBOOK = "uti-recovery-month"
 
 
 def _exit_uti(customer, owner, churn_request: ChurnRequest, request: ChurnPlan) -> None:

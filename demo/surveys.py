@@ -8,8 +8,9 @@ Adds, once, a year of surveys to the demo customers (``external_id`` ``demo-…`
 * a CSAT campaign sent after each handoff, a CES campaign after support tickets, a small CHI campaign;
 * an eNPS campaign answered by the demo team (at least five answers per round, so results show);
 * the ten CHI criteria;
-* a follow-up task for every detractor (``surveys.answers.detractor_follow_up``, what the detractor
-  subscriber runs), most of them closed with the loop, and the recent ones still waiting.
+* a follow-up task for every detractor (``surveys.answers.detractor_follow_up``: the history is written in
+  bulk, without the events the "Detractor recovery" playbook listens to), most of them closed with the
+  loop, and the recent ones still waiting.
 
 Deliveries and answers are written in bulk (status sent, real token salts), so this takes about a second for
 the default 300 customers. Running it again does nothing.
@@ -493,7 +494,7 @@ def _enps(rng: random.Random, today: date) -> tuple[Campaign, _Batch]:
 
 
 def _follow_ups(responses: list[Response], rng: random.Random) -> tuple[int, int]:
-    """Every detractor got its follow-up task, as the detractor subscriber writes it on the day of the answer;
+    """Every detractor got its follow-up task on the day of the answer (as Leme wrote it before the playbook);
     the loop was closed on most of the older ones."""
     tasks: list[Task] = []
     closed = 0

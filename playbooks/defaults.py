@@ -1,17 +1,20 @@
 """The playbooks Leme ships: common plays, written in the workspace's language, each with a published first
 version. Installed by a data migration (with historical models) and by ``manage.py playbooks_defaults``.
 
-"Renewal in 90 days" and "Back to green" are active from the start. "Onboarding kickoff", "Detractor
-recovery" and "UTI recovery month" are installed ready but not active: the detractor call-back and the UTI
-check-ins are still created by the built-in subscribers (surveys' ``detractor_task``, portfolio's
-``uti_plan``), so turning these on as well would give the CSM a second task for the same thing; and a
-kickoff task on every new customer is a team's choice to make. A leader or an admin activates them with one
-click.
+"Renewal in 90 days", "Back to green", "Detractor recovery" and "UTI recovery month" are active from the
+start. The last two ARE Leme's detractor call-back and UTI plan (no other code creates those tasks any
+more): a team that pauses or deletes one stops getting its tasks, which the playbook's page says. Both have
+no cool-down (every detractor answer, every save gets its play) but, as any playbook, one run per customer
+at a time: a second detractor at a customer whose run is still open adds no second task (its answer still
+shows on the survey pages, and a touch with that contact still closes its loop). "Onboarding kickoff" is
+installed ready but not active: a kickoff task on every new customer is a team's choice to make. A leader or
+an admin activates it with one click.
 """
 
 from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 
 def _task(title: str, assignee: str, due_days: int, description: str = "") -> dict:
@@ -71,37 +74,113 @@ def default_playbooks() -> list[dict]:
             "key": "detractor-recovery",
             "name": _("Detractor recovery"),
             "description": _("Call a detractor back within two business days and close the loop."),
-            "active": False,
+            "active": True,
+            "cooldown_days": 0,
             "trigger_kind": "detractor_answered",
-            "exit_goal": "touch_logged",
+            "exit_goal": "",
             "steps": [
-                _task(_("Call the detractor back and understand the score"), "owner", 2),
+                {
+                    **_task(
+                        _(
+                            "Call back {{ contact.name }} ({{ customer.name }}): "
+                            "{{ answer.survey }} {{ answer.score }}, detractor"
+                        ),
+                        "owner",
+                        2,
+                        "{{ answer.comment }}",
+                    ),
+                    "due_from": "trigger",
+                },
                 {"kind": "wait", "days": 7},
-                {"kind": "condition", "check": "no_touch"},
-                _task(_("No touch logged a week after the detractor's answer: call now"), "leader", 1),
+                {"kind": "condition", "check": "loop_open"},
+                _task(_("The detractor's loop is still open a week after the answer: call now"), "leader", 1),
             ],
         },
         {
             "key": "uti-recovery-month",
             "name": _("UTI recovery month"),
-            "description": _("A saved customer's recovery month: weekly check-ins and a closing review."),
-            "active": False,
+            "description": _(
+                "A saved customer's recovery month: weekly check-ins and a closing review on its last day, dated "
+                "from the day of the save."
+            ),
+            "active": True,
+            "cooldown_days": 0,
             "trigger_kind": "uti_entered",
             "exit_goal": "uti_left",
             "steps": [
                 *[
-                    step
+                    {
+                        **_task(
+                            _("UTI: weekly check-in call with {{ customer.name }} (%(n)s/3)") % {"n": week},
+                            "owner",
+                            7 * week,
+                        ),
+                        "due_from": "trigger",
+                        "due_unit": "days",
+                    }
                     for week in (1, 2, 3)
-                    for step in (
-                        {"kind": "wait", "days": 7},
-                        _task(_("UTI: weekly check-in call (%(n)s/3)") % {"n": week}, "owner", 0),
-                    )
                 ],
-                {"kind": "wait", "days": 7},
-                _task(_("UTI: closing review — decide the exit"), "owner", 0),
+                {
+                    **_task(_("UTI: closing review with {{ customer.name }} — decide the exit"), "owner", 0),
+                    "due_from": "trigger_end",
+                    "due_unit": "days",
+                },
+                # The run stays with the customer a little past the month, so leaving UTI then still cancels
+                # what is open.
+                {"kind": "wait", "until": "trigger_end", "days": 14},
             ],
         },
     ]
+
+
+# The defaults that replaced a built-in rule, and so had to become active where they were installed inactive;
+# their page says what switching them off does.
+TAKEN_OVER = ("detractor-recovery", "uti-recovery-month")
+REPLACES = {
+    "detractor-recovery": gettext_lazy(
+        "This playbook is Leme's detractor call-back: while it is active, every detractor answer gets a follow-up "
+        "task for the customer's CSM, completed when a touch with that contact closes the loop. Paused or "
+        "deleted, detractor answers create no task."
+    ),
+    "uti-recovery-month": gettext_lazy(
+        "This playbook is Leme's UTI plan: while it is active, every saved customer gets its weekly check-ins "
+        "and the closing review, cancelled when it leaves UTI. Paused or deleted, a save creates no task."
+    ),
+}
+
+
+def take_over_builtins(playbook_model, version_model, now) -> int:
+    """Where "Detractor recovery" or "UTI recovery month" is still as shipped (inactive, one version, never
+    run), publish its current steps as a new version and make it active: it now creates those tasks. A team
+    that already changed one keeps it as it is. Returns how many were taken over."""
+    done = 0
+    specs = {spec["key"]: spec for spec in _specs() if spec["key"] in TAKEN_OVER}
+    for key, spec in specs.items():
+        playbook = playbook_model.objects.filter(key=key, status="draft").first()
+        if playbook is None or playbook.runs.exists() or playbook.versions.count() != 1:
+            continue
+        number = playbook.versions.get().number + 1
+        version = version_model.objects.create(
+            playbook=playbook,
+            number=number,
+            trigger_kind=spec["trigger_kind"],
+            trigger_params=spec.get("trigger_params", {}),
+            exit_goal=spec.get("exit_goal", ""),
+            steps=spec["steps"],
+            published_at=now,
+        )
+        playbook.live_version = version
+        playbook.status = "active"
+        playbook.description = spec["description"]
+        playbook.cooldown_days = spec.get("cooldown_days", 30)
+        playbook.save(update_fields=["live_version", "status", "description", "cooldown_days"])
+        done += 1
+    return done
+
+
+def _specs() -> list[dict]:
+    with translation.override(settings.LANGUAGE_CODE):
+        return default_playbooks()
 
 
 def install_defaults(playbook_model, version_model, now) -> int:
@@ -116,6 +195,7 @@ def install_defaults(playbook_model, version_model, now) -> int:
                 name=spec["name"],
                 description=spec["description"],
                 status="active" if spec["active"] else "draft",
+                cooldown_days=spec.get("cooldown_days", 30),
             )
             version = version_model.objects.create(
                 playbook=playbook,

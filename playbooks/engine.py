@@ -19,16 +19,19 @@ Who may act is checked by the callers in ``playbooks.services`` (people) or is L
 """
 
 import logging
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import CharField, Exists, OuterRef, Value
 from django.db.models.functions import Cast, Coalesce, Concat
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from core import clock
-from playbooks import emails, mailing
+from playbooks import emails, mailing, task_text
 from playbooks import steps as step_rules
 from playbooks.audience import audience_q, not_recently_run_q, team_q
 from playbooks.models import (
@@ -45,6 +48,7 @@ from playbooks.models import (
 )
 from portfolio import services as portfolio_services
 from portfolio.models import ChurnOutcome, ContactRole, Customer, ReviewStatus, Stage, SuccessReview, UtiExit
+from surveys import answers
 
 logger = logging.getLogger(__name__)
 
@@ -132,11 +136,21 @@ def playbooks_triggered_by(kind: str, **params) -> list[Playbook]:
 
 
 def enrol_on_event(
-    kind: str, *, customer_id: int, trigger_key: str = "", facts: dict | None = None, **params
+    kind: str,
+    *,
+    customer_id: int,
+    trigger_key: str = "",
+    facts: dict | Callable[[], dict] | None = None,
+    **params,
 ) -> list[Run]:
-    """Enrol a customer in every active playbook an event triggers, and run the steps due at once."""
+    """Enrol a customer in every active playbook an event triggers, and run the steps due at once. ``facts``
+    may be a function: it is called (once) only when some playbook is triggered, so an event no playbook
+    listens to costs one query."""
     runs = []
-    for playbook in playbooks_triggered_by(kind, **params):
+    playbooks = playbooks_triggered_by(kind, **params)
+    if playbooks and callable(facts):
+        facts = facts()
+    for playbook in playbooks:
         run = enrol(playbook=playbook, customer_id=customer_id, trigger_key=trigger_key, facts=facts)
         if run is not None:
             runs.append(run)
@@ -186,6 +200,15 @@ def _lock_due(run_id: int, now: datetime) -> Run | None:
     )
 
 
+def _assignee(run: Run, customer: Customer, role: str) -> User | None:
+    """The person in ``role``; when the customer has nobody in it, the person who caused the trigger, if the
+    run knows them (a save recorded on a customer without a CSM: the one who recorded it follows it up)."""
+    person = step_rules.assignee_for(customer, role)
+    if person is None and run.facts.get("fallback_user_id"):
+        person = User.objects.filter(pk=run.facts["fallback_user_id"], is_active=True).first()
+    return person
+
+
 def _end(run: Run, *, status: str, reason: str, now: datetime, cancel_tasks: bool) -> None:
     run.status = status
     run.ended_at = now
@@ -219,22 +242,30 @@ def _run_step(run: Run, now: datetime, today: date) -> None:
     next_due = now
     ends = False
     if kind == step_rules.StepKind.TASK:
-        person = step_rules.assignee_for(customer, step.get("assignee", "owner"))
+        person = _assignee(run, customer, step.get("assignee", "owner"))
         if person is None:
             row.outcome = StepOutcome.NOBODY_TO_ASSIGN
         else:
+            # A task is read by its owner: its fields' fallbacks are in their language.
+            with translation.override(person.language or settings.LANGUAGE_CODE):
+                title = task_text.fill(step.get("title") or run.playbook.name, customer=customer, facts=run.facts)
+                notes = task_text.fill(step.get("description", ""), customer=customer, facts=run.facts)
             row.task = portfolio_services.task_create(
                 customer=customer,
                 owner=person,
-                title=step.get("title") or run.playbook.name,
-                due_date=step_rules.add_business_days(today, int(step.get("due_days", 0))),
+                title=title[:200],
+                due_date=step_rules.task_due(step, today=today, facts=run.facts),
                 origin=TASK_ORIGIN,
                 origin_key=origin_key(run.pk, index),
-                notes=step.get("description", ""),
+                notes=notes,
             )
             row.outcome = StepOutcome.TASK_CREATED
+            if run.facts.get("response_id"):
+                # A run started by a detractor's answer: its first task is the answer's follow-up, which a touch
+                # with that contact completes (closing the loop), as the survey pages show.
+                answers.follow_up_attach(response_id=run.facts["response_id"], task_id=row.task.pk)
     elif kind == step_rules.StepKind.WAIT:
-        next_due = now + timedelta(days=int(step.get("days", 0)))
+        next_due = step_rules.wait_end(step, now=now, facts=run.facts)
         row.done_at = next_due
         row.outcome = StepOutcome.WAITED
     elif kind == step_rules.StepKind.CONDITION:

@@ -5,15 +5,20 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, DateField, ExpressionWrapper, F, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast, Coalesce, NullIf, TruncDate
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.access import can_edit_playbooks, can_write, get_visible_or_404, team_shared_filter
 from accounts.models import User
 from core import clock
+from health.models import HealthScore
 from playbooks import steps as step_rules
 from playbooks.audience import audience_q, team_q
+from playbooks.defaults import REPLACES
 from playbooks.engine import run_id_from_origin_key
 from playbooks.models import (
     OPEN_RUN_STATUSES,
@@ -27,7 +32,7 @@ from playbooks.models import (
     StepEmail,
     TriggerKind,
 )
-from portfolio.models import Customer, HealthBand, Stage, Task, TaskStatus
+from portfolio.models import Activity, Customer, HealthBand, Stage, Task, TaskStatus
 from portfolio.selectors import customers_visible_to
 
 
@@ -122,6 +127,7 @@ class PlaybookPage:
     can_edit: bool
     versions: list[PlaybookVersion] = field(default_factory=list)
     report: "PlaybookReport | None" = None
+    replaces: str = ""  # for a default that is one of Leme's own rules: what switching it off does
 
 
 def step_views(steps: list[dict]) -> list[StepView]:
@@ -183,6 +189,7 @@ def playbook_page(user: User, playbook: Playbook) -> PlaybookPage:
         can_edit=can_edit_playbooks(user, playbook.team_id),
         versions=versions,
         report=playbook_report(user, playbook),
+        replaces=str(REPLACES.get(playbook.key or "", "")),
     )
 
 
@@ -217,6 +224,41 @@ class RiskOutcome:
         return self.runs >= OUTCOME_MIN_RUNS
 
 
+# The kind of the timeline entry health writes for a band change (``health.services.HEALTH_ACTIVITY``; a
+# selector does not import services).
+HEALTH_ACTIVITY = "health"
+# The comparison reads each customer's band this many days after it met the trigger.
+COMPARISON_DAYS = (30, 90)
+
+
+@dataclass(frozen=True)
+class GroupOutcome:
+    """Of ``count`` customers who met the trigger at least N days ago: green N days later, not churned then."""
+
+    count: int
+    green: Share
+    not_churned: Share
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """N days after meeting the trigger: the customers the playbook ran on beside those who met the same
+    trigger without it (during its cool-down, or before it existed). ``enough`` is False while either group
+    has fewer than ``OUTCOME_MIN_RUNS``: too few to compare, and no percentage is claimed."""
+
+    days: int
+    played: GroupOutcome
+    others: GroupOutcome
+
+    @property
+    def enough(self) -> bool:
+        return self.played.count >= OUTCOME_MIN_RUNS and self.others.count >= OUTCOME_MIN_RUNS
+
+    @property
+    def groups(self) -> list[tuple[str, GroupOutcome]]:
+        return [(str(_("With the playbook")), self.played), (str(_("Without it")), self.others)]
+
+
 @dataclass(frozen=True)
 class PlaybookReport:
     """What a playbook's runs on the person's customers did: runs started, completed and exited (and why), the
@@ -241,6 +283,7 @@ class PlaybookReport:
     emails_waiting: int
     emails_unsubscribed: int
     outcome: RiskOutcome | None
+    comparisons: list[Comparison] = field(default_factory=list)
     outcome_min_age_days: int = OUTCOME_MIN_AGE_DAYS
     outcome_min_runs: int = OUTCOME_MIN_RUNS
 
@@ -256,7 +299,7 @@ def is_risk_play(version: PlaybookVersion | None) -> bool:
 
 def playbook_report(user: User, playbook: Playbook) -> PlaybookReport:
     """The "did it help?" report of ``playbook`` on the customers the person sees (the door): four queries
-    however many runs, tasks and steps."""
+    however many runs, tasks and steps, and three more for a risk play's comparison group."""
     runs = runs_visible_to(user).filter(playbook=playbook)
     old_enough = Q(started_at__lte=clock.now() - timedelta(days=OUTCOME_MIN_AGE_DAYS))
     counts = runs.aggregate(
@@ -303,7 +346,9 @@ def playbook_report(user: User, playbook: Playbook) -> PlaybookReport:
             green_now=Share(counts["old_green"], old),
             not_churned=Share(counts["old_not_churned"], old),
         )
+    comparisons = comparisons_of(user, playbook) if outcome is not None else []
     return PlaybookReport(
+        comparisons=comparisons,
         started=counts["started"],
         completed=counts["completed"],
         exited=counts["exited"],
@@ -322,6 +367,88 @@ def playbook_report(user: User, playbook: Playbook) -> PlaybookReport:
         emails_unsubscribed=mail["unsubscribed"],
         outcome=outcome,
     )
+
+
+def _band_on(days: int):
+    """The band people saw on the customer ``days`` days after the row's ``met_on``: the last score on or
+    before that day (an override's band while one was in force)."""
+    return Subquery(
+        HealthScore.objects.filter(
+            customer_id=OuterRef("customer_id"),
+            day__lte=ExpressionWrapper(OuterRef("met_on") + timedelta(days=days), output_field=DateField()),
+        )
+        .order_by("-day")
+        .annotate(shown=Coalesce(NullIf("override__band", Value("")), "band"))
+        .values("shown")[:1]
+    )
+
+
+def _outcome_rows(rows: QuerySet) -> list[dict]:
+    """``rows`` (with ``customer_id`` and ``met_on``) with the band 30 and 90 days later and when, if ever,
+    the customer churned."""
+    bands = {f"band_{n}": _band_on(n) for n in COMPARISON_DAYS}
+    return list(
+        rows.annotate(**bands).values(
+            "customer_id", "met_on", "customer__stage", "customer__stage_changed_at", *bands.keys()
+        )
+    )
+
+
+def _group(rows: list[dict], days: int, today: date) -> GroupOutcome:
+    old = [r for r in rows if r["met_on"] + timedelta(days=days) <= today]
+    green = sum(1 for r in old if r[f"band_{days}"] == HealthBand.GREEN)
+
+    def churned_by(r: dict) -> bool:
+        churned_at = r["customer__stage_changed_at"]
+        return r["customer__stage"] == Stage.CHURNED and timezone.localdate(churned_at) <= r["met_on"] + timedelta(
+            days=days
+        )
+
+    not_churned = sum(1 for r in old if not churned_by(r))
+    return GroupOutcome(len(old), Share(green, len(old)), Share(not_churned, len(old)))
+
+
+def comparisons_of(user: User, playbook: Playbook) -> list[Comparison]:
+    """For a play started by a health band turning red: the customers it ran on, and the customers of its team
+    the person sees who turned red without it, either during its cool-down after a run of theirs or before the
+    playbook existed, each read 30 and 90 days later (green? churned?). A band change is the customer's
+    health timeline entry (one per customer and day, from the nightly score or an override). Three queries
+    however long the history."""
+    version = playbook.live_version
+    band = (version.trigger_params or {}).get("band", HealthBand.RED)
+    today = clock.today()
+    visible = customers_visible_to(user).filter(team_q(playbook)).values("pk")
+    runs = Run.objects.filter(playbook=playbook, customer__in=visible).annotate(met_on=TruncDate("started_at"))
+    played = _outcome_rows(runs)
+    # The runs of those customers, to tell apart who was enrolled, who was in the playbook already, and who was
+    # held back by the cool-down (kept in Python: a few per customer).
+    spans = defaultdict(list)
+    for run in runs.values("customer_id", "started_at", "ended_at", "trigger_key"):
+        spans[run["customer_id"]].append(run)
+    created_on = timezone.localdate(playbook.created_at)
+    cooldown = timedelta(days=playbook.cooldown_days)
+    changes = Activity.objects.filter(
+        kind=HEALTH_ACTIVITY, customer__in=visible, data__to=band, happened_at__date__lte=today
+    ).annotate(
+        met_on=Coalesce(Cast(KT("data__day"), DateField()), TruncDate("happened_at")),
+    )
+
+    def without_playbook(row: dict) -> bool:
+        met_on = row["met_on"]
+        held_back = False
+        for run in spans.get(row["customer_id"], []):
+            started_on = timezone.localdate(run["started_at"])
+            ended_on = timezone.localdate(run["ended_at"]) if run["ended_at"] else None
+            if run["trigger_key"] == f"band:{met_on.isoformat()}:{band}" or (
+                started_on <= met_on and (ended_on is None or ended_on > met_on)
+            ):
+                return False  # the playbook took it, or the customer was in it already
+            if ended_on is not None and ended_on <= met_on < ended_on + cooldown:
+                held_back = True
+        return held_back or met_on < created_on
+
+    others = [r for r in _outcome_rows(changes) if without_playbook(r)]
+    return [Comparison(n, _group(played, n, today), _group(others, n, today)) for n in COMPARISON_DAYS]
 
 
 # --- A run ---------------------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from playbooks import engine
 from playbooks.models import TriggerKind
 from portfolio import events
 from surveys import events as survey_events
+from surveys.models import Response, SurveyKind
 
 
 @subscriber(events.CustomerCreated)
@@ -34,10 +35,28 @@ def playbooks_on_handoff(event: events.HandoffCompleted) -> None:
     )
 
 
+def _answer_facts(event: survey_events.DetractorAnswered) -> dict:
+    """What a detractor run's tasks name: the answer, its contact and comment, and the day it was given (the
+    follow-up is due two business days after it, however late the job runs)."""
+    response = Response.objects.select_related("delivery__contact").filter(pk=event.response_id).first()
+    contact = response.delivery.contact if response is not None else None
+    return {
+        "response_id": event.response_id,
+        "trigger_on": event.answered_on.isoformat(),
+        "contact_name": contact.name if contact is not None else "",
+        "survey": str(SurveyKind(event.kind).label),
+        "score": event.score,
+        "comment": response.comment if response is not None else "",
+    }
+
+
 @subscriber(survey_events.DetractorAnswered)
 def playbooks_on_detractor(event: survey_events.DetractorAnswered) -> None:
     engine.enrol_on_event(
-        TriggerKind.DETRACTOR_ANSWERED, customer_id=event.customer_id, trigger_key=f"detractor:{event.response_id}"
+        TriggerKind.DETRACTOR_ANSWERED,
+        customer_id=event.customer_id,
+        trigger_key=f"detractor:{event.response_id}",
+        facts=lambda: _answer_facts(event),
     )
 
 
@@ -57,8 +76,18 @@ def playbooks_on_churn_recovered(event: events.ChurnRequestRecovered) -> None:
 
 @subscriber(events.UtiEntered)
 def playbooks_on_uti_entered(event: events.UtiEntered) -> None:
+    # Dated from the stay: a save recorded late starts with its past check-ins overdue. Whoever recorded the
+    # save follows a customer without a CSM or ISM.
     engine.enrol_on_event(
-        TriggerKind.UTI_ENTERED, customer_id=event.customer_id, trigger_key=f"uti:{event.uti_stay_id}"
+        TriggerKind.UTI_ENTERED,
+        customer_id=event.customer_id,
+        trigger_key=f"uti:{event.uti_stay_id}",
+        facts={
+            "uti_stay_id": event.uti_stay_id,
+            "trigger_on": event.started_on.isoformat(),
+            "trigger_ends_on": event.ends_on.isoformat(),
+            "fallback_user_id": event.actor_id,
+        },
     )
 
 

@@ -1,9 +1,9 @@
-"""The work portfolio's own events create: the churn-request task, the UTI recovery plan and the overdue
-payment follow-up. Each runs in a Celery task after the event's transaction commits (``core.events``), is
-safe to run twice (every task has an ``origin_key``) and does nothing once the reason for it is gone.
+"""The work portfolio's own events create: the churn-request task and the overdue payment follow-up. Each
+runs in a Celery task after the event's transaction commits (``core.events``), is safe to run twice (every
+task has an ``origin_key``) and does nothing once the reason for it is gone.
 
-These are the built-in plays; playbooks will take them over as default playbooks, keeping the
-``origin_key``s so no task is created twice.
+The UTI recovery month's check-ins come from the "UTI recovery month" playbook (it listens to
+``UtiEntered``); :func:`uti_checkin_weeks` stays here for the tasks written before it (the demo's history).
 """
 
 from datetime import timedelta
@@ -23,7 +23,6 @@ from portfolio.models import (
     OwnershipPeriod,
     Subscription,
     SubscriptionStatus,
-    UtiExit,
     UtiStay,
 )
 from portfolio.services import notification_create, task_create
@@ -56,46 +55,9 @@ def churn_request_task(event: events.ChurnRequestOpened) -> None:
 
 
 def uti_checkin_weeks(stay: UtiStay) -> int:
-    """Weekly check-ins of a recovery month: one a week, the last week kept for the closing review."""
+    """Weekly check-ins of a recovery month: one a week, the last week kept for the closing review (three in
+    the 30-day month every service model has)."""
     return max(1, (stay.ends_on - stay.started_on).days // 7 - 1)
-
-
-@subscriber(events.UtiEntered)
-def uti_plan(event: events.UtiEntered) -> None:
-    """A saved customer's recovery month: a weekly check-in call, then a closing review on its last day
-    to decide the exit. Dated from the stay's start, the save's effective date: a save recorded late starts
-    with its past check-ins overdue."""
-    stay = UtiStay.objects.select_related("customer__owner", "customer__implementation_manager").get(
-        pk=event.uti_stay_id
-    )
-    if stay.exit != UtiExit.OPEN:
-        return
-    customer = stay.customer
-    owner = customer.owner or customer.implementation_manager
-    if owner is None and event.actor_id is not None:
-        owner = User.objects.filter(pk=event.actor_id).first()
-    if owner is None:
-        return
-    weeks = uti_checkin_weeks(stay)
-    with _language(owner):
-        for week in range(1, weeks + 1):
-            task_create(
-                customer=customer,
-                owner=owner,
-                title=_("UTI: weekly check-in call with %(customer)s (%(n)s/%(total)s)")
-                % {"customer": customer, "n": week, "total": weeks},
-                due_date=stay.started_on + timedelta(days=7 * week),
-                origin="uti",
-                origin_key=f"uti:{stay.pk}:checkin:{week}",
-            )
-        task_create(
-            customer=customer,
-            owner=owner,
-            title=_("UTI: closing review with %(customer)s — decide the exit") % {"customer": customer},
-            due_date=stay.ends_on,
-            origin="uti",
-            origin_key=f"uti:{stay.pk}:exit",
-        )
 
 
 @subscriber(events.DelinquencyStarted)

@@ -8,8 +8,10 @@ The rules, in one place so the public page, a future API and the benchmark all o
 * an answer is validated against its kind's scale; answering again updates the same ``Response`` (the
   delivery row is locked while the answer is written, and the database allows one response per delivery);
 * every answer goes on the customer's timeline, except eNPS, which is anonymous and never reaches one;
-* a detractor answer creates one follow-up task for the customer's CSM, due within two business days; the
-  next call, meeting or email the team logs with that customer closes the loop and completes the task.
+* a detractor answer is announced (``DetractorAnswered``); the "Detractor recovery" playbook gives it one
+  follow-up task for the customer's CSM, due within two business days, and attaches it to the answer
+  (:func:`follow_up_attach`); the next call, meeting or email the team logs with that contact closes the
+  loop and completes the task.
 """
 
 import logging
@@ -224,7 +226,7 @@ def answer_record(
     and computed as the number of "yes" in ``chi_answers`` (``{"<criterion position>": 1 or 0}``). Raises
     ValidationError (keyed ``score``, ``chi`` or ``comment``) for bad input and a :class:`LinkError` when the
     link no longer works. The answer is announced once committed; a detractor's follow-up task is created by
-    a subscriber of :class:`surveys.events.DetractorAnswered`.
+    the playbooks triggered by :class:`surveys.events.DetractorAnswered`.
     """
     now = now or timezone.now()
     # Lock the delivery: two taps, or two tabs, on the same link write one answer, one after the other.
@@ -373,8 +375,10 @@ def add_business_days(day: date, days: int) -> date:
 
 
 def detractor_follow_up(*, response_id: int, today: date | None = None) -> Task | None:
-    """The follow-up task for a detractor answer, for the customer's CSM (or its ISM while it has none),
-    due within two business days. Safe to run twice: the task's origin key names the response."""
+    """The follow-up task Leme wrote for a detractor answer before the "Detractor recovery" playbook took it
+    over (origin ``detractor``), for the customer's CSM (or its ISM), due within two business days. Only the
+    demo's history, dated before playbooks, still writes it. Safe to run twice: the origin key names the
+    response."""
     today = today or timezone.localdate()
     with transaction.atomic():
         response = (
@@ -412,6 +416,14 @@ def detractor_follow_up(*, response_id: int, today: date | None = None) -> Task 
         )
         Response.objects.filter(pk=response.pk).update(follow_up_task_id=task.pk)
         return task
+
+
+def follow_up_attach(*, response_id: int, task_id: int) -> bool:
+    """Make ``task_id`` the follow-up of a detractor's answer (the task a playbook created for it), unless the
+    answer already has one: closing the loop completes it and the survey pages count it. True if attached."""
+    return bool(
+        Response.objects.filter(pk=response_id, follow_up_task_id__isnull=True).update(follow_up_task_id=task_id)
+    )
 
 
 def open_loops_with(*, customer_id: int, contact_id: int | None, before: datetime):

@@ -1,13 +1,14 @@
 """What surveys do when something happens, each in a Celery task after commit (``core.events``):
 transactional campaigns send after a handoff or a success review; a logged touch closes the loop on a
-detractor's answer; a detractor's answer gets its follow-up task. Each is safe to run twice."""
+detractor's answer. Each is safe to run twice. (A detractor's follow-up task comes from the "Detractor
+recovery" playbook, which listens to ``DetractorAnswered``.)"""
 
 from core.events import subscriber
 from portfolio import events as portfolio_events
 from portfolio.models import Customer, NotificationKind
 from portfolio.services import notification_create
 from surveys import events
-from surveys.answers import detractor_follow_up, loop_close_on_touch
+from surveys.answers import loop_close_on_touch
 from surveys.triggers import send_transactional
 
 
@@ -29,12 +30,6 @@ def loop_close(event: portfolio_events.TouchLogged) -> None:
         author_id=event.author_id,
         contact_id=event.contact_id,
     )
-
-
-@subscriber(events.DetractorAnswered)
-def detractor_task(event: events.DetractorAnswered) -> None:
-    """The customer's CSM calls the detractor back within two business days of the answer."""
-    detractor_follow_up(response_id=event.response_id, today=event.answered_on)
 
 
 @subscriber(events.DetractorAnswered)

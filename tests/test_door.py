@@ -181,6 +181,8 @@ PARAMETERS = {
     ("api:churn-request", "pk"): "churn_request",
     ("api:survey-campaign", "pk"): "chi_campaign",
     ("api:survey-response", "pk"): "response",
+    ("api:playbook", "pk"): "playbook",
+    ("api:playbook-run", "pk"): "run",
 }
 # Objects both teams see: the same row in both worlds. (Survey campaigns belong to a team: each world has its
 # own, made by its leader, and another team's is a 404 like any of its objects.)

@@ -17,6 +17,7 @@ from django.utils import timezone
 from demo import plans
 from demo.people import demo_user, seed_people
 from demo.portfolio import seed_portfolio
+from playbooks.models import Run
 from portfolio import selectors, services
 from portfolio.models import (
     Activity,
@@ -125,7 +126,7 @@ def test_a_small_demo_shows_every_journey_state():
     assert len(set(ChurnRequest.objects.values_list("reason__category__code", flat=True))) >= 3
     assert all(len(detail) > 60 for detail in ChurnRequest.objects.values_list("detail", flat=True))
     assert set(UtiStay.objects.values_list("exit", flat=True)) == set(UtiExit.values)
-    assert Task.objects.filter(origin="uti", status=TaskStatus.OPEN).exists()
+    assert Task.objects.filter(origin="playbook", title__startswith="UTI", status=TaskStatus.OPEN).exists()
     # delinquency, expansion
     assert Subscription.objects.filter(status=SubscriptionStatus.DELINQUENT).exists()
     assert Subscription.objects.filter(billing_period="annual").exists()
@@ -262,6 +263,8 @@ def test_the_bulk_path_writes_what_the_services_would(transactional_db):
     in_bulk = snapshot()
     # then
     assert in_bulk.keys() == through_services.keys()
+    # the UTI plan came from the playbook on both paths, a run per stay
+    assert Run.objects.filter(playbook__key="uti-recovery-month").count() == UtiStay.objects.count() > 0
     differences = [
         (key, part, rows, in_bulk[key][part])
         for key, expected in through_services.items()
@@ -315,5 +318,7 @@ def test_subscribers_act_on_the_replayed_day(transactional_db):
         since = task.origin_key.rsplit(":", 1)[1]
         assert task.due_date == date.fromisoformat(since) + timedelta(days=1)
     for stay in UtiStay.objects.all():
-        exit_task = Task.objects.get(origin_key=f"uti:{stay.pk}:exit")
+        # the "UTI recovery month" playbook's run for the stay: its fourth step is the closing review
+        run = Run.objects.get(playbook__key="uti-recovery-month", trigger_key=f"uti:{stay.pk}")
+        exit_task = Task.objects.get(origin_key=f"playbook:{run.pk}:3")
         assert exit_task.due_date == stay.ends_on

@@ -79,5 +79,5 @@ def test_seed_replays_subscribers_in_process_even_with_a_broker(capsys):
     finally:
         celery_app.conf.task_always_eager = eager
     uti = Customer.objects.get(external_id="demo-00001")
-    assert Task.objects.filter(customer=uti, origin="uti", origin_key__contains=":checkin:").exists()
+    assert Task.objects.filter(customer=uti, origin="playbook", title__contains="acompanhamento").exists()
     assert Task.objects.filter(customer__external_id="demo-00000", origin="churn_request").exists()

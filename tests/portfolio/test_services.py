@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone, translation
 
 from core.events import recorded
+from playbooks.models import Run
 from portfolio import events, ledger, services
 from portfolio.models import (
     ActivityKind,
@@ -413,6 +414,18 @@ def test_a_closed_churn_request_refuses_save_attempts(org):
     assert not SaveAttempt.objects.exists()
 
 
+CHECKIN = "UTI: ligação semanal de acompanhamento"
+CLOSING = "UTI: revisão de encerramento"
+
+
+def uti_plan_keys(stay) -> dict[str, str]:
+    """The origin keys of a stay's recovery plan: the tasks of the "UTI recovery month" playbook's run for it
+    (steps 0–2 the weekly check-ins, 3 the closing review)."""
+    run = Run.objects.get(playbook__key="uti-recovery-month", trigger_key=f"uti:{stay.pk}")
+    names = ["checkin:1", "checkin:2", "checkin:3", "exit"]
+    return {name: f"playbook:{run.pk}:{index}" for index, name in enumerate(names)}
+
+
 # --- Resolving a churn request ------------------------------------------------------------------------------
 
 
@@ -430,12 +443,14 @@ def test_recovered_churn_request_puts_the_customer_in_uti_with_a_recovery_plan(o
     customer.refresh_from_db()
     assert customer.stage == Stage.UTI
     assert (stay.started_on, stay.ends_on, stay.exit) == (today(), today() + timedelta(days=30), UtiExit.OPEN)
-    recovery = Task.objects.filter(customer=customer, origin="uti").order_by("due_date")
-    assert list(recovery.values_list("origin_key", "due_date", "owner")) == [
-        (f"uti:{stay.pk}:checkin:1", today() + timedelta(days=7), org.csm_a.pk),
-        (f"uti:{stay.pk}:checkin:2", today() + timedelta(days=14), org.csm_a.pk),
-        (f"uti:{stay.pk}:checkin:3", today() + timedelta(days=21), org.csm_a.pk),
-        (f"uti:{stay.pk}:exit", stay.ends_on, org.csm_a.pk),
+    # the recovery plan is the "UTI recovery month" playbook's run, one per stay
+    plan = uti_plan_keys(stay)
+    recovery = Task.objects.filter(customer=customer, origin="playbook").order_by("due_date")
+    assert list(recovery.values_list("origin_key", "due_date", "owner", "title")) == [
+        (plan["checkin:1"], today() + timedelta(days=7), org.csm_a.pk, f"{CHECKIN} com {customer.name} (1/3)"),
+        (plan["checkin:2"], today() + timedelta(days=14), org.csm_a.pk, f"{CHECKIN} com {customer.name} (2/3)"),
+        (plan["checkin:3"], today() + timedelta(days=21), org.csm_a.pk, f"{CHECKIN} com {customer.name} (3/3)"),
+        (plan["exit"], stay.ends_on, org.csm_a.pk, f"{CLOSING} com {customer.name} — decidir a saída"),
     ]
     assert Task.objects.get(origin="churn_request").status == TaskStatus.DONE
 
@@ -452,7 +467,7 @@ def test_resolving_a_churn_request_twice_is_refused_and_adds_no_recovery_tasks(o
         services.churn_request_resolve(churn_request=request, outcome=ChurnOutcome.RECOVERED, actor=org.csm_a)
 
     # then
-    assert Task.objects.filter(customer=customer, origin="uti").count() == 4
+    assert Task.objects.filter(customer=customer, origin="playbook").count() == 4
     assert customer.uti_stays.count() == 1
 
 
@@ -462,19 +477,19 @@ def test_task_create_with_the_recovery_plans_key_returns_the_existing_task(org, 
         stay = services.churn_request_resolve(
             churn_request=open_churn(customer, org.csm_a), outcome=ChurnOutcome.RECOVERED, actor=org.csm_a
         )
-    planned = Task.objects.get(origin_key=f"uti:{stay.pk}:exit")
+    planned = Task.objects.get(origin_key=uti_plan_keys(stay)["exit"])
 
     again = services.task_create(
         customer=customer,
         owner=org.csm_a,
         title="UTI: closing review",
         due_date=stay.ends_on,
-        origin="uti",
-        origin_key=f"uti:{stay.pk}:exit",
+        origin="playbook",
+        origin_key=uti_plan_keys(stay)["exit"],
     )
 
     assert again.pk == planned.pk
-    assert Task.objects.filter(customer=customer, origin="uti").count() == 4
+    assert Task.objects.filter(customer=customer, origin="playbook").count() == 4
 
 
 def test_downsell_records_a_contraction_and_puts_the_customer_in_uti(org):
@@ -523,12 +538,13 @@ def test_a_save_recorded_late_starts_the_uti_month_and_its_plan_on_the_day_it_ha
     # then
     stay.refresh_from_db()
     assert (stay.started_on, stay.ends_on) == (saved_on, saved_on + timedelta(days=30))
-    recovery = Task.objects.filter(customer=customer, origin="uti").order_by("due_date")
+    plan = uti_plan_keys(stay)
+    recovery = Task.objects.filter(customer=customer, origin="playbook").order_by("due_date")
     assert list(recovery.values_list("origin_key", "due_date")) == [
-        (f"uti:{stay.pk}:checkin:1", saved_on + timedelta(days=7)),
-        (f"uti:{stay.pk}:checkin:2", saved_on + timedelta(days=14)),
-        (f"uti:{stay.pk}:checkin:3", saved_on + timedelta(days=21)),
-        (f"uti:{stay.pk}:exit", saved_on + timedelta(days=30)),
+        (plan["checkin:1"], saved_on + timedelta(days=7)),
+        (plan["checkin:2"], saved_on + timedelta(days=14)),
+        (plan["checkin:3"], saved_on + timedelta(days=21)),
+        (plan["exit"], saved_on + timedelta(days=30)),
     ]
 
 
@@ -627,42 +643,47 @@ def test_uti_exit_recovered_returns_to_ongoing_and_cancels_the_open_recovery_tas
         stay = services.churn_request_resolve(
             churn_request=open_churn(customer, org.csm_a), outcome=ChurnOutcome.RECOVERED, actor=org.csm_a
         )
-    first_checkin = Task.objects.get(origin_key=f"uti:{stay.pk}:checkin:1")
+    plan = uti_plan_keys(stay)
+    first_checkin = Task.objects.get(origin_key=plan["checkin:1"])
     services.task_complete(task=first_checkin, actor=org.csm_a)
 
     # when
-    services.uti_exit(stay=stay, decision=UtiExit.RECOVERED, actor=org.csm_a, notes="Uso voltou ao normal")
+    with committed():
+        services.uti_exit(stay=stay, decision=UtiExit.RECOVERED, actor=org.csm_a, notes="Uso voltou ao normal")
 
     # then
     customer.refresh_from_db()
     stay.refresh_from_db()
     assert customer.stage == Stage.ONGOING
     assert (stay.exit, stay.exited_on) == (UtiExit.RECOVERED, today())
-    statuses = dict(Task.objects.filter(origin="uti").values_list("origin_key", "status"))
+    statuses = dict(Task.objects.filter(origin="playbook").values_list("origin_key", "status"))
     assert statuses == {
-        f"uti:{stay.pk}:checkin:1": TaskStatus.DONE,
-        f"uti:{stay.pk}:checkin:2": TaskStatus.CANCELLED,
-        f"uti:{stay.pk}:checkin:3": TaskStatus.CANCELLED,
-        f"uti:{stay.pk}:exit": TaskStatus.CANCELLED,
+        plan["checkin:1"]: TaskStatus.DONE,
+        plan["checkin:2"]: TaskStatus.CANCELLED,
+        plan["checkin:3"]: TaskStatus.CANCELLED,
+        plan["exit"]: TaskStatus.CANCELLED,
     }
 
 
-def test_uti_exit_churned_after_all_churns_the_customer(org):
+def test_uti_exit_churned_after_all_churns_the_customer(org, committed):
     # given
     customer = ongoing_customer(org, amount_cents=100_000)
-    stay = services.churn_request_resolve(
-        churn_request=open_churn(customer, org.csm_a), outcome=ChurnOutcome.RECOVERED, actor=org.csm_a
-    )
+    with committed():
+        stay = services.churn_request_resolve(
+            churn_request=open_churn(customer, org.csm_a), outcome=ChurnOutcome.RECOVERED, actor=org.csm_a
+        )
+    assert Task.objects.filter(origin="playbook", status=TaskStatus.OPEN).count() == 4
 
     # when
-    services.uti_exit(stay=stay, decision=UtiExit.CHURNED, actor=org.csm_a, notes="Decidiu sair mesmo assim")
+    with committed():
+        services.uti_exit(stay=stay, decision=UtiExit.CHURNED, actor=org.csm_a, notes="Decidiu sair mesmo assim")
 
     # then
     customer.refresh_from_db()
     assert (customer.stage, customer.mrr_cents) == (Stage.CHURNED, 0)
     movement = movement_this_month(customer)
     assert (movement.kind, movement.amount_cents) == (MovementKind.CHURN, 100_000)
-    assert not Task.objects.filter(origin="uti", status=TaskStatus.OPEN).exists()
+    assert not Task.objects.filter(origin="playbook", status=TaskStatus.OPEN).exists()
 
 
 # --- Reactivation -----------------------------------------------------------------------------------------

@@ -12,11 +12,14 @@ from django.utils import timezone
 
 from accounts.models import Role
 from core.events import recorded
+from playbooks.models import Run
+from playbooks.subscribers import playbooks_on_detractor
 from portfolio import events as portfolio_events
 from portfolio import services as portfolio_services
 from portfolio.models import Activity, Task, TaskStatus
 from portfolio.selectors import my_day
 from surveys import answers, tokens
+from surveys.events import DetractorAnswered
 from surveys.models import CampaignStatus, ChiCriterion, Delivery, Response
 from surveys.results import loop_close_stats
 from surveys.services import campaign_close, campaign_create
@@ -189,7 +192,7 @@ def test_enps_is_anonymous_no_customer_no_timeline_no_task(org, customer, django
 
     assert response.customer is None
     assert Activity.objects.filter(kind="survey").count() == 0
-    assert Task.objects.filter(origin="detractor").count() == 0
+    assert Task.objects.filter(origin="playbook").count() == 0
 
 
 # --- The link ----------------------------------------------------------------------------------------------
@@ -251,10 +254,13 @@ def test_a_detractor_on_friday_gets_one_task_for_the_csm_due_tuesday(
     with django_capture_on_commit_callbacks(execute=True):
         answers.answer_record(delivery=nps, score=2, comment="Piorou", now=FRIDAY_AFTERNOON + timedelta(hours=1))
 
-    task = Task.objects.get(customer=customer, origin="detractor")
+    task = Task.objects.get(customer=customer, origin="playbook")
     assert task.owner == org.csm_a
     assert task.due_date == date(2026, 12, 1)  # Tuesday
-    assert task.origin_key == f"survey-response:{response.pk}"
+    run = Run.objects.get(playbook__key="detractor-recovery", customer=customer)
+    assert task.origin_key == f"playbook:{run.pk}:0"
+    assert task.title == f"Ligar para {nps.contact.name} ({customer.name}): NPS 3, detrator"
+    assert task.notes == "Demora no suporte"
     assert task.status == TaskStatus.OPEN
     response.refresh_from_db()
     assert response.follow_up_task_id == task.pk
@@ -265,10 +271,21 @@ def test_the_follow_up_is_idempotent(nps, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         response = answers.answer_record(delivery=nps, score=0)
 
-    again = answers.detractor_follow_up(response_id=response.pk)
+    # the event delivered again (a retried job)
+    playbooks_on_detractor(
+        DetractorAnswered(
+            response_id=response.pk,
+            campaign_id=response.campaign_id,
+            kind=response.kind,
+            score=0,
+            customer_id=response.customer_id,
+            contact_id=nps.contact_id,
+            answered_on=timezone.localdate(response.answered_at),
+        )
+    )
 
-    assert Task.objects.filter(origin="detractor").count() == 1
-    assert again.pk == Response.objects.get().follow_up_task_id
+    task = Task.objects.get(origin="playbook")
+    assert task.pk == Response.objects.get().follow_up_task_id
 
 
 def test_without_a_csm_the_implementation_manager_follows_up(org, django_capture_on_commit_callbacks):
@@ -278,7 +295,7 @@ def test_without_a_csm_the_implementation_manager_follows_up(org, django_capture
     with django_capture_on_commit_callbacks(execute=True):
         answers.answer_record(delivery=delivery, score=4)
 
-    assert Task.objects.get(origin="detractor").owner == org.ism_a
+    assert Task.objects.get(origin="playbook").owner == org.ism_a
 
 
 @pytest.mark.parametrize("score", [7, 8, 9, 10])
@@ -286,7 +303,7 @@ def test_passives_and_promoters_create_no_task(nps, score, django_capture_on_com
     with django_capture_on_commit_callbacks(execute=True):
         answers.answer_record(delivery=nps, score=score)
 
-    assert not Task.objects.filter(origin="detractor").exists()
+    assert not Task.objects.filter(origin="playbook").exists()
 
 
 @pytest.mark.parametrize(("kind", "scale_max", "score", "task"), [("csat", 5, 2, True), ("csat", 5, 3, False)])
@@ -298,7 +315,7 @@ def test_csat_detractors_follow_the_scoring_rule(
     with django_capture_on_commit_callbacks(execute=True):
         answers.answer_record(delivery=delivery, score=score)
 
-    assert Task.objects.filter(origin="detractor").exists() is task
+    assert Task.objects.filter(origin="playbook").exists() is task
 
 
 def test_a_call_logged_after_the_answer_closes_the_loop(
@@ -463,4 +480,4 @@ def test_simultaneous_answers_to_one_delivery_make_one_response(org):
     assert failures == []
     assert Response.objects.filter(delivery=delivery).count() == 1
     assert survey_entries(customer).count() == 6
-    assert Task.objects.filter(origin="detractor").count() <= 1
+    assert Task.objects.filter(origin="playbook").count() <= 1

@@ -4,6 +4,7 @@ import pytest
 from django.utils import timezone
 
 from core.events import recorded
+from playbooks.models import Run
 from portfolio.models import Task
 from surveys import answers, dispatch, events
 from tests.portfolio.factories import ContactFactory, CustomerFactory
@@ -50,8 +51,10 @@ def test_a_detractor_answer_is_announced_and_its_subscriber_creates_the_follow_u
             answered_on=answered_on,
         ),
     ]
-    task = Task.objects.get(origin_key=f"survey-response:{response.pk}")
-    assert (task.origin, task.customer_id) == ("detractor", delivery.customer_id)
+    # the "Detractor recovery" playbook listens: its run, keyed by the answer, gives the follow-up
+    run = Run.objects.get(playbook__key="detractor-recovery", trigger_key=f"detractor:{response.pk}")
+    task = Task.objects.get(origin_key=f"playbook:{run.pk}:0")
+    assert (task.origin, task.customer_id) == ("playbook", delivery.customer_id)
 
 
 def test_a_promoter_is_announced_as_an_answer_only(nps_delivery, committed):

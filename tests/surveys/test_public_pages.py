@@ -44,7 +44,7 @@ def checked_scores(html: str) -> list[str]:
 def nothing_recorded() -> bool:
     return (
         not Response.objects.exists()
-        and not Task.objects.filter(origin="detractor").exists()
+        and not Task.objects.filter(origin="playbook").exists()
         and not Activity.objects.filter(kind="survey").exists()
     )
 
@@ -197,7 +197,7 @@ def test_a_detractor_answer_creates_the_follow_up_task(link, anonymous, org, dja
     with django_capture_on_commit_callbacks(execute=True):
         anonymous.post(url, {"score": "2", "comment": "Suporte lento"})
 
-    task = Task.objects.get(origin="detractor")
+    task = Task.objects.get(origin="playbook")
     assert task.owner == org.csm_a
     assert task.notes == "Suporte lento"
     entry = Activity.objects.get(kind="survey")
