@@ -806,6 +806,8 @@ class ImportJob(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("import job")
+        verbose_name_plural = _("import jobs")
         indexes = [models.Index(fields=["actor", "-created_at"])]
 
     def __str__(self) -> str:

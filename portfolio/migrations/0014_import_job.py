@@ -27,6 +27,8 @@ class Migration(migrations.Migration):
                 ('actor', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='import_jobs', to=settings.AUTH_USER_MODEL)),
             ],
             options={
+                'verbose_name': 'import job',
+                'verbose_name_plural': 'import jobs',
                 'indexes': [models.Index(fields=['actor', '-created_at'], name='portfolio_i_actor_i_6ed5f2_idx')],
             },
         ),
