@@ -16,6 +16,24 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+WELCOME_PT = """Olá, {{ contact.first_name|default:"tudo bem" }}!
+
+Que bom ter a {{ customer.name }} com a gente. Nas próximas duas semanas vamos combinar os objetivos da
+implantação e o primeiro resultado que vocês querem ver, e acompanhar a configuração de perto.
+
+Qualquer dúvida, é só responder a este email: ele chega direto para mim.
+
+{{ csm.name|default:"Equipe de Customer Success" }}"""
+
+WELCOME_EN = """Hello {{ contact.first_name|default:"there" }},
+
+We are glad to have {{ customer.name }} on board. Over the next two weeks we will agree on the goals of the
+set-up and the first result you want to see, and follow the configuration closely.
+
+Any question, just reply to this email: it comes straight to me.
+
+{{ csm.name|default:"The Customer Success team" }}"""
+
 
 def _task(title: str, assignee: str, due_days: int, description: str = "") -> dict:
     return {"kind": "task", "title": title, "description": description, "assignee": assignee, "due_days": due_days}
@@ -33,7 +51,16 @@ def default_playbooks() -> list[dict]:
             "exit_goal": "onboarding_done",
             "steps": [
                 _task(_("Kickoff call: agree goals and the first value milestone"), "ism", 2),
-                {"kind": "email", "template": _("Welcome and next steps"), "contact_role": "decision_maker"},
+                {
+                    "kind": "email",
+                    "template": _("Welcome and next steps"),
+                    "contact_role": "decision_maker",
+                    # Both languages are carried by the step; each contact gets theirs (playbooks.emails).
+                    "subject_pt": "{{ customer.name }}: boas-vindas e próximos passos",
+                    "body_pt": WELCOME_PT,
+                    "subject_en": "{{ customer.name }}: welcome and next steps",
+                    "body_en": WELCOME_EN,
+                },
                 {"kind": "wait", "days": 7},
                 _task(_("First week check-in: is the set-up on track?"), "ism", 1),
             ],
