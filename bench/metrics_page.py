@@ -204,7 +204,7 @@ def timed(client, url: str, variants: list[str], requests: int) -> list[tuple[st
     return results
 
 
-def report(title: str, results: list[tuple[str, float, int]], target: float) -> bool:
+def report(title: str, results: list[tuple[str, float, int]], target: float, figures: dict | None = None) -> bool:
     print(f"\n{title}")
     for query in dict.fromkeys(q for q, _, _ in results):
         times = [t for q, t, _ in results if q == query]
@@ -216,10 +216,13 @@ def report(title: str, results: list[tuple[str, float, int]], target: float) -> 
     times = [t for _, t, _ in results]
     p95 = percentile(times, 0.95)
     print(f"  median {statistics.median(times):.1f} ms, p95 {p95:.1f} ms (target {target:.0f})")
+    if figures is not None:  # for bench.all's table
+        row = {"title": title, "median_ms": statistics.median(times), "p95_ms": p95, "target_ms": target}
+        figures.setdefault("reports", []).append(row)
     return p95 <= target
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, figures: dict | None = None) -> int:
     args = parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
     os.environ.setdefault("TEST_DATABASE_URL", DEFAULT_URL)
@@ -243,6 +246,8 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     built = rollups.rebuild_all()
     print(f"\nmetrics_rebuild: {built} periods and the cohort cells in {time.monotonic() - started:.1f} s")
+    if figures is not None:  # for bench.all's table
+        figures["rebuild_s"] = time.monotonic() - started
     started = time.monotonic()
     cohorts.build(last=timezone.localdate().replace(day=1))
     print(f"cohort cells alone: {CohortCell.objects.count()} cells in {time.monotonic() - started:.1f} s")
@@ -282,9 +287,13 @@ def main(argv: list[str] | None = None) -> int:
         "metrics page, as the leader who sees everyone",
         timed(client, reverse("metrics:overview"), pages, args.requests),
         args.target,
+        figures,
     )
     ok &= report(
-        "drill-downs, as the leader", timed(client, reverse("metrics:drilldown"), drills, args.requests), args.target
+        "drill-downs, as the leader",
+        timed(client, reverse("metrics:drilldown"), drills, args.requests),
+        args.target,
+        figures,
     )
     return 0 if ok else 1
 
