@@ -78,7 +78,7 @@ def format_table(rows: list[Row]) -> str:
     for row in rows:
         if row.error:
             error = " ".join(row.error.split())
-            error = error if len(error) <= 100 else error[:99] + "…"
+            error = error if len(error) <= 160 else error[:159] + "…"
             lines.append(f"| {row.benchmark} | {row.what} | failed: {error.replace('|', '/')} | — | — | — | no |")
             continue
         ratio = "—" if row.ratio is None else f"{row.ratio:.2f}"
