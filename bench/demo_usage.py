@@ -15,7 +15,7 @@ import time
 from bench.portfolio_page import DEFAULT_URL, ensure_database
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, figures: dict | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=10_000, help="Demo customers to write usage for.")
     parser.add_argument("--rebuild", action="store_true", help="Drop and rebuild the database first.")
@@ -50,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
         f"usage: {rows} rows for {args.customers} customers in {seconds:.1f} s ({rows / seconds:,.0f} rows/s); "
         f"50,000 customers ≈ {seconds * 50_000 / args.customers:.0f} s"
     )
+    if figures is not None:  # for bench.all's table
+        figures.update(customers=args.customers, rows=rows, seconds=seconds)
     return 0
 
 

@@ -76,7 +76,7 @@ def build(customers: int) -> None:
     print(f"written in {time.monotonic() - started:.0f} s")
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, figures: dict | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=20_000)
     parser.add_argument("--rebuild", action="store_true")
@@ -106,6 +106,8 @@ def main(argv: list[str] | None = None) -> int:
             result = services.scores_recompute(today)
             elapsed = time.perf_counter() - started
         print(f"{label}: {result.scored} customers scored in {elapsed:.1f} s, {len(queries)} queries")
+        if figures is not None:  # for bench.all's table
+            figures[label] = {"scored": result.scored, "seconds": elapsed, "queries": len(queries)}
     print(f"rows for today: {HealthScore.objects.filter(day=today).count()}")
     return 0
 

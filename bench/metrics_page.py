@@ -222,7 +222,7 @@ def profile(client, url: str, query: str) -> None:
     pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
 
 
-def report(title: str, results: list[tuple[str, float, int]], target: float) -> bool:
+def report(title: str, results: list[tuple[str, float, int]], target: float, figures: dict | None = None) -> bool:
     print(f"\n{title}")
     for query in dict.fromkeys(q for q, _, _ in results):
         times = [t for q, t, _ in results if q == query]
@@ -234,10 +234,13 @@ def report(title: str, results: list[tuple[str, float, int]], target: float) -> 
     times = [t for _, t, _ in results]
     p95 = percentile(times, 0.95)
     print(f"  median {statistics.median(times):.1f} ms, p95 {p95:.1f} ms (target {target:.0f})")
+    if figures is not None:  # for bench.all's table
+        row = {"title": title, "median_ms": statistics.median(times), "p95_ms": p95, "target_ms": target}
+        figures.setdefault("reports", []).append(row)
     return p95 <= target
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, figures: dict | None = None) -> int:
     args = parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
     os.environ.setdefault("TEST_DATABASE_URL", DEFAULT_URL)
@@ -262,6 +265,8 @@ def main(argv: list[str] | None = None) -> int:
         started = time.monotonic()
         built = rollups.rebuild_all()
         print(f"\nmetrics_rebuild: {built} periods and the cohort cells in {time.monotonic() - started:.1f} s")
+        if figures is not None:  # for bench.all's table
+            figures["rebuild_s"] = time.monotonic() - started
         started = time.monotonic()
         cohorts.build(last=timezone.localdate().replace(day=1))
         print(f"cohort cells alone: {CohortCell.objects.count()} cells in {time.monotonic() - started:.1f} s")
@@ -304,9 +309,13 @@ def main(argv: list[str] | None = None) -> int:
         "metrics page, as the leader who sees everyone",
         timed(client, reverse("metrics:overview"), pages, args.requests),
         args.target,
+        figures,
     )
     ok &= report(
-        "drill-downs, as the leader", timed(client, reverse("metrics:drilldown"), drills, args.requests), args.target
+        "drill-downs, as the leader",
+        timed(client, reverse("metrics:drilldown"), drills, args.requests),
+        args.target,
+        figures,
     )
     return 0 if ok else 1
 

@@ -17,7 +17,7 @@ import time
 import django
 
 
-def main() -> int:
+def main(figures: dict | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=20)
     args = parser.parse_args()
@@ -63,6 +63,9 @@ def main() -> int:
             assert response.status_code == 200, (url, response.status_code)
             p95 = statistics.quantiles(times, n=20)[18]
             print(f"  {url:<45} {statistics.median(times):>10.1f} {p95:>8.1f} {len(queries):>8}")
+            if figures is not None:  # for bench.all's table
+                row = {"user": key, "url": url, "median_ms": statistics.median(times), "p95_ms": p95}
+                figures.setdefault("pages", []).append({**row, "queries": len(queries)})
     return 0
 
 

@@ -127,7 +127,7 @@ def measure(user_key: str, requests: int) -> tuple[list[tuple[str, float, int, i
     return results, f"owns {owned}, sees {seen} customers"
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, figures: dict | None = None) -> int:
     args = parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
     os.environ.setdefault("TEST_DATABASE_URL", DEFAULT_URL)
@@ -156,6 +156,9 @@ def main(argv: list[str] | None = None) -> int:
     median, p95 = statistics.median(timings), percentile(timings, 0.95)
     verdict = "OK" if p95 < args.target else "TOO SLOW"
     print(f"\nmedian {median:.1f} ms, p95 {p95:.1f} ms (target p95 < {args.target:.0f} ms): {verdict}")
+    if figures is not None:  # for bench.all's table
+        queries = max(r[2] for r in results)
+        figures.update(user=args.user, median_ms=median, p95_ms=p95, target_ms=args.target, queries=queries)
     return 0 if p95 < args.target else 1
 
 

@@ -88,7 +88,7 @@ def measure(user_key: str, rounds: int) -> dict[str, list[tuple[str, float, int]
     return results
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, figures: dict | None = None) -> int:
     args = parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
     os.environ.setdefault("TEST_DATABASE_URL", DEFAULT_URL)
@@ -117,6 +117,9 @@ def main(argv: list[str] | None = None) -> int:
             verdict = "OK" if p95 < args.target else "TOO SLOW"
             ok = ok and p95 < args.target
             print(f"  p50 {p50:.1f} ms, p95 {p95:.1f} ms (target p95 < {args.target:.0f} ms): {verdict}")
+            if figures is not None:  # for bench.all's table
+                row = {"user": user_key, "kind": kind, "p50_ms": p50, "p95_ms": p95, "target_ms": args.target}
+                figures.setdefault("searches", []).append(row)
     print("load average after: {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()))
     return 0 if ok else 1
 

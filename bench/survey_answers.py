@@ -40,7 +40,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
-DB_NAME = "leme_bench_answers"
+# bench.all names its own scratch database for it.
+DB_NAME = os.environ.get("LEME_BENCH_ANSWERS_DATABASE", "leme_bench_answers")
 ADMIN_URL = f"postgres://postgres@{HOST}:5432/postgres"
 DB_URL = f"postgres://postgres@{HOST}:5432/{DB_NAME}"
 UPDATE_SHARE = 0.25
@@ -316,7 +317,7 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-def main() -> int:
+def main(figures: dict | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--deliveries", type=int, default=2000)
     parser.add_argument("--threads", type=int, default=8)
@@ -395,6 +396,9 @@ def main() -> int:
 
         connections.close_all()
         scratch_database(drop_only=True)
+    if figures is not None:  # for bench.all's table
+        figures.update(posts_per_s=flow_posts / flow_seconds, requests_per_s=(flow_gets + flow_posts) / flow_seconds)
+        figures.update(post_p95_ms=percentile(tally.post_ms, 0.95), problems=len(problems))
     if problems:
         print(f"\nFAILED: {len(problems)} problems")
         for problem in problems[:20]:

@@ -106,7 +106,7 @@ def build_events(count: int, customer_ids: list[int], users: int, day) -> list[d
     return events
 
 
-def main(argv=None) -> int:
+def main(argv=None, figures: dict | None = None) -> int:
     args = parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
     os.environ.setdefault("TEST_DATABASE_URL", DEFAULT_URL)
@@ -215,6 +215,9 @@ def main(argv=None) -> int:
     for n, (seconds, written) in enumerate(rollups, 1):
         print(f"  rollup of {day} (run {n}): {seconds * 1000:.0f} ms, {written} customer-days")
     print(f"  rollups queued by the ingest (a worker's job, not run here): {len(queued)}")
+    if figures is not None:  # for bench.all's table
+        figures.update(events=len(events), api_per_s=api_rate, copy_per_s=copy_rate)
+        figures.update(rollup_ms=[seconds * 1000 for seconds, _ in rollups], rollup_rows=rollups[0][1])
     return 0
 
 

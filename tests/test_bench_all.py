@@ -1,0 +1,32 @@
+"""bench.all's table from given figures (the benchmarks themselves never run in the suite)."""
+
+from bench import all as bench_all
+
+
+def test_the_table_shows_figure_floor_ratio_target_and_whether_it_is_met():
+    rows = bench_all.survey_send_rows({"emails": 1000, "leme_s": [2.0, 2.0], "smtplib_s": [1.0, 1.0]})
+    rows += bench_all.pages_rows(
+        {"pages": [{"user": "mariana", "url": "/uti/", "median_ms": 90.0, "p95_ms": 132.4, "queries": 12}]}
+    )
+    rows.append(bench_all.Row("search", "", error="answered 500\nat /search/ | twice"))
+
+    lines = bench_all.format_table(rows).splitlines()
+
+    assert lines[0] == "| benchmark | what | figure | floor | ratio | target | met |"
+    assert lines[2] == (
+        "| survey_send | 1,000 emails × 2 turns: Leme vs smtplib | 500 emails/s | 1,000 emails/s | 0.50 "
+        "| ≥ 1.0× floor | no |"
+    )
+    assert lines[3] == "| pages | /uti/ as mariana, p95 (12 queries) | 132 ms | — | — | < 150 ms | yes |"
+    assert lines[4] == "| search |  | failed: answered 500 at /search/ / twice | — | — | — | no |"
+    assert len(lines) == 5
+
+
+def test_a_benchmark_without_a_floor_or_target_leaves_them_blank():
+    row = bench_all.survey_answers_rows({"posts_per_s": 61.25, "problems": 0})[0]
+
+    assert row.ratio is None
+    assert row.met is None
+    assert bench_all.format_table([row]).splitlines()[2] == (
+        "| survey_answers | answer POSTs with their GETs (no floor measured yet) | 61.2 /s | — | — | ≥ 0.5× floor | — |"
+    )
