@@ -247,6 +247,7 @@ POST_RULES: dict[str, tuple[str, str]] = {
     ),
     "sends_usage": ("-++++", "can_write: usage events for the customers the token's person sees"),
     "reads_only": ("-++++", "a read-only endpoint: 405 to everyone who writes, 403 to a viewer before that"),
+    "own_rows": ("+++++", "own_rows_filter: anyone keeps views of their own"),
 }
 POST_ROUTE_RULES = {
     "portfolio:reassign": "reassigns",
@@ -257,6 +258,8 @@ POST_ROUTE_RULES = {
             "portfolio:contact_add",
             "portfolio:contact_edit",
             "portfolio:contact_archive",
+            "contact-archive",
+            "contact-unarchive",
             "portfolio:customer_task_complete",
             "portfolio:opportunity_add",
             "portfolio:opportunity_close",
@@ -301,6 +304,7 @@ POST_ROUTE_RULES = {
             "playbooks:publish",
             "playbooks:pause",
             "playbooks:resume",
+            "playbooks:step_test_send",
         ],
         "leads",
     ),
@@ -311,6 +315,10 @@ POST_ROUTE_RULES = {
             "accounts:integration_revoke",
             "metrics:gross_margin",
             "survey-bounces",
+            "journey_settings:churn_category_add",
+            "journey_settings:churn_reason_retire",
+            "journey_settings:churn_reason_restore",
+            "journey_settings:churn_reason_delete",
         ],
         "admins_only",
     ),
@@ -319,6 +327,9 @@ POST_ROUTE_RULES = {
     "playbooks:start_bulk": "writes",
     "survey-campaign-send": "changes_customer",
     "usage-events": "sends_usage",
+    **dict.fromkeys(
+        ["portfolio:saved_view_save", "portfolio:saved_view_rename", "portfolio:saved_view_delete"], "own_rows"
+    ),
     **dict.fromkeys(
         [
             "api-root",

@@ -42,6 +42,8 @@ OBJECTS = {
     "churn-requests": "churn_request",
     "survey-campaigns": "chi_campaign",
     "survey-responses": "response",
+    "playbooks": "playbook",
+    "playbook-runs": "run",
 }
 # Examples per operation: (valid, invalid). An integration token is refused everywhere but where its scope lets it
 # in (usage events): one case each elsewhere suffices.
