@@ -34,6 +34,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.access import sees_every_person
 from accounts.models import OWNER_ROLES, Role, User
 from core import clock
+from core.paging import Paged
 from metrics.figures import Figure, ratio
 from metrics.periods import Period
 from portfolio.ledger import month_end
@@ -574,24 +575,12 @@ class OpsItem:
 
 
 @dataclass
-class OpsPage:
+class OpsPage(Paged):
     figure: str
     rows: list[tuple[Customer, OpsItem]]
     count: int
     number: int
     per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.count // self.per_page))
-
-    @property
-    def has_previous(self) -> bool:
-        return self.number > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.number < self.pages
 
 
 def _day(day: date) -> str:

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.access import can_read_unit_economics, sees_every_person, visible_filter
 from accounts.models import OWNER_ROLES, User
 from core import clock
+from core.paging import Paged
 from metrics import cohorts
 from metrics.facts import CustomerFacts, LedgerHistory
 from metrics.figures import Figure, Totals, acquisition, headline, ratio, unit_economics
@@ -587,7 +588,7 @@ class DrillRow:
 
 
 @dataclass
-class DrillPage:
+class DrillPage(Paged):
     """One page of the customers behind a figure, with the count and the sum of all of them."""
 
     rows: list[DrillRow]
@@ -595,18 +596,6 @@ class DrillPage:
     total_cents: int
     number: int
     per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.count // self.per_page))
-
-    @property
-    def has_previous(self) -> bool:
-        return self.number > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.number < self.pages
 
 
 SLICE_FILTERS = ("segment", "service_model", "plan_tier")

@@ -206,18 +206,7 @@ def churn_reason_retire(*, reason: ChurnReason, actor: User | None) -> ChurnReas
     _ensure_changes_settings(actor)
     reason = ChurnReason.objects.select_for_update().select_related("category").get(pk=reason.pk)
     _ensure_not_the_involuntary_reason(reason)
-    if not reason.active:
-        return reason
-    reason.active = False
-    reason.save(update_fields=["active"])
-    setting_change_record(
-        area=CHURN_REASONS,
-        subject=f"{reason.category.name_pt} › {reason.name_pt} / {reason.name_en}",
-        changes=[(gettext_lazy("Offered in new churn requests"), True, False)],
-        effect=RETIRE_EFFECT,
-        actor=actor,
-    )
-    return reason
+    return _reason_offered(reason, offered=False, effect=RETIRE_EFFECT, actor=actor)
 
 
 @transaction.atomic
@@ -225,15 +214,20 @@ def churn_reason_restore(*, reason: ChurnReason, actor: User | None) -> ChurnRea
     """Offer a retired reason again (admins only)."""
     _ensure_changes_settings(actor)
     reason = ChurnReason.objects.select_for_update().select_related("category").get(pk=reason.pk)
-    if reason.active:
+    return _reason_offered(reason, offered=True, effect=RESTORE_EFFECT, actor=actor)
+
+
+def _reason_offered(reason: ChurnReason, *, offered: bool, effect, actor: User | None) -> ChurnReason:
+    """Offer the reason in new churn requests, or stop offering it, with its line in the history."""
+    if reason.active == offered:
         return reason
-    reason.active = True
+    reason.active = offered
     reason.save(update_fields=["active"])
     setting_change_record(
         area=CHURN_REASONS,
         subject=f"{reason.category.name_pt} › {reason.name_pt} / {reason.name_en}",
-        changes=[(gettext_lazy("Offered in new churn requests"), False, True)],
-        effect=RESTORE_EFFECT,
+        changes=[(gettext_lazy("Offered in new churn requests"), not offered, offered)],
+        effect=effect,
         actor=actor,
     )
     return reason
