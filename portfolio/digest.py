@@ -39,7 +39,7 @@ from accounts.models import DIGEST_DEFAULT_ROLES, User
 from core import panels
 from core.mail.message_ids import message_id
 from portfolio.models import Customer, MorningDigest
-from portfolio.selectors.day import MyDay, customers_changed_stage, my_day
+from portfolio.selectors.day import MyDay, my_day
 
 logger = logging.getLogger(__name__)
 
@@ -129,12 +129,9 @@ def digest_build(user: User, day: date) -> Digest:
     zone = _zone(user.time_zone)
     until = datetime.combine(day, DIGEST_AT, tzinfo=zone)
     with timezone.override(zone):
-        content = Digest(
-            user=user,
-            day=day,
-            my_day=my_day(user, today=day),
-            changed=customers_changed_stage(user, since=until - timedelta(days=1), until=timezone.now()),
-        )
+        # My day's own list of the customers that changed stage, since yesterday's digest.
+        content_day = my_day(user, today=day, changed_since=until - timedelta(days=1))
+        content = Digest(user=user, day=day, my_day=content_day, changed=content_day["changed"])
         registered = {p.key: p for p in panels.registered_day()}
         for loaded in content.my_day["panels"]:
             panel = registered.get(loaded.key)

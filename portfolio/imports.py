@@ -10,13 +10,15 @@ import csv
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
+from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import models, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
@@ -486,6 +488,12 @@ def import_run(
 
 
 # --- Large imports, run by a job -----------------------------------------------------------------------------
+# A job is queued when the person confirms (import_jobs.import_job_start); the worker marks it running, then
+# writes every row, its result and its status in one transaction. A worker that dies on the way (killed,
+# restarted, out of memory, past its time limit) leaves that transaction rolled back — nothing written — and
+# the job queued or running: the beat's ``import_jobs_recover`` queues it again (running it again is safe:
+# nothing of the dead run remains) up to LEME_IMPORT_JOB_ATTEMPTS times in all, then fails it with a page
+# that says so, instead of a page that waits forever.
 
 # A confirmed import of more rows than this is written by a background job: its page shows the progress.
 JOB_ROWS = 500
@@ -494,6 +502,12 @@ _PROGRESS_EVERY = 50
 
 def progress_key(job_id: int) -> str:
     return f"import-job:{job_id}:done"
+
+
+def heartbeat_key(job_id: int) -> str:
+    """When the job's worker last told its progress (a POSIX timestamp): a running job that did so recently is
+    alive, however long it has been running."""
+    return f"import-job:{job_id}:at"
 
 
 def import_job_progress(job: ImportJob) -> int:
@@ -507,8 +521,9 @@ def import_job_progress(job: ImportJob) -> int:
 
 
 def report_of(job: ImportJob) -> ImportReport | None:
-    """The rows to fix of a failed job, as the page's report shows them."""
-    if job.status != ImportJobStatus.FAILED:
+    """The rows to fix of a failed job, as the page's report shows them (none for a job that stopped: its page
+    says so instead)."""
+    if job.status != ImportJobStatus.FAILED or job.result.get("stopped"):
         return None
     result = job.result
     return ImportReport(
@@ -520,32 +535,70 @@ def report_of(job: ImportJob) -> ImportReport | None:
 
 def import_job_run(*, job_id: int) -> None:
     """Write a queued import job's rows (all or none), telling the cache how far it got, and keep its result.
-    Safe twice: only a queued job starts, and starting it is committed before the rows are written."""
+    Safe twice: only a queued job starts, and starting it is committed before the rows are written. The rows
+    and the result commit together, and only while this run is the job's current attempt: a run the recovery
+    gave up on (queued again, or failed) writes nothing."""
     with transaction.atomic():
         job = ImportJob.objects.select_for_update().select_related("actor").filter(pk=job_id).first()
         if job is None or job.status != ImportJobStatus.QUEUED:
             return
         job.status = ImportJobStatus.RUNNING
-        job.save(update_fields=["status"])
-    key, done = progress_key(job.pk), 0
+        job.status_at = timezone.now()
+        job.save(update_fields=["status", "status_at"])
+    key, alive, done = progress_key(job.pk), heartbeat_key(job.pk), 0
 
     def tick() -> None:
         nonlocal done
         done += 1
         if done % _PROGRESS_EVERY == 0:
-            cache.set(key, done, timeout=86_400)
+            cache.set_many({key: done, alive: timezone.now().timestamp()}, timeout=86_400)
 
-    try:
-        report = import_run(kind=job.kind, text=job.text, actor=job.actor, commit=True, tick=tick)
-    except ImportFailed as exc:
-        job.status = ImportJobStatus.FAILED
-        job.result = {
-            "errors": exc.report.errors,
-            "rows": [{"line": r.line, "key": r.key, "errors": r.errors} for r in exc.report.error_rows],
-        }
-    else:
-        job.status = ImportJobStatus.DONE
-        job.result = {"counts": {action: report.count(action) for action in ("create", "update", "unchanged")}}
-    job.finished_at = timezone.now()
-    job.save(update_fields=["status", "result", "finished_at"])
-    cache.delete(key)
+    with transaction.atomic():
+        try:
+            report = import_run(kind=job.kind, text=job.text, actor=job.actor, commit=True, tick=tick)
+        except ImportFailed as exc:
+            status = ImportJobStatus.FAILED
+            result = {
+                "errors": exc.report.errors,
+                "rows": [{"line": r.line, "key": r.key, "errors": r.errors} for r in exc.report.error_rows],
+            }
+        else:
+            status = ImportJobStatus.DONE
+            result = {"counts": {action: report.count(action) for action in ("create", "update", "unchanged")}}
+        current = ImportJob.objects.filter(pk=job.pk, status=ImportJobStatus.RUNNING, attempts=job.attempts)
+        if not current.update(status=status, result=result, finished_at=timezone.now()):
+            transaction.set_rollback(True)
+    cache.delete_many([key, alive])
+
+
+def import_jobs_recover(*, now: datetime | None = None) -> list[int]:
+    """Jobs queued or running for longer than LEME_IMPORT_JOB_STALE_MINUTES (since they were queued or
+    started, or since a running job's worker last told its progress): their worker died, and what it was writing
+    was rolled back. Each is queued again while it has attempts left (the ids returned, for the caller to queue
+    once this commits), else failed as stopped. A fixed number of queries; safe twice and concurrently (the jobs
+    are locked, a locked one is left for the next run)."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(minutes=settings.LEME_IMPORT_JOB_STALE_MINUTES)
+    with transaction.atomic():
+        stale = list(
+            ImportJob.objects.select_for_update(skip_locked=True)
+            .filter(status__in=(ImportJobStatus.QUEUED, ImportJobStatus.RUNNING), status_at__lt=cutoff)
+            .order_by("pk")
+            .values_list("pk", "status", "attempts")
+        )
+        alive = cache.get_many([heartbeat_key(pk) for pk, status, _n in stale if status == ImportJobStatus.RUNNING])
+        again, stopped = [], []
+        for pk, _status, attempts in stale:
+            if alive.get(heartbeat_key(pk), 0) >= cutoff.timestamp():
+                continue
+            (again if attempts < settings.LEME_IMPORT_JOB_ATTEMPTS else stopped).append(pk)
+        if again:
+            ImportJob.objects.filter(pk__in=again).update(
+                status=ImportJobStatus.QUEUED, attempts=F("attempts") + 1, status_at=now
+            )
+        if stopped:
+            ImportJob.objects.filter(pk__in=stopped).update(
+                status=ImportJobStatus.FAILED, result={"stopped": True}, finished_at=now
+            )
+    cache.delete_many([k for pk in again + stopped for k in (progress_key(pk), heartbeat_key(pk))])
+    return again

@@ -804,6 +804,11 @@ class ImportJob(models.Model):
     result = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # How many times the job was queued, and when it was last queued or started: a job queued or running for
+    # too long (its worker died) is queued again, up to LEME_IMPORT_JOB_ATTEMPTS times, then failed
+    # (``imports.import_jobs_recover``).
+    attempts = models.PositiveSmallIntegerField(default=1)
+    status_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         verbose_name = _("import job")

@@ -5,6 +5,7 @@ from datetime import date
 from celery import shared_task
 
 from accounts.tasks import EMAIL_RETRY
+from core import jobs
 from portfolio import digest, imports, services
 
 
@@ -44,3 +45,14 @@ def import_job_run(job_id: int) -> None:
     """A large CSV import confirmed on the page: all rows written, or none and the rows to fix. Safe twice: only
     a queued job starts."""
     imports.import_job_run(job_id=job_id)
+
+
+@shared_task
+def import_jobs_recover() -> int:
+    """Beat, every 5 minutes: import jobs whose worker died are queued again (nothing of the dead run was
+    written), or failed once they have had their attempts (portfolio.imports.import_jobs_recover). Safe twice:
+    a job queued again is claimed by this run's update, and only a queued job starts."""
+    again = imports.import_jobs_recover()
+    for job_id in again:
+        jobs.queue(import_job_run, job_id, notify=False)
+    return len(again)

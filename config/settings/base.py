@@ -341,6 +341,12 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": crontab(minute="*/15"),
         "options": {"expires": 14 * 60},
     },
+    # Large CSV imports whose worker died: queued again, or failed with a page that says so (portfolio/imports.py).
+    "portfolio.import_jobs_recover": {
+        "task": "portfolio.tasks.import_jobs_recover",
+        "schedule": 60 * 5,
+        "options": {"expires": 4 * 60},
+    },
     # Queues again the jobs the web process kept while the broker was unreachable (accounts/outbox.py).
     "accounts.outbox_flush": {
         "task": "accounts.tasks.outbox_flush",
@@ -468,6 +474,10 @@ LOGGING = {
     "loggers": {"axes": {"level": "WARNING"}},
 }
 LEME_DELINQUENCY_CHURN_DAYS = env.int("LEME_DELINQUENCY_CHURN_DAYS", default=15)
+# A large CSV import queued or running this many minutes without news (its worker died: the rows it was writing
+# were rolled back) is queued again, up to LEME_IMPORT_JOB_ATTEMPTS runs in all, then failed; its page says so.
+LEME_IMPORT_JOB_STALE_MINUTES = env.int("LEME_IMPORT_JOB_STALE_MINUTES", default=15)
+LEME_IMPORT_JOB_ATTEMPTS = env.int("LEME_IMPORT_JOB_ATTEMPTS", default=2)
 # Survey emails: how many per second may go out, all campaigns and workers together (0 = no limit; shared
 # through Redis under LEME_SURVEY_PACE_KEY when the broker is Redis, per process otherwise), how many rows one
 # SMTP connection carries, how often a temporarily refused email is tried before it counts as failed,

@@ -1,14 +1,16 @@
 """My day: what needs the person today."""
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import TypedDict
 
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from accounts.models import Role, User
 from core.panels import PanelContent, load_day
 from portfolio.models import (
+    Activity,
+    ActivityKind,
     ChurnOutcome,
     ChurnRequest,
     Customer,
@@ -48,6 +50,7 @@ class MyDay(TypedDict):
     milestones: list[Milestone]
     churn_requests: list[ChurnRequest]
     renewals: MonthRenewals | None  # this month's renewals still ahead (not on an ISM's day)
+    changed: list[Customer]  # the person's customers whose stage changed since yesterday (customers_changed_stage)
     panels: list[PanelContent]  # what the apps above portfolio add (core.panels.register_day), in order
 
 
@@ -66,12 +69,15 @@ def _implements(user: User) -> Q:
     return runs & Q(customer__handoff__isnull=True, customer__stage__in=(Stage.ONBOARDING, Stage.UTI))
 
 
-def my_day(user: User, *, today: date | None = None) -> MyDay:
+def my_day(user: User, *, today: date | None = None, changed_since: datetime | None = None) -> MyDay:
     """What needs the person today, by what their role acts on: their overdue and today's tasks; for a CSM,
     reviews due, customers in UTI and churn requests of the customers they own; for an ISM, the milestones
     at risk and the churn requests and UTI of the onboardings she runs (not those of customers she handed
-    off); for a leader, the team's lists, each naming its CSM."""
+    off); for a leader, the team's lists, each naming its CSM. And, for each, the customers whose stage changed
+    since ``changed_since`` (the page: since yesterday began; the morning digest: since yesterday's digest)."""
     today = today or timezone.localdate()
+    if changed_since is None:
+        changed_since = datetime.combine(today - timedelta(days=1), time.min, tzinfo=timezone.get_current_timezone())
     mine = Q(owner=user)
     tasks = (
         tasks_visible_to(user)
@@ -129,18 +135,22 @@ def my_day(user: User, *, today: date | None = None) -> MyDay:
         "milestones": list(milestones[:20]),
         "churn_requests": list(churn[:20]),
         "renewals": month_renewals(user, today, Q() if leads else Q(owner=user)) if "renewals" in sections else None,
+        "changed": customers_changed_stage(user, since=changed_since, until=timezone.now()),
         "panels": load_day(user, today),
     }
 
 
 def customers_changed_stage(user: User, *, since: datetime, until: datetime, shown: int = 20) -> list[Customer]:
-    """The person's customers whose journey stage changed between ``since`` and ``until`` (the morning digest's
-    "since yesterday"): the customers they own; an ISM's onboardings; a leader's team. A customer created in that
-    time and still onboarding has not changed: it is new. One query."""
+    """The person's customers whose journey stage changed between ``since`` and ``until`` (My day's and the
+    morning digest's "since yesterday"): the customers they own; the onboardings an ISM runs (not yet handed
+    off); a leader's team. A customer created in that time and still onboarding has not changed: it is new. Each
+    customer comes with ``from_stage``, the stage its last change left (from its timeline). One query."""
     if user.is_admin or user.role == Role.LEADER:
         people = Q()
     elif user.role == Role.ISM:
-        people = Q(implementation_manager=user) | Q(implementation_manager__isnull=True, owner=user)
+        # The onboardings she runs (as on her My day): not the customers she handed off long ago.
+        runs = Q(implementation_manager=user) | Q(implementation_manager__isnull=True, owner=user)
+        people = runs & Q(handoff__isnull=True)
     else:
         people = Q(owner=user)
     return list(
@@ -148,5 +158,12 @@ def customers_changed_stage(user: User, *, since: datetime, until: datetime, sho
         .filter(people, stage_changed_at__gte=since, stage_changed_at__lt=until)
         .exclude(created_at__gte=since, stage=Stage.ONBOARDING)
         .select_related("owner")
+        .annotate(
+            from_stage=Subquery(
+                Activity.objects.filter(customer=OuterRef("pk"), kind=ActivityKind.STAGE_CHANGE)
+                .order_by("-happened_at", "-pk")
+                .values("data__from")[:1]
+            )
+        )
         .order_by("-stage_changed_at", "pk")[:shown]
     )

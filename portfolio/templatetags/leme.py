@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from core.labels import TASK_LINKS, TASK_ORIGINS
+from portfolio.models import Stage
 from portfolio.services.reviews import review_question_text
 from portfolio.validators import format_cnpj
 
@@ -64,6 +65,12 @@ STAGE_COLOURS = {"onboarding": "brand", "ongoing": "green", "uti": "yellow", "ch
 @register.filter
 def stage_colour(stage: str) -> str:
     return STAGE_COLOURS.get(stage, "")
+
+
+@register.filter
+def stage_label(stage: str) -> str:
+    """A stage's name in the reader's words, from its stored value (an annotation, a timeline entry's data)."""
+    return str(Stage(stage).label) if stage in Stage.values else stage
 
 
 @register.filter

@@ -7,6 +7,7 @@ from accounts.models import User
 from portfolio.models import Customer, Stage
 from tests.conftest import screenshot
 from tests.portfolio.factories import CustomerFactory, subscribe
+from tests.portfolio.test_services import ongoing_customer
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -103,7 +104,11 @@ def test_my_day_and_portfolio_in_portuguese_on_a_phone(browser, live_server, log
     page.base_url = live_server.url
     for n in range(3):
         subscribe(CustomerFactory(name=f"Cliente Exemplo {n}", owner=org.csm_a), amount_cents=120_000 * (n + 1))
+    handed_off = ongoing_customer(org)
     login_page(page, org.csm_a)
+    changed = page.get_by_role("region", name="Mudaram de etapa desde ontem")
+    expect(changed.get_by_role("link", name=handed_off.name)).to_be_visible()
+    expect(changed.get_by_text("Implantação")).to_be_visible()
     screenshot(page, "my-day-phone")
     page.goto(f"{page.base_url}/portfolio/")
     expect(page.get_by_role("link", name="Cliente Exemplo 2")).to_be_visible()

@@ -2,11 +2,14 @@
 progress (htmx asks again every second) and then shows its result — the counts, or the rows to fix, nothing
 written. (Tasks run in-process here; the job is queued once the confirmation commits.)"""
 
+from datetime import timedelta
+
 import pytest
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
-from portfolio import imports
+from portfolio import imports, tasks
 from portfolio.import_jobs import import_job_start
 from portfolio.models import Customer, ImportJob, ImportJobStatus
 from tests.portfolio.factories import ImportJobFactory
@@ -112,3 +115,103 @@ def test_only_who_may_import_starts_a_job(org):
     with pytest.raises(imports.PermissionDenied):
         import_job_start(kind="customers", text=customers_csv(org), rows=2, actor=org.csm_a)
     assert not ImportJob.objects.exists()
+
+
+# --- A worker that dies mid-import ------------------------------------------------------------------------
+
+
+def stuck(job: ImportJob, *, minutes: int, status: str = ImportJobStatus.RUNNING) -> ImportJob:
+    """``job`` as a worker that died ``minutes`` ago left it: marked running (or still queued), nothing written."""
+    ImportJob.objects.filter(pk=job.pk).update(status=status, status_at=timezone.now() - timedelta(minutes=minutes))
+    job.refresh_from_db()
+    return job
+
+
+def test_a_job_whose_worker_died_is_run_again_and_written(org, client_for):
+    # given a job whose worker died 20 minutes ago, mid-import (its transaction rolled back: nothing written)
+    job = stuck(import_job_start(kind="customers", text=customers_csv(org), rows=2, actor=org.leader_a), minutes=20)
+    assert not Customer.objects.exists()
+
+    # when the beat's recovery runs (tasks run in-process here: the job it queues again runs at once)
+    assert tasks.import_jobs_recover() == 1
+
+    # then the second attempt wrote every row, and the page shows the counts
+    job.refresh_from_db()
+    assert (job.status, job.attempts) == (ImportJobStatus.DONE, 2)
+    assert set(Customer.objects.values_list("external_id", flat=True)) == {"c-1", "c-2"}
+    assert "Importação concluída: 2 criados" in client_for(org.leader_a).get(f"/portfolio/import/jobs/{job.pk}/").text
+
+
+def test_a_stuck_job_is_queued_again_once_then_failed_and_its_page_stops_asking(org, client_for):
+    # given a job whose worker died 20 minutes ago
+    job = stuck(import_job_start(kind="customers", text=customers_csv(org), rows=2, actor=org.leader_a), minutes=20)
+    cache.set(imports.progress_key(job.pk), 50)
+
+    # when the recovery runs, and again 20 minutes later with the job still not started (its worker died too)
+    first = imports.import_jobs_recover()
+    job.refresh_from_db()
+    assert (first, job.status, job.attempts) == ([job.pk], ImportJobStatus.QUEUED, 2)
+    again = imports.import_jobs_recover(now=timezone.now() + timedelta(minutes=20))
+
+    # then it is failed, not queued a third time, and nothing was written
+    job.refresh_from_db()
+    assert again == []
+    assert (job.status, job.attempts, job.result) == (ImportJobStatus.FAILED, 2, {"stopped": True})
+    assert job.finished_at is not None
+    assert cache.get(imports.progress_key(job.pk)) is None
+    assert not Customer.objects.exists()
+    # and the page says so in the person's language, without asking again
+    fragment = client_for(org.leader_a).get(f"/portfolio/import/jobs/{job.pk}/", headers={"HX-Request": "true"})
+    assert "A importação parou antes de terminar: nada foi gravado." in fragment.text
+    assert "hx-trigger" not in fragment.text
+    org.leader_a.language = "en"
+    org.leader_a.save(update_fields=["language"])
+    page = client_for(org.leader_a).get(f"/portfolio/import/jobs/{job.pk}/")
+    assert "The import stopped before finishing: nothing was written." in page.text
+    assert 'href="/portfolio/import/"' in page.text
+
+
+def test_jobs_within_the_limit_or_still_telling_their_progress_are_left_alone(org):
+    # given a job started 5 minutes ago, one started 40 minutes ago whose worker told its progress a minute ago,
+    # one queued 5 minutes ago, and one finished long ago
+    recent = stuck(ImportJobFactory(actor=org.leader_a, rows=100, result={}), minutes=5)
+    long = stuck(ImportJobFactory(actor=org.leader_a, rows=9000, result={}), minutes=40)
+    cache.set(imports.heartbeat_key(long.pk), (timezone.now() - timedelta(minutes=1)).timestamp())
+    waiting = stuck(ImportJobFactory(actor=org.leader_a, result={}), minutes=5, status=ImportJobStatus.QUEUED)
+    done = stuck(ImportJobFactory(actor=org.leader_a), minutes=60, status=ImportJobStatus.DONE)
+
+    # when the recovery runs
+    assert imports.import_jobs_recover() == []
+
+    # then none changed
+    for job in (recent, long, waiting, done):
+        before = (job.status, job.attempts, job.status_at)
+        job.refresh_from_db()
+        assert (job.status, job.attempts, job.status_at) == before
+
+
+def test_a_run_the_recovery_gave_up_on_writes_nothing(org, monkeypatch):
+    # given a job whose worker is so slow to write that the beat's recovery queues the job again meanwhile (here:
+    # as the run, started, takes its progress key, just before the transaction that writes the rows)
+    job = import_job_start(kind="customers", text=customers_csv(org), rows=2, actor=org.leader_a)
+    real_key, recovered = imports.progress_key, []
+
+    def overtaken(job_id: int) -> str:
+        if not recovered:
+            recovered.extend(imports.import_jobs_recover(now=timezone.now() + timedelta(hours=1)))
+        return real_key(job_id)
+
+    monkeypatch.setattr(imports, "progress_key", overtaken)
+
+    # when the slow run ends
+    imports.import_job_run(job_id=job.pk)
+
+    # then its rows went back with its transaction: the job waits for its second attempt, which writes them
+    job.refresh_from_db()
+    assert recovered == [job.pk]
+    assert (job.status, job.attempts) == (ImportJobStatus.QUEUED, 2)
+    assert not Customer.objects.exists()
+    monkeypatch.setattr(imports, "progress_key", real_key)
+    imports.import_job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert (job.status, Customer.objects.count()) == (ImportJobStatus.DONE, 2)

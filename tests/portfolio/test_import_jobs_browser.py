@@ -46,3 +46,12 @@ def test_the_import_page_follows_the_job_then_shows_its_result(page, login_page,
     expect(page.get_by_text("Nada foi importado")).to_be_visible()
     expect(page.get_by_text("segment: enorme não é válido.")).to_be_visible()
     screenshot(page, "import-job-failed-phone")
+
+    # and one whose worker died, given up on by the beat, says so and offers to upload it again
+    stopped = ImportJobFactory(actor=org.leader_a, rows=800, status=ImportJobStatus.FAILED, result={"stopped": True})
+    page.goto(f"{page.base_url}/portfolio/import/jobs/{stopped.pk}/")
+    expect(page.get_by_role("alert")).to_have_text(
+        "A importação parou antes de terminar: nada foi gravado. Envie o arquivo de novo para tentar outra vez."
+    )
+    expect(page.get_by_role("link", name="Enviar o arquivo de novo")).to_be_visible()
+    screenshot(page, "import-job-stopped-phone")
