@@ -548,8 +548,8 @@ class SuccessReview(models.Model):
 
 
 class ReviewPart(models.TextChoices):
-    PAST = "past", _("The past: what was achieved")
-    FUTURE = "future", _("The future: goals for the next cycle")
+    PAST = "past", _("Past: what was achieved")
+    FUTURE = "future", _("Future: the next cycle")
 
 
 class ReviewTemplateQuestion(models.Model):

@@ -58,8 +58,8 @@ class Migration(migrations.Migration):
                     "part",
                     models.CharField(
                         choices=[
-                            ("past", "The past: what was achieved"),
-                            ("future", "The future: goals for the next cycle"),
+                            ("past", "Past: what was achieved"),
+                            ("future", "Future: the next cycle"),
                         ],
                         max_length=8,
                         verbose_name="part of the review",

@@ -55,8 +55,8 @@ def test_a_recorded_review_stores_each_questions_key_and_text_in_both_languages(
         url(review),
         {
             "held_on": timezone.localdate().isoformat(),
-            "past_0": "Funil configurado e 50 leads por semana",
-            "future_0": "Integrar o ERP até março",
+            "past_goals_reached": "Funil configurado e 50 leads por semana",
+            "future_next_goals": "Integrar o ERP até março",
             "goals": "Integrar o ERP",
             "outcome": "Metas do próximo ciclo acordadas",
         },

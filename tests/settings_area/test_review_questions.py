@@ -119,7 +119,7 @@ def test_only_admins_change_the_questions(org):
 
 
 def test_an_answered_question_is_retired_never_deleted_and_a_part_keeps_one_question(org, client_for):
-    hold(client_for(org.csm_a), scheduled_review(org, "Padaria Pão Dourado"), past_2="O TI do cliente")
+    hold(client_for(org.csm_a), scheduled_review(org, "Padaria Pão Dourado"), past_obstacles="O TI do cliente")
 
     with pytest.raises(ValidationError):
         review_settings.review_question_delete(question=question("obstacles"), actor=org.admin)
@@ -158,7 +158,7 @@ def edited_after_a_held_review(org, client_for):
     """A review held with Leme's questions, then the template edited: "obstacles" reworded and moved first, "results"
     retired, a new future question added; and a second review scheduled."""
     held = scheduled_review(org, "Padaria Pão Dourado")
-    hold(client_for(org.csm_a), held, past_1="50 leads por semana", past_2="O TI do cliente atrasou")
+    hold(client_for(org.csm_a), held, past_results="50 leads por semana", past_obstacles="O TI do cliente atrasou")
     review_settings.review_question_edit(
         question=question("obstacles"), text_pt="O que nos atrasou?", text_en="What slowed us down?", actor=org.admin
     )
@@ -202,7 +202,8 @@ def test_a_new_review_asks_the_edited_questions_in_their_order(
 def test_a_new_review_stores_the_questions_it_asked_in_both_languages(org, client_for, edited_after_a_held_review):
     _held, new = edited_after_a_held_review
 
-    hold(client_for(org.csm_a), new, past_0="A integração atrasou", future_3="Acima de 60")
+    nps = ReviewTemplateQuestion.objects.get(text_en="Which NPS do we aim for?")
+    hold(client_for(org.csm_a), new, past_obstacles="A integração atrasou", **{f"future_{nps.key}": "Acima de 60"})
 
     new.refresh_from_db()
     assert [a["key"] for a in new.answers["past"]] == ["obstacles", "goals_reached"]
@@ -212,6 +213,7 @@ def test_a_new_review_stores_the_questions_it_asked_in_both_languages(org, clien
         "q_pt": "O que nos atrasou?",
         "a": "A integração atrasou",
     }
+    assert new.answers["future"][3]["key"] == nps.key == "which_nps_do_we_aim_for"
     assert new.answers["future"][3]["q_pt"] == "Qual NPS queremos?"
     assert new.answers["future"][3]["a"] == "Acima de 60"
 
@@ -298,7 +300,7 @@ def test_editing_a_question_with_an_empty_text_answers_422_and_a_good_edit_is_sa
 
 
 def test_deleting_an_answered_question_answers_422_and_retiring_it_keeps_it_listed(org, client_for):
-    hold(client_for(org.csm_a), scheduled_review(org, "Padaria Pão Dourado"), past_2="O TI do cliente")
+    hold(client_for(org.csm_a), scheduled_review(org, "Padaria Pão Dourado"), past_obstacles="O TI do cliente")
     client = client_for(org.admin)
     pk = question("obstacles").pk
 
