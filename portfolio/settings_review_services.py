@@ -12,7 +12,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, override
+from django.utils.translation import gettext_lazy
 
 from accounts.access import can_change_settings, ensure_can_write
 from accounts.models import User
@@ -26,6 +26,7 @@ REVIEW_QUESTIONS_EFFECT = gettext_lazy(
     "Applies to reviews held from now on; reviews already held keep the questions they were asked."
 )
 QUESTION_PT, QUESTION_EN = gettext_lazy("Question in Portuguese"), gettext_lazy("Question in English")
+PART = gettext_lazy("Part of the review")
 
 
 def _ensure_changes_settings(actor: User | None) -> None:
@@ -35,9 +36,8 @@ def _ensure_changes_settings(actor: User | None) -> None:
 
 
 def _subject(question: ReviewTemplateQuestion) -> str:
-    """The question as the history names it: its part (kept in English, translated when shown) and its texts."""
-    with override("en"):
-        return f"{ReviewPart(question.part).label} › {question.text_pt} / {question.text_en}"
+    """The question as the history names it: its texts, readable in either language."""
+    return f"{question.text_pt} / {question.text_en}"
 
 
 def _clean_texts(part: str, text_pt: str, text_en: str, *, exclude: int | None = None) -> tuple[str, str]:
@@ -80,7 +80,7 @@ def review_question_add(*, part: str, text_pt: str, text_en: str, actor: User | 
     setting_change_record(
         area=REVIEWS,
         subject=gettext_lazy("New question"),
-        changes=[(gettext_lazy("Question"), None, _subject(question))],
+        changes=[(gettext_lazy("Question"), None, _subject(question)), (PART, None, ReviewPart(part).label)],
         effect=REVIEW_QUESTIONS_EFFECT,
         actor=actor,
     )
@@ -188,11 +188,11 @@ def review_question_delete(*, question: ReviewTemplateQuestion, actor: User | No
         ReviewTemplateQuestion.objects.filter(part=question.part, active=True).exclude(pk=question.pk).exists()
     ):
         raise ValidationError(_("Each part of the review keeps at least one question."))
-    subject = _subject(question)
+    subject, part = _subject(question), ReviewPart(question.part)
     question.delete()
     setting_change_record(
         area=REVIEWS,
         subject=gettext_lazy("Question deleted"),
-        changes=[(gettext_lazy("Question"), subject, None)],
+        changes=[(gettext_lazy("Question"), subject, None), (PART, part.label, None)],
         actor=actor,
     )
