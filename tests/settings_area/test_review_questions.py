@@ -82,7 +82,9 @@ def test_an_admin_adds_edits_and_moves_questions_and_each_change_is_in_the_histo
         assert str(current["future"][-1].text) == "Qual NPS queremos?"
     history = list(SettingChange.objects.filter(area="reviews").order_by("pk"))
     assert [h.actor for h in history] == [org.admin] * 3
-    assert {h.effect for h in history} == {str(review_settings.REVIEW_QUESTIONS_EFFECT)}
+    assert {h.effect for h in history} == {
+        "Applies to reviews held from now on; reviews already held keep the questions they were asked."
+    }
     assert history[1].changes[0] == {
         "field": "Question in Portuguese",
         "before": OBSTACLES_PT,
