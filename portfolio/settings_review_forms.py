@@ -10,8 +10,14 @@ from portfolio.models import ReviewPart, ReviewTemplateQuestion
 class ReviewQuestionForm(forms.Form):
     """A question's two texts: a new one (with its part), or one already in the template (prefixed by its id)."""
 
-    text_pt = forms.CharField(label=_("Question in Portuguese"), max_length=300)
-    text_en = forms.CharField(label=_("Question in English"), max_length=300)
+    text_pt = forms.CharField(
+        label=_("Question in Portuguese"),
+        max_length=300,
+        error_messages={"required": _("Give the question in Portuguese.")},
+    )
+    text_en = forms.CharField(
+        label=_("Question in English"), max_length=300, error_messages={"required": _("Give the question in English.")}
+    )
 
     @classmethod
     def for_question(cls, question: ReviewTemplateQuestion, data=None) -> "ReviewQuestionForm":

@@ -14,7 +14,7 @@ def test_an_admin_adds_a_question_and_retires_one(page, login_page, org, width, 
     page.set_viewport_size({"width": width, "height": height})
     login_page(page, org.admin)
     page.goto(f"{page.base_url}/settings/")
-    page.locator(".settings-sections a:has-text('Revisões de sucesso')").click()
+    page.locator(".settings-sections a h2:text-is('Revisões de sucesso')").click()
     page.wait_for_load_state("networkidle")
     screenshot(page, f"settings-reviews-{width}")
 
