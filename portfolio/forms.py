@@ -200,19 +200,20 @@ class ReviewForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.questions = questions
         for part in ("past", "future"):
-            for i, question in enumerate(questions[part]):
-                self.fields[f"{part}_{i}"] = forms.CharField(
+            for question in questions[part]:
+                # named by the question's key: an answer reaches its question even if the template changed meanwhile
+                self.fields[f"{part}_{question.key}"] = forms.CharField(
                     label=question.text, widget=forms.Textarea(attrs={"rows": 2}), required=False
                 )
 
     def answers(self, part: str) -> list[dict]:
         return [
-            review_answer(question, self.cleaned_data.get(f"{part}_{i}", ""))
-            for i, question in enumerate(self.questions[part])
+            review_answer(question, self.cleaned_data.get(f"{part}_{question.key}", ""))
+            for question in self.questions[part]
         ]
 
     def part_fields(self, part: str):
-        return [self[f"{part}_{i}"] for i in range(len(self.questions[part]))]
+        return [self[f"{part}_{question.key}"] for question in self.questions[part]]
 
     @property
     def past_fields(self):

@@ -547,6 +547,32 @@ class SuccessReview(models.Model):
         return f"Review {self.customer_id} due {self.due_date}"
 
 
+class ReviewPart(models.TextChoices):
+    PAST = "past", _("Past: what was achieved")
+    FUTURE = "future", _("Future: the next cycle")
+
+
+class ReviewTemplateQuestion(models.Model):
+    """One question of the success-review template, in both languages, edited on the Settings pages. A held
+    review stores the questions it was asked (``SuccessReview.answers``), so editing, moving or retiring one
+    changes only the reviews held from then on; a question already answered is retired, never deleted."""
+
+    part = models.CharField(_("part of the review"), max_length=8, choices=ReviewPart.choices)
+    key = models.SlugField(max_length=60, unique=True)
+    text_pt = models.CharField(_("question (Portuguese)"), max_length=300)
+    text_en = models.CharField(_("question (English)"), max_length=300)
+    position = models.PositiveIntegerField(default=0)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["part", "position", "pk"]
+        verbose_name = _("success review question")
+        verbose_name_plural = _("success review questions")
+
+    def __str__(self) -> str:
+        return self.text_en if (get_language() or "").startswith("en") else self.text_pt
+
+
 class ChurnCategory(models.Model):
     """A family of churn reasons (price, product gap, adoption, …), managed by the admin."""
 

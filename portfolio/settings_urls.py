@@ -1,5 +1,6 @@
 from django.urls import path
 
+from portfolio import settings_review_views as review_views
 from portfolio import settings_views as views
 
 app_name = "journey_settings"
@@ -11,4 +12,10 @@ urlpatterns = [
     path("churn-reasons/retire/", views.churn_reason_retire, name="churn_reason_retire"),
     path("churn-reasons/restore/", views.churn_reason_restore, name="churn_reason_restore"),
     path("churn-reasons/delete/", views.churn_reason_delete, name="churn_reason_delete"),
+    path("reviews/", review_views.reviews, name="reviews"),
+    path("reviews/edit/", review_views.review_question_edit, name="review_question_edit"),
+    path("reviews/move/", review_views.review_question_move, name="review_question_move"),
+    path("reviews/retire/", review_views.review_question_retire, name="review_question_retire"),
+    path("reviews/restore/", review_views.review_question_restore, name="review_question_restore"),
+    path("reviews/delete/", review_views.review_question_delete, name="review_question_delete"),
 ]

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.functional import Promise
-from django.utils.translation import gettext, gettext_lazy, gettext_noop
+from django.utils.translation import get_language, gettext, gettext_lazy, gettext_noop, override
 from django.utils.translation import gettext as _
 
 from accounts.access import ensure_can_write
@@ -26,23 +26,28 @@ from portfolio.services.timeline import activity_log
 
 
 class ReviewQuestion(str):
-    """A success-review question: its English text (a ``str``), a ``key`` that names it for good, and ``text``,
-    its translation in the reader's language.
+    """A success-review question: its English text (a ``str``), a ``key`` that names it for good, ``text_pt``
+    (its Portuguese, when edited on the Settings pages) and ``text``, the question in the reader's language.
 
-    It is still the English text so that code storing ``{"q": question}`` keeps working; a review stores both
-    (``{"key": .., "q": .., "a": ..}``) and shows the question by its key, translated (``review_question_text``).
+    It is still the English text so that code storing ``{"q": question}`` keeps working; a review stores the
+    question as it was asked, in both languages (``{"key": .., "q": .., "q_pt": .., "a": ..}``), and shows it in
+    the reader's language (``review_question_text``), whatever the template says later.
     """
 
     key: str
+    text_pt: str
 
-    def __new__(cls, key: str, text: str) -> "ReviewQuestion":
+    def __new__(cls, key: str, text: str, text_pt: str = "") -> "ReviewQuestion":
         question = super().__new__(cls, text)
         question.key = key
+        question.text_pt = text_pt
         return question
 
     @property
-    def text(self) -> Promise:
-        return gettext_lazy(str(self))
+    def text(self) -> Promise | str:
+        if not self.text_pt:  # Leme's own question: the catalogue translates it
+            return gettext_lazy(str(self))
+        return str(self) if (get_language() or "").startswith("en") else self.text_pt
 
 
 # gettext_noop marks the questions for translation; ``ReviewQuestion.text`` translates them when read.
@@ -62,20 +67,24 @@ _QUESTIONS_BY_KEY = {question.key: question for part in REVIEW_TEMPLATE.values()
 
 
 def review_answer(question: ReviewQuestion, answer: str) -> dict[str, str]:
-    """One stored answer: the question's key and English text, and the answer."""
-    return {"key": question.key, "q": str(question), "a": answer}
+    """One stored answer: the question's key, its text in English and Portuguese as asked, and the answer."""
+    with override("pt-br"):
+        text_pt = question.text_pt or gettext(str(question))
+    return {"key": question.key, "q": str(question), "q_pt": text_pt, "a": answer}
 
 
 def review_question_text(answer: dict) -> str:
-    """A stored answer's question in the reader's language.
+    """A stored answer's question in the reader's language, as it was asked.
 
-    By its key while the template has that question; reviews stored before questions had keys hold the English
-    text, translated while the catalogue knows it; anything else is shown as it was stored."""
-    question = _QUESTIONS_BY_KEY.get(answer.get("key", ""))
-    if question is not None:
-        return str(question.text)
+    Reviews store the question in both languages; those stored before hold the English text (translated while
+    the catalogue knows it), or only a key of Leme's own template; anything else is shown as it was stored."""
+    if answer.get("q_pt") and not (get_language() or "").startswith("en"):
+        return answer["q_pt"]
     stored = answer.get("q") or ""
-    return gettext(stored) if stored else ""
+    if stored:
+        return gettext(stored)
+    question = _QUESTIONS_BY_KEY.get(answer.get("key", ""))
+    return str(question.text) if question is not None else ""
 
 
 def review_schedule(

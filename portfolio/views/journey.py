@@ -26,7 +26,7 @@ from portfolio.forms import (
 )
 from portfolio.models import ChurnOutcome, ReviewStatus, Stage
 from portfolio.money import to_cents
-from portfolio.services import REVIEW_TEMPLATE
+from portfolio.settings_review_selectors import review_questions
 from portfolio.views.customers import changeable_customer, customer_form_post
 
 
@@ -114,7 +114,7 @@ def review(request: HttpRequest, pk: int, review_pk: int) -> HttpResponse:
     item = get_visible_or_404(selectors.reviews_visible_to(request.user), pk=review_pk, customer=customer)
     if item.status == ReviewStatus.DONE or request.GET.get("print"):
         return render(request, "portfolio/review_report.html", {"customer": customer, "review": item})
-    form = ReviewForm(request.POST or None, questions=REVIEW_TEMPLATE)
+    form = ReviewForm(request.POST or None, questions=review_questions())
     if request.method == "POST" and form.is_valid():
         try:
             services.review_complete(

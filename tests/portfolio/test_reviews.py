@@ -46,7 +46,7 @@ def test_the_review_form_asks_in_the_readers_language(org, client_for, review, l
     assert other_language not in response.text
 
 
-def test_a_recorded_review_stores_each_questions_key_and_english_text(org, client_for, review):
+def test_a_recorded_review_stores_each_questions_key_and_text_in_both_languages(org, client_for, review):
     # given a CSM who reads Portuguese
     client = client_for(speaking(org.csm_a, "pt-br"))
 
@@ -55,8 +55,8 @@ def test_a_recorded_review_stores_each_questions_key_and_english_text(org, clien
         url(review),
         {
             "held_on": timezone.localdate().isoformat(),
-            "past_0": "Funil configurado e 50 leads por semana",
-            "future_0": "Integrar o ERP até março",
+            "past_goals_reached": "Funil configurado e 50 leads por semana",
+            "future_next_goals": "Integrar o ERP até março",
             "goals": "Integrar o ERP",
             "outcome": "Metas do próximo ciclo acordadas",
         },
@@ -68,6 +68,7 @@ def test_a_recorded_review_stores_each_questions_key_and_english_text(org, clien
     assert review.answers["past"][0] == {
         "key": "goals_reached",
         "q": "Which goals from the last cycle were reached?",
+        "q_pt": "Quais objetivos do último ciclo foram alcançados?",
         "a": "Funil configurado e 50 leads por semana",
     }
     assert [a["key"] for a in review.answers["future"]] == ["next_goals", "means", "goal_owners"]
