@@ -9,8 +9,9 @@ configure Django from the environment before ``django.setup()`` (the SMTP sink's
 settings), and one failing (an exception, an assertion, a crash) must not stop the others. The child calls the
 module's ``main()`` with a ``figures`` dict that ``main()`` fills beside what it prints as before, and hands the
 dict back as JSON; this script turns each dict into rows of one table: the figure, the floor measured in the same
-run where the benchmark has one (plain smtplib for the survey emails, COPY for the usage events), the ratio, the
-target and whether it is met. A benchmark that fails gets a row saying so, with its error.
+run where the benchmark has one (plain smtplib for the survey emails, COPY for the usage events, the smallest
+Django view for the survey answers), the ratio, the target and whether it is met. A benchmark that fails gets a
+row saying so, with its error.
 
 The benchmarks that read the demo data (pages, portfolio, search, metrics, playbooks, health, the demo's usage)
 share the one database (``--database``, by default ``TEST_DATABASE_URL``), which ``bench.portfolio_page`` builds
