@@ -8,7 +8,12 @@ seeds customers, contacts, one active NPS campaign and N sent deliveries, starts
 1. **flow**: T client threads take the deliveries one by one and do what a contact does: GET the emailed
    link ``/s/<token>/?score=S`` (the score must come back checked), then POST the answer; a quarter of them
    POST again with another score (an update);
-2. **contention**: every thread POSTs to the same C extra deliveries at the same moment (the select-for-update
+2. **floor**: the same threads, through the same client code and the same gunicorn workers, GET the smallest
+   Django view (``/bench/floor/``: a constant "ok" under Leme's whole middleware stack, routed only by the
+   benchmark's settings, ``bench/floor_settings.py``) as many times as the flow made requests, half just before
+   the flow and half just after it, so a busy moment of the shared machine weighs on both alike; the flow's
+   requests per second over the floor's is the ratio issue 13 sets at 0.5 or more;
+3. **contention**: every thread POSTs to the same C extra deliveries at the same moment (the select-for-update
    path: double taps, two tabs);
 
 and checks the database afterwards: exactly one Response per answered delivery, each holding the last score
@@ -45,12 +50,14 @@ DB_NAME = os.environ.get("LEME_BENCH_ANSWERS_DATABASE", "leme_bench_answers")
 ADMIN_URL = f"postgres://postgres@{HOST}:5432/postgres"
 DB_URL = f"postgres://postgres@{HOST}:5432/{DB_NAME}"
 UPDATE_SHARE = 0.25
+FLOOR_TARGET = 0.5  # issue 13: the answer flow's requests per second at least half the floor's
 CONTENTION_DELIVERIES = 100
 
 # The server and this script must share the settings (the token is an HMAC with SECRET_KEY). The local
 # settings with DEBUG off: production's code paths, without its HTTPS redirect or collected static files.
+# The benchmark's settings are exactly those plus one URL, the floor (bench/floor_settings.py).
 SERVER_ENV = {
-    "DJANGO_SETTINGS_MODULE": "config.settings.local",
+    "DJANGO_SETTINGS_MODULE": "bench.floor_settings",
     "DEBUG": "false",
     "DATABASE_URL": DB_URL,
     "CONN_MAX_AGE": "60",
@@ -244,6 +251,21 @@ def answer_flow(port: int, plan: Plan, tally: Tally) -> None:
             tally.errors.append(f"POST {plan.delivery_id}: {status}")
 
 
+def floor_gets(port: int, path: str, count: int, threads: int, tally: Tally) -> float:
+    """``count`` GETs of the floor view from ``threads`` threads, with the flow's client code; the seconds taken."""
+
+    def one(_: int) -> None:
+        status, content, ms = request(port, "GET", path)
+        tally.add("GET", ms, status)
+        if status != 200 or content != b"ok":
+            tally.errors.append(f"floor GET: {status}")
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(one, range(count)))
+    return time.perf_counter() - started
+
+
 def contended_posts(port: int, plans: list[Plan], thread: int, barrier: threading.Barrier, tally: Tally) -> None:
     for plan in plans:
         barrier.wait()
@@ -343,12 +365,23 @@ def main(figures: dict | None = None) -> int:
         for _ in range(args.workers * 4):
             request(port, "GET", "/s/warm-up-unknown-token/")
 
+        from bench.floor_urls import FLOOR_PATH
+
+        for _ in range(args.workers * 4):
+            request(port, "GET", FLOOR_PATH)
+        # The floor as many requests as the flow makes, half before it and half after it.
+        floor_requests = sum(1 + len(p.scores) for p in flow)
+        floor = Tally()
+        floor_seconds = floor_gets(port, FLOOR_PATH, floor_requests // 2, args.threads, floor)
+
         tally = Tally()
         started = time.perf_counter()
         with ThreadPoolExecutor(args.threads) as pool:
             list(pool.map(lambda plan: answer_flow(port, plan, tally), flow))
         flow_seconds = time.perf_counter() - started
         flow_posts, flow_gets = len(tally.post_ms), len(tally.get_ms)
+
+        floor_seconds += floor_gets(port, FLOOR_PATH, floor_requests - floor_requests // 2, args.threads, floor)
 
         contended = Tally()
         barrier = threading.Barrier(args.threads)
@@ -360,7 +393,7 @@ def main(figures: dict | None = None) -> int:
         server.terminate()
         server.wait(timeout=30)
 
-    problems = tally.errors + contended.errors
+    problems = tally.errors + floor.errors + contended.errors
     problems += verify(flow, contention, args.threads)
 
     updates = sum(len(p.scores) - 1 for p in flow)
@@ -378,6 +411,20 @@ def main(figures: dict | None = None) -> int:
         f"{statistics.median(tally.get_ms):.1f} / {percentile(tally.get_ms, 0.95):.1f} / "
         f"{percentile(tally.get_ms, 0.99):.1f}"
     )
+    floor_rate = len(floor.get_ms) / floor_seconds
+    flow_rate = (flow_gets + flow_posts) / flow_seconds
+    ratio = flow_rate / floor_rate
+    print("\n== floor: the smallest Django view (a constant 'ok'), same server, workers, client and threads")
+    print(f"   {len(floor.get_ms)} GETs in {floor_seconds:.2f}s, half before the flow and half after")
+    print(
+        "   GET latency ms p50/p95/p99:  "
+        f"{statistics.median(floor.get_ms):.1f} / {percentile(floor.get_ms, 0.95):.1f} / "
+        f"{percentile(floor.get_ms, 0.99):.1f}"
+    )
+    print(f"   floor requests/s:                  {floor_rate:,.0f}")
+    print(f"   answer flow requests/s (GET+POST): {flow_rate:,.0f}")
+    verdict = "met" if ratio >= FLOOR_TARGET else "not met"
+    print(f"   ratio flow / floor: {ratio:.2f} (target ≥ {FLOOR_TARGET}× the floor: {verdict})")
     print(f"\n== contention: {args.threads} threads POST to the same delivery at once, {len(contention)} times")
     contended_rate = len(contended.post_ms) / contention_seconds
     print(f"   {len(contended.post_ms)} POSTs in {contention_seconds:.2f}s ({contended_rate:,.0f}/s)")
@@ -386,7 +433,8 @@ def main(figures: dict | None = None) -> int:
         f"{statistics.median(contended.post_ms):.1f} / {percentile(contended.post_ms, 0.95):.1f} / "
         f"{percentile(contended.post_ms, 0.99):.1f}"
     )
-    print(f"\n== statuses: {dict(sorted((tally.statuses + contended.statuses).items()))}")
+    statuses = tally.statuses + contended.statuses
+    print(f"\n== statuses: {dict(sorted(statuses.items()))}; floor {dict(floor.statuses)}")
 
     from surveys.models import Response
 
@@ -397,7 +445,7 @@ def main(figures: dict | None = None) -> int:
         connections.close_all()
         scratch_database(drop_only=True)
     if figures is not None:  # for bench.all's table
-        figures.update(posts_per_s=flow_posts / flow_seconds, requests_per_s=(flow_gets + flow_posts) / flow_seconds)
+        figures.update(posts_per_s=flow_posts / flow_seconds, requests_per_s=flow_rate, floor_per_s=floor_rate)
         figures.update(post_p95_ms=percentile(tally.post_ms, 0.95), problems=len(problems))
     if problems:
         print(f"\nFAILED: {len(problems)} problems")

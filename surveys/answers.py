@@ -98,13 +98,13 @@ def delivery_from_token(token: str, *, check_open: bool = True, now: datetime | 
     # A real token is 43 URL-safe characters; anything far off is not worth hashing.
     if not token or len(token) > 100:
         raise LinkUnknown()
-    delivery = (
-        Delivery.objects.select_related("campaign", "contact", "customer", "response")
-        .filter(token_hash=tokens.token_hash(token))
-        .first()
-    )
-    if delivery is None:
-        raise LinkUnknown()
+    # get() on the unique hash, not first(): no ORDER BY to compile, which cost as much as the query itself.
+    try:
+        delivery = Delivery.objects.select_related("campaign", "contact", "customer", "response").get(
+            token_hash=tokens.token_hash(token)
+        )
+    except Delivery.DoesNotExist:
+        raise LinkUnknown() from None
     if check_open:
         _ensure_open(delivery, now or timezone.now())
     return delivery
@@ -252,7 +252,10 @@ def answer_record(
     customer = delivery.customer or (delivery.contact.customer if delivery.contact else None)
     if campaign.kind == SurveyKind.ENPS:
         customer = None
-    response = Response.objects.filter(delivery=delivery).first()
+    try:
+        response = Response.objects.get(delivery=delivery)  # one per delivery (the database says so)
+    except Response.DoesNotExist:
+        response = None
     previous_score = response.score if response else None
     if response is not None and (response.score, response.comment, response.chi_answers) == (score, comment, chi):
         # The same answer again (a double tap, a reload, a retrying client): nothing changed, so nothing is

@@ -30,3 +30,16 @@ def test_a_benchmark_without_a_floor_or_target_leaves_them_blank():
     assert bench_all.format_table([row]).splitlines()[2] == (
         "| survey_answers | answer POSTs with their GETs (no floor measured yet) | 61.2 /s | — | — | ≥ 0.5× floor | — |"
     )
+
+
+def test_the_answer_flow_is_compared_with_the_floor_in_requests_per_second():
+    figures = {"posts_per_s": 61.25, "requests_per_s": 140.0, "floor_per_s": 400.0, "problems": 0}
+
+    lines = bench_all.format_table(bench_all.survey_answers_rows(figures)).splitlines()
+
+    assert lines[2] == (
+        "| survey_answers | answer flow, GET + POST (floor: a constant 'ok' view) | 140 req/s | 400 req/s | 0.35 "
+        "| ≥ 0.5× floor | no |"
+    )
+    assert lines[3] == "| survey_answers | answer POSTs with their GETs | 61.2 /s | — | — | — | — |"
+    assert lines[4] == "| survey_answers | answers lost, doubled or wrong | 0 | — | — | 0 | yes |"
