@@ -13,9 +13,8 @@ class TeamCreateForm(forms.Form):
 class TeamForm(forms.Form):
     team = forms.ModelChoiceField(queryset=Team.objects.all(), widget=forms.HiddenInput)
     name = forms.CharField(label=_("Name"), max_length=100)
-    leader = forms.ModelChoiceField(
-        label=_("Leader"), queryset=User.objects.filter(is_active=True, role=Role.LEADER), required=False
-    )
+    # Whom the team may have as leader is the service's rule (accounts.access.can_lead_team), said in its words.
+    leader = forms.ModelChoiceField(label=_("Leader"), queryset=User.objects.all(), required=False)
 
 
 class PersonForm(forms.Form):

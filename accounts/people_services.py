@@ -72,9 +72,12 @@ def team_create(*, name: str, actor: User | None) -> Team:
 def team_update(*, team: Team, name: str, leader: User | None, actor: User | None) -> Team:
     """Rename ``team`` and choose its leader (None: no leader). The leader must be an active Leader of the team."""
     _ensure_manages_people(actor)
-    team = Team.objects.select_for_update().select_related("leader").get(pk=team.pk)
+    team = Team.objects.select_for_update(of=("self",)).select_related("leader").get(pk=team.pk)
     name = _clean_name(name, team=team)
-    if leader is not None and not can_lead_team(leader, team):
+    if leader is not None:
+        leader = User.objects.get(pk=leader.pk)  # as they are now, not as the caller last read them
+    # Only a new leader is checked: a team led before this rule existed can still be renamed.
+    if leader is not None and leader.pk != team.leader_id and not can_lead_team(leader, team):
         raise ValidationError(
             {"leader": _("A team's leader must be an active person with the Leader role who belongs to the team.")}
         )
@@ -108,7 +111,7 @@ def person_update(*, person: User, role: str, team: Team | None, actor: User | N
     """Change a person's role and team. Their customers stay theirs; the last active admin keeps the Admin role;
     someone who leads a team stays its Leader until another is chosen."""
     _ensure_manages_people(actor)
-    person = User.objects.select_for_update().select_related("team").get(pk=person.pk)
+    person = User.objects.select_for_update(of=("self",)).select_related("team").get(pk=person.pk)
     if role not in Role.values:
         raise ValidationError({"role": _("Unknown role.")})
     if role != Role.ADMIN and not person.is_superuser and is_last_admin(person):

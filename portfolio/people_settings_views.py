@@ -41,10 +41,12 @@ def _page(request: HttpRequest, *, error_form=None, create_form=None, status: in
     for person in people:
         if person.is_active and person.role == Role.LEADER and person.team_id is not None:
             leaders_by_team.setdefault(person.team_id, []).append(person)
-    rows = [
-        {"team": team, "customers": counts.get(team.pk, 0), "leader_choices": leaders_by_team.get(team.pk, [])}
-        for team in teams
-    ]
+    rows = []
+    for team in teams:
+        choices = leaders_by_team.get(team.pk, [])
+        if team.leader is not None and team.leader not in choices:
+            choices = [team.leader, *choices]
+        rows.append({"team": team, "customers": counts.get(team.pk, 0), "leader_choices": choices})
     context = settings_context(
         request,
         "people",
