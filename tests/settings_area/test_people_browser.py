@@ -28,7 +28,7 @@ def test_an_admin_moves_and_deactivates_people(page, login_page, org, width, hei
     page.wait_for_load_state("networkidle")
     assert "Lucas Almeida" in page.locator(".message.success").first.inner_text()
     history = page.locator("#settings-history")
-    assert "o líder do novo time passa a vê-los" in history.inner_text()
+    assert "o líder da nova equipe passa a vê-los" in history.inner_text()
     org.csm_a.refresh_from_db()
     assert org.csm_a.team == org.team_b
 
