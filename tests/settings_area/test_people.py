@@ -163,15 +163,18 @@ def test_an_admin_sees_teams_people_and_customer_counts(org, client_for, django_
     CustomerFactory(owner=org.csm_a)
     CustomerFactory(owner=org.csm_a2)
     CustomerFactory(owner=org.csm_b)
+    for n in range(15):
+        UserFactory(team=org.team_b, full_name=f"Pessoa {n}")
     client = client_for(org.admin)
-    with django_assert_max_num_queries(12):
+    # the session and its person, teams, people, customers per team, customers needing an owner, the history
+    with django_assert_max_num_queries(8):
         page = client.get(PAGE)
     assert page.status_code == 200
     html = page.content.decode()
     teams = page.context["team_rows"]
     assert {row["team"].name: (row["team"].people, row["customers"]) for row in teams} == {
         "Time Enterprise": (6, 2),
-        "Time SMB": (2, 1),
+        "Time SMB": (17, 1),
     }
     for person in (org.csm_b, org.viewer_all, org.admin):
         assert person.email in html
@@ -240,3 +243,16 @@ def test_an_admin_moves_deactivates_and_the_page_lists_the_customers_needing_an_
     org.csm_a2.refresh_from_db()
     assert org.csm_a2.is_active
     assert SettingChange.objects.filter(area="people").count() == 3
+
+
+def test_a_team_led_before_the_rule_can_still_be_renamed(org):
+    # given a team whose leader, set before the rule, is in another team
+    Team.objects.filter(pk=org.team_b.pk).update(leader=org.leader_a)
+
+    services.team_update(team=org.team_b, name="Time SMB Sul", leader=org.leader_a, actor=org.admin)
+
+    org.team_b.refresh_from_db()
+    assert (org.team_b.name, org.team_b.leader) == ("Time SMB Sul", org.leader_a)
+    # but choosing such a leader anew is refused
+    with pytest.raises(ValidationError):
+        services.team_update(team=org.team_b, name="Time SMB Sul", leader=org.ism_a, actor=org.admin)
