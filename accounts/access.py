@@ -381,3 +381,33 @@ def can_read_settings(user: User) -> bool:
 def can_change_settings(user: User) -> bool:
     """The workspace's configuration applies to every team alike, so only admins change it (a leader reads it)."""
     return can_write(user) and user.is_admin
+
+
+# --- Teams and people ----------------------------------------------------------------------------------------------
+
+
+def can_read_people(user: User) -> bool:
+    """The Settings page of teams and people: admins read everyone; leaders read the people of the teams they
+    oversee (``accounts.selectors.users_visible_to``); nobody else reads it."""
+    return can_read_settings(user)
+
+
+def can_manage_people(user: User) -> bool:
+    """Creating and renaming teams, choosing their leaders, changing a person's role and team, deactivating and
+    reactivating people: admins only (a leader reads their team's people)."""
+    return can_write(user) and user.is_admin
+
+
+def can_lead_team(person: User, team) -> bool:
+    """Who may lead ``team`` (a ``Team`` or its id): an active person with the Leader role who belongs to it (a
+    leader's scope follows their role and their team: anyone else would lead it in name only)."""
+    return person.is_active and person.role == Role.LEADER and person.team_id == _team_pk(team)
+
+
+def is_last_admin(person: User) -> bool:
+    """Whether ``person`` is the only active admin left: they can be neither deactivated nor given another role,
+    or nobody could manage the workspace any more."""
+    if not (person.is_active and person.is_admin):
+        return False
+    others = User.objects.filter(is_active=True).filter(Q(role=Role.ADMIN) | Q(is_superuser=True))
+    return not others.exclude(pk=person.pk).exists()

@@ -3,7 +3,7 @@
 from django.db import models
 from django.db.models import Q, QuerySet
 
-from accounts.access import api_tokens_revocable_filter, scope_team_ids
+from accounts.access import api_tokens_revocable_filter, can_read_people, scope_team_ids
 from accounts.models import OWNER_ROLES, ApiToken, Invitation, Role, Team, TokenScope, User
 
 
@@ -70,3 +70,19 @@ def integration_tokens() -> QuerySet[ApiToken]:
         .select_related("user")
         .order_by(models.F("revoked_at").desc(nulls_first=True), "-created_at")
     )
+
+
+def teams_with_people(user: User) -> QuerySet[Team]:
+    """The teams ``user`` may read on the Settings page of teams and people, with their leader and how many
+    active people each has (``people``), in one query."""
+    if not can_read_people(user):
+        return Team.objects.none()
+    return teams_visible_to(user).annotate(people=models.Count("members", filter=Q(members__is_active=True)))
+
+
+def people_of(user: User) -> QuerySet[User]:
+    """The people ``user`` may read on the Settings page (admins everyone, leaders their teams' people and
+    themselves), active ones first, by team and name, with their team (one query)."""
+    if not can_read_people(user):
+        return User.objects.none()
+    return users_visible_to(user).order_by("-is_active", "team__name", "full_name")

@@ -31,6 +31,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("settings/", include("portfolio.settings_urls")),
     path("settings/", include("surveys.settings_urls")),
+    path("settings/", include("portfolio.people_settings_urls")),
     path("surveys/", include("surveys.urls")),
     path("metrics/", include("metrics.urls")),
     path("", include("health.urls")),

@@ -188,6 +188,12 @@ ROUTE_RULES = {
     "journey_settings:review_question_delete": "post_only",
     "survey_settings:defaults": "leads",
     "survey_settings:chi": "leads",
+    # Teams and people: read by admins and leaders (can_read_people), changed by admins (can_manage_people: POSTs).
+    "people_settings:people": "leads",
+    "people_settings:team_create": "post_only",
+    "people_settings:team_update": "post_only",
+    "people_settings:person_update": "post_only",
+    "people_settings:person_active": "post_only",
     # Metrics' unit economics: spend entered by leaders and admins (can_enter_spend), margin by admins.
     "metrics:spend": "post_only",
     "metrics:spend_import": "leads",
@@ -331,6 +337,10 @@ POST_ROUTE_RULES = {
             "journey_settings:review_question_retire",
             "journey_settings:review_question_restore",
             "journey_settings:review_question_delete",
+            "people_settings:team_create",
+            "people_settings:team_update",
+            "people_settings:person_update",
+            "people_settings:person_active",
         ],
         "admins_only",
     ),

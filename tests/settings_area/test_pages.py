@@ -41,7 +41,7 @@ def test_the_overview_links_every_settings_page_and_the_integrations_for_admins(
     for name in ("journey_settings:policies", "journey_settings:churn_reasons", "survey_settings:defaults"):
         assert reverse(name) in page
     assert reverse("accounts:integrations") in page
-    assert reverse("accounts:team") in page
+    assert reverse("people_settings:people") in page
     for_leader = client_for(org.leader_a).get(reverse("accounts:settings")).content.decode()
     assert reverse("accounts:integrations") not in for_leader
 
