@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy, gettext_noop
 
 from accounts.access import can_lead_team, can_manage_people, ensure_can_write, is_last_admin
 from accounts.models import Role, Team, User
+from accounts.services import api_tokens_revoke_all
 from accounts.settings_services import setting_change_record
 
 PEOPLE = "people"
@@ -135,9 +136,9 @@ def person_update(*, person: User, role: str, team: Team | None, actor: User | N
 
 @transaction.atomic
 def person_set_active(*, person: User, active: bool, actor: User | None) -> User:
-    """Deactivate a person (they can no longer log in, nor use their API tokens) or reactivate them. Their
-    customers are not reassigned. Nobody deactivates themselves nor the last active admin; a deactivated leader
-    stops leading their teams."""
+    """Deactivate a person (they can no longer log in; their personal API tokens are revoked, so coming back
+    means making new ones) or reactivate them. Their customers are not reassigned. Nobody deactivates themselves
+    nor the last active admin; a deactivated leader stops leading their teams."""
     _ensure_manages_people(actor)
     person = User.objects.select_for_update().get(pk=person.pk)
     if person.is_active == active:
@@ -158,6 +159,7 @@ def person_set_active(*, person: User, active: bool, actor: User | None) -> User
                 changes=[(gettext_noop("leader"), person, None, NO_LONGER_LEADS_EFFECT)],
                 actor=actor,
             )
+        api_tokens_revoke_all(user=person)
     person.is_active = active
     person.save(update_fields=["is_active"])
     setting_change_record(

@@ -126,11 +126,13 @@ def test_a_leader_keeps_their_role_and_team_until_another_leads_it(org):
     assert org.leader_a.role == Role.CSM
 
 
-def test_a_deactivated_person_cannot_log_in_and_their_customers_wait_for_a_new_owner(org, client_for):
+def test_a_deactivated_person_cannot_log_in_and_their_customers_wait_for_a_new_owner(org, client_for, api_for):
     customer = CustomerFactory(owner=org.leader_a, name="Rede Boa Saúde")
     org.leader_a.set_password("senha-forte-123")
     org.leader_a.save()
     already_in = client_for(org.leader_a)
+    script = api_for(org.leader_a)
+    assert script.get("/api/v1/customers/").status_code == 200
 
     services.person_set_active(person=org.leader_a, active=False, actor=org.admin)
 
@@ -154,6 +156,8 @@ def test_a_deactivated_person_cannot_log_in_and_their_customers_wait_for_a_new_o
     org.leader_a.refresh_from_db()
     assert (org.leader_a.is_active, org.leader_a.role, org.leader_a.team) == (True, Role.LEADER, org.team_a)
     assert SettingChange.objects.count() == 3
+    # the token made before stays revoked: whoever held it while they were away must not come back with them
+    assert script.get("/api/v1/customers/").status_code == 401
 
 
 # --- Pages ------------------------------------------------------------------------------------------------------
