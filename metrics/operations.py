@@ -195,28 +195,6 @@ class Scope:
         return Q(**{f"{person}__in": self.team_ids})
 
 
-def _customer_filters(filters, prefix: str) -> Q:
-    """The page's filters on the customer a row belongs to (its CSM, segment, plan and service model now)."""
-    q = Q()
-    if filters.owner is not None:
-        q &= Q(**{f"{prefix}owner_id": filters.owner})
-    for name in ("segment", "service_model", "plan_tier"):
-        if getattr(filters, name):
-            q &= Q(**{f"{prefix}{name}": getattr(filters, name)})
-    return q
-
-
-def _answer_filters(filters) -> Q:
-    """The page's filters on a survey answer: what it counted for when given (``surveys.models._CountedFor``)."""
-    q = Q()
-    if filters.owner is not None:
-        q &= Q(csm_id=filters.owner)
-    for name in ("segment", "service_model", "plan_tier"):
-        if getattr(filters, name):
-            q &= Q(**{name: getattr(filters, name)})
-    return q
-
-
 # --- The items behind the figures ------------------------------------------------------------------------
 #
 # Each reader gives, per person, the figures' raw material. The drill-downs read the same querysets.
@@ -228,7 +206,7 @@ def milestones_in(scope: Scope, window: Window, filters) -> QuerySet[Milestone]:
     due = Q(target_date__gte=window.first, target_date__lte=window.last)
     return Milestone.objects.filter(
         scope.rows_q(customer="customer_id", person="customer__implementation_manager_id"),
-        _customer_filters(filters, "customer__"),
+        filters.rollup_q(prefix="customer__"),
         reached | due,
         kind=MilestoneKind.FIRST_VALUE,
     )
@@ -238,7 +216,7 @@ def handoffs_in(scope: Scope, window: Window, filters) -> QuerySet[Handoff]:
     first_success = Milestone.objects.filter(customer_id=OuterRef("customer_id"), kind=MilestoneKind.FIRST_SUCCESS)
     return Handoff.objects.filter(
         scope.rows_q(customer="customer_id", person="to_user_id"),
-        _customer_filters(filters, "customer__"),
+        filters.rollup_q(prefix="customer__"),
         held_on__gte=window.first,
         held_on__lte=window.last,
     ).annotate(first_success_target=first_success.order_by("target_date").values("target_date")[:1])
@@ -261,7 +239,7 @@ def review_customers(scope: Scope, window: Window, filters, cadenced: list[str])
     ).exclude(status=ReviewStatus.CANCELLED)
     return Customer.objects.filter(
         scope.rows_q(customer="pk", person="owner_id"),
-        _customer_filters(filters, ""),
+        filters.rollup_q(),
         stage__in=REVIEW_STAGES,
         service_model__in=cadenced,
         start_date__lte=window.last,
@@ -272,7 +250,7 @@ def detractor_answers(scope: Scope, window: Window, filters) -> QuerySet[Respons
     start, end = window.moments()
     return Response.objects.filter(
         scope.rows_q(customer="customer_id", person="csm_id"),
-        _answer_filters(filters),
+        filters.rollup_q(owner="csm_id"),
         scoring.detractor_q(),
         ~Q(kind=SurveyKind.ENPS),
         customer__isnull=False,
@@ -285,7 +263,7 @@ def nps_answers(scope: Scope, window: Window, filters) -> QuerySet[Response]:
     start, end = window.moments()
     return Response.objects.filter(
         scope.rows_q(customer="customer_id", person="csm_id"),
-        _answer_filters(filters),
+        filters.rollup_q(owner="csm_id"),
         kind=SurveyKind.NPS,
         customer__isnull=False,
         answered_at__gte=start,
@@ -299,7 +277,7 @@ def tasks_overdue(scope: Scope, window: Window, filters) -> QuerySet[Task]:
     still_open = Q(status=TaskStatus.OPEN) | Q(status=TaskStatus.DONE, completed_at__gte=end)
     return Task.objects.filter(
         scope.rows_q(customer="customer_id", person="owner_id"),
-        _customer_filters(filters, "customer__"),
+        filters.rollup_q(prefix="customer__"),
         still_open,
         due_date__lt=window.last,
         created_at__lt=end,

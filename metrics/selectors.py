@@ -61,13 +61,15 @@ class MetricsFilters:
     service_model: str = ""
     plan_tier: str = ""
 
-    def rollup_q(self) -> Q:
+    def rollup_q(self, *, prefix: str = "", owner: str = "owner_id") -> Q:
+        """The filters on a row whose slice fields are at ``prefix`` (e.g. ``customer__``) and whose person is
+        ``owner`` (e.g. ``csm_id`` on a survey answer)."""
         q = Q()
         if self.owner is not None:
-            q &= Q(owner_id=self.owner)
+            q &= Q(**{f"{prefix}{owner}": self.owner})
         for name in ("segment", "service_model", "plan_tier"):
             if getattr(self, name):
-                q &= Q(**{name: getattr(self, name)})
+                q &= Q(**{f"{prefix}{name}": getattr(self, name)})
         return q
 
 
@@ -735,13 +737,7 @@ SAVE_DRILLS: dict[str, tuple[str, Q]] = {
 
 def _customer_q(user: User, filters: MetricsFilters, prefix: str = "customer__") -> Q:
     """The door and the page's filters on the customer a row belongs to (its current owner and slices)."""
-    q = visible_filter(user, people=(f"{prefix}owner",))
-    if filters.owner is not None:
-        q &= Q(**{f"{prefix}owner_id": filters.owner})
-    for name in SLICE_FILTERS:
-        if getattr(filters, name):
-            q &= Q(**{f"{prefix}{name}": getattr(filters, name)})
-    return q
+    return visible_filter(user, people=(f"{prefix}owner",)) & filters.rollup_q(prefix=prefix)
 
 
 def _requests_in(user: User, period: Period, filters: MetricsFilters) -> QuerySet[ChurnRequest]:
