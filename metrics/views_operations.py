@@ -5,6 +5,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from core.csvfiles import spreadsheet_safe
 from metrics import operations, selectors
 from metrics.figures import LABELS
 from metrics.forms import read_metrics_request
@@ -94,8 +95,7 @@ def _name(row) -> str:
         return _("Team median")
     if row.is_total:
         return _("Team total")
-    name = row.name or _("No one")
-    return f"'{name}" if name[:1] in ("=", "+", "-", "@", "\t", "\r") else name
+    return spreadsheet_safe(row.name or _("No one"))
 
 
 def export_rows(user, table: str, period: Period, filters: MetricsFilters) -> list[list]:
