@@ -55,9 +55,8 @@ from core.locks import exclusive
 from core.mail.smtp import SmtpRun, error_text, run_budget_seconds
 from playbooks import emails
 from playbooks.models import EmailOptOut, EmailStatus, Run, RunStatus, StepEmail
-from portfolio import services as portfolio_services
 from portfolio.models import Contact
-from surveys.dispatch import pacer
+from surveys.dispatch import contact_bounce, pacer
 
 logger = logging.getLogger(__name__)
 
@@ -258,7 +257,7 @@ def _refused(row: StepEmail, outcome: str, error: Exception | None, now: datetim
         StepEmail.objects.filter(pk=row.pk).update(
             status=EmailStatus.BOUNCED, sent_at=None, attempts=attempts, last_error=text
         )
-        _contact_bounced(row, now)
+        contact_bounce(row, now)
         return "bounced"
     if outcome == "failed" or attempts >= settings.LEME_SURVEY_MAX_ATTEMPTS:
         StepEmail.objects.filter(pk=row.pk).update(
@@ -274,17 +273,6 @@ def _refused(row: StepEmail, outcome: str, error: Exception | None, now: datetim
         next_attempt_at=window_opens(now + timedelta(seconds=wait)),
     )
     return "deferred"
-
-
-def _contact_bounced(row: StepEmail, now: datetime) -> None:
-    """The address was refused for good: no email of any kind goes to it again until someone corrects it."""
-    contact = Contact.objects.select_for_update().filter(pk=row.contact_id).first()
-    if contact is None or contact.bounced_at is not None or contact.email.lower() != row.email.lower():
-        return
-    try:
-        portfolio_services.contact_update(contact=contact, actor=None, bounced_at=now)
-    except ValidationError:
-        logger.warning("bounced contact could not be saved", extra={"contact_id": contact.pk})
 
 
 def _send_one(smtp: SmtpRun, row: StepEmail, clock) -> str:
@@ -377,7 +365,7 @@ def late_bounce(report, now: datetime) -> str:
     if row.status not in (EmailStatus.SENT, EmailStatus.PENDING):
         return "not_sent"
     StepEmail.objects.filter(pk=row.pk).update(status=EmailStatus.BOUNCED, last_error=report.error[:300])
-    _contact_bounced(row, now)
+    contact_bounce(row, now)
     logger.info("playbook email bounced late", extra={"email_id": row.pk, "dsn": report.status})
     return "bounced"
 
