@@ -221,22 +221,11 @@ def _why_not(row: StepEmail, sent_lately: dict[int, int]) -> str | None:
     return None
 
 
-def _recipient(row: StepEmail) -> emails.Recipient:
-    customer = row.run.customer
-    owner = customer.owner
-    return emails.Recipient(
-        email=row.email,
-        contact_name=row.contact.name,
-        customer_name=customer.name,
-        csm_name=(owner.full_name or owner.email) if owner else "",
-        csm_email=owner.email if owner else "",
-    )
-
-
 def message_for(row: StepEmail):
     """The email of one ``StepEmail`` (its step, its contact's language)."""
     step = row.run.version.steps[row.index]
-    return emails.build(step=step, language=row.language, recipient=_recipient(row), email_id=row.pk)
+    recipient = emails.Recipient.of(email=row.email, contact_name=row.contact.name, customer=row.run.customer)
+    return emails.build(step=step, language=row.language, recipient=recipient, email_id=row.pk)
 
 
 def _claim(row: StepEmail, now: datetime) -> bool:
