@@ -383,6 +383,13 @@ def can_change_settings(user: User) -> bool:
     return can_write(user) and user.is_admin
 
 
+def ensure_can_change_settings(actor: User | None) -> None:
+    """The first line of every service that changes the workspace's settings (``None`` is Leme itself)."""
+    ensure_can_write(actor)
+    if actor is not None and not can_change_settings(actor):
+        raise PermissionDenied(_("Only admins change the workspace's settings."))
+
+
 # --- Teams and people ----------------------------------------------------------------------------------------------
 
 

@@ -99,6 +99,18 @@ class Recipient:
     csm_name: str
     csm_email: str
 
+    @classmethod
+    def of(cls, *, email: str, contact_name: str, customer) -> "Recipient":
+        """A contact of ``customer`` (its CSM is the customer's owner, read from ``customer.owner``)."""
+        owner = customer.owner
+        return cls(
+            email=email,
+            contact_name=contact_name,
+            customer_name=customer.name,
+            csm_name=(owner.full_name or owner.email) if owner else "",
+            csm_email=owner.email if owner else "",
+        )
+
     def values(self) -> dict[str, str]:
         return {
             "contact.first_name": self.contact_name.split(" ")[0] if self.contact_name else "",

@@ -55,9 +55,8 @@ from core.locks import exclusive
 from core.mail.smtp import SmtpRun, error_text, run_budget_seconds
 from playbooks import emails
 from playbooks.models import EmailOptOut, EmailStatus, Run, RunStatus, StepEmail
-from portfolio import services as portfolio_services
 from portfolio.models import Contact
-from surveys.dispatch import pacer
+from surveys.dispatch import contact_bounce, pacer
 
 logger = logging.getLogger(__name__)
 
@@ -222,22 +221,11 @@ def _why_not(row: StepEmail, sent_lately: dict[int, int]) -> str | None:
     return None
 
 
-def _recipient(row: StepEmail) -> emails.Recipient:
-    customer = row.run.customer
-    owner = customer.owner
-    return emails.Recipient(
-        email=row.email,
-        contact_name=row.contact.name,
-        customer_name=customer.name,
-        csm_name=(owner.full_name or owner.email) if owner else "",
-        csm_email=owner.email if owner else "",
-    )
-
-
 def message_for(row: StepEmail):
     """The email of one ``StepEmail`` (its step, its contact's language)."""
     step = row.run.version.steps[row.index]
-    return emails.build(step=step, language=row.language, recipient=_recipient(row), email_id=row.pk)
+    recipient = emails.Recipient.of(email=row.email, contact_name=row.contact.name, customer=row.run.customer)
+    return emails.build(step=step, language=row.language, recipient=recipient, email_id=row.pk)
 
 
 def _claim(row: StepEmail, now: datetime) -> bool:
@@ -258,7 +246,7 @@ def _refused(row: StepEmail, outcome: str, error: Exception | None, now: datetim
         StepEmail.objects.filter(pk=row.pk).update(
             status=EmailStatus.BOUNCED, sent_at=None, attempts=attempts, last_error=text
         )
-        _contact_bounced(row, now)
+        contact_bounce(row, now)
         return "bounced"
     if outcome == "failed" or attempts >= settings.LEME_SURVEY_MAX_ATTEMPTS:
         StepEmail.objects.filter(pk=row.pk).update(
@@ -274,17 +262,6 @@ def _refused(row: StepEmail, outcome: str, error: Exception | None, now: datetim
         next_attempt_at=window_opens(now + timedelta(seconds=wait)),
     )
     return "deferred"
-
-
-def _contact_bounced(row: StepEmail, now: datetime) -> None:
-    """The address was refused for good: no email of any kind goes to it again until someone corrects it."""
-    contact = Contact.objects.select_for_update().filter(pk=row.contact_id).first()
-    if contact is None or contact.bounced_at is not None or contact.email.lower() != row.email.lower():
-        return
-    try:
-        portfolio_services.contact_update(contact=contact, actor=None, bounced_at=now)
-    except ValidationError:
-        logger.warning("bounced contact could not be saved", extra={"contact_id": contact.pk})
 
 
 def _send_one(smtp: SmtpRun, row: StepEmail, clock) -> str:
@@ -377,7 +354,7 @@ def late_bounce(report, now: datetime) -> str:
     if row.status not in (EmailStatus.SENT, EmailStatus.PENDING):
         return "not_sent"
     StepEmail.objects.filter(pk=row.pk).update(status=EmailStatus.BOUNCED, last_error=report.error[:300])
-    _contact_bounced(row, now)
+    contact_bounce(row, now)
     logger.info("playbook email bounced late", extra={"email_id": row.pk, "dsn": report.status})
     return "bounced"
 

@@ -210,16 +210,9 @@ def _email_recipients(step: dict, customer: Customer) -> tuple[tuple[str, str, s
     contacts = customer.contacts.filter(
         role=step.get("contact_role", ContactRole.USER), archived_at__isnull=True
     ).exclude(email="")
-    owner = customer.owner
     found = []
     for contact in contacts.order_by("name"):
         _language, subject, _body = emails.content_for(step, contact.language)
-        values = emails.Recipient(
-            email=contact.email,
-            contact_name=contact.name,
-            customer_name=customer.name,
-            csm_name=(owner.full_name or owner.email) if owner else "",
-            csm_email=owner.email if owner else "",
-        ).values()
+        values = emails.Recipient.of(email=contact.email, contact_name=contact.name, customer=customer).values()
         found.append((contact.name, contact.email, emails.fill(subject, values)))
     return tuple(found)

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts import people_services as services
-from accounts.access import can_manage_people, can_read_people
+from accounts.access import can_lead_team, can_manage_people, can_read_people
 from accounts.forms import apply_service_errors
 from accounts.models import Role
 from accounts.people_forms import PersonActiveForm, PersonForm, TeamCreateForm, TeamForm
@@ -39,7 +39,7 @@ def _page(request: HttpRequest, *, error_form=None, create_form=None, status: in
     counts = customers_per_team(user)
     leaders_by_team: dict[int, list] = {}
     for person in people:
-        if person.is_active and person.role == Role.LEADER and person.team_id is not None:
+        if person.team_id is not None and can_lead_team(person, person.team_id):
             leaders_by_team.setdefault(person.team_id, []).append(person)
     rows = []
     for team in teams:

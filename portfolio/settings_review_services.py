@@ -7,14 +7,14 @@ applies to the reviews held from now on and never rewrites one already held. A q
 is retired, never deleted; one never asked can be deleted (a typo, a question added by mistake).
 """
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.access import can_change_settings, ensure_can_write
+from accounts.access import ensure_can_change_settings
 from accounts.models import User
 from accounts.settings_services import setting_change_record
 from portfolio.models import ReviewPart, ReviewTemplateQuestion
@@ -27,12 +27,6 @@ REVIEW_QUESTIONS_EFFECT = gettext_lazy(
 )
 QUESTION_PT, QUESTION_EN = gettext_lazy("Question in Portuguese"), gettext_lazy("Question in English")
 PART = gettext_lazy("Part of the review")
-
-
-def _ensure_changes_settings(actor: User | None) -> None:
-    ensure_can_write(actor)
-    if actor is not None and not can_change_settings(actor):
-        raise PermissionDenied(_("Only admins change the workspace's settings."))
 
 
 def _subject(question: ReviewTemplateQuestion) -> str:
@@ -71,7 +65,7 @@ def _unique_key(text_en: str) -> str:
 @transaction.atomic
 def review_question_add(*, part: str, text_pt: str, text_en: str, actor: User | None) -> ReviewTemplateQuestion:
     """A new question at the end of ``part`` (admins only); reviews held from now on ask it."""
-    _ensure_changes_settings(actor)
+    ensure_can_change_settings(actor)
     text_pt, text_en = _clean_texts(part, text_pt, text_en)
     last = ReviewTemplateQuestion.objects.filter(part=part).aggregate(last=Max("position"))["last"] or 0
     question = ReviewTemplateQuestion.objects.create(
@@ -92,7 +86,7 @@ def review_question_edit(
     *, question: ReviewTemplateQuestion, text_pt: str, text_en: str, actor: User | None
 ) -> ReviewTemplateQuestion:
     """New wording for a question (admins only): the reviews already held keep the wording they were asked."""
-    _ensure_changes_settings(actor)
+    ensure_can_change_settings(actor)
     question = ReviewTemplateQuestion.objects.select_for_update().get(pk=question.pk)
     text_pt, text_en = _clean_texts(question.part, text_pt, text_en, exclude=question.pk)
     before = (question.text_pt, question.text_en)
@@ -111,7 +105,7 @@ def review_question_edit(
 @transaction.atomic
 def review_question_move(*, question: ReviewTemplateQuestion, up: bool, actor: User | None) -> None:
     """Swap a question with the one before (``up``) or after it in its part (admins only); at an end, nothing."""
-    _ensure_changes_settings(actor)
+    ensure_can_change_settings(actor)
     rows = list(
         ReviewTemplateQuestion.objects.select_for_update().filter(part=question.part).order_by("position", "pk")
     )
@@ -137,7 +131,7 @@ def review_question_move(*, question: ReviewTemplateQuestion, up: bool, actor: U
 @transaction.atomic
 def review_question_retire(*, question: ReviewTemplateQuestion, actor: User | None) -> ReviewTemplateQuestion:
     """Stop asking a question (admins only); the reviews that answered it keep it. A part keeps one question."""
-    _ensure_changes_settings(actor)
+    ensure_can_change_settings(actor)
     question = ReviewTemplateQuestion.objects.select_for_update().get(pk=question.pk)
     if not question.active:
         return question
@@ -158,7 +152,7 @@ def review_question_retire(*, question: ReviewTemplateQuestion, actor: User | No
 @transaction.atomic
 def review_question_restore(*, question: ReviewTemplateQuestion, actor: User | None) -> ReviewTemplateQuestion:
     """Ask a retired question again (admins only), where it stood in its part."""
-    _ensure_changes_settings(actor)
+    ensure_can_change_settings(actor)
     question = ReviewTemplateQuestion.objects.select_for_update().get(pk=question.pk)
     if question.active:
         return question
@@ -177,7 +171,7 @@ def review_question_restore(*, question: ReviewTemplateQuestion, actor: User | N
 @transaction.atomic
 def review_question_delete(*, question: ReviewTemplateQuestion, actor: User | None) -> None:
     """Delete a question no held review answered (admins only); one already answered is refused: retire it."""
-    _ensure_changes_settings(actor)
+    ensure_can_change_settings(actor)
     question = ReviewTemplateQuestion.objects.select_for_update().get(pk=question.pk)
     if question.key in answered_question_keys():
         raise ValidationError(

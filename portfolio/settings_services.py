@@ -9,13 +9,13 @@ So a policy change moves no date already set, and a retired churn reason stays o
 in their metrics) while new requests can no longer pick it. A reason in use is retired, never deleted.
 """
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.access import can_change_settings, ensure_can_write
+from accounts.access import ensure_can_change_settings
 from accounts.models import User
 from accounts.settings_services import setting_change_record
 from portfolio.models import ChurnCategory, ChurnReason, ChurnRequest, ServiceModel, ServiceModelPolicy
@@ -49,12 +49,6 @@ POLICY_LIMITS = {
 }
 
 
-def _ensure_changes_settings(actor: User | None) -> None:
-    ensure_can_write(actor)
-    if actor is not None and not can_change_settings(actor):
-        raise PermissionDenied(_("Only admins change the workspace's settings."))
-
-
 def _check_policy(values: dict) -> None:
     errors: dict[str, str] = {}
     for name, (low, high) in POLICY_LIMITS.items():
@@ -86,7 +80,7 @@ def policy_update(
     """Change one service model's journey policy (admins only). It dates what starts from now on: the journeys
     already running keep their dates (see the module's docstring). Each changed field is recorded with what it
     affects; a save that changes nothing records nothing."""
-    _ensure_changes_settings(actor)
+    ensure_can_change_settings(actor)
     if service_model not in ServiceModel.values:
         raise ValidationError({"service_model": _("Pick a service model.")})
     values = {
@@ -146,7 +140,7 @@ def _clean_names(name_pt: str, name_en: str) -> tuple[str, str]:
 @transaction.atomic
 def churn_category_create(*, name_pt: str, name_en: str, actor: User | None) -> ChurnCategory:
     """A new family of churn reasons (admins only); its reasons are added one by one."""
-    _ensure_changes_settings(actor)
+    ensure_can_change_settings(actor)
     name_pt, name_en = _clean_names(name_pt, name_en)
     if ChurnCategory.objects.filter(name_pt__iexact=name_pt).exists():
         raise ValidationError({"name_pt": _("There is already a category with this name.")})
@@ -166,7 +160,7 @@ def churn_reason_create(
 ) -> ChurnReason:
     """A new specific reason within ``category`` (admins only). Vague reasons are what the taxonomy exists to
     avoid: the page asks for a concrete one, and a reason that needs an explanation says so (``needs_detail``)."""
-    _ensure_changes_settings(actor)
+    ensure_can_change_settings(actor)
     name_pt, name_en = _clean_names(name_pt, name_en)
     if ChurnReason.objects.filter(category=category, name_pt__iexact=name_pt).exists():
         raise ValidationError({"name_pt": _("This category already has a reason with this name.")})
@@ -203,7 +197,7 @@ def _ensure_not_the_involuntary_reason(reason: ChurnReason) -> None:
 def churn_reason_retire(*, reason: ChurnReason, actor: User | None) -> ChurnReason:
     """Take a reason out of new churn requests (admins only). The requests that name it keep it, and so do the
     metrics: a reason is retired, never deleted, once it is in use."""
-    _ensure_changes_settings(actor)
+    ensure_can_change_settings(actor)
     reason = ChurnReason.objects.select_for_update().select_related("category").get(pk=reason.pk)
     _ensure_not_the_involuntary_reason(reason)
     return _reason_offered(reason, offered=False, effect=RETIRE_EFFECT, actor=actor)
@@ -212,7 +206,7 @@ def churn_reason_retire(*, reason: ChurnReason, actor: User | None) -> ChurnReas
 @transaction.atomic
 def churn_reason_restore(*, reason: ChurnReason, actor: User | None) -> ChurnReason:
     """Offer a retired reason again (admins only)."""
-    _ensure_changes_settings(actor)
+    ensure_can_change_settings(actor)
     reason = ChurnReason.objects.select_for_update().select_related("category").get(pk=reason.pk)
     return _reason_offered(reason, offered=True, effect=RESTORE_EFFECT, actor=actor)
 
@@ -237,7 +231,7 @@ def _reason_offered(reason: ChurnReason, *, offered: bool, effect, actor: User |
 def churn_reason_delete(*, reason: ChurnReason, actor: User | None) -> None:
     """Delete a reason no churn request ever named (a typo, a reason added by mistake); admins only. A reason in
     use is refused: retire it instead, so the requests and the metrics that name it keep it."""
-    _ensure_changes_settings(actor)
+    ensure_can_change_settings(actor)
     reason = ChurnReason.objects.select_for_update().select_related("category").get(pk=reason.pk)
     _ensure_not_the_involuntary_reason(reason)
     used = churn_reason_in_use(reason)

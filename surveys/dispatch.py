@@ -272,7 +272,8 @@ def delivery_bounce(delivery: Delivery, *, error: str, reminder: bool) -> None:
 
 def contact_bounce(delivery: Delivery, now: datetime) -> bool:
     """Mark the delivery's contact bounced, once, so that no campaign emails them again; not when their
-    address changed since the email went out (someone corrected it). True when it was marked now."""
+    address changed since the email went out (someone corrected it). True when it was marked now. A playbook's
+    email (``playbooks.mailing``) is handed in the same way: anything with ``contact_id`` and ``email``."""
     if not delivery.contact_id:
         return False
     with transaction.atomic():
