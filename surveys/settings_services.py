@@ -3,12 +3,12 @@ with who, when and what they affect. A campaign copies the defaults when it is c
 campaigns created from now on and to no campaign already made."""
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.access import can_change_settings, ensure_can_write
+from accounts.access import ensure_can_change_settings
 from accounts.models import User
 from accounts.settings_services import setting_change_record
 from surveys.models import ChiCriterion, SurveyDefaults
@@ -27,9 +27,7 @@ def survey_defaults_update(
     """Change the defaults new campaigns start from (admins only). The reminder must go out while the link still
     works, and the default fatigue rule cannot ask contacts more often than the workspace's own rule
     (``LEME_SURVEY_FATIGUE_DAYS``), which a campaign may break only with a leader's confirmation."""
-    ensure_can_write(actor)
-    if actor is not None and not can_change_settings(actor):
-        raise PermissionDenied(_("Only admins change the workspace's settings."))
+    ensure_can_change_settings(actor)
     values = {
         "fatigue_days": fatigue_days,
         "reminder_after_days": reminder_after_days,
@@ -82,9 +80,7 @@ def chi_criterion_save(
     """Word, or add, the CHI criterion at ``position`` (1 to 10), in both languages, and say who answers it
     (admins only). Answers are kept by position with their score, so a change applies to what is answered from
     now on; a criterion is reworded, never removed, so an old answer never lands on another question."""
-    ensure_can_write(actor)
-    if actor is not None and not can_change_settings(actor):
-        raise PermissionDenied(_("Only admins change the workspace's settings."))
+    ensure_can_change_settings(actor)
     text_pt, text_en = (text_pt or "").strip(), (text_en or "").strip()
     errors: dict[str, str] = {}
     if position not in CHI_POSITIONS:
