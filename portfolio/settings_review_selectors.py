@@ -3,7 +3,7 @@ list of every question with whether a held review answered it."""
 
 from django.db import connection
 
-from portfolio.models import ReviewPart, ReviewTemplateQuestion
+from portfolio.models import ReviewPart, ReviewStatus, ReviewTemplateQuestion, SuccessReview
 from portfolio.services.reviews import REVIEW_TEMPLATE, ReviewQuestion
 
 PARTS = (ReviewPart.PAST, ReviewPart.FUTURE)
@@ -32,10 +32,24 @@ WHERE review.status = 'done' AND jsonb_typeof(answer) = 'object' AND answer ? 'k
 
 
 def answered_question_keys() -> set[str]:
-    """The keys of every question a held review answered (one query)."""
+    """The keys of every question a held review answered (one query). PostgreSQL reads them inside the JSON; the
+    embedded SQLite run reads the held reviews' answers and picks the keys in Python."""
+    if connection.vendor != "postgresql":
+        return answered_question_keys_in_python()
     with connection.cursor() as cursor:
         cursor.execute(_ANSWERED_KEYS)
         return {key for (key,) in cursor.fetchall()}
+
+
+def answered_question_keys_in_python() -> set[str]:
+    """:func:`answered_question_keys` without PostgreSQL's JSON functions."""
+    keys = set()
+    for answers in SuccessReview.objects.filter(status=ReviewStatus.DONE).values_list("answers", flat=True):
+        for part in ("past", "future"):
+            for answer in (answers or {}).get(part) or []:
+                if isinstance(answer, dict) and "key" in answer:
+                    keys.add(answer["key"])
+    return keys
 
 
 def review_template() -> list[tuple[str, str, list[ReviewTemplateQuestion]]]:

@@ -12,7 +12,12 @@ from accounts.models import SettingChange, User
 from portfolio import settings_review_services as review_settings
 from portfolio.models import ReviewPart, ReviewStatus, ReviewTemplateQuestion, SuccessReview
 from portfolio.services.reviews import REVIEW_TEMPLATE
-from portfolio.settings_review_selectors import review_questions, review_template
+from portfolio.settings_review_selectors import (
+    answered_question_keys,
+    answered_question_keys_in_python,
+    review_questions,
+    review_template,
+)
 from tests.portfolio.factories import CustomerFactory, hand_off, subscribe
 
 pytestmark = pytest.mark.django_db
@@ -139,6 +144,9 @@ def test_an_answered_question_is_retired_never_deleted_and_a_part_keeps_one_ques
     ]
     review_settings.review_question_restore(question=question("obstacles"), actor=org.admin)
     assert [q.key for q in review_questions()["past"]] == ["goals_reached", "obstacles"]
+    # the embedded SQLite run finds the same answered questions without PostgreSQL's JSON functions
+    assert answered_question_keys_in_python() == answered_question_keys()
+    assert {"goals_reached", "results", "obstacles"} <= answered_question_keys_in_python()
 
 
 def test_a_question_never_asked_can_be_deleted(org):
