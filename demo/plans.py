@@ -1,7 +1,7 @@
 """The demo portfolio's plans: who each demo customer is and its whole life, decided before anything is written.
 
 ``plan_customer(index, seed, today, policies)`` is a pure function that describes a customer's company,
-contacts, subscriptions and their changes over up to 24 months, onboarding milestones, handoff, success
+contacts, subscriptions and their changes over up to three years, onboarding milestones, handoff, success
 reviews, churn requests, UTI, expansion, timeline touches and tasks. Each customer has its own random
 generator seeded by ``(seed, index)``, so the data is the same on every run and does not depend on how many
 customers are built or in which order. ``demo.history`` and ``demo.bulk`` write a plan.
@@ -84,7 +84,12 @@ CSMS = ["lucas", "beatriz", "rafael", "camila", "thiago"]
 ISM = "juliana"
 FARMER = "gustavo"
 LUCAS_CAP = 1000
-HISTORY_DAYS = 730  # 24 months
+HISTORY_DAYS = 1125  # about 37 months: three years for the metrics' trailing figures and cohorts
+# The shape of the base over those years, so the metrics page has something true to show: more customers won
+# each year than the year before (growth), one quarter a year ago when many left (the bad quarter), and one
+# cohort two years ago, won with a discount campaign, that churns more than the others.
+BAD_QUARTER_SHARE = 0.35  # of the churned customers old enough to have left in it
+PROMO_COHORT_SHARE = 0.3  # of the churned customers, won in the campaign's quarter
 
 # --- Who, and which story: the scripted showcase ----------------------------------------------------------
 
@@ -443,6 +448,30 @@ def _between(rng: random.Random, low: date, high: date) -> date:
     return low + timedelta(days=rng.randint(0, max(0, (high - low).days)))
 
 
+def _quarter(today: date, back: int) -> tuple[date, date]:
+    """The first and last day of the calendar quarter ``back`` quarters before today's."""
+    months = today.year * 12 + (today.month - 1) // 3 * 3 - 3 * back
+    first = date(months // 12, months % 12 + 1, 1)
+    after = months + 3
+    return first, date(after // 12, after % 12 + 1, 1) - timedelta(days=1)
+
+
+def bad_quarter(today: date) -> tuple[date, date]:
+    """The quarter that went badly: four quarters before this one, a share of the churned customers left in it."""
+    return _quarter(today, 4)
+
+
+def promo_quarter(today: date) -> tuple[date, date]:
+    """The quarter of the discount campaign, eight quarters ago: its cohort churns more than the others."""
+    return _quarter(today, 8)
+
+
+def _age(rng: random.Random, min_age: int) -> int:
+    """Days since a customer started, between ``min_age`` and ``HISTORY_DAYS``, younger ones more likely: each
+    year wins more customers than the one before."""
+    return min_age + int((HISTORY_DAYS - min_age) * (1 - (1 - rng.random()) ** 0.5))
+
+
 def plan_customer(index: int, seed: int, today: date, policies: dict[str, tuple]) -> CustomerPlan:
     """Everything about demo customer ``index``, decided by ``random.Random((seed, index))`` alone.
 
@@ -475,7 +504,7 @@ def plan_customer(index: int, seed: int, today: date, policies: dict[str, tuple]
         champion=not quiet and rng.random() > 0.12,
     )
 
-    # When it started: onboarding customers recently, the others over the last 24 months.
+    # When it started: onboarding customers recently, the others over the last three years.
     onboarding = scenario in ONBOARDING_SCENARIOS
     if scenario == "onboarding":
         start = today - timedelta(days=rng.randint(1, max(2, first_value_days - 1)))
@@ -489,7 +518,10 @@ def plan_customer(index: int, seed: int, today: date, policies: dict[str, tuple]
             start = today - timedelta(days=first_success_days + rng.randint(1, 10))
     else:
         min_age = {"reactivated": 450, "churned_after_uti": 320, "downsold_recovered": 320}.get(scenario, 150)
-        start = today - timedelta(days=rng.randint(min_age, HISTORY_DAYS))
+        start = today - timedelta(days=_age(rng, min_age))
+        promo_first, promo_last = promo_quarter(today)
+        if scenario == "churned" and rng.random() < PROMO_COHORT_SHARE:
+            start = _between(rng, promo_first, promo_last)
 
     plan = CustomerPlan(
         index=index,
@@ -632,6 +664,10 @@ def plan_customer(index: int, seed: int, today: date, policies: dict[str, tuple]
             churn_on = today - timedelta(days=rng.randint(230, (today - start).days - 200))
         else:
             churn_on = today - timedelta(days=rng.randint(20, (today - start).days - 110))
+            bad_first, bad_last = bad_quarter(today)
+            earliest = max(bad_first, start + timedelta(days=110))
+            if earliest <= bad_last and rng.random() < BAD_QUARTER_SHARE:
+                churn_on = _between(rng, earliest, bad_last)
         request = churn_request(churn_on - timedelta(days=rng.randint(4, 20)))
         if rng.random() < 0.6:
             request.offers.append((request.requested_on + timedelta(days=1), rng.choice(SAVE_OFFERS)))

@@ -1,4 +1,4 @@
-"""What ``seed_demo`` seeds, in order: the people, their portfolio (and its two years of history), then the
+"""What ``seed_demo`` seeds, in order: the people, their portfolio (and its three years of history), then the
 surveys on it. Each stage is idempotent and returns its summary lines; it reports its progress, as it goes,
 to the ``progress`` callable it is given."""
 

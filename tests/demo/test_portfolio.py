@@ -227,7 +227,8 @@ def snapshot() -> dict[str, dict]:
                 )
             ),
             "reviews": sorted(
-                (r.owner_id, r.due_date, r.held_on, r.status, r.answers, r.goals, r.outcome) for r in c.reviews.all()
+                [(r.owner_id, r.due_date, r.held_on, r.status, r.answers, r.goals, r.outcome) for r in c.reviews.all()],
+                key=repr,
             ),
             "churn_requests": sorted(
                 (r.kind, r.reason.code, r.detail, r.requested_by, r.requested_on, r.mrr_at_risk_cents, r.opened_by_id,
