@@ -9,12 +9,12 @@ import pytest
 from django.core import mail
 from django.db import connection
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts import services as account_services
 from accounts.emails import digest_unsubscribe_url
 from portfolio import digest, services
-from portfolio.models import MorningDigest
+from portfolio.models import MorningDigest, Stage
 from tests.factories import UserFactory
 from tests.portfolio.factories import CustomerFactory
 from tests.portfolio.test_services import ongoing_customer, open_churn
@@ -186,6 +186,13 @@ def test_the_digest_tells_what_my_day_tells_churn_requests_and_stage_changes(org
     assert f"{customer.name}: " in text
     assert "Pedidos de churn em aberto" in text
     assert [c.pk for c in content.changed] == [customer.pk]
+    # the stage change reads from → to, in the person's language, in both parts
+    with translation.override("pt-br"):
+        moved = f"{customer.name}: {Stage.ONBOARDING.label} → {Stage.ONGOING.label}"
+    assert moved in text
+    html = next(body for body, kind in message.alternatives if kind == "text/html")
+    with translation.override("pt-br"):
+        assert f"</a>: {Stage.ONBOARDING.label} &rarr; {Stage.ONGOING.label}</li>" in html
     assert content.items == content.my_day["task_count"] + 1 + content.renewal_count + 1 + content.panel_items
 
 
