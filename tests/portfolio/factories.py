@@ -2,8 +2,8 @@
 never by setting fields, so tests exercise the same rules as the app."""
 
 import factory
-from django.utils import timezone
 
+from core import clock
 from portfolio import services
 from portfolio.models import Contact, ContactRole, Customer, ImportJob, ImportJobStatus, ServiceModel
 
@@ -20,7 +20,7 @@ class CustomerFactory(factory.django.DjangoModelFactory):
     plan_tier = "pro"
     owner = None
     implementation_manager = None
-    start_date = factory.LazyFunction(timezone.localdate)
+    start_date = factory.LazyFunction(clock.today)
 
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
@@ -69,7 +69,7 @@ def hand_off(customer, to_user, actor=None, **kwargs):
         "goals": "Dobrar a conversão do funil em 6 meses",
         "stakeholders": "Ana (diretora comercial, decisora); Bruno (champion)",
         "channel": "meeting",
-        "held_on": timezone.localdate(),
+        "held_on": clock.today(),
         # Tests of other steps hand off customers whatever their milestones; the warning has its own tests.
         "confirm_unreached": True,
     }
