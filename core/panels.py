@@ -28,6 +28,7 @@ class PanelContent:
     key: str
     template: str
     data: Any
+    place: str = "end"  # My day: "stats" (a tile in the summary row at the top) or "end" (a card below the lists)
 
 
 _panels: dict[str, CustomerPanel] = {}
@@ -64,6 +65,9 @@ class DayPanel:
     email_templates: tuple[str, str] | None = None
     # How many things the loaded data tells of (the digest says nothing when nothing has anything); len().
     count: Callable[[Any], int] = len
+    # Where My day shows it: "end", a card below its own lists; "stats", tiles in the summary row at the top
+    # (the template renders one or more ``.stat`` tiles).
+    place: str = "end"
 
 
 _day_panels: dict[str, DayPanel] = {}
@@ -79,5 +83,7 @@ def registered_day() -> list[DayPanel]:
 
 def load_day(user, today) -> list[PanelContent]:
     """Every registered My day panel that has something for ``user`` on ``today``."""
-    loaded = (PanelContent(key=p.key, template=p.template, data=p.load(user, today)) for p in registered_day())
+    loaded = (
+        PanelContent(key=p.key, template=p.template, data=p.load(user, today), place=p.place) for p in registered_day()
+    )
     return [panel for panel in loaded if panel.data is not None]

@@ -10,7 +10,17 @@ class MetricsConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts import navigation
-        from metrics import subscribers  # noqa: F401 - subscribing is importing
+        from core import panels
+        from metrics import (
+            day,
+            subscribers,  # noqa: F401 - subscribing is importing
+        )
+
+        panels.register_day(
+            panels.DayPanel(
+                key="metrics-month", template="metrics/_day_figures.html", load=day.day_figures, place="stats"
+            )
+        )
 
         navigation.register(
             navigation.NavItem(key="metrics", label=_("Metrics"), url_name="metrics:overview", order=35),

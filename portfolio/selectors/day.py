@@ -7,6 +7,7 @@ from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from accounts.models import Role, User
+from core import clock
 from core.panels import PanelContent, load_day
 from portfolio.models import (
     Activity,
@@ -75,7 +76,7 @@ def my_day(user: User, *, today: date | None = None, changed_since: datetime | N
     at risk and the churn requests and UTI of the onboardings she runs (not those of customers she handed
     off); for a leader, the team's lists, each naming its CSM. And, for each, the customers whose stage changed
     since ``changed_since`` (the page: since yesterday began; the morning digest: since yesterday's digest)."""
-    today = today or timezone.localdate()
+    today = today or clock.today()
     if changed_since is None:
         changed_since = datetime.combine(today - timedelta(days=1), time.min, tzinfo=timezone.get_current_timezone())
     mine = Q(owner=user)

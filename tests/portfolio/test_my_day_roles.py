@@ -100,4 +100,7 @@ def test_the_isms_summary_counts_only_what_her_day_lists(org, history, client_fo
     assert "Tarefas pendentes" in summary
     assert "Pedidos de churn em aberto" in summary
     assert "Na UTI" in summary
-    assert _summary(client_for(org.csm_a).get("/")).count('class="stat"') == 4
+    # the CSM's four, and the month's MRR change that metrics adds
+    csm_summary = _summary(client_for(org.csm_a).get("/"))
+    assert csm_summary.count('class="stat"') == 5
+    assert 'id="metrics-month-net-new"' in csm_summary
