@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from django.db.models import (
     BooleanField,
     Count,
+    Exists,
     ExpressionWrapper,
     IntegerField,
     OuterRef,
@@ -39,9 +40,13 @@ def policies_by_service_model() -> list[PolicyRow]:
 
 def churn_taxonomy() -> list[ChurnCategory]:
     """Every category with its reasons, retired ones included, each with how many churn requests name it
-    (``in_use``) and whether Leme itself needs it (``kept_by_leme``: the involuntary reason), in two queries."""
+    (``in_use``) and whether Leme itself needs it (``kept_by_leme``: the involuntary reason, and its category), in
+    two queries."""
     reasons = churn_reasons_with_usage().order_by("-active", "name_pt")
-    return list(ChurnCategory.objects.order_by("name_pt").prefetch_related(Prefetch("reasons", queryset=reasons)))
+    categories = ChurnCategory.objects.annotate(
+        kept_by_leme=Exists(ChurnReason.objects.filter(category=OuterRef("pk"), code=INVOLUNTARY_REASON))
+    )
+    return list(categories.order_by("name_pt").prefetch_related(Prefetch("reasons", queryset=reasons)))
 
 
 def churn_reasons_with_usage() -> QuerySet[ChurnReason]:
