@@ -83,7 +83,7 @@ def test_an_admin_retires_a_churn_category_and_offers_it_again(page, login_page,
 
     # the category stays, marked, with what retiring it affects and the button that offers it again
     section = page.locator(f"#category-{category.pk}")
-    assert "Desativado" in section.locator("h2").inner_text()
+    assert "Desativada" in section.locator("h2").inner_text()
     assert "deixam de oferecer seus motivos" in section.inner_text()
     section.scroll_into_view_if_needed()
     section.screenshot(path=str(ARTIFACTS / f"settings-category-retired-{width}.png"))
