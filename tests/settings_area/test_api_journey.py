@@ -3,6 +3,7 @@ Admins and leaders read; admins change through the Settings page's services (the
 line as the page); others are refused; a refused change is a 400 with field errors in the requester's language."""
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -356,3 +357,12 @@ def test_a_question_without_text_is_a_field_error_and_leaders_only_read(org, api
     assert leader.post(f"{API}/review-questions/{question('obstacles').pk}/retire/").status_code == 403
     assert api_for(org.csm_a).get(f"{API}/review-questions/").status_code == 403
     assert question("obstacles").active
+
+
+def test_a_reason_of_a_retired_category_opens_no_new_churn_request(org):
+    settings_services.churn_category_retire(category=reason().category, actor=org.admin)
+
+    with pytest.raises(ValidationError) as refused:
+        open_and_recover(CustomerFactory(owner=org.csm_a), org.csm_a, reason())
+
+    assert refused.value.message_dict == {"reason": [in_portuguese("This reason is no longer in use; pick another.")]}
