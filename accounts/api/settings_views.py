@@ -5,7 +5,7 @@ services the Settings page calls (accounts.people_services), which check it agai
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 
@@ -43,7 +43,7 @@ class SettingChangeSerializer(serializers.ModelSerializer):
     def get_subject(self, change) -> str:
         return gettext(change.subject)
 
-    @extend_schema(responses=SettingChangeLineSerializer(many=True))
+    @extend_schema_field(SettingChangeLineSerializer(many=True))
     def get_changes(self, change) -> list[dict]:
         return [
             {
