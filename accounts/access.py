@@ -405,6 +405,13 @@ def can_manage_people(user: User) -> bool:
     return can_write(user) and user.is_admin
 
 
+def ensure_can_manage_people(actor: User | None) -> None:
+    """The first line of every service that changes teams and people (``None`` is Leme itself)."""
+    ensure_can_write(actor)
+    if actor is not None and not can_manage_people(actor):
+        raise PermissionDenied(_("Only admins change teams and people."))
+
+
 def can_lead_team(person: User, team) -> bool:
     """Who may lead ``team`` (a ``Team`` or its id): an active person with the Leader role who belongs to it (a
     leader's scope follows their role and their team: anyone else would lead it in name only)."""

@@ -6,12 +6,12 @@ share the rule, and recorded in the Settings history with who, when and what it 
 customer: a person who moves to another team or is deactivated keeps their customers (the portfolio lists those
 of deactivated people as needing a new owner; an admin or leader reassigns them)."""
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
-from accounts.access import can_lead_team, can_manage_people, ensure_can_write, is_last_admin
+from accounts.access import can_lead_team, ensure_can_manage_people, is_last_admin
 from accounts.models import Role, Team, User
 from accounts.services import api_tokens_revoke_all
 from accounts.settings_services import setting_change_record
@@ -34,12 +34,6 @@ REACTIVATE_EFFECT = gettext_lazy("They can log in again, with the role and team 
 NO_LONGER_LEADS_EFFECT = gettext_lazy("The team has no leader until an admin chooses one.")
 
 
-def _ensure_manages_people(actor: User | None) -> None:
-    ensure_can_write(actor)
-    if actor is not None and not can_manage_people(actor):
-        raise PermissionDenied(_("Only admins change teams and people."))
-
-
 def _clean_name(name: str, *, team: Team | None = None) -> str:
     name = " ".join((name or "").split())
     if not name:
@@ -57,7 +51,7 @@ def _clean_name(name: str, *, team: Team | None = None) -> str:
 @transaction.atomic
 def team_create(*, name: str, actor: User | None) -> Team:
     """A new team, with no people and no leader yet: move people into it, then choose its leader."""
-    _ensure_manages_people(actor)
+    ensure_can_manage_people(actor)
     team = Team.objects.create(name=_clean_name(name))
     setting_change_record(
         area=PEOPLE,
@@ -72,7 +66,7 @@ def team_create(*, name: str, actor: User | None) -> Team:
 @transaction.atomic
 def team_update(*, team: Team, name: str, leader: User | None, actor: User | None) -> Team:
     """Rename ``team`` and choose its leader (None: no leader). The leader must be an active Leader of the team."""
-    _ensure_manages_people(actor)
+    ensure_can_manage_people(actor)
     team = Team.objects.select_for_update(of=("self",)).select_related("leader").get(pk=team.pk)
     name = _clean_name(name, team=team)
     if leader is not None:
@@ -111,7 +105,7 @@ def _check_keeps_leading(person: User, *, role: str, team: Team | None) -> None:
 def person_update(*, person: User, role: str, team: Team | None, actor: User | None) -> User:
     """Change a person's role and team. Their customers stay theirs; the last active admin keeps the Admin role;
     someone who leads a team stays its Leader until another is chosen."""
-    _ensure_manages_people(actor)
+    ensure_can_manage_people(actor)
     person = User.objects.select_for_update(of=("self",)).select_related("team").get(pk=person.pk)
     if role not in Role.values:
         raise ValidationError({"role": _("Unknown role.")})
@@ -139,7 +133,7 @@ def person_set_active(*, person: User, active: bool, actor: User | None) -> User
     """Deactivate a person (they can no longer log in; their personal API tokens are revoked, so coming back
     means making new ones) or reactivate them. Their customers are not reassigned. Nobody deactivates themselves
     nor the last active admin; a deactivated leader stops leading their teams."""
-    _ensure_manages_people(actor)
+    ensure_can_manage_people(actor)
     person = User.objects.select_for_update().get(pk=person.pk)
     if person.is_active == active:
         return person

@@ -14,3 +14,11 @@ def setting_changes(*, user: User, areas: tuple[str, ...], limit: int = HISTORY_
     if not can_read_settings(user):
         return SettingChange.objects.none()
     return SettingChange.objects.filter(area__in=areas).select_related("actor").order_by("-changed_at", "-pk")[:limit]
+
+
+def setting_history(user: User) -> QuerySet[SettingChange]:
+    """Every change of every Settings page, newest first, with who made them (the API pages through it); nothing
+    for someone who may not read the Settings."""
+    if not can_read_settings(user):
+        return SettingChange.objects.none()
+    return SettingChange.objects.select_related("actor").order_by("-changed_at", "-pk")

@@ -13,6 +13,7 @@ api_patterns = [
     path("", include("metrics.api.urls")),
     path("", include("health.api.urls")),
     path("", include("playbooks.api.urls")),
+    path("settings/", include("config.settings_api")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its start-up script as a file (?script): the Content-Security-Policy runs no inline code.
     path(

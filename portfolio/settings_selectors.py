@@ -5,11 +5,13 @@ from dataclasses import dataclass
 from django.db.models import (
     BooleanField,
     Count,
+    Exists,
     ExpressionWrapper,
     IntegerField,
     OuterRef,
     Prefetch,
     Q,
+    QuerySet,
     Subquery,
     Value,
 )
@@ -38,7 +40,18 @@ def policies_by_service_model() -> list[PolicyRow]:
 
 def churn_taxonomy() -> list[ChurnCategory]:
     """Every category with its reasons, retired ones included, each with how many churn requests name it
-    (``in_use``) and whether Leme itself needs it (``kept_by_leme``: the involuntary reason), in two queries."""
+    (``in_use``) and whether Leme itself needs it (``kept_by_leme``: the involuntary reason, and its category), in
+    two queries."""
+    reasons = churn_reasons_with_usage().order_by("-active", "name_pt")
+    categories = ChurnCategory.objects.annotate(
+        kept_by_leme=Exists(ChurnReason.objects.filter(category=OuterRef("pk"), code=INVOLUNTARY_REASON))
+    )
+    return list(categories.order_by("name_pt").prefetch_related(Prefetch("reasons", queryset=reasons)))
+
+
+def churn_reasons_with_usage() -> QuerySet[ChurnReason]:
+    """Every churn reason, retired ones included, with how many churn requests name it (``in_use``) and whether
+    Leme itself needs it (``kept_by_leme``: the involuntary reason), with its category (one query)."""
     usage = (
         ChurnRequest.objects.filter(reason=OuterRef("pk"))
         .order_by()
@@ -46,8 +59,12 @@ def churn_taxonomy() -> list[ChurnCategory]:
         .annotate(n=Count("pk"))
         .values("n")
     )
-    reasons = ChurnReason.objects.annotate(
+    return ChurnReason.objects.select_related("category").annotate(
         in_use=Coalesce(Subquery(usage, output_field=IntegerField()), Value(0)),
         kept_by_leme=ExpressionWrapper(Q(code=INVOLUNTARY_REASON), output_field=BooleanField()),
-    ).order_by("-active", "name_pt")
-    return list(ChurnCategory.objects.order_by("name_pt").prefetch_related(Prefetch("reasons", queryset=reasons)))
+    )
+
+
+def churn_categories_with_reasons() -> QuerySet[ChurnCategory]:
+    """Every churn category, retired ones included, with how many reasons it has (``reasons_count``), by name."""
+    return ChurnCategory.objects.annotate(reasons_count=Count("reasons")).order_by("name_pt", "pk")

@@ -39,6 +39,11 @@ RETIRE_EFFECT = gettext_lazy(
     "New churn requests no longer offer it; the requests that name it keep it, and so do the metrics."
 )
 RESTORE_EFFECT = gettext_lazy("New churn requests offer it again.")
+RETIRE_CATEGORY_EFFECT = gettext_lazy(
+    "New churn requests no longer offer its reasons; the requests that name them keep them, and so do the metrics."
+)
+RESTORE_CATEGORY_EFFECT = gettext_lazy("New churn requests offer its reasons that are not retired again.")
+RENAME_EFFECT = gettext_lazy("The churn requests that name it, and the metrics, show the new name.")
 NEW_REASON_EFFECT = gettext_lazy("New churn requests offer it from now on.")
 
 POLICY_LIMITS = {
@@ -154,6 +159,101 @@ def churn_category_create(*, name_pt: str, name_en: str, actor: User | None) -> 
     return category
 
 
+def _category_subject(category: ChurnCategory) -> str:
+    return f"{category.name_pt} / {category.name_en}"
+
+
+@transaction.atomic
+def churn_category_rename(*, category: ChurnCategory, name_pt: str, name_en: str, actor: User | None) -> ChurnCategory:
+    """New names for a category (admins only): the requests that name its reasons show them from now on."""
+    ensure_can_change_settings(actor)
+    category = ChurnCategory.objects.select_for_update().get(pk=category.pk)
+    name_pt, name_en = _clean_names(name_pt, name_en)
+    if ChurnCategory.objects.filter(name_pt__iexact=name_pt).exclude(pk=category.pk).exists():
+        raise ValidationError({"name_pt": _("There is already a category with this name.")})
+    before = (category.name_pt, category.name_en)
+    category.name_pt, category.name_en = name_pt, name_en
+    category.save(update_fields=["name_pt", "name_en"])
+    setting_change_record(
+        area=CHURN_REASONS,
+        subject=_category_subject(category),
+        changes=[
+            (gettext_lazy("Name in Portuguese"), before[0], name_pt),
+            (gettext_lazy("Name in English"), before[1], name_en),
+        ],
+        effect=RENAME_EFFECT,
+        actor=actor,
+    )
+    return category
+
+
+def _ensure_not_the_involuntary_category(category: ChurnCategory) -> None:
+    if category.reasons.filter(code=INVOLUNTARY_REASON).exists():
+        raise ValidationError(
+            _(
+                "Leme opens the involuntary churn requests of delinquent customers with a reason of this category: "
+                "it stays."
+            )
+        )
+
+
+@transaction.atomic
+def churn_category_retire(*, category: ChurnCategory, actor: User | None) -> ChurnCategory:
+    """Take a whole category out of new churn requests (admins only): none of its reasons is offered any more.
+    The requests that name them keep them, and so do the metrics: a category in use is retired, never deleted."""
+    ensure_can_change_settings(actor)
+    category = ChurnCategory.objects.select_for_update().get(pk=category.pk)
+    _ensure_not_the_involuntary_category(category)
+    return _category_offered(category, offered=False, effect=RETIRE_CATEGORY_EFFECT, actor=actor)
+
+
+@transaction.atomic
+def churn_category_restore(*, category: ChurnCategory, actor: User | None) -> ChurnCategory:
+    """Offer a retired category's reasons again (admins only); its retired reasons stay retired."""
+    ensure_can_change_settings(actor)
+    category = ChurnCategory.objects.select_for_update().get(pk=category.pk)
+    return _category_offered(category, offered=True, effect=RESTORE_CATEGORY_EFFECT, actor=actor)
+
+
+def _category_offered(category: ChurnCategory, *, offered: bool, effect, actor: User | None) -> ChurnCategory:
+    if category.active == offered:
+        return category
+    category.active = offered
+    category.save(update_fields=["active"])
+    setting_change_record(
+        area=CHURN_REASONS,
+        subject=_category_subject(category),
+        changes=[(gettext_lazy("Offered in new churn requests"), not offered, offered)],
+        effect=effect,
+        actor=actor,
+    )
+    return category
+
+
+@transaction.atomic
+def churn_category_delete(*, category: ChurnCategory, actor: User | None) -> None:
+    """Delete a category with no reasons (added by mistake); admins only. One with reasons is refused: delete the
+    reasons no request ever named first, or retire the category, so the requests that name its reasons keep them."""
+    ensure_can_change_settings(actor)
+    category = ChurnCategory.objects.select_for_update().get(pk=category.pk)
+    if category.reasons.exists():
+        raise ValidationError(
+            _(
+                "“%(category)s” has reasons: it cannot be deleted. Retire it instead: new requests will no longer "
+                "offer them."
+            )
+            % {"category": category.name_pt}
+        )
+    subject = _category_subject(category)
+    category.delete()
+    setting_change_record(
+        area=CHURN_REASONS,
+        subject=gettext_lazy("Category deleted"),
+        changes=[(gettext_lazy("Category"), subject, None)],
+        actor=actor,
+    )
+
+
 @transaction.atomic
 def churn_reason_create(
     *, category: ChurnCategory, name_pt: str, name_en: str, needs_detail: bool = False, actor: User | None
@@ -176,6 +276,33 @@ def churn_reason_create(
         subject=gettext_lazy("New reason"),
         changes=[(gettext_lazy("Reason"), None, f"{category.name_pt} › {name_pt} / {name_en}")],
         effect=NEW_REASON_EFFECT,
+        actor=actor,
+    )
+    return reason
+
+
+@transaction.atomic
+def churn_reason_rename(
+    *, reason: ChurnReason, name_pt: str, name_en: str, needs_detail: bool, actor: User | None
+) -> ChurnReason:
+    """New names for a reason, and whether the CSM must explain it (admins only). The requests that name it show
+    the new name; whether it must be explained applies to new requests."""
+    ensure_can_change_settings(actor)
+    reason = ChurnReason.objects.select_for_update().select_related("category").get(pk=reason.pk)
+    name_pt, name_en = _clean_names(name_pt, name_en)
+    if ChurnReason.objects.filter(category=reason.category, name_pt__iexact=name_pt).exclude(pk=reason.pk).exists():
+        raise ValidationError({"name_pt": _("This category already has a reason with this name.")})
+    before = (reason.name_pt, reason.name_en, reason.needs_detail)
+    reason.name_pt, reason.name_en, reason.needs_detail = name_pt, name_en, bool(needs_detail)
+    reason.save(update_fields=["name_pt", "name_en", "needs_detail"])
+    setting_change_record(
+        area=CHURN_REASONS,
+        subject=f"{reason.category.name_pt} › {name_pt} / {name_en}",
+        changes=[
+            (gettext_lazy("Reason in Portuguese"), before[0], name_pt, RENAME_EFFECT),
+            (gettext_lazy("Reason in English"), before[1], name_en, RENAME_EFFECT),
+            (gettext_lazy("The CSM must explain it"), before[2], reason.needs_detail, NEW_REASON_EFFECT),
+        ],
         actor=actor,
     )
     return reason

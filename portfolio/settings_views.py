@@ -17,7 +17,7 @@ from accounts.settings_views import require_settings_reader, settings_context
 from core.htmx import FRAGMENT_HEADERS, wants_fragment
 from portfolio import settings_selectors as selectors
 from portfolio import settings_services as services
-from portfolio.models import ChurnReason, ServiceModel
+from portfolio.models import ChurnCategory, ChurnReason, ServiceModel
 from portfolio.settings_forms import ChurnCategoryForm, ChurnReasonForm, PolicyForm
 
 
@@ -131,6 +131,43 @@ def churn_category_add(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Category “%(category)s” added.") % {"category": category})
             return redirect("journey_settings:churn_reasons")
     return _taxonomy_page(request, category_form=form, status=422)
+
+
+def _posted_category(request: HttpRequest) -> ChurnCategory:
+    require_settings_reader(request)
+    _require_changer(request)
+    category_id = request.POST.get("category", "")
+    return get_object_or_404(ChurnCategory, pk=category_id if category_id.isdigit() else 0)
+
+
+def _category_action(request: HttpRequest, action, done: str) -> HttpResponse:
+    category = _posted_category(request)
+    try:
+        action(category=category, actor=request.user)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+        return _taxonomy_page(request, status=422)
+    messages.success(request, done % {"category": category})
+    return redirect("journey_settings:churn_reasons")
+
+
+@login_required
+@require_POST
+def churn_category_retire(request: HttpRequest) -> HttpResponse:
+    return _category_action(
+        request,
+        services.churn_category_retire,
+        _("“%(category)s” retired: new churn requests no longer offer its reasons."),
+    )
+
+
+@login_required
+@require_POST
+def churn_category_restore(request: HttpRequest) -> HttpResponse:
+    return _category_action(
+        request, services.churn_category_restore, _("“%(category)s” is offered again in new churn requests.")
+    )
 
 
 def _posted_reason(request: HttpRequest) -> ChurnReason:

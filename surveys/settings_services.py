@@ -119,3 +119,15 @@ def chi_criterion_save(
         actor=actor,
     )
     return criterion
+
+
+@transaction.atomic
+def chi_criterion_add(
+    *, position: int, text_pt: str, text_en: str, answered_by: str, actor: User | None
+) -> ChiCriterion:
+    """A new CHI criterion at a free ``position`` (admins only); a taken position is refused, so adding never
+    rewords a criterion already answered (that is :func:`chi_criterion_save` on purpose)."""
+    ensure_can_change_settings(actor)
+    if ChiCriterion.objects.select_for_update().filter(position=position).exists():
+        raise ValidationError({"position": _("This position already has a criterion: reword it instead.")})
+    return chi_criterion_save(position=position, text_pt=text_pt, text_en=text_en, answered_by=answered_by, actor=actor)

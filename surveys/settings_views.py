@@ -19,6 +19,7 @@ from surveys.settings_services import (
     CHI_POSITIONS,
     DEFAULTS_EFFECT,
     SURVEYS,
+    chi_criterion_add,
     chi_criterion_save,
     survey_defaults_update,
 )
@@ -101,7 +102,8 @@ def chi(request: HttpRequest) -> HttpResponse:
         form = ChiCriterionForm(request.POST, prefix=prefix, positions=positions)
         if form.is_valid():
             try:
-                chi_criterion_save(actor=request.user, **form.cleaned_data)
+                save = chi_criterion_add if prefix == "new" else chi_criterion_save
+                save(actor=request.user, **form.cleaned_data)
             except ValidationError as exc:
                 apply_service_errors(form, exc)
             else:

@@ -27,13 +27,15 @@ from rest_framework.test import APIClient
 from rest_framework.views import APIView
 
 from accounts import services as account_services
+from accounts.access import can_read_people
 from accounts.api.base import ScopedViewSetMixin
 from accounts.models import Role, TokenScope
 from health.models import HealthProfile
 from playbooks import services as playbook_services
 from portfolio import services
-from portfolio.models import ChurnReason
-from surveys.models import SurveyKind
+from portfolio.models import ChurnReason, ReviewPart, ReviewTemplateQuestion
+from surveys.models import ChiCriterion, SurveyKind
+from tests.factories import UserFactory
 from tests.playbooks.factories import live_playbook, task_step
 from tests.portfolio.factories import ContactFactory, CustomerFactory, ImportJobFactory, hand_off, subscribe
 from tests.surveys.factories import CampaignFactory, DeliveryFactory, ResponseFactory
@@ -135,6 +137,32 @@ NOT_TEAM_SCOPED = {
     "portfolio:saved_view_rename": "a saved portfolio view is its person's alone: anyone else, their leader too, gets "
     "404 (tests/portfolio/test_saved_views.py)",
     "portfolio:saved_view_delete": "a saved portfolio view is its person's alone (tests/portfolio/test_saved_views.py)",
+    **dict.fromkeys(
+        [
+            "settings-churn-category-detail",
+            "settings-churn-category-retire",
+            "settings-churn-category-restore",
+            "settings-churn-reason-detail",
+            "settings-churn-reason-retire",
+            "settings-churn-reason-restore",
+            "settings-review-question-detail",
+            "settings-review-question-move",
+            "settings-review-question-retire",
+            "settings-review-question-restore",
+            "settings-chi-criterion-detail",
+        ],
+        "the workspace's configuration, the same for every team: admins and leaders read it, admins change it, "
+        "anyone else is refused before any lookup (tests/settings_area/test_api_*.py)",
+    ),
+}
+
+# Routes of a team's objects that refuse (403) before any lookup whoever may not read them (accounts.access), as
+# they refuse the same request with their own team's ids: for those who may read them, another team's id is a 404.
+READERS_ONLY = {
+    "settings-team-detail": can_read_people,
+    "settings-person-detail": can_read_people,
+    "settings-person-deactivate": can_read_people,
+    "settings-person-reactivate": can_read_people,
 }
 
 # Whole namespaces left out of the check for another team's objects.
@@ -183,14 +211,29 @@ PARAMETERS = {
     ("api:survey-response", "pk"): "response",
     ("api:playbook", "pk"): "playbook",
     ("api:playbook-run", "pk"): "run",
+    ("api:settings-churn-category", "pk"): "churn_category",
+    ("api:settings-churn-reason", "pk"): "churn_reason",
+    ("api:settings-review-question", "pk"): "review_question",
+    ("api:settings-chi-criterion", "pk"): "chi_criterion",
+    ("api:settings-team", "pk"): "team",
+    ("api:settings-person", "pk"): "colleague",
 }
 # Objects both teams see: the same row in both worlds. (Survey campaigns belong to a team: each world has its
 # own, made by its leader, and another team's is a 404 like any of its objects.)
-SHARED = {"invitation", "integration_token", "health_profile"}
+SHARED = {
+    "invitation",
+    "integration_token",
+    "health_profile",
+    # the workspace's Settings, the same rows for every team
+    "churn_category",
+    "churn_reason",
+    "review_question",
+    "chi_criterion",
+}
 # Objects of one person, not of a team: anyone else, of either team, gets 404 (their own tests say so).
 PERSONAL = {"saved_view"}
 # Parameters that name no object.
-LITERALS = {"format": "json", "kind": SurveyKind.NPS, "index": 0}
+LITERALS = {"format": "json", "kind": SurveyKind.NPS, "index": 0, "service_model": "high"}
 # Django's admin parameters, for the login check only (the admin is for staff, not scoped by team).
 ADMIN_LITERALS = {"object_id": "1", "id": "1", "content_type_id": "1", "app_label": "portfolio"}
 
@@ -262,6 +305,12 @@ def team_world(csm, *, chi_campaign, nps, invitation, integration_token, health_
     playbook_services.step_add(playbook=playbook, actor=None, step={"kind": "wait", "days": 3})  # a draft
     run = playbook_services.run_start(playbook=playbook, customer=customer, actor=csm)
     saved_view = services.saved_view_save(name="Meus clientes em andamento", query="stage=ongoing", actor=csm)
+    question = ReviewTemplateQuestion.objects.order_by("pk").first() or ReviewTemplateQuestion.objects.create(
+        part=ReviewPart.PAST, key="achieved", text_pt="O que foi alcançado?", text_en="What was achieved?", position=1
+    )
+    criterion, _created = ChiCriterion.objects.get_or_create(
+        position=10, defaults={"text_pt": "Usa os relatórios", "text_en": "Uses the reports"}
+    )
     return {
         "csm": csm,
         "customer": customer,
@@ -285,6 +334,13 @@ def team_world(csm, *, chi_campaign, nps, invitation, integration_token, health_
         "run": run,
         "saved_view": saved_view,
         "import_job": ImportJobFactory(actor=csm),
+        "churn_category": churn_request.reason.category,
+        "churn_reason": churn_request.reason,
+        "review_question": question,
+        "chi_criterion": criterion,
+        "team": csm.team,
+        # someone of the team an admin may deactivate without changing what the other routes answer
+        "colleague": UserFactory(team=csm.team, full_name=f"Colega de {csm.full_name}"),
     }
 
 
@@ -368,6 +424,7 @@ def test_the_lists_of_exceptions_name_real_routes_and_only_shared_ones():
     names = {str(r) for r in routes()}
     assert set(PUBLIC) - names == set()
     assert set(NOT_TEAM_SCOPED) - names == set()
+    assert set(READERS_ONLY) - names == set()
     assert set(NOT_TEAM_SCOPED_NAMESPACES) <= {r.scope for r in routes()}
     assert set(UNNAMED) <= {r.route for r in routes() if r.name is None}
     # a route whose id names a team's object is never excused
@@ -442,9 +499,11 @@ def test_another_teams_objects_are_404_on_every_route_and_method(who, org, world
                 theirs = call(client, method, url).status_code
                 # the same request with team A's own objects: the route does answer them
                 mine = call(client, method, route.url(fill(route, worlds.a))).status_code
-                # a method the route never accepts is refused the same for everyone, before any lookup
-                expected = 405 if mine == 405 else 404
-                if theirs != expected or mine == 404:
+                # a method the route never accepts is refused the same for everyone, before any lookup; so is a
+                # route its reader alone may ask
+                refused = str(route) in READERS_ONLY and not READERS_ONLY[str(route)](user)
+                expected = 405 if mine == 405 else 403 if refused else 404
+                if theirs != expected or mine == 404 or (refused and mine != 403):
                     wrong.append(f"{method.upper()} {url}: {theirs} for team B's, {mine} for team A's")
                 checked.add(str(route))
 

@@ -459,6 +459,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Fields named alike with different choices: a person's role and a contact's role.
+    "ENUM_NAME_OVERRIDES": {
+        "RoleEnum": "accounts.models.Role",
+        "ContactRoleEnum": "portfolio.models.ContactRole",
+    },
 }
 
 # --- Logging ------------------------------------------------------------------------------------

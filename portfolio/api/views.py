@@ -2,9 +2,6 @@
 requests. Every viewset reads through a portfolio selector (the door) and writes through portfolio.services."""
 
 from django import forms
-from django.core.exceptions import NON_FIELD_ERRORS
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext_lazy as _
@@ -13,13 +10,11 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import exceptions, mixins, status
 from rest_framework.decorators import action
-from rest_framework.fields import get_error_detail
 from rest_framework.filters import OrderingFilter, SearchFilter
 from rest_framework.response import Response
 from rest_framework.serializers import Serializer
-from rest_framework.settings import api_settings
 
-from accounts.api.base import ScopedReadOnlyViewSet
+from accounts.api.base import ScopedReadOnlyViewSet, ServiceErrorsMixin
 from portfolio import ledger, services
 from portfolio.api import serializers as s
 from portfolio.models import (
@@ -44,35 +39,6 @@ from portfolio.selectors import (
     subscriptions_visible_to,
     tasks_visible_to,
 )
-
-# --- Errors ---------------------------------------------------------------------------------------------
-
-
-def api_validation_error(
-    exc: DjangoValidationError, *, rename: dict[str, str] | None = None
-) -> exceptions.ValidationError:
-    """A service's ValidationError as DRF's: a dict becomes field errors (``__all__`` the non-field ones),
-    a plain message becomes ``non_field_errors``. ``detail`` stays free for fields named so (a churn
-    request's detail). ``rename`` maps a service's argument names to the API's field names."""
-    detail = get_error_detail(exc)
-    if isinstance(detail, list):
-        return exceptions.ValidationError({api_settings.NON_FIELD_ERRORS_KEY: detail})
-    rename = {NON_FIELD_ERRORS: api_settings.NON_FIELD_ERRORS_KEY, **(rename or {})}
-    return exceptions.ValidationError({rename.get(field, field): errors for field, errors in detail.items()})
-
-
-class ServiceErrorsMixin:
-    """Answers what services refuse as 400 with field errors, and what they forbid as 403: never a 500."""
-
-    service_error_fields: dict[str, str] = {}
-
-    def handle_exception(self, exc):
-        if isinstance(exc, DjangoValidationError):
-            exc = api_validation_error(exc, rename=self.service_error_fields)
-        elif isinstance(exc, DjangoPermissionDenied):
-            exc = exceptions.PermissionDenied(str(exc) or None)
-        return super().handle_exception(exc)
-
 
 # --- Filters --------------------------------------------------------------------------------------------
 

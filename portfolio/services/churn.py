@@ -192,7 +192,7 @@ def churn_request_open(
         raise ValidationError(_("This customer has already churned."))
     if ChurnRequest.objects.filter(customer=customer, outcome=ChurnOutcome.OPEN).exists():
         raise ValidationError(_("This customer already has an open churn request: work on that one."))
-    if not reason.active:
+    if not (reason.active and reason.category.active):
         raise ValidationError({"reason": _("This reason is no longer in use; pick another.")})
     if churn_detail_is_vague(detail):
         raise ValidationError(

@@ -60,11 +60,28 @@ RULES: dict[str, tuple[tuple[int, ...], str]] = {
     "needs_a_query": ((404, 404, 404, 404, 404), "asks what to drill into: nothing without it, for anyone"),
     "needs_a_query_api": ((400, 400, 400, 400, 400), "the API says which query parameter is missing, to anyone"),
     "admins_only_post": ((403, 403, 403, 403, 405), "admins who may write (AdminsOnly), then POST only"),
+    "reads_settings_post": (
+        (403, 403, 403, 405, 405),
+        "can_read_settings (admins and leaders), refused before anything else; then POST only",
+    ),
     "reads_unit_economics": (
         (200, 403, 403, 200, 200),
         "can_read_unit_economics: workspace-wide money figures for admins, leaders and viewers, not CSMs or ISMs",
     ),
 }
+
+# The Settings API's actions: POST only, and only for those who read the Settings.
+SETTINGS_API_ACTIONS = [
+    "settings-churn-category-retire",
+    "settings-churn-category-restore",
+    "settings-churn-reason-retire",
+    "settings-churn-reason-restore",
+    "settings-review-question-move",
+    "settings-review-question-retire",
+    "settings-review-question-restore",
+    "settings-person-deactivate",
+    "settings-person-reactivate",
+]
 
 # --- Every route's rule ---------------------------------------------------------------------------------------------
 ROUTE_RULES = {
@@ -177,6 +194,8 @@ ROUTE_RULES = {
     "journey_settings:policies": "leads",
     "journey_settings:churn_reasons": "leads",
     "journey_settings:churn_category_add": "post_only",
+    "journey_settings:churn_category_retire": "post_only",
+    "journey_settings:churn_category_restore": "post_only",
     "journey_settings:churn_reason_retire": "post_only",
     "journey_settings:churn_reason_restore": "post_only",
     "journey_settings:churn_reason_delete": "post_only",
@@ -235,6 +254,30 @@ ROUTE_RULES = {
     "metrics-customers": "needs_a_query_api",
     "metrics-operations": "logged_in",
     "metrics-churn-requests": "logged_in",
+    # The Settings API: read by admins and leaders (can_read_settings, can_read_people: a leader their teams'
+    # people), changed by admins (can_change_settings, can_manage_people: the POSTs below).
+    **dict.fromkeys(
+        [
+            "settings-history-list",
+            "settings-journey-policy-list",
+            "settings-journey-policy-detail",
+            "settings-churn-category-list",
+            "settings-churn-category-detail",
+            "settings-churn-reason-list",
+            "settings-churn-reason-detail",
+            "settings-review-question-list",
+            "settings-review-question-detail",
+            "settings-survey-defaults",
+            "settings-chi-criterion-list",
+            "settings-chi-criterion-detail",
+            "settings-team-list",
+            "settings-team-detail",
+            "settings-person-list",
+            "settings-person-detail",
+        ],
+        "leads",
+    ),
+    **dict.fromkeys(SETTINGS_API_ACTIONS, "reads_settings_post"),
 }
 
 
@@ -328,6 +371,8 @@ POST_ROUTE_RULES = {
             "metrics:gross_margin",
             "survey-bounces",
             "journey_settings:churn_category_add",
+            "journey_settings:churn_category_retire",
+            "journey_settings:churn_category_restore",
             "journey_settings:churn_reason_retire",
             "journey_settings:churn_reason_restore",
             "journey_settings:churn_reason_delete",
@@ -341,6 +386,29 @@ POST_ROUTE_RULES = {
             "people_settings:team_update",
             "people_settings:person_update",
             "people_settings:person_active",
+        ],
+        "admins_only",
+    ),
+    # The Settings API: every write is an admin's (a leader reads).
+    **dict.fromkeys(
+        [
+            "settings-history-list",
+            "settings-journey-policy-list",
+            "settings-journey-policy-detail",
+            "settings-churn-category-list",
+            "settings-churn-category-detail",
+            "settings-churn-reason-list",
+            "settings-churn-reason-detail",
+            "settings-review-question-list",
+            "settings-review-question-detail",
+            "settings-survey-defaults",
+            "settings-chi-criterion-list",
+            "settings-chi-criterion-detail",
+            "settings-team-list",
+            "settings-team-detail",
+            "settings-person-list",
+            "settings-person-detail",
+            *SETTINGS_API_ACTIONS,
         ],
         "admins_only",
     ),

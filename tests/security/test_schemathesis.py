@@ -30,7 +30,8 @@ from tests.surveys.factories import CampaignFactory
 from tests.test_door import default_health_profile, team_world
 
 SCHEMA = "/api/v1/schema/?format=json"
-# The first segment of an operation's path → the object of team A's world its ``{id}`` names.
+# The resource of an operation's path (what comes between /api/v1/ and its ``{id}``: "customers",
+# "settings/teams") → the object of team A's world its ``{id}`` names.
 OBJECTS = {
     "users": "csm",
     "customers": "customer",
@@ -44,7 +45,20 @@ OBJECTS = {
     "survey-responses": "response",
     "playbooks": "playbook",
     "playbook-runs": "run",
+    "settings/churn-categories": "churn_category",
+    "settings/churn-reasons": "churn_reason",
+    "settings/review-questions": "review_question",
+    "settings/chi-criteria": "chi_criterion",
+    "settings/teams": "team",
+    "settings/people": "colleague",
 }
+
+
+def resource(path: str) -> str:
+    """``/api/v1/customers/{id}/`` → "customers"; ``/api/v1/settings/teams/{id}/retire/`` → "settings/teams"."""
+    return path.removeprefix("/api/v1/").split("/{", 1)[0].strip("/")
+
+
 # Examples per operation: (valid, invalid). An integration token is refused everywhere but where its scope lets it
 # in (usage events): one case each elsewhere suffices.
 LEADER = {"*": (3, 2)}
@@ -86,8 +100,11 @@ def probe(schema, key: str, world: dict, budget: dict[str, tuple[int, int]]) -> 
 
     def run(operation, mode: GenerationMode, examples: int, checks: list[Callable]) -> None:
         nonlocal made
-        resource = operation.path.split("/")[3]
-        ids = {"id": world[OBJECTS[resource]].pk} if "{id}" in operation.path and mode.is_positive else None
+        ids = (
+            {"id": world[OBJECTS[resource(operation.path)]].pk}
+            if "{id}" in operation.path and mode.is_positive
+            else None
+        )
 
         @given(case=operation.as_strategy(mode, path_parameters=ids))
         @settings(BOUNDED, max_examples=examples)

@@ -6,7 +6,8 @@ from django.urls import reverse
 
 from accounts.models import SettingChange
 from portfolio import settings_services
-from portfolio.models import ChurnReason, ServiceModelPolicy
+from portfolio.models import ChurnCategory, ChurnReason, ServiceModelPolicy
+from portfolio.taxonomy import INVOLUNTARY_REASON
 from surveys.settings_selectors import survey_defaults
 from tests.portfolio.factories import CustomerFactory, hand_off
 from tests.settings_area.test_services import open_and_recover
@@ -191,3 +192,30 @@ def test_an_english_reader_reads_the_history_in_english(org, client_for):
     assert "Seasonal use: pausing until next season" in html
     portuguese = client_for(org.admin).get(REASONS).content.decode()
     assert "Oferecido em novos pedidos de churn" in portuguese
+
+
+def test_an_admin_retires_and_restores_a_category_on_the_page_and_a_leader_cannot(org, client_for):
+    # given a category, and the one that holds the reason Leme opens involuntary requests with
+    category = ChurnReason.objects.get(code="budget-cut").category
+    kept = ChurnReason.objects.get(code=INVOLUNTARY_REASON).category
+    retire, restore = (
+        reverse("journey_settings:churn_category_retire"),
+        reverse("journey_settings:churn_category_restore"),
+    )
+    admin = client_for(org.admin)
+
+    # when a leader tries, then the admin retires it
+    refused = client_for(org.leader_a).post(retire, {"category": category.pk})
+    retired = admin.post(retire, {"category": category.pk}, follow=True)
+
+    # then only the admin's counts: the page marks it retired and offers it again, never for the kept one
+    assert refused.status_code == 403
+    html = retired.content.decode()
+    assert f'name="category" value="{category.pk}"' in html
+    assert f'name="category" value="{kept.pk}"' not in html
+    assert 'class="card taxonomy-category retired"' in html
+    assert not ChurnCategory.objects.get(pk=category.pk).active
+    assert SettingChange.objects.filter(area="churn_reasons").count() == 1
+    assert admin.post(restore, {"category": category.pk}).status_code == 302
+    assert ChurnCategory.objects.get(pk=category.pk).active
+    assert admin.post(retire, {"category": kept.pk}).status_code == 422

@@ -1,4 +1,5 @@
-"""An admin changes a journey policy and retires a churn reason on the Settings pages, on a desktop and on a phone."""
+"""An admin changes a journey policy, retires a churn reason and a churn category on the Settings pages, on a
+desktop and on a phone."""
 
 import pytest
 
@@ -67,3 +68,29 @@ def test_an_admin_changes_a_policy_and_retires_a_reason(page, login_page, org, w
     page.wait_for_load_state("networkidle")
     assert page.locator("#chi-new").is_visible()
     screenshot(page, f"settings-chi-{width}")
+
+
+@pytest.mark.parametrize(("width", "height"), [(1280, 800), (390, 844)])
+def test_an_admin_retires_a_churn_category_and_offers_it_again(page, login_page, org, width, height):
+    page.set_viewport_size({"width": width, "height": height})
+    login_page(page, org.admin)
+    category = ChurnReason.objects.get(code="seasonal").category
+
+    page.goto(f"{page.base_url}/settings/churn-reasons/")
+    section = page.locator(f"#category-{category.pk}")
+    section.locator("button:has-text('Desativar a categoria')").click()
+    page.wait_for_load_state("networkidle")
+
+    # the category stays, marked, with what retiring it affects and the button that offers it again
+    section = page.locator(f"#category-{category.pk}")
+    assert "Desativada" in section.locator("h2").inner_text()
+    assert "deixam de oferecer seus motivos" in section.inner_text()
+    section.scroll_into_view_if_needed()
+    section.screenshot(path=str(ARTIFACTS / f"settings-category-retired-{width}.png"))
+    category.refresh_from_db()
+    assert not category.active
+
+    section.locator("button:has-text('Oferecer a categoria de novo')").click()
+    page.wait_for_load_state("networkidle")
+    category.refresh_from_db()
+    assert category.active
