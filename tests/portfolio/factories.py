@@ -4,6 +4,7 @@ never by setting fields, so tests exercise the same rules as the app."""
 import factory
 from django.utils import timezone
 
+from core import clock
 from portfolio import services
 from portfolio.models import Contact, ContactRole, Customer, ImportJob, ImportJobStatus, ServiceModel
 
@@ -20,7 +21,7 @@ class CustomerFactory(factory.django.DjangoModelFactory):
     plan_tier = "pro"
     owner = None
     implementation_manager = None
-    start_date = factory.LazyFunction(timezone.localdate)
+    start_date = factory.LazyFunction(clock.today)  # the test's day under clock.at, not the machine's
 
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
