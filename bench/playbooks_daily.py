@@ -16,6 +16,15 @@ collects it.
     DJANGO_SETTINGS_MODULE=config.settings.test \\
     TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/leme_bench_play \\
       .venv/bin/python -m bench.playbooks_daily --customers 5000 --runs 1000
+
+With ``--plain`` the customers are plain rows (``bench.plain_customers``: bulk-written in seconds, no demo
+history), which is how the 50,000-customer check and the 10,000-step advance are run:
+
+    DJANGO_SETTINGS_MODULE=config.settings.test \\
+    TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/leme_bench_play \\
+      .venv/bin/python -m bench.playbooks_daily --plain --customers 50000 --runs 5000
+
+(each run's first advance takes two steps: its task, then the wait that follows it; 5,000 runs, 10,000 steps)
 """
 
 import argparse
@@ -32,6 +41,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--customers", type=int, default=5_000, help="Demo customers (seed_demo --customers).")
     parser.add_argument("--runs", type=int, default=1_000, help="How many due runs the advance takes.")
     parser.add_argument("--rebuild", action="store_true", help="Drop and rebuild the database first.")
+    parser.add_argument(
+        "--plain", action="store_true", help="Plain customers written in bulk (bench.plain_customers), not the demo."
+    )
     return parser.parse_args(argv)
 
 
@@ -96,7 +108,15 @@ def main(argv: list[str] | None = None, figures: dict | None = None) -> int:
     import django
 
     django.setup()
-    build(args.customers)
+    if args.plain:
+        from django.core.management import call_command
+
+        from bench import plain_customers
+
+        call_command("migrate", verbosity=0)
+        plain_customers.ensure(args.customers)
+    else:
+        build(args.customers)
 
     from playbooks import engine
     from playbooks.models import Run, RunStep

@@ -145,6 +145,76 @@ def _uti_run_steps(run: Run, run_tasks: list[tuple[int, Task]]) -> list[RunStep]
     return steps
 
 
+CHURN_PLAYBOOK = "churn-request"
+OVERDUE_PLAYBOOK = "overdue-payment"
+
+
+def _live(key: str) -> Playbook | None:
+    """The default playbook ``key`` when it is active (as the services would find it), else nothing."""
+    playbook = Playbook.objects.filter(key=key, status=PlaybookStatus.ACTIVE).select_related("live_version").first()
+    return playbook if playbook is not None and playbook.live_version is not None else None
+
+
+def _play_runs(key: str, occurrences: list[tuple]) -> list[tuple[Run, list[tuple[int, Task]]]]:
+    """What a one-shot default playbook ("Churn request", "Overdue payment": conditions that held, then tasks) did
+    for each occurrence ``(customer, owner, trigger_key, day, facts, status, completed_at)``: a run started on that
+    day and completed at once, with its tasks (done when the plan says so)."""
+    playbook = _live(key)
+    if playbook is None:
+        return []
+    version = playbook.live_version
+    found = []
+    for customer, owner, trigger_key, day, facts, status, completed_at in occurrences:
+        started = moment(day, 9)
+        facts = {"renewal_date": customer.renewal_date.isoformat() if customer.renewal_date else None, **facts}
+        run = Run(
+            playbook=playbook,
+            version=version,
+            customer=customer,
+            started_at=started,
+            trigger_key=trigger_key,
+            facts=facts,
+            current_step=len(version.steps),
+            status=RunStatus.COMPLETED,
+            ended_at=started,
+            exit_reason=_("all steps done"),
+        )
+        run_tasks = []
+        for index, step in enumerate(version.steps):
+            if step.get("kind") != step_rules.StepKind.TASK:
+                continue
+            with in_language_of(owner):
+                title = task_text.fill(step.get("title", ""), customer=customer, facts=facts)
+            task = Task(
+                customer=customer,
+                owner=owner,
+                title=title,
+                due_date=step_rules.task_due(step, today=day, facts=facts),
+                origin="playbook",
+                status=status,
+                completed_at=completed_at,
+            )
+            run_tasks.append((index, task))
+        found.append((run, run_tasks))
+    return found
+
+
+def _play_run_steps(run: Run, run_tasks: list[tuple[int, Task]]) -> list[RunStep]:
+    by_index = dict(run_tasks)
+    return [
+        RunStep(
+            run=run,
+            index=index,
+            kind=step.get("kind", ""),
+            started_at=run.started_at,
+            done_at=run.started_at,
+            outcome=StepOutcome.TASK_CREATED if index in by_index else StepOutcome.CONDITION_MET,
+            task=by_index.get(index),
+        )
+        for index, step in enumerate(run.version.steps)
+    ]
+
+
 def write_in_bulk(plans: list[CustomerPlan], ctx: Context) -> None:
     """Insert a chunk of planned customers with a fixed number of queries, mirroring what the services
     would have written (rows, automatic tasks, timeline), and their ledger from ``compute_movements``."""
@@ -223,6 +293,7 @@ def write_in_bulk(plans: list[CustomerPlan], ctx: Context) -> None:
     periods, contacts, movements, milestones, handoffs, reviews, requests, opportunities, links = ([] for _ in range(9))
     activities: list[Activity] = []
     tasks: list[Task] = []
+    overdue: list[tuple] = []
     later: list[tuple[CustomerPlan, Customer, list[tuple[Line, list[Subscription]]], list[ChurnRequest]]] = []
     for plan, customer, per_line in zip(plans, customers, lines_rows, strict=True):
         owner, ism = people[plan.owner], people[plan.ism] if plan.ism else None
@@ -299,16 +370,17 @@ def write_in_bulk(plans: list[CustomerPlan], ctx: Context) -> None:
                     line.delinquent_since,
                     author=None,
                 )
-                with in_language_of(owner):
-                    title = _("Follow up the overdue payment of %(customer)s") % {"customer": plan.name}
-                tasks.append(
-                    Task(
-                        customer=customer,
-                        owner=owner,
-                        title=title,
-                        due_date=line.delinquent_since + timedelta(days=1),
-                        origin="delinquency",
-                        origin_key=f"delinquency:{subscriptions[-1].pk}:{line.delinquent_since.isoformat()}",
+                # the "Overdue payment" playbook's follow-up, the next day
+                since = line.delinquent_since
+                overdue.append(
+                    (
+                        customer,
+                        owner,
+                        f"delinquency:{subscriptions[-1].pk}:{since.isoformat()}",
+                        since,
+                        {"subscription_id": subscriptions[-1].pk, "delinquent_since": since.isoformat()},
+                        TaskStatus.OPEN,
+                        None,
                     )
                 )
 
@@ -465,7 +537,7 @@ def write_in_bulk(plans: list[CustomerPlan], ctx: Context) -> None:
     ExpansionOpportunity.objects.bulk_create(opportunities, batch_size=batch)
 
     # What hangs off churn requests: save attempts, UTI stays and the tasks the services would have created.
-    attempts, stays, stay_tasks = [], [], []
+    attempts, stays, stay_tasks, churn_plays = [], [], [], []
     for plan, customer, _per_line, created_requests in later:
         owner = people[plan.owner]
         uti_days = ctx.policies[plan.service_model][4]
@@ -474,18 +546,16 @@ def write_in_bulk(plans: list[CustomerPlan], ctx: Context) -> None:
                 SaveAttempt(churn_request=churn_request, offer=offer, by=owner, made_at=moment(day, 14))
                 for day, offer in request.offers
             ]
-            with in_language_of(owner):
-                title = _("Work the churn request of %(customer)s") % {"customer": plan.name}
-            tasks.append(
-                Task(
-                    customer=customer,
-                    owner=owner,
-                    title=title,
-                    due_date=request.requested_on,
-                    origin="churn_request",
-                    origin_key=f"churn_request:{churn_request.pk}",
-                    status=TaskStatus.OPEN if request.outcome == ChurnOutcome.OPEN else TaskStatus.DONE,
-                    completed_at=moment(request.resolved_on, 11) if request.resolved_on else None,
+            # the "Churn request" playbook's task, due the day it was opened and done when it was closed
+            churn_plays.append(
+                (
+                    customer,
+                    owner,
+                    f"churn_request:{churn_request.pk}",
+                    request.requested_on,
+                    {"churn_request_id": churn_request.pk},
+                    TaskStatus.OPEN if request.outcome == ChurnOutcome.OPEN else TaskStatus.DONE,
+                    moment(request.resolved_on, 11) if request.resolved_on else None,
                 )
             )
             if request.outcome in (ChurnOutcome.RECOVERED, ChurnOutcome.DOWNSELL):
@@ -503,13 +573,17 @@ def write_in_bulk(plans: list[CustomerPlan], ctx: Context) -> None:
     SaveAttempt.objects.bulk_create(attempts, batch_size=batch)
     UtiStay.objects.bulk_create(stays, batch_size=batch)
     runs = _uti_runs(stay_tasks, people, today)
-    Run.objects.bulk_create([run for run, _run_tasks in runs], batch_size=batch)  # their ids name their tasks
-    for run, run_tasks in runs:
+    plays = _play_runs(CHURN_PLAYBOOK, churn_plays) + _play_runs(OVERDUE_PLAYBOOK, overdue)
+    # their ids name their tasks
+    Run.objects.bulk_create([run for run, _run_tasks in runs + plays], batch_size=batch)
+    for run, run_tasks in runs + plays:
         for index, task in run_tasks:
             task.origin_key = f"playbook:{run.pk}:{index}"
             tasks.append(task)
     Task.objects.bulk_create(tasks, batch_size=batch)
     RunStep.objects.bulk_create(
-        [step for run, run_tasks in runs for step in _uti_run_steps(run, run_tasks)], batch_size=batch
+        [step for run, run_tasks in runs for step in _uti_run_steps(run, run_tasks)]
+        + [step for run, run_tasks in plays for step in _play_run_steps(run, run_tasks)],
+        batch_size=batch,
     )
     Activity.objects.bulk_create(activities, batch_size=batch)

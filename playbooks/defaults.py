@@ -1,9 +1,10 @@
 """The playbooks Leme ships: common plays, written in the workspace's language, each with a published first
 version. Installed by a data migration (with historical models) and by ``manage.py playbooks_defaults``.
 
-"Renewal in 90 days", "Back to green", "Detractor recovery" and "UTI recovery month" are active from the
-start. The last two ARE Leme's detractor call-back and UTI plan (no other code creates those tasks any
-more): a team that pauses or deletes one stops getting its tasks, which the playbook's page says. Both have
+"Renewal in 90 days", "Back to green", "Detractor recovery", "UTI recovery month", "Churn request" and
+"Overdue payment" are active from the start. The last four ARE Leme's detractor call-back, UTI plan,
+churn-request task and overdue-payment follow-up (no other code creates those tasks any more): a team that
+pauses or deletes one stops getting its tasks, which the playbook's page says. They have
 no cool-down (every detractor answer, every save gets its play) but, as any playbook, one run per customer
 at a time: a second detractor at a customer whose run is still open adds no second task (its answer still
 shows on the survey pages, and a touch with that contact still closes its loop). "Onboarding kickoff" is
@@ -157,12 +158,45 @@ def default_playbooks() -> list[dict]:
                 {"kind": "wait", "until": "trigger_end", "days": 14},
             ],
         },
+        {
+            "key": "churn-request",
+            "name": _("Churn request"),
+            "description": _(
+                "The customer's CSM works a churn request the day it is opened; closing the request (saved or "
+                "churned) completes the task."
+            ),
+            "active": True,
+            "cooldown_days": 0,
+            "trigger_kind": "churn_request_opened",
+            "exit_goal": "churn_request_closed",
+            "steps": [_task(_("Work the churn request of {{ customer.name }}"), "owner", 0)],
+        },
+        {
+            "key": "overdue-payment",
+            "name": _("Overdue payment"),
+            "description": _(
+                "The customer's CSM follows up an overdue payment the next day, while it is still overdue."
+            ),
+            "active": True,
+            "cooldown_days": 0,
+            "trigger_kind": "delinquency_started",
+            "exit_goal": "",
+            "steps": [
+                {"kind": "condition", "check": "payment_overdue"},
+                {
+                    **_task(_("Follow up the overdue payment of {{ customer.name }}"), "owner", 1),
+                    "due_unit": "days",
+                },
+            ],
+        },
     ]
 
 
 # The defaults that replaced a built-in rule, and so had to become active where they were installed inactive;
 # their page says what switching them off does.
 TAKEN_OVER = ("detractor-recovery", "uti-recovery-month")
+# The defaults that replaced a built-in rule from the start: installed active where they were missing.
+INSTALLED_ACTIVE = ("churn-request", "overdue-payment")
 REPLACES = {
     "detractor-recovery": gettext_lazy(
         "This playbook is Leme's detractor call-back: while it is active, every detractor answer gets a follow-up "
@@ -172,6 +206,16 @@ REPLACES = {
     "uti-recovery-month": gettext_lazy(
         "This playbook is Leme's UTI plan: while it is active, every saved customer gets its weekly check-ins "
         "and the closing review, cancelled when it leaves UTI. Paused or deleted, a save creates no task."
+    ),
+    "churn-request": gettext_lazy(
+        "This playbook is Leme's churn-request task: while it is active, every churn request opened gives the "
+        "customer's CSM a task due that day, completed when the request is closed. Paused or deleted, a churn "
+        "request creates no task."
+    ),
+    "overdue-payment": gettext_lazy(
+        "This playbook is Leme's overdue-payment follow-up: while it is active, every payment that becomes "
+        "overdue gives the customer's CSM a task due the next day, unless it was paid meanwhile. Paused or "
+        "deleted, an overdue payment creates no task."
     ),
 }
 
@@ -210,11 +254,14 @@ def _specs() -> list[dict]:
         return default_playbooks()
 
 
-def install_defaults(playbook_model, version_model, now) -> int:
-    """Create the default playbooks that are missing (by ``key``); returns how many were created."""
+def install_defaults(playbook_model, version_model, now, keys: tuple[str, ...] | None = None) -> int:
+    """Create the default playbooks that are missing (by ``key``; only those in ``keys`` when given); returns
+    how many were created."""
     created = 0
     with translation.override(settings.LANGUAGE_CODE):
         for spec in default_playbooks():
+            if keys is not None and spec["key"] not in keys:
+                continue
             if playbook_model.objects.filter(key=spec["key"]).exists():
                 continue
             playbook = playbook_model.objects.create(

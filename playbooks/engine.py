@@ -364,6 +364,20 @@ def goals_check(*, customer_id: int, facts: dict | None = None) -> int:
     return ended
 
 
+def churn_request_key(churn_request_id: int) -> str:
+    """The ``trigger_key`` of the runs a churn request started."""
+    return f"churn_request:{churn_request_id}"
+
+
+def churn_request_closed(*, churn_request_id: int) -> int:
+    """A churn request was closed (saved or churned): the open tasks of the runs it started are done, as the
+    request's task always was. The runs then end by their exit goal (or the churn). Returns how many tasks."""
+    run_ids = Run.objects.filter(trigger_key=churn_request_key(churn_request_id)).values_list("pk", flat=True)
+    return sum(
+        portfolio_services.tasks_complete(origin_key_prefix=f"{TASK_ORIGIN}:{run_id}:") for run_id in list(run_ids)
+    )
+
+
 # --- The daily date triggers ---------------------------------------------------------------------------------
 
 

@@ -17,7 +17,7 @@ from accounts.models import User
 from core import clock
 from health.models import HealthScore
 from playbooks import steps as step_rules
-from playbooks.audience import audience_q, team_q
+from playbooks.audience import audience_q, in_audience_on, team_q
 from playbooks.defaults import REPLACES
 from playbooks.engine import run_id_from_origin_key
 from playbooks.models import (
@@ -411,9 +411,9 @@ def _group(rows: list[dict], days: int, today: date) -> GroupOutcome:
 def comparisons_of(user: User, playbook: Playbook) -> list[Comparison]:
     """For a play started by a health band turning red: the customers it ran on, and the customers of its team
     the person sees who turned red without it, either during its cool-down after a run of theirs or before the
-    playbook existed, each read 30 and 90 days later (green? churned?). A band change is the customer's
-    health timeline entry (one per customer and day, from the nightly score or an override). Three queries
-    however long the history."""
+    playbook existed, and who were in its audience that day (``audience.in_audience_on``), each read 30 and 90
+    days later (green? churned?). A band change is the customer's health timeline entry (one per customer and
+    day, from the nightly score or an override). Seven queries however long the history."""
     version = playbook.live_version
     band = (version.trigger_params or {}).get("band", HealthBand.RED)
     today = clock.today()
@@ -448,6 +448,10 @@ def comparisons_of(user: User, playbook: Playbook) -> list[Comparison]:
         return held_back or met_on < created_on
 
     others = [r for r in _outcome_rows(changes) if without_playbook(r)]
+    # Only those the playbook would have enrolled: in its audience (stage, service model, segment, plan, MRR)
+    # as they were on the day they met the trigger.
+    fitting = in_audience_on(version, {(r["customer_id"], r["met_on"]) for r in others})
+    others = [r for r in others if (r["customer_id"], r["met_on"]) in fitting]
     return [Comparison(n, _group(played, n, today), _group(others, n, today)) for n in COMPARISON_DAYS]
 
 

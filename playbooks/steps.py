@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from playbooks import emails
-from portfolio.models import ChurnOutcome, ContactRole, Customer, Stage, UtiExit
+from portfolio.models import ChurnOutcome, ContactRole, Customer, Stage, SubscriptionStatus, UtiExit
 from surveys.models import Response
 
 
@@ -50,6 +50,7 @@ class Check(TextChoices):
     IN_UTI = "in_uti", _("Still in UTI")
     ONBOARDING = "onboarding", _("Still in onboarding")
     LOOP_OPEN = "loop_open", _("The detractor's loop is still open")
+    PAYMENT_OVERDUE = "payment_overdue", _("Payment still overdue")
 
 
 class Band(TextChoices):
@@ -98,6 +99,15 @@ def check_holds(check: str, *, customer: Customer, started_at: datetime, facts: 
         # The answer that started the run; a run without one (started by hand) has no loop to wait for.
         response_id = facts.get("response_id")
         return bool(response_id) and Response.objects.filter(pk=response_id, loop_closed_at__isnull=True).exists()
+    if check == Check.PAYMENT_OVERDUE:
+        # The payment that started the run (still overdue since that day); a run without one (started by hand):
+        # any payment of the customer's still overdue.
+        overdue = customer.subscriptions.filter(status=SubscriptionStatus.DELINQUENT)
+        if facts.get("subscription_id"):
+            overdue = overdue.filter(pk=facts["subscription_id"])
+            if facts.get("delinquent_since"):
+                overdue = overdue.filter(delinquent_since=facts["delinquent_since"])
+        return overdue.exists()
     return False
 
 

@@ -65,12 +65,15 @@ def playbooks_on_churn_request(event: events.ChurnRequestOpened) -> None:
     engine.enrol_on_event(
         TriggerKind.CHURN_REQUEST_OPENED,
         customer_id=event.customer_id,
-        trigger_key=f"churn_request:{event.churn_request_id}",
+        trigger_key=engine.churn_request_key(event.churn_request_id),
+        facts={"churn_request_id": event.churn_request_id},
     )
 
 
 @subscriber(events.ChurnRequestRecovered)
 def playbooks_on_churn_recovered(event: events.ChurnRequestRecovered) -> None:
+    # Saving the customer was the work the request's tasks asked for: they are done, not cancelled.
+    engine.churn_request_closed(churn_request_id=event.churn_request_id)
     engine.goals_check(customer_id=event.customer_id)
 
 
@@ -105,6 +108,7 @@ def playbooks_on_delinquency(event: events.DelinquencyStarted) -> None:
         TriggerKind.DELINQUENCY_STARTED,
         customer_id=event.customer_id,
         trigger_key=f"delinquency:{event.subscription_id}:{event.since.isoformat()}",
+        facts={"subscription_id": event.subscription_id, "delinquent_since": event.since.isoformat()},
     )
 
 
@@ -115,6 +119,9 @@ def playbooks_on_touch(event: events.TouchLogged) -> None:
 
 @subscriber(events.CustomerChurned)
 def playbooks_on_churned(event: events.CustomerChurned) -> None:
+    if event.churn_request_id is not None:
+        # A churn request closed as churned: its tasks were worked (done), whatever else the customer leaves.
+        engine.churn_request_closed(churn_request_id=event.churn_request_id)
     engine.customer_churned(customer_id=event.customer_id)
 
 

@@ -47,7 +47,15 @@ from portfolio.services.subscriptions import (
     subscription_mark_delinquent,
     subscription_mark_paid,
 )
-from portfolio.services.tasks import snooze_date, task_complete, task_create, task_reassign, task_snooze, tasks_cancel
+from portfolio.services.tasks import (
+    snooze_date,
+    task_complete,
+    task_create,
+    task_reassign,
+    task_snooze,
+    tasks_cancel,
+    tasks_complete,
+)
 from portfolio.services.timeline import TimelineEntry, activities_log_many, activity_log
 
 __all__ = [
@@ -95,5 +103,6 @@ __all__ = [
     "task_reassign",
     "task_snooze",
     "tasks_cancel",
+    "tasks_complete",
     "uti_exit",
 ]

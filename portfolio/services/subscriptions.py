@@ -210,8 +210,8 @@ def subscription_cancel(*, subscription: Subscription, actor: User | None, end_d
 
 @transaction.atomic
 def subscription_mark_delinquent(*, subscription: Subscription, since: date, actor: User | None) -> bool:
-    """A past-due subscription still counts in MRR. Announced, so its owner gets a follow-up task (see
-    ``portfolio.subscribers``). Returns whether it was newly marked (marking it twice changes nothing)."""
+    """A past-due subscription still counts in MRR. Announced, so its owner gets a follow-up task (the
+    "Overdue payment" playbook). Returns whether it was newly marked (marking it twice changes nothing)."""
     ensure_can_write(actor)
     if subscription.status not in (SubscriptionStatus.ACTIVE, SubscriptionStatus.DELINQUENT):
         raise ValidationError(_("Only an active subscription can become delinquent."))

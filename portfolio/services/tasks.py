@@ -80,6 +80,18 @@ def tasks_cancel(*, origin_key_prefix: str, note: str, actor: User | None = None
     return len(tasks)
 
 
+@transaction.atomic
+def tasks_complete(*, origin_key_prefix: str, actor: User | None = None) -> int:
+    """Mark done the open automatic tasks whose ``origin_key`` starts with ``origin_key_prefix`` (what they asked
+    for happened: the churn request they were about was closed). Returns how many."""
+    ensure_can_write(actor)
+    if not origin_key_prefix:
+        return 0
+    return Task.objects.filter(origin_key__startswith=origin_key_prefix, status=TaskStatus.OPEN).update(
+        status=TaskStatus.DONE, completed_at=clock.now()
+    )
+
+
 def _ensure_can_manage(task: Task, actor: User) -> None:
     ensure_can_write(actor)
     if not can_manage_task(actor, task_owner_id=task.owner_id):

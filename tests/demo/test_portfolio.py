@@ -45,6 +45,7 @@ from portfolio.models import (
 )
 from portfolio.taxonomy import POLICIES
 from portfolio.validators import cnpj_is_valid
+from tests.portfolio.factories import play_tasks
 
 POLICY_TUPLES = {p[0]: p[1:] for p in POLICIES}
 MODELS = [
@@ -264,8 +265,12 @@ def test_the_bulk_path_writes_what_the_services_would(transactional_db):
     in_bulk = snapshot()
     # then
     assert in_bulk.keys() == through_services.keys()
-    # the UTI plan came from the playbook on both paths, a run per stay
+    # the UTI plan, the churn requests' tasks and the overdue payments' follow-ups came from their playbooks on
+    # both paths, a run per stay, per request, per overdue payment
     assert Run.objects.filter(playbook__key="uti-recovery-month").count() == UtiStay.objects.count() > 0
+    assert Run.objects.filter(playbook__key="churn-request").count() == ChurnRequest.objects.count() > 0
+    overdue = Subscription.objects.filter(status=SubscriptionStatus.DELINQUENT).count()
+    assert Run.objects.filter(playbook__key="overdue-payment").count() == overdue > 0
     differences = [
         (key, part, rows, in_bulk[key][part])
         for key, expected in through_services.items()
@@ -300,7 +305,8 @@ def test_a_customer_whose_replay_breaks_off_is_removed_and_built_again_next_time
     # then
     customer = Customer.objects.get(external_id="demo-00000")
     assert ChurnRequest.objects.get(customer=customer).save_attempts.count() == 1
-    assert Task.objects.filter(customer=customer, origin="churn_request", status=TaskStatus.OPEN).count() == 1
+    request = ChurnRequest.objects.get(customer=customer)
+    assert play_tasks(f"churn_request:{request.pk}").filter(status=TaskStatus.OPEN).count() == 1
 
 
 def test_subscribers_act_on_the_replayed_day(transactional_db):
@@ -308,16 +314,16 @@ def test_subscribers_act_on_the_replayed_day(transactional_db):
 
     seed_portfolio(customers=25)
 
-    churn_tasks = Task.objects.filter(origin="churn_request").select_related("customer")
-    assert churn_tasks.count() == ChurnRequest.objects.count()
-    for task in churn_tasks:
-        request = ChurnRequest.objects.get(pk=task.origin_key.removeprefix("churn_request:"))
-        assert task.due_date == request.requested_on
-    overdue = Task.objects.filter(origin="delinquency")
-    assert overdue.exists()
-    for task in overdue:
-        since = task.origin_key.rsplit(":", 1)[1]
-        assert task.due_date == date.fromisoformat(since) + timedelta(days=1)
+    # each churn request's task (the "Churn request" playbook's run for it) is due the day it was opened
+    assert ChurnRequest.objects.exists()
+    for request in ChurnRequest.objects.all():
+        assert play_tasks(f"churn_request:{request.pk}").get().due_date == request.requested_on
+    # each overdue payment's follow-up (the "Overdue payment" playbook's run for it) is due the next day
+    overdue = Run.objects.filter(playbook__key="overdue-payment")
+    assert overdue.count() == Subscription.objects.filter(status=SubscriptionStatus.DELINQUENT).count() > 0
+    for run in overdue:
+        since = run.trigger_key.rsplit(":", 1)[1]
+        assert play_tasks(run.trigger_key).get().due_date == date.fromisoformat(since) + timedelta(days=1)
     for stay in UtiStay.objects.all():
         # the "UTI recovery month" playbook's run for the stay: its fourth step is the closing review
         run = Run.objects.get(playbook__key="uti-recovery-month", trigger_key=f"uti:{stay.pk}")

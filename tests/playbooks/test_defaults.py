@@ -10,7 +10,7 @@ from core import clock
 from core.events import publish
 from health.events import HealthBandChanged
 from playbooks import engine, services
-from playbooks.defaults import TAKEN_OVER, default_playbooks, install_defaults, take_over_builtins
+from playbooks.defaults import INSTALLED_ACTIVE, TAKEN_OVER, default_playbooks, install_defaults, take_over_builtins
 from playbooks.models import Playbook, PlaybookStatus, PlaybookVersion, Run
 from playbooks.subscribers import playbooks_on_detractor
 from portfolio import services as portfolio_services
@@ -37,7 +37,14 @@ def test_the_defaults_are_installed_once_in_portuguese_with_a_published_version(
     call_command("playbooks_defaults")
     assert Playbook.objects.filter(key__isnull=False).count() == len(defaults)
     active = {k for k, p in defaults.items() if p.status == PlaybookStatus.ACTIVE}
-    assert active == {"renewal-90", "back-to-green", "detractor-recovery", "uti-recovery-month"}
+    assert active == {
+        "renewal-90",
+        "back-to-green",
+        "detractor-recovery",
+        "uti-recovery-month",
+        "churn-request",
+        "overdue-payment",
+    }
 
 
 def test_renewal_in_90_days_prepares_the_renewal_at_90_60_and_30_days(org, defaults):
@@ -233,3 +240,106 @@ def test_the_detractor_call_back_costs_a_bounded_number_of_queries(
         playbooks_on_detractor(_event(response.pk, response.customer_id))
 
     assert Task.objects.filter(customer=response.customer).count() == 1
+
+
+# --- The churn-request task and the overdue-payment follow-up are default playbooks ---------------------------
+
+
+def test_a_churn_request_gives_its_csm_a_task_due_that_day_done_when_the_request_is_closed_as_churned(
+    org, defaults, committed
+):
+    from tests.portfolio.test_services import open_churn
+
+    # given a customer of csm_a asking to cancel on Monday
+    customer = CustomerFactory(owner=org.csm_a)
+    with clock.at(MONDAY), committed():
+        request = open_churn(customer, org.csm_a)
+    run = Run.objects.get(customer=customer, playbook=defaults["churn-request"])
+    task = Task.objects.get(customer=customer)
+    assert (run.trigger_key, task.origin_key) == (f"churn_request:{request.pk}", f"playbook:{run.pk}:0")
+    assert (task.owner, task.due_date, task.status) == (org.csm_a, date(2026, 3, 2), "open")
+    assert task.title == f"Trabalhar o pedido de churn de {customer.name}"
+
+    # when the request is closed on Wednesday: the customer churns
+    with clock.at(MONDAY + timedelta(days=2)), committed():
+        portfolio_services.churn_request_resolve(churn_request=request, outcome="churned", actor=org.csm_a)
+
+    # then the task was done that day, not cancelled
+    task.refresh_from_db()
+    assert (task.status, task.completed_at.date()) == ("done", date(2026, 3, 4))
+    assert not Run.objects.filter(customer=customer, status__in=["active", "paused"]).exists()
+
+
+def test_a_churn_request_at_a_customer_nobody_owns_goes_to_its_ism_and_a_team_that_pauses_the_play_gets_none(
+    org, defaults, committed
+):
+    from tests.portfolio.test_services import open_churn
+
+    onboarding = CustomerFactory(owner=None, implementation_manager=org.ism_a)
+    with committed():
+        open_churn(onboarding, org.ism_a)
+    assert list(Task.objects.filter(customer=onboarding).values_list("owner", flat=True)) == [org.ism_a.pk]
+
+    services.playbook_pause(playbook=defaults["churn-request"], actor=org.admin)
+    paused = CustomerFactory(owner=org.csm_a)
+    with committed():
+        open_churn(paused, org.csm_a)
+    assert not Task.objects.filter(customer=paused).exists()
+
+
+def _overdue(customer, *, since, committed, paid_before_the_job=False):
+    from tests.portfolio.factories import subscribe
+
+    subscription = subscribe(customer, start=since - timedelta(days=60))
+    with committed():
+        portfolio_services.subscription_mark_delinquent(subscription=subscription, since=since, actor=None)
+        if paid_before_the_job:
+            portfolio_services.subscription_mark_paid(subscription=subscription, actor=None)
+    return subscription
+
+
+def test_an_overdue_payment_is_followed_up_the_next_day_while_it_is_still_overdue(org, defaults, committed):
+    # given a payment overdue since Saturday, announced on Monday
+    customer = CustomerFactory(owner=org.csm_a)
+    with clock.at(MONDAY):
+        subscription = _overdue(customer, since=date(2026, 2, 28), committed=committed)
+
+    # then the owner follows it up on Tuesday (the next calendar day, as before the playbook)
+    run = Run.objects.get(customer=customer, playbook=defaults["overdue-payment"])
+    assert (run.trigger_key, run.status) == (f"delinquency:{subscription.pk}:2026-02-28", "completed")
+    task = Task.objects.get(customer=customer)
+    assert (task.origin_key, task.owner, task.due_date) == (f"playbook:{run.pk}:1", org.csm_a, date(2026, 3, 3))
+    assert task.title == f"Acompanhar o pagamento em atraso de {customer.name}"
+    assert list(run.run_steps.order_by("index").values_list("outcome", flat=True)) == ["condition_met", "task_created"]
+
+
+def test_a_payment_made_before_the_follow_up_runs_gives_no_task_and_a_paused_play_none(org, defaults, committed):
+    paid = CustomerFactory(owner=org.csm_a)
+    with clock.at(MONDAY):
+        _overdue(paid, since=date(2026, 2, 27), committed=committed, paid_before_the_job=True)
+    assert not Task.objects.filter(customer=paid).exists()
+    assert Run.objects.get(customer=paid).run_steps.get().outcome == "condition_failed"
+
+    services.playbook_pause(playbook=defaults["overdue-payment"], actor=org.admin)
+    paused = CustomerFactory(owner=org.csm_a)
+    with clock.at(MONDAY):
+        _overdue(paused, since=date(2026, 2, 27), committed=committed)
+    assert not Task.objects.filter(customer=paused).exists()
+    assert not Run.objects.filter(customer=paused).exists()
+
+
+def test_the_churn_and_overdue_payment_plays_are_installed_active_where_missing_and_a_kept_one_left_alone(org):
+    # given a workspace installed before them, where a team deleted "Onboarding kickoff"
+    Playbook.objects.filter(key__in=[*INSTALLED_ACTIVE, "onboarding-kickoff"]).delete()
+
+    # when the migration installs them (twice: nothing more the second time)
+    assert install_defaults(Playbook, PlaybookVersion, clock.now(), keys=INSTALLED_ACTIVE) == 2
+    assert install_defaults(Playbook, PlaybookVersion, clock.now(), keys=INSTALLED_ACTIVE) == 0
+
+    # then both are active with no cool-down, and the team's deletion stands
+    installed = Playbook.objects.filter(key__in=INSTALLED_ACTIVE).select_related("live_version")
+    assert {(p.name, p.status, p.cooldown_days) for p in installed} == {
+        ("Pedido de churn", "active", 0),
+        ("Pagamento em atraso", "active", 0),
+    }
+    assert not Playbook.objects.filter(key="onboarding-kickoff").exists()

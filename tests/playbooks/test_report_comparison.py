@@ -12,12 +12,13 @@ from django.utils import timezone
 from core import clock
 from health.models import HealthProfileVersion, HealthScore
 from playbooks import selectors
+from playbooks.audience import audience_q, in_audience_on
 from playbooks.models import Playbook, Run, RunStatus
 from playbooks.selectors import comparisons_of, playbook_report
 from portfolio import services as portfolio_services
 from portfolio.models import Customer, Stage
 from tests.playbooks.factories import live_playbook, task_step
-from tests.portfolio.factories import CustomerFactory
+from tests.portfolio.factories import CustomerFactory, hand_off, subscribe
 
 pytestmark = pytest.mark.django_db
 
@@ -167,14 +168,80 @@ def test_the_door_and_the_team_another_leader_sees_none_of_team_a(org, history):
 
 
 def test_the_comparison_reads_in_a_fixed_number_of_queries(org, history, django_assert_num_queries):
-    # the report's four (runs, steps, tasks, emails) and the comparison's three
-    with clock.at(_at(TODAY)), django_assert_num_queries(7):
+    # the report's four (runs, steps, tasks, emails) and the comparison's seven (runs, band changes, spans;
+    # the audience then: customers, stage changes, the MRR ledger, subscriptions)
+    with clock.at(_at(TODAY)), django_assert_num_queries(11):
         small = playbook_report(org.leader_a, history)
     for n in range(4):
         customer = CustomerFactory(owner=org.csm_a)
         _turned(customer, date(2026, 2, 1) + timedelta(days=n))
         _run(history, CustomerFactory(owner=org.csm_a), date(2026, 4, 1) + timedelta(days=n))
-    with clock.at(_at(TODAY)), django_assert_num_queries(7):
+    with clock.at(_at(TODAY)), django_assert_num_queries(11):
         bigger = playbook_report(org.leader_a, history)
     assert (small.comparisons[0].others.count, bigger.comparisons[0].others.count) == (3, 7)
     assert (small.comparisons[0].played.count, bigger.comparisons[0].played.count) == (4, 8)
+
+
+# --- The comparison group is the playbook's audience, as it was on the day ----------------------------------
+
+
+def _customer(org, *, segment: str, mrr_cents: int, ongoing_from: date | None) -> Customer:
+    """A customer of csm_a since October 2025 (its MRR ledger notes the segment then), handed off to ongoing on
+    ``ongoing_from`` (or still onboarding)."""
+    start = date(2025, 10, 1)
+    with clock.at(_at(start)):
+        customer = CustomerFactory(owner=org.csm_a, segment=segment, start_date=start)
+        subscribe(customer, amount_cents=mrr_cents, start=start)
+    if ongoing_from:
+        with clock.at(_at(ongoing_from)):
+            hand_off(customer, org.csm_a, held_on=ongoing_from)
+    return customer
+
+
+def test_the_comparison_group_counts_only_who_was_in_the_audience_on_the_day_they_turned_red(org):
+    """A play for ongoing mid-market customers of R$ 1.000 a month or more, created on 1 March. Four customers
+    turned red on 1 February, before it existed, each green 20 days later:
+
+    * a: ongoing, mid-market, R$ 1.500 that day (moved to SMB since): in the audience then → counted;
+    * b: ongoing, mid-market, R$ 500 that day (R$ 2.000 since April): below the MRR floor then → left out;
+    * c: mid-market, R$ 1.500, but still onboarding that day (handed off on 10 March) → left out;
+    * d: ongoing, R$ 1.500, but SMB that day (mid-market since) → left out.
+
+    Read today (15 June): at 30 and at 90 days, 1 customer without the playbook, green, not churned. Judged by
+    what they are now, the group would have been b, c and d."""
+    playbook = live_playbook(
+        team=org.team_a,
+        trigger_kind="health_band_changed",
+        trigger_params={"band": "red"},
+        steps=[task_step()],
+        segments=["mid"],
+        stages=["ongoing"],
+        mrr_min_cents=100_000,
+    )
+    Playbook.objects.filter(pk=playbook.pk).update(created_at=_at(CREATED))
+    playbook.refresh_from_db()
+    a = _customer(org, segment="mid", mrr_cents=150_000, ongoing_from=date(2025, 11, 3))
+    b = _customer(org, segment="mid", mrr_cents=50_000, ongoing_from=date(2025, 11, 3))
+    c = _customer(org, segment="mid", mrr_cents=150_000, ongoing_from=date(2026, 3, 10))
+    d = _customer(org, segment="smb", mrr_cents=150_000, ongoing_from=date(2025, 11, 3))
+    with clock.at(_at(date(2026, 4, 1))):
+        portfolio_services.subscription_change(
+            subscription=b.subscriptions.get(), actor=None, effective_date=date(2026, 4, 1), amount_cents=200_000
+        )
+    Customer.objects.filter(pk=a.pk).update(segment="smb")
+    Customer.objects.filter(pk=d.pk).update(segment="mid")
+    for customer in (a, b, c, d):
+        _turned(customer, date(2026, 2, 1))
+        _scores(customer, (date(2026, 2, 21), "green"))
+    # what they are now: b, c and d are in the audience, a is not
+    now = Customer.objects.filter(pk__in=[a.pk, b.pk, c.pk, d.pk]).filter(audience_q(playbook.live_version))
+    assert set(now.values_list("pk", flat=True)) == {b.pk, c.pk, d.pk}
+
+    with clock.at(_at(TODAY)):
+        thirty, ninety = comparisons_of(org.leader_a, playbook)
+
+    assert (_figures(thirty.others), _figures(ninety.others)) == ((1, 1, 1), (1, 1, 1))
+    assert (_figures(thirty.played), _figures(ninety.played)) == ((0, 0, 0), (0, 0, 0))
+    assert in_audience_on(playbook.live_version, {(x.pk, date(2026, 2, 1)) for x in (a, b, c, d)}) == {
+        (a.pk, date(2026, 2, 1))
+    }

@@ -20,7 +20,7 @@ class CustomerFactory(factory.django.DjangoModelFactory):
     plan_tier = "pro"
     owner = None
     implementation_manager = None
-    start_date = factory.LazyFunction(clock.today)
+    start_date = factory.LazyFunction(clock.today)  # the test's day under clock.at, not the machine's
 
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
@@ -76,3 +76,19 @@ def hand_off(customer, to_user, actor=None, **kwargs):
     return services.handoff_complete(
         customer=customer, to_user=to_user, actor=actor or to_user, **{**defaults, **kwargs}
     )
+
+
+def play_tasks(trigger_key: str):
+    """The tasks of the playbook run an occurrence started (``churn_request:<id>``,
+    ``delinquency:<subscription>:<since>``): the default playbooks "Churn request" and "Overdue payment" create
+    the work portfolio's events call for."""
+    from playbooks.models import Run
+    from portfolio.models import Task
+
+    run = Run.objects.get(trigger_key=trigger_key)
+    return Task.objects.filter(origin_key__startswith=f"playbook:{run.pk}:").order_by("origin_key")
+
+
+def churn_task(churn_request):
+    """The task the "Churn request" playbook gave for ``churn_request`` (its only step)."""
+    return play_tasks(f"churn_request:{churn_request.pk}").get()

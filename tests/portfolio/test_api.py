@@ -15,15 +15,15 @@ from portfolio.api.serializers import ScopedPrimaryKeyRelatedField
 from portfolio.models import (
     Activity,
     ChurnReason,
+    ChurnRequest,
     Customer,
     MrrMovement,
     Stage,
     Subscription,
     SubscriptionStatus,
-    Task,
     UtiStay,
 )
-from tests.portfolio.factories import ContactFactory, CustomerFactory, hand_off, subscribe
+from tests.portfolio.factories import ContactFactory, CustomerFactory, churn_task, hand_off, play_tasks, subscribe
 
 pytestmark = pytest.mark.django_db
 
@@ -494,7 +494,8 @@ def test_delinquent_and_paid(org, world, api_for, committed):
 
     with committed():
         late = api.post(f"{API}/subscriptions/{subscription.pk}/delinquent/", {"since": since}, format="json")
-    follow_up = Task.objects.get(customer=world["a"], origin="delinquency")
+    # the "Overdue payment" playbook follows it up
+    follow_up = play_tasks(f"delinquency:{subscription.pk}:{since}").get()
     paid = api.post(f"{API}/subscriptions/{subscription.pk}/paid/")
 
     assert (late.status_code, late.json()["status"], late.json()["delinquent_since"]) == (200, "delinquent", since)
@@ -721,7 +722,8 @@ def test_churn_request_open_end_to_end(org, ongoing, api_for, committed):
     body = response.json()
     assert (body["reason"], body["category"], body["outcome"]) == ("missing-integration", "product-gap", "open")
     assert (body["mrr_at_risk_cents"], body["opened_by"], body["save_attempts"]) == (100_000, org.csm_a.pk, [])
-    assert Task.objects.get(origin_key=f"churn_request:{body['id']}").owner == org.csm_a
+    task = churn_task(ChurnRequest.objects.get(pk=body["id"]))
+    assert (task.owner, task.origin, task.due_date) == (org.csm_a, "playbook", timezone.localdate())
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from django.utils import timezone
 from portfolio import ledger, selectors, services
 from portfolio.models import ChurnKind, ChurnOutcome, ChurnReason, ServiceModel, Stage
 from portfolio.selectors import PortfolioFilters
-from tests.portfolio.factories import ContactFactory, CustomerFactory, hand_off, subscribe
+from tests.portfolio.factories import ContactFactory, CustomerFactory, churn_task, hand_off, subscribe
 
 pytestmark = pytest.mark.django_db
 
@@ -242,14 +242,14 @@ def day(org, committed) -> Day:
     leaving = CustomerFactory(name="Loja Bela", owner=org.csm_a)
     with committed():
         churn_request = open_churn(leaving, org.csm_a)
-    churn_task = leaving.tasks.get(origin="churn_request")
+    leaving_task = churn_task(churn_request)
     # csm_a2's work is not csm_a's.
     theirs = CustomerFactory(name="Mercado Bom", owner=org.csm_a2, start_date=today() - timedelta(days=5))
     services.task_create(customer=theirs, owner=org.csm_a2, title="Deles", due_date=today())
     with committed():
         open_churn(theirs, org.csm_a2)
     return Day(
-        tasks=[overdue, due_today, churn_task],
+        tasks=[overdue, due_today, leaving_task],
         review=review,
         uti=uti,
         milestone=milestone,

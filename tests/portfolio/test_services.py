@@ -33,7 +33,7 @@ from portfolio.models import (
     TaskStatus,
     UtiExit,
 )
-from tests.portfolio.factories import CustomerFactory, hand_off, subscribe
+from tests.portfolio.factories import CustomerFactory, churn_task, hand_off, play_tasks, subscribe
 
 pytestmark = pytest.mark.django_db
 
@@ -379,11 +379,13 @@ def test_opening_a_churn_request_gives_the_owner_a_task_and_announces_it_after_c
     with recorded() as announced, committed():
         request = open_churn(customer, org.csm_a)
         announced_before_commit = list(announced)
-        tasks_before_commit = Task.objects.filter(customer=customer, origin="churn_request").count()
+        tasks_before_commit = Task.objects.filter(customer=customer).count()
 
-    # then
-    task = Task.objects.get(customer=customer, origin="churn_request")
+    # then: the "Churn request" playbook's task, the customer's only one
+    task = Task.objects.get(customer=customer)
+    assert task == churn_task(request)
     assert (task.owner, task.status, task.due_date) == (org.csm_a, TaskStatus.OPEN, today())
+    assert task.title == f"Trabalhar o pedido de churn de {customer.name}"
     assert (announced_before_commit, tasks_before_commit) == ([], 0)
     assert [e for e in announced if isinstance(e, events.ChurnRequestOpened)] == [
         events.ChurnRequestOpened(
@@ -445,14 +447,16 @@ def test_recovered_churn_request_puts_the_customer_in_uti_with_a_recovery_plan(o
     assert (stay.started_on, stay.ends_on, stay.exit) == (today(), today() + timedelta(days=30), UtiExit.OPEN)
     # the recovery plan is the "UTI recovery month" playbook's run, one per stay
     plan = uti_plan_keys(stay)
-    recovery = Task.objects.filter(customer=customer, origin="playbook").order_by("due_date")
+    recovery = Task.objects.filter(customer=customer, origin_key__in=plan.values()).order_by("due_date")
     assert list(recovery.values_list("origin_key", "due_date", "owner", "title")) == [
         (plan["checkin:1"], today() + timedelta(days=7), org.csm_a.pk, f"{CHECKIN} com {customer.name} (1/3)"),
         (plan["checkin:2"], today() + timedelta(days=14), org.csm_a.pk, f"{CHECKIN} com {customer.name} (2/3)"),
         (plan["checkin:3"], today() + timedelta(days=21), org.csm_a.pk, f"{CHECKIN} com {customer.name} (3/3)"),
         (plan["exit"], stay.ends_on, org.csm_a.pk, f"{CLOSING} com {customer.name} — decidir a saída"),
     ]
-    assert Task.objects.get(origin="churn_request").status == TaskStatus.DONE
+    # the churn request's own task is done, and nothing else is open but the recovery plan
+    assert churn_task(request).status == TaskStatus.DONE
+    assert Task.objects.filter(customer=customer, status=TaskStatus.OPEN).count() == 4
 
 
 def test_resolving_a_churn_request_twice_is_refused_and_adds_no_recovery_tasks(org, committed):
@@ -751,15 +755,17 @@ def test_a_delinquent_subscription_keeps_its_mrr_and_gets_one_follow_up_task(org
     subscription.refresh_from_db()
     assert (subscription.status, subscription.delinquent_since) == (SubscriptionStatus.DELINQUENT, since)
     assert customer.mrr_cents == 100_000
-    task = Task.objects.get(origin_key=f"delinquency:{subscription.pk}:{since.isoformat()}")
+    # the "Overdue payment" playbook's follow-up: the payment was still overdue, then its task
+    task = play_tasks(f"delinquency:{subscription.pk}:{since.isoformat()}").get()
     assert (task.owner, task.origin, task.status, task.due_date) == (
         org.csm_a,
-        "delinquency",
+        "playbook",
         TaskStatus.OPEN,
         today() + timedelta(days=1),
     )
+    assert task.title == f"Acompanhar o pagamento em atraso de {customer.name}"
     assert (marked, repeat) == (True, False)
-    assert Task.objects.filter(customer=customer, origin="delinquency").count() == 1
+    assert Task.objects.filter(customer=customer).count() == 1
 
 
 def test_delinquency_escalates_to_an_involuntary_churn_request_after_the_configured_days_once(org, settings):
