@@ -9,16 +9,17 @@ configure Django from the environment before ``django.setup()`` (the SMTP sink's
 settings), and one failing (an exception, an assertion, a crash) must not stop the others. The child calls the
 module's ``main()`` with a ``figures`` dict that ``main()`` fills beside what it prints as before, and hands the
 dict back as JSON; this script turns each dict into rows of one table: the figure, the floor measured in the same
-run where the benchmark has one (plain smtplib for the survey emails, COPY for the usage events, the smallest
-Django view for the survey answers), the ratio, the target and whether it is met. A benchmark that fails gets a
-row saying so, with its error.
+run where the benchmark has one (plain smtplib for the survey emails, COPY for the usage events, one aggregate over
+the raw usage events for the nightly health run, the smallest Django view for the survey answers), the ratio, the
+target and whether it is met. A benchmark that fails gets a row saying so, with its error.
 
 The benchmarks that read the demo data (pages, portfolio, search, metrics, playbooks, health, the demo's usage)
 share the one database (``--database``, by default ``TEST_DATABASE_URL``), which ``bench.portfolio_page`` builds
 first with ``--customers`` demo customers if they are not there yet. The three that drop and re-create their
 own scratch database (survey emails, survey answers, usage events: they check exact counts, so they need an empty
 one) get one named after it (``<name>_bench_send``, ``<name>_bench_usage``, ``<name>_bench_answers``),
-dropped when they end. Not a test: pytest never collects it (``testpaths = ["tests"]``).
+dropped when they end; the nightly health run builds its raw events in ``<name>_bench_nightly``, also dropped.
+Not a test: pytest never collects it (``testpaths = ["tests"]``).
 """
 
 import argparse
@@ -41,6 +42,7 @@ DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/leme_bench"
 PAGE_TARGET_MS = 150.0  # issue 13: every page p95 under 150 ms
 SEND_TARGET = 1.0  # survey emails at least as fast as plain smtplib
 ANSWER_TARGET = 0.5  # answers at half the smallest Django view's rate
+NIGHTLY_TARGET = 1.0  # issue 11: the nightly health run no slower than one aggregate over the raw events
 
 
 @dataclass(frozen=True)
@@ -187,6 +189,17 @@ def usage_ingest_rows(f: dict) -> list[Row]:
     ]
 
 
+def health_nightly_rows(f: dict) -> list[Row]:
+    what = (
+        f"nightly run (rollup + scores_recompute, {f['scored']:,} customers, {f['queries']} queries) vs one "
+        f"aggregate over {f['events']:,} raw events"
+    )
+    target = f"≤ {NIGHTLY_TARGET:.1f}× floor"
+    return [
+        Row("health_nightly", what, f["nightly_s"], "s", f["aggregate_s"], target, f["nightly_s"] <= f["aggregate_s"])
+    ]
+
+
 def survey_send_rows(f: dict) -> list[Row]:
     turns = len(f["leme_s"])  # Leme and smtplib take turns, each sending every email once a turn
     leme, plain = turns * f["emails"] / sum(f["leme_s"]), turns * f["emails"] / sum(f["smtplib_s"])
@@ -255,6 +268,12 @@ BENCHMARKS = [
         lambda q, n: ["--events", "5000", "--customers", "50"] if q else [],
         usage_ingest_rows,
         "_bench_usage",
+    ),
+    Bench(
+        "health_nightly",
+        lambda q, n: ["--quick"] if q else ["--customers", _n(n)],
+        health_nightly_rows,
+        "_bench_nightly",
     ),
     Bench("survey_send", lambda q, n: ["--emails", "1000"] if q else [], survey_send_rows, "_bench_send"),
     Bench(

@@ -165,6 +165,64 @@ def _customers(valid: dict[int, dict], *, actor: User | None, every_customer: bo
     return by_id, by_external
 
 
+def _text(value, max_length: int) -> bool:
+    """Text DRF's CharField takes as it is: a non-blank ASCII string of at most ``max_length`` characters without
+    surrounding spaces or NUL (anything else goes through the field for its exact message or cleaning)."""
+    return (
+        type(value) is str
+        and 0 < len(value) <= max_length
+        and value.isascii()
+        and "\x00" not in value
+        and not value[0].isspace()
+        and not value[-1].isspace()
+    )
+
+
+def _plain_event(item: dict, limits: tuple[datetime, datetime], checker: UsageEventIn) -> dict | None:
+    """The event as ``UsageEventIn`` would return it, when it is plainly valid; None when anything is unusual
+    (a missing or blank field, a number as text, spaces, non-ASCII text, a bad timestamp or properties), which
+    the serializer then checks field by field for its messages. About ten times cheaper than DRF's checks,
+    which are the most of a batch's time (bench/usage_ingest.py); tests/health/test_usage_api.py proves both
+    paths give the same events and errors."""
+    event_id, user_id, name = item.get("event_id"), item.get("user_id"), item.get("event")
+    if not (_text(event_id, 100) and _text(user_id, 200) and _text(name, 100)):
+        return None
+    out = {"event_id": event_id, "user_id": user_id, "event": name}
+    if "customer" in item:
+        customer = item["customer"]
+        if type(customer) is not int or not 1 <= customer <= 2**63 - 1:
+            return None
+        out["customer"] = customer
+    if "customer_external_id" in item:
+        external = item["customer_external_id"]
+        if not _text(external, 100):
+            return None
+        out["customer_external_id"] = external
+    elif "customer" not in out:
+        return None
+    stamp = item.get("timestamp")
+    if type(stamp) is not str or len(stamp) > 40:
+        return None
+    try:
+        moment = parse_datetime(stamp.strip())
+    except ValueError:
+        return None
+    if moment is None or moment.tzinfo is None or abs(moment.utcoffset()) > bounds.MAX_UTC_OFFSET:
+        return None
+    if not limits[0] <= moment <= limits[1]:
+        return None
+    out["timestamp"] = moment
+    if "properties" in item:
+        properties = item["properties"]
+        if type(properties) is not dict:
+            return None
+        try:
+            out["properties"] = checker.validate_properties(properties)
+        except serializers.ValidationError:
+            return None
+    return out
+
+
 def check_events(raw: list, *, actor: User | None, every_customer: bool) -> CheckedBatch:
     """Every event of ``raw`` checked; ``errors`` names each bad event's position and fields. Nothing is written."""
     batch = CheckedBatch()
@@ -172,9 +230,15 @@ def check_events(raw: list, *, actor: User | None, every_customer: bool) -> Chec
     # One serializer for the whole batch: DRF copies a serializer's fields each time one is made (a millisecond
     # an event), and run_validation keeps no state between calls.
     checker = UsageEventIn()
+    now = clock.now()
+    limits = (oldest_accepted(now), now + MAX_AHEAD)
     for position, item in enumerate(raw):
         if not isinstance(item, dict):
             batch.errors[position] = {"non_field_errors": [str(_("Each event is a JSON object."))]}
+            continue
+        event = _plain_event(item, limits, checker)
+        if event is not None:
+            valid[position] = event
             continue
         try:
             valid[position] = checker.run_validation(item)

@@ -5,13 +5,14 @@ every event passes; events are inserted in one statement that skips the event id
 the new events fell on are rolled up by a task queued after commit.
 """
 
+import json
 import logging
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import DateTimeField, Exists, OuterRef, Subquery, Value
+from django.db.models import Exists, OuterRef, Subquery
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
@@ -143,9 +144,7 @@ def _compute(day: date) -> tuple[list[HealthScore], dict[int, _Previous]]:
     }
     # In force on ``day``: the ones that ran out are ended after this read, by the same run.
     overrides = {o.customer_id: o for o in HealthOverride.objects.filter(ended_at__isnull=True, ends_on__gte=day)}
-    # An expression, not a literal: Django then inserts with VALUES instead of UNNEST arrays, whose client-side
-    # quoting of 1,000 JSON documents per batch costs seconds (bench/health_recompute.py).
-    now = Value(clock.now(), output_field=DateTimeField())
+    now = clock.now()
     rows, previous = [], {}
     for customer in customers:
         version = versions.get((customer["service_model"], _profile_stage(customer["stage"])))
@@ -180,15 +179,48 @@ def _compute(day: date) -> tuple[list[HealthScore], dict[int, _Previous]]:
     return rows, previous
 
 
+SCORES_IN = "health_scores_in"  # a temporary table per batch, dropped at its commit
+WRITE_SCORES_SQL = f"""
+INSERT INTO health_healthscore (customer_id, day, score, band, profile_version_id, measures, override_id, computed_at)
+SELECT customer_id, %(day)s, score, band, profile_version_id, measures, override_id, %(now)s FROM {SCORES_IN}
+ON CONFLICT (customer_id, day) DO UPDATE SET
+    score = EXCLUDED.score, band = EXCLUDED.band, profile_version_id = EXCLUDED.profile_version_id,
+    measures = EXCLUDED.measures, override_id = EXCLUDED.override_id, computed_at = EXCLUDED.computed_at
+"""  # noqa: S608 - a fixed table name, values as parameters
+
+
 def _write_batch(rows: list[HealthScore]) -> None:
-    """One batch of the day's rows, in its own transaction (a second run overwrites them)."""
+    """One batch of the day's rows, in its own transaction (a second run overwrites them).
+
+    On PostgreSQL the rows are copied (``COPY``) into a temporary table and upserted from it in one INSERT … ON
+    CONFLICT DO UPDATE: ``bulk_create`` prepared 8,000 values a batch through the model's fields and had psycopg
+    split a statement of 8,000 placeholders, and arrays of JSON documents are quoted one by one in Python (a regex
+    each); COPY writes the rows in psycopg's C code."""
+    if not rows:
+        return
     with transaction.atomic():
-        HealthScore.objects.bulk_create(
-            rows,
-            update_conflicts=True,
-            unique_fields=["customer", "day"],
-            update_fields=["score", "band", "profile_version", "measures", "override", "computed_at"],
-        )
+        if connection.vendor != "postgresql":
+            HealthScore.objects.bulk_create(
+                rows,
+                update_conflicts=True,
+                unique_fields=["customer", "day"],
+                update_fields=["score", "band", "profile_version", "measures", "override", "computed_at"],
+            )
+            return
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {SCORES_IN} (customer_id bigint, score integer, band text, "
+                "profile_version_id bigint, measures jsonb, override_id bigint) ON COMMIT DROP"
+            )
+            columns = "customer_id, score, band, profile_version_id, measures, override_id"
+            with cursor.cursor.copy(f"COPY {SCORES_IN} ({columns}) FROM STDIN") as copy:
+                for r in rows:
+                    copy.write_row(
+                        (r.customer_id, r.score, r.band, r.profile_version_id, json.dumps(r.measures), r.override_id)
+                    )
+            cursor.execute(WRITE_SCORES_SQL, {"day": rows[0].day, "now": rows[0].computed_at})
+            # Dropped now as well as at commit: the batch may run inside a larger transaction.
+            cursor.execute(f"DROP TABLE {SCORES_IN}")
 
 
 def _update_customers(day: date) -> None:

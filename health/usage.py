@@ -68,35 +68,44 @@ def usage_events_store(*, events: list[ingest.CheckedEvent]) -> UsageIngested:
     )
 
 
-INSERT_UNNEST_SQL = """
+EVENTS_IN = "health_usage_events_in"  # a temporary table per batch, dropped at its end
+INSERT_COPIED_SQL = f"""
 INSERT INTO health_usageevent (source_id, customer_id, user_ref, name, occurred_at, properties, received_at)
-SELECT s, c, u, n, o, p::jsonb, %s
-FROM unnest(%s::text[], %s::bigint[], %s::text[], %s::text[], %s::timestamptz[], %s::text[]) AS t(s, c, u, n, o, p)
+SELECT source_id, customer_id, user_ref, name, occurred_at, properties, %s FROM {EVENTS_IN}
 ON CONFLICT (source_id) DO NOTHING
 RETURNING source_id
-"""
+"""  # noqa: S608 - a fixed table name, values as parameters
 
 
 def _insert_new(events: list[ingest.CheckedEvent]) -> set[str]:
     """INSERT … ON CONFLICT (source_id) DO NOTHING RETURNING source_id: the ids that were new, from one
-    statement (bulk_create(ignore_conflicts=True) cannot say which rows it skipped). On PostgreSQL the rows travel
-    as seven arrays (unnest), so the statement has seven parameters whatever the batch's size; elsewhere (the
-    embedded SQLite run) as a VALUES list prepared by the model's fields."""
+    statement (bulk_create(ignore_conflicts=True) cannot say which rows it skipped). On PostgreSQL the rows are
+    first copied (``COPY``, psycopg's C code) into a temporary table the INSERT reads: as arrays (``unnest``)
+    psycopg quoted each JSON document and text in Python, a regex each, about a fifth of a batch's time; elsewhere
+    (the embedded SQLite run) they travel as a VALUES list prepared by the model's fields."""
     if not events:
         return set()
     now = clock.now()
     if connection.vendor == "postgresql":
-        columns = (
-            [e.source_id for e in events],
-            [e.customer_id for e in events],
-            [e.user_ref for e in events],
-            [e.name for e in events],
-            [e.occurred_at for e in events],
-            [json.dumps(e.properties, ensure_ascii=False) for e in events],
-        )
         with connection.cursor() as cursor:
-            cursor.execute(INSERT_UNNEST_SQL, [now, *columns])
-            return {source_id for (source_id,) in cursor.fetchall()}
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {EVENTS_IN} (source_id text, customer_id bigint, user_ref text, name text, "
+                "occurred_at timestamptz, properties jsonb) ON COMMIT DROP"
+            )
+            columns = "source_id, customer_id, user_ref, name, occurred_at, properties"
+            with cursor.cursor.copy(f"COPY {EVENTS_IN} ({columns}) FROM STDIN") as copy:
+                for e in events:
+                    copy.write_row(
+                        (
+                            e.source_id, e.customer_id, e.user_ref, e.name, e.occurred_at,
+                            json.dumps(e.properties, ensure_ascii=False),
+                        )
+                    )  # fmt: skip
+            cursor.execute(INSERT_COPIED_SQL, [now])
+            created = {source_id for (source_id,) in cursor.fetchall()}
+            # Dropped now as well as at commit: the batch may run inside a larger transaction.
+            cursor.execute(f"DROP TABLE {EVENTS_IN}")
+            return created
     meta = UsageEvent._meta
     names = ["source_id", "customer_id", "user_ref", "name", "occurred_at", "properties", "received_at"]
     fields = [meta.get_field(c if c != "customer_id" else "customer") for c in names]

@@ -43,3 +43,17 @@ def test_the_answer_flow_is_compared_with_the_floor_in_requests_per_second():
     )
     assert lines[3] == "| survey_answers | answer POSTs with their GETs | 61.2 /s | — | — | — | — |"
     assert lines[4] == "| survey_answers | answers lost, doubled or wrong | 0 | — | — | 0 | yes |"
+
+
+def test_the_nightly_health_run_is_compared_with_one_aggregate_over_the_raw_events():
+    figures = {"customers": 2000, "events": 200_000, "aggregate_s": 0.8, "nightly_s": 3.2, "queries": 24}
+    figures["scored"] = 2000
+
+    row = bench_all.health_nightly_rows(figures)[0]
+
+    assert row.ratio == 4.0
+    assert row.met is False
+    assert bench_all.format_table([row]).splitlines()[2] == (
+        "| health_nightly | nightly run (rollup + scores_recompute, 2,000 customers, 24 queries) vs one aggregate "
+        "over 200,000 raw events | 3.2 s | 0.8 s | 4.00 | ≤ 1.0× floor | no |"
+    )

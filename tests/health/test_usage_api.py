@@ -164,3 +164,97 @@ def test_the_endpoint_is_in_the_schema(org, api_for):
     assert operation["operationId"] == "usage_events_create"
     assert {"201", "400"} <= set(operation["responses"])
     assert "tokenAuth" in schema["components"]["securitySchemes"]
+
+
+PLAIN = {
+    "event_id": "evt-1",
+    "customer": 12,
+    "user_id": "u-1",
+    "event": "login",
+    "timestamp": "2026-12-01T14:03:00-03:00",
+}
+
+
+ORDINARY = [
+    {},
+    {"customer_external_id": "crm-1"},
+    {"customer_external_id": "crm-1", "customer": 13},
+    {"event_id": "x" * 100},
+    {"user_id": "u" * 200},
+    {"timestamp": "2026-12-01T17:03:00Z"},
+    {"timestamp": "2026-12-03T15:00:00Z"},
+    {"timestamp": "2025-11-01T15:00:00Z"},
+    {"properties": {}},
+    {"properties": {"plan": "pro", "pages": 12, "paid": True, "note": None}},
+    {"unknown": "ignored"},
+]
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},
+        {"customer": None},
+        {"customer_external_id": "crm-1"},
+        {"customer_external_id": "crm-1", "customer": 13},
+        {"customer_external_id": "", "customer": 13},
+        {"customer_external_id": " crm-1 "},
+        {"customer_external_id": None},
+        {"customer": "12"},
+        {"customer": True},
+        {"customer": 0},
+        {"customer": 2**63},
+        {"customer": 12.0},
+        {"event_id": " evt-1"},
+        {"event_id": "x" * 100},
+        {"event_id": "x" * 101},
+        {"event_id": ""},
+        {"event_id": "   "},
+        {"event_id": 17},
+        {"event_id": "evt\x00"},
+        {"user_id": "Usuário ação"},
+        {"user_id": "u" * 200},
+        {"user_id": "u" * 201},
+        {"event": "relatório exportado"},
+        {"timestamp": "2026-12-01T17:03:00Z"},
+        {"timestamp": " 2026-12-01T17:03:00Z "},
+        {"timestamp": "2026-12-01T14:03:00"},
+        {"timestamp": "2026-12-01T10:00:00+15:59"},
+        {"timestamp": "2026-12-01T10:00:00+16:00"},
+        {"timestamp": "2026-12-03T15:00:00Z"},  # a day ahead exactly
+        {"timestamp": "2026-12-03T15:00:01Z"},
+        {"timestamp": "2025-11-01T15:00:00Z"},  # at the retention's edge (396 days)
+        {"timestamp": "2025-11-01T14:59:59Z"},
+        {"timestamp": "2026-13-01T10:00:00Z"},
+        {"timestamp": 1733000000},
+        {"properties": {}},
+        {"properties": {"plan": "pro", "pages": 12, "paid": True, "note": None}},
+        {"properties": None},
+        {"properties": {"plan": {"nested": True}}},
+        {"properties": {"k" * 101: 1}},
+        {"properties": {f"k{n}": n for n in range(51)}},
+        {"unknown": "ignored"},
+    ],
+)
+def test_the_plain_path_gives_what_the_serializer_gives_or_leaves_the_event_to_it(changes):
+    """check_events takes a plainly valid event without DRF's field-by-field checks; for every other the
+    serializer decides. The plain path must accept only what the serializer accepts, with the same values."""
+    from rest_framework import serializers
+
+    from health import ingest
+
+    item = {key: value for key, value in {**PLAIN, **changes}.items() if value is not None or key == "properties"}
+    if changes.get("customer", 1) is None:
+        item["customer"] = None
+    checker = ingest.UsageEventIn()
+    now = clock.now()
+    plain = ingest._plain_event(item, (ingest.oldest_accepted(now), now + ingest.MAX_AHEAD), checker)
+    try:
+        expected = dict(checker.run_validation(item))
+    except serializers.ValidationError:
+        expected = None
+    if plain is not None:
+        assert plain == expected
+    if changes in ORDINARY:  # what senders send: taken without the serializer
+        assert plain is not None
+        assert plain == expected
