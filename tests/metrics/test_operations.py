@@ -445,3 +445,29 @@ def test_a_leader_follows_reviews_overdue_to_the_customers(browser, live_server,
     page.locator("#operations-customers tbody a", has_text="Farol").click()
     expect(page.get_by_role("heading", name="Farol")).to_be_visible()
     context.close()
+
+
+def test_review_coverage_of_a_past_month_counts_the_stage_each_customer_had_then(ops, today):
+    # given Gávea (ongoing all July, its review held on 20 July) churned on 10 August, and Duna (onboarding in July)
+    # handed off on 12 August
+    with at(date(2025, 8, 10)):
+        request = services.churn_request_open(
+            customer=ops.gavea, kind="voluntary", reason=ChurnReason.objects.get(code="budget-cut"),
+            detail="Fusão com outra rede cortou o orçamento de ferramentas em 40%", actor=ops.lucas,
+        )  # fmt: skip
+        services.churn_request_resolve(churn_request=request, outcome="churned", actor=ops.lucas)
+    with at(date(2025, 8, 12)):
+        hand_off(ops.duna, ops.lucas, held_on=date(2025, 8, 12))
+
+    # when the leader reads July, and August so far
+    july = {row.name: values(row) for row in operations.cs_operations(ops.org.leader_a, JULY, ALL).csm_rows}
+    august = Period(PeriodKind.MONTH, date(2025, 8, 1), date(2025, 8, 1))
+    now = {row.name: values(row) for row in operations.cs_operations(ops.org.leader_a, august, ALL).csm_rows}
+
+    # then July still counts Gávea (ongoing on 31 July) and not Duna (onboarding then): 5 with a cadence, 2 overdue,
+    # as in the story above; August counts Duna (ongoing since the 12th) and not Gávea (churned)
+    assert (july["Lucas Almeida"]["review_eligible"], july["Lucas Almeida"]["reviews_overdue"]) == (5, 2)
+    assert july["Lucas Almeida"]["review_coverage"] == Decimal("0.6")
+    customers = operations.operations_drilldown(ops.org.leader_a, august, ALL, "review_eligible", person=ops.lucas.pk)
+    assert sorted(c.name for c, _item in customers.rows) == ["Aurora", "Duna", "Eira", "Farol", "Horto"]
+    assert now["Lucas Almeida"]["review_eligible"] == 5
