@@ -3,11 +3,14 @@ to the customers behind it, in a constant number of queries."""
 
 from datetime import date
 from decimal import Decimal
+from urllib.parse import urlencode
 
 import pytest
+from django.http import QueryDict
 from django.urls import reverse
 
 from metrics import rollups, selectors
+from metrics.forms import read_metrics_request
 from tests.metrics.conftest import R
 
 URL = reverse("metrics:overview")
@@ -250,8 +253,9 @@ def test_the_drill_down_runs_in_constant_queries(built, client_for, django_asser
     drill(client, "mrr", period="year", month="2025-08")
 
     # Session and user; the stale months (refresh, in a savepoint) of the eager run; the CSMs the filter offers;
-    # the visible owners; the customers' stored facts of the period; the customers. The same for a cohort cell's.
-    with django_assert_num_queries(9):
+    # the visible owners; the customers' stored facts of the period; the customers; and for the MRR (every paying
+    # customer), its count and total from the period's rollups. A cohort cell's: the same but the rollups.
+    with django_assert_num_queries(10):
         drill(client, "mrr", period="year", month="2025-08")
     with django_assert_num_queries(9):
         drill(client, "mrr", period="month", month="2025-04", cohort="2025-01", owner=built.lucas.pk)
@@ -307,3 +311,26 @@ def test_an_unknown_export_is_404(built, client_for):
 
     assert client.get(EXPORT, {"table": "secrets"}).status_code == 404
     assert client.get(EXPORT, {"table": "customers", "figure": "nope"}).status_code == 404
+
+
+@pytest.mark.parametrize("figure", sorted(selectors.ROLLED))
+@pytest.mark.parametrize(
+    ("who", "params"),
+    [
+        ("leader_a", {"period": "quarter", "month": "2025-08"}),
+        ("leader_a", {"period": "month", "month": "2025-07", "segment": "mid"}),
+        ("beatriz", {"period": "quarter", "month": "2025-06"}),
+    ],
+)
+def test_the_largest_drill_downs_count_and_total_come_from_the_rollups_and_equal_their_rows(built, figure, who, params):
+    # given the leader or a CSM, and a period's list of every paying customer (at the end, or at the start)
+    user = built.beatriz if who == "beatriz" else built.org.leader_a
+    _form, period, filters = read_metrics_request(user, QueryDict(urlencode(params)))
+
+    # when the first page is read, and then every row
+    first = selectors.drilldown(user, period, filters, figure)
+    every = selectors.drilldown(user, period, filters, figure, per_page=10_000)
+
+    # then the count and total (from the rollups) are those of the rows themselves
+    assert (first.count, first.total_cents) == (len(every.rows), sum(row.amount_cents for row in every.rows))
+    assert first.count > 0
