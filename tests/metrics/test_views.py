@@ -334,3 +334,27 @@ def test_the_largest_drill_downs_count_and_total_come_from_the_rollups_and_equal
     # then the count and total (from the rollups) are those of the rows themselves
     assert (first.count, first.total_cents) == (len(every.rows), sum(row.amount_cents for row in every.rows))
     assert first.count > 0
+
+
+# Session and user, the stale months (eager run) and the CSMs the filter offers, then each part's own reads.
+QUERIES = {
+    "metrics:overview": 10,
+    "metrics:panel_reasons": 7,
+    "metrics:panel_unit_economics": 11,
+    "metrics:panel_cohorts": 7,
+    "metrics:panel_csms": 14,
+    "metrics:panel_save": 9,
+    "metrics:panel_operations": 13,
+}
+
+
+@pytest.mark.parametrize("route", sorted(QUERIES))
+def test_the_page_and_each_panel_read_in_a_fixed_number_of_queries(built, client_for, route, django_assert_num_queries):
+    client = client_for(built.org.leader_a)
+    params = {"period": "quarter", "month": "2025-06"}
+    client.get(reverse(route), params, headers={"HX-Request": "true"})
+
+    with django_assert_num_queries(QUERIES[route]):
+        response = client.get(reverse(route), params, headers={"HX-Request": "true"})
+
+    assert response.status_code == 200
