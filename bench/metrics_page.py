@@ -185,14 +185,14 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[max(0, min(len(ordered) - 1, round(share * len(ordered) + 0.5) - 1))]
 
 
-def timed(client, url: str, variants: list[str], requests: int) -> list[tuple[str, float, int]]:
+def timed(client, url: str, variants: list[str], requests: int, htmx: bool = False) -> list[tuple[str, float, int]]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     def get(query: str) -> tuple[float, int]:
         with CaptureQueriesContext(connection) as queries:
             started = time.perf_counter()
-            response = client.get(f"{url}?{query}")
+            response = client.get(f"{url}?{query}", headers={"HX-Request": "true"} if htmx else {})
             elapsed = (time.perf_counter() - started) * 1000
         if response.status_code != 200:
             raise SystemExit(f"{url}?{query} answered {response.status_code}")
@@ -304,6 +304,7 @@ def main(argv: list[str] | None = None, figures: dict | None = None) -> int:
     ]
     if args.profile:
         profile(client, reverse("metrics:overview"), pages[3])
+        profile(client, reverse("metrics:panel_csms"), pages[3])
         profile(client, reverse("metrics:drilldown"), drills[4])
     ok = report(
         "metrics page, as the leader who sees everyone",
@@ -311,6 +312,14 @@ def main(argv: list[str] | None = None, figures: dict | None = None) -> int:
         args.target,
         figures,
     )
+    # The panels below the fold, each from its own address (htmx asks for them as they come into view).
+    for name in ("reasons", "unit_economics", "cohorts", "csms", "save", "operations"):
+        ok &= report(
+            f"panel {name}, as the leader (htmx)",
+            timed(client, reverse(f"metrics:panel_{name}"), pages, args.requests, htmx=True),
+            args.target,
+            figures,
+        )
     ok &= report(
         "drill-downs, as the leader",
         timed(client, reverse("metrics:drilldown"), drills, args.requests),

@@ -300,7 +300,7 @@ def write_in_bulk(plans: list[CustomerPlan], ctx: Context) -> None:
         first_value_days, first_success_days = ctx.policies[plan.service_model][:2]
         everything = [s for _, subscriptions in per_line for s in subscriptions]
 
-        def log(kind, title, on: date, author=owner, body="", hour=9, customer=customer):
+        def log(kind, title, on: date, author=owner, body="", hour=9, customer=customer, data=None):
             activities.append(
                 Activity(
                     customer=customer,
@@ -309,6 +309,7 @@ def write_in_bulk(plans: list[CustomerPlan], ctx: Context) -> None:
                     body=body,
                     author=author,
                     happened_at=moment(on, hour),
+                    data=data or {},
                 )
             )
 
@@ -417,7 +418,16 @@ def write_in_bulk(plans: list[CustomerPlan], ctx: Context) -> None:
         for day, before, after in plan.transitions:
             title = _("Stage: %(from)s → %(to)s") % {"from": label(Stage, before), "to": label(Stage, after)}
             by = ism or owner if before == Stage.ONBOARDING else owner
-            log(ActivityKind.STAGE_CHANGE, title, day, author=by, body=notes.get((before, after), ""), hour=10)
+            stages = {"from": str(before), "to": str(after)}  # as the services log it: the past stage is read from it
+            log(
+                ActivityKind.STAGE_CHANGE,
+                title,
+                day,
+                author=by,
+                body=notes.get((before, after), ""),
+                hour=10,
+                data=stages,
+            )
 
         goals: list[str] = []
         for review in plan.reviews:

@@ -9,9 +9,10 @@ bounded by the period, in one grouped query each: no rollup is needed.
   (up to today), the share reached on or before it (one not reached yet is late).
 * **Handoffs on time, per CSM** (who received it): handoffs held in the period on or before the customer's *first
   success* target (its milestone's date, else start + the service model's "first success within" days).
-* **Success-review coverage, per CSM** (the customer's CSM now): among the customers in ongoing (or UTI) today whose
-  service model has a review cadence, those with no review overdue on the period's last day (or today): a review
-  is overdue when its due date has passed and it was not held by then.
+* **Success-review coverage, per CSM** (the customer's CSM now): among the customers in ongoing (or UTI) on the
+  period's last day (or today; ``portfolio.selectors.stage_on`` reads a past stage from the timeline) whose service
+  model has a review cadence, those with no review overdue on that day: a review is overdue when its due date has
+  passed and it was not held by then.
 * **Detractor loops, per CSM** (whom the answer counted for): detractor answers (NPS, CSAT, CES; never eNPS) given in
   the period, how many were followed up (the loop closed by a touch with the contact), and the median days from the
   answer to the closing touch.
@@ -50,7 +51,7 @@ from portfolio.models import (
     Task,
     TaskStatus,
 )
-from portfolio.selectors import customers_visible_to
+from portfolio.selectors import customers_visible_to, stage_on
 from surveys import scoring
 from surveys.models import Response, SurveyKind
 
@@ -89,9 +90,10 @@ HOW = {
         "received the customer."
     ),
     "review_coverage": _(
-        "Customers in ongoing or UTI today whose service model has a review cadence: the share with no success "
-        "review overdue on the period's last day (today for the running month). A review is overdue once its due "
-        "date has passed and it was not held by then. By the customer's CSM now."
+        "Customers in ongoing or UTI on the period's last day (today for the running month), by the stage their "
+        "timeline shows for that day, whose service model has a review cadence: the share with no success review "
+        "overdue on that day. A review is overdue once its due date has passed and it was not held by then. By the "
+        "customer's CSM now."
     ),
     "loops": _(
         "Detractor answers (NPS 0–6, CSAT and CES in their lowest boxes; never eNPS) given in the period, counted for "
@@ -230,20 +232,20 @@ def handoff_deadline(target: date | None, start: date, service_model: str, polic
 
 
 def review_customers(scope: Scope, window: Window, filters, cadenced: list[str]) -> QuerySet[Customer]:
-    """The customers in ongoing or UTI whose service model has a review cadence, with ``overdue``: a review due
-    before the window's last day and not held by then."""
+    """The customers in ongoing or UTI on the window's last day whose service model has a review cadence, with
+    ``overdue``: a review due before that day and not held by then."""
     overdue = SuccessReview.objects.filter(
         Q(held_on__isnull=True) | Q(held_on__gt=window.last),
         customer_id=OuterRef("pk"),
         due_date__lt=window.last,
     ).exclude(status=ReviewStatus.CANCELLED)
-    return Customer.objects.filter(
+    customers = Customer.objects.filter(
         scope.rows_q(customer="pk", person="owner_id"),
         filters.rollup_q(),
-        stage__in=REVIEW_STAGES,
         service_model__in=cadenced,
         start_date__lte=window.last,
-    ).annotate(overdue=Exists(overdue))
+    )
+    return stage_on(customers, window.last).filter(stage_on_day__in=REVIEW_STAGES).annotate(overdue=Exists(overdue))
 
 
 def detractor_answers(scope: Scope, window: Window, filters) -> QuerySet[Response]:

@@ -686,14 +686,22 @@ def drilldown(
         if getattr(filters, name):
             where.append(f"{sliced}.{name} = %({name})s")
             params[name] = getattr(filters, name)
+    # The largest lists (every customer paying at the end, or at the start): their count and total are the
+    # period's rollups, summed over the same slices, rather than a count over every row of the list.
+    rolled = _rolled_totals(user, period, filters, figure) if cohort is None and reason is None else None
+    counted = "" if rolled else f"COUNT(*) OVER () AS found, SUM({amount}) OVER () AS total "
     sql = (
-        f"SELECT facts.customer_id, {amount} AS amount, mrr_start_cents, mrr_end_cents, "  # noqa: S608
-        f"COUNT(*) OVER () AS found, SUM({amount}) OVER () AS total FROM metrics_customerfact facts {join} "
+        f"SELECT facts.customer_id, {amount} AS amount, mrr_start_cents, mrr_end_cents "
+        f"{', ' if counted else ''}{counted}FROM metrics_customerfact facts {join} "
         f"WHERE {' AND '.join(where)} ORDER BY amount DESC, facts.customer_id LIMIT %(limit)s OFFSET %(offset)s"
     )
     page, per_page = max(1, page), per_page or DRILL_PAGE_SIZE
     params.update(limit=per_page, offset=(page - 1) * per_page)
-    if connection.vendor == "postgresql":
+    if connection.vendor == "postgresql" and rolled:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            found = [(*row, *rolled) for row in cursor.fetchall()]
+    elif connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             found = cursor.fetchall()
@@ -709,6 +717,32 @@ def drilldown(
         number=page,
         per_page=per_page,
     )
+
+
+# figure → (the rollup's customer count, its cents, the cents' multiplier): the drill-downs whose count and total
+# a period's rollups hold exactly (the customers paying at the end, or at the start, of the period).
+ROLLED: dict[str, tuple[str, str, int]] = {
+    "mrr": ("customers_end", "mrr_end_cents", 1),
+    "paying": ("customers_end", "mrr_end_cents", 1),
+    "arpa": ("customers_end", "mrr_end_cents", 1),
+    "arr": ("customers_end", "mrr_end_cents", 12),
+    "mrr_start": ("customers_start", "mrr_start_cents", 1),
+    "customers_start": ("customers_start", "mrr_start_cents", 1),
+}
+
+
+def _rolled_totals(user: User, period: Period, filters: MetricsFilters, figure: str) -> tuple[int, int] | None:
+    """(count, total cents) of ``figure``'s customers from the period's rollups, or None when they hold no such
+    pair. One query; the door and the filters as on the rollups the page added up."""
+    if figure not in ROLLED or connection.vendor != "postgresql":
+        return None
+    count, cents, times = ROLLED[figure]
+    sums = (
+        rollups_visible_to(user)
+        .filter(_period_q(period), filters.rollup_q())
+        .aggregate(found=Sum(count), total=Sum(cents))
+    )
+    return int(sums["found"] or 0), times * int(sums["total"] or 0)
 
 
 # --- Churn requests and the UTI ----------------------------------------------------------------------------

@@ -6,6 +6,12 @@ app_name = "metrics"
 
 urlpatterns = [
     path("", views.overview, name="overview"),
+    path("panels/churn-reasons/", views.panel_reasons, name="panel_reasons"),
+    path("panels/unit-economics/", views.panel_unit_economics, name="panel_unit_economics"),
+    path("panels/cohorts/", views.panel_cohorts, name="panel_cohorts"),
+    path("panels/csms/", views.panel_csms, name="panel_csms"),
+    path("panels/churn-requests/", views.panel_save, name="panel_save"),
+    path("panels/operations/", views.panel_operations, name="panel_operations"),
     path("customers/", views.drilldown, name="drilldown"),
     path("export.csv", views.export, name="export"),
     path("operations/", views_operations.customers, name="operations"),

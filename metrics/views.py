@@ -1,6 +1,8 @@
 """The metrics page and the customers behind each of its numbers."""
 
 import csv
+from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
@@ -17,7 +19,7 @@ from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from accounts.access import can_enter_spend, can_set_gross_margin
+from accounts.access import can_enter_spend, can_read_unit_economics, can_set_gross_margin
 from accounts.forms import apply_service_errors
 from metrics import charts, operations, selectors, services, views_operations
 from metrics.charts import cohort_views
@@ -53,6 +55,8 @@ def _resolve(request: HttpRequest) -> tuple[MetricsForm, Period, MetricsFilters]
 @login_required
 @vary_on_headers("HX-Request")
 def overview(request: HttpRequest) -> HttpResponse:
+    """The headline figures, the charts and the months; the panels below them come each from its own address
+    (``PANELS``), loaded by htmx when they come into view, with a plain link to each without JavaScript."""
     if settings.CELERY_TASK_ALWAYS_EAGER:
         # No worker refreshes the rollups after a change in the embedded run (see metrics.subscribers).
         services.rollups_refresh()
@@ -63,26 +67,32 @@ def overview(request: HttpRequest) -> HttpResponse:
     return render(request, template, context, status=422 if form.errors.get("start") else 200)
 
 
-def _overview_context(
-    request: HttpRequest, form: MetricsForm, period: Period, filters: MetricsFilters, **forms
-) -> dict:
-    margin = selectors.gross_margin()
-    data = selectors.metrics_overview(request.user, period, filters, margin=margin)
-    comparison = selectors.csm_comparison(request.user, period, filters)
-    ops = operations.cs_operations(request.user, period, filters)
-    operations.extend_comparison(comparison, ops)
-    sort = request.GET.get("sort", "")
-    if sort in selectors.COMPARED or sort in operations.COMPARISON_COLUMNS:
-        comparison.rows = selectors.sorted_by(comparison.rows, sort)
-    for row in comparison.rows:
-        if row.owner_id is not None:
-            row.query = query_of(period.kind, period.end, filters, start=period.start, owner=row.owner_id)
-    charted = charts.chart_months(data.chart_months, filters)
-    cohort_grid = selectors.cohort_table(request.user, period.end, filters)
-    context = {
+def _page_context(request: HttpRequest, form: MetricsForm, period: Period, filters: MetricsFilters) -> dict:
+    """What the page and every panel share: the period, the filters and the links' query."""
+    return {
         "form": form,
         "period": period,
         "filters": filters,
+        "compares_csms": selectors.sees_every_csm(request.user),
+        "query": query_of(period.kind, period.end, filters, start=period.start),
+        "drillable": set(selectors.DRILLS),
+        "drill_url": reverse("metrics:drilldown"),  # reversed once, for the page's few hundred links
+    }
+
+
+def _overview_context(request: HttpRequest, form: MetricsForm, period: Period, filters: MetricsFilters) -> dict:
+    data = selectors.metrics_overview(request.user, period, filters)
+    charted = charts.chart_months(data.chart_months, filters)
+    context = _page_context(request, form, period, filters)
+    panel_query = context["query"]
+    sort = request.GET.get("sort", "")
+    panels = {}
+    for name, panel in PANELS.items():
+        if panel.allowed(request.user):
+            extra = f"&sort={sort}" if name == "csms" and _sorts_by(sort) else ""
+            url = f"{reverse(f'metrics:panel_{name}')}?{panel_query}{extra}"
+            panels[name] = {"url": url, "anchor": panel.anchor, "title": panel.title}
+    context |= {
         "overview": data,
         "headline": [
             (key, LABELS[key], HOW.get(key, ""), data.figures[key], data.previous_figures.get(key)) for key in HEADLINE
@@ -104,25 +114,143 @@ def _overview_context(
         ],
         "chart_months": charted,
         "chart_data": charts.chart_payload(charted, language=get_language() or "pt-br"),
-        "cohorts": cohort_views(cohort_grid, filters),
-        "reasons": selectors.churn_reasons(request.user, period, filters),
-        **_save_context(request, period, filters),
-        "cohort_ages": cohort_grid.ages,
+        "panels": panels,
+    }
+    return context
+
+
+def _sorts_by(sort: str) -> bool:
+    return sort in selectors.COMPARED or sort in operations.COMPARISON_COLUMNS
+
+
+# --- The panels below the fold ------------------------------------------------------------------------------
+
+
+def _reasons_panel(request: HttpRequest, period: Period, filters: MetricsFilters) -> dict:
+    return {"reasons": selectors.churn_reasons(request.user, period, filters)}
+
+
+def _cohorts_panel(request: HttpRequest, period: Period, filters: MetricsFilters) -> dict:
+    grid = selectors.cohort_table(request.user, period.end, filters)
+    return {"cohorts": cohort_views(grid, filters), "cohort_ages": grid.ages}
+
+
+def _csms_panel(request: HttpRequest, period: Period, filters: MetricsFilters) -> dict:
+    comparison = selectors.csm_comparison(request.user, period, filters)
+    operations.extend_comparison(comparison, operations.cs_operations(request.user, period, filters))
+    sort = request.GET.get("sort", "")
+    if _sorts_by(sort):
+        comparison.rows = selectors.sorted_by(comparison.rows, sort)
+    for row in comparison.rows:
+        if row.owner_id is not None:
+            row.query = query_of(period.kind, period.end, filters, start=period.start, owner=row.owner_id)
+    return {
         "comparison": comparison,
         "csm_columns": [
             *[(key, CSM_LABELS[key]) for key in selectors.COMPARED],
             *operations.COMPARISON_LABELS.items(),
         ],
         "nps_months": views_operations.nps_months(period),
-        **views_operations.section_context(ops),
+        "ops_drills": operations.COLUMN_DRILLS,
         "csm_sort": sort,
-        "compares_csms": selectors.sees_every_csm(request.user),
-        "query": query_of(period.kind, period.end, filters, start=period.start),
-        "drillable": set(selectors.DRILLS),
-        "drill_url": reverse("metrics:drilldown"),  # reversed once, for the page's few hundred links
-        **_unit_context(request, period, filters, margin=margin, **forms),
     }
-    return context
+
+
+def _operations_panel(request: HttpRequest, period: Period, filters: MetricsFilters) -> dict:
+    return views_operations.section_context(operations.cs_operations(request.user, period, filters))
+
+
+def _everyone(user) -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class Panel:
+    title: str
+    anchor: str  # the section's id: the placeholder's, then the panel's
+    build: Callable[..., dict]
+    allowed: Callable[..., bool] = _everyone  # whether the page shows it (the panel's address refuses the others)
+
+
+PANELS = {
+    "reasons": Panel(_l("Why customers churned"), "churn-reasons", _reasons_panel),
+    "unit_economics": Panel(
+        _l("Unit economics"),
+        "unit-economics",
+        lambda request, period, filters: _unit_context(request, period, filters),
+        can_read_unit_economics,
+    ),
+    "cohorts": Panel(_l("Cohorts"), "cohorts", _cohorts_panel),
+    "csms": Panel(_l("Per CSM"), "csm-comparison", _csms_panel),
+    "save": Panel(
+        _l("Churn requests and the UTI"),
+        "save-rate",
+        lambda request, period, filters: _save_context(request, period, filters),
+    ),
+    "operations": Panel(_l("CS operations"), "cs-operations", _operations_panel),
+}
+
+
+def _panel(request: HttpRequest, name: str, resolved=None, **forms) -> HttpResponse:
+    """One panel: alone for htmx (the placeholder's swap), or as a page of its own (the placeholder's link)."""
+    panel = PANELS[name]
+    if not panel.allowed(request.user):
+        raise PermissionDenied
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        services.rollups_refresh()  # as on the page
+    form, period, filters = resolved or _resolve(request)
+    context = _page_context(request, form, period, filters)
+    if forms:
+        context |= _unit_context(request, period, filters, **forms)
+    else:
+        context |= panel.build(request, period, filters)
+    status = 422 if forms else 200
+    if request.htmx:
+        return render(request, f"metrics/overview.html#{name}", context, status=status)
+    context |= {"panel_title": panel.title, "panel_template": f"metrics/overview.html#{name}"}
+    return render(request, "metrics/panel.html", context, status=status)
+
+
+@login_required
+@vary_on_headers("HX-Request")
+def panel_reasons(request: HttpRequest) -> HttpResponse:
+    """Churned MRR and customers by reason (the Pareto)."""
+    return _panel(request, "reasons")
+
+
+@login_required
+@vary_on_headers("HX-Request")
+def panel_unit_economics(request: HttpRequest) -> HttpResponse:
+    """CAC, LTV:CAC and CAC payback with the spend and margin forms; refused to those who do not read them."""
+    return _panel(request, "unit_economics")
+
+
+@login_required
+@vary_on_headers("HX-Request")
+def panel_cohorts(request: HttpRequest) -> HttpResponse:
+    """The cohort tables (logo and net MRR retention)."""
+    return _panel(request, "cohorts")
+
+
+@login_required
+@vary_on_headers("HX-Request")
+def panel_csms(request: HttpRequest) -> HttpResponse:
+    """The per-CSM comparison (a CSM: their own row against the team's median), sortable."""
+    return _panel(request, "csms")
+
+
+@login_required
+@vary_on_headers("HX-Request")
+def panel_save(request: HttpRequest) -> HttpResponse:
+    """Churn requests opened, saved and lost, and the UTI's outcome."""
+    return _panel(request, "save")
+
+
+@login_required
+@vary_on_headers("HX-Request")
+def panel_operations(request: HttpRequest) -> HttpResponse:
+    """Onboarding, handoffs, success-review coverage, detractor loops and tasks overdue, per person."""
+    return _panel(request, "operations")
 
 
 def _save_context(request: HttpRequest, period: Period, filters: MetricsFilters) -> dict:
@@ -196,9 +324,7 @@ def _unit_answer(
     if status == 200:
         query = query_of(period.kind, period.end, filters, start=period.start)
         return redirect(f"{reverse('metrics:overview')}?{query}#unit-economics")
-    return render(
-        request, "metrics/overview.html", _overview_context(request, page_form, period, filters, **forms), status=status
-    )
+    return _panel(request, "unit_economics", (page_form, period, filters), **forms)
 
 
 @login_required

@@ -524,3 +524,42 @@ def test_another_teams_objects_are_404_on_every_route_and_method(who, org, world
         "survey-campaign-results",
         "survey-campaign-send",
     } <= checked
+
+
+# --- The metrics page's panels ------------------------------------------------------------------------------------
+
+METRICS_PANELS = [
+    "metrics:panel_reasons",
+    "metrics:panel_unit_economics",
+    "metrics:panel_cohorts",
+    "metrics:panel_csms",
+    "metrics:panel_save",
+    "metrics:panel_operations",
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("who", "panel"),
+    [("leader_a", name) for name in METRICS_PANELS]
+    + [("csm_a", name) for name in METRICS_PANELS if name != "metrics:panel_unit_economics"],
+)
+def test_the_metrics_panels_show_nothing_of_another_team_even_when_asked_by_its_csm(
+    who, panel, org, worlds, client_for
+):
+    # given a leader or a CSM of team A, and team B's customer with its churn request, task and review
+    client = client_for(getattr(org, who))
+    theirs = (org.csm_b.full_name, worlds.b["customer"].name)
+
+    # when they load a panel of the metrics page, as htmx does and as its plain link does, filtered by team B's CSM
+    answers = [
+        client.get(reverse(panel), {"owner": org.csm_b.pk}, headers={"HX-Request": "true"}),
+        client.get(reverse(panel), {"owner": org.csm_b.pk}),
+    ]
+
+    # then the panel answers, and nothing of team B's is in it
+    assert [a.status_code for a in answers] == [200, 200]
+    for answer in answers:
+        html = answer.content.decode()
+        assert 'class="card' in html
+        assert not [name for name in theirs if name in html]

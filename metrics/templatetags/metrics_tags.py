@@ -1,19 +1,17 @@
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django import template
-from django.utils import formats
 from django.utils.html import format_html
 
 from metrics.figures import Figure
-from portfolio.templatetags.leme import money
+from portfolio.templatetags.leme import money, number_text
 
 register = template.Library()
 
 
 def _number(value, places: int) -> str:
-    # Django's number_format cuts extra decimals off; round half up first (16.66… % is 16.7 %).
-    rounded = Decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
-    return formats.number_format(rounded, places, use_l10n=True, force_grouping=True)
+    # Rounded half up (16.66… % is 16.7 %), where Django's number_format would cut the extra decimals off.
+    return number_text(value, places)
 
 
 def _text(figure: Figure) -> str:

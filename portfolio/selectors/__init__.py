@@ -11,7 +11,8 @@ One module per concern; callers import from the package (``from portfolio import
 * ``search``: the search box in the top bar and its results page;
 * ``tasks``: My tasks;
 * ``renewals``: renewals ahead, and My day's renewals of the month;
-* ``notifications``: the bell's notices.
+* ``notifications``: the bell's notices;
+* ``stages``: the stage a customer had on a past day (``stage_on``).
 
 A page's selector returns the page's data in one object (``CustomerPage``, ``PortfolioPage``, ``UtiBoard``;
 ``MyDay`` and ``OnboardingBoard`` are mappings, read by key), in a fixed number of queries.
@@ -77,6 +78,7 @@ from portfolio.selectors.scope import (
 )
 from portfolio.selectors.search import KINDS as SEARCH_KINDS
 from portfolio.selectors.search import SearchResults, search, search_page
+from portfolio.selectors.stages import stage_on
 from portfolio.selectors.tasks import GROUPS as TASK_GROUPS
 from portfolio.selectors.tasks import TABS as TASK_TABS
 from portfolio.selectors.tasks import MyTasksPage, TaskFilters, my_tasks_page, task_people
@@ -139,6 +141,7 @@ __all__ = [
     "saved_views_of",
     "search",
     "search_page",
+    "stage_on",
     "stakeholder_coverage",
     "subscriptions_running",
     "subscriptions_visible_to",

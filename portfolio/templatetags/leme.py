@@ -1,9 +1,10 @@
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django import template
+from django.core.signals import setting_changed
 from django.utils import formats, timezone
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from core.labels import TASK_LINKS, TASK_ORIGINS
 from portfolio.models import Stage
@@ -13,12 +14,65 @@ from portfolio.validators import format_cnpj
 register = template.Library()
 
 
+SYMBOLS = {"BRL": "R$", "USD": "US$", "EUR": "€"}
+
+# The active language's separators, read from Django's formats once per language: a page formats thousands of
+# numbers, and ``formats.number_format`` looks them up (and checks the settings) on every call.
+_separators: dict[str | None, tuple[str, str] | None] = {}
+
+
+def _separators_of_language() -> tuple[str, str] | None:
+    """(decimal separator, thousand separator) for the active language, or None when its grouping is not the
+    plain groups of three that Python's ``,`` format gives (then Django formats the number itself)."""
+    language = get_language()
+    try:
+        return _separators[language]
+    except KeyError:
+        pass
+    grouping = formats.get_format("NUMBER_GROUPING")
+    plain = grouping == 3 or grouping == (3, 0)
+    found = (formats.get_format("DECIMAL_SEPARATOR"), formats.get_format("THOUSAND_SEPARATOR")) if plain else None
+    _separators[language] = found
+    return found
+
+
+def _forget_separators(**kwargs) -> None:
+    _separators.clear()
+
+
+setting_changed.connect(_forget_separators)
+
+
+def number_text(value, places: int) -> str:
+    """``value`` rounded half up to ``places`` decimals, grouped by thousands, in the active language
+    (what ``formats.number_format(..., use_l10n=True, force_grouping=True)`` writes, without its per-call costs)."""
+    rounded = Decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    separators = _separators_of_language()
+    if separators is None:
+        return formats.number_format(rounded, places, use_l10n=True, force_grouping=True)
+    decimal_separator, thousand_separator = separators
+    text = f"{rounded:,.{places}f}"
+    if places:
+        whole, fraction = text.split(".")
+        return f"{whole.replace(',', thousand_separator)}{decimal_separator}{fraction}"
+    return text.replace(",", thousand_separator)
+
+
 @register.filter
 def money(cents: int | None, currency: str = "BRL") -> str:
     """Integer cents as money in the active language: R$ 1.234,56 / R$ 1,234.56."""
     if cents is None:
         return "—"
-    symbol = {"BRL": "R$", "USD": "US$", "EUR": "€"}.get(currency, currency)
+    symbol = SYMBOLS.get(currency, currency)
+    if type(cents) is int:
+        # The common case, thousands of times a page: whole and cents apart, no Decimal.
+        separators = _separators_of_language()
+        if separators is not None:
+            decimal_separator, thousand_separator = separators
+            whole, fraction = divmod(abs(cents), 100)
+            sign = "-" if cents < 0 else ""
+            grouped = f"{whole:,}".replace(",", thousand_separator)
+            return f"{symbol}\u00a0{sign}{grouped}{decimal_separator}{fraction:02d}"
     value = formats.number_format(Decimal(cents) / 100, 2, use_l10n=True, force_grouping=True)
     return f"{symbol}\u00a0{value}"
 

@@ -135,9 +135,15 @@
     if (retention) charts.push(drawRetention(retention, data));
   }
 
+  /* Draw again when htmx brings charts in: the results after a change of period or filter, or any panel that
+     carries a canvas; and when the browser's back button restores a page htmx had swapped. */
+  function swapped(event) {
+    const target = event.detail && event.detail.elt ? event.detail.elt : event.target;
+    if (!target || !target.querySelector) return;
+    if (target.id === "results" || target.querySelector("#metrics-chart-data, canvas")) draw();
+  }
+
   document.addEventListener("DOMContentLoaded", draw);
-  document.addEventListener("htmx:afterSettle", (event) => {
-    const target = event.target;
-    if (target && (target.id === "results" || (target.querySelector && target.querySelector("#metrics-chart-data")))) draw();
-  });
+  document.addEventListener("htmx:afterSettle", swapped);
+  document.addEventListener("htmx:historyRestore", draw);
 })();

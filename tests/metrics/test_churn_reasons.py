@@ -92,7 +92,7 @@ def test_a_csm_sees_only_their_portfolios_reasons(built):
 
 
 def test_the_page_shows_the_reasons_table(built, client_for):
-    html = client_for(built.org.leader_a).get(reverse("metrics:overview"), {"period": "year"}).content.decode()
+    html = client_for(built.org.leader_a).get(reverse("metrics:panel_reasons"), {"period": "year"}).content.decode()
 
     assert 'id="reasons"' in html
     assert "figure=churn&amp;reason=none" in html

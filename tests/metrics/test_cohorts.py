@@ -26,7 +26,7 @@ from metrics.selectors import MetricsFilters
 from portfolio import services
 from tests.metrics.conftest import R, at
 
-URL = reverse("metrics:overview")
+URL = reverse("metrics:panel_cohorts")
 DRILL = reverse("metrics:drilldown")
 AUG = date(2025, 8, 1)
 

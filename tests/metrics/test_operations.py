@@ -291,7 +291,8 @@ def test_a_csm_drills_only_into_their_own_customers_whatever_the_url_says(ops, t
 
 # --- The page, the door, the API, the CSV ----------------------------------------------------------------
 
-URL = reverse("metrics:overview")
+URL = reverse("metrics:panel_operations")
+CSMS = reverse("metrics:panel_csms")
 OPS = reverse("metrics:operations")
 JULY_QUERY = {"period": "month", "month": "2025-07"}
 
@@ -321,7 +322,7 @@ def test_the_page_shows_the_section_with_each_number_opening_its_customers(payin
 
 
 def test_the_per_csm_table_gains_nps_reviews_and_tasks_overdue_sortable(paying, client_for):
-    response = client_for(paying.org.leader_a).get(URL, {**JULY_QUERY, "sort": "reviews_overdue"})
+    response = client_for(paying.org.leader_a).get(CSMS, {**JULY_QUERY, "sort": "reviews_overdue"})
 
     rows = response.context["comparison"].rows
     assert [row.name for row in rows] == ["Lucas Almeida", "Beatriz Santos"]  # 2 reviews overdue, then 1
@@ -333,18 +334,19 @@ def test_the_per_csm_table_gains_nps_reviews_and_tasks_overdue_sortable(paying, 
     assert total["nps"].value == 0  # 3, 5, 9 and 10: two promoters, two detractors
     html = response.content.decode()
     assert f"/surveys/results/nps/?months=3&amp;owner={paying.lucas.pk}" in html
-    assert "?period=month&amp;month=2025-07&amp;sort=nps#per-csm" in html
+    assert "?period=month&amp;month=2025-07&amp;sort=nps#csm-comparison" in html
 
 
 def test_a_csm_sees_their_own_rows_and_the_median_never_a_colleagues(paying, client_for):
     response = client_for(paying.lucas).get(URL, JULY_QUERY)
+    compared = client_for(paying.lucas).get(CSMS, JULY_QUERY)
 
-    html = response.content.decode()
+    html = response.content.decode() + compared.content.decode()
     assert "Beatriz Santos" not in html
     assert "Mediana da equipe" in html
     ops = response.context["ops"]
     assert [row.person_id for row in ops.csm_rows] == [paying.lucas.pk]
-    median = response.context["comparison"].median.figures
+    median = compared.context["comparison"].median.figures
     assert median["reviews_overdue"].value == Decimal("1.5")
 
 
@@ -367,7 +369,7 @@ def test_the_drill_down_page_lists_the_customers_and_the_door_holds(paying, clie
 def test_the_page_reads_the_section_in_constant_queries(paying, client_for, django_assert_max_num_queries):
     client = client_for(paying.org.leader_a)
     client.get(URL, JULY_QUERY)
-    with django_assert_max_num_queries(28) as few:
+    with django_assert_max_num_queries(14) as few:
         client.get(URL, JULY_QUERY)
     for n in range(4):
         more = ongoing(f"Mais {n}", date(2025, 1, 1), date(2025, 2, 1), paying.beatriz)
@@ -443,3 +445,29 @@ def test_a_leader_follows_reviews_overdue_to_the_customers(browser, live_server,
     page.locator("#operations-customers tbody a", has_text="Farol").click()
     expect(page.get_by_role("heading", name="Farol")).to_be_visible()
     context.close()
+
+
+def test_review_coverage_of_a_past_month_counts_the_stage_each_customer_had_then(ops, today):
+    # given Gávea (ongoing all July, its review held on 20 July) churned on 10 August, and Duna (onboarding in July)
+    # handed off on 12 August
+    with at(date(2025, 8, 10)):
+        request = services.churn_request_open(
+            customer=ops.gavea, kind="voluntary", reason=ChurnReason.objects.get(code="budget-cut"),
+            detail="Fusão com outra rede cortou o orçamento de ferramentas em 40%", actor=ops.lucas,
+        )  # fmt: skip
+        services.churn_request_resolve(churn_request=request, outcome="churned", actor=ops.lucas)
+    with at(date(2025, 8, 12)):
+        hand_off(ops.duna, ops.lucas, held_on=date(2025, 8, 12))
+
+    # when the leader reads July, and August so far
+    july = {row.name: values(row) for row in operations.cs_operations(ops.org.leader_a, JULY, ALL).csm_rows}
+    august = Period(PeriodKind.MONTH, date(2025, 8, 1), date(2025, 8, 1))
+    now = {row.name: values(row) for row in operations.cs_operations(ops.org.leader_a, august, ALL).csm_rows}
+
+    # then July still counts Gávea (ongoing on 31 July) and not Duna (onboarding then): 5 with a cadence, 2 overdue,
+    # as in the story above; August counts Duna (ongoing since the 12th) and not Gávea (churned)
+    assert (july["Lucas Almeida"]["review_eligible"], july["Lucas Almeida"]["reviews_overdue"]) == (5, 2)
+    assert july["Lucas Almeida"]["review_coverage"] == Decimal("0.6")
+    customers = operations.operations_drilldown(ops.org.leader_a, august, ALL, "review_eligible", person=ops.lucas.pk)
+    assert sorted(c.name for c, _item in customers.rows) == ["Aurora", "Duna", "Eira", "Farol", "Horto"]
+    assert now["Lucas Almeida"]["review_eligible"] == 5

@@ -22,7 +22,7 @@ from portfolio.taxonomy import install_defaults
 from tests.metrics.conftest import R
 from tests.portfolio.factories import CustomerFactory, subscribe
 
-URL = reverse("metrics:overview")
+URL = reverse("metrics:panel_save")
 DRILL = reverse("metrics:drilldown")
 JUNE = {"period": "month", "month": "2025-06"}
 
@@ -203,10 +203,12 @@ def test_the_card_shows_even_without_mrr(org, client_for, today):
     alone = CustomerFactory(name="Sem assinatura", owner=org.csm_a, start_date=date(2025, 1, 1))
     request_for(alone, date(2025, 8, 4), ChurnOutcome.CHURNED)
 
+    page = client_for(org.leader_a).get(reverse("metrics:overview"), {"period": "month", "month": "2025-08"})
     response = client_for(org.leader_a).get(URL, {"period": "month", "month": "2025-08"})
 
     html = response.content.decode()
-    assert "Os números aparecem quando os clientes têm assinaturas" in html  # the empty state stays
+    assert "Os números aparecem quando os clientes têm assinaturas" in page.content.decode()  # the empty state stays
+    assert f'hx-get="{URL}?period=month&amp;month=2025-08"' in page.content.decode()  # and the card is loaded
     assert "Pedidos de churn e a UTI" in html
     assert response.context["save"].lost == 1
     assert 'id="save-requests_lost"' in html

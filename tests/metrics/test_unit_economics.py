@@ -26,6 +26,7 @@ from tests.metrics.conftest import R, at, customer
 from tests.portfolio.factories import subscribe
 
 URL = reverse("metrics:overview")
+PANEL = reverse("metrics:panel_unit_economics")
 SPEND = reverse("metrics:spend")
 MARGIN = reverse("metrics:gross_margin")
 IMPORT = reverse("metrics:spend_import")
@@ -154,8 +155,9 @@ def test_a_csm_sees_no_unit_economics(workspace, client_for):
 
     response = client.get(URL, JULY)
 
-    assert response.context["unit"] is None
+    assert "unit_economics" not in response.context["panels"]
     assert 'id="unit-economics"' not in response.content.decode()
+    assert client.get(PANEL, JULY).status_code == 403
     assert client.post(SPEND, {"spend-month": "2025-07", "spend-amount": "10"}).status_code == 403
     assert client.get(EXPORT, {**JULY, "table": "unit_economics"}).status_code == 404
 
@@ -284,7 +286,7 @@ def test_the_page_the_api_and_the_csv_give_the_same_unit_economics(workspace, cl
     leader = workspace.org.leader_a
 
     # when the leader reads them three ways
-    page = {key: fig.value for key, _l, _h, fig, _p, _ok in client_for(leader).get(URL, JULY).context["unit_figures"]}
+    page = {key: fig.value for key, _l, _h, fig, _p, _ok in client_for(leader).get(PANEL, JULY).context["unit_figures"]}
     api = {row["key"]: row["value"] for row in api_for(leader).get(API_UNIT, JULY).json()["figures"]}
     exported = client_for(leader).get(EXPORT, {**JULY, "table": "unit_economics"}).content.decode()
     table = list(csv.reader(exported.splitlines()))[1:]

@@ -3,14 +3,18 @@ to the customers behind it, in a constant number of queries."""
 
 from datetime import date
 from decimal import Decimal
+from urllib.parse import urlencode
 
 import pytest
+from django.http import QueryDict
 from django.urls import reverse
 
 from metrics import rollups, selectors
+from metrics.forms import read_metrics_request
 from tests.metrics.conftest import R
 
 URL = reverse("metrics:overview")
+CSMS = reverse("metrics:panel_csms")
 DRILL = reverse("metrics:drilldown")
 
 
@@ -20,8 +24,8 @@ def built(story, today):
     return story
 
 
-def page(client, **params):
-    response = client.get(URL, params)
+def page(client, url=URL, **params):
+    response = client.get(url, params)
     assert response.status_code == 200
     return response
 
@@ -121,7 +125,7 @@ def test_a_csm_filter_keeps_the_owner_at_the_start_of_the_period(built, client_f
 
 
 def test_the_leader_compares_csms_with_a_team_total(built, client_for):
-    response = page(client_for(built.org.leader_a), period="month", month="2025-07")
+    response = page(client_for(built.org.leader_a), CSMS, period="month", month="2025-07")
 
     comparison = response.context["comparison"]
     names = [row.name for row in comparison.rows]
@@ -133,15 +137,16 @@ def test_the_leader_compares_csms_with_a_team_total(built, client_for):
 def test_the_leader_sorts_the_csms_by_a_figure(built, client_for):
     client = client_for(built.org.leader_a)
 
-    by_mrr = page(client, period="month", month="2025-07", sort="mrr").context["comparison"].rows
-    by_nrr = page(client, period="month", month="2025-07", sort="nrr").context["comparison"].rows
+    by_mrr = page(client, CSMS, period="month", month="2025-07", sort="mrr").context["comparison"].rows
+    by_nrr = page(client, CSMS, period="month", month="2025-07", sort="nrr").context["comparison"].rows
 
     assert [row.name for row in by_mrr] == ["Lucas Almeida", "Beatriz Santos"]  # 2300 before 1600
     assert [row.name for row in by_nrr] == ["Beatriz Santos", "Lucas Almeida"]  # 100 % before 74 %
 
 
 def test_a_csm_sees_their_own_row_against_the_team_median_never_another_csms(built, client_for):
-    response = page(client_for(built.beatriz), period="month", month="2025-07")
+    response = page(client_for(built.beatriz), CSMS, period="month", month="2025-07")
+    overview = page(client_for(built.beatriz), period="month", month="2025-07")
 
     comparison = response.context["comparison"]
     assert [row.name for row in comparison.rows] == ["Beatriz Santos"]
@@ -149,7 +154,8 @@ def test_a_csm_sees_their_own_row_against_the_team_median_never_another_csms(bui
     # July MRR at the end: Beatriz 1600 (Gama, Zeta), Lucas 2300 (Alfa, Beta, Delta): the median of two.
     assert comparison.median.figures["mrr"].value == (1600 + 2300) * R / 2
     assert "Lucas Almeida" not in response.content.decode()
-    assert figures(response)["mrr"] == 1600 * R
+    assert "Lucas Almeida" not in overview.content.decode()
+    assert figures(overview)["mrr"] == 1600 * R
 
 
 def test_a_csm_cannot_widen_their_scope_with_the_owner_filter(built, client_for):
@@ -247,8 +253,9 @@ def test_the_drill_down_runs_in_constant_queries(built, client_for, django_asser
     drill(client, "mrr", period="year", month="2025-08")
 
     # Session and user; the stale months (refresh, in a savepoint) of the eager run; the CSMs the filter offers;
-    # the visible owners; the customers' stored facts of the period; the customers. The same for a cohort cell's.
-    with django_assert_num_queries(9):
+    # the visible owners; the customers' stored facts of the period; the customers; and for the MRR (every paying
+    # customer), its count and total from the period's rollups. A cohort cell's: the same but the rollups.
+    with django_assert_num_queries(10):
         drill(client, "mrr", period="year", month="2025-08")
     with django_assert_num_queries(9):
         drill(client, "mrr", period="month", month="2025-04", cohort="2025-01", owner=built.lucas.pk)
@@ -304,3 +311,50 @@ def test_an_unknown_export_is_404(built, client_for):
 
     assert client.get(EXPORT, {"table": "secrets"}).status_code == 404
     assert client.get(EXPORT, {"table": "customers", "figure": "nope"}).status_code == 404
+
+
+@pytest.mark.parametrize("figure", sorted(selectors.ROLLED))
+@pytest.mark.parametrize(
+    ("who", "params"),
+    [
+        ("leader_a", {"period": "quarter", "month": "2025-08"}),
+        ("leader_a", {"period": "month", "month": "2025-07", "segment": "mid"}),
+        ("beatriz", {"period": "quarter", "month": "2025-06"}),
+    ],
+)
+def test_the_largest_drill_downs_count_and_total_come_from_the_rollups_and_equal_their_rows(built, figure, who, params):
+    # given the leader or a CSM, and a period's list of every paying customer (at the end, or at the start)
+    user = built.beatriz if who == "beatriz" else built.org.leader_a
+    _form, period, filters = read_metrics_request(user, QueryDict(urlencode(params)))
+
+    # when the first page is read, and then every row
+    first = selectors.drilldown(user, period, filters, figure)
+    every = selectors.drilldown(user, period, filters, figure, per_page=10_000)
+
+    # then the count and total (from the rollups) are those of the rows themselves
+    assert (first.count, first.total_cents) == (len(every.rows), sum(row.amount_cents for row in every.rows))
+    assert first.count > 0
+
+
+# Session and user, the stale months (eager run) and the CSMs the filter offers, then each part's own reads.
+QUERIES = {
+    "metrics:overview": 10,
+    "metrics:panel_reasons": 7,
+    "metrics:panel_unit_economics": 11,
+    "metrics:panel_cohorts": 7,
+    "metrics:panel_csms": 14,
+    "metrics:panel_save": 9,
+    "metrics:panel_operations": 13,
+}
+
+
+@pytest.mark.parametrize("route", sorted(QUERIES))
+def test_the_page_and_each_panel_read_in_a_fixed_number_of_queries(built, client_for, route, django_assert_num_queries):
+    client = client_for(built.org.leader_a)
+    params = {"period": "quarter", "month": "2025-06"}
+    client.get(reverse(route), params, headers={"HX-Request": "true"})
+
+    with django_assert_num_queries(QUERIES[route]):
+        response = client.get(reverse(route), params, headers={"HX-Request": "true"})
+
+    assert response.status_code == 200

@@ -411,3 +411,73 @@ def test_uti_board_pages_the_open_stays_and_lists_the_exits(org):
     assert board.outcomes["in_uti"] == 2
     assert board.page.paginator.num_pages == 2
     assert [s.customer.name for s in board.recent] == ["Saiu"]
+
+
+# --- The stage a customer had on a past day ---------------------------------------------------------------------
+
+
+def _at(day, hour=10):
+    from datetime import datetime
+
+    from core import clock
+
+    return clock.at(datetime(day.year, day.month, day.day, hour, tzinfo=timezone.get_current_timezone()))
+
+
+def _churn(customer, outcome, day, actor):
+    with _at(day):
+        request = services.churn_request_open(
+            customer=customer, kind=ChurnKind.VOLUNTARY, reason=ChurnReason.objects.get(code="budget-cut"),
+            detail="Fusão com outra rede cortou o orçamento de ferramentas em 40%", actor=actor,
+        )  # fmt: skip
+        return services.churn_request_resolve(churn_request=request, outcome=outcome, actor=actor)
+
+
+@pytest.mark.django_db
+def test_stage_on_reads_each_customers_stage_of_a_past_day_from_its_timeline(org):
+    # given, through the services (each change logged on the timeline):
+    from datetime import date
+
+    from portfolio.models import ChurnCategory, ServiceModelPolicy, UtiExit
+    from portfolio.taxonomy import install_defaults
+
+    install_defaults(ChurnCategory, ChurnReason, ServiceModelPolicy)
+    csm = org.csm_a
+    # Aurora: onboarding from 10 January, ongoing from its handoff on 1 March, UTI on 5 May, ongoing on 1 June
+    with _at(date(2025, 1, 10)):
+        aurora = CustomerFactory(name="Aurora", owner=csm, start_date=date(2025, 1, 10))
+    with _at(date(2025, 3, 1)):
+        hand_off(aurora, csm, held_on=date(2025, 3, 1))
+    stay = _churn(aurora, ChurnOutcome.RECOVERED, date(2025, 5, 5), csm)
+    with _at(date(2025, 6, 1)):
+        services.uti_exit(stay=stay, decision=UtiExit.RECOVERED, actor=csm)
+    # Brisa: ongoing from 1 February, churned on 20 April
+    with _at(date(2025, 1, 5)):
+        brisa = CustomerFactory(name="Brisa", owner=csm, start_date=date(2025, 1, 5))
+    with _at(date(2025, 2, 1)):
+        hand_off(brisa, csm, held_on=date(2025, 2, 1))
+    _churn(brisa, ChurnOutcome.CHURNED, date(2025, 4, 20), csm)
+    # Cedro: onboarding since 1 April, never changed
+    with _at(date(2025, 4, 1)):
+        cedro = CustomerFactory(name="Cedro", owner=csm, start_date=date(2025, 4, 1))
+    customers = selectors.customers_visible_to(org.leader_a).filter(pk__in=[aurora.pk, brisa.pk, cedro.pk])
+
+    # when the stage of each is asked for on five days
+    days = [date(2025, 2, 15), date(2025, 3, 1), date(2025, 4, 20), date(2025, 5, 31), date(2025, 6, 1)]
+    stages = {
+        day: dict(selectors.stage_on(customers, day).values_list("name", "stage_on_day").order_by("name"))
+        for day in days
+    }
+
+    # then each is the stage its timeline shows at the end of that day (a change on the day counts)
+    assert stages == {
+        date(2025, 2, 15): {"Aurora": Stage.ONBOARDING, "Brisa": Stage.ONGOING, "Cedro": Stage.ONBOARDING},
+        date(2025, 3, 1): {"Aurora": Stage.ONGOING, "Brisa": Stage.ONGOING, "Cedro": Stage.ONBOARDING},
+        date(2025, 4, 20): {"Aurora": Stage.ONGOING, "Brisa": Stage.CHURNED, "Cedro": Stage.ONBOARDING},
+        date(2025, 5, 31): {"Aurora": Stage.UTI, "Brisa": Stage.CHURNED, "Cedro": Stage.ONBOARDING},
+        date(2025, 6, 1): {"Aurora": Stage.ONGOING, "Brisa": Stage.CHURNED, "Cedro": Stage.ONBOARDING},
+    }
+    assert (aurora.__class__.objects.get(pk=aurora.pk).stage, brisa.__class__.objects.get(pk=brisa.pk).stage) == (
+        Stage.ONGOING,
+        Stage.CHURNED,
+    )

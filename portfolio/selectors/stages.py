@@ -1,0 +1,44 @@
+"""The stage a customer had on a past day, read from its timeline.
+
+Every stage change goes through ``portfolio.services.customers._stage_change``, which sets ``stage_changed_at`` and
+logs a "stage" activity with ``data = {"from": …, "to": …}``. So, on ``day``:
+
+* a customer whose last change is on or before ``day`` (``stage_changed_at``) has the stage it has now;
+* otherwise, the ``to`` of its last logged change on or before ``day``;
+* otherwise (no change logged by then), the ``from`` of its first change after ``day``: the stage it started in;
+* otherwise (no change logged with its stages, as older imported timelines), the stage it has now.
+
+Days are the workspace's days: "on ``day``" is up to the end of that day in the current time zone.
+"""
+
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Case, CharField, F, OuterRef, QuerySet, Subquery, When
+from django.db.models.fields.json import KT
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from portfolio.models import Activity, ActivityKind, Customer
+
+
+def _end_of(day: date) -> datetime:
+    return datetime.combine(day + timedelta(days=1), time.min, tzinfo=timezone.get_current_timezone())
+
+
+def stage_on(customers: QuerySet[Customer], day: date) -> QuerySet[Customer]:
+    """``customers`` annotated with ``stage_on_day``: the stage each had at the end of ``day``.
+
+    Two correlated reads of the customer's stage changes, only for customers whose stage changed after ``day``
+    (the others keep the stage they have now); filter on the annotation (``stage_on_day__in=...``) as on a column.
+    """
+    until = _end_of(day)
+    changes = Activity.objects.filter(customer_id=OuterRef("pk"), kind=ActivityKind.STAGE_CHANGE, data__has_key="to")
+    last_before = changes.filter(happened_at__lt=until).order_by("-happened_at", "-pk").values(stage=KT("data__to"))
+    first_after = changes.filter(happened_at__gte=until).order_by("happened_at", "pk").values(stage=KT("data__from"))
+    return customers.annotate(
+        stage_on_day=Case(
+            When(stage_changed_at__lt=until, then=F("stage")),
+            default=Coalesce(Subquery(last_before[:1]), Subquery(first_after[:1]), F("stage")),
+            output_field=CharField(),
+        )
+    )
