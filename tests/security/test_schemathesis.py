@@ -44,6 +44,7 @@ OBJECTS = {
     "survey-responses": "response",
     "playbooks": "playbook",
     "playbook-runs": "run",
+    "settings": "milestone_template",
 }
 # Examples per operation: (valid, invalid). An integration token is refused everywhere but where its scope lets it
 # in (usage events): one case each elsewhere suffices.
