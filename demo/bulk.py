@@ -279,7 +279,7 @@ def write_in_bulk(plans: list[CustomerPlan], ctx: Context) -> None:
                 title = _("Milestone reached late: %(m)s") if achieved > target else _("Milestone reached: %(m)s")
                 log(
                     ActivityKind.MILESTONE,
-                    title % {"m": label(MilestoneKind, kind)},
+                    title % {"m": description if kind == MilestoneKind.OTHER else label(MilestoneKind, kind)},
                     achieved,
                     author=ism or owner,
                     body=description,

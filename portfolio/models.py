@@ -524,6 +524,11 @@ class Milestone(models.Model):
     def __str__(self) -> str:
         return self.description
 
+    @property
+    def label(self) -> str:
+        """Its short name in badges and titles: "First value" or "First success", else its own description."""
+        return self.description if self.kind == MilestoneKind.OTHER else str(self.get_kind_display())
+
 
 class HandoffChannel(models.TextChoices):
     MEETING = "meeting", _("Meeting")

@@ -119,6 +119,30 @@ def test_a_new_customer_gets_one_milestone_per_active_template_of_its_service_mo
     assert handoff_unreached_warning(high) is True
 
 
+def test_a_milestone_of_an_added_template_is_shown_and_reached_by_its_name(org, client_for):
+    # given a high-touch customer that got a "team trained" milestone
+    milestone_settings.milestone_template_add(
+        service_model="high", name_pt="Equipe treinada", name_en="Team trained", actor=org.admin
+    )
+    customer = CustomerFactory(service_model="high", implementation_manager=org.ism_a)
+    training = customer.milestones.get(kind=MilestoneKind.OTHER)
+    ism = client_for(org.ism_a)
+
+    # when the ISM looks at the onboarding board and marks it reached
+    board = ism.get(reverse("portfolio:onboarding")).content.decode()
+    reached = ism.post(
+        reverse("portfolio:milestone_achieve", args=[customer.pk, training.pk]),
+        {"achieved_on": timezone.localdate().isoformat()},
+    )
+
+    # then the board names it, and the timeline says it was reached by its name
+    assert "Equipe treinada" in board
+    assert reached.status_code == 302
+    training.refresh_from_db()
+    assert training.achieved_on == timezone.localdate()
+    assert customer.activities.filter(title="Marco alcançado: Equipe treinada").exists()
+
+
 def test_customers_already_in_onboarding_keep_their_milestones_when_the_templates_change(org):
     # given a customer already in onboarding
     running = CustomerFactory(service_model="high")
