@@ -41,7 +41,10 @@ def _onboarding_milestones(customer: Customer, policy: ServiceModelPolicy) -> No
     """One milestone per active template of the customer's service model, in order, named in the language of the
     moment: first value and first success dated by the policy, the others due by the first-success date. Later
     changes to the templates leave these milestones as they are."""
-    milestone_templates_ensure(customer.service_model)
+    templates = milestone_templates_active(customer.service_model)
+    if not templates:  # first value and first success are never retired: none at all means none was ever saved
+        milestone_templates_ensure(customer.service_model)
+        templates = milestone_templates_active(customer.service_model)
     due_on = {
         MilestoneKind.FIRST_VALUE: customer.start_date + timedelta(days=policy.first_value_days),
         MilestoneKind.FIRST_SUCCESS: customer.start_date + timedelta(days=policy.first_success_days),
@@ -55,7 +58,7 @@ def _onboarding_milestones(customer: Customer, policy: ServiceModelPolicy) -> No
                 description=str(template),
                 target_date=due_on.get(template.kind, due_on[MilestoneKind.FIRST_SUCCESS]),
             )
-            for template in milestone_templates_active(customer.service_model)
+            for template in templates
         ]
     )
 
