@@ -9,7 +9,7 @@ from accounts.access import can_change_settings, can_read_settings
 from accounts.settings_selectors import setting_changes
 
 # Every Settings page's history, for the front page's "latest changes".
-ALL_AREAS = ("journey", "churn_reasons", "reviews", "surveys", "chi", "people")
+ALL_AREAS = ("journey", "milestones", "churn_reasons", "reviews", "surveys", "chi", "people")
 
 
 def require_settings_reader(request: HttpRequest) -> None:

@@ -38,6 +38,7 @@ from portfolio.models import (
     OwnershipPeriod,
     ReviewStatus,
     SaveAttempt,
+    ServiceModel,
     Stage,
     Subscription,
     SubscriptionStatus,
@@ -48,6 +49,8 @@ from portfolio.models import (
     UtiStay,
 )
 from portfolio.money import reais
+from portfolio.settings_milestone_selectors import milestone_templates_active
+from portfolio.settings_milestone_services import milestone_templates_ensure
 
 
 def in_language_of(owner: User) -> translation.override:
@@ -291,6 +294,9 @@ def write_in_bulk(plans: list[CustomerPlan], ctx: Context) -> None:
         generation += 1
 
     periods, contacts, movements, milestones, handoffs, reviews, requests, opportunities, links = ([] for _ in range(9))
+    for service_model in {plan.service_model for plan in plans}:
+        milestone_templates_ensure(service_model)
+    templates = {service_model: milestone_templates_active(service_model) for service_model in ServiceModel.values}
     activities: list[Activity] = []
     tasks: list[Task] = []
     overdue: list[tuple] = []
@@ -322,31 +328,30 @@ def write_in_bulk(plans: list[CustomerPlan], ctx: Context) -> None:
         creator = ism or people[LEADER_KEY]  # as _write_with_services creates it
         log(ActivityKind.SYSTEM, _("Customer created, onboarding started"), plan.start, author=creator, hour=8)
 
-        for kind, days, achieved, description in (
-            (
-                MilestoneKind.FIRST_VALUE,
-                first_value_days,
-                plan.first_value_on,
-                _("First value: the first concrete sign the product delivers"),
-            ),
-            (
-                MilestoneKind.FIRST_SUCCESS,
-                first_success_days,
-                plan.first_success_on,
-                _("First success: the onboarding's concrete result"),
-            ),
-        ):
+        # One milestone per active template, as customer_create gives them: the others are due, and reached, with
+        # first success.
+        reached = {MilestoneKind.FIRST_VALUE: plan.first_value_on, MilestoneKind.FIRST_SUCCESS: plan.first_success_on}
+        due = {MilestoneKind.FIRST_VALUE: first_value_days, MilestoneKind.FIRST_SUCCESS: first_success_days}
+        for template in templates[plan.service_model]:
+            kind, description = template.kind, str(template)
+            days = due.get(kind, first_success_days)
+            achieved = reached.get(kind, plan.first_success_on)
             target = plan.start + timedelta(days=days)
             milestones.append(
                 Milestone(
-                    customer=customer, kind=kind, description=description, target_date=target, achieved_on=achieved
+                    customer=customer,
+                    template=template,
+                    kind=kind,
+                    description=description,
+                    target_date=target,
+                    achieved_on=achieved,
                 )
             )
             if achieved:
                 title = _("Milestone reached late: %(m)s") if achieved > target else _("Milestone reached: %(m)s")
                 log(
                     ActivityKind.MILESTONE,
-                    title % {"m": label(MilestoneKind, kind)},
+                    title % {"m": description if kind == MilestoneKind.OTHER else label(MilestoneKind, kind)},
                     achieved,
                     author=ism or owner,
                     body=description,

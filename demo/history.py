@@ -176,16 +176,17 @@ def _replay(plan: CustomerPlan, ctx: Context) -> Customer:
                 ),
             )
 
-    for kind, achieved in (
-        (MilestoneKind.FIRST_VALUE, plan.first_value_on),
-        (MilestoneKind.FIRST_SUCCESS, plan.first_success_on),
-    ):
+    # The milestones of the service model's templates: first value and first success as planned, the others
+    # reached with first success (as demo.bulk writes them).
+    reached = {MilestoneKind.FIRST_VALUE: plan.first_value_on, MilestoneKind.FIRST_SUCCESS: plan.first_success_on}
+    for milestone in customer.milestones.order_by("pk"):
+        achieved = reached.get(milestone.kind, plan.first_success_on)
         if achieved:
             at(
                 achieved,
                 5,
-                lambda kind=kind, achieved=achieved: services.milestone_achieve(
-                    milestone=customer.milestones.get(kind=kind), achieved_on=achieved, actor=ism or owner
+                lambda milestone=milestone, achieved=achieved: services.milestone_achieve(
+                    milestone=milestone, achieved_on=achieved, actor=ism or owner
                 ),
             )
     if plan.handoff:

@@ -466,10 +466,51 @@ class MilestoneKind(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+class MilestoneTemplate(models.Model):
+    """One onboarding milestone a service model's new customers get, named in both languages and edited on the
+    Settings pages. The templates linked to first value and first success are dated by the service model's
+    policy (``ServiceModelPolicy``); the others are due by the first-success date. A customer entering onboarding
+    gets one milestone per active template, in order; customers already in onboarding keep theirs. A template
+    with milestones is retired, never deleted (``Milestone.template`` protects it)."""
+
+    service_model = models.CharField(_("service model"), max_length=8, choices=ServiceModel.choices)
+    name_pt = models.CharField(_("name (Portuguese)"), max_length=200)
+    name_en = models.CharField(_("name (English)"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=16, choices=MilestoneKind.choices, default=MilestoneKind.OTHER)
+    position = models.PositiveIntegerField(default=0)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["service_model", "position", "pk"]
+        verbose_name = _("milestone template")
+        verbose_name_plural = _("milestone templates")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["service_model", "kind"],
+                condition=~Q(kind="other"),
+                name="milestone_template_one_per_key_kind",
+                violation_error_message=_("This service model already has a milestone of this kind."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name_en if (get_language() or "").startswith("en") else self.name_pt
+
+
 class Milestone(models.Model):
     """An onboarding goal with a target date: first value, first success, or another the ISM adds."""
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="milestones")
+    template = models.ForeignKey(
+        MilestoneTemplate,
+        verbose_name=_("template"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="milestones",
+    )
     kind = models.CharField(_("kind"), max_length=16, choices=MilestoneKind.choices)
     description = models.CharField(_("description"), max_length=300)
     target_date = models.DateField(_("target date"))
@@ -482,6 +523,11 @@ class Milestone(models.Model):
 
     def __str__(self) -> str:
         return self.description
+
+    @property
+    def label(self) -> str:
+        """Its short name in badges and titles: "First value" or "First success", else its own description."""
+        return self.description if self.kind == MilestoneKind.OTHER else str(self.get_kind_display())
 
 
 class HandoffChannel(models.TextChoices):

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from portfolio import settings_milestone_views as milestone_views
 from portfolio import settings_review_views as review_views
 from portfolio import settings_views as views
 
@@ -20,4 +21,9 @@ urlpatterns = [
     path("reviews/retire/", review_views.review_question_retire, name="review_question_retire"),
     path("reviews/restore/", review_views.review_question_restore, name="review_question_restore"),
     path("reviews/delete/", review_views.review_question_delete, name="review_question_delete"),
+    path("milestones/", milestone_views.milestones, name="milestones"),
+    path("milestones/edit/", milestone_views.milestone_template_edit, name="milestone_template_edit"),
+    path("milestones/move/", milestone_views.milestone_template_move, name="milestone_template_move"),
+    path("milestones/retire/", milestone_views.milestone_template_retire, name="milestone_template_retire"),
+    path("milestones/restore/", milestone_views.milestone_template_restore, name="milestone_template_restore"),
 ]

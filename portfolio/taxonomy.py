@@ -175,3 +175,19 @@ def install_defaults(category_model, reason_model, policy_model) -> None:
                 "uti_days": uti_days,
             },
         )
+
+
+# The onboarding milestones every service model starts with: (kind, pt, en). Installed as milestone templates by a
+# data migration (portfolio 0017) and edited afterwards on the Settings pages.
+MILESTONE_TEMPLATES = [
+    (
+        "first_value",
+        "Primeiro valor: o primeiro sinal concreto de que o produto entrega",
+        "First value: the first concrete sign the product delivers",
+    ),
+    (
+        "first_success",
+        "Primeiro sucesso: o resultado concreto da implantação",
+        "First success: the onboarding's concrete result",
+    ),
+]

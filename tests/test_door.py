@@ -126,6 +126,10 @@ PUBLIC = {
 }
 
 ADMINS_ONLY = "admins only, refused before any lookup; invitations belong to the workspace, not a team"
+MILESTONE_TEMPLATES = (
+    "onboarding milestone templates are the workspace's settings: admins and leaders of every team read them, admins "
+    "change them (tests/settings_area/test_milestone_templates.py)"
+)
 
 # Routes with an id that names something no team owns: a 404 for another team would be wrong.
 NOT_TEAM_SCOPED = {
@@ -134,6 +138,10 @@ NOT_TEAM_SCOPED = {
     "accounts:invitation_revoke": ADMINS_ONLY,
     "accounts:invitation_resend": ADMINS_ONLY,
     "accounts:integration_revoke": "admins only, refused before any lookup; integration tokens belong to the workspace",
+    "milestone-template-detail": MILESTONE_TEMPLATES,
+    "milestone-template-move": MILESTONE_TEMPLATES,
+    "milestone-template-retire": MILESTONE_TEMPLATES,
+    "milestone-template-restore": MILESTONE_TEMPLATES,
     "portfolio:saved_view_rename": "a saved portfolio view is its person's alone: anyone else, their leader too, gets "
     "404 (tests/portfolio/test_saved_views.py)",
     "portfolio:saved_view_delete": "a saved portfolio view is its person's alone (tests/portfolio/test_saved_views.py)",
@@ -217,6 +225,7 @@ PARAMETERS = {
     ("api:settings-chi-criterion", "pk"): "chi_criterion",
     ("api:settings-team", "pk"): "team",
     ("api:settings-person", "pk"): "colleague",
+    ("api:milestone-template", "pk"): "milestone_template",
 }
 # Objects both teams see: the same row in both worlds. (Survey campaigns belong to a team: each world has its
 # own, made by its leader, and another team's is a 404 like any of its objects.)
@@ -229,6 +238,7 @@ SHARED = {
     "churn_reason",
     "review_question",
     "chi_criterion",
+    "milestone_template",
 }
 # Objects of one person, not of a team: anyone else, of either team, gets 404 (their own tests say so).
 PERSONAL = {"saved_view"}
@@ -315,6 +325,7 @@ def team_world(csm, *, chi_campaign, nps, invitation, integration_token, health_
         "csm": csm,
         "customer": customer,
         "milestone": milestone,
+        "milestone_template": milestone.template,
         "contact": contact,
         "subscription": subscription,
         "mrr_movement": customer.mrr_movements.get(),

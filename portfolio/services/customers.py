@@ -32,24 +32,33 @@ from portfolio.models import (
 from portfolio.selectors import customers_changeable_by
 from portfolio.services.policies import policy_for
 from portfolio.services.timeline import activity_log
+from portfolio.settings_milestone_selectors import milestone_templates_active
+from portfolio.settings_milestone_services import milestone_templates_ensure
 from portfolio.validators import cnpj_digits
 
 
 def _onboarding_milestones(customer: Customer, policy: ServiceModelPolicy) -> None:
+    """One milestone per active template of the customer's service model, in order, named in the language of the
+    moment: first value and first success dated by the policy, the others due by the first-success date. Later
+    changes to the templates leave these milestones as they are."""
+    templates = milestone_templates_active(customer.service_model)
+    if not templates:  # first value and first success are never retired: none at all means none was ever saved
+        milestone_templates_ensure(customer.service_model)
+        templates = milestone_templates_active(customer.service_model)
+    due_on = {
+        MilestoneKind.FIRST_VALUE: customer.start_date + timedelta(days=policy.first_value_days),
+        MilestoneKind.FIRST_SUCCESS: customer.start_date + timedelta(days=policy.first_success_days),
+    }
     Milestone.objects.bulk_create(
         [
             Milestone(
                 customer=customer,
-                kind=MilestoneKind.FIRST_VALUE,
-                description=_("First value: the first concrete sign the product delivers"),
-                target_date=customer.start_date + timedelta(days=policy.first_value_days),
-            ),
-            Milestone(
-                customer=customer,
-                kind=MilestoneKind.FIRST_SUCCESS,
-                description=_("First success: the onboarding's concrete result"),
-                target_date=customer.start_date + timedelta(days=policy.first_success_days),
-            ),
+                template=template,
+                kind=template.kind,
+                description=str(template),
+                target_date=due_on.get(template.kind, due_on[MilestoneKind.FIRST_SUCCESS]),
+            )
+            for template in templates
         ]
     )
 
@@ -72,9 +81,9 @@ def customer_create(
     tags: Iterable = (),
     licences: int | None = None,
 ) -> Customer:
-    """A new customer starts in onboarding under its ISM, with first value and first success milestones
-    dated by its service model's policy. Raises PermissionDenied for someone who may not create customers
-    (the page, the API and the import all come through here)."""
+    """A new customer starts in onboarding under its ISM, with one milestone per active milestone template of its
+    service model (first value and first success dated by its policy). Raises PermissionDenied for someone who may
+    not create customers (the page, the API and the import all come through here)."""
     ensure_can_write(actor)
     if actor is not None and not can_create_customers(actor):
         raise PermissionDenied(_("Only admins, leaders and implementation managers create customers."))

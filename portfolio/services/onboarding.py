@@ -49,8 +49,7 @@ def milestone_achieve(*, milestone: Milestone, achieved_on: date, actor: User) -
     activity_log(
         customer=milestone.customer,
         kind=ActivityKind.MILESTONE,
-        title=(_("Milestone reached late: %(m)s") if late else _("Milestone reached: %(m)s"))
-        % {"m": milestone.get_kind_display()},
+        title=(_("Milestone reached late: %(m)s") if late else _("Milestone reached: %(m)s")) % {"m": milestone.label},
         body=milestone.description,
         author=actor,
         data={"milestone": milestone.pk, "late": late},

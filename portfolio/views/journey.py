@@ -50,7 +50,7 @@ def milestone_achieve(request: HttpRequest, pk: int, milestone_pk: int) -> HttpR
             request,
             _("%(milestone)s not marked: %(errors)s")
             % {
-                "milestone": milestone.get_kind_display(),
+                "milestone": milestone.label,
                 "errors": " ".join(errors),
             },
         )

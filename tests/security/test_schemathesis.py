@@ -51,6 +51,7 @@ OBJECTS = {
     "settings/chi-criteria": "chi_criterion",
     "settings/teams": "team",
     "settings/people": "colleague",
+    "settings/milestone-templates": "milestone_template",
 }
 
 
