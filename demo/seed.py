@@ -1,6 +1,6 @@
 """What ``seed_demo`` seeds, in order: the people, their portfolio (and its three years of history), then the
-surveys on it. Each stage is idempotent and returns its summary lines; it reports its progress, as it goes,
-to the ``progress`` callable it is given."""
+surveys on it, then the metrics' rollups. Each stage is idempotent and returns its summary lines; it reports its
+progress, as it goes, to the ``progress`` callable it is given."""
 
 import logging
 from collections.abc import Callable, Iterator
@@ -10,6 +10,7 @@ from django.db import connection
 from django.utils import timezone
 
 from config.celery import app as celery_app
+from demo.figures import seed_figures
 from demo.people import seed_people
 from demo.portfolio import seed_portfolio
 from demo.surveys import seed_surveys
@@ -22,6 +23,7 @@ STAGES: list[tuple[str, Stage]] = [
     ("portfolio", seed_portfolio),
     ("usage", seed_usage),
     ("surveys", seed_surveys),
+    ("metrics", seed_figures),
 ]
 
 

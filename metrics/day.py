@@ -4,21 +4,17 @@ the metrics page (registered in ``MetricsConfig.ready()``).
 A CSM (or farmer) sees their portfolio's MRR change this month (net new MRR, with the MRR now); a leader, an
 admin or a viewer sees the customers they may read: net new MRR and logo churn this month. The open churn
 requests are already My day's own tile. The figures are the metrics page's own (the same rollups, the owner at
-the start of the month, DOMAIN.md's definitions): one query. In the embedded run, where no worker refreshes the
-rollups after a change, what is stale is rebuilt first, as the metrics page does (one query more when nothing
-is)."""
+the start of the month, DOMAIN.md's definitions): one query. My day never rebuilds rollups itself (it is the
+page everyone opens first): a worker refreshes them seconds after a change, and in the embedded run, where there is
+none, the demo's seed builds them and the metrics page refreshes what is stale when it is opened."""
 
 from dataclasses import dataclass
 from datetime import date
 
-from django.conf import settings
-
 from accounts.access import sees_every_person
 from accounts.models import OWNER_ROLES, User
-from metrics import services
 from metrics.figures import Figure, Totals, headline
 from metrics.links import query_of
-from metrics.models import StaleMonth
 from metrics.periods import PeriodKind
 from metrics.selectors import SUMS, MetricsFilters, rollups_visible_to
 from portfolio.ledger import month_start
@@ -41,8 +37,6 @@ def day_figures(user: User, today: date) -> DayFigures | None:
     leads = sees_every_person(user)
     if not leads and user.role not in OWNER_ROLES:
         return None
-    if settings.CELERY_TASK_ALWAYS_EAGER and StaleMonth.objects.exists():
-        services.rollups_refresh()  # no worker does it after a change here (see metrics.subscribers)
     month = month_start(today)
     filters = MetricsFilters() if leads else MetricsFilters(owner=user.pk)
     row = rollups_visible_to(user).filter(filters.rollup_q(), period_start=month, period_end=month).aggregate(**SUMS)

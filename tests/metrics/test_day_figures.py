@@ -11,10 +11,8 @@ from django.urls import reverse
 
 from core import panels
 from metrics import day, rollups, selectors
-from metrics.models import StaleMonth
 from metrics.periods import Period, PeriodKind
 from tests.metrics.conftest import R
-from tests.portfolio.factories import subscribe
 
 JULY = date(2025, 7, 15)  # Eta (R$ 500, voluntary) and Teta (R$ 300, involuntary) churn; both Lucas's
 
@@ -84,7 +82,7 @@ def test_my_day_shows_the_figures_as_tiles_linking_to_the_metrics_page(built, cl
     assert leader_html.index('id="metrics-month-net-new"') < leader_html.index('id="tasks-h"')
 
 
-def test_the_figures_cost_my_day_one_query_and_one_for_what_is_stale_without_a_worker(built, client_for):
+def test_the_figures_cost_my_day_one_query(built, client_for):
     client = client_for(built.org.leader_a)
     client.get(reverse("home"))  # the session and the caches are warm
 
@@ -97,19 +95,4 @@ def test_the_figures_cost_my_day_one_query_and_one_for_what_is_stale_without_a_w
     with CaptureQueriesContext(connection) as with_figures:
         assert client.get(reverse("home")).status_code == 200
 
-    # the rollups of the month; and, as tasks run in-process here (no worker), the check for stale months
-    assert len(with_figures.captured_queries) == len(without.captured_queries) + 2
-
-
-def test_without_a_worker_my_day_refreshes_what_a_change_left_stale(
-    built, today, django_capture_on_commit_callbacks
-):
-    # a new subscription this month: the rollups are stale until a refresh (a worker's, or this one)
-    with django_capture_on_commit_callbacks(execute=True):
-        subscribe(built.gama, 250 * R, start=today, product="BI")
-    assert StaleMonth.objects.exists()
-
-    figures = day.day_figures(built.org.leader_a, today)
-
-    assert figures.net_new.value == 250 * R
-    assert not StaleMonth.objects.exists()
+    assert len(with_figures.captured_queries) == len(without.captured_queries) + 1
