@@ -3,11 +3,16 @@ each week of the last 90 days, for yesterday and for today, over the usage ``dem
 leader's view has its weekly trend, the backtest its months and My day the customers that turned red.
 
 The scores come from ``health.services.scores_recompute``, the same computation the nightly job runs: the
-demo never writes scores of its own.
+demo never writes scores of its own. The past days are history: each is scored on its own day's clock (2:30,
+when the nightly run runs), so its band changes are on the timeline on that day, and announces nothing, so no
+playbook enrols a customer today for a change of months ago (and 50,000 customers seed in minutes, not hours).
+Today's run is the nightly run as every night: its changes since yesterday are announced.
 """
 
 from datetime import date, timedelta
 
+from core import clock
+from demo.plans import moment
 from health.services import scores_recompute
 
 
@@ -24,8 +29,13 @@ def history_days(today: date, months: int = 12, weeks: int = 13) -> list[date]:
 
 
 def score_history(today: date) -> list[date]:
-    """Compute the scores of every history day, oldest first; returns the days."""
+    """Compute the scores of every history day, oldest first; returns the days. The days before ``today``
+    run at 2:30 of that day and announce nothing; ``today`` runs on the real clock and announces."""
     days = history_days(today)
     for day in days:
-        scores_recompute(day)
+        if day < today:
+            with clock.at(moment(day, hour=2, minute=30)):
+                scores_recompute(day, announce=False)
+        else:
+            scores_recompute(day)
     return days

@@ -41,6 +41,8 @@ from portfolio.services import TimelineEntry, activities_log_many
 #    each change of the band people see (the override's while one is in force) gets a timeline entry, and
 #    ``HealthBandChanged`` is published after commit for the entries written now. The timeline entries carry
 #    an external id per customer and day, so a rerun or a restart writes and announces nothing twice.
+#    ``announce=False`` records the changes on the timeline without publishing them: the demo scoring its past
+#    days (``demo.health``), whose changes are history, not news for the playbooks to act on today.
 #
 # Two runs of one day never overlap (a PostgreSQL advisory lock; the second returns at once).
 
@@ -80,8 +82,10 @@ def latest_versions() -> dict[tuple[str, str], HealthProfileVersion]:
     return found
 
 
-def scores_recompute(day: date | None = None) -> RunResult:
-    """Score every customer for ``day`` (today by default); see the module's docstring."""
+def scores_recompute(day: date | None = None, *, announce: bool = True) -> RunResult:
+    """Score every customer for ``day`` (today by default); see the module's docstring. With ``announce=False``
+    the band changes go on the timeline (dated by ``core.clock``) but ``HealthBandChanged`` is not published:
+    for days already past, such as the demo's history, which no playbook should act on now."""
     day = day or clock.today()
     with locks.exclusive(RUN_LOCK, day.toordinal()) as acquired:
         if not acquired:
@@ -91,7 +95,7 @@ def scores_recompute(day: date | None = None) -> RunResult:
         ended = overrides_expire(day)
         for start in range(0, len(rows), BATCH_SIZE):
             _write_batch(rows[start : start + BATCH_SIZE])
-        changed = _finish(day, rows, previous)
+        changed = _finish(day, rows, previous, announce=announce)
     logger.info("health run done", extra={"day": day.isoformat(), "scored": len(rows), "changes": changed})
     return RunResult(day=day, scored=len(rows), band_changes=changed, overrides_ended=ended)
 
@@ -288,9 +292,9 @@ def _update_customers_python(day: date) -> None:
     Customer.objects.bulk_update(updates, HEALTH_FIELDS, batch_size=500)
 
 
-def _finish(day: date, rows: list[HealthScore], previous: dict[int, _Previous]) -> int:
-    """The customers' current health, the timeline entries of the band changes and their events; one
-    transaction, nothing twice."""
+def _finish(day: date, rows: list[HealthScore], previous: dict[int, _Previous], *, announce: bool = True) -> int:
+    """The customers' current health, the timeline entries of the band changes and (when ``announce``) their
+    events; one transaction, nothing twice. Returns the number of changes from one band to another written now."""
     announced: list[tuple[HealthScore, str, str]] = []
     with transaction.atomic():
         _update_customers(day)
@@ -331,12 +335,13 @@ def _finish(day: date, rows: list[HealthScore], previous: dict[int, _Previous]) 
             # once. The timeline keeps it; the next change is announced.
             if from_band:
                 announced.append(pending[key])
-        for row, from_band, to_band in announced:
-            publish(
-                HealthBandChanged(
-                    customer_id=row.customer_id, day=day, from_band=from_band, to_band=to_band, score=row.score or 0
+        if announce:
+            for row, from_band, to_band in announced:
+                publish(
+                    HealthBandChanged(
+                        customer_id=row.customer_id, day=day, from_band=from_band, to_band=to_band, score=row.score or 0
+                    )
                 )
-            )
     return len(announced)
 
 

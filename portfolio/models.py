@@ -13,6 +13,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from core.labels import ACTIVITY_KINDS
+from core.search import Folded
 from portfolio.validators import validate_cnpj
 
 USER = settings.AUTH_USER_MODEL
@@ -79,6 +80,9 @@ class Customer(models.Model):
     """
 
     name = models.CharField(_("name"), max_length=200)
+    # The name lower-cased and without accents, kept by the database: what search matches and its indexes hold
+    # (core.search), so PostgreSQL compares stored text instead of folding each row it checks.
+    name_folded = models.GeneratedField(expression=Folded("name"), output_field=models.TextField(), db_persist=True)
     cnpj = models.CharField(_("CNPJ"), max_length=14, blank=True, validators=[validate_cnpj])
     segment = models.CharField(_("segment"), max_length=16, choices=Segment.choices, default=Segment.SMB)
     plan_tier = models.CharField(_("plan"), max_length=16, choices=PlanTier.choices, default=PlanTier.PRO)
@@ -175,6 +179,7 @@ class Contact(models.Model):
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contacts")
     name = models.CharField(_("name"), max_length=150)
+    name_folded = models.GeneratedField(expression=Folded("name"), output_field=models.TextField(), db_persist=True)
     email = models.EmailField(_("email"), blank=True)
     phone = models.CharField(_("phone"), max_length=30, blank=True)
     role = models.CharField(_("role"), max_length=16, choices=ContactRole.choices, default=ContactRole.USER)

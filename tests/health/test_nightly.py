@@ -1,11 +1,11 @@
 """The nightly run: hand-computed scores through the database, the customer's current health, band changes
 on the timeline and announced after commit, overrides across runs, reruns and restarts."""
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.utils import translation
+from django.utils import timezone, translation
 
 from core import clock
 from core.events import recorded
@@ -30,6 +30,10 @@ def ongoing(org):
     hand_off(customer, org.csm_a)
     Customer.objects.filter(pk=customer.pk).update(licences=20)
     return customer
+
+
+def night_of(day):
+    return timezone.make_aware(datetime.combine(day, time(2, 30)))
 
 
 def health_entries(customer):
@@ -138,6 +142,40 @@ def test_band_change_goes_on_the_timeline_and_is_announced_after_commit(ongoing,
         assert entries[-1].kind_label == "Health"
     assert "→" in entries[-1].title
     assert entries[-1].body.startswith(("Usage −40", "Uso −40"))
+
+
+def test_a_past_day_scored_without_announcing_is_on_the_timeline_and_the_next_night_announces(ongoing, committed):
+    # given a customer green a week ago and red two days ago (the history of a base health is switched on for)
+    week_ago, two_days_ago = TODAY - timedelta(days=7), TODAY - timedelta(days=2)
+    usage(ongoing, until=TODAY, users=10, days=40)
+    with clock.at(night_of(week_ago)):
+        services.scores_recompute(week_ago, announce=False)  # green
+    Customer.objects.filter(pk=ongoing.pk).update(licences=200)  # 10 a day of 200: red
+
+    # when a past day is scored on its own clock without announcing
+    with recorded() as events, committed(), clock.at(night_of(two_days_ago)):
+        result = services.scores_recompute(two_days_ago, announce=False)
+
+    # then the change is on the timeline, on its day, and nothing was announced
+    assert events == []
+    assert result.band_changes == 1
+    change = health_entries(ongoing)[-1]
+    assert change.data == {"day": two_days_ago.isoformat(), "from": "green", "to": "red"}
+    assert timezone.localdate(change.happened_at) == two_days_ago
+    ongoing.refresh_from_db()
+    assert ongoing.health_band == "red"
+
+    # when the customer recovers and tonight's run scores today
+    Customer.objects.filter(pk=ongoing.pk).update(licences=20)
+    with recorded() as events, committed():
+        result = services.scores_recompute(TODAY)
+
+    # then the nightly run announces its change, as every night
+    assert result.band_changes == 1
+    assert [e for e in events if isinstance(e, HealthBandChanged)] == [
+        HealthBandChanged(customer_id=ongoing.pk, day=TODAY, from_band="red", to_band="green", score=80)
+    ]
+    assert [e.data["to"] for e in health_entries(ongoing)] == ["green", "red", "green"]
 
 
 def test_nothing_is_announced_before_commit(ongoing):

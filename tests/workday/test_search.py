@@ -188,3 +188,22 @@ def test_on_sqlite_the_search_folds_case_with_lower_instead():
     assert 'LOWER("portfolio_customer"."name") LIKE' in sql
     assert "leme_fold" not in sql
     assert "São" in params
+
+
+def test_a_contact_row_shows_its_customer_and_a_renamed_customer_is_found_by_its_new_name(org, sao_paulo, client_for):
+    # the folded name is a column the database keeps: a rename (even a bulk update) is searchable at once
+    from portfolio.models import Customer
+
+    Customer.objects.filter(pk=sao_paulo["ours"].pk).update(name="Panificadora Conceição")
+    client = client_for(org.csm_a)
+
+    response = client.get("/search/", {"q": "conceicao"}, HTTP_HX_REQUEST="true")
+
+    assert f'id="search-option-customers-{sao_paulo["ours"].pk}"' in response.text
+    contact = sao_paulo["our_contact"]
+    assert f'id="search-option-contacts-{contact.pk}"' in response.text
+    assert "conceicao@padaria.com.br · Panificadora Conceição" in response.text
+    assert "Conceição Ribeiro" not in response.text  # team B's contact
+    assert Customer.objects.get(pk=sao_paulo["ours"].pk).name_folded == (
+        "panificadora conceicao" if connection.vendor == "postgresql" else "panificadora conceição"
+    )
