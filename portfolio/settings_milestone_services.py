@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 from accounts.access import ensure_can_change_settings
 from accounts.models import User
 from accounts.settings_services import setting_change_record
+from core.ordering import swap_with_neighbour
 from portfolio.models import MilestoneKind, MilestoneTemplate, ServiceModel
 from portfolio.taxonomy import MILESTONE_TEMPLATES
 
@@ -120,25 +121,17 @@ def milestone_template_move(*, template: MilestoneTemplate, up: bool, actor: Use
     """Swap a milestone with the one before (``up``) or after it in its service model (admins only); at an end,
     nothing changes."""
     ensure_can_change_settings(actor)
-    rows = list(
-        MilestoneTemplate.objects.select_for_update()
-        .filter(service_model=template.service_model)
-        .order_by("position", "pk")
+    rows = MilestoneTemplate.objects.select_for_update().filter(service_model=template.service_model)
+    swapped = swap_with_neighbour(
+        rows.order_by("position", "pk"), template.pk, up=up, update_fields=("position", "updated_at")
     )
-    index = next(i for i, row in enumerate(rows) if row.pk == template.pk)
-    other = index - 1 if up else index + 1
-    if not 0 <= other < len(rows):
-        return rows[index]
-    rows[index], rows[other] = rows[other], rows[index]
-    for position, row in enumerate(rows, start=1):
-        if row.position != position:
-            row.position = position
-            row.save(update_fields=["position", "updated_at"])
-    moved = rows[other]
+    if swapped is None:
+        return template
+    moved, was, now = swapped
     setting_change_record(
         area=MILESTONES,
         subject=_subject(moved),
-        changes=[(gettext_lazy("Position"), index + 1, other + 1)],
+        changes=[(gettext_lazy("Position"), was, now)],
         effect=MILESTONE_TEMPLATES_EFFECT,
         actor=actor,
     )

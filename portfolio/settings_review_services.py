@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 from accounts.access import ensure_can_change_settings
 from accounts.models import User
 from accounts.settings_services import setting_change_record
+from core.ordering import swap_with_neighbour
 from portfolio.models import ReviewPart, ReviewTemplateQuestion
 from portfolio.settings_review_selectors import answered_question_keys
 
@@ -106,23 +107,15 @@ def review_question_edit(
 def review_question_move(*, question: ReviewTemplateQuestion, up: bool, actor: User | None) -> None:
     """Swap a question with the one before (``up``) or after it in its part (admins only); at an end, nothing."""
     ensure_can_change_settings(actor)
-    rows = list(
-        ReviewTemplateQuestion.objects.select_for_update().filter(part=question.part).order_by("position", "pk")
-    )
-    index = next(i for i, row in enumerate(rows) if row.pk == question.pk)
-    other = index - 1 if up else index + 1
-    if not 0 <= other < len(rows):
+    rows = ReviewTemplateQuestion.objects.select_for_update().filter(part=question.part).order_by("position", "pk")
+    swapped = swap_with_neighbour(rows, question.pk, up=up)
+    if swapped is None:
         return
-    rows[index], rows[other] = rows[other], rows[index]
-    for position, row in enumerate(rows, start=1):
-        if row.position != position:
-            row.position = position
-            row.save(update_fields=["position"])
-    moved = rows[other]
+    moved, was, now = swapped
     setting_change_record(
         area=REVIEWS,
         subject=_subject(moved),
-        changes=[(gettext_lazy("Position"), index + 1, other + 1)],
+        changes=[(gettext_lazy("Position"), was, now)],
         effect=REVIEW_QUESTIONS_EFFECT,
         actor=actor,
     )
