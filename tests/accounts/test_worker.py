@@ -1,7 +1,6 @@
 """A task through a real Celery worker on the real Redis broker, delivering to a real SMTP server."""
 
 import re
-import time
 from datetime import timedelta
 
 import pytest
@@ -9,15 +8,7 @@ from django.utils import timezone
 
 from accounts import services, tasks
 from accounts.models import Invitation
-
-
-def wait_until(condition, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
+from tests.waiting import wait_until
 
 
 @pytest.mark.worker

@@ -2,7 +2,6 @@
 commits: one UsageDay per customer and day, its counts those of the batch, even when the rollup job is
 delivered twice (a redelivery after a lost acknowledgement, a late copy)."""
 
-import time
 from datetime import timedelta
 
 import pytest
@@ -15,18 +14,9 @@ from core import clock
 from health import tasks
 from health.models import UsageDay, UsageEvent
 from tests.portfolio.factories import CustomerFactory
+from tests.waiting import wait_until
 
 URL = "/api/v1/usage-events/"
-
-
-def wait_until(condition, timeout: float) -> bool:
-    """Poll the database until the worker (another process) has done its part."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 @pytest.mark.worker

@@ -2,11 +2,10 @@
 in the middle of the send: every contact still gets exactly one email, and nobody is missed.
 
 The waits follow the workers' progress: each polls the counts and gives up only when nothing moved for
-``STALL_SECONDS`` (a loaded machine sends slowly, it does not stop)."""
+90 seconds (a loaded machine sends slowly, it does not stop)."""
 
 import time
 from collections import Counter
-from collections.abc import Callable
 
 import pytest
 
@@ -14,24 +13,11 @@ from playbooks import engine, tasks
 from playbooks.models import EmailStatus, StepEmail
 from tests.playbooks.factories import email_step, live_playbook
 from tests.portfolio.factories import ContactFactory, CustomerFactory
+from tests.waiting import wait_while_progressing
 
 CONTACTS = 60
 RATE = 15  # emails a second: the send takes about four seconds on an idle machine
 ALWAYS_OPEN = "1-7 00:00-23:59"  # the send window, so the test runs on any day at any hour
-STALL_SECONDS = 90
-
-
-def wait_while_progressing(done: Callable[[], bool], progress: Callable[[], int]) -> bool:
-    """True as soon as ``done()``; False when ``progress()`` has not changed for ``STALL_SECONDS``."""
-    last, moved_at = progress(), time.monotonic()
-    while not done():
-        now = progress()
-        if now != last:
-            last, moved_at = now, time.monotonic()
-        elif time.monotonic() - moved_at > STALL_SECONDS:
-            return False
-        time.sleep(0.02)
-    return True
 
 
 def sent_count() -> int:

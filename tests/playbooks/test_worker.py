@@ -11,18 +11,10 @@ from playbooks.models import Run, RunStatus, RunStep
 from portfolio.models import Task
 from tests.playbooks.factories import live_playbook, task_step
 from tests.portfolio.factories import CustomerFactory
+from tests.waiting import wait_until
 
 CUSTOMERS = 200
 STEPS = 3
-
-
-def wait_until(condition, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 def playbook_tasks() -> int:

@@ -10,32 +10,10 @@ from surveys import tasks
 from surveys.models import Delivery, DeliveryStatus
 from tests.portfolio.factories import ContactFactory, CustomerFactory
 from tests.surveys.factories import active_campaign
+from tests.waiting import wait_until, wait_while_progressing
 
 CONTACTS = 60
 RATE = 15  # emails a second: the send takes about four seconds
-
-
-def wait_until(condition, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return False
-
-
-def wait_while_progressing(count, target: int, stall: float) -> bool:
-    """Wait for ``count()`` to reach ``target`` for as long as it keeps moving: fail only after ``stall`` seconds
-    without progress (a worker starting on a loaded machine is slow, not stuck)."""
-    last, moved = count(), time.monotonic()
-    while last < target:
-        if time.monotonic() - moved > stall:
-            return False
-        time.sleep(0.05)
-        now = count()
-        if now != last:
-            last, moved = now, time.monotonic()
-    return True
 
 
 def sent_count() -> int:
@@ -65,7 +43,7 @@ def test_a_worker_killed_mid_send_leaves_nobody_emailed_twice_or_missed(org, smt
     tasks.campaigns_due.delay()
 
     # then every contact got exactly one email, and every delivery is sent
-    assert wait_while_progressing(sent_count, CONTACTS, stall=90)
+    assert wait_while_progressing(lambda: sent_count() == CONTACTS, sent_count)
     inbox.wait_for(CONTACTS, timeout=5)
     time.sleep(0.5)  # room for a stray second copy to arrive, if there were one
     assert Counter(m["To"] for m in inbox.messages) == Counter({c.email: 1 for c in contacts})
