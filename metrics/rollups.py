@@ -113,6 +113,30 @@ def build_period(period: Period, *, history: LedgerHistory | None = None) -> Non
         cursor.execute(INSERT_SQL, sql_params(period))
 
 
+def is_built(period: Period) -> bool:
+    """Whether ``period``'s rollups are stored (a range with no customer at all has none: it is built again)."""
+    return Rollup.objects.filter(period_start=period.start, period_end=period.end).exists()
+
+
+def forget_custom(*, since: date, keep: Iterable[Period]) -> int:
+    """Remove the stored ranges that end in or after ``since`` and are not in ``keep`` (the standard ranges the
+    refresh just built): custom ranges a person asked for, which the ledger's change from ``since`` on made stale.
+    Returns how many ranges were forgotten."""
+    kept = {(p.start, p.end) for p in keep}
+    ranges = {
+        pair
+        for pair in Rollup.objects.filter(period_end__gte=since)
+        .values_list("period_start", "period_end")
+        .distinct()
+        .order_by()
+        if pair not in kept
+    }
+    for start, end in ranges:
+        for model in (Rollup, ChurnReasonRollup, CustomerFact):
+            model.objects.filter(period_start=start, period_end=end).delete()
+    return len(ranges)
+
+
 def delete_period(period: Period) -> None:
     for model in (Rollup, ChurnReasonRollup, CustomerFact):
         model.objects.filter(period_start=period.start, period_end=period.end).delete()

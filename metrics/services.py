@@ -31,7 +31,9 @@ def rollups_refresh() -> int:
     stale = list(StaleMonth.objects.select_for_update().order_by("month"))
     if not stale:
         return 0
-    built = rollups.build(rollups.periods_to_build(stale[0].month))
+    periods = rollups.periods_to_build(stale[0].month)
+    built = rollups.build(periods)
+    rollups.forget_custom(since=stale[0].month, keep=periods)  # custom ranges the change touched: built when asked
     cohorts.build(last=month_start(clock.today()), since=stale[0].month)
     StaleMonth.objects.filter(pk__in=[s.pk for s in stale]).delete()
     return built

@@ -12,6 +12,7 @@ from django.urls import reverse
 from metrics import rollups
 from metrics.models import Rollup
 from tests.metrics.conftest import R
+from tests.portfolio.factories import subscribe
 
 URL = reverse("metrics:overview")
 RANGE = {"period": "custom", "from": "2025-02", "month": "2025-05"}
@@ -98,3 +99,31 @@ def test_htmx_gets_the_error_in_the_results(org, today, client_for):
     html = response.content.decode()
     assert html.lstrip().startswith('<div id="results"')
     assert 'id="period-error"' in html
+
+
+def test_a_range_asked_for_again_is_read_not_built_again(built, client_for, monkeypatch):
+    client = client_for(built.org.leader_a)
+    client.get(URL, RANGE)  # built and kept, with the four months before it
+    calls = []
+    build = rollups.build
+    monkeypatch.setattr(rollups, "build", lambda periods: calls.append(list(periods)) or build(periods))
+
+    again = client.get(URL, RANGE)
+    drill = client.get(reverse("metrics:drilldown"), {**RANGE, "figure": "mrr"})
+
+    assert calls == []
+    assert shown(again)[0]["mrr"] == 4400 * R
+    assert drill.context["total_cents"] == 4400 * R
+
+
+def test_a_change_to_the_ledger_under_a_kept_range_builds_it_again_when_next_asked(
+    built, client_for, django_capture_on_commit_callbacks
+):
+    client = client_for(built.org.leader_a)
+    assert shown(client.get(URL, RANGE))[0]["mrr"] == 4400 * R
+
+    # Gama takes an add-on from March: the ledger changes inside the kept range (the refresh runs on the next page)
+    with django_capture_on_commit_callbacks(execute=True):
+        subscribe(built.gama, 250 * R, start=date(2025, 3, 1), product="BI")
+
+    assert shown(client.get(URL, RANGE))[0]["mrr"] == 4650 * R
