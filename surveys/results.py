@@ -289,12 +289,12 @@ def _at_month_start(moment: datetime | None) -> bool:
 
 
 def tally_build_for(user: User) -> TallyBuild | None:
-    """A fresh tally build when the user sees enough customers for live counts to be slow, else None. The
-    count of visible customers is kept on the user object for the rest of the request."""
+    """A fresh tally build when the user sees enough customers (LEME_SURVEY_TALLIES_FROM; by default everyone),
+    else None. The count of visible customers is kept on the user object for the rest of the request."""
     threshold = settings.LEME_SURVEY_TALLIES_FROM
     build = tallies.fresh_build() if threshold >= 0 else None
-    if build is None:
-        return None
+    if build is None or threshold == 0:  # 0: everyone reads them, no need to count whom the user sees
+        return build
     if not hasattr(user, "_leme_visible_customers"):
         user._leme_visible_customers = customers_visible_to(user).count()
     return build if user._leme_visible_customers >= threshold else None

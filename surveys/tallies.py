@@ -1,9 +1,10 @@
 """Survey tallies: the counts behind the results pages, rolled up ahead of time for large scopes.
 
 A results page counts every answer and delivery in its scope, grouped by score, month, CSM, segment,
-service model and plan. For a CSM's portfolio that is a few thousand rows, counted live in a few
-milliseconds. For a leader or an admin who sees tens of thousands of customers it is hundreds of thousands
-of rows joined to the customers, several times a page: too slow to do on every view.
+service model and plan. For a leader or an admin who sees tens of thousands of customers it is hundreds of
+thousands of rows joined to the customers, several times a page: too slow to do on every view. Even a CSM's
+thousand customers cost a scan of every answer of the kind (the door is on the customer), about 150 ms a page
+at 50,000 customers.
 
 So ``rebuild`` (a Celery beat job, every few minutes) rolls the customer surveys' answers and deliveries up
 into ``AnswerTally`` and ``DeliveryTally``: one row per campaign, month, score (answers), the customer's
@@ -12,7 +13,8 @@ answer counts for (as they were when it was given, ``surveys.models._CountedFor`
 50,000 customers. The tallies keep the people, so the one door (``accounts.access.visible_filter``) scopes them
 exactly as it scopes customers, and slices and totals are rolled up from them as from the live rows.
 
-Who reads them: results whose user sees at least ``LEME_SURVEY_TALLIES_FROM`` customers, while the last
+Who reads them: results whose user sees at least ``LEME_SURVEY_TALLIES_FROM`` customers (by default 0:
+everyone, since the door scopes the tallies exactly as it scopes the live rows), while the last
 build is younger than ``LEME_SURVEY_TALLIES_MAX_AGE`` seconds (a stopped beat falls back to live counts);
 the page then says when the figures were counted. Everyone else is counted live, and so is eNPS (a handful
 of employees, and anonymous). A test proves both ways give the same results.
