@@ -30,7 +30,7 @@ from itertools import chain
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, DateField, Q
+from django.db.models import Count, DateField, DurationField, ExpressionWrapper, F, Q, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
@@ -49,6 +49,9 @@ _DOOR_KEYS = ("customer__owner_id", "customer__implementation_manager_id", "cust
 _COUNTED_FOR_KEYS = ("csm_id", "segment", "service_model", "plan_tier")
 _KEYS = (*_DOOR_KEYS, *_COUNTED_FOR_KEYS)
 _BATCH = 5000
+# From an answer to the touch that closed its loop, added up per tally row (surveys.results.loop_close_stats
+# adds it up the same way over the answers themselves).
+LOOP_ELAPSED = ExpressionWrapper(F("loop_closed_at") - F("answered_at"), output_field=DurationField())
 
 
 def _month(field: str) -> TruncMonth:
@@ -69,11 +72,17 @@ def _answer_rows():
         .exclude(kind=SurveyKind.CHI)
         .annotate(month=_month("answered_at"))
         .values("campaign_id", "month", *_KEYS, "score")
-        .annotate(n=Count("pk"))
+        .annotate(
+            n=Count("pk"),
+            closed=Count("pk", filter=Q(loop_closed_at__isnull=False)),
+            loop_time=Sum(LOOP_ELAPSED, filter=Q(loop_closed_at__isnull=False)),
+        )
         .order_by()
     )
     for row in rows.iterator(chunk_size=_BATCH):
-        yield AnswerTally(**_keys(row), score=row["score"], answers=row["n"])
+        yield AnswerTally(
+            **_keys(row), score=row["score"], answers=row["n"], loops_closed=row["closed"], loop_time=row["loop_time"]
+        )
 
 
 def _chi_rows():
