@@ -20,6 +20,7 @@ import django
 def main(figures: dict | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=20)
+    parser.add_argument("--only", default="", help="comma-separated pages to time (default: every page)")
     args = parser.parse_args()
     django.setup()
     from django.db import connection
@@ -45,6 +46,9 @@ def main(figures: dict | None = None) -> int:
         "/health/customers/",
         "/playbooks/",
     ]
+    if args.only:
+        wanted = [url.strip() for url in args.only.split(",") if url.strip()]
+        pages = [url for url in pages if url in wanted] or wanted
     for key in ("lucas", "mariana"):
         client = Client()
         client.force_login(demo_user(key))

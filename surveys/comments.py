@@ -9,6 +9,7 @@ from datetime import datetime
 from django.db.models.functions import TruncMonth
 
 from accounts.models import User
+from surveys.models import Response
 from surveys.results import Results
 from surveys.scoring import ENPS, band_colour, bands_for, detractor_q
 from surveys.selectors import ENPS_ORDER, Scope, enps_hidden
@@ -87,10 +88,16 @@ def comments(user: User, scope: Scope, filters: CommentFilters, *, page: int = 1
             qs = qs.filter(segment=filters.segment)
         if filters.owner:
             qs = qs.filter(csm_id=filters.owner)
+        # The page's rows are picked by their keys alone, then read whole: sorting every commented answer in
+        # scope with its text and joins spilled to disk (tens of milliseconds for a leader). Still one query.
+        newest = ("-answered_at", "-pk")
+        if scope.campaign is None:  # an answer's kind is its campaign's: this lets the newest be read off an index
+            qs = qs.filter(kind=scope.kind)
+        picked = qs.order_by(*newest).values("pk")[start : start + per_page + 1]
         found = list(
-            qs.select_related("campaign", "customer", "csm", "delivery__contact").order_by("-answered_at", "-pk")[
-                start : start + per_page + 1
-            ]
+            Response.objects.filter(pk__in=picked)
+            .select_related("campaign", "customer", "csm", "delivery__contact")
+            .order_by(*newest)
         )
         items = [
             Comment(

@@ -380,6 +380,10 @@ class AnswerTally(_Tally):
     month = models.DateField()
     score = models.SmallIntegerField()
     answers = models.PositiveIntegerField()
+    # Closing the loop (detractors): how many of these answers were followed up, and the time from answer to
+    # follow-up added up over them (surveys.results.loop_close_stats divides it by the count).
+    loops_closed = models.PositiveIntegerField(default=0)
+    loop_time = models.DurationField(null=True)
 
     class Meta:
         verbose_name = _("answer tally")

@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -38,19 +38,25 @@ def loop_close_stats(responses_qs: QuerySet[Response]) -> dict:
     """Closing the loop on detractors, over a set of answers: how many loops were closed, the average hours
     from answer to the closing touch (None when none was closed), and how many detractors still wait. The
     loop is closed by ``surveys.answers.loop_close_on_touch``."""
-    elapsed = ExpressionWrapper(F("loop_closed_at") - F("answered_at"), output_field=DurationField())
     closed, still_open = Q(loop_closed_at__isnull=False), Q(loop_closed_at__isnull=True)
     row = responses_qs.order_by().aggregate(
         count_closed=Count("pk", filter=closed),
-        avg=Avg(elapsed, filter=closed),
+        total=Sum(tallies.LOOP_ELAPSED, filter=closed),
         count_open=Count("pk", filter=scoring.detractor_q() & still_open),
     )
-    average = row["avg"]
     return {
         "count_closed": row["count_closed"],
-        "avg_hours": Decimal(average.total_seconds()) / 3600 if average is not None else None,
+        "avg_hours": average_hours(row["total"], row["count_closed"]),
         "count_open": row["count_open"],
     }
+
+
+def average_hours(total: timedelta | None, closed: int) -> Decimal | None:
+    """The average time to close a loop in hours, from the time added up over ``closed`` loops: the same
+    division whether the total was added up from the answers or from the tallies."""
+    if not closed or total is None:
+        return None
+    return Decimal(total.total_seconds()) / 3600 / closed
 
 
 @dataclass(frozen=True)
@@ -70,12 +76,12 @@ class LoopStats:
         return scoring.pct(self.closed, self.detractors)
 
 
-def _loop_stats(responses: QuerySet[Response], kind: str) -> LoopStats | None:
+def _loop_stats(source: "_LiveCounts | _TallyCounts", kind: str) -> LoopStats | None:
     """Detractors and how fast their loop was closed, as ``loop_close_stats`` defines it. eNPS has none:
     nobody may know whom to call back."""
     if kind == ENPS or kind not in scoring.DETRACTOR_MAX:
         return None
-    stats = loop_close_stats(responses.filter(score__lte=scoring.DETRACTOR_MAX[kind]))
+    stats = source.loop_stats(scoring.DETRACTOR_MAX[kind])
     avg_hours = stats["avg_hours"]
     return LoopStats(
         detractors=stats["count_closed"] + stats["count_open"],
@@ -246,6 +252,9 @@ class _LiveCounts:
     def sent(self, *keys: str) -> dict[tuple, tuple[int, int]]:
         return _sent_and_answered(self.deliveries, *keys)
 
+    def loop_stats(self, detractor_max: int) -> dict:
+        return loop_close_stats(self.responses.filter(score__lte=detractor_max))
+
     def months(self) -> dict[date, dict[int, int]]:
         tz = timezone.get_current_timezone()
         counts = counts_by(self.responses.annotate(month=TruncMonth("answered_at", tzinfo=tz)), "month")
@@ -278,6 +287,19 @@ class _TallyCounts:
         rows = self.deliveries.order_by().values(*fields).annotate(**sums)
         return {tuple(row[f] for f in fields): (row["sent_n"], row["answered_n"]) for row in rows}
 
+    def loop_stats(self, detractor_max: int) -> dict:
+        row = (
+            self.answers.filter(score__lte=detractor_max)
+            .order_by()
+            .aggregate(detractors=Sum("answers"), closed=Sum("loops_closed"), total=Sum("loop_time"))
+        )
+        closed = row["closed"] or 0
+        return {
+            "count_closed": closed,
+            "avg_hours": average_hours(row["total"], closed),
+            "count_open": (row["detractors"] or 0) - closed,
+        }
+
     def months(self) -> dict[date, dict[int, int]]:
         return {month: counts for (month,), counts in self.scores("month").items()}
 
@@ -289,12 +311,12 @@ def _at_month_start(moment: datetime | None) -> bool:
 
 
 def tally_build_for(user: User) -> TallyBuild | None:
-    """A fresh tally build when the user sees enough customers for live counts to be slow, else None. The
-    count of visible customers is kept on the user object for the rest of the request."""
+    """A fresh tally build when the user sees enough customers (LEME_SURVEY_TALLIES_FROM; by default everyone),
+    else None. The count of visible customers is kept on the user object for the rest of the request."""
     threshold = settings.LEME_SURVEY_TALLIES_FROM
     build = tallies.fresh_build() if threshold >= 0 else None
-    if build is None:
-        return None
+    if build is None or threshold == 0:  # 0: everyone reads them, no need to count whom the user sees
+        return build
     if not hasattr(user, "_leme_visible_customers"):
         user._leme_visible_customers = customers_visible_to(user).count()
     return build if user._leme_visible_customers >= threshold else None
@@ -343,5 +365,5 @@ def survey_results(user: User, scope: Scope, *, detail: bool = True, months: int
     results.trend = _trend(scope, _chi_months(chi) if chi is not None else source.months(), months=months)
     if sliced:
         results.slices = _slices(scope, all_counts, all_sent, chi=chi)
-    results.loop = _loop_stats(scope.responses(user), scope.kind)
+    results.loop = _loop_stats(source, scope.kind)
     return results

@@ -1,9 +1,10 @@
 """Survey tallies: the counts behind the results pages, rolled up ahead of time for large scopes.
 
 A results page counts every answer and delivery in its scope, grouped by score, month, CSM, segment,
-service model and plan. For a CSM's portfolio that is a few thousand rows, counted live in a few
-milliseconds. For a leader or an admin who sees tens of thousands of customers it is hundreds of thousands
-of rows joined to the customers, several times a page: too slow to do on every view.
+service model and plan. For a leader or an admin who sees tens of thousands of customers it is hundreds of
+thousands of rows joined to the customers, several times a page: too slow to do on every view. Even a CSM's
+thousand customers cost a scan of every answer of the kind (the door is on the customer), about 150 ms a page
+at 50,000 customers.
 
 So ``rebuild`` (a Celery beat job, every few minutes) rolls the customer surveys' answers and deliveries up
 into ``AnswerTally`` and ``DeliveryTally``: one row per campaign, month, score (answers), the customer's
@@ -12,7 +13,8 @@ answer counts for (as they were when it was given, ``surveys.models._CountedFor`
 50,000 customers. The tallies keep the people, so the one door (``accounts.access.visible_filter``) scopes them
 exactly as it scopes customers, and slices and totals are rolled up from them as from the live rows.
 
-Who reads them: results whose user sees at least ``LEME_SURVEY_TALLIES_FROM`` customers, while the last
+Who reads them: results whose user sees at least ``LEME_SURVEY_TALLIES_FROM`` customers (by default 0:
+everyone, since the door scopes the tallies exactly as it scopes the live rows), while the last
 build is younger than ``LEME_SURVEY_TALLIES_MAX_AGE`` seconds (a stopped beat falls back to live counts);
 the page then says when the figures were counted. Everyone else is counted live, and so is eNPS (a handful
 of employees, and anonymous). A test proves both ways give the same results.
@@ -28,7 +30,7 @@ from itertools import chain
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, DateField, Q
+from django.db.models import Count, DateField, DurationField, ExpressionWrapper, F, Q, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
@@ -47,6 +49,9 @@ _DOOR_KEYS = ("customer__owner_id", "customer__implementation_manager_id", "cust
 _COUNTED_FOR_KEYS = ("csm_id", "segment", "service_model", "plan_tier")
 _KEYS = (*_DOOR_KEYS, *_COUNTED_FOR_KEYS)
 _BATCH = 5000
+# From an answer to the touch that closed its loop, added up per tally row (surveys.results.loop_close_stats
+# adds it up the same way over the answers themselves).
+LOOP_ELAPSED = ExpressionWrapper(F("loop_closed_at") - F("answered_at"), output_field=DurationField())
 
 
 def _month(field: str) -> TruncMonth:
@@ -67,11 +72,17 @@ def _answer_rows():
         .exclude(kind=SurveyKind.CHI)
         .annotate(month=_month("answered_at"))
         .values("campaign_id", "month", *_KEYS, "score")
-        .annotate(n=Count("pk"))
+        .annotate(
+            n=Count("pk"),
+            closed=Count("pk", filter=Q(loop_closed_at__isnull=False)),
+            loop_time=Sum(LOOP_ELAPSED, filter=Q(loop_closed_at__isnull=False)),
+        )
         .order_by()
     )
     for row in rows.iterator(chunk_size=_BATCH):
-        yield AnswerTally(**_keys(row), score=row["score"], answers=row["n"])
+        yield AnswerTally(
+            **_keys(row), score=row["score"], answers=row["n"], loops_closed=row["closed"], loop_time=row["loop_time"]
+        )
 
 
 def _chi_rows():

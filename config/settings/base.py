@@ -494,8 +494,10 @@ LEME_SURVEY_MAX_ATTEMPTS = env.int("LEME_SURVEY_MAX_ATTEMPTS", default=5)
 # The workspace's fatigue rule: a campaign that surveys a contact again sooner starts only when a leader confirms it.
 LEME_SURVEY_FATIGUE_DAYS = env.int("LEME_SURVEY_FATIGUE_DAYS", default=90)
 # Survey results of users who see at least this many customers are counted from the tallies rebuilt every
-# five minutes (-1: never), while the last build is younger than LEME_SURVEY_TALLIES_MAX_AGE seconds.
-LEME_SURVEY_TALLIES_FROM = env.int("LEME_SURVEY_TALLIES_FROM", default=5000)
+# five minutes (0: everyone, a CSM too; -1: never), while the last build is younger than
+# LEME_SURVEY_TALLIES_MAX_AGE seconds. The tallies keep each customer's people, so the door scopes them exactly
+# as it scopes customers, whoever reads them.
+LEME_SURVEY_TALLIES_FROM = env.int("LEME_SURVEY_TALLIES_FROM", default=0)
 LEME_SURVEY_TALLIES_MAX_AGE = env.int("LEME_SURVEY_TALLIES_MAX_AGE", default=30 * 60)
 # The public survey pages (/s/<token>/...): requests per client address and per link, refused with 429.
 LEME_SURVEY_PUBLIC_RATES = {

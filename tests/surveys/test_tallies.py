@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from surveys import tallies
 from surveys.campaign_counts import campaign_list
-from surveys.models import AnswerTally, CampaignStatus, DeliveryStatus, SurveyKind, TallyBuild
+from surveys.models import AnswerTally, CampaignStatus, DeliveryStatus, Response, SurveyKind, TallyBuild
 from surveys.results import survey_results
 from surveys.scoring import shown
 from surveys.selectors import Scope
@@ -71,6 +71,12 @@ def surveyed(org, chi_campaign):  # noqa: F811 - the fixture imported above
         delivery_for(nps, contact=ContactFactory(customer=people[key]), status=DeliveryStatus.BOUNCED)
     for person, score in [(org.csm_a, 9), (org.csm_a2, 10), (org.leader_a, 6), (org.csm_b, 7), (org.ism_a, 8)]:
         answered_by_employee(enps, person, score)
+    # some detractors followed up, each after its own time (minutes too), others still waiting
+    low = Response.objects.filter(customer__isnull=False, score__lte=4).exclude(kind=SurveyKind.CHI).order_by("pk")
+    for n, response in enumerate(low):
+        if n % 3 != 2:
+            response.loop_closed_at = response.answered_at + timedelta(hours=n + 1, minutes=7 * n, seconds=n)
+            response.save(update_fields=["loop_closed_at"])
     customer_answers(chi_campaign, people["a1"], yes=4)
     customer_answers(chi_campaign, people["b1"], yes=6)
     chi_assessment_record(campaign=chi_campaign, customer=people["a1"], answers=csm_answers(3), actor=org.csm_a)
@@ -122,6 +128,20 @@ def test_results_from_the_tallies_are_the_results_counted_live(org, surveyed, se
             assert tallied.trend == live.trend, where
             assert tallied.slices == live.slices, where
             assert tallied.loop == live.loop, where
+
+
+def test_closed_loops_from_the_tallies_are_the_closed_loops_counted_live(org, surveyed, settings):
+    tallies.rebuild()
+    settings.LEME_SURVEY_TALLIES_FROM = NEVER
+    live = survey_results(org.admin, Scope.of_kind(SurveyKind.NPS))
+    settings.LEME_SURVEY_TALLIES_FROM = ALWAYS
+    tallied = survey_results(org.admin, Scope.of_kind(SurveyKind.NPS))
+    assert tallied.as_of is not None
+    # NPS detractors (≤ 6): 6, 0, 3, 4, 2; the 6 still waits, and of the four ≤ 4 (every third one left open) 3 closed
+    assert (live.loop.detractors, live.loop.open) == (5, 2)
+    assert live.loop.closed == 3
+    assert live.loop.avg_hours is not None
+    assert tallied.loop == live.loop
 
 
 def test_the_campaign_list_from_the_tallies_is_the_list_counted_live(org, surveyed, settings):
