@@ -139,13 +139,6 @@ class Customer(models.Model):
             models.Index(fields=["health_score"]),
             # My day's and the morning digest's "changed stage since yesterday" (a range, newest first).
             models.Index(fields=["stage_changed_at"], name="portfolio_customer_stage_chg"),
-            # Who a customer's people are (what the door filters on) and its start: the onboarding board's pace per
-            # ISM aggregates every customer's first value, and reads these from the index instead of every row.
-            models.Index(
-                fields=["id"],
-                include=["owner", "implementation_manager", "farmer", "start_date"],
-                name="portfolio_customer_people",
-            ),
         ]
 
     def __str__(self) -> str:
