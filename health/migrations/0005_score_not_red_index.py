@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('health', '0004_profile_version_key_events'),
-        ('portfolio', '0019_indexes_for_my_day'),
+        ('portfolio', '0018_search_folded_names'),
     ]
 
     operations = [
