@@ -7,7 +7,7 @@ Run bench.portfolio_page first (it builds the database). The metrics pages read 
 database with ``python manage.py metrics_rebuild`` (otherwise the first request rebuilds what the seed left stale).
 A page a person may not open (403) is listed as such. Prints, per person and page, the median and p95
 of N requests in milliseconds and the number of SQL queries, through Django's test client (in-process,
-DEBUG off, real PostgreSQL).
+DEBUG off, real PostgreSQL). ``--only /,/onboarding/`` times only those pages; ``--users mariana`` only her.
 """
 
 import argparse
@@ -20,7 +20,8 @@ import django
 def main(figures: dict | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=20)
-    parser.add_argument("--only", default="", help="comma-separated pages to time (default: every page)")
+    parser.add_argument("--only", default="", help="time only these pages, comma-separated (e.g. /,/onboarding/)")
+    parser.add_argument("--users", default="lucas,mariana", help="the demo people to time them for, comma-separated")
     args = parser.parse_args()
     django.setup()
     from django.db import connection
@@ -47,9 +48,9 @@ def main(figures: dict | None = None) -> int:
         "/playbooks/",
     ]
     if args.only:
-        wanted = [url.strip() for url in args.only.split(",") if url.strip()]
-        pages = [url for url in pages if url in wanted] or wanted
-    for key in ("lucas", "mariana"):
+        wanted = {url.strip() for url in args.only.split(",") if url.strip()}
+        pages = [url for url in pages if url in wanted]
+    for key in [key.strip() for key in args.users.split(",") if key.strip()]:
         client = Client()
         client.force_login(demo_user(key))
         print(f"\n{key}:")

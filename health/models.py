@@ -203,7 +203,14 @@ class HealthScore(models.Model):
             models.UniqueConstraint(fields=["customer", "day"], name="health_one_score_per_customer_day"),
             models.CheckConstraint(condition=Q(score__isnull=True) | Q(score__lte=100), name="health_score_0_100"),
         ]
-        indexes = [models.Index(fields=["day", "band"])]
+        indexes = [
+            models.Index(fields=["day", "band"]),
+            # My day's "turned red today" asks, for each red score of today, whether yesterday's was yellow or
+            # green: the probe finds its answer in this index alone (most red customers were red yesterday too).
+            models.Index(
+                fields=["customer", "day"], condition=~Q(band="red") & ~Q(band=""), name="health_score_not_red"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.customer_id} {self.day}: {self.score} {self.band}"

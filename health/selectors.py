@@ -209,8 +209,11 @@ def turned_red(user: User, today: date) -> list[TurnedRed] | None:
     """The person's customers whose computed band turned red in today's run (yellow or green yesterday), with
     the measure that fell most; None when there are none. One query. A customer under an override is left
     out: someone already judged it."""
-    yesterday = HealthScore.objects.filter(customer=OuterRef("customer"), day=today - timedelta(days=1))
-    rows = (
+    # One score per customer and day: no ordering (the model's would join the customer for its name).
+    yesterday = HealthScore.objects.filter(customer=OuterRef("customer"), day=today - timedelta(days=1)).order_by()
+    # The 50 shown are chosen on narrow rows (no measures): sorting the thousands of red scores of a large
+    # portfolio with their measures spilled to disk; only the chosen 50 then read both days' measures.
+    shown = (
         HealthScore.objects.filter(
             customer__in=customers_visible_to(user).values("pk"),
             day=today,
@@ -218,6 +221,11 @@ def turned_red(user: User, today: date) -> list[TurnedRed] | None:
             override__isnull=True,
         )
         .filter(Exists(yesterday.exclude(band="red").exclude(band="")))
+        .order_by("score", "customer__name")
+        .values("pk")[:50]
+    )
+    rows = (
+        HealthScore.objects.filter(pk__in=shown)
         .annotate(
             name=F("customer__name"),
             from_band=Subquery(yesterday.values("band")[:1]),

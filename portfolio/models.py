@@ -137,6 +137,8 @@ class Customer(models.Model):
             models.Index(fields=["renewal_date"]),
             models.Index(fields=["name"]),
             models.Index(fields=["health_score"]),
+            # My day's and the morning digest's "changed stage since yesterday" (a range, newest first).
+            models.Index(fields=["stage_changed_at"], name="portfolio_customer_stage_chg"),
         ]
 
     def __str__(self) -> str:
@@ -525,6 +527,12 @@ class Milestone(models.Model):
         ordering = ["target_date", "pk"]
         verbose_name = _("milestone")
         verbose_name_plural = _("milestones")
+        indexes = [
+            # My day's milestones at risk: the open ones, soonest target first.
+            models.Index(
+                fields=["target_date"], condition=Q(achieved_on__isnull=True), name="portfolio_milestone_open_due"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.description
@@ -592,6 +600,10 @@ class SuccessReview(models.Model):
             models.UniqueConstraint(
                 fields=["customer"], condition=Q(status="scheduled"), name="portfolio_one_scheduled_review"
             )
+        ]
+        indexes = [
+            # My day's reviews due: the scheduled ones in due order (the first 20 read without sorting them all).
+            models.Index(fields=["due_date", "id"], condition=Q(status="scheduled"), name="portfolio_review_sched_due")
         ]
 
     def __str__(self) -> str:
@@ -693,6 +705,10 @@ class ChurnRequest(models.Model):
         verbose_name_plural = _("churn requests")
         constraints = [
             models.UniqueConstraint(fields=["customer"], condition=Q(outcome="open"), name="portfolio_one_open_churn")
+        ]
+        indexes = [
+            # My day's open churn requests, newest first.
+            models.Index(fields=["-created_at"], condition=Q(outcome="open"), name="portfolio_churn_open_newest")
         ]
 
     def __str__(self) -> str:
