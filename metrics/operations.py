@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, Count, ExpressionWrapper, OuterRef, Q, QuerySet
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -231,21 +231,29 @@ def handoff_deadline(target: date | None, start: date, service_model: str, polic
     return None if days is None else start + timedelta(days=days)
 
 
+def overdue_reviews(window: Window) -> QuerySet[SuccessReview]:
+    """Reviews overdue on the window's last day: due before it and not held by then (never a cancelled one)."""
+    return SuccessReview.objects.filter(
+        Q(held_on__isnull=True) | Q(held_on__gt=window.last), due_date__lt=window.last
+    ).exclude(status=ReviewStatus.CANCELLED)
+
+
 def review_customers(scope: Scope, window: Window, filters, cadenced: list[str]) -> QuerySet[Customer]:
     """The customers in ongoing or UTI on the window's last day whose service model has a review cadence, with
-    ``overdue``: a review due before that day and not held by then."""
-    overdue = SuccessReview.objects.filter(
-        Q(held_on__isnull=True) | Q(held_on__gt=window.last),
-        customer_id=OuterRef("pk"),
-        due_date__lt=window.last,
-    ).exclude(status=ReviewStatus.CANCELLED)
-    customers = Customer.objects.filter(
-        scope.rows_q(customer="pk", person="owner_id"),
-        filters.rollup_q(),
-        service_model__in=cadenced,
-        start_date__lte=window.last,
+    ``overdue``: a review due before that day and not held by then.
+
+    The customers are read once, scoped on their own row (no second read of the customers for the door), and
+    ``overdue`` is one set of customer ids read once (hashed), not a correlated read per customer."""
+    customers = (
+        customers_visible_to(scope.user) if scope.compares else Customer.objects.filter(owner_id__in=scope.team_ids)
     )
-    return stage_on(customers, window.last).filter(stage_on_day__in=REVIEW_STAGES).annotate(overdue=Exists(overdue))
+    customers = customers.filter(filters.rollup_q(), service_model__in=cadenced, start_date__lte=window.last)
+    overdue = Q(pk__in=overdue_reviews(window).values("customer_id").order_by())
+    return (
+        stage_on(customers, window.last)
+        .filter(stage_on_day__in=REVIEW_STAGES)
+        .annotate(overdue=ExpressionWrapper(overdue, output_field=BooleanField()))
+    )
 
 
 def detractor_answers(scope: Scope, window: Window, filters) -> QuerySet[Response]:
@@ -609,9 +617,7 @@ def _items(figure: str, scope: Scope, window: Window, filters, person: int | Non
         rows = review_customers(scope, window, filters, cadenced).filter(mine("owner_id"))
         if figure == "reviews_overdue":
             rows = rows.filter(overdue=True)
-        first_due = SuccessReview.objects.filter(
-            Q(held_on__isnull=True) | Q(held_on__gt=window.last), customer_id=OuterRef("pk"), due_date__lt=window.last
-        ).exclude(status=ReviewStatus.CANCELLED)
+        first_due = overdue_reviews(window).filter(customer_id=OuterRef("pk"))
         rows = rows.annotate(due=first_due.order_by("due_date").values("due_date")[:1])
         return [
             OpsItem(cid, due, _("review due on %(day)s") % {"day": _day(due)} if due else "", bool(overdue))
