@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, Count, ExpressionWrapper, OuterRef, Q, QuerySet
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -231,21 +231,29 @@ def handoff_deadline(target: date | None, start: date, service_model: str, polic
     return None if days is None else start + timedelta(days=days)
 
 
+def overdue_reviews(window: Window) -> QuerySet[SuccessReview]:
+    """Reviews overdue on the window's last day: due before it and not held by then (never a cancelled one)."""
+    return SuccessReview.objects.filter(
+        Q(held_on__isnull=True) | Q(held_on__gt=window.last), due_date__lt=window.last
+    ).exclude(status=ReviewStatus.CANCELLED)
+
+
 def review_customers(scope: Scope, window: Window, filters, cadenced: list[str]) -> QuerySet[Customer]:
     """The customers in ongoing or UTI on the window's last day whose service model has a review cadence, with
-    ``overdue``: a review due before that day and not held by then."""
-    overdue = SuccessReview.objects.filter(
-        Q(held_on__isnull=True) | Q(held_on__gt=window.last),
-        customer_id=OuterRef("pk"),
-        due_date__lt=window.last,
-    ).exclude(status=ReviewStatus.CANCELLED)
-    customers = Customer.objects.filter(
-        scope.rows_q(customer="pk", person="owner_id"),
-        filters.rollup_q(),
-        service_model__in=cadenced,
-        start_date__lte=window.last,
+    ``overdue``: a review due before that day and not held by then.
+
+    The customers are read once, scoped on their own row (no second read of the customers for the door), and
+    ``overdue`` is one set of customer ids read once (hashed), not a correlated read per customer."""
+    customers = (
+        customers_visible_to(scope.user) if scope.compares else Customer.objects.filter(owner_id__in=scope.team_ids)
     )
-    return stage_on(customers, window.last).filter(stage_on_day__in=REVIEW_STAGES).annotate(overdue=Exists(overdue))
+    customers = customers.filter(filters.rollup_q(), service_model__in=cadenced, start_date__lte=window.last)
+    overdue = Q(pk__in=overdue_reviews(window).values("customer_id").order_by())
+    return (
+        stage_on(customers, window.last)
+        .filter(stage_on_day__in=REVIEW_STAGES)
+        .annotate(overdue=ExpressionWrapper(overdue, output_field=BooleanField()))
+    )
 
 
 def detractor_answers(scope: Scope, window: Window, filters) -> QuerySet[Response]:
@@ -397,12 +405,8 @@ class Operations:
     tallies: dict[int | None, Tally] = field(default_factory=dict)  # per CSM, for the per-CSM comparison
 
 
-def _tallies(scope: Scope, window: Window, filters) -> tuple[dict, dict]:
-    """{ISM: Tally} and {CSM: Tally}: six grouped queries (policies, milestones, handoffs, reviews, answers, tasks)
-    and one for the NPS scores."""
-    policies = cadenced_models()
-    isms: dict[int | None, Tally] = defaultdict(Tally)
-    csms: dict[int | None, Tally] = defaultdict(Tally)
+def _onboarding_and_loops(scope: Scope, window: Window, filters, policies: dict, isms: dict, csms: dict) -> None:
+    """Onboarding per ISM, handoffs and detractor loops per CSM (three queries), into ``isms`` and ``csms``."""
     rows = milestones_in(scope, window, filters).values_list(
         "customer__implementation_manager_id", "target_date", "achieved_on", "customer__start_date"
     )
@@ -424,6 +428,24 @@ def _tallies(scope: Scope, window: Window, filters) -> tuple[dict, dict]:
         if deadline is not None:
             t.handoffs_timed += 1
             t.handoffs_on_time += held <= deadline
+    for person, answered, closed in detractor_answers(scope, window, filters).values_list(
+        "csm_id", "answered_at", "loop_closed_at"
+    ):
+        t = csms[person]
+        t.has_cs, t.detractors = True, t.detractors + 1
+        if closed is not None:
+            t.loop_days.append(Decimal((closed - answered).total_seconds()) / 86400)
+
+
+def _tallies(scope: Scope, window: Window, filters, *, comparison_only: bool = False) -> tuple[dict, dict]:
+    """{ISM: Tally} and {CSM: Tally}: six grouped queries (policies, milestones, handoffs, reviews, answers, tasks)
+    and one for the NPS scores. ``comparison_only``: only what the per-CSM comparison gains (reviews overdue, tasks
+    overdue, NPS), four queries (policies, reviews, tasks, NPS scores)."""
+    policies = cadenced_models()
+    isms: dict[int | None, Tally] = defaultdict(Tally)
+    csms: dict[int | None, Tally] = defaultdict(Tally)
+    if not comparison_only:
+        _onboarding_and_loops(scope, window, filters, policies, isms, csms)
     cadenced = [model for model, row in policies.items() if row["review_every_months"]]
     for row in (
         review_customers(scope, window, filters, cadenced)
@@ -433,13 +455,6 @@ def _tallies(scope: Scope, window: Window, filters) -> tuple[dict, dict]:
     ):
         t = csms[row["owner_id"]]
         t.has_cs, t.review_eligible, t.reviews_overdue = True, row["n"], row["overdue"]
-    for person, answered, closed in detractor_answers(scope, window, filters).values_list(
-        "csm_id", "answered_at", "loop_closed_at"
-    ):
-        t = csms[person]
-        t.has_cs, t.detractors = True, t.detractors + 1
-        if closed is not None:
-            t.loop_days.append(Decimal((closed - answered).total_seconds()) / 86400)
     for row in tasks_overdue(scope, window, filters).values("owner_id").annotate(n=Count("pk")).order_by():
         t = csms[row["owner_id"]]
         t.has_cs, t.tasks_overdue = True, row["n"]
@@ -506,6 +521,18 @@ def cs_operations(user: User, period: Period, filters) -> Operations:
         None if is_ism else PersonRow(None, "", _team_median(team_csms, MEDIAN_COLUMNS), CSM_COLUMNS, is_median=True),
         {user.pk: own_csm},
     )
+
+
+def comparison_operations(user: User, period: Period, filters) -> Operations:
+    """What the per-CSM comparison gains (``extend_comparison``): for those who compare, only its three figures'
+    queries (four in all: no onboarding, handoffs, loops nor names, which its rows and total never show); anyone
+    else reads ``cs_operations`` whole, since their team's median counts everyone with a CS figure."""
+    scope = Scope.of(user)
+    if not scope.compares:
+        return cs_operations(user, period, filters)
+    window = Window.of(period)
+    _isms, csms = _tallies(scope, window, filters, comparison_only=True)
+    return Operations(period, window.last, True, [], [], None, None, csms)
 
 
 def extend_comparison(comparison, ops: Operations) -> None:
@@ -609,9 +636,7 @@ def _items(figure: str, scope: Scope, window: Window, filters, person: int | Non
         rows = review_customers(scope, window, filters, cadenced).filter(mine("owner_id"))
         if figure == "reviews_overdue":
             rows = rows.filter(overdue=True)
-        first_due = SuccessReview.objects.filter(
-            Q(held_on__isnull=True) | Q(held_on__gt=window.last), customer_id=OuterRef("pk"), due_date__lt=window.last
-        ).exclude(status=ReviewStatus.CANCELLED)
+        first_due = overdue_reviews(window).filter(customer_id=OuterRef("pk"))
         rows = rows.annotate(due=first_due.order_by("due_date").values("due_date")[:1])
         return [
             OpsItem(cid, due, _("review due on %(day)s") % {"day": _day(due)} if due else "", bool(overdue))

@@ -137,7 +137,7 @@ def _cohorts_panel(request: HttpRequest, period: Period, filters: MetricsFilters
 
 def _csms_panel(request: HttpRequest, period: Period, filters: MetricsFilters) -> dict:
     comparison = selectors.csm_comparison(request.user, period, filters)
-    operations.extend_comparison(comparison, operations.cs_operations(request.user, period, filters))
+    operations.extend_comparison(comparison, operations.comparison_operations(request.user, period, filters))
     sort = request.GET.get("sort", "")
     if _sorts_by(sort):
         comparison.rows = selectors.sorted_by(comparison.rows, sort)
@@ -510,7 +510,7 @@ def _export_rows(request: HttpRequest, table: str, period: Period, filters: Metr
         return rows
     if table == "csms":
         comparison = selectors.csm_comparison(user, period, filters)
-        operations.extend_comparison(comparison, operations.cs_operations(user, period, filters))
+        operations.extend_comparison(comparison, operations.comparison_operations(user, period, filters))
         rows = [
             [_("CSM"), *[str(LABELS[k]) for k in selectors.COMPARED], *map(str, operations.COMPARISON_LABELS.values())]
         ]

@@ -96,7 +96,7 @@ class MetricsCsmView(APIView):
     def get(self, request):
         _form, period, filters = read_request(request.user, request.query_params)
         comparison = selectors.csm_comparison(request.user, period, filters)
-        operations.extend_comparison(comparison, operations.cs_operations(request.user, period, filters))
+        operations.extend_comparison(comparison, operations.comparison_operations(request.user, period, filters))
         body = {"period": period_body(period), "rows": comparison.rows, "total": comparison.total,
                 "median": comparison.median}  # fmt: skip
         return Response(s.CsmComparisonSerializer(body).data)

@@ -13,7 +13,7 @@ Days are the workspace's days: "on ``day``" is up to the end of that day in the 
 
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Case, CharField, F, OuterRef, QuerySet, Subquery, When
+from django.db.models import Case, CharField, F, OuterRef, Q, QuerySet, Subquery, When
 from django.db.models.fields.json import KT
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -29,15 +29,19 @@ def stage_on(customers: QuerySet[Customer], day: date) -> QuerySet[Customer]:
     """``customers`` annotated with ``stage_on_day``: the stage each had at the end of ``day``.
 
     Two correlated reads of the customer's stage changes, only for customers whose stage changed after ``day``
-    (the others keep the stage they have now); filter on the annotation (``stage_on_day__in=...``) as on a column.
+    and whose timeline logs a change at all (the others keep the stage they have now: both reads would be empty);
+    filter on the annotation (``stage_on_day__in=...``) as on a column. Which customers log a change is one set,
+    read once (hashed), so a customer without one costs no correlated read.
     """
     until = _end_of(day)
-    changes = Activity.objects.filter(customer_id=OuterRef("pk"), kind=ActivityKind.STAGE_CHANGE, data__has_key="to")
-    last_before = changes.filter(happened_at__lt=until).order_by("-happened_at", "-pk").values(stage=KT("data__to"))
-    first_after = changes.filter(happened_at__gte=until).order_by("happened_at", "pk").values(stage=KT("data__from"))
+    changes = Activity.objects.filter(kind=ActivityKind.STAGE_CHANGE, data__has_key="to")
+    mine = changes.filter(customer_id=OuterRef("pk"))
+    last_before = mine.filter(happened_at__lt=until).order_by("-happened_at", "-pk").values(stage=KT("data__to"))
+    first_after = mine.filter(happened_at__gte=until).order_by("happened_at", "pk").values(stage=KT("data__from"))
     return customers.annotate(
         stage_on_day=Case(
             When(stage_changed_at__lt=until, then=F("stage")),
+            When(~Q(pk__in=changes.values("customer_id").order_by()), then=F("stage")),
             default=Coalesce(Subquery(last_before[:1]), Subquery(first_after[:1]), F("stage")),
             output_field=CharField(),
         )

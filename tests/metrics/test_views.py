@@ -342,7 +342,7 @@ QUERIES = {
     "metrics:panel_reasons": 7,
     "metrics:panel_unit_economics": 11,
     "metrics:panel_cohorts": 7,
-    "metrics:panel_csms": 14,
+    "metrics:panel_csms": 11,
     "metrics:panel_save": 9,
     "metrics:panel_operations": 13,
 }
