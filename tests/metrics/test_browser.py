@@ -80,6 +80,13 @@ def canvas_has_ink(page, selector: str) -> bool:
     )
 
 
+def reveal(page, anchor: str) -> None:
+    """Scroll a panel loaded on sight into view (in one step in the page: the placeholder is replaced while it
+    comes into view, so a scroll driven from here could find it gone) and wait for its content."""
+    page.evaluate("(id) => document.getElementById(id).scrollIntoView({block: 'center'})", anchor)
+    page.wait_for_selector(f"#{anchor}:not(.lazy-panel)")
+
+
 @pytest.mark.parametrize(("device", "viewport"), [("desktop", (1280, 800)), ("phone", (375, 812))])
 def test_a_leader_reads_the_charts_opens_a_cohort_cell_and_enters_a_months_spend(
     browser, live_server, login_page, story, viewport, device
@@ -122,7 +129,7 @@ def test_a_leader_reads_the_charts_opens_a_cohort_cell_and_enters_a_months_spend
     page.go_back()
 
     # when they open January's cohort in April (month 3): the four January customers, R$ 3.200 in all
-    page.locator("#cohorts").scroll_into_view_if_needed()  # the panel loads when it comes into view
+    reveal(page, "cohorts")  # the panel loads when it comes into view
     cohorts = page.locator("#cohort-logo_retention")
     cohorts.scroll_into_view_if_needed()
     expect(cohorts.locator("tbody tr").first.locator("td").nth(4)).to_contain_text("100")
@@ -137,10 +144,9 @@ def test_a_leader_reads_the_charts_opens_a_cohort_cell_and_enters_a_months_spend
     page.go_back()
 
     # when they save April's spend with no amount, the error shows; then with one, CAC appears
+    reveal(page, "unit-economics")
     card = page.locator("#unit-economics")
-    card.scroll_into_view_if_needed()
     expect(card.locator("#unit-cac .value")).to_contain_text("—")
-    card.scroll_into_view_if_needed()
     card.get_by_role("button", name="Salvar o investimento").click()
     expect(page.locator("#id_spend-amount_error")).to_contain_text("Este campo é obrigatório")
     shot(page, f"{device}-5-spend-error")
