@@ -70,6 +70,25 @@ RULES: dict[str, tuple[tuple[int, ...], str]] = {
     ),
 }
 
+# The Settings API's lists and objects, which admins and leaders read.
+SETTINGS_API_READS = [
+    "settings-history-list",
+    "settings-journey-policy-list",
+    "settings-journey-policy-detail",
+    "settings-churn-category-list",
+    "settings-churn-category-detail",
+    "settings-churn-reason-list",
+    "settings-churn-reason-detail",
+    "settings-review-question-list",
+    "settings-review-question-detail",
+    "settings-survey-defaults",
+    "settings-chi-criterion-list",
+    "settings-chi-criterion-detail",
+    "settings-team-list",
+    "settings-team-detail",
+    "settings-person-list",
+    "settings-person-detail",
+]
 # The Settings API's actions: POST only, and only for those who read the Settings.
 SETTINGS_API_ACTIONS = [
     "settings-churn-category-retire",
@@ -273,27 +292,7 @@ ROUTE_RULES = {
     "metrics-churn-requests": "logged_in",
     # The Settings API: read by admins and leaders (can_read_settings, can_read_people: a leader their teams'
     # people), changed by admins (can_change_settings, can_manage_people: the POSTs below).
-    **dict.fromkeys(
-        [
-            "settings-history-list",
-            "settings-journey-policy-list",
-            "settings-journey-policy-detail",
-            "settings-churn-category-list",
-            "settings-churn-category-detail",
-            "settings-churn-reason-list",
-            "settings-churn-reason-detail",
-            "settings-review-question-list",
-            "settings-review-question-detail",
-            "settings-survey-defaults",
-            "settings-chi-criterion-list",
-            "settings-chi-criterion-detail",
-            "settings-team-list",
-            "settings-team-detail",
-            "settings-person-list",
-            "settings-person-detail",
-        ],
-        "leads",
-    ),
+    **dict.fromkeys(SETTINGS_API_READS, "leads"),
     **dict.fromkeys(SETTINGS_API_ACTIONS, "reads_settings_post"),
 }
 
@@ -418,25 +417,7 @@ POST_ROUTE_RULES = {
     ),
     # The Settings API: every write is an admin's (a leader reads).
     **dict.fromkeys(
-        [
-            "settings-history-list",
-            "settings-journey-policy-list",
-            "settings-journey-policy-detail",
-            "settings-churn-category-list",
-            "settings-churn-category-detail",
-            "settings-churn-reason-list",
-            "settings-churn-reason-detail",
-            "settings-review-question-list",
-            "settings-review-question-detail",
-            "settings-survey-defaults",
-            "settings-chi-criterion-list",
-            "settings-chi-criterion-detail",
-            "settings-team-list",
-            "settings-team-detail",
-            "settings-person-list",
-            "settings-person-detail",
-            *SETTINGS_API_ACTIONS,
-        ],
+        [*SETTINGS_API_READS, *SETTINGS_API_ACTIONS],
         "admins_only",
     ),
     "accounts:api_token_create": "own_token",
