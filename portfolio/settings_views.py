@@ -133,23 +133,25 @@ def churn_category_add(request: HttpRequest) -> HttpResponse:
     return _taxonomy_page(request, category_form=form, status=422)
 
 
-def _posted_category(request: HttpRequest) -> ChurnCategory:
+def _taxonomy_action(request: HttpRequest, field: str, rows, action, done: str) -> HttpResponse:
+    """A retire / restore / delete button of the churn taxonomy: ``field`` names the posted id, the service's
+    argument and the message's placeholder ("category" or "reason"); a refusal re-renders the page (422)."""
     require_settings_reader(request)
     _require_changer(request)
-    category_id = request.POST.get("category", "")
-    return get_object_or_404(ChurnCategory, pk=category_id if category_id.isdigit() else 0)
-
-
-def _category_action(request: HttpRequest, action, done: str) -> HttpResponse:
-    category = _posted_category(request)
+    posted = request.POST.get(field, "")
+    row = get_object_or_404(rows, pk=posted if posted.isdigit() else 0)
     try:
-        action(category=category, actor=request.user)
+        action(**{field: row}, actor=request.user)
     except ValidationError as exc:
         for message in exc.messages:
             messages.error(request, message)
         return _taxonomy_page(request, status=422)
-    messages.success(request, done % {"category": category})
+    messages.success(request, done % {field: row})
     return redirect("journey_settings:churn_reasons")
+
+
+def _category_action(request: HttpRequest, action, done: str) -> HttpResponse:
+    return _taxonomy_action(request, "category", ChurnCategory.objects.all(), action, done)
 
 
 @login_required
@@ -170,23 +172,8 @@ def churn_category_restore(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _posted_reason(request: HttpRequest) -> ChurnReason:
-    require_settings_reader(request)
-    _require_changer(request)
-    reason_id = request.POST.get("reason", "")
-    return get_object_or_404(ChurnReason.objects.select_related("category"), pk=reason_id if reason_id.isdigit() else 0)
-
-
 def _reason_action(request: HttpRequest, action, done: str) -> HttpResponse:
-    reason = _posted_reason(request)
-    try:
-        action(reason=reason, actor=request.user)
-    except ValidationError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
-        return _taxonomy_page(request, status=422)
-    messages.success(request, done % {"reason": reason})
-    return redirect("journey_settings:churn_reasons")
+    return _taxonomy_action(request, "reason", ChurnReason.objects.select_related("category"), action, done)
 
 
 @login_required
