@@ -24,13 +24,15 @@ class WritersOnly(permissions.BasePermission):
 
 class SettingsReadersAdminsChange(permissions.BasePermission):
     """The workspace's settings: admins and leaders read them (can_read_settings), admins change them
-    (can_change_settings), as on the Settings pages."""
-
-    message = "Only admins change the workspace's settings; admins and leaders read them."
+    (can_change_settings), as on the Settings pages; the refusal says which, in the reader's language."""
 
     def has_permission(self, request, view) -> bool:
+        if not can_read_settings(request.user):
+            self.message = _("Only admins and leaders read the workspace's settings.")
+            return False
         if request.method in permissions.SAFE_METHODS:
-            return can_read_settings(request.user)
+            return True
+        self.message = _("Only admins change the workspace's settings.")
         return can_change_settings(request.user)
 
 

@@ -398,10 +398,13 @@ def test_the_api_answers_400_with_field_errors_and_leaders_read_only(org, api_fo
     assert "non_field_errors" in not_retired.json()
     assert set(bad_move.json()) == {"direction"}
     assert leader.get(API).status_code == 200
-    assert leader.post(API, {"service_model": "high", **KICKOFF}, format="json").status_code == 403
+    refused = leader.post(API, {"service_model": "high", **KICKOFF}, format="json")
+    assert refused.status_code == 403
+    assert refused.json()["detail"] == "Só administradores alteram as configurações do espaço de trabalho."
     assert leader.post(f"{API}{first_value.pk}/retire/").status_code == 403
     for person in (org.csm_a, org.ism_a, org.viewer_a):
         assert api_for(person).get(API).status_code == 403
+    assert api_for(org.csm_a).get(API).json()["detail"].startswith("Só administradores e líderes")
     assert MilestoneTemplate.objects.count() == 6
 
 
