@@ -173,6 +173,57 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def use_broker(url: str) -> str:
+    """Serve and work as production does: the web process only queues the answers' follow-ups (the bell, the
+    "Detractor recovery" playbook) on ``url``, and a Celery worker beside gunicorn runs them. Every queue is the
+    benchmark's own (``leme-bench-answers-<random>``), so nothing else's messages are read or left behind. Returns
+    the default queue's name."""
+    queue = f"leme-bench-answers-{secrets.token_hex(4)}"
+    SERVER_ENV.update(CELERY_BROKER_URL=url, CELERY_TASK_DEFAULT_QUEUE=queue)
+    return queue
+
+
+def start_worker(log: Path) -> subprocess.Popen:
+    """One Celery worker (prefork, one process: it shares the two CPUs with gunicorn) on the benchmark's queues."""
+    from config.settings.base import celery_queues
+
+    queues = ",".join(celery_queues(SERVER_ENV["CELERY_TASK_DEFAULT_QUEUE"]).values())
+    command = [str(ROOT / ".venv" / "bin" / "celery"), "-A", "config", "worker", "-c", "1", "-Q", queues]
+    command += ["-l", "WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat"]
+    return subprocess.Popen(  # noqa: S603 - our own worker, fixed arguments
+        command,
+        cwd=ROOT,
+        env={**os.environ, **SERVER_ENV},
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+
+
+def drain(url: str, queue: str, worker: subprocess.Popen, timeout: float = 600) -> float:
+    """Wait until the worker has run every queued follow-up (its queue empty, and nothing unacknowledged, for a
+    second); the seconds it took after the last request."""
+    import redis
+
+    from config.settings.base import celery_queues
+
+    client = redis.Redis.from_url(url)
+    keys = list(celery_queues(queue).values())
+    started = time.perf_counter()
+    quiet_since = None
+    while time.perf_counter() - started < timeout:
+        if worker.poll() is not None:
+            raise SystemExit(f"the Celery worker stopped (exit {worker.returncode})")
+        waiting = sum(client.llen(key) for key in keys) + client.hlen("unacked")
+        if waiting == 0:
+            quiet_since = quiet_since or time.perf_counter()
+            if time.perf_counter() - quiet_since >= 1.0:
+                return time.perf_counter() - started
+        else:
+            quiet_since = None
+        time.sleep(0.1)
+    raise SystemExit(f"the worker did not finish the follow-ups in {timeout:.0f} s")
+
+
 def start_server(port: int, workers: int, log: Path) -> subprocess.Popen:
     env = {**os.environ, **SERVER_ENV}
     server = subprocess.Popen(  # noqa: S603 - our own app, fixed arguments
@@ -346,7 +397,14 @@ def main(figures: dict | None = None) -> int:
     parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--keep", action="store_true", help=f"keep the {DB_NAME} database afterwards")
+    parser.add_argument(
+        "--broker",
+        default=os.environ.get("LEME_BENCH_BROKER_URL", ""),
+        help="a Redis URL: queue the follow-ups there and run them in a Celery worker beside gunicorn, as in "
+        "production (default: $LEME_BENCH_BROKER_URL; without one, they run in the web process after the commit)",
+    )
     args = parser.parse_args()
+    queue = use_broker(args.broker) if args.broker else ""
     rng = random.Random(args.seed)
 
     print(f"==> scratch database {DB_NAME} on {HOST}")
@@ -360,6 +418,13 @@ def main(figures: dict | None = None) -> int:
     log = Path(tempfile.gettempdir()) / f"leme-bench-answers-{port}.log"
     server = start_server(port, args.workers, log)
     print(f"==> gunicorn on {HOST}:{port}, {args.workers} sync workers; {args.threads} client threads")
+    worker = None
+    if queue:
+        worker = start_worker(log.with_suffix(".worker.log"))
+        print(f"==> a Celery worker on {args.broker} (queue {queue}) runs the follow-ups")
+    else:
+        print("==> no broker: the follow-ups run in the web process, after each answer's commit")
+    drained = 0.0
     try:
         # Warm every worker up (imports, connections, templates) before timing.
         for _ in range(args.workers * 4):
@@ -389,9 +454,13 @@ def main(figures: dict | None = None) -> int:
         with ThreadPoolExecutor(args.threads) as pool:
             list(pool.map(lambda t: contended_posts(port, contention, t, barrier, contended), range(args.threads)))
         contention_seconds = time.perf_counter() - started
+        if worker is not None:
+            drained = drain(args.broker, queue, worker)
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        for process in (server, worker):
+            if process is not None:
+                process.terminate()
+                process.wait(timeout=30)
 
     problems = tally.errors + floor.errors + contended.errors
     problems += verify(flow, contention, args.threads)
@@ -433,6 +502,8 @@ def main(figures: dict | None = None) -> int:
         f"{statistics.median(contended.post_ms):.1f} / {percentile(contended.post_ms, 0.95):.1f} / "
         f"{percentile(contended.post_ms, 0.99):.1f}"
     )
+    if worker is not None:
+        print(f"\n== the worker finished the follow-ups {drained:.1f}s after the last request")
     statuses = tally.statuses + contended.statuses
     print(f"\n== statuses: {dict(sorted(statuses.items()))}; floor {dict(floor.statuses)}")
 

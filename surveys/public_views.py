@@ -196,7 +196,7 @@ def _answer_page(
 def answer(request: HttpRequest, token: str) -> HttpResponse:
     """GET shows the question (``?score=N`` chooses N, else a previous answer's score); POST records."""
     try:
-        delivery = answers.delivery_from_token(token)
+        delivery = answers.delivery_from_token(token, page=True)
     except answers.LinkError as error:
         return _link_error_page(request, error)
     scale = answers.scale_for(delivery.campaign)
@@ -250,7 +250,7 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
 @rate_limited()
 def thanks(request: HttpRequest, token: str) -> HttpResponse:
     try:
-        delivery = answers.delivery_from_token(token)
+        delivery = answers.delivery_from_token(token, page=True)
     except answers.LinkError as error:
         return _link_error_page(request, error)
     response = answers.response_of(delivery)

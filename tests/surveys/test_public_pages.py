@@ -398,3 +398,26 @@ def test_the_answer_page_costs_a_fixed_number_of_queries(link, anonymous, django
 
     assert page.status_code == 200
     assert checked_scores(page.content.decode()) == ["9"]
+
+
+def test_the_answer_and_thanks_pages_read_the_delivery_once_and_only_what_they_show(
+    link, anonymous, django_assert_num_queries
+):
+    """One query each, even with an answer to show (nothing deferred is read later), and none of it the
+    customer's row: the pages never show it, and reading every column of five tables cost more than the query."""
+    _, url = link
+    anonymous.post(url, {"score": "3", "comment": "Slow support"})
+
+    with django_assert_num_queries(1) as page_queries:
+        page = anonymous.get(url)
+    with django_assert_num_queries(1) as thanks_queries:
+        thanks = anonymous.get(f"{url}thanks/")
+
+    assert checked_scores(page.content.decode()) == ["3"]
+    assert "Slow support" in page.content.decode()
+    assert "Ana" in page.content.decode()
+    assert thanks.status_code == 200
+    for queries in (page_queries, thanks_queries):
+        sql = queries.captured_queries[0]["sql"]
+        assert "portfolio_customer" not in sql
+        assert '"surveys_campaign"."audience"' not in sql
