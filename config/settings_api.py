@@ -14,6 +14,9 @@ router.register("history", accounts_settings.SettingHistoryViewSet, basename="se
 router.register("journey-policies", portfolio_settings.JourneyPolicyViewSet, basename="settings-journey-policy")
 router.register("churn-categories", portfolio_settings.ChurnCategoryViewSet, basename="settings-churn-category")
 router.register("churn-reasons", portfolio_settings.ChurnReasonViewSet, basename="settings-churn-reason")
+router.register(
+    "milestone-templates", portfolio_settings.MilestoneTemplateViewSet, basename="settings-milestone-template"
+)
 router.register("review-questions", portfolio_settings.ReviewQuestionViewSet, basename="settings-review-question")
 router.register("chi-criteria", survey_settings.ChiCriterionViewSet, basename="settings-chi-criterion")
 router.register("teams", accounts_settings.TeamViewSet, basename="settings-team")

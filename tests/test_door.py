@@ -126,10 +126,6 @@ PUBLIC = {
 }
 
 ADMINS_ONLY = "admins only, refused before any lookup; invitations belong to the workspace, not a team"
-MILESTONE_TEMPLATES = (
-    "onboarding milestone templates are the workspace's settings: admins and leaders of every team read them, admins "
-    "change them (tests/settings_area/test_milestone_templates.py)"
-)
 
 # Routes with an id that names something no team owns: a 404 for another team would be wrong.
 NOT_TEAM_SCOPED = {
@@ -138,10 +134,6 @@ NOT_TEAM_SCOPED = {
     "accounts:invitation_revoke": ADMINS_ONLY,
     "accounts:invitation_resend": ADMINS_ONLY,
     "accounts:integration_revoke": "admins only, refused before any lookup; integration tokens belong to the workspace",
-    "milestone-template-detail": MILESTONE_TEMPLATES,
-    "milestone-template-move": MILESTONE_TEMPLATES,
-    "milestone-template-retire": MILESTONE_TEMPLATES,
-    "milestone-template-restore": MILESTONE_TEMPLATES,
     "portfolio:saved_view_rename": "a saved portfolio view is its person's alone: anyone else, their leader too, gets "
     "404 (tests/portfolio/test_saved_views.py)",
     "portfolio:saved_view_delete": "a saved portfolio view is its person's alone (tests/portfolio/test_saved_views.py)",
@@ -158,6 +150,10 @@ NOT_TEAM_SCOPED = {
             "settings-review-question-retire",
             "settings-review-question-restore",
             "settings-chi-criterion-detail",
+            "settings-milestone-template-detail",
+            "settings-milestone-template-move",
+            "settings-milestone-template-retire",
+            "settings-milestone-template-restore",
         ],
         "the workspace's configuration, the same for every team: admins and leaders read it, admins change it, "
         "anyone else is refused before any lookup (tests/settings_area/test_api_*.py)",
@@ -225,7 +221,7 @@ PARAMETERS = {
     ("api:settings-chi-criterion", "pk"): "chi_criterion",
     ("api:settings-team", "pk"): "team",
     ("api:settings-person", "pk"): "colleague",
-    ("api:milestone-template", "pk"): "milestone_template",
+    ("api:settings-milestone-template", "pk"): "milestone_template",
 }
 # Objects both teams see: the same row in both worlds. (Survey campaigns belong to a team: each world has its
 # own, made by its leader, and another team's is a 404 like any of its objects.)

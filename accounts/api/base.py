@@ -9,7 +9,7 @@ from rest_framework.fields import get_error_detail
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
-from accounts.access import can_change_settings, can_read_settings, can_write
+from accounts.access import can_read_settings, can_write
 from accounts.api.permissions import TokenScopeAllows
 
 
@@ -20,20 +20,6 @@ class WritersOnly(permissions.BasePermission):
 
     def has_permission(self, request, view) -> bool:
         return request.method in permissions.SAFE_METHODS or can_write(request.user)
-
-
-class SettingsReadersAdminsChange(permissions.BasePermission):
-    """The workspace's settings: admins and leaders read them (can_read_settings), admins change them
-    (can_change_settings), as on the Settings pages; the refusal says which, in the reader's language."""
-
-    def has_permission(self, request, view) -> bool:
-        if not can_read_settings(request.user):
-            self.message = _("Only admins and leaders read the workspace's settings.")
-            return False
-        if request.method in permissions.SAFE_METHODS:
-            return True
-        self.message = _("Only admins change the workspace's settings.")
-        return can_change_settings(request.user)
 
 
 class ScopedViewSetMixin:

@@ -24,10 +24,8 @@ from portfolio.models import (
     ChurnRequest,
     Contact,
     Customer,
-    MilestoneTemplate,
     MrrMovement,
     SaveAttempt,
-    ServiceModel,
     Subscription,
     SubscriptionStatus,
     Task,
@@ -452,35 +450,3 @@ class ChurnResolveSerializer(serializers.Serializer):
         if attrs.get("downsell") and attrs["outcome"] != ChurnOutcome.DOWNSELL:
             raise serializers.ValidationError({"downsell": _("Only a downsell lowers subscriptions.")})
         return attrs
-
-
-# --- Settings: onboarding milestone templates -------------------------------------------------------------------
-
-
-class MilestoneTemplateSerializer(serializers.ModelSerializer):
-    """An onboarding milestone a service model's new customers get; ``in_use`` counts the milestones it gave."""
-
-    in_use = serializers.SerializerMethodField(help_text=_("How many customers' milestones it gave."))
-
-    class Meta:
-        model = MilestoneTemplate
-        fields = ["id", "service_model", "name_pt", "name_en", "kind", "position", "active", "in_use",
-                  "created_at", "updated_at"]  # fmt: skip
-        read_only_fields = fields
-
-    def get_in_use(self, template: MilestoneTemplate) -> int:
-        in_use = getattr(template, "in_use", None)
-        return template.milestones.count() if in_use is None else in_use
-
-
-class MilestoneTemplateNamesSerializer(serializers.Serializer):
-    name_pt = serializers.CharField(max_length=200, help_text=_("The milestone's name in Portuguese."))
-    name_en = serializers.CharField(max_length=200, help_text=_("The milestone's name in English."))
-
-
-class MilestoneTemplateCreateSerializer(MilestoneTemplateNamesSerializer):
-    service_model = serializers.ChoiceField(choices=ServiceModel.choices)
-
-
-class MilestoneTemplateMoveSerializer(serializers.Serializer):
-    direction = serializers.ChoiceField(choices=[("up", "up"), ("down", "down")])

@@ -5,7 +5,15 @@ the Settings pages call), and their refusals come back as field errors."""
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from portfolio.models import ChurnCategory, ChurnReason, ReviewPart, ReviewTemplateQuestion, ServiceModelPolicy
+from portfolio.models import (
+    ChurnCategory,
+    ChurnReason,
+    MilestoneTemplate,
+    ReviewPart,
+    ReviewTemplateQuestion,
+    ServiceModel,
+    ServiceModelPolicy,
+)
 
 
 def _max(model, field: str) -> int:
@@ -143,4 +151,40 @@ class ReviewQuestionMoveSerializer(serializers.Serializer):
         label=_("Direction"),
         choices=[("up", _("Up")), ("down", _("Down"))],
         help_text=_("Swap it with the question before (up) or after (down) it in its part."),
+    )
+
+
+# --- Onboarding milestone templates ------------------------------------------------------------------------------
+
+
+class MilestoneTemplateSerializer(serializers.ModelSerializer):
+    """An onboarding milestone a service model's new customers get; ``in_use`` counts the milestones it gave."""
+
+    in_use = serializers.SerializerMethodField(help_text=_("How many customers' milestones it gave."))
+
+    class Meta:
+        model = MilestoneTemplate
+        fields = ["id", "service_model", "name_pt", "name_en", "kind", "position", "active", "in_use",
+                  "created_at", "updated_at"]  # fmt: skip
+        read_only_fields = fields
+
+    def get_in_use(self, template: MilestoneTemplate) -> int:
+        in_use = getattr(template, "in_use", None)
+        return template.milestones.count() if in_use is None else in_use
+
+
+class MilestoneTemplateNamesSerializer(serializers.Serializer):
+    name_pt = serializers.CharField(max_length=200, help_text=_("The milestone's name in Portuguese."))
+    name_en = serializers.CharField(max_length=200, help_text=_("The milestone's name in English."))
+
+
+class MilestoneTemplateCreateSerializer(MilestoneTemplateNamesSerializer):
+    service_model = serializers.ChoiceField(choices=ServiceModel.choices)
+
+
+class MilestoneTemplateMoveSerializer(serializers.Serializer):
+    direction = serializers.ChoiceField(
+        label=_("Direction"),
+        choices=[("up", _("Up")), ("down", _("Down"))],
+        help_text=_("Swap it with the milestone before (up) or after (down) it in its service model's onboarding."),
     )

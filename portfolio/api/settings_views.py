@@ -12,11 +12,20 @@ from rest_framework.response import Response
 
 from accounts.access import ensure_can_change_settings
 from accounts.api.base import SettingsViewSet
+from portfolio import settings_milestone_services as milestone_services
 from portfolio import settings_review_services as review_services
 from portfolio import settings_services as services
 from portfolio.api import settings_serializers as s
 from portfolio.api.views import IdFilter
-from portfolio.models import ChurnCategory, ChurnReason, ReviewPart, ReviewTemplateQuestion, ServiceModelPolicy
+from portfolio.models import (
+    ChurnCategory,
+    ChurnReason,
+    MilestoneTemplate,
+    ReviewPart,
+    ReviewTemplateQuestion,
+    ServiceModelPolicy,
+)
+from portfolio.settings_milestone_selectors import milestone_templates_all
 from portfolio.settings_review_selectors import answered_question_keys
 from portfolio.settings_selectors import (
     churn_categories_with_reasons,
@@ -272,3 +281,73 @@ class ReviewQuestionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Wo
         """Reviews held from now on ask it again, where it stood in its part."""
         question = review_services.review_question_restore(question=self.changeable_object(), actor=request.user)
         return self.answer(question)
+
+
+# --- Onboarding milestone templates ------------------------------------------------------------------------------
+
+
+class MilestoneTemplateFilter(filters.FilterSet):
+    class Meta:
+        model = MilestoneTemplate
+        fields = ["service_model", "active"]
+
+
+class MilestoneTemplateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, WorkspaceSettingsViewSet):
+    """The onboarding milestones each service model's new customers get, as on the Settings page: admins and
+    leaders read them, admins add, rename, move, retire and restore them (the same services, recorded in the
+    settings history). Customers already in onboarding keep their milestones; nothing is ever deleted."""
+
+    serializer_class = s.MilestoneTemplateSerializer
+    filter_backends = [filters.DjangoFilterBackend]
+    filterset_class = MilestoneTemplateFilter
+
+    def scoped_queryset(self, user):
+        return milestone_templates_all()
+
+    def refreshed(self, template: MilestoneTemplate) -> MilestoneTemplate:
+        return self.get_queryset().get(pk=template.pk)
+
+    @extend_schema(request=s.MilestoneTemplateCreateSerializer, responses={201: s.MilestoneTemplateSerializer})
+    def create(self, request):
+        """A new milestone at the end of its service model's onboarding."""
+        data = self.validated(s.MilestoneTemplateCreateSerializer)
+        template = milestone_services.milestone_template_add(actor=request.user, **data)
+        return self.answer(self.refreshed(template), status_code=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.MilestoneTemplateNamesSerializer, responses=s.MilestoneTemplateSerializer)
+    def update(self, request, pk=None, partial=False):
+        """New names: the milestones customers already got keep theirs."""
+        template = self.changeable_object()
+        names = self.merged(template, s.MilestoneTemplateNamesSerializer, partial=partial)
+        template = milestone_services.milestone_template_edit(template=template, actor=request.user, **names)
+        return self.answer(self.refreshed(template))
+
+    @extend_schema(request=s.MilestoneTemplateNamesSerializer, responses=s.MilestoneTemplateSerializer)
+    def partial_update(self, request, pk=None):
+        """New names: the milestones customers already got keep theirs."""
+        return self.update(request, pk=pk, partial=True)
+
+    @extend_schema(request=s.MilestoneTemplateMoveSerializer, responses=s.MilestoneTemplateSerializer)
+    @action(detail=True, methods=["post"])
+    def move(self, request, pk=None):
+        """One place up or down in its service model's onboarding (at an end, nothing changes)."""
+        template = self.changeable_object()
+        up = self.validated(s.MilestoneTemplateMoveSerializer)["direction"] == "up"
+        milestone_services.milestone_template_move(template=template, up=up, actor=request.user)
+        return self.answer(self.refreshed(template))
+
+    @extend_schema(request=None, responses=s.MilestoneTemplateSerializer)
+    @action(detail=True, methods=["post"])
+    def retire(self, request, pk=None):
+        """Customers who enter onboarding from now on do not get it; first value and first success stay."""
+        template = self.changeable_object()
+        milestone_services.milestone_template_retire(template=template, actor=request.user)
+        return self.answer(self.refreshed(template))
+
+    @extend_schema(request=None, responses=s.MilestoneTemplateSerializer)
+    @action(detail=True, methods=["post"])
+    def restore(self, request, pk=None):
+        """Customers who enter onboarding from now on get it again."""
+        template = self.changeable_object()
+        milestone_services.milestone_template_restore(template=template, actor=request.user)
+        return self.answer(self.refreshed(template))

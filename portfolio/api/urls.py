@@ -11,5 +11,4 @@ router.register("mrr-movements", views.MrrMovementViewSet, basename="mrr-movemen
 router.register("activities", views.ActivityViewSet, basename="activity")
 router.register("tasks", views.TaskViewSet, basename="task")
 router.register("churn-requests", views.ChurnRequestViewSet, basename="churn-request")
-router.register("settings/milestone-templates", views.MilestoneTemplateViewSet, basename="milestone-template")
 urlpatterns = router.urls

@@ -8,24 +8,20 @@ from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
-from rest_framework import exceptions, mixins, permissions, status
+from rest_framework import exceptions, mixins, status
 from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter, SearchFilter
 from rest_framework.response import Response
 from rest_framework.serializers import Serializer
 
-from accounts.access import can_read_settings
-from accounts.api.base import ScopedReadOnlyViewSet, ServiceErrorsMixin, SettingsReadersAdminsChange
-from accounts.api.permissions import TokenScopeAllows
+from accounts.api.base import ScopedReadOnlyViewSet, ServiceErrorsMixin
 from portfolio import ledger, services
-from portfolio import settings_milestone_services as milestone_services
 from portfolio.api import serializers as s
 from portfolio.models import (
     Activity,
     ChurnRequest,
     Contact,
     Customer,
-    MilestoneTemplate,
     MovementKind,
     MrrMovement,
     SaveAttempt,
@@ -43,7 +39,6 @@ from portfolio.selectors import (
     subscriptions_visible_to,
     tasks_visible_to,
 )
-from portfolio.settings_milestone_selectors import milestone_templates_all
 
 # --- Filters --------------------------------------------------------------------------------------------
 
@@ -401,67 +396,3 @@ class ChurnRequestViewSet(PortfolioViewSet):
         downsell = {item["subscription"]: item["amount_cents"] for item in fields.pop("downsell", [])}
         services.churn_request_resolve(churn_request=churn_request, actor=request.user, downsell=downsell, **fields)
         return self.answer(self.get_queryset().get(pk=churn_request.pk))
-
-
-# --- Settings: onboarding milestone templates ---------------------------------------------------------------
-
-
-class MilestoneTemplateViewSet(PortfolioViewSet):
-    """The onboarding milestones each service model's new customers get, as on the Settings page: admins and
-    leaders read them, admins add, rename, move, retire and restore them (the same services, recorded in the
-    settings history). Customers already in onboarding keep their milestones; nothing is ever deleted."""
-
-    serializer_class = s.MilestoneTemplateSerializer
-    permission_classes = [permissions.IsAuthenticated, TokenScopeAllows, SettingsReadersAdminsChange]
-    filter_backends = [filters.DjangoFilterBackend]
-    filterset_fields = ["service_model", "active"]
-
-    def scoped_queryset(self, user):
-        if not can_read_settings(user):
-            return MilestoneTemplate.objects.none()
-        return milestone_templates_all()
-
-    @extend_schema(request=s.MilestoneTemplateCreateSerializer, responses={201: s.MilestoneTemplateSerializer})
-    def create(self, request):
-        template = milestone_services.milestone_template_add(
-            actor=request.user, **self.validated(s.MilestoneTemplateCreateSerializer)
-        )
-        return self.answer(template, status_code=status.HTTP_201_CREATED)
-
-    @extend_schema(request=s.MilestoneTemplateNamesSerializer, responses=s.MilestoneTemplateSerializer)
-    def update(self, request, pk=None):
-        return self._rename(partial=False)
-
-    @extend_schema(request=s.MilestoneTemplateNamesSerializer, responses=s.MilestoneTemplateSerializer)
-    def partial_update(self, request, pk=None):
-        return self._rename(partial=True)
-
-    def _rename(self, *, partial: bool) -> Response:
-        template = self.get_object()
-        names = {"name_pt": template.name_pt, "name_en": template.name_en}
-        names.update(self.validated(s.MilestoneTemplateNamesSerializer, partial=partial))
-        template = milestone_services.milestone_template_edit(template=template, actor=self.request.user, **names)
-        return self.answer(template)
-
-    @extend_schema(request=s.MilestoneTemplateMoveSerializer, responses=s.MilestoneTemplateSerializer)
-    @action(detail=True, methods=["post"])
-    def move(self, request, pk=None):
-        """One place up or down in its service model's onboarding (at an end, nothing changes)."""
-        template = self.get_object()
-        up = self.validated(s.MilestoneTemplateMoveSerializer)["direction"] == "up"
-        milestone_services.milestone_template_move(template=template, up=up, actor=request.user)
-        return self.answer(self.get_queryset().get(pk=template.pk))
-
-    @extend_schema(request=None, responses=s.MilestoneTemplateSerializer)
-    @action(detail=True, methods=["post"])
-    def retire(self, request, pk=None):
-        """Customers who enter onboarding from now on do not get it; first value and first success stay."""
-        template = milestone_services.milestone_template_retire(template=self.get_object(), actor=request.user)
-        return self.answer(template)
-
-    @extend_schema(request=None, responses=s.MilestoneTemplateSerializer)
-    @action(detail=True, methods=["post"])
-    def restore(self, request, pk=None):
-        """Customers who enter onboarding from now on get it again."""
-        template = milestone_services.milestone_template_restore(template=self.get_object(), actor=request.user)
-        return self.answer(template)
