@@ -74,6 +74,7 @@ from portfolio.selectors.scope import (
     reviews_visible_to,
     subscriptions_visible_to,
     tasks_visible_to,
+    through_visible_customer,
     uti_stays_visible_to,
 )
 from portfolio.selectors.search import KINDS as SEARCH_KINDS
@@ -148,6 +149,7 @@ __all__ = [
     "task_assignees",
     "task_people",
     "tasks_visible_to",
+    "through_visible_customer",
     "uti_board",
     "uti_outcomes",
     "uti_stays_visible_to",
