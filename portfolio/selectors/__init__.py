@@ -87,6 +87,7 @@ from portfolio.selectors.scope import (
     tasks_visible_to,
     through_visible_customer,
     uti_stays_visible_to,
+    visible_customer_keys,
 )
 from portfolio.selectors.search import KINDS as SEARCH_KINDS
 from portfolio.selectors.search import SearchResults, search, search_page
@@ -169,4 +170,5 @@ __all__ = [
     "uti_board",
     "uti_outcomes",
     "uti_stays_visible_to",
+    "visible_customer_keys",
 ]

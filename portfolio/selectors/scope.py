@@ -29,6 +29,14 @@ def customers_visible_to(user: User) -> QuerySet[Customer]:
     return Customer.objects.filter(visible_filter(user, people=CUSTOMER_PEOPLE))
 
 
+def visible_customer_keys(user: User) -> QuerySet[Customer]:
+    """The ids of the customers ``user`` sees, for a semi-join that must test every one of them (a leader's
+    thousands of red scores of the day): read from the narrow ``portfolio_customer_pace`` index (every customer's
+    people, portfolio 0021) instead of the customer rows, as its condition is stated (a start date is never
+    empty). Where a few rows each read their customer by key, ``of_visible_customers`` is as fast."""
+    return customers_visible_to(user).filter(start_date__isnull=False).values("pk")
+
+
 def of_visible_customers(model: type[M], user: User) -> QuerySet[M]:
     """Rows of a customer's things (contacts, tasks, reviews…) that ``user`` may see: those of the visible
     customers, as a semi-join on their ids. A join through the customer's people instead makes PostgreSQL
