@@ -252,32 +252,43 @@ def _signed(n: int) -> str:
     return f"+{n}" if n > 0 else (f"−{-n}" if n < 0 else "±0")
 
 
+def _delta(key: str, before: dict, after: dict) -> int:
+    """The points of score measure ``key`` moved between two rows' ``measures``, rounded."""
+    old, new = before.get(key) or {}, after.get(key) or {}
+    return round_half_up((new.get("contribution") or 0) - (old.get("contribution") or 0))
+
+
+def _change(key: str, before: dict, after: dict) -> MeasureChange | None:
+    """How measure ``key`` moved between two rows, in words; None when neither its points nor its words changed."""
+    measure = MEASURES[key]
+    old, new = before.get(key) or {}, after.get(key) or {}
+    delta = _delta(key, before, after)
+    old_text = value_text(key, old) if not old.get("left_out") and old else left_out_text(old) or "—"
+    new_text = value_text(key, new) if not new.get("left_out") and new else left_out_text(new) or "—"
+    if old_text == new_text and not delta:
+        return None
+    text = _("%(measure)s %(delta)s: %(before)s → %(after)s") % {
+        "measure": measure.label,
+        "delta": _signed(delta),
+        "before": old_text,
+        "after": new_text,
+    }
+    return MeasureChange(key=key, label=str(measure.label), delta=delta, text=text)
+
+
 def changes(before: dict, after: dict) -> list[MeasureChange]:
     """Measure by measure, how the score moved between two stored rows' ``measures``, biggest move first.
     A measure that came in or went out of the score counts its whole contribution."""
-    found = []
-    for key in dict.fromkeys([*after, *before]):
-        measure = MEASURES.get(key)
-        if measure is None:
-            continue
-        old, new = before.get(key) or {}, after.get(key) or {}
-        delta_exact = (new.get("contribution") or 0) - (old.get("contribution") or 0)
-        delta = round_half_up(delta_exact)
-        old_text = value_text(key, old) if not old.get("left_out") and old else left_out_text(old) or "—"
-        new_text = value_text(key, new) if not new.get("left_out") and new else left_out_text(new) or "—"
-        if old_text == new_text and not delta:
-            continue
-        text = _("%(measure)s %(delta)s: %(before)s → %(after)s") % {
-            "measure": measure.label,
-            "delta": _signed(delta),
-            "before": old_text,
-            "after": new_text,
-        }
-        found.append(MeasureChange(key=key, label=str(measure.label), delta=delta, text=text))
-    return sorted(found, key=lambda c: (-abs(c.delta), c.key))
+    found = [_change(key, before, after) for key in dict.fromkeys([*after, *before]) if key in MEASURES]
+    return sorted((c for c in found if c is not None), key=lambda c: (-abs(c.delta), c.key))
 
 
 def fell_most(before: dict, after: dict) -> MeasureChange | None:
-    """The measure that pulled the score down most between two rows (None if none fell)."""
-    fallen = [c for c in changes(before, after) if c.delta < 0]
-    return min(fallen, key=lambda c: c.delta) if fallen else None
+    """The measure that pulled the score down most between two rows (None if none fell); of two that fell as much,
+    the first by key, as in ``changes``. Only that one is put in words (My day's customers gone red: dozens)."""
+    fallen = [
+        (delta, key)
+        for key in dict.fromkeys([*after, *before])
+        if key in MEASURES and (delta := _delta(key, before, after)) < 0
+    ]
+    return _change(min(fallen)[1], before, after) if fallen else None

@@ -15,7 +15,7 @@ from core import clock
 from health.measures import MEASURES, MeasureChange, changes, fell_most, left_out_text, value_text
 from health.models import HealthOverride, HealthScore
 from portfolio.models import RUNNING_STATUSES, Customer, Subscription
-from portfolio.selectors import customers_visible_to, of_visible_customers
+from portfolio.selectors import of_visible_customers, visible_customer_keys
 
 
 def licences_by_customer(customer_ids: Iterable[int]) -> dict[int, int | None]:
@@ -215,7 +215,7 @@ def turned_red(user: User, today: date) -> list[TurnedRed] | None:
     # portfolio with their measures spilled to disk; only the chosen 50 then read both days' measures.
     shown = (
         HealthScore.objects.filter(
-            customer__in=customers_visible_to(user).values("pk"),
+            customer__in=visible_customer_keys(user),
             day=today,
             band="red",
             override__isnull=True,

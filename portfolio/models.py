@@ -139,6 +139,15 @@ class Customer(models.Model):
             models.Index(fields=["health_score"]),
             # My day's and the morning digest's "changed stage since yesterday" (a range, newest first).
             models.Index(fields=["stage_changed_at"], name="portfolio_customer_stage_chg"),
+            # The onboarding board's pace per ISM: every customer's people and start, narrow enough to read whole
+            # instead of the customer rows. Partial on a condition only the pace states (a start date is never
+            # empty), so no other query's plan takes it: the UTI board's few stays read their customers by key.
+            models.Index(
+                fields=["id"],
+                include=["owner", "implementation_manager", "farmer", "start_date"],
+                condition=Q(start_date__isnull=False),
+                name="portfolio_customer_pace",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -541,7 +550,14 @@ class Milestone(models.Model):
             # My day's milestones at risk: the open ones, soonest target first.
             models.Index(
                 fields=["target_date"], condition=Q(achieved_on__isnull=True), name="portfolio_milestone_open_due"
-            )
+            ),
+            # The onboarding board's pace per ISM: the first values reached, with what it counts of them.
+            models.Index(
+                fields=["customer"],
+                include=["id", "achieved_on", "target_date"],
+                condition=Q(kind="first_value", achieved_on__isnull=False),
+                name="portfolio_milestone_first_val",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -18,7 +18,18 @@ A page's selector returns the page's data in one object (``CustomerPage``, ``Por
 ``MyDay`` and ``OnboardingBoard`` are mappings, read by key), in a fixed number of queries.
 """
 
-from portfolio.selectors.boards import OnboardingBoard, UtiBoard, onboarding_board, uti_board, uti_outcomes
+from portfolio.selectors.boards import (
+    ONBOARDING_PAGE,
+    OnboardingBoard,
+    UtiBoard,
+    onboarding_board,
+    onboarding_customers,
+    onboarding_key,
+    onboarding_pace,
+    parse_onboarding_key,
+    uti_board,
+    uti_outcomes,
+)
 from portfolio.selectors.customer import (
     CustomerPage,
     CustomerTimeline,
@@ -74,7 +85,9 @@ from portfolio.selectors.scope import (
     reviews_visible_to,
     subscriptions_visible_to,
     tasks_visible_to,
+    through_visible_customer,
     uti_stays_visible_to,
+    visible_customer_keys,
 )
 from portfolio.selectors.search import KINDS as SEARCH_KINDS
 from portfolio.selectors.search import SearchResults, search, search_page
@@ -86,6 +99,7 @@ from portfolio.selectors.tasks import MyTasksPage, TaskFilters, my_tasks_page, t
 __all__ = [
     "CUSTOMER_PEOPLE",
     "NOTIFICATIONS_SHOWN",
+    "ONBOARDING_PAGE",
     "PAGE_SIZES",
     "RENEWAL_SORTS",
     "RENEWAL_WINDOWS",
@@ -129,8 +143,12 @@ __all__ = [
     "notifications_of",
     "of_visible_customers",
     "onboarding_board",
+    "onboarding_customers",
+    "onboarding_key",
+    "onboarding_pace",
     "open_task_count",
     "opportunities_visible_to",
+    "parse_onboarding_key",
     "portfolio_list",
     "portfolio_page",
     "portfolio_totals",
@@ -148,7 +166,9 @@ __all__ = [
     "task_assignees",
     "task_people",
     "tasks_visible_to",
+    "through_visible_customer",
     "uti_board",
     "uti_outcomes",
     "uti_stays_visible_to",
+    "visible_customer_keys",
 ]

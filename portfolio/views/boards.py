@@ -3,6 +3,8 @@
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.vary import vary_on_headers
 
 from portfolio import selectors
 from portfolio.views.common import page_context
@@ -11,8 +13,16 @@ UTI_PAGE_SIZE = 50
 
 
 @login_required
+@vary_on_headers("HX-Request")
 def onboarding_board(request: HttpRequest) -> HttpResponse:
-    return render(request, "portfolio/onboarding.html", selectors.onboarding_board(request.user))
+    """The board, a page of customers at a time: ``?after=`` (the last shown one's key) gives the next page;
+    asked by htmx (the "Show more" row), only its rows, appended in place of that row."""
+    after = selectors.parse_onboarding_key(request.GET.get("after"))
+    if request.htmx and after is not None:
+        customers, next_after = selectors.onboarding_customers(request.user, after=after)
+        context = {"customers": customers, "next_after": next_after, "today": timezone.localdate()}
+        return render(request, "portfolio/onboarding.html#rows", context)
+    return render(request, "portfolio/onboarding.html", selectors.onboarding_board(request.user, after=after))
 
 
 @login_required

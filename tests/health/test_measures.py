@@ -126,3 +126,42 @@ def test_a_measure_that_went_out_is_named_with_the_reason():
         "Surveys −40: latest answers at 80 of 100 → no data",
         "Engagement +25: 15 active days of 30 → 15 active days of 30",
     ]
+
+
+def test_what_fell_most_is_the_first_fallen_measure_of_the_changes_ties_going_to_the_first_key():
+    # rows as stored (only what the words and the points read): usage fell 20, engagement and relationship 10
+    # each, the survey rose 5, the payment moved nothing
+    def row(contribution, raw):
+        return {"contribution": contribution, "raw": raw, "facts": {}}
+
+    before = {
+        "relationship": row(20, 3),
+        "engagement": row(30, 20),
+        "adoption": {"contribution": 40, "raw": 80, "facts": {"users": 16, "licences": 20}},
+        "survey": row(5, 50),
+        "payment": row(10, 0),
+    }
+    after = {
+        "relationship": row(10, 40),
+        "engagement": row(20, 12),
+        "adoption": {"contribution": 20, "raw": 40, "facts": {"users": 8, "licences": 20}},
+        "survey": row(10, 100),
+        "payment": row(10, 0),
+    }
+    with translation.override("en"):
+        every = changes(before, after)
+        assert [(c.key, c.delta) for c in every] == [
+            ("adoption", -20),
+            ("engagement", -10),
+            ("relationship", -10),
+            ("survey", 5),
+        ]
+        assert fell_most(before, after) == every[0]
+        # without usage's fall, engagement and relationship fell as much: the first by key, as changes() lists them
+        before["adoption"] = after["adoption"]
+        assert fell_most(before, after) == changes(before, after)[0]
+        assert fell_most(before, after).key == "engagement"
+        assert fell_most(before, after).text == "Engagement −10: 20 active days of 30 → 12 active days of 30"
+        # and nothing fell: none
+        assert fell_most(after, after) is None
+        assert fell_most({}, {}) is None

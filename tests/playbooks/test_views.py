@@ -182,3 +182,36 @@ def test_the_playbook_page_says_who_is_behind_on_a_run(org, client_for):
     row = page.context["page"].runs[0]
     assert row.behind == [org.csm_a2.full_name]
     assert "Padaria Aurora" in page.content.decode()
+
+
+def test_the_list_counts_each_playbooks_open_runs_of_the_customers_the_person_sees(
+    org, client_for, django_assert_num_queries
+):
+    # given two playbooks; the first with open runs (active, paused) for Lucas's, Beatriz's and a team B
+    # customer, a customer with no owner whose ISM is in team A, and a finished run of another of Lucas's
+    first = live_playbook(name="A primeira", steps=[task_step(), {"kind": "wait", "days": 5}])
+    second = live_playbook(name="B segunda", steps=[task_step(), {"kind": "wait", "days": 5}])
+    lucas = CustomerFactory(owner=org.csm_a)
+    beatriz = CustomerFactory(owner=org.csm_a2)
+    team_b = CustomerFactory(owner=org.csm_b)
+    unowned = CustomerFactory(owner=None, implementation_manager=org.ism_a)
+    done = CustomerFactory(owner=org.csm_a)
+    for customer, status in [(lucas, "active"), (beatriz, "paused"), (team_b, "active"), (unowned, "active")]:
+        Run.objects.create(playbook=first, version=first.live_version, customer=customer, status=status)
+    Run.objects.create(playbook=first, version=first.live_version, customer=done, status="completed")
+    Run.objects.create(playbook=second, version=second.live_version, customer=team_b, status="exited")
+
+    def counts(user) -> dict[str, int]:
+        client = client_for(user)
+        client.get(reverse("playbooks:list"))  # the session's first read
+        # the session, the user, the playbooks with their counts
+        with django_assert_num_queries(3):
+            rows = client.get(reverse("playbooks:list")).context["page"].rows
+        return {row.playbook.name: row.active_runs for row in rows}
+
+    # then each counts the open runs of the customers they see, none of the finished ones
+    assert counts(org.csm_a) == {"A primeira": 1, "B segunda": 0}
+    assert counts(org.leader_a) == {"A primeira": 3, "B segunda": 0}  # Lucas's, Beatriz's, the unowned one's
+    assert counts(org.leader_b) == {"A primeira": 1, "B segunda": 0}
+    assert counts(org.admin) == {"A primeira": 4, "B segunda": 0}
+    assert counts(org.ism_a) == {"A primeira": 1, "B segunda": 0}

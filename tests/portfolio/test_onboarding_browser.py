@@ -70,3 +70,29 @@ def test_the_handoff_with_nothing_reached_warns_and_goes_through_once_confirmed(
     page.goto(f"{page.base_url}/customers/{customer.pk}/handoff/")
     expect(page.get_by_text("no longer in onboarding")).to_be_visible()
     screenshot(page, f"handoff-{name}-3-refused-after")
+
+
+def test_the_board_brings_the_next_customers_in_place_of_show_more(page, login_page, org, monkeypatch):
+    from portfolio.selectors import boards
+
+    monkeypatch.setattr(boards, "ONBOARDING_PAGE", 2)
+    User.objects.filter(pk=org.leader_a.pk).update(language="en")
+    today = timezone.localdate()
+    for n, days_ago in enumerate([40, 30, 20, 10, 5]):
+        CustomerFactory(name=f"Onboarding {n}", owner=org.csm_a, start_date=today - timedelta(days=days_ago))
+
+    # given the leader on the board: the two earliest starts, and a button for more
+    login_page(page, org.leader_a)
+    page.goto(f"{page.base_url}/onboarding/")
+    rows = page.locator("#cust-h").locator("xpath=../..").locator("tbody tr")
+    expect(rows.filter(has_text="Onboarding")).to_have_count(2)
+
+    # when she asks for more twice, the next ones join the same table, the earliest first, and the button goes
+    page.get_by_role("link", name="Show more customers").click()
+    expect(rows.filter(has_text="Onboarding")).to_have_count(4)
+    page.get_by_role("link", name="Show more customers").click()
+    expect(rows.filter(has_text="Onboarding")).to_have_count(5)
+    expect(page.get_by_role("link", name="Show more customers")).to_have_count(0)
+    assert rows.filter(has_text="Onboarding").all_inner_texts()[-1].startswith("Onboarding 4")
+    assert page.url == f"{page.base_url}/onboarding/"  # in place: the board itself, the pace above it
+    screenshot(page, "onboarding-board-show-more")

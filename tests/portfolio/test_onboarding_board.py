@@ -1,0 +1,134 @@
+"""The onboarding board a page at a time: the customers in onboarding by start date, after the last shown one's
+key (the "Show more" row brings the next ones in its place), and the pace per ISM, in a fixed number of queries."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from portfolio import selectors, services
+from portfolio.selectors import boards
+from tests.portfolio.factories import CustomerFactory
+
+pytestmark = pytest.mark.django_db
+
+# The session and the user, then the board's page of customers, their milestones and the pace per ISM.
+BOARD_QUERIES = 2 + 3
+# The next rows alone: the session and the user, the customers and their milestones.
+ROWS_QUERIES = 2 + 2
+
+
+def names(html: str) -> list[str]:
+    return re.findall(r"<strong>(Cliente [^<]+)</strong>", html)
+
+
+@pytest.fixture
+def onboardings(org):
+    """Five onboardings of team A started on four days (two the same day, created in that order) and one of team B."""
+    today = timezone.localdate()
+    made = {}
+    starts = [("Cliente E", 1), ("Cliente A", 30), ("Cliente C", 10), ("Cliente D", 10), ("Cliente B", 20)]
+    for name, days_ago in starts:
+        made[name] = CustomerFactory(
+            name=name, owner=org.csm_a, implementation_manager=org.ism_a, start_date=today - timedelta(days=days_ago)
+        )
+    made["Cliente B2"] = CustomerFactory(name="Cliente B2", owner=org.csm_b, start_date=today - timedelta(days=25))
+    return made
+
+
+def test_the_board_pages_by_start_date_then_creation_and_each_page_starts_after_the_last_key(org, onboardings):
+    first, after = selectors.onboarding_customers(org.leader_a, per_page=2)
+    assert [c.name for c in first] == ["Cliente A", "Cliente B"]
+    assert after == f"{onboardings['Cliente B'].start_date.isoformat()}.{onboardings['Cliente B'].pk}"
+
+    key = selectors.parse_onboarding_key(after)
+    second, after = selectors.onboarding_customers(org.leader_a, after=key, per_page=2)
+    assert [c.name for c in second] == ["Cliente C", "Cliente D"]  # the same start: by creation
+
+    last, after = selectors.onboarding_customers(org.leader_a, after=selectors.parse_onboarding_key(after), per_page=2)
+    assert [c.name for c in last] == ["Cliente E"]
+    assert after == ""
+    # each comes with its milestones (first value, first success)
+    assert [m.kind for m in last[0].milestone_list] == ["first_value", "first_success"]
+
+
+@pytest.mark.parametrize("value", [None, "", "amanhã", "2026-13-01.4", "2026-01-01", "2026-01-01.x"])
+def test_a_key_that_is_not_one_gives_the_first_page(value):
+    assert selectors.parse_onboarding_key(value) is None
+
+
+def test_the_page_shows_a_page_of_customers_and_a_row_that_brings_the_next_ones(
+    org, onboardings, client_for, monkeypatch, django_assert_num_queries
+):
+    monkeypatch.setattr(boards, "ONBOARDING_PAGE", 2)
+    client = client_for(org.leader_a)
+    client.get("/onboarding/")  # the session's first read
+
+    with django_assert_num_queries(BOARD_QUERIES):
+        page = client.get("/onboarding/").text
+    assert names(page) == ["Cliente A", "Cliente B"]
+    more = re.search(r'<tr id="onboarding-more">.*?hx-get="/onboarding/\?after=([^"]+)"', page).group(1)
+
+    # htmx asks for the rows after the last one: only them, and the row for the ones after
+    with django_assert_num_queries(ROWS_QUERIES):
+        rows = client.get(f"/onboarding/?after={more}", HTTP_HX_REQUEST="true").text
+    assert "<html" not in rows
+    assert "Tempo até o primeiro valor" not in rows  # not the pace again
+    assert names(rows) == ["Cliente C", "Cliente D"]
+    assert rows.count('id="onboarding-more"') == 1
+    after = re.search(r'hx-get="/onboarding/\?after=([^"]+)"', rows).group(1)
+    rows = client.get(f"/onboarding/?after={after}", HTTP_HX_REQUEST="true").text
+    assert names(rows) == ["Cliente E"]
+    assert "onboarding-more" not in rows  # the last page
+
+    # without htmx the link is the whole board from there, with a way back to the start
+    plain = client.get(f"/onboarding/?after={more}").text
+    assert names(plain) == ["Cliente C", "Cliente D"]
+    assert "Tempo até o primeiro valor" in plain
+    assert 'href="/onboarding/"' in plain
+
+    # and a team B leader's board pages through team B's only
+    assert names(client_for(org.leader_b).get("/onboarding/").text) == ["Cliente B2"]
+
+
+def test_the_board_reads_in_the_same_queries_however_many_are_onboarding(org, client_for, django_assert_num_queries):
+    client = client_for(org.leader_a)
+    CustomerFactory(owner=org.csm_a, implementation_manager=org.ism_a)
+    client.get("/onboarding/")
+    with django_assert_num_queries(BOARD_QUERIES):
+        client.get("/onboarding/")
+    CustomerFactory.create_batch(4, owner=org.csm_a2)
+    with django_assert_num_queries(BOARD_QUERIES):
+        assert len(names(client.get("/onboarding/").text)) == 5
+
+
+def test_the_pace_counts_each_isms_first_values_of_the_customers_the_person_sees(org):
+    # given, for the ISM: first values in 4 days (target 30: on time) and in 40 (late), a customer with none reached;
+    # a first value in 10 days of a customer with no ISM; and team B's customer's (not the team A leader's)
+    today = timezone.localdate()
+
+    def reached(days_after_start, **people):
+        customer = CustomerFactory(start_date=today - timedelta(days=60), **people)
+        milestone = customer.milestones.get(kind="first_value")
+        services.milestone_achieve(
+            milestone=milestone, achieved_on=customer.start_date + timedelta(days=days_after_start), actor=None
+        )
+        return milestone
+
+    on_time = reached(4, owner=org.csm_a, implementation_manager=org.ism_a)
+    late = reached(40, owner=org.csm_a2, implementation_manager=org.ism_a)
+    assert on_time.achieved_on <= on_time.target_date < late.achieved_on
+    CustomerFactory(owner=org.csm_a, implementation_manager=org.ism_a)
+    reached(10, owner=org.csm_a)
+    reached(3, owner=org.csm_b, implementation_manager=org.ism_a)
+
+    # then the leader reads the ISM's two (one on time, 22 days on average) and the one with no ISM last
+    assert selectors.onboarding_pace(org.leader_a) == [
+        {"ism": "Juliana Pereira", "reached": 2, "on_time_rate": 0.5, "avg_days": 22},
+        {"ism": "—", "reached": 1, "on_time_rate": 1.0, "avg_days": 10},
+    ]
+    # and the ISM herself the three she ran, whoever's team (4, 40, 3: 15 days and 2 of 3 on time)
+    assert selectors.onboarding_pace(org.ism_a) == [
+        {"ism": "Juliana Pereira", "reached": 3, "on_time_rate": 2 / 3, "avg_days": 15},
+    ]
