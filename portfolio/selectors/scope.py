@@ -4,7 +4,7 @@ from typing import TypeVar
 
 from django.db.models import Model, QuerySet
 
-from accounts.access import changeable_filter, get_visible_or_404, in_team_filter, sees_every_row, visible_filter
+from accounts.access import changeable_filter, get_visible_or_404, in_team_filter, visible_filter
 from accounts.models import User
 from portfolio.models import (
     Activity,
@@ -27,11 +27,6 @@ M = TypeVar("M", bound=Model)
 def customers_visible_to(user: User) -> QuerySet[Customer]:
     """The one starting point for customers: what ``user`` may see."""
     return Customer.objects.filter(visible_filter(user, people=CUSTOMER_PEOPLE))
-
-
-def sees_every_customer(user: User) -> bool:
-    """Whether ``user`` sees every customer, churned ones included (``accounts.access.sees_every_row``)."""
-    return sees_every_row(user, Customer.objects.all(), people=CUSTOMER_PEOPLE)
 
 
 def of_visible_customers(model: type[M], user: User) -> QuerySet[M]:

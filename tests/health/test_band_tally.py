@@ -14,7 +14,6 @@ from health import services, tally
 from health.models import HealthBandTally, HealthScore
 from health.selectors_leader import health_overview
 from portfolio.models import Customer
-from portfolio.selectors import sees_every_customer
 from tests.health.factories import rule, usage, version
 from tests.health.leader_factories import score
 from tests.portfolio.factories import CustomerFactory, hand_off
@@ -142,27 +141,6 @@ def test_the_check_names_each_difference_and_the_rebuild_mends_them(scored, caps
 # --- Who reads it -------------------------------------------------------------------------------------------
 
 
-def test_who_sees_every_customer(org, django_assert_num_queries):
-    CustomerFactory(owner=org.csm_a)
-    CustomerFactory(owner=None, implementation_manager=org.ism_a)  # team A's through its ISM
-
-    with django_assert_num_queries(0):  # by rule
-        assert sees_every_customer(org.admin)
-        assert sees_every_customer(org.viewer_all)
-    with django_assert_num_queries(1):
-        assert sees_every_customer(org.leader_a)
-    assert sees_every_customer(org.viewer_a)
-    assert not sees_every_customer(org.csm_a)
-    assert not sees_every_customer(org.leader_b)
-
-    # a customer nobody of team A is responsible for, churned or not, no owner or another team's
-    stray = CustomerFactory(owner=None)
-    assert not sees_every_customer(org.leader_a)
-    Customer.objects.filter(pk=stray.pk).update(owner=org.csm_b)
-    assert not sees_every_customer(org.leader_a)
-    assert sees_every_customer(org.admin)
-
-
 def trend_of(user):
     return [(point.day, point.counts) for point in health_overview(user).trend]
 
@@ -175,6 +153,28 @@ def read_tables(user) -> set[str]:
         for table in ("health_healthbandtally", "health_healthscore")
         if any(table in q["sql"] for q in queries.captured_queries)
     }
+
+
+def test_who_reads_the_tally(org):
+    CustomerFactory(owner=org.csm_a)
+    CustomerFactory(owner=None, implementation_manager=org.ism_a)  # team A's through its ISM
+    tally_only, live = {"health_healthbandtally"}, {"health_healthscore"}
+
+    assert read_tables(org.admin) == read_tables(org.viewer_all) == tally_only  # by rule
+    assert read_tables(org.leader_a) == read_tables(org.viewer_a) == tally_only  # team A is everyone
+    assert read_tables(org.csm_a) == read_tables(org.leader_b) == live
+
+    # a customer nobody of team A is responsible for: no owner, another team's, or churned
+    stray = CustomerFactory(owner=None)
+    assert read_tables(org.leader_a) == live
+    Customer.objects.filter(pk=stray.pk).update(owner=org.csm_b)
+    assert read_tables(org.leader_a) == live
+    Customer.objects.filter(pk=stray.pk).update(stage="churned")
+    assert read_tables(org.leader_a) == live
+    assert read_tables(org.admin) == tally_only
+    # the leader's own customer of another team's CSM is hers too
+    Customer.objects.filter(pk=stray.pk).update(farmer=org.leader_a)
+    assert read_tables(org.leader_a) == tally_only
 
 
 def test_the_overview_reads_the_tally_for_someone_who_sees_everyone_and_counts_the_same(org):
@@ -238,5 +238,4 @@ def test_the_overview_takes_the_same_queries_for_everyone_as_scores_grow(org, cl
     assert response.status_code == 200
     assert len(admin_after.captured_queries) == len(admin_before.captured_queries)
     assert len(leader_after.captured_queries) == len(leader_before.captured_queries)
-    # the leader asks once more than the admin: whether she sees every customer
-    assert len(leader_after.captured_queries) == len(admin_after.captured_queries) + 1
+    assert len(leader_after.captured_queries) == len(admin_after.captured_queries)
