@@ -16,7 +16,6 @@ from django.db.models import (
     ExpressionWrapper,
     Func,
     IntegerField,
-    Max,
     Q,
     QuerySet,
     Subquery,
@@ -139,9 +138,10 @@ def health_overview(user: User) -> HealthOverview:
         .order_by()
     )
     if not by_rule:
-        # COUNT as a plain function: the subquery counts every customer, grouped by nothing
+        # COUNT as a plain function: the subquery counts every customer, grouped by nothing (and, uncorrelated,
+        # neither is the page's query by it: PostgreSQL computes it once)
         every = Customer.objects.order_by().annotate(n=Func("pk", function="COUNT", output_field=IntegerField()))
-        rows = rows.annotate(everyone=Max(Subquery(every.values("n"))))
+        rows = rows.annotate(everyone=Subquery(every.values("n")))
     per_owner: dict[int | None, CsmHealth] = {}
     totals = {band: BandCount() for band in BANDS}
     seen, everyone = 0, -1
