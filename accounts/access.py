@@ -91,6 +91,15 @@ def sees_every_row_by_rule(user: User) -> bool:
     )
 
 
+def may_see_every_row(user: User) -> bool:
+    """Whether ``user``'s scope can cover every row: by rule (:func:`sees_every_row_by_rule`), or because it is
+    their teams' and their teams may be responsible for every row (leaders, a viewer of a team). A CSM, ISM or
+    farmer sees the rows they are responsible for themselves: a page need not count whether that is all of them."""
+    return sees_every_row_by_rule(user) or bool(
+        getattr(user, "is_authenticated", False) and user.is_active and user.role in (Role.LEADER, Role.VIEWER)
+    )
+
+
 def changeable_filter(user: User, *, people: Sequence[str]) -> Q:
     """A filter for rows ``user`` may change: what they see, unless they only read."""
     if user.is_read_only:

@@ -23,7 +23,12 @@ from django.db.models import (
 )
 from django.http import Http404
 
-from accounts.access import can_edit_health_profiles, can_read_health_backtest, sees_every_row_by_rule
+from accounts.access import (
+    can_edit_health_profiles,
+    can_read_health_backtest,
+    may_see_every_row,
+    sees_every_row_by_rule,
+)
 from accounts.models import User
 from core import clock
 from health.models import Band, HealthBandTally, HealthOverride, HealthProfile, HealthProfileVersion, HealthScore
@@ -127,7 +132,8 @@ def health_overview(user: User) -> HealthOverview:
     The first also tells whether ``user`` sees every customer, for the trend: it counts the churned customers
     they see too (apart) and, beside, every customer there is (an index-only count, in the same statement, so
     from the same snapshot); the same number means nobody is out of their scope. Admins and a viewer with no
-    team see everyone by rule (``accounts.access.sees_every_row_by_rule``) and are not counted."""
+    team see everyone by rule (``accounts.access.sees_every_row_by_rule``) and are not counted; nor is a CSM, ISM or
+    farmer, whose scope is their own customers (``may_see_every_row``): their trend is counted live."""
     today = clock.today()
     by_rule = sees_every_row_by_rule(user)
     rows = (
@@ -137,7 +143,7 @@ def health_overview(user: User) -> HealthOverview:
         .annotate(n=Count("pk"), mrr=Sum("mrr_cents"))
         .order_by()
     )
-    if not by_rule:
+    if not by_rule and may_see_every_row(user):
         # COUNT as a plain function: the subquery counts every customer, grouped by nothing (and, uncorrelated,
         # neither is the page's query by it: PostgreSQL computes it once)
         every = Customer.objects.order_by().annotate(n=Func("pk", function="COUNT", output_field=IntegerField()))
