@@ -69,15 +69,35 @@ def visible_filter(user: User, *, people: Sequence[str]) -> Q:
     (the owner first)."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return NOTHING
-    if user.is_admin:
+    if sees_every_row_by_rule(user):
         return Q()
     if user.role == Role.LEADER:
         return _in_teams(people, scope_team_ids(user)) | _any_person(people, **{"": user.pk})
     if user.role == Role.VIEWER:
-        if user.team_id is None:
-            return Q()
         return _in_teams(people, Team.objects.filter(pk=user.team_id).values("pk"))
     return _any_person(people, **{"": user.pk})
+
+
+def sees_every_row_by_rule(user: User) -> bool:
+    """Admins and a viewer with no team see every row, whoever is responsible for it: their
+    :func:`visible_filter` filters nothing. Anyone else sees every row only when their scope happens to cover
+    them all (a leader whose teams are responsible for every customer), which only counting the rows tells: a
+    page that keeps a figure for everyone (``health.HealthBandTally``) compares the rows in scope with all of
+    them in one statement before it reads that figure."""
+    return bool(
+        getattr(user, "is_authenticated", False)
+        and user.is_active
+        and (user.is_admin or (user.role == Role.VIEWER and user.team_id is None))
+    )
+
+
+def may_see_every_row(user: User) -> bool:
+    """Whether ``user``'s scope can cover every row: by rule (:func:`sees_every_row_by_rule`), or because it is
+    their teams' and their teams may be responsible for every row (leaders, a viewer of a team). A CSM, ISM or
+    farmer sees the rows they are responsible for themselves: a page need not count whether that is all of them."""
+    return sees_every_row_by_rule(user) or bool(
+        getattr(user, "is_authenticated", False) and user.is_active and user.role in (Role.LEADER, Role.VIEWER)
+    )
 
 
 def changeable_filter(user: User, *, people: Sequence[str]) -> Q:

@@ -10,13 +10,28 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import (
+    BooleanField,
+    Count,
+    ExpressionWrapper,
+    Func,
+    IntegerField,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+)
 from django.http import Http404
 
-from accounts.access import can_edit_health_profiles, can_read_health_backtest
+from accounts.access import (
+    can_edit_health_profiles,
+    can_read_health_backtest,
+    may_see_every_row,
+    sees_every_row_by_rule,
+)
 from accounts.models import User
 from core import clock
-from health.models import Band, HealthOverride, HealthProfile, HealthProfileVersion, HealthScore
+from health.models import Band, HealthBandTally, HealthOverride, HealthProfile, HealthProfileVersion, HealthScore
 from health.profile_rules import Change, version_diff
 from portfolio.models import Customer, Stage
 from portfolio.selectors import customers_visible_to
@@ -96,18 +111,51 @@ class HealthOverview:
         return sum(cell.count for cell in self.totals.values())
 
 
+def _trend_counts(user: User, days: list[date], *, sees_everyone: bool) -> list[tuple[date, str, int]]:
+    """(day, band, scores) of the ``days`` over the customers ``user`` sees, in one query. Someone who sees every
+    customer reads the tally the database keeps (``HealthBandTally``: a few dozen rows); anyone else counts the
+    scores of their customers (a semi-join on their ids)."""
+    if sees_everyone:
+        return list(HealthBandTally.objects.filter(day__in=days, scores__gt=0).values_list("day", "band", "scores"))
+    return list(
+        HealthScore.objects.filter(day__in=days, customer__in=customers_visible_to(user).values("pk"))
+        .values("day", "band")
+        .annotate(n=Count("pk"))
+        .order_by()
+        .values_list("day", "band", "n")
+    )
+
+
 def health_overview(user: User) -> HealthOverview:
-    """The health overview: three queries (bands per CSM today, the weekly trend, the overrides in force)."""
+    """The health overview: three queries (bands per CSM today, the weekly trend, the overrides in force).
+
+    The first also tells whether ``user`` sees every customer, for the trend: it counts the churned customers
+    they see too (apart) and, beside, every customer there is (an index-only count, in the same statement, so
+    from the same snapshot); the same number means nobody is out of their scope. Admins and a viewer with no
+    team see everyone by rule (``accounts.access.sees_every_row_by_rule``) and are not counted; nor is a CSM, ISM or
+    farmer, whose scope is their own customers (``may_see_every_row``): their trend is counted live."""
     today = clock.today()
-    customers = scored_customers(user)
+    by_rule = sees_every_row_by_rule(user)
     rows = (
-        customers.values("owner_id", "owner__full_name", "health_band")
+        customers_visible_to(user)
+        .annotate(churned=ExpressionWrapper(Q(stage=Stage.CHURNED), output_field=BooleanField()))
+        .values("owner_id", "owner__full_name", "health_band", "churned")
         .annotate(n=Count("pk"), mrr=Sum("mrr_cents"))
         .order_by()
     )
+    if not by_rule and may_see_every_row(user):
+        # COUNT as a plain function: the subquery counts every customer, grouped by nothing (and, uncorrelated,
+        # neither is the page's query by it: PostgreSQL computes it once)
+        every = Customer.objects.order_by().annotate(n=Func("pk", function="COUNT", output_field=IntegerField()))
+        rows = rows.annotate(everyone=Subquery(every.values("n")))
     per_owner: dict[int | None, CsmHealth] = {}
     totals = {band: BandCount() for band in BANDS}
+    seen, everyone = 0, -1
     for row in rows:
+        seen += row["n"]
+        everyone = row.get("everyone", everyone)
+        if row["churned"]:  # not scored
+            continue
         owner = per_owner.setdefault(row["owner_id"], CsmHealth(row["owner_id"], row["owner__full_name"] or ""))
         band = _band_key(row["health_band"])
         owner.bands[band] = BandCount(row["n"], row["mrr"] or 0)
@@ -117,13 +165,8 @@ def health_overview(user: User) -> HealthOverview:
 
     days = [today - timedelta(weeks=k) for k in range(TREND_WEEKS - 1, -1, -1)]
     counts: dict[date, dict[str, int]] = defaultdict(lambda: dict.fromkeys(BANDS, 0))
-    for row in (
-        HealthScore.objects.filter(day__in=days, customer__in=customers_visible_to(user).values("pk"))
-        .values("day", "band")
-        .annotate(n=Count("pk"))
-        .order_by()
-    ):
-        counts[row["day"]][_band_key(row["band"])] += row["n"]
+    for day, band, n in _trend_counts(user, days, sees_everyone=by_rule or seen == everyone):
+        counts[day][_band_key(band)] += n
     trend = [TrendPoint(day, counts[day]) for day in days if day in counts]
 
     overrides = [
@@ -135,7 +178,7 @@ def health_overview(user: User) -> HealthOverview:
             by=o.created_by.full_name if o.created_by else "",
             until=o.ends_on,
         )
-        for o in HealthOverride.objects.filter(ended_at__isnull=True, customer__in=customers.values("pk"))
+        for o in HealthOverride.objects.filter(ended_at__isnull=True, customer__in=scored_customers(user).values("pk"))
         .select_related("customer", "created_by")
         .order_by("ends_on", "customer__name")
     ]
