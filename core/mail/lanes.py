@@ -38,6 +38,8 @@ from core.mail.smtp import SmtpRun
 
 # How long a blocked ``submit`` or ``drain`` waits before looking again whether a lane failed.
 _POLL_SECONDS = 0.2
+# The outcome of an email a lane did not send (a lane failed, or the sender closed): its row stays as it was.
+_UNSENT = "unsent"
 
 
 @dataclass(frozen=True)
@@ -74,8 +76,12 @@ class SmtpLanes:
         self.clock = clock
         self.accepted = accepted
         self.per_connection = max(1, per_connection)
-        self._jobs: queue.Queue = queue.Queue(maxsize=2 * self.count)
+        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
         self._outcomes: queue.SimpleQueue = queue.SimpleQueue()
+        # Emails handed over whose outcome the sender has not read yet (the sender's thread alone counts them):
+        # at most one a lane and as many waiting, so the sender never runs far ahead of what is sent.
+        self._in_flight = 0
+        self._window = 2 * self.count
         self._error: BaseException | None = None
         self._runs: list[SmtpRun] = []
         self._threads: list[threading.Thread] = []
@@ -109,25 +115,23 @@ class SmtpLanes:
         self, item: Any, raw: tuple[str, bytes] | None, message: Callable[[], EmailMessage] | None = None
     ) -> list[Outcome]:
         """Queue one email (``raw``: (envelope recipient, bytes); else ``message()`` builds a Django message)
-        and return the outcomes reported since the last call. Blocks while every lane is busy and the queue
-        is full."""
-        job = _Job(item, raw, message)
-        while True:
-            self._raise_if_failed()
-            try:
-                self._jobs.put(job, timeout=_POLL_SECONDS)
-                break
-            except queue.Full:
-                continue
-        return self._collect()
+        and return the outcomes reported since the last call. Waits while every lane is busy and as many
+        emails are waiting."""
+        self._raise_if_failed()
+        outcomes = self._collect()
+        while self._in_flight >= self._window:
+            outcomes.append(self._next_outcome())
+        self._jobs.put(_Job(item, raw, message))
+        self._in_flight += 1
+        return [done for done in outcomes if done.outcome != _UNSENT]
 
     def drain(self) -> list[Outcome]:
         """Wait until every email handed over so far has its outcome, and return the outcomes not yet read."""
-        with self._jobs.all_tasks_done:
-            while self._jobs.unfinished_tasks and self._error is None:
-                self._jobs.all_tasks_done.wait(_POLL_SECONDS)
+        outcomes = self._collect()
+        while self._in_flight:
+            outcomes.append(self._next_outcome())
         self._raise_if_failed()
-        return self._collect()
+        return [done for done in outcomes if done.outcome != _UNSENT]
 
     def close(self) -> None:
         if self._error is None:
@@ -145,6 +149,16 @@ class SmtpLanes:
             with contextlib.suppress(Exception):  # a connection that may be gone already
                 run.close()
 
+    def _next_outcome(self) -> Outcome:
+        while True:
+            self._raise_if_failed()
+            try:
+                done = self._outcomes.get(timeout=_POLL_SECONDS)
+            except queue.Empty:
+                continue
+            self._in_flight -= 1
+            return done
+
     def _collect(self) -> list[Outcome]:
         outcomes = []
         while True:
@@ -152,6 +166,7 @@ class SmtpLanes:
                 outcomes.append(self._outcomes.get_nowait())
             except queue.Empty:
                 return outcomes
+            self._in_flight -= 1
 
     def _raise_if_failed(self) -> None:
         if self._error is not None and not isinstance(self._error, _Closed):
@@ -159,21 +174,20 @@ class SmtpLanes:
 
     def _lane(self, run: SmtpRun) -> None:
         sent_here = 0  # emails on this lane's current connection
-        while True:
-            job = self._jobs.get()
-            if job is None:
-                self._jobs.task_done()
-                return
+        while (job := self._jobs.get()) is not None:
+            # Every job gets exactly one outcome, "unsent" when a lane failed or the sender closed.
+            reported = False
             try:
-                if self._error is None:  # else a lane failed or the sender closed: what is queued stays unsent
-                    sent_here = self._send(run, job, sent_here)
+                if self._error is None:
+                    sent_here, reported = self._send(run, job, sent_here)
             except BaseException as error:
                 if self._error is None:
                     self._error = error
             finally:
-                self._jobs.task_done()
+                if not reported:
+                    self._outcomes.put(Outcome(job.item, _UNSENT, None, self.clock()))
 
-    def _send(self, run: SmtpRun, job: _Job, sent_here: int) -> int:
+    def _send(self, run: SmtpRun, job: _Job, sent_here: int) -> tuple[int, bool]:
         if sent_here >= self.per_connection:
             run.close()
             run.open()
@@ -185,8 +199,12 @@ class SmtpLanes:
             self.accepted(job.item, at)
         self._outcomes.put(Outcome(job.item, outcome, error, at))
         drops = run.drops
-        run.settle(outcome, error)  # a lost connection is replaced here
-        return 0 if run.drops > drops else sent_here + 1
+        try:
+            run.settle(outcome, error)  # a lost connection is replaced here
+        except BaseException as failed:
+            if self._error is None:
+                self._error = failed
+        return (0 if run.drops > drops else sent_here + 1), True
 
 
 class _Closed(Exception):
