@@ -10,7 +10,7 @@ import contextlib
 import re
 import smtplib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
@@ -78,25 +78,31 @@ def _reset(client: smtplib.SMTP, code: int) -> None:
         client.rset()
 
 
-def send_prebuilt(client: smtplib.SMTP, mail_from: str, recipient: str, payload: bytes) -> None:
+def prebuilt_exchange(client: smtplib.SMTP, mail_from: str, recipient: str, payload: bytes) -> Iterator[None]:
     """``client.sendmail(sender, [recipient], payload)`` for one recipient and a message already in CRLF lines,
-    with the same commands and the same errors, without what smtplib does again for every email: parsing both
-    addresses (``mail_from`` comes quoted, ``<address>``, once per connection; a plain recipient needs no
-    parsing) and scanning the whole message for lines that start with a dot when it has none."""
+    with the same commands and the same errors, in steps: each step reads the server's answer to the last
+    command and writes the next, then pauses (``yield``) until the next step, so that a sender with several
+    connections writes on each before it waits for the first answer (``core.mail.lanes``). Without what
+    smtplib does again for every email: parsing both addresses (``mail_from`` comes quoted, ``<address>``, once
+    per connection; a plain recipient needs no parsing) and scanning the whole message for lines that start
+    with a dot when it has none."""
     client.ehlo_or_helo_if_needed()
     size = f" size={len(payload)}" if client.does_esmtp and client.has_extn("size") else ""
     client.putcmd("mail", f"FROM:{mail_from}{size}")
+    yield
     code, reply = client.getreply()
     if code != 250:
         _reset(client, code)
         raise smtplib.SMTPSenderRefused(code, reply, mail_from)
     plain = envelope_address(recipient) == recipient  # ASCII, nothing to parse
     client.putcmd("rcpt", f"TO:<{recipient}>" if plain else f"TO:{smtplib.quoteaddr(recipient)}")
+    yield
     code, reply = client.getreply()
     if code not in (250, 251):
         _reset(client, code)
         raise smtplib.SMTPRecipientsRefused({recipient: (code, reply)})
     client.putcmd("data")
+    yield
     code, reply = client.getreply()
     if code != 354:
         raise smtplib.SMTPDataError(code, reply)
@@ -105,10 +111,17 @@ def send_prebuilt(client: smtplib.SMTP, mail_from: str, recipient: str, payload:
     if not payload.endswith(b"\r\n"):
         payload += b"\r\n"
     client.send(payload + b".\r\n")
+    yield
     code, reply = client.getreply()
     if code != 250:
         _reset(client, code)
         raise smtplib.SMTPDataError(code, reply)
+
+
+def send_prebuilt(client: smtplib.SMTP, mail_from: str, recipient: str, payload: bytes) -> None:
+    """``prebuilt_exchange`` in one go, on one connection."""
+    for _step in prebuilt_exchange(client, mail_from, recipient, payload):
+        pass
 
 
 def connection_lost(smtp) -> bool:
