@@ -11,9 +11,9 @@ Sending
     its row is marked sent. On PostgreSQL the marks are written behind the sends by a companion thread on its own
     connection (``SurveySentMarks``): the sender goes on with the next email while the mark commits, and each commit
     carries every mark waiting at that moment, so the sender never waits for the disk. There, with Django's SMTP
-    backend, the emails also go out on ``LEME_SURVEY_SMTP_CONNECTIONS`` connections at once, each in a thread of its
-    own (``core.mail.lanes``): this thread builds each email and hands it over, the lanes send it and hand its mark
-    on, and the refusals they report are recorded here; before each batch every email handed over has its outcome
+    backend, the emails also go out on ``LEME_SURVEY_SMTP_CONNECTIONS`` connections at once, driven in turn by this
+    thread (``core.mail.lanes``): it builds each email and hands it over, the lanes send it and hand its mark on,
+    and the refusals they report are recorded here; before each batch every email handed over has its outcome
     and every mark is committed. Elsewhere (the embedded SQLite run, or a send called inside a transaction) each row
     is claimed, sent and marked in its own short transaction instead. A temporary refusal (4xx) puts the row back
     with a growing wait (``next_attempt_at``) until ``LEME_SURVEY_MAX_ATTEMPTS``; a recipient refused for good (5xx)

@@ -15,8 +15,8 @@ logger = logging.getLogger(__name__)
 
 class Pacer:
     """At most ``per_second`` emails a second from this process (0: no limit), without bursts after a
-    pause. Used when there is no Redis to share the pace with (the embedded run). Several threads of one
-    sender (``core.mail.lanes``) may share it: each takes the next slot under a lock, then waits for it."""
+    pause. Used when there is no Redis to share the pace with (the embedded run). Several threads may share
+    it: each takes the next slot under a lock, then waits for it."""
 
     def __init__(self, per_second: float) -> None:
         self.interval = 1 / per_second if per_second > 0 else 0.0
