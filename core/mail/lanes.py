@@ -1,12 +1,12 @@
 """Several SMTP connections at once, driven in turn by the sender's own thread ("lanes").
 
 On one connection each email waits for the server's answers to MAIL, RCPT, DATA and the message (four round
-trips) before the next one starts. With ``count`` connections the sender takes up to ``count`` emails at a
-time, one a connection, and steps through their exchanges together (``core.mail.smtp.prebuilt_exchange``):
-it writes MAIL on every connection, then reads the first connection's answer and writes its RCPT, the second's,
-and so on, so the server answers every connection while the sender waits for one, and the sender builds the
-next emails while nothing is waiting. No threads: threads cost more in switching the interpreter's lock
-between them than the exchange itself on a busy machine (measured: see bench/README.md, "Survey emails").
+trips) before the next one starts. With ``count`` connections each email starts on a free one (its MAIL FROM
+written at its slot of the pace) and its exchange goes on in steps (``core.mail.smtp.prebuilt_exchange``):
+while every connection is busy, the sender moves the exchange started longest ago on by one step (reads its
+answer, writes the next command); once a connection is free, it builds the next email while the server works
+on the others. No threads: threads cost more in handing the interpreter's lock to each other than the
+exchange itself on a busy machine (measured: see bench/README.md, "Survey emails").
 
 Each lane is a ``core.mail.smtp.SmtpRun`` of its own — its connection, its reconnects — sharing the run's pace
 (each email waits for its slot of ``core.mail.pacing`` before its first command goes out, so the rate limit
@@ -75,8 +75,10 @@ class SmtpLanes:
         self.clock = clock
         self.accepted = accepted
         self.per_connection = max(1, per_connection)
-        self._waiting: list[_Job] = []
         self._lanes: list[_Lane] = []
+        self._active: dict[_Lane, tuple[_Lane, _Job, datetime, Iterator[None]]] = {}  # started, in order
+        self._outcomes: list[Outcome] = []
+        self._errors: list[BaseException] = []
         try:
             for _ in range(max(1, count)):  # a server that cannot be reached raises here, at once
                 lane = _Lane(SmtpRun(pacer=pacer, budget=float("inf")))
@@ -100,53 +102,67 @@ class SmtpLanes:
     def submit(
         self, item: Any, raw: tuple[str, bytes] | None, message: Callable[[], EmailMessage] | None = None
     ) -> list[Outcome]:
-        """Hand over one email (``raw``: (envelope recipient, bytes); else ``message()`` builds a Django message).
-        Once there is one for every connection they are sent together; returns the outcomes of those sent."""
-        self._waiting.append(_Job(item, raw, message))
-        return self._turn() if len(self._waiting) >= len(self._lanes) else []
+        """Start one email (``raw``: (envelope recipient, bytes); else ``message()`` builds a Django message) on
+        a free connection, first moving the others' exchanges on until one is free; returns the outcomes of
+        the emails finished meanwhile. The sender builds the next email while the server works on the others."""
+        self._raise_if_failed()
+        while len(self._active) >= len(self._lanes):
+            self._advance()
+        self._raise_if_failed()
+        lane = next(lane for lane in self._lanes if lane not in self._active)
+        self._start(lane, _Job(item, raw, message))
+        return self._take_outcomes()
 
     def drain(self) -> list[Outcome]:
-        """Send what was handed over and not yet sent; returns their outcomes."""
-        return self._turn() if self._waiting else []
+        """Finish every email started; returns the outcomes not yet returned."""
+        while self._active:
+            self._advance()
+        self._raise_if_failed()
+        return self._take_outcomes()
 
     def close(self) -> None:
-        self._waiting = []
+        self._active = {}
         for lane in self._lanes:
             try:
                 lane.run.close()
             except Exception:  # noqa: S112 - a connection that may be gone already; close the others
                 continue
 
-    def _turn(self) -> list[Outcome]:
-        jobs, self._waiting = self._waiting, []
-        outcomes: list[Outcome] = []
-        errors: list[BaseException] = []
-        active: list[tuple[_Lane, _Job, datetime, Iterator[None]]] = []
-        for lane, job in zip(self._lanes, jobs, strict=False):
-            if errors:
-                break  # not started: its row stays as it was
-            try:
-                self._renew(lane)
-            except BaseException as error:
-                errors.append(error)
-                break
-            self.pacer.wait()
-            at = self.clock()
-            if job.raw is None or not lane.run.raw:
-                # Django's own path, on its own: the rare email the prebuilt bytes cannot carry.
-                outcome, error = lane.run.hand_over(lambda: None, job.message)
-                self._finish(lane, job, at, outcome, error, outcomes, errors)
-                continue
-            to, payload = job.raw
-            exchange = prebuilt_exchange(lane.run.smtp.connection, lane.run.mail_from, to, payload)
-            entry = (lane, job, at, exchange)
-            if self._step(entry, outcomes, errors):  # its MAIL FROM goes out now, at its slot of the pace
-                active.append(entry)
-        while active:
-            active = [entry for entry in active if self._step(entry, outcomes, errors)]
-        if errors:
-            raise errors[0]
+    def _start(self, lane: _Lane, job: _Job) -> None:
+        try:
+            self._renew(lane)
+        except BaseException as error:
+            self._errors.append(error)
+            return
+        self.pacer.wait()
+        at = self.clock()
+        if job.raw is None or not lane.run.raw:
+            # Django's own path, on its own: the rare email the prebuilt bytes cannot carry.
+            outcome, error = lane.run.hand_over(lambda: None, job.message)
+            self._finish(lane, job, at, outcome, error, self._outcomes, self._errors)
+            return
+        to, payload = job.raw
+        entry = (lane, job, at, prebuilt_exchange(lane.run.smtp.connection, lane.run.mail_from, to, payload))
+        if self._step(entry, self._outcomes, self._errors):  # its MAIL FROM goes out now, at its slot of the pace
+            self._active[lane] = entry
+
+    def _advance(self) -> None:
+        """One step of the exchange started longest ago (its answer is the likeliest to be there already)."""
+        lane = next(iter(self._active))
+        entry = self._active.pop(lane)
+        if self._step(entry, self._outcomes, self._errors):
+            self._active[lane] = entry  # to the back of the line
+
+    def _take_outcomes(self) -> list[Outcome]:
+        outcomes, self._outcomes = self._outcomes, []
         return outcomes
+
+    def _raise_if_failed(self) -> None:
+        """Every email started is finished before an error is raised."""
+        if self._errors:
+            while self._active:
+                self._advance()
+            raise self._errors[0]
 
     def _step(self, entry, outcomes: list[Outcome], errors: list[BaseException]) -> bool:
         """One step of an email's exchange; False once it is finished (its outcome is in ``outcomes``)."""

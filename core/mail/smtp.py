@@ -17,7 +17,7 @@ from django.core.mail import EmailMessage, get_connection
 from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
 from django.core.mail.message import sanitize_address
 
-from core.mail.frames import envelope_address
+from core.mail.frames import plain_address
 from core.mail.pacing import Pacer, SharedPacer
 
 # Errors that say "the SMTP server could not be reached or dropped us", as opposed to an answer about
@@ -94,8 +94,7 @@ def prebuilt_exchange(client: smtplib.SMTP, mail_from: str, recipient: str, payl
     if code != 250:
         _reset(client, code)
         raise smtplib.SMTPSenderRefused(code, reply, mail_from)
-    plain = envelope_address(recipient) == recipient  # ASCII, nothing to parse
-    client.putcmd("rcpt", f"TO:<{recipient}>" if plain else f"TO:{smtplib.quoteaddr(recipient)}")
+    client.putcmd("rcpt", f"TO:<{recipient}>" if plain_address(recipient) else f"TO:{smtplib.quoteaddr(recipient)}")
     yield
     code, reply = client.getreply()
     if code not in (250, 251):

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from config.celery import app
 from core.mail import pacing
+from core.mail.smtp import send_prebuilt
 from portfolio import services as portfolio_services
 from surveys import dispatch, messages, planning, reminders, scheduling, tasks, tokens, triggers
 from surveys.models import CampaignMode, Delivery, DeliveryStatus, SkipReason
@@ -776,6 +777,24 @@ def test_the_prebuilt_bytes_match_for_employees_and_customers_without_a_csm(org)
         _to, data = emails.raw(delivery)
         django_bytes = emails.message(delivery).message().as_bytes(linesep="\r\n")
         assert _comparable(data) == _comparable(django_bytes)
+
+
+def test_prebuilt_bytes_go_out_as_smtplib_would_send_them(smtp_server):
+    # given a message with a line that starts with a dot, and two recipients, one plain, one not
+    inbox, url = smtp_server
+    payload = b"Subject: Oi\r\nTo: x@example.com\r\n\r\n.a line with a dot first\r\n..two\r\nend"
+    with smtplib.SMTP("127.0.0.1", int(url.rpartition(":")[2])) as client:
+        # when each is sent on the same connection
+        send_prebuilt(client, "<no-reply@leme.example>", "ana@example.com", payload)
+        send_prebuilt(client, "<no-reply@leme.example>", "Ana Souza <ana.souza@example.com>", payload)
+
+        # then the server received the message as written (the dots restored) for each address
+        assert [envelope.rcpt_tos for envelope in inbox.envelopes] == [
+            ["ana@example.com"],
+            ["ana.souza@example.com"],
+        ]
+        assert [envelope.mail_from for envelope in inbox.envelopes] == ["no-reply@leme.example"] * 2
+        assert all(m.get_payload() == ".a line with a dot first\r\n..two\r\nend\r\n" for m in inbox.messages)
 
 
 def test_very_long_names_take_djangos_own_path(org):
