@@ -2,22 +2,24 @@
 
     cd /work/main && DJANGO_SETTINGS_MODULE=config.settings.test \\
         TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/leme_bench_send \\
-        .venv/bin/python -m bench.survey_send [--emails 10000] [--reply-delay 0.002] [--profile]
+        .venv/bin/python -m bench.survey_send [--emails 10000] [--turns 2] [--reply-delay 0.002] [--profile]
 
 The script drops and re-creates that scratch database (its name must contain "bench_send"), migrates it,
 seeds one CSM, 100 customers and N contacts (half pt-BR, half English), and starts an aiosmtpd sink on
 127.0.0.1 in a child process (so the sink does not share the sender's interpreter). Then Leme and smtplib
-take turns, twice each:
+take turns, twice each (``--turns N``: N times each):
 
 1. Leme (a new NPS campaign to everyone, planned untimed): ``surveys.tasks.deliveries_send`` runs eagerly in
    this process with ``LEME_SURVEY_SEND_RATE=0`` (timed): the email built from its frame, the SMTP exchange,
    and its "sent" mark committed behind it by the companion connection, in batches of
-   ``LEME_SURVEY_BATCH_SIZE`` on one SMTP connection each; every mark is committed when the timing stops.
+   ``LEME_SURVEY_BATCH_SIZE``, on ``LEME_SURVEY_SMTP_CONNECTIONS`` connections at once (set it in the
+   environment to compare); every mark is committed when the timing stops.
 2. smtplib: the same N messages, rendered to bytes beforehand (not timed), sent with ``sendmail`` on one
    ``smtplib.SMTP`` connection (timed).
 
-It prints emails per second and the ratio Leme / smtplib (target: at least 0.5), and checks that the sink
-received every email and every delivery is marked sent. ``--reply-delay`` makes the sink take that long
+It prints emails per second and the ratio Leme / smtplib per turn and over all turns (target: at least
+1.0), with the load average and the CPU time each side used (this process, the sink), and checks that the
+sink received every email and every delivery is marked sent. ``--reply-delay`` makes the sink take that long
 to accept each message, as a relay across a network does.
 """
 
@@ -62,6 +64,15 @@ def sink(port: int, received, ready, reply_delay: float) -> None:
         asyncio.run(asyncio.sleep(10**9))
     finally:
         controller.stop()
+
+
+def cpu_seconds(pid: int) -> tuple[float, float]:
+    """CPU seconds (user + system) used so far by this process (all its threads) and by process ``pid``."""
+    own = os.times()
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rpartition(")")[2].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return own.user + own.system, (int(fields[11]) + int(fields[12])) / ticks
 
 
 def recreate_database(url: str) -> None:
@@ -133,6 +144,7 @@ def main(figures: dict | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--emails", type=int, default=10_000)
     parser.add_argument("--profile", action="store_true", help="print a cProfile of Leme's run")
+    parser.add_argument("--turns", type=int, default=2, help="turns each, alternating (default 2)")
     parser.add_argument(
         "--reply-delay",
         type=float,
@@ -172,10 +184,13 @@ def main(figures: dict | None = None) -> None:
     call_command("migrate", verbosity=0)
     admin = seed(args.emails)
 
-    # Leme and smtplib take turns, twice each, so a busy moment of the machine weighs on both alike.
+    # Leme and smtplib take turns (twice each unless --turns says otherwise), so that a busy moment of the
+    # machine weighs on both alike.
+    load_before = os.getloadavg()
     emails = None
     leme_seconds, smtplib_seconds = [], []
-    for turn in range(2):
+    leme_cpu, smtplib_cpu = [], []  # per turn: (this process, the sink) CPU seconds
+    for turn in range(args.turns):
         campaign = campaign_for(admin)
         planned = planning.campaign_plan(campaign_id=campaign.pk)
         assert planned is not None
@@ -187,9 +202,11 @@ def main(figures: dict | None = None) -> None:
 
             profiler = cProfile.Profile()
             profiler.enable()
+        cpu = cpu_seconds(sink_process.pid)
         started = time.perf_counter()
         tasks.deliveries_send.apply(args=(campaign.pk,)).get()
         leme_seconds.append(time.perf_counter() - started)
+        leme_cpu.append([after - before for before, after in zip(cpu, cpu_seconds(sink_process.pid), strict=True)])
         if profiler:
             import pstats
 
@@ -204,23 +221,37 @@ def main(figures: dict | None = None) -> None:
             emails = render_all(messages.SurveyEmails(campaign), campaign)
         sender = parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
         received.value = 0
+        cpu = cpu_seconds(sink_process.pid)
         started = time.perf_counter()
         with smtplib.SMTP("127.0.0.1", port) as smtp:
             for recipient, raw in emails:
                 smtp.sendmail(sender, [recipient], raw)
         smtplib_seconds.append(time.perf_counter() - started)
+        smtplib_cpu.append([after - before for before, after in zip(cpu, cpu_seconds(sink_process.pid), strict=True)])
         assert received.value == args.emails, f"the sink received {received.value}"
 
     print(
-        f"emails: {args.emails}, batch size {settings.LEME_SURVEY_BATCH_SIZE}, rate limit off, "
+        f"emails: {args.emails}, batch size {settings.LEME_SURVEY_BATCH_SIZE}, "
+        f"{settings.LEME_SURVEY_SMTP_CONNECTIONS} SMTP connections, rate limit off, "
         f"sink reply delay {args.reply_delay * 1000:.1f} ms"
     )
     for turn, (leme, plain) in enumerate(zip(leme_seconds, smtplib_seconds, strict=True), start=1):
         leme_rate, plain_rate = args.emails / leme, args.emails / plain
+        (leme_own, leme_sink), (plain_own, plain_sink) = leme_cpu[turn - 1], smtplib_cpu[turn - 1]
         print(
             f"turn {turn}: Leme deliveries_send {leme:6.2f} s {leme_rate:6.0f} emails/s | "
-            f"smtplib {plain:6.2f} s {plain_rate:6.0f} emails/s | ratio {leme_rate / plain_rate:.2f} (target >= 0.5)"
+            f"smtplib {plain:6.2f} s {plain_rate:6.0f} emails/s | ratio {leme_rate / plain_rate:.2f} | "
+            f"CPU ms an email, sender + sink: Leme {leme_own * 1000 / args.emails:.2f} + "
+            f"{leme_sink * 1000 / args.emails:.2f}, smtplib {plain_own * 1000 / args.emails:.2f} + "
+            f"{plain_sink * 1000 / args.emails:.2f}"
         )
+    total = args.emails * args.turns
+    leme_rate, plain_rate = total / sum(leme_seconds), total / sum(smtplib_seconds)
+    print(
+        f"all turns: Leme {leme_rate:.0f} emails/s | smtplib {plain_rate:.0f} emails/s | "
+        f"ratio {leme_rate / plain_rate:.2f} (target >= 1.0) | load average {load_before[0]:.1f} before, "
+        f"{os.getloadavg()[0]:.1f} after"
+    )
     if figures is not None:  # for bench.all's table
         figures.update(emails=args.emails, leme_s=leme_seconds, smtplib_s=smtplib_seconds)
     sink_process.terminate()

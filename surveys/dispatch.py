@@ -3,34 +3,36 @@
 thread for the marks are ``core.mail``, which the survey emails share with any other bulk email.
 
 Sending
-    ``deliveries_send_pending`` takes a campaign's due pending rows in batches of
-    ``LEME_SURVEY_BATCH_SIZE``: one SMTP connection per batch, people, customers and CSMs fetched with the
-    batch, templates rendered once per language (see ``surveys.messages``). One sender per campaign at a
-    time: a PostgreSQL advisory lock (``core.locks``), which the database drops with the worker's connection;
-    a second sender finds it taken and stops at once. Each email is handed to the SMTP server and, once the
-    server has accepted it ("250" after DATA), its row is marked sent. On PostgreSQL the marks are written
-    behind the sends by a companion thread on its own connection (``SurveySentMarks``): the sender goes on
-    with the next email while the mark commits, and each commit carries every mark waiting at that moment,
-    so the sender never waits for the disk. Elsewhere (the embedded SQLite run, or a send called inside a
-    transaction) each row is claimed, sent and marked in its own short transaction instead. A temporary
-    refusal (4xx) puts the row back with a growing wait (``next_attempt_at``) until
-    ``LEME_SURVEY_MAX_ATTEMPTS``; a recipient refused for good (5xx) marks the row bounced and the contact's
-    ``bounced_at`` (bounces that come back later as DSNs: ``surveys.bounces``); a server that cannot be
-    reached leaves everything pending and the task retries with backoff. The pace,
-    ``LEME_SURVEY_SEND_RATE`` emails per second (0 = as fast as the server takes them), is one for every
-    campaign and worker together (an email provider limits the account): each email takes the next slot of
+    ``deliveries_send_pending`` takes a campaign's due pending rows in batches of ``LEME_SURVEY_BATCH_SIZE``: at
+    most one batch's emails per SMTP connection, people, customers and CSMs fetched with the batch, templates
+    rendered once per language (see ``surveys.messages``). One sender per campaign at a time: a PostgreSQL advisory
+    lock (``core.locks``), which the database drops with the worker's connection; a second sender finds it taken and
+    stops at once. Each email is handed to the SMTP server and, once the server has accepted it ("250" after DATA),
+    its row is marked sent. On PostgreSQL the marks are written behind the sends by a companion thread on its own
+    connection (``SurveySentMarks``): the sender goes on with the next email while the mark commits, and each commit
+    carries every mark waiting at that moment, so the sender never waits for the disk. There, with Django's SMTP
+    backend, the emails also go out on ``LEME_SURVEY_SMTP_CONNECTIONS`` connections at once, driven in turn by this
+    thread (``core.mail.lanes``): it builds each email and hands it over, the lanes send it and hand its mark on,
+    and the refusals they report are recorded here; before each batch every email handed over has its outcome
+    and every mark is committed. Elsewhere (the embedded SQLite run, or a send called inside a transaction) each row
+    is claimed, sent and marked in its own short transaction instead. A temporary refusal (4xx) puts the row back
+    with a growing wait (``next_attempt_at``) until ``LEME_SURVEY_MAX_ATTEMPTS``; a recipient refused for good (5xx)
+    marks the row bounced and the contact's ``bounced_at`` (bounces that come back later as DSNs:
+    ``surveys.bounces``); a server that cannot be reached leaves everything pending and the task retries with
+    backoff. The pace, ``LEME_SURVEY_SEND_RATE`` emails per second (0 = as fast as the server takes them), is one
+    for every campaign and worker together (an email provider limits the account): each email takes the next slot of
     a pace kept in Redis (``core.mail.pacing.SharedPacer``).
 
 Exactly once, and where it is not
-    A worker killed at any point leaves each row either sent (committed) or pending, and the next run sends
-    the pending ones: nobody is missed and, with one exception, nobody gets two. The exception is the
-    instant between the SMTP server's acceptance and the commit of that row's mark — about one commit
-    (a millisecond or so) — in which a dead worker leaves the row pending although the email went out; it
-    is sent again. SMTP has no two-phase handshake that could close this window; what we do is keep it that
-    small and give every delivery a deterministic Message-ID (``<survey-{pk}@domain>``, reminders
-    ``<survey-{pk}-reminder@domain>``, see ``surveys.messages.message_id``), so mail systems that
-    de-duplicate on Message-ID treat the second copy as the same message. A connection dropped while the
-    server's reply is awaited falls in the same window, and so do marks the database refuses (the run then
+    A worker killed at any point leaves each row either sent (committed) or pending, and the next run sends the
+    pending ones: nobody is missed and, with one exception, nobody gets two. The exception is the instant between
+    the SMTP server's acceptance and the commit of that row's mark — about one commit (a millisecond or so) — in
+    which a dead worker leaves the row pending although the email went out; it is sent again. SMTP has no two-phase
+    handshake that could close this window; what we do is keep it that small (with several connections, one email
+    per connection can be in it at once) and give every delivery a deterministic Message-ID
+    (``<survey-{pk}@domain>``, reminders ``<survey-{pk}-reminder@domain>``, see ``surveys.messages.message_id``), so
+    mail systems that de-duplicate on Message-ID treat the second copy as the same message. A connection dropped
+    while the server's reply is awaited falls in the same window, and so do marks the database refuses (the run then
     stops: ``MarksFailed``).
 
 What restarts a send
@@ -52,6 +54,8 @@ from functools import lru_cache, partial
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.mail import get_connection
+from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
 from django.db import connection as db_connection
 from django.db import transaction
 from django.db.models import Min, Q, QuerySet
@@ -59,6 +63,7 @@ from django.utils import timezone
 
 from core.events import publish
 from core.locks import exclusive
+from core.mail.lanes import Outcome, SmtpLanes
 from core.mail.marks import Mark, MarksFailed, SentMarks, can_mark_behind
 from core.mail.pacing import Pacer, SharedPacer, pacer_for
 from core.mail.smtp import SmtpRun, error_text, run_budget_seconds
@@ -363,10 +368,39 @@ class SurveyRun(SmtpRun):
         return outcome if reminder else _defer(delivery, error, now)
 
     def _tally(self, outcome: str, smtp_outcome: str, error: Exception | None) -> str:
-        if outcome in ("sent", "bounced", "failed", "deferred"):
-            setattr(self.result, outcome, getattr(self.result, outcome) + 1)
+        self._count(outcome)
         self.settle(smtp_outcome, error)
         return outcome
+
+    def _count(self, outcome: str) -> None:
+        if outcome in ("sent", "bounced", "failed", "deferred"):
+            setattr(self.result, outcome, getattr(self.result, outcome) + 1)
+
+    # Surveys on several connections at once (``core.mail.lanes``), their marks behind the sends.
+
+    def lanes(self, marks: SurveySentMarks) -> SmtpLanes:
+        return SmtpLanes(
+            count=settings.LEME_SURVEY_SMTP_CONNECTIONS,
+            pacer=self.pacer,
+            clock=self.clock,
+            accepted=lambda delivery, at: marks.add(delivery.pk, at),
+            per_connection=settings.LEME_SURVEY_BATCH_SIZE,
+        )
+
+    def send_on(self, lanes: SmtpLanes, delivery: Delivery) -> None:
+        """Hand one survey to the lanes (built here, in the sender's thread) and record what they report."""
+        data = self.emails.raw(delivery) if lanes.raw else None
+        built = None if data is not None else self.emails.message(delivery)
+        self.record(lanes.submit(delivery, data, (lambda: built) if built is not None else None))
+
+    def record(self, outcomes: list[Outcome]) -> None:
+        """The lanes' outcomes: an accepted email's mark is already handed over; a refusal is recorded here,
+        on the sender's own connection, as on a single connection."""
+        for done in outcomes:
+            if done.outcome == "sent":
+                self._count("sent")
+            else:
+                self._count(self._refused(done.item, done.outcome, done.error, done.at, reminder=False))
 
     @staticmethod
     def _give_up_reminder(delivery: Delivery, error: Exception, now: datetime) -> str:
@@ -419,30 +453,55 @@ def _marks_for(campaign: Campaign) -> Iterator[SurveySentMarks | None]:
     marks.close()
 
 
+def _on_lanes(marks: SurveySentMarks | None) -> bool:
+    """Several connections at once when the marks go behind the sends and the backend is Django's SMTP one
+    (the round trips they overlap are the network's); one connection, email after email, otherwise."""
+    return marks is not None and type(get_connection()) is SmtpBackend
+
+
 def _send_batches(campaign: Campaign, run: SurveyRun, marks: SurveySentMarks | None) -> None:
+    lanes: SmtpLanes | None = None
+    on_lanes = _on_lanes(marks)
     cursor = 0
-    while not run.out_of_time and _still_active(campaign):
-        if marks is not None:
-            marks.flush()  # the fatigue check below reads the "sent" marks
-        batch = next_batch(_due(campaign, run.clock()), after=cursor)
-        if not batch:
-            break
-        cursor = batch[-1].pk
-        batch, skipped = _skip_since_planned(campaign, batch, run.clock())
-        run.result.skipped += skipped
-        if not batch:
-            continue
-        run.open()
-        try:
-            for delivery in batch:
-                if run.out_of_time:
-                    break
-                if marks is None:
-                    run.send(delivery, partial(_claim_now, delivery.pk, campaign.expires_after_days), reminder=False)
-                else:
-                    run.send_behind(delivery, marks)
-        finally:
-            run.close()
+    try:
+        while not run.out_of_time and _still_active(campaign):
+            if lanes is not None:
+                run.record(lanes.drain())  # every email of the last batch has its outcome (bounces recorded)
+            if marks is not None:
+                marks.flush()  # the fatigue check below reads the "sent" marks
+            batch = next_batch(_due(campaign, run.clock()), after=cursor)
+            if not batch:
+                break
+            cursor = batch[-1].pk
+            batch, skipped = _skip_since_planned(campaign, batch, run.clock())
+            run.result.skipped += skipped
+            if not batch:
+                continue
+            if on_lanes:
+                lanes = lanes or run.lanes(marks)
+                for delivery in batch:
+                    if run.out_of_time:
+                        break
+                    run.send_on(lanes, delivery)
+                continue
+            run.open()
+            try:
+                for delivery in batch:
+                    if run.out_of_time:
+                        break
+                    if marks is None:
+                        run.send(
+                            delivery, partial(_claim_now, delivery.pk, campaign.expires_after_days), reminder=False
+                        )
+                    else:
+                        run.send_behind(delivery, marks)
+            finally:
+                run.close()
+        if lanes is not None:
+            run.record(lanes.drain())
+    finally:
+        if lanes is not None:
+            lanes.close()
 
 
 def deliveries_send_pending(

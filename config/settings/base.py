@@ -490,6 +490,12 @@ LEME_IMPORT_JOB_ATTEMPTS = env.int("LEME_IMPORT_JOB_ATTEMPTS", default=2)
 LEME_SURVEY_SEND_RATE = env.float("LEME_SURVEY_SEND_RATE", default=20.0)
 LEME_SURVEY_PACE_KEY = env("LEME_SURVEY_PACE_KEY", default="leme:surveys:send-pace")
 LEME_SURVEY_BATCH_SIZE = env.int("LEME_SURVEY_BATCH_SIZE", default=200)
+# How many SMTP connections one worker sends a campaign's surveys on at once (core.mail.lanes: the worker
+# steps through one email's exchange on each in turn, so the server answers them all while it waits for one).
+# The pace above still holds for all of them together. Each connection carries at most LEME_SURVEY_BATCH_SIZE
+# emails before a fresh one is opened. Lower it if the SMTP provider limits concurrent connections per account
+# (every worker sending a campaign opens this many); 1 sends email after email on one connection.
+LEME_SURVEY_SMTP_CONNECTIONS = env.int("LEME_SURVEY_SMTP_CONNECTIONS", default=4)
 LEME_SURVEY_MAX_ATTEMPTS = env.int("LEME_SURVEY_MAX_ATTEMPTS", default=5)
 # The workspace's fatigue rule: a campaign that surveys a contact again sooner starts only when a leader confirms it.
 LEME_SURVEY_FATIGUE_DAYS = env.int("LEME_SURVEY_FATIGUE_DAYS", default=90)

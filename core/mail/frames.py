@@ -33,8 +33,13 @@ class Frame:
         return b"".join(out)
 
 
+def plain_address(email: str) -> bool:
+    """An ASCII address with nothing to parse or quote (no name, no brackets, no spaces)."""
+    return email.isascii() and not any(c in email for c in ' ,"<>()\r\n')
+
+
 def envelope_address(email: str) -> str:
     """The address as Django's SMTP backend would write it; plain ASCII addresses need no work."""
-    if email.isascii() and not any(c in email for c in ' ,"<>()\r\n'):
+    if plain_address(email):
         return email
     return sanitize_address(email, settings.DEFAULT_CHARSET)

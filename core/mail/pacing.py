@@ -5,6 +5,7 @@ sharing it: each email takes the next slot of a pace kept in Redis (``SharedPace
 embedded run) a process keeps its own pace (``Pacer``)."""
 
 import logging
+import threading
 import time
 
 import redis
@@ -14,19 +15,23 @@ logger = logging.getLogger(__name__)
 
 class Pacer:
     """At most ``per_second`` emails a second from this process (0: no limit), without bursts after a
-    pause. Used when there is no Redis to share the pace with (the embedded run)."""
+    pause. Used when there is no Redis to share the pace with (the embedded run). Several threads may share
+    it: each takes the next slot under a lock, then waits for it."""
 
     def __init__(self, per_second: float) -> None:
         self.interval = 1 / per_second if per_second > 0 else 0.0
         self.next_at = time.monotonic()
+        self._lock = threading.Lock()
 
     def wait(self) -> None:
         if not self.interval:
             return
-        delay = self.next_at - time.monotonic()
-        if delay > 0:
-            time.sleep(delay)
-        self.next_at = max(self.next_at, time.monotonic()) + self.interval
+        with self._lock:
+            now = time.monotonic()
+            slot = max(self.next_at, now)
+            self.next_at = slot + self.interval
+        if slot > now:
+            time.sleep(slot - now)
 
 
 # One slot per email on Redis's clock: the next free slot moves on by one interval per email, and never
@@ -45,7 +50,7 @@ return {slot - now_us, slot}
 class SharedPacer:
     """A pace shared by every worker that uses the same Redis ``key``: each email takes the next slot from
     Redis, ``1 / per_second`` apart. Should Redis fail, this worker keeps its own pace and says so in the
-    log."""
+    log. Safe to share between a sender's threads (the Redis client takes a pooled connection per command)."""
 
     def __init__(self, per_second: float, *, url: str, key: str) -> None:
         self.interval_us = round(1_000_000 / per_second)

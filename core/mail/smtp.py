@@ -6,15 +6,18 @@ email between the server's acceptance and the caller's commit), and reconnects w
 giving the run back to the task's retry when the server keeps dropping it. What a "sent", "bounced" or
 "deferred" email means for the caller's rows is the caller's (see ``surveys.dispatch``)."""
 
+import contextlib
+import re
 import smtplib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
 from django.core.mail.message import sanitize_address
 
+from core.mail.frames import plain_address
 from core.mail.pacing import Pacer, SharedPacer
 
 # Errors that say "the SMTP server could not be reached or dropped us", as opposed to an answer about
@@ -63,6 +66,63 @@ def smtp_send(send: Callable[[], object]) -> tuple[str, Exception | None]:
     return "sent", None
 
 
+_LINE_STARTING_WITH_A_DOT = re.compile(rb"(?m)^\.")
+
+
+def _reset(client: smtplib.SMTP, code: int) -> None:
+    """After a refusal, as smtplib's ``sendmail`` does: a 421 closes the connection, anything else resets it."""
+    if code == 421:
+        client.close()
+        return
+    with contextlib.suppress(smtplib.SMTPServerDisconnected):
+        client.rset()
+
+
+def prebuilt_exchange(client: smtplib.SMTP, mail_from: str, recipient: str, payload: bytes) -> Iterator[None]:
+    """``client.sendmail(sender, [recipient], payload)`` for one recipient and a message already in CRLF lines,
+    with the same commands and the same errors, in steps: each step reads the server's answer to the last
+    command and writes the next, then pauses (``yield``) until the next step, so that a sender with several
+    connections writes on each before it waits for the first answer (``core.mail.lanes``). Without what
+    smtplib does again for every email: parsing both addresses (``mail_from`` comes quoted, ``<address>``, once
+    per connection; a plain recipient needs no parsing) and scanning the whole message for lines that start
+    with a dot when it has none."""
+    client.ehlo_or_helo_if_needed()
+    size = f" size={len(payload)}" if client.does_esmtp and client.has_extn("size") else ""
+    client.putcmd("mail", f"FROM:{mail_from}{size}")
+    yield
+    code, reply = client.getreply()
+    if code != 250:
+        _reset(client, code)
+        raise smtplib.SMTPSenderRefused(code, reply, mail_from)
+    client.putcmd("rcpt", f"TO:<{recipient}>" if plain_address(recipient) else f"TO:{smtplib.quoteaddr(recipient)}")
+    yield
+    code, reply = client.getreply()
+    if code not in (250, 251):
+        _reset(client, code)
+        raise smtplib.SMTPRecipientsRefused({recipient: (code, reply)})
+    client.putcmd("data")
+    yield
+    code, reply = client.getreply()
+    if code != 354:
+        raise smtplib.SMTPDataError(code, reply)
+    if payload.startswith(b".") or b"\n." in payload:
+        payload = _LINE_STARTING_WITH_A_DOT.sub(b"..", payload)
+    if not payload.endswith(b"\r\n"):
+        payload += b"\r\n"
+    client.send(payload + b".\r\n")
+    yield
+    code, reply = client.getreply()
+    if code != 250:
+        _reset(client, code)
+        raise smtplib.SMTPDataError(code, reply)
+
+
+def send_prebuilt(client: smtplib.SMTP, mail_from: str, recipient: str, payload: bytes) -> None:
+    """``prebuilt_exchange`` in one go, on one connection."""
+    for _step in prebuilt_exchange(client, mail_from, recipient, payload):
+        pass
+
+
 def connection_lost(smtp) -> bool:
     client = getattr(smtp, "connection", None)
     return client is not None and getattr(client, "sock", True) is None
@@ -78,6 +138,7 @@ class SmtpRun:
         self.smtp = None
         self.raw = False
         self.envelope_from = ""
+        self.mail_from = ""
         self.drops = 0
 
     @property
@@ -91,6 +152,7 @@ class SmtpRun:
         # signs or relays through an API) gets the Django message and does what it does with it.
         self.raw = type(self.smtp) is SmtpBackend
         self.envelope_from = sanitize_address(settings.DEFAULT_FROM_EMAIL, settings.DEFAULT_CHARSET)
+        self.mail_from = smtplib.quoteaddr(self.envelope_from)
 
     def close(self) -> None:
         if self.smtp is not None:
@@ -105,7 +167,7 @@ class SmtpRun:
         data = raw() if self.raw else None
         if data is not None:
             to, payload = data
-            return smtp_send(lambda: self.smtp.connection.sendmail(self.envelope_from, [to], payload))
+            return smtp_send(lambda: send_prebuilt(self.smtp.connection, self.mail_from, to, payload))
         built = message()
         return smtp_send(lambda: self.smtp.send_messages([built]))
 

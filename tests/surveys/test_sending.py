@@ -2,8 +2,10 @@
 server: who is surveyed and who is skipped, what the email says and carries, reminders, and what the SMTP
 server's refusals do."""
 
+import asyncio
 import itertools
 import re
+import smtplib
 import threading
 import time
 from collections import Counter
@@ -18,6 +20,7 @@ from django.utils import timezone
 
 from config.celery import app
 from core.mail import pacing
+from core.mail.smtp import send_prebuilt
 from portfolio import services as portfolio_services
 from surveys import dispatch, messages, planning, reminders, scheduling, tasks, tokens, triggers
 from surveys.models import CampaignMode, Delivery, DeliveryStatus, SkipReason
@@ -521,6 +524,112 @@ def test_marks_that_cannot_be_written_stop_the_run_and_leave_the_rows_to_send_ag
     marks.close(quiet=True)
 
 
+def sessions_of(inbox, *, delay: float = 0.0) -> Counter:
+    """Count the messages each SMTP connection (its client port) carried; the server takes ``delay`` s to
+    accept each, so that an email on one connection is still in the server's hands when the next one comes."""
+    carried: Counter = Counter()
+    accept = inbox.handle_DATA
+
+    async def handle_DATA(server, session, envelope):
+        carried[session.peer] += 1
+        if delay:
+            await asyncio.sleep(delay)
+        return await accept(server, session, envelope)
+
+    inbox.handle_DATA = handle_DATA
+    return carried
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_sends_on_several_connections_at_once_each_contact_once(org, smtp_server, settings):
+    # given 24 contacts, three connections a worker, a server that takes 20 ms to accept each email
+    settings.LEME_SURVEY_SMTP_CONNECTIONS = 3
+    inbox, _url = smtp_server
+    carried = sessions_of(inbox, delay=0.02)
+    contacts = ContactFactory.create_batch(24, customer=CustomerFactory(owner=org.csm_a))
+    campaign = active_campaign(mode=CampaignMode.AT, send_at=timezone.now())
+
+    # when the campaign is sent outside any transaction (as a worker does)
+    result = run(campaign)
+
+    # then the emails went out on the three connections, every contact once, each with its own Message-ID,
+    # with the headers of the email on one connection, and every delivery is recorded as sent
+    assert (result.sent, result.more_due) == (24, False)
+    assert len(carried) == 3
+    assert all(count >= 2 for count in carried.values())
+    assert recipients(inbox) == Counter({c.email: 1 for c in contacts})
+    assert len({m["Message-ID"] for m in inbox.messages}) == 24
+    assert {m["Message-ID"] for m in inbox.messages} == {
+        messages.message_id(pk) for pk in Delivery.objects.values_list("pk", flat=True)
+    }
+    assert all(m["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click" for m in inbox.messages)
+    assert all(unfold(m["List-Unsubscribe"]).startswith("<http://testserver/s/") for m in inbox.messages)
+    assert Delivery.objects.filter(status=DeliveryStatus.SENT).count() == 24
+
+
+@pytest.mark.django_db(transaction=True)
+def test_each_connection_carries_at_most_one_batch_of_emails(org, smtp_server, settings):
+    settings.LEME_SURVEY_SMTP_CONNECTIONS = 2
+    settings.LEME_SURVEY_BATCH_SIZE = 4
+    inbox, _url = smtp_server
+    carried = sessions_of(inbox)
+    contacts = ContactFactory.create_batch(17, customer=CustomerFactory(owner=org.csm_a))
+    campaign = active_campaign(mode=CampaignMode.AT, send_at=timezone.now())
+
+    result = run(campaign)
+
+    assert result.sent == 17
+    assert max(carried.values()) <= 4
+    assert len(carried) >= 5  # 17 emails, at most 4 a connection
+    assert recipients(inbox) == Counter({c.email: 1 for c in contacts})
+
+
+@pytest.mark.django_db(transaction=True)
+def test_several_connections_keep_the_one_pace(org, smtp_server, settings, pace_key):
+    # given a pace of 50 emails a second kept in Redis and four connections
+    settings.LEME_SURVEY_SEND_RATE = 50
+    settings.LEME_SURVEY_PACE_KEY = pace_key
+    settings.LEME_SURVEY_SMTP_CONNECTIONS = 4
+    inbox, _url = smtp_server
+    ContactFactory.create_batch(11, customer=CustomerFactory(owner=org.csm_a))
+    campaign = active_campaign(mode=CampaignMode.AT, send_at=timezone.now())
+    planning.campaign_plan(campaign_id=campaign.pk)
+
+    # when they send 11 emails
+    started = time.monotonic()
+    result = dispatch.deliveries_send_pending(campaign_id=campaign.pk)
+
+    # then the 11 slots are 20 ms apart whichever connection took them: 200 ms at least
+    assert result.sent == 11
+    assert time.monotonic() - started >= 0.19
+    assert len(inbox.messages) == 11
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_sender_refused_on_one_connection_stops_every_connection_and_leaves_the_rows_pending(
+    org, smtp_server, settings
+):
+    # given a server that refuses our envelope sender for good (the configuration's fault, not an email's)
+    settings.LEME_SURVEY_SMTP_CONNECTIONS = 3
+    inbox, _url = smtp_server
+
+    async def handle_MAIL(server, session, envelope, address, mail_options):
+        return "550 5.7.1 Sender not allowed"
+
+    inbox.handle_MAIL = handle_MAIL
+    ContactFactory.create_batch(12, customer=CustomerFactory(owner=org.csm_a))
+    campaign = active_campaign(mode=CampaignMode.AT, send_at=timezone.now())
+    planning.campaign_plan(campaign_id=campaign.pk)
+
+    # when the campaign is sent, the error is raised in the sender's thread
+    with pytest.raises(smtplib.SMTPSenderRefused):
+        dispatch.deliveries_send_pending(campaign_id=campaign.pk)
+
+    # and nothing was sent or marked: every row waits for the next run
+    assert len(inbox.messages) == 0
+    assert set(Delivery.objects.values_list("status", flat=True)) == {DeliveryStatus.PENDING}
+
+
 # --- Transactional sends and the tasks -------------------------------------------------------------------
 
 
@@ -668,6 +777,24 @@ def test_the_prebuilt_bytes_match_for_employees_and_customers_without_a_csm(org)
         _to, data = emails.raw(delivery)
         django_bytes = emails.message(delivery).message().as_bytes(linesep="\r\n")
         assert _comparable(data) == _comparable(django_bytes)
+
+
+def test_prebuilt_bytes_go_out_as_smtplib_would_send_them(smtp_server):
+    # given a message with a line that starts with a dot, and two recipients, one plain, one not
+    inbox, url = smtp_server
+    payload = b"Subject: Oi\r\nTo: x@example.com\r\n\r\n.a line with a dot first\r\n..two\r\nend"
+    with smtplib.SMTP("127.0.0.1", int(url.rpartition(":")[2])) as client:
+        # when each is sent on the same connection
+        send_prebuilt(client, "<no-reply@leme.example>", "ana@example.com", payload)
+        send_prebuilt(client, "<no-reply@leme.example>", "Ana Souza <ana.souza@example.com>", payload)
+
+        # then the server received the message as written (the dots restored) for each address
+        assert [envelope.rcpt_tos for envelope in inbox.envelopes] == [
+            ["ana@example.com"],
+            ["ana.souza@example.com"],
+        ]
+        assert [envelope.mail_from for envelope in inbox.envelopes] == ["no-reply@leme.example"] * 2
+        assert all(m.get_payload() == ".a line with a dot first\r\n..two\r\nend\r\n" for m in inbox.messages)
 
 
 def test_very_long_names_take_djangos_own_path(org):
