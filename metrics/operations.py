@@ -51,7 +51,7 @@ from portfolio.models import (
     Task,
     TaskStatus,
 )
-from portfolio.selectors import customers_visible_to, stage_on
+from portfolio.selectors import customers_visible_to, in_stage_on
 from surveys import scoring
 from surveys.models import Response, SurveyKind
 
@@ -243,16 +243,15 @@ def review_customers(scope: Scope, window: Window, filters, cadenced: list[str])
     ``overdue``: a review due before that day and not held by then.
 
     The customers are read once, scoped on their own row (no second read of the customers for the door), and
-    ``overdue`` is one set of customer ids read once (hashed), not a correlated read per customer."""
+    ``overdue`` is one set of customer ids read once (hashed), not a correlated read per customer. The stage on
+    that day reads the timeline only for the customers whose stage changed since (``in_stage_on``)."""
     customers = (
         customers_visible_to(scope.user) if scope.compares else Customer.objects.filter(owner_id__in=scope.team_ids)
     )
     customers = customers.filter(filters.rollup_q(), service_model__in=cadenced, start_date__lte=window.last)
     overdue = Q(pk__in=overdue_reviews(window).values("customer_id").order_by())
-    return (
-        stage_on(customers, window.last)
-        .filter(stage_on_day__in=REVIEW_STAGES)
-        .annotate(overdue=ExpressionWrapper(overdue, output_field=BooleanField()))
+    return in_stage_on(customers, window.last, REVIEW_STAGES).annotate(
+        overdue=ExpressionWrapper(overdue, output_field=BooleanField())
     )
 
 
