@@ -75,6 +75,7 @@ from portfolio.selectors.scope import (
     subscriptions_visible_to,
     tasks_visible_to,
     uti_stays_visible_to,
+    visible_through,
 )
 from portfolio.selectors.search import KINDS as SEARCH_KINDS
 from portfolio.selectors.search import SearchResults, search, search_page
@@ -152,4 +153,5 @@ __all__ = [
     "uti_board",
     "uti_outcomes",
     "uti_stays_visible_to",
+    "visible_through",
 ]

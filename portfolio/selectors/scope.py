@@ -2,7 +2,7 @@
 
 from typing import TypeVar
 
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 
 from accounts.access import changeable_filter, get_visible_or_404, in_team_filter, visible_filter
 from accounts.models import User
@@ -27,6 +27,13 @@ M = TypeVar("M", bound=Model)
 def customers_visible_to(user: User) -> QuerySet[Customer]:
     """The one starting point for customers: what ``user`` may see."""
     return Customer.objects.filter(visible_filter(user, people=CUSTOMER_PEOPLE))
+
+
+def visible_through(user: User, path: str) -> Q:
+    """A filter for rows whose customer (at ``path``, e.g. ``customer``) ``user`` may see: the door of
+    ``customers_visible_to``, tested on the row's own customer as it is joined. For rows that join their customer
+    anyway (its slice, its dates), so the customers are read once, not a second time for a set of visible ids."""
+    return visible_filter(user, people=tuple(f"{path}__{person}" for person in CUSTOMER_PEOPLE))
 
 
 def of_visible_customers(model: type[M], user: User) -> QuerySet[M]:
