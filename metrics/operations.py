@@ -28,7 +28,21 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import BooleanField, Count, ExpressionWrapper, Min, OuterRef, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    Func,
+    IntegerField,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    When,
+)
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -407,22 +421,44 @@ class Operations:
     tallies: dict[int | None, Tally] = field(default_factory=dict)  # per CSM, for the per-CSM comparison
 
 
+class DaysBetween(Func):
+    """``later - earlier``, two dates: the whole days between them (PostgreSQL's date subtraction)."""
+
+    arg_joiner = " - "
+    template = "(%(expressions)s)"
+    output_field = IntegerField()
+
+
 def _onboarding_and_loops(scope: Scope, window: Window, filters, policies: dict, isms: dict, csms: dict) -> None:
-    """Onboarding per ISM, handoffs and detractor loops per CSM (three queries), into ``isms`` and ``csms``."""
-    rows = milestones_in(scope, window, filters).values_list(
-        "customer__implementation_manager_id", "target_date", "achieved_on", "customer__start_date"
+    """Onboarding per ISM, handoffs and detractor loops per CSM (three queries), into ``isms`` and ``csms``. The
+    milestones and the answers come counted per person and value (the days to first value, the time a loop took),
+    not one row each."""
+    reached = Q(achieved_on__gte=window.first, achieved_on__lte=window.last)
+    due = Q(target_date__gte=window.first, target_date__lte=window.last)
+    rows = (
+        milestones_in(scope, window, filters)
+        .annotate(
+            days=Case(When(reached, then=DaysBetween("achieved_on", "customer__start_date"))),
+            due=ExpressionWrapper(due, output_field=BooleanField()),
+            on_time=ExpressionWrapper(due & Q(achieved_on__lte=F("target_date")), output_field=BooleanField()),
+        )
+        .values_list("customer__implementation_manager_id", "days", "due", "on_time")
+        .annotate(n=Count("pk"))
+        .order_by()
     )
-    for person, target, achieved, started in rows:
+    for person, days, is_due, on_time, n in rows:
         t = isms[person]
         t.has_onboarding = True
-        if achieved is not None and window.first <= achieved <= window.last:
-            t.first_value_days.append((achieved - started).days)
-        if window.first <= target <= window.last:
-            t.first_value_due += 1
-            t.first_value_on_time += achieved is not None and achieved <= target
+        if days is not None:
+            t.first_value_days.extend([days] * n)
+        if is_due:
+            t.first_value_due += n
+            t.first_value_on_time += n if on_time else 0
     first_success = {model: row["first_success_days"] for model, row in policies.items()}
-    for person, held, target, started, model in handoffs_in(scope, window, filters).values_list(
-        "to_user_id", "held_on", "first_success_target", "customer__start_date", "customer__service_model"
+    for person, held, target, started, model in (
+        handoffs_in(scope, window, filters)
+        .values_list("to_user_id", "held_on", "first_success_target", "customer__start_date", "customer__service_model")
+        .order_by()
     ):
         t = csms[person]
         t.has_cs, t.handoffs = True, t.handoffs + 1
@@ -430,13 +466,18 @@ def _onboarding_and_loops(scope: Scope, window: Window, filters, policies: dict,
         if deadline is not None:
             t.handoffs_timed += 1
             t.handoffs_on_time += held <= deadline
-    for person, answered, closed in detractor_answers(scope, window, filters).values_list(
-        "csm_id", "answered_at", "loop_closed_at"
+    took = ExpressionWrapper(F("loop_closed_at") - F("answered_at"), output_field=DurationField())
+    for person, loop, n in (
+        detractor_answers(scope, window, filters)
+        .annotate(took=took)
+        .values_list("csm_id", "took")
+        .annotate(n=Count("pk"))
+        .order_by()
     ):
         t = csms[person]
-        t.has_cs, t.detractors = True, t.detractors + 1
-        if closed is not None:
-            t.loop_days.append(Decimal((closed - answered).total_seconds()) / 86400)
+        t.has_cs, t.detractors = True, t.detractors + n
+        if loop is not None:
+            t.loop_days.extend([Decimal(loop.total_seconds()) / 86400] * n)
 
 
 def _tallies(scope: Scope, window: Window, filters, *, comparison_only: bool = False) -> tuple[dict, dict]:
