@@ -41,6 +41,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--no-rollups", action="store_true", help="Time the pages on the rollups already built (no metrics_rebuild)."
     )
     parser.add_argument("--profile", action="store_true", help="Print a cProfile of one request of each page.")
+    parser.add_argument(
+        "--demo",
+        default="",
+        help="Time the demo's people instead (e.g. mariana,lucas) on a seeded demo database: no ledger written, "
+        "no rebuild (the rollups as they are).",
+    )
+    parser.add_argument("--only", default="", help="Time only these parts, comma-separated (page,csms,operations…).")
     return parser.parse_args(argv)
 
 
@@ -208,15 +215,16 @@ def timed(client, url: str, variants: list[str], requests: int, htmx: bool = Fal
     return results
 
 
-def profile(client, url: str, query: str) -> None:
+def profile(client, url: str, query: str, htmx: bool = False) -> None:
     """One request under cProfile, after a warm-up: the 25 costliest calls, cumulative."""
     import cProfile
     import pstats
 
-    client.get(f"{url}?{query}")
+    headers = {"HX-Request": "true"} if htmx else {}
+    client.get(f"{url}?{query}", headers=headers)
     profiler = cProfile.Profile()
     profiler.enable()
-    client.get(f"{url}?{query}")
+    client.get(f"{url}?{query}", headers=headers)
     profiler.disable()
     print(f"\nprofile of {url}?{query}")
     pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
@@ -240,16 +248,92 @@ def report(title: str, results: list[tuple[str, float, int]], target: float, fig
     return p95 <= target
 
 
+PARTS = ("page", "reasons", "unit_economics", "cohorts", "csms", "save", "operations", "drilldowns")
+
+
+def variants(month: str, cohort: str, csm_pk: int) -> tuple[list[str], list[str]]:
+    """The page's periods and filters, and the drill-downs, timed in turn."""
+    pages = [
+        "",
+        f"period=month&month={month}",
+        f"period=quarter&month={month}",
+        f"period=year&month={month}",
+        f"period=t12m&month={month}",
+        f"period=quarter&month={month}&segment=smb&service_model=tech",
+        f"period=t12m&month={month}&owner={csm_pk}",
+    ]
+    drills = [
+        f"figure=churn&period=month&month={month}",
+        f"figure=mrr&period=month&month={month}",
+        f"figure=contraction&period=quarter&month={month}",
+        f"figure=logo_churn&period=t12m&month={month}&owner={csm_pk}",
+        f"figure=mrr&period=year&month={month}&page=20",
+        f"figure=mrr&period=month&month={month}&cohort={cohort}",
+        f"figure=mrr&period=month&month={month}&cohort={cohort}&owner={csm_pk}",
+    ]
+    return pages, drills
+
+
+def time_parts(client, who: str, parts: list[str], pages, drills, args, figures) -> bool:
+    """The page, each panel (as htmx asks for it when it comes into view) and the drill-downs, as ``who``."""
+    from django.urls import reverse
+
+    ok = True
+    if "page" in parts:
+        title = f"metrics page, as {who}" + (" who sees everyone" if who == "the leader" else "")
+        ok &= report(title, timed(client, reverse("metrics:overview"), pages, args.requests), args.target, figures)
+    for name in ("reasons", "unit_economics", "cohorts", "csms", "save", "operations"):
+        if name not in parts:
+            continue
+        url = reverse(f"metrics:panel_{name}")
+        if client.get(url, headers={"HX-Request": "true"}).status_code == 403:
+            print(f"\npanel {name}, as {who}: not theirs (403)")
+            continue
+        ok &= report(
+            f"panel {name}, as {who} (htmx)", timed(client, url, pages, args.requests, htmx=True), args.target, figures
+        )
+    if "drilldowns" in parts:
+        drilled = timed(client, reverse("metrics:drilldown"), drills, args.requests)
+        ok &= report(f"drill-downs, as {who}", drilled, args.target, figures)
+    return ok
+
+
+def demo(args: argparse.Namespace, figures: dict | None) -> int:
+    """The same parts on the seeded demo (``seed_demo``), as each of ``--demo``'s people."""
+    from django.test import Client
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from demo.people import demo_user
+    from portfolio.ledger import add_months
+
+    parts = [p.strip() for p in args.only.split(",") if p.strip()] or list(PARTS)
+    today = timezone.localdate().replace(day=1)
+    pages, drills = variants(f"{add_months(today, -1):%Y-%m}", f"{add_months(today, -13):%Y-%m}", demo_user("lucas").pk)
+    ok = True
+    for key in [k.strip() for k in args.demo.split(",") if k.strip()]:
+        client = Client()
+        client.force_login(demo_user(key))
+        if args.profile:
+            for name in ("csms", "operations"):
+                profile(client, reverse(f"metrics:panel_{name}"), pages[1], htmx=True)
+        ok &= time_parts(client, key, parts, pages, drills, args, figures)
+    return 0 if ok else 1
+
+
 def main(argv: list[str] | None = None, figures: dict | None = None) -> int:
     args = parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
     os.environ.setdefault("TEST_DATABASE_URL", DEFAULT_URL)
     from bench.portfolio_page import ensure_database
 
-    ensure_database(os.environ["TEST_DATABASE_URL"], rebuild=args.rebuild)
+    if not args.demo:
+        ensure_database(os.environ["TEST_DATABASE_URL"], rebuild=args.rebuild)
     import django
 
     django.setup()
+    if args.demo:
+        return demo(args, figures)
     build(args.customers, args.months)
 
     from django.test import Client
@@ -282,50 +366,14 @@ def main(argv: list[str] | None = None, figures: dict | None = None) -> int:
     client = Client()
     client.force_login(leader)
 
-    month = f"{add_months(timezone.localdate().replace(day=1), -1):%Y-%m}"
-    cohort = f"{add_months(timezone.localdate().replace(day=1), -13):%Y-%m}"
-    pages = [
-        "",
-        f"period=month&month={month}",
-        f"period=quarter&month={month}",
-        f"period=year&month={month}",
-        f"period=t12m&month={month}",
-        f"period=quarter&month={month}&segment=smb&service_model=tech",
-        f"period=t12m&month={month}&owner={csm.pk}",
-    ]
-    drills = [
-        f"figure=churn&period=month&month={month}",
-        f"figure=mrr&period=month&month={month}",
-        f"figure=contraction&period=quarter&month={month}",
-        f"figure=logo_churn&period=t12m&month={month}&owner={csm.pk}",
-        f"figure=mrr&period=year&month={month}&page=20",
-        f"figure=mrr&period=month&month={month}&cohort={cohort}",
-        f"figure=mrr&period=month&month={month}&cohort={cohort}&owner={csm.pk}",
-    ]
+    today = timezone.localdate().replace(day=1)
+    pages, drills = variants(f"{add_months(today, -1):%Y-%m}", f"{add_months(today, -13):%Y-%m}", csm.pk)
     if args.profile:
         profile(client, reverse("metrics:overview"), pages[3])
         profile(client, reverse("metrics:panel_csms"), pages[3])
         profile(client, reverse("metrics:drilldown"), drills[4])
-    ok = report(
-        "metrics page, as the leader who sees everyone",
-        timed(client, reverse("metrics:overview"), pages, args.requests),
-        args.target,
-        figures,
-    )
-    # The panels below the fold, each from its own address (htmx asks for them as they come into view).
-    for name in ("reasons", "unit_economics", "cohorts", "csms", "save", "operations"):
-        ok &= report(
-            f"panel {name}, as the leader (htmx)",
-            timed(client, reverse(f"metrics:panel_{name}"), pages, args.requests, htmx=True),
-            args.target,
-            figures,
-        )
-    ok &= report(
-        "drill-downs, as the leader",
-        timed(client, reverse("metrics:drilldown"), drills, args.requests),
-        args.target,
-        figures,
-    )
+    parts = [p.strip() for p in args.only.split(",") if p.strip()] or list(PARTS)
+    ok = time_parts(client, "the leader", parts, pages, drills, args, figures)
     return 0 if ok else 1
 
 

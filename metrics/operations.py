@@ -28,7 +28,21 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import BooleanField, Count, ExpressionWrapper, OuterRef, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    Func,
+    IntegerField,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    When,
+)
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -51,7 +65,7 @@ from portfolio.models import (
     Task,
     TaskStatus,
 )
-from portfolio.selectors import customers_visible_to, stage_on
+from portfolio.selectors import customers_visible_to, in_stage_on, visible_through
 from surveys import scoring
 from surveys.models import Response, SurveyKind
 
@@ -191,9 +205,10 @@ class Scope:
         return cls(user, False, tuple(team))
 
     def rows_q(self, *, customer: str, person: str) -> Q:
-        """``customer``: the path to the row's customer id; ``person``: to the person the row is counted for."""
+        """``customer``: the path to the row's customer; ``person``: to the person the row is counted for. The door
+        is tested on the row's customer as joined (``visible_through``): the customers read once per query."""
         if self.compares:
-            return Q(**{f"{customer}__in": customers_visible_to(self.user).values("pk")})
+            return visible_through(self.user, customer)
         return Q(**{f"{person}__in": self.team_ids})
 
 
@@ -207,7 +222,7 @@ def milestones_in(scope: Scope, window: Window, filters) -> QuerySet[Milestone]:
     reached = Q(achieved_on__gte=window.first, achieved_on__lte=window.last)
     due = Q(target_date__gte=window.first, target_date__lte=window.last)
     return Milestone.objects.filter(
-        scope.rows_q(customer="customer_id", person="customer__implementation_manager_id"),
+        scope.rows_q(customer="customer", person="customer__implementation_manager_id"),
         filters.rollup_q(prefix="customer__"),
         reached | due,
         kind=MilestoneKind.FIRST_VALUE,
@@ -215,13 +230,15 @@ def milestones_in(scope: Scope, window: Window, filters) -> QuerySet[Milestone]:
 
 
 def handoffs_in(scope: Scope, window: Window, filters) -> QuerySet[Handoff]:
-    first_success = Milestone.objects.filter(customer_id=OuterRef("customer_id"), kind=MilestoneKind.FIRST_SUCCESS)
+    """The handoffs held in the window, with ``first_success_target``: the earliest target of the customer's first
+    success milestones (none: null), joined and grouped rather than read once per handoff."""
+    first_success = Q(customer__milestones__kind=MilestoneKind.FIRST_SUCCESS)
     return Handoff.objects.filter(
-        scope.rows_q(customer="customer_id", person="to_user_id"),
+        scope.rows_q(customer="customer", person="to_user_id"),
         filters.rollup_q(prefix="customer__"),
         held_on__gte=window.first,
         held_on__lte=window.last,
-    ).annotate(first_success_target=first_success.order_by("target_date").values("target_date")[:1])
+    ).annotate(first_success_target=Min("customer__milestones__target_date", filter=first_success))
 
 
 def handoff_deadline(target: date | None, start: date, service_model: str, policies: dict) -> date | None:
@@ -243,23 +260,22 @@ def review_customers(scope: Scope, window: Window, filters, cadenced: list[str])
     ``overdue``: a review due before that day and not held by then.
 
     The customers are read once, scoped on their own row (no second read of the customers for the door), and
-    ``overdue`` is one set of customer ids read once (hashed), not a correlated read per customer."""
+    ``overdue`` is one set of customer ids read once (hashed), not a correlated read per customer. The stage on
+    that day reads the timeline only for the customers whose stage changed since (``in_stage_on``)."""
     customers = (
         customers_visible_to(scope.user) if scope.compares else Customer.objects.filter(owner_id__in=scope.team_ids)
     )
     customers = customers.filter(filters.rollup_q(), service_model__in=cadenced, start_date__lte=window.last)
     overdue = Q(pk__in=overdue_reviews(window).values("customer_id").order_by())
-    return (
-        stage_on(customers, window.last)
-        .filter(stage_on_day__in=REVIEW_STAGES)
-        .annotate(overdue=ExpressionWrapper(overdue, output_field=BooleanField()))
+    return in_stage_on(customers, window.last, REVIEW_STAGES).annotate(
+        overdue=ExpressionWrapper(overdue, output_field=BooleanField())
     )
 
 
 def detractor_answers(scope: Scope, window: Window, filters) -> QuerySet[Response]:
     start, end = window.moments()
     return Response.objects.filter(
-        scope.rows_q(customer="customer_id", person="csm_id"),
+        scope.rows_q(customer="customer", person="csm_id"),
         filters.rollup_q(owner="csm_id"),
         scoring.detractor_q(),
         ~Q(kind=SurveyKind.ENPS),
@@ -272,7 +288,7 @@ def detractor_answers(scope: Scope, window: Window, filters) -> QuerySet[Respons
 def nps_answers(scope: Scope, window: Window, filters) -> QuerySet[Response]:
     start, end = window.moments()
     return Response.objects.filter(
-        scope.rows_q(customer="customer_id", person="csm_id"),
+        scope.rows_q(customer="customer", person="csm_id"),
         filters.rollup_q(owner="csm_id"),
         kind=SurveyKind.NPS,
         customer__isnull=False,
@@ -286,7 +302,7 @@ def tasks_overdue(scope: Scope, window: Window, filters) -> QuerySet[Task]:
     _start, end = window.moments()
     still_open = Q(status=TaskStatus.OPEN) | Q(status=TaskStatus.DONE, completed_at__gte=end)
     return Task.objects.filter(
-        scope.rows_q(customer="customer_id", person="owner_id"),
+        scope.rows_q(customer="customer", person="owner_id"),
         filters.rollup_q(prefix="customer__"),
         still_open,
         due_date__lt=window.last,
@@ -405,22 +421,44 @@ class Operations:
     tallies: dict[int | None, Tally] = field(default_factory=dict)  # per CSM, for the per-CSM comparison
 
 
+class DaysBetween(Func):
+    """``later - earlier``, two dates: the whole days between them (PostgreSQL's date subtraction)."""
+
+    arg_joiner = " - "
+    template = "(%(expressions)s)"
+    output_field = IntegerField()
+
+
 def _onboarding_and_loops(scope: Scope, window: Window, filters, policies: dict, isms: dict, csms: dict) -> None:
-    """Onboarding per ISM, handoffs and detractor loops per CSM (three queries), into ``isms`` and ``csms``."""
-    rows = milestones_in(scope, window, filters).values_list(
-        "customer__implementation_manager_id", "target_date", "achieved_on", "customer__start_date"
+    """Onboarding per ISM, handoffs and detractor loops per CSM (three queries), into ``isms`` and ``csms``. The
+    milestones and the answers come counted per person and value (the days to first value, the time a loop took),
+    not one row each."""
+    reached = Q(achieved_on__gte=window.first, achieved_on__lte=window.last)
+    due = Q(target_date__gte=window.first, target_date__lte=window.last)
+    rows = (
+        milestones_in(scope, window, filters)
+        .annotate(
+            days=Case(When(reached, then=DaysBetween("achieved_on", "customer__start_date"))),
+            due=ExpressionWrapper(due, output_field=BooleanField()),
+            on_time=ExpressionWrapper(due & Q(achieved_on__lte=F("target_date")), output_field=BooleanField()),
+        )
+        .values_list("customer__implementation_manager_id", "days", "due", "on_time")
+        .annotate(n=Count("pk"))
+        .order_by()
     )
-    for person, target, achieved, started in rows:
+    for person, days, is_due, on_time, n in rows:
         t = isms[person]
         t.has_onboarding = True
-        if achieved is not None and window.first <= achieved <= window.last:
-            t.first_value_days.append((achieved - started).days)
-        if window.first <= target <= window.last:
-            t.first_value_due += 1
-            t.first_value_on_time += achieved is not None and achieved <= target
+        if days is not None:
+            t.first_value_days.extend([days] * n)
+        if is_due:
+            t.first_value_due += n
+            t.first_value_on_time += n if on_time else 0
     first_success = {model: row["first_success_days"] for model, row in policies.items()}
-    for person, held, target, started, model in handoffs_in(scope, window, filters).values_list(
-        "to_user_id", "held_on", "first_success_target", "customer__start_date", "customer__service_model"
+    for person, held, target, started, model in (
+        handoffs_in(scope, window, filters)
+        .values_list("to_user_id", "held_on", "first_success_target", "customer__start_date", "customer__service_model")
+        .order_by()
     ):
         t = csms[person]
         t.has_cs, t.handoffs = True, t.handoffs + 1
@@ -428,13 +466,18 @@ def _onboarding_and_loops(scope: Scope, window: Window, filters, policies: dict,
         if deadline is not None:
             t.handoffs_timed += 1
             t.handoffs_on_time += held <= deadline
-    for person, answered, closed in detractor_answers(scope, window, filters).values_list(
-        "csm_id", "answered_at", "loop_closed_at"
+    took = ExpressionWrapper(F("loop_closed_at") - F("answered_at"), output_field=DurationField())
+    for person, loop, n in (
+        detractor_answers(scope, window, filters)
+        .annotate(took=took)
+        .values_list("csm_id", "took")
+        .annotate(n=Count("pk"))
+        .order_by()
     ):
         t = csms[person]
-        t.has_cs, t.detractors = True, t.detractors + 1
-        if closed is not None:
-            t.loop_days.append(Decimal((closed - answered).total_seconds()) / 86400)
+        t.has_cs, t.detractors = True, t.detractors + n
+        if loop is not None:
+            t.loop_days.extend([Decimal(loop.total_seconds()) / 86400] * n)
 
 
 def _tallies(scope: Scope, window: Window, filters, *, comparison_only: bool = False) -> tuple[dict, dict]:

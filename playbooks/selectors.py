@@ -33,7 +33,7 @@ from playbooks.models import (
     TriggerKind,
 )
 from portfolio.models import Activity, Customer, HealthBand, Stage, Task, TaskStatus
-from portfolio.selectors import customers_visible_to, through_visible_customer
+from portfolio.selectors import customers_visible_to, visible_through
 
 
 def playbooks_visible_to(user: User) -> QuerySet[Playbook]:
@@ -85,7 +85,7 @@ def playbook_list(user: User) -> PlaybookListPage:
     # Per playbook, its open runs (a few among many finished ones) each checked against its customer by key:
     # a semi-join on the visible customers instead reads every customer a leader sees, for a few hundred runs.
     open_runs = (
-        Run.objects.filter(through_visible_customer(user), playbook=OuterRef("pk"), status__in=OPEN_RUN_STATUSES)
+        Run.objects.filter(visible_through(user), playbook=OuterRef("pk"), status__in=OPEN_RUN_STATUSES)
         .order_by()
         .values("playbook")
         .annotate(n=Count("pk"))

@@ -12,7 +12,7 @@ One module per concern; callers import from the package (``from portfolio import
 * ``tasks``: My tasks;
 * ``renewals``: renewals ahead, and My day's renewals of the month;
 * ``notifications``: the bell's notices;
-* ``stages``: the stage a customer had on a past day (``stage_on``).
+* ``stages``: the stage a customer had on a past day (``stage_on``), or those in some stages then (``in_stage_on``).
 
 A page's selector returns the page's data in one object (``CustomerPage``, ``PortfolioPage``, ``UtiBoard``;
 ``MyDay`` and ``OnboardingBoard`` are mappings, read by key), in a fixed number of queries.
@@ -85,13 +85,13 @@ from portfolio.selectors.scope import (
     reviews_visible_to,
     subscriptions_visible_to,
     tasks_visible_to,
-    through_visible_customer,
     uti_stays_visible_to,
     visible_customer_keys,
+    visible_through,
 )
 from portfolio.selectors.search import KINDS as SEARCH_KINDS
 from portfolio.selectors.search import SearchResults, search, search_page
-from portfolio.selectors.stages import stage_on
+from portfolio.selectors.stages import in_stage_on, stage_on
 from portfolio.selectors.tasks import GROUPS as TASK_GROUPS
 from portfolio.selectors.tasks import TABS as TASK_TABS
 from portfolio.selectors.tasks import MyTasksPage, TaskFilters, my_tasks_page, task_people
@@ -134,6 +134,7 @@ __all__ = [
     "customers_matching",
     "customers_of_team",
     "customers_visible_to",
+    "in_stage_on",
     "milestones_visible_to",
     "month_renewals",
     "mrr_history",
@@ -166,9 +167,9 @@ __all__ = [
     "task_assignees",
     "task_people",
     "tasks_visible_to",
-    "through_visible_customer",
     "uti_board",
     "uti_outcomes",
     "uti_stays_visible_to",
     "visible_customer_keys",
+    "visible_through",
 ]

@@ -37,19 +37,20 @@ def visible_customer_keys(user: User) -> QuerySet[Customer]:
     return customers_visible_to(user).filter(start_date__isnull=False).values("pk")
 
 
+def visible_through(user: User, path: str = "customer") -> Q:
+    """A filter for rows whose customer (at ``path``, e.g. ``customer``) ``user`` may see: the door of
+    ``customers_visible_to``, tested on the row's own customer as it is joined. For rows that join their customer
+    anyway (its slice, its dates), so the customers are read once, not a second time for a set of visible ids; and
+    for a few rows among many customers (a playbook's open runs), each reading its customer by key, where the
+    semi-join of ``of_visible_customers`` reads every customer the person sees (all of them for a leader)."""
+    return visible_filter(user, people=tuple(f"{path}__{person}" for person in CUSTOMER_PEOPLE))
+
+
 def of_visible_customers(model: type[M], user: User) -> QuerySet[M]:
     """Rows of a customer's things (contacts, tasks, reviews…) that ``user`` may see: those of the visible
     customers, as a semi-join on their ids. A join through the customer's people instead makes PostgreSQL
     hash whole customer rows, several times slower for a leader who sees tens of thousands."""
     return model.objects.filter(customer__in=customers_visible_to(user).values("pk"))
-
-
-def through_visible_customer(user: User, path: str = "customer") -> Q:
-    """A filter for rows of a customer's things that ``user`` may see, through a join to the customer at ``path``
-    (the door's rule on the joined customer's people). For a few rows (a playbook's open runs) among many
-    customers: each row reads its customer by key, where the semi-join of ``of_visible_customers`` reads every
-    customer the person sees (all of them for a leader)."""
-    return visible_filter(user, people=tuple(f"{path}__{person}" for person in CUSTOMER_PEOPLE))
 
 
 def customers_of_team(team) -> QuerySet[Customer]:

@@ -11,6 +11,7 @@ logs a "stage" activity with ``data = {"from": …, "to": …}``. So, on ``day``
 Days are the workspace's days: "on ``day``" is up to the end of that day in the current time zone.
 """
 
+from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 
 from django.db.models import Case, CharField, F, OuterRef, Q, QuerySet, Subquery, When
@@ -46,3 +47,20 @@ def stage_on(customers: QuerySet[Customer], day: date) -> QuerySet[Customer]:
             output_field=CharField(),
         )
     )
+
+
+def in_stage_on(customers: QuerySet[Customer], day: date, stages: Iterable[str]) -> QuerySet[Customer]:
+    """``customers`` that were in one of ``stages`` at the end of ``day``, as ``stage_on`` reads it, as a filter.
+
+    The same three cases as ``stage_on``, split so the timeline's correlated reads run only inside a subquery of
+    the customers whose stage changed after ``day`` (read by ``stage_changed_at``'s index): the others are in
+    ``stages`` by the stage they have now. So the planner costs those reads for those few customers only, not
+    for every customer of the query (which, over tens of thousands, priced the query high enough for PostgreSQL
+    to compile it first: a few hundred milliseconds of JIT for a query that runs in tens)."""
+    stages = list(stages)
+    until = _end_of(day)
+    logging = Activity.objects.filter(kind=ActivityKind.STAGE_CHANGE, data__has_key="to").values("customer_id")
+    moved = Customer.objects.filter(stage_changed_at__gte=until, pk__in=logging.order_by())
+    moved_in = stage_on(moved, day).filter(stage_on_day__in=stages).values("pk")
+    unchanged = Q(stage_changed_at__lt=until) | ~Q(pk__in=logging.order_by())
+    return customers.filter((Q(stage__in=stages) & unchanged) | Q(pk__in=moved_in))

@@ -471,3 +471,30 @@ def test_review_coverage_of_a_past_month_counts_the_stage_each_customer_had_then
     customers = operations.operations_drilldown(ops.org.leader_a, august, ALL, "review_eligible", person=ops.lucas.pk)
     assert sorted(c.name for c, _item in customers.rows) == ["Aurora", "Duna", "Eira", "Farol", "Horto"]
     assert now["Lucas Almeida"]["review_eligible"] == 5
+
+
+def test_equal_values_count_once_per_milestone_and_answer_and_a_loop_keeps_its_hours(ops, today):
+    # given two more first values reached in July after 8 days, like Aurora's (Juliana: 8, 22, 8, 8 days), and two
+    # more detractors of Lucas in July, closed 2 days after (like Aurora's NPS 3) and 6 hours after (2, 4, 2, 0.25)
+    for name in ("Ipê", "Jatobá"):
+        customer = onboarding(name, date(2025, 7, 1), owner=ops.lucas, ism=ops.juliana)
+        reach(customer, date(2025, 7, 9), ops.juliana)
+    answer(ops.eira, 4, date(2025, 7, 14), closed_after_days=2)
+    answer(ops.horto, 6, date(2025, 7, 16), closed_after_days=0.25)
+
+    # when the leader reads July
+    result = operations.cs_operations(ops.org.leader_a, JULY, ALL)
+
+    # then each counts once: Juliana 4 reached, median 8 days; Lucas 5 detractors, 4 closed, median 2 days; the
+    # total's median over everyone's values
+    [juliana] = result.ism_rows
+    assert (values(juliana)["first_value_reached"], values(juliana)["first_value_days"]) == (4, 8)
+    lucas = next(row for row in result.csm_rows if row.person_id == ops.lucas.pk)
+    assert (values(lucas)["detractors"], values(lucas)["loops_closed"], values(lucas)["loop_days"]) == (5, 4, 2)
+    assert values(result.csm_summary)["loop_days"] == 2
+    # and a loop of 6 hours alone is a quarter of a day
+    june = Period(PeriodKind.MONTH, date(2025, 6, 1), date(2025, 6, 1))
+    Response.objects.filter(answered_at__month=6).update(loop_closed_at=moment(date(2025, 6, 20), 16))
+    in_june = operations.cs_operations(ops.org.leader_a, june, ALL)
+    lucas_june = next(row for row in in_june.csm_rows if row.person_id == ops.lucas.pk)
+    assert values(lucas_june)["loop_days"] == Decimal("0.25")

@@ -9,7 +9,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from portfolio import ledger, selectors, services
-from portfolio.models import ChurnKind, ChurnOutcome, ChurnReason, ServiceModel, Stage
+from portfolio.models import Activity, ChurnKind, ChurnOutcome, ChurnReason, Customer, ServiceModel, Stage
 from portfolio.selectors import PortfolioFilters
 from tests.portfolio.factories import ContactFactory, CustomerFactory, churn_task, hand_off, subscribe
 
@@ -481,3 +481,26 @@ def test_stage_on_reads_each_customers_stage_of_a_past_day_from_its_timeline(org
         Stage.ONGOING,
         Stage.CHURNED,
     )
+
+    # and those in ongoing or the UTI on each day are the same, read as a filter (``in_stage_on``); Duna, ongoing
+    # with no change logged (an imported timeline) but a stage change stamped after every day, keeps its stage
+    duna = CustomerFactory(name="Duna", owner=csm, start_date=date(2025, 1, 2))
+    Activity.objects.filter(customer=duna).delete()
+    Customer.objects.filter(pk=duna.pk).update(
+        stage=Stage.ONGOING, stage_changed_at=timezone.now() + timedelta(days=400)
+    )
+    customers = selectors.customers_visible_to(org.leader_a).filter(pk__in=[aurora.pk, brisa.pk, cedro.pk, duna.pk])
+    ongoing = {
+        day: sorted(selectors.in_stage_on(customers, day, [Stage.ONGOING, Stage.UTI]).values_list("name", flat=True))
+        for day in days
+    }
+    assert ongoing == {
+        date(2025, 2, 15): ["Brisa", "Duna"],
+        date(2025, 3, 1): ["Aurora", "Brisa", "Duna"],
+        date(2025, 4, 20): ["Aurora", "Duna"],
+        date(2025, 5, 31): ["Aurora", "Duna"],
+        date(2025, 6, 1): ["Aurora", "Duna"],
+    }
+    assert dict(
+        selectors.stage_on(customers.filter(pk=duna.pk), date(2025, 2, 15)).values_list("name", "stage_on_day")
+    ) == {"Duna": Stage.ONGOING}
