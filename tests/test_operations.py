@@ -117,3 +117,25 @@ def test_bin_run_keeps_an_explicit_site_url(bin_run):
 def test_bin_run_leaves_a_site_url_from_dot_env_to_the_settings(bin_run):
     (bin_run.root / ".env").write_text("SITE_URL=http://leme.local:9000\n")
     assert bin_run(PORT="8123") == ["runserver", "unset"]
+
+
+def test_leme_connects_to_postgresql_with_jit_off(db):
+    """A leader's panels are a few big reads: compiling them first cost more than running them."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone() == ("off",)
+
+
+def test_the_jit_setting_can_be_left_to_the_server(monkeypatch):
+    from config.settings import base
+
+    monkeypatch.setenv("LEME_DATABASE_JIT", "true")
+    assert "OPTIONS" not in base.without_jit({"ENGINE": "django.db.backends.postgresql"})
+    monkeypatch.delenv("LEME_DATABASE_JIT")
+    assert base.without_jit({"ENGINE": "django.db.backends.postgresql", "OPTIONS": {"options": "-c x=1"}}) == {
+        "ENGINE": "django.db.backends.postgresql",
+        "OPTIONS": {"options": "-c x=1 -c jit=off"},
+    }
+    assert "OPTIONS" not in base.without_jit({"ENGINE": "django.db.backends.sqlite3"})

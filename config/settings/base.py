@@ -125,6 +125,20 @@ DATABASES = {
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
+
+
+def without_jit(database: dict) -> dict:
+    """PostgreSQL compiles a query whose estimated cost passes ``jit_above_cost`` before it runs it: on a leader's
+    CS operations panel that was 300 ms of a 350 ms query. Leme's requests and tasks are reads and writes over
+    indexes, where compiling never pays for itself, so its connections start with JIT off (the nightly rebuilds
+    already turned it off for their transactions). ``LEME_DATABASE_JIT=true`` leaves the server's setting."""
+    if "postgresql" in database["ENGINE"] and not env.bool("LEME_DATABASE_JIT", default=False):
+        options = database.setdefault("OPTIONS", {})
+        options["options"] = f"{options.get('options', '')} -c jit=off".strip()
+    return database
+
+
+without_jit(DATABASES["default"])
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- People and authentication ------------------------------------------------------------------

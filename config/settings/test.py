@@ -3,11 +3,11 @@
 import os
 
 from .base import *
-from .base import LEME_SURVEY_PACE_KEY, celery_routing, env
+from .base import LEME_SURVEY_PACE_KEY, celery_routing, env, without_jit
 
 DEBUG = False
 SECRET_KEY = "leme-test-only-not-a-secret"  # noqa: S105
-DATABASES = {"default": env.db("TEST_DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/leme")}
+DATABASES = {"default": without_jit(env.db("TEST_DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/leme"))}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 if not env.str("EMAIL_URL", default=""):
