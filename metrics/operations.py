@@ -35,8 +35,6 @@ from django.db.models import (
     DurationField,
     ExpressionWrapper,
     F,
-    Func,
-    IntegerField,
     Min,
     OuterRef,
     Q,
@@ -421,14 +419,6 @@ class Operations:
     tallies: dict[int | None, Tally] = field(default_factory=dict)  # per CSM, for the per-CSM comparison
 
 
-class DaysBetween(Func):
-    """``later - earlier``, two dates: the whole days between them (PostgreSQL's date subtraction)."""
-
-    arg_joiner = " - "
-    template = "(%(expressions)s)"
-    output_field = IntegerField()
-
-
 def _onboarding_and_loops(scope: Scope, window: Window, filters, policies: dict, isms: dict, csms: dict) -> None:
     """Onboarding per ISM, handoffs and detractor loops per CSM (three queries), into ``isms`` and ``csms``. The
     milestones and the answers come counted per person and value (the days to first value, the time a loop took),
@@ -438,19 +428,21 @@ def _onboarding_and_loops(scope: Scope, window: Window, filters, policies: dict,
     rows = (
         milestones_in(scope, window, filters)
         .annotate(
-            days=Case(When(reached, then=DaysBetween("achieved_on", "customer__start_date"))),
+            # Django's date subtraction, the same on PostgreSQL and SQLite (a raw "a - b" of two dates is a
+            # number of days on the one and 0 on the other, which stores dates as text).
+            took=Case(When(reached, then=F("achieved_on") - F("customer__start_date")), output_field=DurationField()),
             due=ExpressionWrapper(due, output_field=BooleanField()),
             on_time=ExpressionWrapper(due & Q(achieved_on__lte=F("target_date")), output_field=BooleanField()),
         )
-        .values_list("customer__implementation_manager_id", "days", "due", "on_time")
+        .values_list("customer__implementation_manager_id", "took", "due", "on_time")
         .annotate(n=Count("pk"))
         .order_by()
     )
-    for person, days, is_due, on_time, n in rows:
+    for person, took, is_due, on_time, n in rows:
         t = isms[person]
         t.has_onboarding = True
-        if days is not None:
-            t.first_value_days.extend([days] * n)
+        if took is not None:
+            t.first_value_days.extend([took.days] * n)
         if is_due:
             t.first_value_due += n
             t.first_value_on_time += n if on_time else 0
