@@ -41,6 +41,29 @@ def seed_all(
             yield from stage(customers=customers, seed=seed, progress=progress)
         if health_history:
             yield from seed_health_history(progress=progress)
+    yield from compact_replayed_tables(progress=progress)
+
+
+# The tables the replay rewrites row by row many times over: each customer row is updated on every day of its
+# history and by every health run of the last year, about 25 versions in minutes.
+REPLAYED_TABLES = ("portfolio_customer",)
+
+
+def compact_replayed_tables(progress: Callable[[str], None] | None = None) -> list[str]:
+    """On PostgreSQL, rewrite the tables the replay updated over and over (``VACUUM FULL``), with fresh statistics.
+
+    A workspace that lived those three years would have had autovacuum reclaim each day's old row versions as it
+    went, so its customers' table holds about one version per customer; the replay writes a year of nightly health
+    runs in minutes, and leaves the table ten times that size (50,000 customers: 131 MB for 12 MB of rows), which
+    every page that reads the customers would pay for. A demo database is then the workspace it stands for."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:  # VACUUM runs outside any transaction
+        return []
+    report = progress or (lambda line: None)
+    report("compacting… " + ", ".join(REPLAYED_TABLES))
+    with connection.cursor() as cursor:
+        for table in REPLAYED_TABLES:
+            cursor.execute(f"VACUUM (FULL, ANALYZE) {table}")
+    return [f"compacted: {', '.join(REPLAYED_TABLES)}"]
 
 
 def seed_health_history(progress: Callable[[str], None] | None = None) -> list[str]:
