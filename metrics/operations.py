@@ -63,7 +63,7 @@ from portfolio.models import (
     Task,
     TaskStatus,
 )
-from portfolio.selectors import customers_visible_to, in_stage_on, visible_through
+from portfolio.selectors import customers_visible_to, in_stage_on, sees_every_customer, visible_through
 from surveys import scoring
 from surveys.models import Response, SurveyKind
 
@@ -187,16 +187,18 @@ class Window:
 @dataclass(frozen=True)
 class Scope:
     """Whose rows to count: every customer ``user`` sees (those who compare), or the rows of the people of
-    ``user``'s team, of which ``user`` reads only their own and the median."""
+    ``user``'s team, of which ``user`` reads only their own and the median. ``everyone``: the door lets ``user``
+    through to every customer (``portfolio.selectors.sees_every_customer``), so the rows need no test of it."""
 
     user: User
     compares: bool
     team_ids: tuple[int, ...] = ()
+    everyone: bool = False
 
     @classmethod
     def of(cls, user: User) -> "Scope":
         if sees_every_person(user):
-            return cls(user, True)
+            return cls(user, True, everyone=sees_every_customer(user))
         team = [user.pk]
         if user.team_id:
             team += list(User.objects.filter(team_id=user.team_id).exclude(pk=user.pk).values_list("pk", flat=True))
@@ -205,6 +207,8 @@ class Scope:
     def rows_q(self, *, customer: str, person: str) -> Q:
         """``customer``: the path to the row's customer; ``person``: to the person the row is counted for. The door
         is tested on the row's customer as joined (``visible_through``): the customers read once per query."""
+        if self.everyone:
+            return Q()
         if self.compares:
             return visible_through(self.user, customer)
         return Q(**{f"{person}__in": self.team_ids})
@@ -253,6 +257,15 @@ def overdue_reviews(window: Window) -> QuerySet[SuccessReview]:
     ).exclude(status=ReviewStatus.CANCELLED)
 
 
+def has_overdue_review(window: Window) -> Q:
+    """Customers with a review overdue on the window's last day (``overdue_reviews``), as two sets of customer ids,
+    each read from its narrow index (portfolio 0022): the reviews never held, and those held after that day."""
+    live = SuccessReview.objects.exclude(status=ReviewStatus.CANCELLED).filter(due_date__lt=window.last)
+    never_held = live.filter(held_on__isnull=True).values("customer_id").order_by()
+    held_after = live.filter(held_on__isnull=False, held_on__gt=window.last).values("customer_id").order_by()
+    return Q(pk__in=never_held) | Q(pk__in=held_after)
+
+
 def review_customers(scope: Scope, window: Window, filters, cadenced: list[str]) -> QuerySet[Customer]:
     """The customers in ongoing or UTI on the window's last day whose service model has a review cadence, with
     ``overdue``: a review due before that day and not held by then.
@@ -260,11 +273,14 @@ def review_customers(scope: Scope, window: Window, filters, cadenced: list[str])
     The customers are read once, scoped on their own row (no second read of the customers for the door), and
     ``overdue`` is one set of customer ids read once (hashed), not a correlated read per customer. The stage on
     that day reads the timeline only for the customers whose stage changed since (``in_stage_on``)."""
-    customers = (
-        customers_visible_to(scope.user) if scope.compares else Customer.objects.filter(owner_id__in=scope.team_ids)
-    )
+    if scope.everyone:
+        customers = Customer.objects.all()
+    elif scope.compares:
+        customers = customers_visible_to(scope.user)
+    else:
+        customers = Customer.objects.filter(owner_id__in=scope.team_ids)
     customers = customers.filter(filters.rollup_q(), service_model__in=cadenced, start_date__lte=window.last)
-    overdue = Q(pk__in=overdue_reviews(window).values("customer_id").order_by())
+    overdue = has_overdue_review(window)
     return in_stage_on(customers, window.last, REVIEW_STAGES).annotate(
         overdue=ExpressionWrapper(overdue, output_field=BooleanField())
     )

@@ -629,7 +629,21 @@ class SuccessReview(models.Model):
         ]
         indexes = [
             # My day's reviews due: the scheduled ones in due order (the first 20 read without sorting them all).
-            models.Index(fields=["due_date", "id"], condition=Q(status="scheduled"), name="portfolio_review_sched_due")
+            models.Index(fields=["due_date", "id"], condition=Q(status="scheduled"), name="portfolio_review_sched_due"),
+            # The CS operations' reviews overdue on a day (due before it, not held by then), read from two narrow
+            # indexes instead of the reviews' wide rows: those never held, and those held after a day.
+            models.Index(
+                fields=["due_date"],
+                include=["customer"],
+                condition=Q(held_on__isnull=True) & ~Q(status="cancelled"),
+                name="portfolio_review_unheld_due",
+            ),
+            models.Index(
+                fields=["held_on"],
+                include=["due_date", "customer"],
+                condition=Q(held_on__isnull=False) & ~Q(status="cancelled"),
+                name="portfolio_review_held_on",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -4,7 +4,15 @@ from typing import TypeVar
 
 from django.db.models import Model, Q, QuerySet
 
-from accounts.access import changeable_filter, get_visible_or_404, in_team_filter, visible_filter
+from accounts.access import (
+    changeable_filter,
+    get_visible_or_404,
+    in_team_filter,
+    may_see_every_row,
+    outside_candidates_filter,
+    sees_every_row_by_rule,
+    visible_filter,
+)
 from accounts.models import User
 from portfolio.models import (
     Activity,
@@ -35,6 +43,24 @@ def visible_customer_keys(user: User) -> QuerySet[Customer]:
     people, portfolio 0021) instead of the customer rows, as its condition is stated (a start date is never
     empty). Where a few rows each read their customer by key, ``of_visible_customers`` is as fast."""
     return customers_visible_to(user).filter(start_date__isnull=False).values("pk")
+
+
+def sees_every_customer(user: User) -> bool:
+    """Whether the door lets ``user`` through to every customer there is: by rule (admins, a viewer with no team:
+    no query), or because the teams they read are responsible for every customer (a leader whose team holds the
+    whole book), which only looking tells. One query, so from one snapshot: is there a customer the door keeps
+    out? The door is tested on the customers that could be out (``accounts.access.outside_candidates_filter``: no
+    owner, or an owner outside those teams), found by the owner's index, not on every customer. A CSM, ISM or
+    farmer sees their own customers and is never asked.
+
+    Where it is true, a query may read rows without testing each one's customer against the door (the same rows:
+    there is no customer outside it), which spares a leader's pages the join through every customer."""
+    if sees_every_row_by_rule(user):
+        return True
+    if not may_see_every_row(user):
+        return False
+    candidates = Customer.objects.filter(outside_candidates_filter(user, people=CUSTOMER_PEOPLE))
+    return not candidates.exclude(visible_filter(user, people=CUSTOMER_PEOPLE)).exists()
 
 
 def visible_through(user: User, path: str = "customer") -> Q:

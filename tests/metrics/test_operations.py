@@ -198,6 +198,32 @@ def test_a_leader_reads_every_figure_per_ism_and_per_csm_computed_by_hand(ops, t
     assert total["review_coverage"] == Decimal(3) / 6
 
 
+def test_a_leader_who_sees_every_customer_reads_what_testing_the_door_on_each_row_gives(ops, today, monkeypatch):
+    # given the leader of team A leads team B too: the door lets her through to every customer, Camila's included
+    org = ops.org
+    org.team_b.leader = org.leader_a
+    org.team_b.save()
+    assert operations.Scope.of(org.leader_a).everyone
+
+    # when her CS operations are read without the door, as then, and testing it on every row
+    for period in (JULY, Period.of(PeriodKind.TRAILING, date(2025, 7, 1), current=date(2025, 8, 1))):
+        without = operations.cs_operations(org.leader_a, period, ALL)
+        monkeypatch.setattr(operations, "sees_every_customer", lambda user: False)
+        assert not operations.Scope.of(org.leader_a).everyone
+        through = operations.cs_operations(org.leader_a, period, ALL)
+        monkeypatch.undo()
+
+        # then every row and total is the same, and the admin (everyone by rule) reads the same
+        admin = operations.cs_operations(org.admin, period, ALL)
+        for result in (through, admin):
+            for rows in ("ism_rows", "csm_rows"):
+                assert [(r.name, values(r)) for r in getattr(without, rows)] == [
+                    (r.name, values(r)) for r in getattr(result, rows)
+                ]
+            assert values(without.csm_summary) == values(result.csm_summary)
+        assert "Camila Ferreira" in {row.name for row in without.csm_rows}
+
+
 def test_a_review_held_after_the_period_was_still_overdue_then_but_not_today(ops, today):
     august = Period(PeriodKind.MONTH, date(2025, 8, 1), date(2025, 8, 1))
 
@@ -369,7 +395,7 @@ def test_the_drill_down_page_lists_the_customers_and_the_door_holds(paying, clie
 def test_the_page_reads_the_section_in_constant_queries(paying, client_for, django_assert_max_num_queries):
     client = client_for(paying.org.leader_a)
     client.get(URL, JULY_QUERY)
-    with django_assert_max_num_queries(14) as few:
+    with django_assert_max_num_queries(16) as few:  # two of them: does the leader's door let every customer through?
         client.get(URL, JULY_QUERY)
     for n in range(4):
         more = ongoing(f"Mais {n}", date(2025, 1, 1), date(2025, 2, 1), paying.beatriz)

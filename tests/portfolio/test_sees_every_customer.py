@@ -1,0 +1,106 @@
+"""Whether the door lets someone through to every customer (``portfolio.selectors.sees_every_customer``): a page
+that reads rows without testing the door relies on it, so it must be true exactly when no customer is outside."""
+
+import pytest
+
+from accounts.access import outside_candidates_filter
+from portfolio.models import Customer
+from portfolio.selectors import customers_visible_to, sees_every_customer
+from portfolio.selectors.scope import CUSTOMER_PEOPLE
+from tests.factories import UserFactory
+from tests.portfolio.factories import CustomerFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def truth(user) -> bool:
+    """The door's own answer, the slow way: every customer is among those it lets through."""
+    return customers_visible_to(user).count() == Customer.objects.count()
+
+
+@pytest.fixture
+def team_a_book(org):
+    """Customers of team A only: owned by its CSMs, one with only an ISM of the team, one of the leader herself."""
+    CustomerFactory(owner=org.csm_a)
+    CustomerFactory(owner=org.csm_a2, implementation_manager=org.ism_a)
+    CustomerFactory(owner=None, implementation_manager=org.ism_a)
+    CustomerFactory(owner=org.leader_a)
+    return org
+
+
+def test_a_leader_whose_team_holds_every_customer_sees_them_all(team_a_book, django_assert_num_queries):
+    org = team_a_book
+    # two queries: the people outside her teams, then one customer outside the door, if any
+    with django_assert_num_queries(2):
+        assert sees_every_customer(org.leader_a) is True
+    assert truth(org.leader_a) is True
+    assert sees_every_customer(org.viewer_a) is True  # the team's viewer reads the same scope
+    # the other team's leader sees none of them
+    assert sees_every_customer(org.leader_b) is False
+
+
+@pytest.mark.parametrize(
+    "outside",
+    [
+        "another team's CSM owns it",
+        "nobody: no owner, no ISM, no farmer",
+        "no owner; its ISM is in another team",
+        "an owner with no team",
+    ],
+)
+def test_one_customer_outside_the_team_is_enough(team_a_book, outside):
+    org = team_a_book
+    people = {
+        "another team's CSM owns it": {"owner": org.csm_b},
+        "nobody: no owner, no ISM, no farmer": {"owner": None},
+        "no owner; its ISM is in another team": {
+            "owner": None,
+            "implementation_manager": UserFactory(team=org.team_b, role="ism"),
+        },
+        "an owner with no team": {"owner": UserFactory(team=None)},
+    }[outside]
+    CustomerFactory(**people)
+
+    assert sees_every_customer(org.leader_a) is False
+    assert truth(org.leader_a) is False
+
+
+def test_a_customer_of_another_team_that_the_leader_farms_is_hers(team_a_book):
+    # given a customer owned in team B whose farmer is the leader herself: her own row, by the door
+    org = team_a_book
+    CustomerFactory(owner=org.csm_b, farmer=org.leader_a)
+
+    assert truth(org.leader_a) is True
+    assert sees_every_customer(org.leader_a) is True
+
+
+def test_by_rule_and_by_role(team_a_book, django_assert_num_queries):
+    org = team_a_book
+    CustomerFactory(owner=org.csm_b)
+    with django_assert_num_queries(0):
+        assert sees_every_customer(org.admin) is True
+        assert sees_every_customer(org.viewer_all) is True
+        # a CSM, ISM or farmer sees their own customers: never asked
+        assert sees_every_customer(org.csm_a) is False
+        assert sees_every_customer(org.ism_a) is False
+
+
+def test_the_candidates_hold_every_customer_outside_the_door(team_a_book):
+    # given customers in every arrangement of people
+    org = team_a_book
+    CustomerFactory(owner=org.csm_b)
+    CustomerFactory(owner=None)
+    CustomerFactory(owner=None, farmer=org.farmer_a)
+    CustomerFactory(owner=org.csm_b, implementation_manager=org.ism_a)
+    for user in (org.leader_a, org.leader_b, org.viewer_a):
+        seen = customers_visible_to(user).values("pk")
+        outside = set(Customer.objects.exclude(pk__in=seen).values_list("pk", flat=True))
+        candidates = Customer.objects.filter(outside_candidates_filter(user, people=CUSTOMER_PEOPLE))
+        assert outside
+        assert outside <= set(candidates.values_list("pk", flat=True))
+
+
+def test_nobody_to_see_and_nothing_there(org):
+    assert sees_every_customer(org.leader_a) is True  # no customer at all: none is outside
+    CustomerFactory(owner=org.csm_b)
+    assert sees_every_customer(org.leader_a) is False
