@@ -4,7 +4,7 @@ from typing import TypeVar
 
 from django.db.models import Model, Q, QuerySet
 
-from accounts.access import changeable_filter, get_visible_or_404, in_team_filter, visible_filter
+from accounts.access import changeable_filter, get_visible_or_404, in_team_filter, remembered, visible_filter
 from accounts.models import User
 from portfolio.models import (
     Activity,
@@ -25,8 +25,11 @@ M = TypeVar("M", bound=Model)
 
 
 def customers_visible_to(user: User) -> QuerySet[Customer]:
-    """The one starting point for customers: what ``user`` may see."""
-    return Customer.objects.filter(visible_filter(user, people=CUSTOMER_PEOPLE))
+    """The one starting point for customers: what ``user`` may see. Built once per person object
+    (``accounts.access.remembered``: a page reads a dozen lists from it), a fresh queryset each call."""
+    return remembered(
+        user, "customers_visible_to", lambda: Customer.objects.filter(visible_filter(user, people=CUSTOMER_PEOPLE))
+    ).all()
 
 
 def visible_customer_keys(user: User) -> QuerySet[Customer]:
@@ -49,8 +52,13 @@ def visible_through(user: User, path: str = "customer") -> Q:
 def of_visible_customers(model: type[M], user: User) -> QuerySet[M]:
     """Rows of a customer's things (contacts, tasks, reviews…) that ``user`` may see: those of the visible
     customers, as a semi-join on their ids. A join through the customer's people instead makes PostgreSQL
-    hash whole customer rows, several times slower for a leader who sees tens of thousands."""
-    return model.objects.filter(customer__in=customers_visible_to(user).values("pk"))
+    hash whole customer rows, several times slower for a leader who sees tens of thousands. Built once per person
+    object and model, as ``customers_visible_to``."""
+    return remembered(
+        user,
+        ("of_visible_customers", model),
+        lambda: model.objects.filter(customer__in=customers_visible_to(user).values("pk")),
+    ).all()
 
 
 def customers_of_team(team) -> QuerySet[Customer]:
