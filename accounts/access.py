@@ -92,7 +92,7 @@ def remembered(user: User, key, build: Callable[[], T]) -> T:
     """``build()``, made once per person object and ``key``: the door's filters and the scoped querysets the
     selectors start from, which a page (My day) builds for a dozen lists, each time with the subqueries of a
     leader's teams and their people. Kept on the person (a request loads them once, so it lasts one request)
-    and rebuilt when their role, team or active flag changes on it. What is kept holds no ids read from the
+    and rebuilt when their role, team, active or superuser flag changes on it. What is kept holds no ids read from the
     database: the teams and their people are subqueries, read when each query runs, so a new member or leader is
     seen at once. Callers must not change what they get (a queryset: chain from it, ``.all()``)."""
     state = _door_state(user)
