@@ -22,7 +22,7 @@ company-wide ones only admins), and :func:`in_team_filter` which customers a tea
 imported employees eNPS asks follow :func:`employees_filter`.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from django.core.exceptions import PermissionDenied
@@ -34,6 +34,7 @@ from accounts.models import Role, Team, TokenScope, User
 
 NOTHING = Q(pk__in=[])
 M = TypeVar("M", bound=Model)
+T = TypeVar("T")
 
 
 def _any_person(people: Sequence[str], **lookup) -> Q:
@@ -64,13 +65,60 @@ def _in_teams(people: Sequence[str], teams) -> Q:
     return q
 
 
+class _DoorMemo(dict):
+    """What :func:`remembered` keeps on a person, for the ``state`` of the person it was built for: dropped, never
+    carried, when the person is copied or pickled (pickling a queryset would run it)."""
+
+    def __init__(self, state: tuple | None = None) -> None:
+        super().__init__()
+        self.state = state
+
+    def __reduce__(self):
+        return (_DoorMemo, ())
+
+
+def _door_state(user) -> tuple:
+    """What the door reads from the person object itself: anything that changes it changes what it builds."""
+    return (
+        user.pk,
+        getattr(user, "is_active", False),
+        getattr(user, "is_superuser", False),
+        getattr(user, "role", None),
+        getattr(user, "team_id", None),
+    )
+
+
+def remembered(user: User, key, build: Callable[[], T]) -> T:
+    """``build()``, made once per person object and ``key``: the door's filters and the scoped querysets the
+    selectors start from, which a page (My day) builds for a dozen lists, each time with the subqueries of a
+    leader's teams and their people. Kept on the person (a request loads them once, so it lasts one request)
+    and rebuilt when their role, team, active or superuser flag changes on it. What is kept holds no ids read from the
+    database: the teams and their people are subqueries, read when each query runs, so a new member or leader is
+    seen at once. Callers must not change what they get (a queryset: chain from it, ``.all()``)."""
+    state = _door_state(user)
+    memo = getattr(user, "_door_memo", None)
+    if memo is None or memo.state != state:
+        memo = _DoorMemo(state)
+        user._door_memo = memo
+    try:
+        return memo[key]
+    except KeyError:
+        memo[key] = value = build()
+        return value
+
+
 def visible_filter(user: User, *, people: Sequence[str]) -> Q:
     """A filter for rows ``user`` may read, given the paths from those rows to their responsible people
-    (the owner first)."""
+    (the owner first). Built once per person and ``people`` (:func:`remembered`): do not change it."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return NOTHING
     if sees_every_row_by_rule(user):
         return Q()
+    people = tuple(people)
+    return remembered(user, ("visible_filter", people), lambda: _visible_filter(user, people))
+
+
+def _visible_filter(user: User, people: tuple[str, ...]) -> Q:
     if user.role == Role.LEADER:
         return _in_teams(people, scope_team_ids(user)) | _any_person(people, **{"": user.pk})
     if user.role == Role.VIEWER:

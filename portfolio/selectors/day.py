@@ -3,7 +3,7 @@
 from datetime import date, datetime, time, timedelta
 from typing import TypedDict
 
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import Count, OuterRef, Q, Subquery, Window
 from django.utils import timezone
 
 from accounts.models import Role, User
@@ -125,12 +125,15 @@ def my_day(user: User, *, today: date | None = None, changed_since: datetime | N
         .select_related("customer__owner", "reason")
         .order_by("-created_at")
     )
+    # The first TASKS_SHOWN, each carrying how many are due in all (a window count, taken before the limit): one
+    # query, not a second one to count them.
+    shown_tasks = list(tasks.annotate(due_count=Window(Count("pk")))[:TASKS_SHOWN])
     return {
         "today": today,
         "sections": sections,
         "team": leads,
-        "tasks": list(tasks[:TASKS_SHOWN]),
-        "task_count": tasks.count(),
+        "tasks": shown_tasks,
+        "task_count": shown_tasks[0].due_count if shown_tasks else 0,
         "reviews": list(reviews[:20]) if "reviews" in sections else [],
         "uti": list(uti[:20]),
         "milestones": list(milestones[:20]),

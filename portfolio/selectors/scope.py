@@ -10,6 +10,7 @@ from accounts.access import (
     in_team_filter,
     may_see_every_row,
     outside_candidates_filter,
+    remembered,
     sees_every_row_by_rule,
     visible_filter,
 )
@@ -33,8 +34,11 @@ M = TypeVar("M", bound=Model)
 
 
 def customers_visible_to(user: User) -> QuerySet[Customer]:
-    """The one starting point for customers: what ``user`` may see."""
-    return Customer.objects.filter(visible_filter(user, people=CUSTOMER_PEOPLE))
+    """The one starting point for customers: what ``user`` may see. Built once per person object
+    (``accounts.access.remembered``: a page reads a dozen lists from it), a fresh queryset each call."""
+    return remembered(
+        user, "customers_visible_to", lambda: Customer.objects.filter(visible_filter(user, people=CUSTOMER_PEOPLE))
+    ).all()
 
 
 def visible_customer_keys(user: User) -> QuerySet[Customer]:
@@ -75,8 +79,13 @@ def visible_through(user: User, path: str = "customer") -> Q:
 def of_visible_customers(model: type[M], user: User) -> QuerySet[M]:
     """Rows of a customer's things (contacts, tasks, reviews…) that ``user`` may see: those of the visible
     customers, as a semi-join on their ids. A join through the customer's people instead makes PostgreSQL
-    hash whole customer rows, several times slower for a leader who sees tens of thousands."""
-    return model.objects.filter(customer__in=customers_visible_to(user).values("pk"))
+    hash whole customer rows, several times slower for a leader who sees tens of thousands. Built once per person
+    object and model, as ``customers_visible_to``."""
+    return remembered(
+        user,
+        ("of_visible_customers", model),
+        lambda: model.objects.filter(customer__in=customers_visible_to(user).values("pk")),
+    ).all()
 
 
 def customers_of_team(team) -> QuerySet[Customer]:

@@ -1,6 +1,8 @@
 """Reads about customers, through portfolio.selectors: who sees which customers (and the rows that hang
 off them), the portfolio list's filters and sorts, my day, a customer's MRR history, and the pages' selectors."""
 
+import copy
+import pickle
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -8,9 +10,12 @@ import pytest
 from django.http import Http404
 from django.utils import timezone
 
+from accounts.access import visible_filter
+from accounts.models import Role, User
 from portfolio import ledger, selectors, services
 from portfolio.models import Activity, ChurnKind, ChurnOutcome, ChurnReason, Customer, ServiceModel, Stage
 from portfolio.selectors import PortfolioFilters
+from portfolio.selectors.scope import CUSTOMER_PEOPLE
 from tests.portfolio.factories import ContactFactory, CustomerFactory, churn_task, hand_off, subscribe
 
 pytestmark = pytest.mark.django_db
@@ -92,6 +97,70 @@ def test_viewers_change_no_customers(book, who):
 def test_others_change_what_they_see(book):
     assert names(selectors.customers_changeable_by(book.csm_a)) == CSM_A
     assert names(selectors.customers_changeable_by(book.leader_a)) == TEAM_A
+
+
+# The door is built once per person object (accounts.access.remembered), for a page's dozen lists; what it keeps
+# must still follow the person's role, team and active flag, and the teams' people as they are when each query runs.
+
+
+def test_the_door_is_built_once_per_person_object_and_each_call_is_a_fresh_queryset(book, django_assert_num_queries):
+    leader = User.objects.get(pk=book.leader_a.pk)
+
+    with django_assert_num_queries(0):
+        first, second = selectors.customers_visible_to(leader), selectors.customers_visible_to(leader)
+        door = visible_filter(leader, people=CUSTOMER_PEOPLE)
+
+    assert visible_filter(leader, people=list(CUSTOMER_PEOPLE)) is door
+    assert first is not second
+    assert names(first.filter(name__startswith="Owned")) == {"Owned by csm_a", "Owned by csm_a2"}
+    assert names(second) == TEAM_A
+    # another object for the same person builds its own
+    assert visible_filter(User.objects.get(pk=book.leader_a.pk), people=CUSTOMER_PEOPLE) is not door
+
+
+def test_the_door_follows_a_role_team_or_active_change_on_the_same_person_object(book):
+    leader = User.objects.get(pk=book.leader_a.pk)
+    assert names(selectors.customers_visible_to(leader)) == TEAM_A
+
+    leader.team = book.team_b  # she moves to team B, still leading team A (its leader field)
+    assert names(selectors.customers_visible_to(leader)) == {*TEAM_A, "Owned by csm_b"}
+    leader.role = Role.CSM  # and is a CSM now: her own customers only (none)
+    assert names(selectors.customers_visible_to(leader)) == set()
+    assert names(selectors.tasks_visible_to(leader)) == set()
+    leader.role = Role.LEADER
+    leader.is_active = False
+    assert not selectors.customers_visible_to(leader).exists()
+
+
+def test_the_door_reads_the_teams_people_when_each_query_runs(book):
+    # given team A's leader, her door already built
+    leader = User.objects.get(pk=book.leader_a.pk)
+    assert names(selectors.customers_visible_to(leader)) == TEAM_A
+
+    # when Camila (team B) joins team A, and Lucas leaves it
+    User.objects.filter(pk=book.csm_b.pk).update(team=book.team_a)
+    User.objects.filter(pk=book.csm_a.pk).update(team=None)
+
+    # then the same person object sees Camila's customer, and no longer Lucas's
+    assert names(selectors.customers_visible_to(leader)) == {"Owned by csm_a2", "Owned by csm_b"}
+
+
+def test_copying_or_pickling_a_person_runs_nothing_and_carries_no_door(book, django_assert_num_queries):
+    leader = User.objects.get(pk=book.leader_a.pk)
+    door = visible_filter(leader, people=CUSTOMER_PEOPLE)
+    selectors.customers_visible_to(leader)
+
+    with django_assert_num_queries(0):
+        copies = [pickle.loads(pickle.dumps(leader)), copy.deepcopy(leader)]  # noqa: S301 - our own object
+
+    for other in copies:
+        assert visible_filter(other, people=CUSTOMER_PEOPLE) is not door
+        assert names(selectors.customers_visible_to(other)) == TEAM_A
+    # a shallow copy shares what was built, for as long as its role, team and active flag are the same
+    moved = copy.copy(leader)
+    moved.team = book.team_b
+    assert names(selectors.customers_visible_to(moved)) == {*TEAM_A, "Owned by csm_b"}
+    assert names(selectors.customers_visible_to(leader)) == TEAM_A
 
 
 @pytest.fixture

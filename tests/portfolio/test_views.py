@@ -9,6 +9,7 @@ from django.utils import timezone
 from portfolio import services
 from portfolio.models import ChurnReason, Customer, Stage, UtiStay
 from portfolio.selectors import PAGE_SIZES
+from portfolio.selectors import day as day_selectors
 from tests.portfolio.factories import ContactFactory, CustomerFactory, hand_off, subscribe
 
 pytestmark = pytest.mark.django_db
@@ -211,6 +212,30 @@ def test_my_day_shows_what_needs_the_csm(org, book, client_for):
     assert "Ligar para a Ana" in page.text
     assert "atrasada há 2 dias" in page.text
     assert "O champion saiu da empresa" in page.text
+
+
+def test_my_day_lists_the_most_overdue_tasks_and_counts_every_one_due(org, book, client_for, monkeypatch):
+    # given four tasks of Lucas's: due 3 days ago, yesterday, today, and in 2 days; and a page that shows two rows
+    monkeypatch.setattr(day_selectors, "TASKS_SHOWN", 2)
+    today = timezone.localdate()
+    for title, days in (("Revisar contrato", 0), ("Ligar para a Ana", -3), ("Visita", 2), ("Enviar proposta", -1)):
+        services.task_create(customer=book["a2"], owner=org.csm_a, title=title, due_date=today + timedelta(days=days))
+
+    # when he opens My day
+    page = client_for(org.csm_a).get("/").text
+
+    # then the two most overdue are listed, and the three due (not the one of the day after tomorrow) are counted
+    listed = page[page.index('id="tasks-h"') : page.index('id="churn-h"')]
+    assert "Ligar para a Ana" in listed
+    assert "atrasada há 3 dias" in listed
+    assert "Enviar proposta" in listed
+    assert "atrasada há 1 dia" in listed
+    assert "Revisar contrato" not in listed
+    assert "Visita" not in listed
+    assert "As primeiras 2 de 3 tarefas, as mais atrasadas primeiro." in listed
+    day = day_selectors.my_day(org.csm_a)
+    assert [t.title for t in day["tasks"]] == ["Ligar para a Ana", "Enviar proposta"]
+    assert day["task_count"] == 3
 
 
 def shows_each(response, names) -> bool:

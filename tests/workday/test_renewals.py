@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db.models import Q
 
 from core import clock
 from portfolio import selectors, services
@@ -151,6 +152,31 @@ def test_the_csv_has_every_renewal_of_the_filters_as_spreadsheet_safe_text(org, 
     assert [r[0] for r in rows[1:]] == ["Padaria Pão Dourado", "'=Clínica Bem Viver"]
     assert rows[1][2:7] == ["Lucas Almeida", "Acompanhamento", "2026-12-12", "1500.00", "BRL"]
     assert rows[1][8] == "não"
+
+
+def test_my_days_renewals_total_every_renewal_of_the_month_not_only_those_shown(org, book, django_assert_num_queries):
+    # given a churn request open for Mercearia São Jorge (Beatriz's, renewing on 22 December)
+    services.churn_request_open(
+        customer=book["colleague"],
+        kind="voluntary",
+        reason=ChurnReason.objects.get(code="budget-cut"),
+        detail="Vai trocar de sistema no fim do contrato",
+        actor=org.csm_a2,
+    )
+
+    # when team A's leader's panel shows one row of this month's renewals
+    with django_assert_num_queries(1):
+        month = selectors.month_renewals(org.leader_a, TODAY, Q(), shown=1)
+
+    # then the totals are the whole month's: Padaria (12 Dec, R$ 1.500) and Mercearia (22 Dec, R$ 500), one at risk;
+    # team B's Açougue (7 Dec) is not the leader's; Clínica Bem Viver renews in January
+    assert [c.name for c in month.customers] == ["Padaria Pão Dourado"]
+    assert month.totals == {"count": 2, "mrr_cents": 200_000, "at_risk": 1}
+    assert month.until == TODAY.replace(day=31)
+
+
+def test_my_days_renewals_total_zero_when_nothing_renews_this_month(org):
+    assert selectors.month_renewals(org.csm_a, TODAY, Q()).totals == {"count": 0, "mrr_cents": 0, "at_risk": 0}
 
 
 def test_my_day_lists_this_months_renewals_and_links_to_the_page(org, book, client_for):
