@@ -35,6 +35,7 @@ from django.db.models import (
     DurationField,
     ExpressionWrapper,
     F,
+    FilteredRelation,
     Min,
     OuterRef,
     Q,
@@ -234,13 +235,21 @@ def milestones_in(scope: Scope, window: Window, filters) -> QuerySet[Milestone]:
 def handoffs_in(scope: Scope, window: Window, filters) -> QuerySet[Handoff]:
     """The handoffs held in the window, with ``first_success_target``: the earliest target of the customer's first
     success milestones (none: null), joined and grouped rather than read once per handoff."""
-    first_success = Q(customer__milestones__kind=MilestoneKind.FIRST_SUCCESS)
-    return Handoff.objects.filter(
-        scope.rows_q(customer="customer", person="to_user_id"),
-        filters.rollup_q(prefix="customer__"),
-        held_on__gte=window.first,
-        held_on__lte=window.last,
-    ).annotate(first_success_target=Min("customer__milestones__target_date", filter=first_success))
+    # Only the first-success milestones joined (FilteredRelation: the kind in the join's ON), not every milestone
+    # of the customer then filtered in the aggregate.
+    first_success = FilteredRelation(
+        "customer__milestones", condition=Q(customer__milestones__kind=MilestoneKind.FIRST_SUCCESS)
+    )
+    return (
+        Handoff.objects.filter(
+            scope.rows_q(customer="customer", person="to_user_id"),
+            filters.rollup_q(prefix="customer__"),
+            held_on__gte=window.first,
+            held_on__lte=window.last,
+        )
+        .annotate(first_success=first_success)
+        .annotate(first_success_target=Min("first_success__target_date"))
+    )
 
 
 def handoff_deadline(target: date | None, start: date, service_model: str, policies: dict) -> date | None:
