@@ -3,7 +3,7 @@
 from datetime import date, datetime, time, timedelta
 from typing import TypedDict
 
-from django.db.models import Count, OuterRef, Q, Subquery, Window
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Window
 from django.utils import timezone
 
 from accounts.models import Role, User
@@ -35,6 +35,7 @@ from portfolio.selectors.scope import (
 )
 
 TASKS_SHOWN = 50
+LIST_SHOWN = 20  # the rows of each of the other lists
 
 
 class MyDay(TypedDict):
@@ -46,10 +47,14 @@ class MyDay(TypedDict):
     team: bool  # a leader's day: the lists are the team's, and each row names its CSM
     tasks: list[Task]
     task_count: int  # every task due, while ``tasks`` holds the first TASKS_SHOWN
-    reviews: list[SuccessReview]
+    reviews: list[SuccessReview]  # the first LIST_SHOWN of each list below, and its count in all
+    review_count: int
     uti: list[UtiStay]
+    uti_count: int
     milestones: list[Milestone]
+    milestone_count: int
     churn_requests: list[ChurnRequest]
+    churn_count: int
     renewals: MonthRenewals | None  # this month's renewals still ahead (not on an ISM's day)
     changed: list[Customer]  # the person's customers whose stage changed since yesterday (customers_changed_stage)
     panels: list[PanelContent]  # what the apps above portfolio add (core.panels.register_day), in order
@@ -59,6 +64,14 @@ class MyDay(TypedDict):
 # customers she handed off long ago; a leader watches the whole team's lists.
 ISM_SECTIONS = ("tasks", "milestones", "churn_requests", "uti")
 SECTIONS = ("tasks", "churn_requests", "uti", "reviews", "milestones", "renewals")
+
+
+def _first_and_total(rows: QuerySet, shown: int) -> tuple[list, int]:
+    """The first ``shown`` rows, and how many there are in all: each row carries the count (a window count, taken
+    before the limit), so one query, not a second one to count them. A leader's summary tiles say the whole
+    team's numbers, not how many rows the list shows."""
+    first = list(rows.annotate(in_all=Window(Count("pk")))[:shown])
+    return first, first[0].in_all if first else 0
 
 
 def _implements(user: User) -> Q:
@@ -125,19 +138,25 @@ def my_day(user: User, *, today: date | None = None, changed_since: datetime | N
         .select_related("customer__owner", "reason")
         .order_by("-created_at")
     )
-    # The first TASKS_SHOWN, each carrying how many are due in all (a window count, taken before the limit): one
-    # query, not a second one to count them.
-    shown_tasks = list(tasks.annotate(due_count=Window(Count("pk")))[:TASKS_SHOWN])
+    shown_tasks, task_count = _first_and_total(tasks, TASKS_SHOWN)
+    shown_reviews, review_count = _first_and_total(reviews, LIST_SHOWN) if "reviews" in sections else ([], 0)
+    shown_uti, uti_count = _first_and_total(uti, LIST_SHOWN)
+    shown_milestones, milestone_count = _first_and_total(milestones, LIST_SHOWN)
+    shown_churn, churn_count = _first_and_total(churn, LIST_SHOWN)
     return {
         "today": today,
         "sections": sections,
         "team": leads,
         "tasks": shown_tasks,
-        "task_count": shown_tasks[0].due_count if shown_tasks else 0,
-        "reviews": list(reviews[:20]) if "reviews" in sections else [],
-        "uti": list(uti[:20]),
-        "milestones": list(milestones[:20]),
-        "churn_requests": list(churn[:20]),
+        "task_count": task_count,
+        "reviews": shown_reviews,
+        "review_count": review_count,
+        "uti": shown_uti,
+        "uti_count": uti_count,
+        "milestones": shown_milestones,
+        "milestone_count": milestone_count,
+        "churn_requests": shown_churn,
+        "churn_count": churn_count,
         "renewals": month_renewals(user, today, Q() if leads else Q(owner=user)) if "renewals" in sections else None,
         "changed": customers_changed_stage(user, since=changed_since, until=timezone.now()),
         "panels": load_day(user, today),

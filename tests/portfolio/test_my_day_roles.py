@@ -104,3 +104,26 @@ def test_the_isms_summary_counts_only_what_her_day_lists(org, history, client_fo
     csm_summary = _summary(client_for(org.csm_a).get("/"))
     assert csm_summary.count('class="stat"') == 5
     assert 'id="metrics-month-net-new"' in csm_summary
+
+
+def test_a_leaders_summary_counts_every_row_of_the_team_not_the_rows_listed(org, client_for):
+    # given 23 of the team's customers with a success review overdue
+    for n in range(23):
+        customer = CustomerFactory(name=f"Revisão {n:02d}", owner=org.csm_a, start_date=today() - timedelta(days=400))
+        services.review_schedule(customer=customer, due_date=today() - timedelta(days=3), actor=org.csm_a)
+
+    # when the leader opens her day
+    page = client_for(org.leader_a).get("/")
+
+    # then the tile counts all 23, and the list shows the first 20, saying so
+    assert 'Revisões próximas</div><div class="value">23</div>' in _summary(page)
+    text = page.text
+    reviews_list = text[text.index('id="reviews-h"') : text.index('id="ms-h"')]
+    assert reviews_list.count("<strong>Revisão ") == 20
+    assert "Os primeiros 20 de 23." in reviews_list
+    # and her day's context says the same
+    day = selectors.my_day(org.leader_a)
+    assert (len(day["reviews"]), day["review_count"]) == (20, 23)
+    # the same customers, still in onboarding 400 days after their start: both milestones of each overdue
+    assert (len(day["milestones"]), day["milestone_count"]) == (20, 46)
+    assert (day["uti"], day["uti_count"], day["churn_requests"], day["churn_count"]) == ([], 0, [], 0)
