@@ -14,6 +14,8 @@
   campaign's send) had to wait in the outbox because the broker was unreachable (``core.jobs``): what they did
   is saved and the job goes out once the broker is back. Pages get a message; the API a ``Leme-Jobs-Deferred``
   header with the number of jobs put off.
+* ``RequestMemoMiddleware`` gives each request its memo (``core.request_memo``): what a page works out once for
+  every list it reads (whether a leader's door lets them through to every customer), dropped with the answer.
 """
 
 from collections.abc import Callable
@@ -25,7 +27,7 @@ from django.utils.translation import gettext as _
 from rest_framework.settings import api_settings
 
 from config.health import HEALTHZ_PATH, healthz
-from core import jobs, ratelimit
+from core import jobs, ratelimit, request_memo
 from core.clientip import client_address
 
 API_PREFIX = "/api/"
@@ -131,3 +133,14 @@ class DeferredJobsMiddleware:
                     ),
                 )
         return response
+
+
+class RequestMemoMiddleware:
+    """Each request works in its own memo (``core.request_memo``), dropped when the answer is made."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        with request_memo.request_scope():
+            return self.get_response(request)

@@ -70,6 +70,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # What a request works out once for all its lists (core.request_memo), dropped with the answer.
+    "config.middleware.RequestMemoMiddleware",
     "accounts.middleware.UserLanguageMiddleware",
     # Pages and API answers for someone logged in are never kept by the browser or a proxy.
     "accounts.middleware.NoStoreWhenLoggedInMiddleware",

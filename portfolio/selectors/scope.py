@@ -15,6 +15,7 @@ from accounts.access import (
     visible_filter,
 )
 from accounts.models import User
+from core import request_memo
 from portfolio.models import (
     Activity,
     ChurnRequest,
@@ -35,7 +36,10 @@ M = TypeVar("M", bound=Model)
 
 def customers_visible_to(user: User) -> QuerySet[Customer]:
     """The one starting point for customers: what ``user`` may see. Built once per person object
-    (``accounts.access.remembered``: a page reads a dozen lists from it), a fresh queryset each call."""
+    (``accounts.access.remembered``: a page reads a dozen lists from it), a fresh queryset each call. Every
+    customer, untested, when a page's door lets ``user`` through to all of them (``page_sees_every_customer``)."""
+    if page_sees_every_customer(user):
+        return Customer.objects.all()
     return remembered(
         user, "customers_visible_to", lambda: Customer.objects.filter(visible_filter(user, people=CUSTOMER_PEOPLE))
     ).all()
@@ -63,8 +67,28 @@ def sees_every_customer(user: User) -> bool:
         return True
     if not may_see_every_row(user):
         return False
-    candidates = Customer.objects.filter(outside_candidates_filter(user, people=CUSTOMER_PEOPLE))
-    return not candidates.exclude(visible_filter(user, people=CUSTOMER_PEOPLE)).exists()
+    key = ("sees_every_customer", user.pk, user.role, user.team_id)
+
+    def look() -> bool:
+        candidates = Customer.objects.filter(outside_candidates_filter(user, people=CUSTOMER_PEOPLE))
+        return not candidates.exclude(visible_filter(user, people=CUSTOMER_PEOPLE)).exists()
+
+    # Once per request (core.request_memo), since every list of a page asks; outside a request, each time asked.
+    return request_memo.once(key, look)
+
+
+def page_sees_every_customer(user: User) -> bool:
+    """Whether the lists of the page being answered may skip testing the door on each row, because it lets
+    ``user`` through to every customer (``sees_every_customer``, looked at once for the request). Never outside a
+    request (a Celery task, a command): there the door is tested on each row as always, and nothing worked out
+    here outlives the request that did. Nor for admins and a viewer with no team, whose door filters nothing
+    anyway, nor for a CSM, ISM or farmer.
+
+    The answer holds for the whole request: a customer a leader moves out of their teams during it may still be in
+    the lists of the same answer (to the person who just moved it), never in the next."""
+    if not request_memo.in_request() or sees_every_row_by_rule(user) or not may_see_every_row(user):
+        return False
+    return sees_every_customer(user)
 
 
 def visible_through(user: User, path: str = "customer") -> Q:
@@ -72,7 +96,10 @@ def visible_through(user: User, path: str = "customer") -> Q:
     ``customers_visible_to``, tested on the row's own customer as it is joined. For rows that join their customer
     anyway (its slice, its dates), so the customers are read once, not a second time for a set of visible ids; and
     for a few rows among many customers (a playbook's open runs), each reading its customer by key, where the
-    semi-join of ``of_visible_customers`` reads every customer the person sees (all of them for a leader)."""
+    semi-join of ``of_visible_customers`` reads every customer the person sees (all of them for a leader). Nothing
+    to test when a page's door lets ``user`` through to every customer (``page_sees_every_customer``)."""
+    if page_sees_every_customer(user):
+        return Q()
     return visible_filter(user, people=tuple(f"{path}__{person}" for person in CUSTOMER_PEOPLE))
 
 
@@ -80,7 +107,10 @@ def of_visible_customers(model: type[M], user: User) -> QuerySet[M]:
     """Rows of a customer's things (contacts, tasks, reviews…) that ``user`` may see: those of the visible
     customers, as a semi-join on their ids. A join through the customer's people instead makes PostgreSQL
     hash whole customer rows, several times slower for a leader who sees tens of thousands. Built once per person
-    object and model, as ``customers_visible_to``."""
+    object and model, as ``customers_visible_to``; all of them when a page's door lets ``user`` through to every
+    customer (``page_sees_every_customer``)."""
+    if page_sees_every_customer(user):
+        return model.objects.all()
     return remembered(
         user,
         ("of_visible_customers", model),

@@ -4,8 +4,9 @@ that reads rows without testing the door relies on it, so it must be true exactl
 import pytest
 
 from accounts.access import outside_candidates_filter
+from core import request_memo
 from portfolio.models import Customer
-from portfolio.selectors import customers_visible_to, sees_every_customer
+from portfolio.selectors import customers_visible_to, page_sees_every_customer, sees_every_customer
 from portfolio.selectors.scope import CUSTOMER_PEOPLE
 from tests.factories import UserFactory
 from tests.portfolio.factories import CustomerFactory
@@ -104,3 +105,44 @@ def test_nobody_to_see_and_nothing_there(org):
     assert sees_every_customer(org.leader_a) is True  # no customer at all: none is outside
     CustomerFactory(owner=org.csm_b)
     assert sees_every_customer(org.leader_a) is False
+
+
+# --- A page's lists skip the door when it lets the person through to every customer -------------------------
+
+
+def test_only_a_request_skips_the_door_and_looks_once(team_a_book, django_assert_num_queries):
+    org = team_a_book
+    # outside a request (a task, a command): the door is tested on each row, nothing is asked
+    with django_assert_num_queries(0):
+        assert page_sees_every_customer(org.leader_a) is False
+    with request_memo.request_scope():
+        # inside one: asked once (two reads), whatever number of lists ask after
+        with django_assert_num_queries(2):
+            assert page_sees_every_customer(org.leader_a) is True
+            assert page_sees_every_customer(org.leader_a) is True
+            assert str(customers_visible_to(org.leader_a).query) == str(Customer.objects.all().query)
+        with django_assert_num_queries(0):
+            # an admin's door filters nothing anyway; a CSM's is their own rows
+            assert page_sees_every_customer(org.admin) is False
+            assert page_sees_every_customer(org.csm_a) is False
+    # and nothing outlives the request
+    assert request_memo.in_request() is False
+    assert page_sees_every_customer(org.leader_a) is False
+
+
+def test_a_customer_moved_out_of_the_team_leaves_the_leaders_pages_at_the_next_request(team_a_book, client_for):
+    # given the leader's team holds every customer, and she opens her portfolio and a customer's page
+    org = team_a_book
+    moved = CustomerFactory(name="Padaria Mudou", owner=org.csm_a)
+    client = client_for(org.leader_a)
+    assert "Padaria Mudou" in client.get("/portfolio/").text
+    assert client.get(f"/customers/{moved.pk}/").status_code == 200
+
+    # when the customer goes to team B's CSM
+    Customer.objects.filter(pk=moved.pk).update(owner=org.csm_b)
+
+    # then her next requests go through the door again: the customer is gone from her lists and its page
+    assert "Padaria Mudou" not in client.get("/portfolio/").text
+    assert client.get(f"/customers/{moved.pk}/").status_code == 404
+    # while team B's leader, who does not see every customer, sees it
+    assert "Padaria Mudou" in client_for(org.leader_b).get("/portfolio/").text
