@@ -122,6 +122,8 @@ SCRIPT = [
     ("thiago", "quiet", Segment.MID_MARKET),
 ]
 ONBOARDING_SCENARIOS = {"onboarding", "onboarding_late", "onboarding_trial"}
+# Handed off and carrying on: as young as a week after their first success.
+YOUNG_SCENARIOS = {"ongoing", "quiet", "expansion"}
 # Everyone else, by weight: the shape of a healthy-but-real base.
 SCENARIO_WEIGHTS = {
     "ongoing": 440,
@@ -517,7 +519,11 @@ def plan_customer(index: int, seed: int, today: date, policies: dict[str, tuple]
         else:
             start = today - timedelta(days=first_success_days + rng.randint(1, 10))
     else:
-        min_age = {"reactivated": 450, "churned_after_uti": 320, "downsold_recovered": 320}.get(scenario, 150)
+        # A customer in ongoing, quiet or growing may have been handed off a week ago; the stories that need a past
+        # (reviews due, churn, UTI, a return) are older. Without the young ones the base won nobody between the
+        # onboardings of the last weeks and five months ago.
+        young = first_success_days + 7 if scenario in YOUNG_SCENARIOS else 150
+        min_age = {"reactivated": 450, "churned_after_uti": 320, "downsold_recovered": 320}.get(scenario, young)
         start = today - timedelta(days=_age(rng, min_age))
         promo_first, promo_last = promo_quarter(today)
         if scenario == "churned" and rng.random() < PROMO_COHORT_SHARE:
