@@ -8,6 +8,7 @@ outside any request (a Celery task, a command, a test calling a selector directl
 Only for what may be read once per request: it lives no longer than the request that built it (a person object
 kept longer carries nothing from it)."""
 
+import itertools
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -16,15 +17,24 @@ from typing import TypeVar
 T = TypeVar("T")
 
 _memo: ContextVar[dict | None] = ContextVar("leme_request_memo", default=None)
+_scope: ContextVar[int | None] = ContextVar("leme_request_scope", default=None)
+_scopes = itertools.count(1)
 
 
 @contextmanager
 def request_scope() -> Iterator[None]:
-    token = _memo.set({})
+    token, number = _memo.set({}), _scope.set(next(_scopes))
     try:
         yield
     finally:
         _memo.reset(token)
+        _scope.reset(number)
+
+
+def scope_id() -> int | None:
+    """A number no other request of this process shares (None outside a request): for a cache kept on an object
+    that may outlive the request (a person object), to key what must not be reused by another."""
+    return _scope.get()
 
 
 def in_request() -> bool:

@@ -41,7 +41,9 @@ def customers_visible_to(user: User) -> QuerySet[Customer]:
     if page_sees_every_customer(user):
         return Customer.objects.all()
     return remembered(
-        user, "customers_visible_to", lambda: Customer.objects.filter(visible_filter(user, people=CUSTOMER_PEOPLE))
+        user,
+        ("customers_visible_to", request_memo.scope_id()),  # per request: the door may hold ids read for it
+        lambda: Customer.objects.filter(visible_filter(user, people=CUSTOMER_PEOPLE)),
     ).all()
 
 
@@ -113,7 +115,7 @@ def of_visible_customers(model: type[M], user: User) -> QuerySet[M]:
         return model.objects.all()
     return remembered(
         user,
-        ("of_visible_customers", model),
+        ("of_visible_customers", model, request_memo.scope_id()),
         lambda: model.objects.filter(customer__in=customers_visible_to(user).values("pk")),
     ).all()
 

@@ -238,5 +238,6 @@ def test_the_overview_takes_the_same_queries_for_everyone_as_scores_grow(org, cl
     assert response.status_code == 200
     assert len(admin_after.captured_queries) == len(admin_before.captured_queries)
     assert len(leader_after.captured_queries) == len(leader_before.captured_queries)
-    # the leader's two more: whether her door lets her through to every customer (an admin's does by rule)
-    assert len(leader_after.captured_queries) == len(admin_after.captured_queries) + 2
+    # the leader's three more: her teams' people, read once for the request, and whether her door lets her through to
+    # every customer (two reads); an admin's does by rule
+    assert len(leader_after.captured_queries) == len(admin_after.captured_queries) + 3

@@ -252,12 +252,13 @@ def test_the_drill_down_runs_in_constant_queries(built, client_for, django_asser
     client = client_for(built.org.leader_a)
     drill(client, "mrr", period="year", month="2025-08")
 
-    # Session and user; the stale months (refresh, in a savepoint) of the eager run; the CSMs the filter offers;
-    # the visible owners; the customers' stored facts of the period; the customers; and for the MRR (every paying
-    # customer), its count and total from the period's rollups. A cohort cell's: the same but the rollups.
-    with django_assert_num_queries(10):
+    # Session and user; the leader's teams' people (read once for the request); the stale months (refresh, in a
+    # savepoint) of the eager run; the CSMs the filter offers; the visible owners; the customers' stored facts of the
+    # period; the customers; and for the MRR (every paying customer), its count and total from the period's rollups.
+    # A cohort cell's: the same but the rollups.
+    with django_assert_num_queries(11):
         drill(client, "mrr", period="year", month="2025-08")
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         drill(client, "mrr", period="month", month="2025-04", cohort="2025-01", owner=built.lucas.pk)
 
 
@@ -336,17 +337,18 @@ def test_the_largest_drill_downs_count_and_total_come_from_the_rollups_and_equal
     assert first.count > 0
 
 
-# Session and user, the stale months (eager run) and the CSMs the filter offers, then each part's own reads. The
-# per-CSM and CS operations panels read two more for a leader: whether the door lets them through to every customer
-# (the people outside their teams, then a customer outside it), which spares their other reads the door's join.
+# Session and user, the leader's teams' people (read once for the request), the stale months (eager run) and the
+# CSMs the filter offers, then each part's own reads. The per-CSM and CS operations panels read two more for a leader:
+# whether the door lets them through to every customer (the people outside their teams, then a customer outside it),
+# which spares their other reads the door's join.
 QUERIES = {
-    "metrics:overview": 10,
-    "metrics:panel_reasons": 7,
-    "metrics:panel_unit_economics": 11,
-    "metrics:panel_cohorts": 7,
-    "metrics:panel_csms": 13,
-    "metrics:panel_save": 9,
-    "metrics:panel_operations": 15,
+    "metrics:overview": 11,
+    "metrics:panel_reasons": 8,
+    "metrics:panel_unit_economics": 12,
+    "metrics:panel_cohorts": 8,
+    "metrics:panel_csms": 14,
+    "metrics:panel_save": 10,
+    "metrics:panel_operations": 16,
 }
 
 

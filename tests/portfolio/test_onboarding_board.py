@@ -13,11 +13,12 @@ from tests.portfolio.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
 
-# The session and the user; for the leader, whether her door lets her through to every customer (the people outside
-# her teams, a customer outside it); then the board's page of customers, their milestones and the pace per ISM.
-BOARD_QUERIES = 2 + 2 + 3
+# The session and the user; for the leader, her teams' people (read once for the request) and whether her door lets
+# her through to every customer (the people outside her teams, a customer outside it); then the board's page of
+# customers, their milestones and the pace per ISM.
+BOARD_QUERIES = 2 + 3 + 3
 # The next rows alone: the session and the user, the leader's door as above, the customers and their milestones.
-ROWS_QUERIES = 2 + 2 + 2
+ROWS_QUERIES = 2 + 3 + 2
 
 
 def names(html: str) -> list[str]:

@@ -116,8 +116,9 @@ def test_only_a_request_skips_the_door_and_looks_once(team_a_book, django_assert
     with django_assert_num_queries(0):
         assert page_sees_every_customer(org.leader_a) is False
     with request_memo.request_scope():
-        # inside one: asked once (two reads), whatever number of lists ask after
-        with django_assert_num_queries(2):
+        # inside one: asked once (two reads, and her teams' people read once for the request), whatever number of
+        # lists ask after
+        with django_assert_num_queries(3):
             assert page_sees_every_customer(org.leader_a) is True
             assert page_sees_every_customer(org.leader_a) is True
             assert str(customers_visible_to(org.leader_a).query) == str(Customer.objects.all().query)
@@ -146,3 +147,29 @@ def test_a_customer_moved_out_of_the_team_leaves_the_leaders_pages_at_the_next_r
     assert client.get(f"/customers/{moved.pk}/").status_code == 404
     # while team B's leader, who does not see every customer, sees it
     assert "Padaria Mudou" in client_for(org.leader_b).get("/portfolio/").text
+
+
+def test_a_leaders_team_is_read_once_a_request_and_a_new_member_counts_from_the_next(org, django_assert_num_queries):
+    # given a customer owned by someone in no team: not team A's
+    newcomer = UserFactory(team=None, full_name="Nova Pessoa")
+    customer = CustomerFactory(name="Cliente da Nova", owner=newcomer)
+    leader = org.leader_a
+
+    def sees() -> bool:
+        return customers_visible_to(leader).filter(pk=customer.pk).exists()
+
+    with request_memo.request_scope():
+        assert sees() is False
+        # when the newcomer joins team A during the request
+        newcomer.team = org.team_a
+        newcomer.save()
+        # then this request still reads the team it read (its people, once: one query for the row, none for them)
+        with django_assert_num_queries(1):
+            assert sees() is False
+    # and the next request, with the same person object, reads the team again
+    with request_memo.request_scope():
+        assert sees() is True
+    # outside any request the team is read with each query
+    newcomer.team = org.team_b
+    newcomer.save()
+    assert sees() is False

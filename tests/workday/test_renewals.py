@@ -115,12 +115,12 @@ def test_the_page_switches_window_with_htmx_and_reads_in_few_queries(
     client = client_for(org.leader_a)
     client.get("/renewals/")
 
-    # a leader's page also asks once whether her door lets her through to every customer (two reads)
-    with django_assert_max_num_queries(7):
+    # a leader's page also reads her teams' people once, and asks whether her door lets her through to every customer
+    with django_assert_max_num_queries(8):
         fragment = client.get("/renewals/", {"window": "60", "sort": "-mrr"}, HTTP_HX_REQUEST="true")
     for n in range(10):
         renewing(org.csm_a, f"Cliente extra {n}", 15 + n, 10_000)
-    with django_assert_max_num_queries(7):
+    with django_assert_max_num_queries(8):
         client.get("/renewals/", {"window": "60", "sort": "-mrr"}, HTTP_HX_REQUEST="true")
 
     assert "<html" not in fragment.text
