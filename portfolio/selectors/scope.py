@@ -101,7 +101,8 @@ def visible_through(user: User, path: str = "customer") -> Q:
     semi-join of ``of_visible_customers`` reads every customer the person sees (all of them for a leader). Nothing
     to test when a page's door lets ``user`` through to every customer (``page_sees_every_customer``)."""
     if page_sees_every_customer(user):
-        return Q()
+        # Every row that has a customer: the door lets no row without one through (an eNPS answer has none)
+        return Q(**{f"{path}__isnull": False})
     return visible_filter(user, people=tuple(f"{path}__{person}" for person in CUSTOMER_PEOPLE))
 
 
@@ -109,10 +110,11 @@ def of_visible_customers(model: type[M], user: User) -> QuerySet[M]:
     """Rows of a customer's things (contacts, tasks, reviews…) that ``user`` may see: those of the visible
     customers, as a semi-join on their ids. A join through the customer's people instead makes PostgreSQL
     hash whole customer rows, several times slower for a leader who sees tens of thousands. Built once per person
-    object and model, as ``customers_visible_to``; all of them when a page's door lets ``user`` through to every
-    customer (``page_sees_every_customer``)."""
+    object and model, as ``customers_visible_to``; all of those with a customer when a page's door lets ``user``
+    through to every customer (``page_sees_every_customer``)."""
     if page_sees_every_customer(user):
-        return model.objects.all()
+        # Every row that has a customer, as the semi-join gives: never one without (an eNPS answer or delivery)
+        return model.objects.filter(customer__isnull=False)
     return remembered(
         user,
         ("of_visible_customers", model, request_memo.scope_id()),

@@ -6,7 +6,7 @@ import pytest
 from accounts.access import outside_candidates_filter
 from core import request_memo
 from portfolio.models import Customer
-from portfolio.selectors import customers_visible_to, page_sees_every_customer, sees_every_customer
+from portfolio.selectors import customers_visible_to, page_sees_every_customer, sees_every_customer, visible_through
 from portfolio.selectors.scope import CUSTOMER_PEOPLE
 from tests.factories import UserFactory
 from tests.portfolio.factories import CustomerFactory
@@ -173,3 +173,28 @@ def test_a_leaders_team_is_read_once_a_request_and_a_new_member_counts_from_the_
     newcomer.team = org.team_b
     newcomer.save()
     assert sees() is False
+
+
+def test_a_leader_who_sees_every_customer_still_reads_no_row_without_one(team_a_book):
+    # given an eNPS answer (no customer: an employee answered) and a customer survey's answer, and the leader's
+    # team holding every customer
+    from playbooks.models import Run
+    from surveys.models import CampaignMode, Response, SurveyKind
+    from surveys.selectors import customer_deliveries, customer_responses
+    from tests.surveys.test_results import answered_by_employee, make_campaign
+
+    org = team_a_book
+    enps = make_campaign(SurveyKind.ENPS, actor=org.admin, mode=CampaignMode.NOW, name="eNPS")
+    employee_answer = answered_by_employee(enps, org.csm_b, 3)
+    assert employee_answer.customer_id is None
+
+    # when her page's lists read the customers' rows, skipping the door
+    with request_memo.request_scope():
+        assert page_sees_every_customer(org.leader_a) is True
+        answers = customer_responses(org.leader_a)
+        deliveries = customer_deliveries(org.leader_a)
+        # then no row without a customer comes through, as the door would give
+        assert not answers.filter(pk=employee_answer.pk).exists()
+        assert not deliveries.filter(pk=employee_answer.delivery_id).exists()
+        assert not Response.objects.filter(visible_through(org.leader_a), pk=employee_answer.pk).exists()
+        assert '"customer_id" IS NOT NULL' in str(Run.objects.filter(visible_through(org.leader_a)).query)
