@@ -105,9 +105,10 @@ def remembered(user: User, key, build: Callable[[], T]) -> T:
     """``build()``, made once per person object and ``key``: the door's filters and the scoped querysets the
     selectors start from, which a page (My day) builds for a dozen lists, each time with the subqueries of a
     leader's teams and their people. Kept on the person (a request loads them once, so it lasts one request)
-    and rebuilt when their role, team, active or superuser flag changes on it. What is kept holds no ids read from the
-    database: the teams and their people are subqueries, read when each query runs, so a new member or leader is
-    seen at once. Callers must not change what they get (a queryset: chain from it, ``.all()``)."""
+    and rebuilt when their role, team, active or superuser flag changes on it. Outside a request what is kept holds
+    no ids read from the database (the teams and their people are subqueries, read when each query runs, so a new
+    member or leader is seen at once); within one, callers key what holds ids read for it by the request
+    (``core.request_memo.scope_id``). Callers must not change what they get (a queryset: chain from it, ``.all()``)."""
     state = _door_state(user)
     memo = getattr(user, "_door_memo", None)
     if memo is None or memo.state != state:
@@ -134,13 +135,24 @@ def visible_filter(user: User, *, people: Sequence[str]) -> Q:
     return remembered(user, key, lambda: _visible_filter(user, people))
 
 
-def _visible_filter(user: User, people: tuple[str, ...]) -> Q:
+def _scope_teams(user: User) -> tuple[QuerySet[Team], tuple] | None:
+    """The teams a scope made of teams reads (a leader's: those she leads and her own; a team viewer's: theirs),
+    and a key naming that set for the request's memo; None for anyone else (their scope is their own rows)."""
     if user.role == Role.LEADER:
-        members_key = ("leader", user.pk, user.team_id)
-        return _in_teams(people, scope_team_ids(user), members_key) | _any_person(people, **{"": user.pk})
+        return scope_team_ids(user), ("leader", user.pk, user.team_id)
     if user.role == Role.VIEWER:
-        return _in_teams(people, Team.objects.filter(pk=user.team_id).values("pk"), ("viewer", user.team_id))
-    return _any_person(people, **{"": user.pk})
+        return Team.objects.filter(pk=user.team_id).values("pk"), ("viewer", user.team_id)
+    return None
+
+
+def _visible_filter(user: User, people: tuple[str, ...]) -> Q:
+    teams = _scope_teams(user)
+    if teams is None:
+        return _any_person(people, **{"": user.pk})
+    in_teams = _in_teams(people, *teams)
+    if user.role == Role.LEADER:  # and her own rows, whatever team they are in
+        return in_teams | _any_person(people, **{"": user.pk})
+    return in_teams
 
 
 def sees_every_row_by_rule(user: User) -> bool:
@@ -173,14 +185,11 @@ def outside_candidates_filter(user: User, *, people: Sequence[str]) -> Q:
     a viewer of a team); anyone else's scope is their own rows (the filter is then every row)."""
     if sees_every_row_by_rule(user):
         return NOTHING
-    if user.role == Role.LEADER:
-        teams = scope_team_ids(user)
-    elif user.role == Role.VIEWER:
-        teams = Team.objects.filter(pk=user.team_id).values("pk")
-    else:
+    teams = _scope_teams(user)
+    if teams is None:
         return Q()
     # A short literal list (the people outside the teams), not a subquery: the owner's index then finds the rows.
-    outsiders = list(User.objects.exclude(team__in=teams).values_list("pk", flat=True))
+    outsiders = list(User.objects.exclude(team__in=teams[0]).values_list("pk", flat=True))
     owner = people[0]
     return Q(**{f"{owner}__isnull": True}) | Q(**{f"{owner}__in": outsiders})
 
