@@ -10,4 +10,6 @@ def seed_figures(*, customers: int | None = None, seed: int = 2026, progress: Ca
     report = progress or (lambda line: None)
     report("metrics… building the monthly figures from the MRR ledger")
     built = services.rollups_refresh()
-    return [f"metrics: {built} period rollups built"]
+    report("metrics… counting the CS operations' closed months")
+    tallies = services.operations_tallies_rebuild()
+    return [f"metrics: {built} period rollups built", f"metrics: {tallies['rows']} CS operations tally rows"]

@@ -4,11 +4,14 @@ Derived data only: ``metrics.rollups`` rebuilds them from ``portfolio.MrrMovemen
 and nightly), and ``metrics_rebuild --check`` proves they equal a computation straight from the ledger.
 """
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from core import clock
 from portfolio.models import PlanTier, Segment, ServiceModel
 
 
@@ -335,3 +338,83 @@ class CohortMember(Slice):
 
     def __str__(self) -> str:
         return f"customer {self.customer_id} in cohort {self.cohort:%Y-%m}"
+
+
+def _person(**kwargs) -> models.ForeignKey:
+    """A person a derived row names: never a constraint holding them back from deletion (the row is rebuilt)."""
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+        **kwargs,
+    )
+
+
+class OperationsTally(Slice):
+    """The CS operations' figures of one closed month, counted ahead of time (``metrics.operations_tallies``): first
+    values reached (with the days each took) and due (on time or not), handoffs (timed and on time), detractor answers
+    (with the time each loop took to close) and NPS scores, per the person each counts for; and, as of the month's
+    last day, the customers with a review cadence (overdue or not) and the tasks overdue.
+
+    ``person``: the customer's ISM (first values), the CSM who received it (handoffs), the CSM the answer counted for
+    (answers), the customer's CSM now (reviews), the task's owner (tasks). ``owner``, ``implementation_manager`` and
+    ``farmer`` are the customer's people now: the door scopes the rows as it scopes the customers. The slice (segment,
+    plan, service model) is the customer's now for milestones, handoffs, reviews and tasks, and the one the answer
+    counted for (as given) for answers; the page's "CSM" filter is the customer's owner for the former and ``person``
+    for answers, exactly as the live queries filter."""
+
+    class Kind(models.TextChoices):
+        FIRST_VALUE_REACHED = "fv_reached"
+        FIRST_VALUE_DUE = "fv_due"
+        HANDOFF = "handoff"
+        DETRACTOR = "detractor"
+        NPS = "nps"
+        # Figures of the month's last day: the customers with a review cadence (and overdue), the tasks overdue.
+        REVIEW = "review"
+        TASK_OVERDUE = "task_overdue"
+
+    month = models.DateField()
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    person = _person()
+    implementation_manager = _person()
+    farmer = _person()
+    days = models.IntegerField(null=True)  # first value reached: days from the customer's start
+    score = models.SmallIntegerField(null=True)  # NPS
+    loop = models.DurationField(null=True)  # detractor: from the answer to the touch that closed it (open: null)
+    timed = models.BooleanField(default=False)  # handoff: it had a first-success deadline
+    on_time = models.BooleanField(default=False)  # first value due: reached by the target; handoff: by the deadline
+    overdue = models.BooleanField(default=False)  # review: a review overdue on the month's last day
+    n = models.PositiveIntegerField()
+
+    class Meta:
+        verbose_name = _("operations tally")
+        verbose_name_plural = _("operations tallies")
+        indexes = [models.Index(fields=["month", "kind"], name="metrics_opstally_month")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.month:%Y-%m} × {self.n}"
+
+
+class OperationsTallyBuild(models.Model):
+    """When the operations tallies were last rebuilt (one row): read only while recent (see
+    ``LEME_OPERATIONS_TALLIES_MAX_AGE``)."""
+
+    built_at = models.DateTimeField()
+    seconds = models.FloatField(default=0)
+
+    class Meta:
+        verbose_name = _("operations tally build")
+        verbose_name_plural = _("operations tally builds")
+
+    def __str__(self) -> str:
+        return f"operations tallies built {self.built_at:%Y-%m-%d %H:%M}"
+
+    @classmethod
+    def fresh(cls) -> "OperationsTallyBuild | None":
+        """The last build, if it is recent enough to be read."""
+        build = cls.objects.filter(pk=1).first()
+        oldest = clock.now() - timedelta(seconds=settings.LEME_OPERATIONS_TALLIES_MAX_AGE)
+        return build if build is not None and build.built_at >= oldest else None

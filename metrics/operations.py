@@ -1,8 +1,10 @@
 """CS operations per person: how onboarding, handoffs, success reviews, detractor follow-ups and tasks are going,
 for the metrics page's period and filters.
 
-Every figure is read straight from the journey's own rows (milestones, handoffs, reviews, survey answers, tasks),
-bounded by the period, in one grouped query each: no rollup is needed.
+Every figure counts the journey's own rows (milestones, handoffs, reviews, survey answers, tasks), bounded by the
+period, in one grouped query each; the months before the running one come from ``metrics.operations_tallies`` (the
+same counts made ahead of time, read while fresh), so a year or a trailing twelve months costs a read of the tallies
+and the running month's own queries.
 
 * **Onboarding, per ISM** (the customer's implementation manager): of the *first value* milestones reached in the
   period, the median days from the customer's start to the milestone; of those whose target date fell in the period
@@ -40,18 +42,20 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
+    Sum,
     When,
 )
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.access import sees_every_person
+from accounts.access import sees_every_person, visible_filter
 from accounts.models import OWNER_ROLES, Role, User
 from core import clock
 from core.paging import Paged
 from metrics.figures import Figure, ratio
+from metrics.models import OperationsTally, OperationsTallyBuild
 from metrics.periods import Period
-from portfolio.ledger import month_end
+from portfolio.ledger import month_end, month_start
 from portfolio.models import (
     Customer,
     Handoff,
@@ -64,7 +68,7 @@ from portfolio.models import (
     Task,
     TaskStatus,
 )
-from portfolio.selectors import customers_visible_to, in_stage_on, sees_every_customer, visible_through
+from portfolio.selectors import CUSTOMER_PEOPLE, customers_visible_to, in_stage_on, sees_every_customer, visible_through
 from surveys import scoring
 from surveys.models import Response, SurveyKind
 
@@ -444,82 +448,206 @@ class Operations:
     tallies: dict[int | None, Tally] = field(default_factory=dict)  # per CSM, for the per-CSM comparison
 
 
-def _onboarding_and_loops(scope: Scope, window: Window, filters, policies: dict, isms: dict, csms: dict) -> None:
-    """Onboarding per ISM, handoffs and detractor loops per CSM (three queries), into ``isms`` and ``csms``. The
-    milestones and the answers come counted per person and value (the days to first value, the time a loop took),
-    not one row each."""
-    reached = Q(achieved_on__gte=window.first, achieved_on__lte=window.last)
-    due = Q(target_date__gte=window.first, target_date__lte=window.last)
-    rows = (
-        milestones_in(scope, window, filters)
-        .annotate(
-            # Django's date subtraction, the same on PostgreSQL and SQLite (a raw "a - b" of two dates is a
-            # number of days on the one and 0 on the other, which stores dates as text).
-            took=Case(When(reached, then=F("achieved_on") - F("customer__start_date")), output_field=DurationField()),
-            due=ExpressionWrapper(due, output_field=BooleanField()),
-            on_time=ExpressionWrapper(due & Q(achieved_on__lte=F("target_date")), output_field=BooleanField()),
+# The flow figures: what happened in the period, month by month; and the figures of its last day (the review coverage
+# and the tasks overdue).
+DAY_KINDS = (OperationsTally.Kind.REVIEW, OperationsTally.Kind.TASK_OVERDUE)
+FLOW_KINDS = tuple(kind for kind in OperationsTally.Kind if kind not in DAY_KINDS)
+ALL_KINDS = tuple(OperationsTally.Kind)
+COMPARISON_KINDS = (OperationsTally.Kind.NPS, *DAY_KINDS)
+ANSWER_KINDS = (OperationsTally.Kind.DETRACTOR, OperationsTally.Kind.NPS)
+
+
+def _live_counts(scope: Scope, window: Window, filters, policies: dict, kinds, isms: dict, csms: dict) -> None:
+    """The flow figures of ``kinds`` counted from the journey's rows (a query per kind's group: milestones, handoffs,
+    detractor answers, NPS scores), into ``isms`` and ``csms``. The milestones and the answers come counted per person
+    and value (the days to first value, the time a loop took), not one row each."""
+    Kind = OperationsTally.Kind
+    if Kind.FIRST_VALUE_REACHED in kinds:
+        reached = Q(achieved_on__gte=window.first, achieved_on__lte=window.last)
+        due = Q(target_date__gte=window.first, target_date__lte=window.last)
+        rows = (
+            milestones_in(scope, window, filters)
+            .annotate(
+                # Django's date subtraction, the same on PostgreSQL and SQLite (a raw "a - b" of two dates is a
+                # number of days on the one and 0 on the other, which stores dates as text).
+                took=Case(
+                    When(reached, then=F("achieved_on") - F("customer__start_date")), output_field=DurationField()
+                ),
+                due=ExpressionWrapper(due, output_field=BooleanField()),
+                on_time=ExpressionWrapper(due & Q(achieved_on__lte=F("target_date")), output_field=BooleanField()),
+            )
+            .values_list("customer__implementation_manager_id", "took", "due", "on_time")
+            .annotate(n=Count("pk"))
+            .order_by()
         )
-        .values_list("customer__implementation_manager_id", "took", "due", "on_time")
-        .annotate(n=Count("pk"))
+        for person, took, is_due, on_time, n in rows:
+            t = isms[person]
+            t.has_onboarding = True
+            if took is not None:
+                t.first_value_days.extend([took.days] * n)
+            if is_due:
+                t.first_value_due += n
+                t.first_value_on_time += n if on_time else 0
+    if Kind.HANDOFF in kinds:
+        first_success = {model: row["first_success_days"] for model, row in policies.items()}
+        for person, held, target, started, model in (
+            handoffs_in(scope, window, filters)
+            .values_list(
+                "to_user_id", "held_on", "first_success_target", "customer__start_date", "customer__service_model"
+            )
+            .order_by()
+        ):
+            t = csms[person]
+            t.has_cs, t.handoffs = True, t.handoffs + 1
+            deadline = handoff_deadline(target, started, model, first_success)
+            if deadline is not None:
+                t.handoffs_timed += 1
+                t.handoffs_on_time += held <= deadline
+    if Kind.DETRACTOR in kinds:
+        for person, loop, n in (
+            detractor_answers(scope, window, filters)
+            .annotate(took=LOOP_TOOK)
+            .values_list("csm_id", "took")
+            .annotate(n=Count("pk"))
+            .order_by()
+        ):
+            t = csms[person]
+            t.has_cs, t.detractors = True, t.detractors + n
+            if loop is not None:
+                t.loop_days.extend([loop_days(loop)] * n)
+    if Kind.NPS in kinds:
+        for person, score, n in (
+            nps_answers(scope, window, filters).values_list("csm_id", "score").annotate(n=Count("pk")).order_by()
+        ):
+            scores = csms[person].nps_scores
+            scores[score] = scores.get(score, 0) + n
+    if Kind.REVIEW in kinds:
+        cadenced = [model for model, row in policies.items() if row["review_every_months"]]
+        for person, n, overdue in (
+            review_customers(scope, window, filters, cadenced)
+            .values_list("owner_id")
+            .annotate(n=Count("pk"), late=Count("pk", filter=Q(overdue=True)))
+            .order_by()
+        ):
+            t = csms[person]
+            t.has_cs, t.review_eligible, t.reviews_overdue = True, t.review_eligible + n, t.reviews_overdue + overdue
+    if Kind.TASK_OVERDUE in kinds:
+        for person, n in (
+            tasks_overdue(scope, window, filters).values_list("owner_id").annotate(n=Count("pk")).order_by()
+        ):
+            t = csms[person]
+            t.has_cs, t.tasks_overdue = True, t.tasks_overdue + n
+
+
+LOOP_TOOK = ExpressionWrapper(F("loop_closed_at") - F("answered_at"), output_field=DurationField())
+
+
+def loop_days(took: timedelta) -> Decimal:
+    return Decimal(took.total_seconds()) / 86400
+
+
+def _tally_door(scope: Scope) -> Q:
+    """``Scope.rows_q`` on the tallies: the customer's people now (the door), or the person a row counts for."""
+    if scope.everyone:
+        return Q()
+    if scope.compares:
+        return visible_filter(scope.user, people=CUSTOMER_PEOPLE)
+    return Q(person__in=scope.team_ids)
+
+
+def tallied_counts(scope: Scope, window: Window, filters, kinds, isms: dict, csms: dict, *, last_day=True) -> None:
+    """The figures of ``kinds`` for the whole months of ``window``, from the tallies (one query): the flow figures
+    of every month, and when ``last_day`` the figures of the window's last day (those of its last month). The same
+    raw counts as ``_live_counts``, which ``metrics_rebuild --check`` proves month by month."""
+    Kind = OperationsTally.Kind
+    months = Q(kind__in=[kind for kind in kinds if kind in FLOW_KINDS], month__gte=month_start(window.first))
+    if last_day:
+        months |= Q(kind__in=[kind for kind in kinds if kind in DAY_KINDS], month=month_start(window.last))
+    customer_kinds = [kind for kind in kinds if kind not in ANSWER_KINDS]
+    answer_kinds = [kind for kind in kinds if kind in ANSWER_KINDS]
+    # The page's "CSM" filter: the customer's owner (milestones, handoffs, reviews, tasks), the answer's CSM.
+    sliced = Q(kind__in=customer_kinds) & filters.rollup_q() | Q(kind__in=answer_kinds) & filters.rollup_q(
+        owner="person_id"
+    )
+    rows = (
+        OperationsTally.objects.filter(_tally_door(scope), sliced, months, month__lte=window.last)
+        .values_list("kind", "person_id", "days", "score", "loop", "timed", "on_time", "overdue")
+        .annotate(total=Sum("n"))
         .order_by()
     )
-    for person, took, is_due, on_time, n in rows:
-        t = isms[person]
-        t.has_onboarding = True
-        if took is not None:
-            t.first_value_days.extend([took.days] * n)
-        if is_due:
-            t.first_value_due += n
-            t.first_value_on_time += n if on_time else 0
-    first_success = {model: row["first_success_days"] for model, row in policies.items()}
-    for person, held, target, started, model in (
-        handoffs_in(scope, window, filters)
-        .values_list("to_user_id", "held_on", "first_success_target", "customer__start_date", "customer__service_model")
-        .order_by()
-    ):
-        t = csms[person]
-        t.has_cs, t.handoffs = True, t.handoffs + 1
-        deadline = handoff_deadline(target, started, model, first_success)
-        if deadline is not None:
-            t.handoffs_timed += 1
-            t.handoffs_on_time += held <= deadline
-    took = ExpressionWrapper(F("loop_closed_at") - F("answered_at"), output_field=DurationField())
-    for person, loop, n in (
-        detractor_answers(scope, window, filters)
-        .annotate(took=took)
-        .values_list("csm_id", "took")
-        .annotate(n=Count("pk"))
-        .order_by()
-    ):
-        t = csms[person]
-        t.has_cs, t.detractors = True, t.detractors + n
-        if loop is not None:
-            t.loop_days.extend([Decimal(loop.total_seconds()) / 86400] * n)
+    for kind, person, days, score, loop, timed, on_time, overdue, n in rows:
+        if kind in (Kind.FIRST_VALUE_REACHED, Kind.FIRST_VALUE_DUE):
+            t = isms[person]
+            t.has_onboarding = True
+            if kind == Kind.FIRST_VALUE_REACHED:
+                if days is not None:
+                    t.first_value_days.extend([days] * n)
+            else:
+                t.first_value_due += n
+                t.first_value_on_time += n if on_time else 0
+        elif kind == Kind.HANDOFF:
+            t = csms[person]
+            t.has_cs, t.handoffs = True, t.handoffs + n
+            t.handoffs_timed += n if timed else 0
+            t.handoffs_on_time += n if on_time else 0
+        elif kind == Kind.DETRACTOR:
+            t = csms[person]
+            t.has_cs, t.detractors = True, t.detractors + n
+            if loop is not None:
+                t.loop_days.extend([loop_days(loop)] * n)
+        elif kind == Kind.REVIEW:
+            t = csms[person]
+            t.has_cs, t.review_eligible = True, t.review_eligible + n
+            t.reviews_overdue += n if overdue else 0
+        elif kind == Kind.TASK_OVERDUE:
+            t = csms[person]
+            t.has_cs, t.tasks_overdue = True, t.tasks_overdue + n
+        else:
+            scores = csms[person].nps_scores
+            scores[score] = scores.get(score, 0) + n
+
+
+def tallied_months(window: Window) -> tuple[Window | None, Window | None]:
+    """``window`` split into the whole months the tallies hold, if a fresh build holds any of them, and the rest,
+    counted live (the running month always, and every month when the last build is too old). One query (the
+    build), none when the window is the running month alone."""
+    if window.first >= month_start(clock.today()):
+        return None, window
+    build = OperationsTallyBuild.fresh()
+    if build is None:
+        return None, window
+    until = operations_tallies_until(build)
+    if window.first >= until:
+        return None, window
+    if window.last < until:
+        return window, None
+    return Window(window.first, until - timedelta(days=1)), Window(until, window.last)
+
+
+def operations_tallies_until(build: "OperationsTallyBuild") -> date:
+    """The first month a build does not hold: the month it was built in (then running, so counted live)."""
+    return month_start(timezone.localdate(build.built_at))
+
+
+def counted(scope: Scope, window: Window, filters, policies: dict, kinds=ALL_KINDS, *, tallies: bool = True):
+    """{ISM: Tally} and {CSM: Tally} of the figures of ``kinds``: the closed months from the tallies when ``tallies``
+    and a fresh build holds them (the build and one query), the rest live (a query per kind; the running month's
+    day figures are today's)."""
+    isms: dict[int | None, Tally] = defaultdict(Tally)
+    csms: dict[int | None, Tally] = defaultdict(Tally)
+    tallied, live = tallied_months(window) if tallies else (None, window)
+    if tallied is not None:
+        tallied_counts(scope, tallied, filters, kinds, isms, csms, last_day=live is None)
+    if live is not None:
+        _live_counts(scope, live, filters, policies, kinds, isms, csms)
+    return isms, csms
 
 
 def _tallies(scope: Scope, window: Window, filters, *, comparison_only: bool = False) -> tuple[dict, dict]:
-    """{ISM: Tally} and {CSM: Tally}: six grouped queries (policies, milestones, handoffs, reviews, answers, tasks)
-    and one for the NPS scores. ``comparison_only``: only what the per-CSM comparison gains (reviews overdue, tasks
-    overdue, NPS), four queries (policies, reviews, tasks, NPS scores)."""
+    """{ISM: Tally} and {CSM: Tally}: the policies, then every figure (``counted``). ``comparison_only``: only what
+    the per-CSM comparison gains (reviews overdue, tasks overdue, NPS)."""
     policies = cadenced_models()
-    isms: dict[int | None, Tally] = defaultdict(Tally)
-    csms: dict[int | None, Tally] = defaultdict(Tally)
-    if not comparison_only:
-        _onboarding_and_loops(scope, window, filters, policies, isms, csms)
-    cadenced = [model for model, row in policies.items() if row["review_every_months"]]
-    for row in (
-        review_customers(scope, window, filters, cadenced)
-        .values("owner_id")
-        .annotate(n=Count("pk"), overdue=Count("pk", filter=Q(overdue=True)))
-        .order_by()
-    ):
-        t = csms[row["owner_id"]]
-        t.has_cs, t.review_eligible, t.reviews_overdue = True, row["n"], row["overdue"]
-    for row in tasks_overdue(scope, window, filters).values("owner_id").annotate(n=Count("pk")).order_by():
-        t = csms[row["owner_id"]]
-        t.has_cs, t.tasks_overdue = True, row["n"]
-    for row in nps_answers(scope, window, filters).values("csm_id", "score").annotate(n=Count("pk")).order_by():
-        csms[row["csm_id"]].nps_scores[row["score"]] = row["n"]
+    isms, csms = counted(scope, window, filters, policies, COMPARISON_KINDS if comparison_only else ALL_KINDS)
     return dict(isms), dict(csms)
 
 

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from accounts.access import can_enter_spend, can_set_gross_margin
 from accounts.models import User
 from core import bounds, clock
-from metrics import cohorts, inputs, rollups
+from metrics import cohorts, inputs, operations_tallies, rollups
 from metrics.models import MetricsSettings, MonthlySpend, StaleMonth
 from portfolio.imports import ImportFailed, ImportReport, RowResult, read_rows
 from portfolio.ledger import month_start
@@ -42,6 +42,11 @@ def rollups_refresh() -> int:
 def rollups_rebuild_all() -> int:
     """Rebuild every period (nightly, and the command)."""
     return rollups.rebuild_all()
+
+
+def operations_tallies_rebuild() -> dict:
+    """Count the CS operations' closed months again (the beat, the command, the demo)."""
+    return operations_tallies.rebuild()
 
 
 # --- Unit economics: the spend and the gross margin -------------------------------------------------------

@@ -558,6 +558,9 @@ class Milestone(models.Model):
                 condition=Q(kind="first_value", achieved_on__isnull=False),
                 name="portfolio_milestone_first_val",
             ),
+            # The CS operations' running month: the first values reached or due in it, not every milestone read.
+            models.Index(fields=["achieved_on"], condition=Q(kind="first_value"), name="portfolio_milestone_fv_on"),
+            models.Index(fields=["target_date"], condition=Q(kind="first_value"), name="portfolio_milestone_fv_due"),
         ]
 
     def __str__(self) -> str:
@@ -591,6 +594,8 @@ class Handoff(models.Model):
     class Meta:
         verbose_name = _("handoff")
         verbose_name_plural = _("handoffs")
+        # The CS operations' running month: its handoffs, not every handoff's wide row read.
+        indexes = [models.Index(fields=["held_on"], name="portfolio_handoff_held_on")]
 
     def __str__(self) -> str:
         return f"Handoff {self.customer_id} → {self.to_user_id}"

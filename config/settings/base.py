@@ -303,6 +303,7 @@ LEME_TASK_QUEUES = {
     "surveys.tasks.tallies_rebuild": "nightly",
     "metrics.tasks.rollups_rebuild": "nightly",
     "metrics.tasks.rollups_refresh": "nightly",
+    "metrics.tasks.operations_tallies_rebuild": "nightly",
     "health.tasks.usage_rollup_days": "nightly",
     "health.tasks.usage_rollup_yesterday": "nightly",
     "health.tasks.usage_events_prune": "nightly",
@@ -385,6 +386,12 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "surveys.tasks.tallies_rebuild",
         "schedule": 60 * 5,
         "options": {"expires": 4 * 60},
+    },
+    # The CS operations' closed months counted ahead of time (see metrics/operations_tallies.py).
+    "metrics.operations_tallies_rebuild": {
+        "task": "metrics.tasks.operations_tallies_rebuild",
+        "schedule": 60 * 10,
+        "options": {"expires": 9 * 60},
     },
     # Every metrics period rebuilt from the ledger, after the ledger's own nightly sync.
     "metrics.rollups_rebuild": {
@@ -521,6 +528,10 @@ LEME_SURVEY_FATIGUE_DAYS = env.int("LEME_SURVEY_FATIGUE_DAYS", default=90)
 # as it scopes customers, whoever reads them.
 LEME_SURVEY_TALLIES_FROM = env.int("LEME_SURVEY_TALLIES_FROM", default=0)
 LEME_SURVEY_TALLIES_MAX_AGE = env.int("LEME_SURVEY_TALLIES_MAX_AGE", default=30 * 60)
+# The CS operations' flow figures (first values, handoffs, detractor loops, NPS) of closed months are read from the
+# tallies rebuilt every ten minutes while the last build is younger than this many seconds; older (a stopped beat),
+# every month is counted live. The running month is always counted live.
+LEME_OPERATIONS_TALLIES_MAX_AGE = env.int("LEME_OPERATIONS_TALLIES_MAX_AGE", default=30 * 60)
 # The public survey pages (/s/<token>/...): requests per client address and per link, refused with 429.
 LEME_SURVEY_PUBLIC_RATES = {
     "address": env.str("LEME_SURVEY_PUBLIC_RATE_ADDRESS", default="120/minute"),

@@ -50,14 +50,16 @@ def test_seed_says_how_far_it_got_at_each_stage(capsys):
     ]
     assert any(line.startswith("surveys… NPS de relacionamento") for line in progress)
     assert any(re.match(r"surveys… \d+ detractor follow-up tasks", line) for line in progress)
-    assert re.match(r"tallies… \d+ \+ \d+ rows \(\d+ s\)$", progress[-3])
-    assert progress[-2].startswith("metrics… building the monthly figures from the MRR ledger (")
+    assert re.match(r"tallies… \d+ \+ \d+ rows \(\d+ s\)$", progress[-4])
+    assert progress[-3].startswith("metrics… building the monthly figures from the MRR ledger (")
+    assert progress[-2].startswith("metrics… counting the CS operations' closed months (")
     # the replay's many versions of each customer row compacted (PostgreSQL, outside any transaction)
     assert progress[-1].startswith("compacting… portfolio_customer (")
     assert "  compacted: portfolio_customer" in out
     # the stages' summaries and the logins follow
     assert "  customers: 30 created (30 through the services, 0 in bulk)" in out
     assert re.search(r"^  metrics: [1-9]\d* period rollups built$", out, re.M)
+    assert re.search(r"^  metrics: [1-9]\d* CS operations tally rows$", out, re.M)
     assert "lucas@demo.leme.app" in out
 
 

@@ -34,10 +34,13 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from django.core.management import CommandError, call_command
+from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from metrics import operations, rollups
+from metrics import operations, operations_tallies, rollups
+from metrics.models import OperationsTally, OperationsTallyBuild
 from metrics.periods import Period, PeriodKind
 from metrics.selectors import MetricsFilters
 from portfolio import ledger, services
@@ -395,8 +398,9 @@ def test_the_drill_down_page_lists_the_customers_and_the_door_holds(paying, clie
 def test_the_page_reads_the_section_in_constant_queries(paying, client_for, django_assert_max_num_queries):
     client = client_for(paying.org.leader_a)
     client.get(URL, JULY_QUERY)
-    # three of them the leader's door: her teams' people, and does it let her through to every customer?
-    with django_assert_max_num_queries(17) as few:
+    # three of them the leader's door: her teams' people, and does it let her through to every customer? One the
+    # operations tallies' build: there is none, so July's first values, handoffs and answers are counted live
+    with django_assert_max_num_queries(18) as few:
         client.get(URL, JULY_QUERY)
     for n in range(4):
         more = ongoing(f"Mais {n}", date(2025, 1, 1), date(2025, 2, 1), paying.beatriz)
@@ -406,6 +410,12 @@ def test_the_page_reads_the_section_in_constant_queries(paying, client_for, djan
         response = client.get(URL, JULY_QUERY)
     beatriz = next(r for r in response.context["ops"].csm_rows if r.person_id == paying.beatriz.pk)
     assert beatriz.figures["reviews_overdue"].value == 5
+    # and once the tallies are built, July's six live counts (milestones, handoffs, detractors, NPS, reviews, tasks)
+    # are one read of them
+    build_tallies()
+    with django_assert_max_num_queries(len(few.captured_queries) - 5):
+        tallied = client.get(URL, JULY_QUERY)
+    assert rows_of(tallied.context["ops"]) == rows_of(response.context["ops"])
 
 
 def test_the_api_and_the_csv_give_the_same_numbers(paying, api_for, client_for):
@@ -525,3 +535,109 @@ def test_equal_values_count_once_per_milestone_and_answer_and_a_loop_keeps_its_h
     in_june = operations.cs_operations(ops.org.leader_a, june, ALL)
     lucas_june = next(row for row in in_june.csm_rows if row.person_id == ops.lucas.pk)
     assert values(lucas_june)["loop_days"] == Decimal("0.25")
+
+
+# --- The closed months from the tallies ------------------------------------------------------------------------
+
+
+def rows_of(result) -> list:
+    summary = lambda row: values(row) if row is not None else None  # noqa: E731
+    return [
+        [(row.person_id, values(row)) for row in result.ism_rows],
+        [(row.person_id, values(row)) for row in result.csm_rows],
+        summary(result.ism_summary),
+        summary(result.csm_summary),
+    ]
+
+
+def build_tallies():
+    with at(TODAY):
+        return operations_tallies.rebuild()
+
+
+@pytest.mark.parametrize("who", ["leader_a", "admin", "lucas", "juliana"])
+def test_the_closed_months_from_the_tallies_give_what_the_live_count_gives(ops, today, who):
+    person = getattr(ops, who, None) or getattr(ops.org, who)
+    # the three extra answers and first values of the story above, in months before and after July
+    answer(ops.gavea, 4, date(2025, 5, 30), closed_after_days=3)
+    answer(ops.farol, 10, date(2025, 8, 2))
+    periods = [
+        JULY,
+        Period(PeriodKind.QUARTER, date(2025, 5, 1), date(2025, 7, 1)),
+        Period.of(PeriodKind.TRAILING, date(2025, 7, 1), current=date(2025, 8, 1)),
+        Period.of(PeriodKind.TRAILING, date(2025, 8, 1), current=date(2025, 8, 1)),  # the running month too
+    ]
+    slices = [
+        ALL,
+        MetricsFilters(segment="smb"),
+        MetricsFilters(service_model="high"),
+        MetricsFilters(owner=ops.lucas.pk),
+    ]
+    live = {(p, f): rows_of(operations.cs_operations(person, p, f)) for p in periods for f in slices}
+
+    build_tallies()
+
+    assert OperationsTallyBuild.fresh() is not None
+    for (period, filters), expected in live.items():
+        assert rows_of(operations.cs_operations(person, period, filters)) == expected, (period, filters)
+    # and the comparison's figures (NPS, reviews and tasks overdue) too
+    compared = operations.comparison_operations(ops.org.leader_a, periods[2], ALL)
+    with override_settings(LEME_OPERATIONS_TALLIES_MAX_AGE=0):
+        counted = operations.comparison_operations(ops.org.leader_a, periods[2], ALL)
+    figures = lambda ops_: {  # noqa: E731
+        p: {k: f.value for k, f in operations.figures_of(t).items()} for p, t in ops_.tallies.items()
+    }
+    assert figures(compared) == figures(counted)
+
+
+def test_a_closed_month_is_read_from_the_tallies_the_running_month_live_and_an_old_build_never(ops, today):
+    build_tallies()
+    # given, after the build, Lucas's NPS 9 of July taken back and an NPS 10 given in August
+    Response.objects.filter(score=9).delete()
+    answer(ops.farol, 10, date(2025, 8, 2))
+    august = Period(PeriodKind.MONTH, date(2025, 8, 1), date(2025, 8, 1))
+
+    def nps(period):
+        result = operations.cs_operations(ops.org.leader_a, period, ALL)
+        return next(row for row in result.csm_rows if row.person_id == ops.lucas.pk).figures["nps"].value
+
+    # then July still counts the NPS 9 (3, 5, 9: −33.3) until the next build, and August counts the 10 at once
+    assert round(nps(JULY), 1) == Decimal("-33.3")
+    assert nps(august) == 100
+    # and a build older than the allowed age is never read: July counted live (3, 5: −100)
+    with at(TODAY, hour=11), override_settings(LEME_OPERATIONS_TALLIES_MAX_AGE=30 * 60):
+        assert nps(JULY) == -100
+    # as the next build counts it
+    build_tallies()
+    assert nps(JULY) == -100
+
+
+def test_a_build_holds_only_the_months_before_its_own(ops, today):
+    # given tallies built on 31 July, then August came: July is no longer running but the build never counted it
+    with at(date(2025, 7, 31), hour=23):
+        operations_tallies.rebuild()
+    Response.objects.filter(score=9).delete()
+    assert OperationsTally.objects.filter(month=JULY.start).count() == 0
+
+    with override_settings(LEME_OPERATIONS_TALLIES_MAX_AGE=24 * 60 * 60):
+        result = operations.cs_operations(ops.org.leader_a, JULY, ALL)
+
+    # then July is counted live (the NPS 9 gone: 3 and 5)
+    lucas = next(row for row in result.csm_rows if row.person_id == ops.lucas.pk)
+    assert lucas.figures["nps"].value == -100
+
+
+def test_metrics_rebuild_counts_the_tallies_and_its_check_names_a_month_that_differs(ops, today):
+    out = io.StringIO()
+    with at(TODAY):
+        call_command("metrics_rebuild", stdout=out)
+        call_command("metrics_rebuild", "--check", stdout=out)
+    assert "The CS operations' tallies equal the live count" in out.getvalue()
+    assert OperationsTally.objects.filter(kind=OperationsTally.Kind.HANDOFF, month=JULY.start).exists()
+
+    # when a July answer is taken back after the build
+    Response.objects.filter(score=9).delete()
+
+    with at(TODAY), pytest.raises(CommandError, match="CS operations' tallies differ"):
+        call_command("metrics_rebuild", "--check", stdout=out)
+    assert "2025-07" in out.getvalue()
