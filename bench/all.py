@@ -138,7 +138,13 @@ def search_rows(f: dict) -> list[Row]:
 
 
 def metrics_page_rows(f: dict) -> list[Row]:
-    rows = [Row("metrics_page", "metrics_rebuild (periods and cohort cells)", f["rebuild_s"], "s")]
+    rows = (
+        [Row("metrics_page", "metrics_rebuild (periods and cohort cells)", f["rebuild_s"], "s")]
+        if "rebuild_s" in f
+        else []
+    )
+    if "ops_tallies_s" in f:
+        rows.append(Row("metrics_page", "CS operations tallies rebuilt (the beat's job)", f["ops_tallies_s"], "s"))
     rows += [
         Row(
             "metrics_page",

@@ -573,3 +573,12 @@ def test_stage_on_reads_each_customers_stage_of_a_past_day_from_its_timeline(org
     assert dict(
         selectors.stage_on(customers.filter(pk=duna.pk), date(2025, 2, 15)).values_list("name", "stage_on_day")
     ) == {"Duna": Stage.ONGOING}
+    # and today, which is not over, each is in the stage it has now (Aurora ongoing, Brisa churned, Cedro onboarding,
+    # Duna ongoing), whatever its timeline says: no change of today is yet to come
+    Customer.objects.filter(pk=cedro.pk).update(stage=Stage.UTI)  # a move the timeline never logged
+    with _at(date(2025, 6, 2)):
+        assert sorted(
+            selectors.in_stage_on(customers, date(2025, 6, 2), [Stage.ONGOING, Stage.UTI]).values_list(
+                "name", flat=True
+            )
+        ) == ["Aurora", "Cedro", "Duna"]
