@@ -195,45 +195,52 @@ def _answer_page(
 @rate_limited()
 def answer(request: HttpRequest, token: str) -> HttpResponse:
     """GET shows the question (``?score=N`` chooses N, else a previous answer's score); POST records."""
+    if request.method == "POST":
+        return _answer_post(request, token)
     try:
         delivery = answers.delivery_from_token(token, page=True)
     except answers.LinkError as error:
         return _link_error_page(request, error)
-    scale = answers.scale_for(delivery.campaign)
-    criteria_positions = (
-        [str(c.position) for c in answers.chi_criteria()] if delivery.campaign.kind == SurveyKind.CHI else []
+    existing = answers.response_of(delivery)
+    selected = _prefill(request.GET.get("score"), answers.scale_for(delivery.campaign))
+    if selected is None and existing is not None:
+        selected = existing.score
+    chi_selected = {k: "yes" if v else "no" for k, v in existing.chi_answers.items()} if existing is not None else {}
+    return _answer_page(
+        request,
+        delivery,
+        selected=selected,
+        comment=existing.comment if existing is not None else "",
+        chi_selected=chi_selected,
     )
 
-    if request.method != "POST":
-        existing = answers.response_of(delivery)
-        selected = _prefill(request.GET.get("score"), scale)
-        if selected is None and existing is not None:
-            selected = existing.score
-        chi_selected = (
-            {k: "yes" if v else "no" for k, v in existing.chi_answers.items()} if existing is not None else {}
-        )
-        return _answer_page(
-            request,
-            delivery,
-            selected=selected,
-            comment=existing.comment if existing is not None else "",
-            chi_selected=chi_selected,
-        )
 
+def _answer_post(request: HttpRequest, token: str) -> HttpResponse:
     raw_score = request.POST.get("score")
     comment = request.POST.get("comment", "")
-    chi_selected = {p: request.POST.get(f"chi-{p}", "") for p in criteria_positions}
+    # What the form said of each CHI criterion (``chi-<position>``): a CHI survey reads its criteria's, others none.
+    chi_selected = {key.removeprefix("chi-"): value for key, value in request.POST.items() if key.startswith("chi-")}
     try:
-        # Validation messages speak the contact's language, whatever the browser's.
-        with translation.override(_language(delivery, request)):
-            answers.answer_record(delivery=delivery, score=raw_score, comment=comment, chi_answers=chi_selected)
+        # The delivery is read once, locked. Validation messages speak the contact's language, whatever the
+        # browser's.
+        answers.answer_record(
+            token=token,
+            score=raw_score,
+            comment=comment,
+            chi_answers=chi_selected,
+            speak=lambda delivery: _language(delivery, request),
+        )
     except answers.LinkError as error:
         return _link_error_page(request, error)
     except ValidationError as error:
+        try:
+            delivery = answers.delivery_from_token(token, page=True)
+        except answers.LinkError as link_error:
+            return _link_error_page(request, link_error)
         return _answer_page(
             request,
             delivery,
-            selected=_prefill(raw_score, scale),
+            selected=_prefill(raw_score, answers.scale_for(delivery.campaign)),
             comment=comment,
             chi_selected=chi_selected,
             errors=error.message_dict,

@@ -421,3 +421,25 @@ def test_the_answer_and_thanks_pages_read_the_delivery_once_and_only_what_they_s
         sql = queries.captured_queries[0]["sql"]
         assert "portfolio_customer" not in sql
         assert '"surveys_campaign"."audience"' not in sql
+
+
+def test_recording_an_answer_reads_the_delivery_once_locked_then_its_answer(link, anonymous, django_assert_num_queries):
+    """The POST reads the delivery by its token under its lock (no unlocked read first), then the answer once the
+    lock is held: the transaction's start and end, two reads, the answer and its timeline entry written."""
+    delivery, url = link
+
+    with django_assert_num_queries(6) as first:
+        answered = anonymous.post(url, {"score": "9", "comment": "Great"})
+    with django_assert_num_queries(6) as again:  # the answer updated rather than inserted
+        changed = anonymous.post(url, {"score": "10", "comment": "Great"})
+
+    assert (answered.status_code, changed.status_code) == (303, 303)
+    assert Response.objects.get(delivery=delivery).score == 10
+    for queries in (first, again):
+        reads = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT")]
+        assert len(reads) == 2
+        assert '"surveys_delivery"."token_hash" =' in reads[0]
+        assert "FOR UPDATE" in reads[0]
+        assert reads[1].startswith('SELECT "surveys_response"')
+        assert "FOR UPDATE" not in reads[1]
+    assert [q["sql"].split()[0] for q in again.captured_queries][3:5] == ["UPDATE", "INSERT"]
