@@ -1,4 +1,5 @@
-"""ORM queries whose SQL is built once per process and then run again with other values.
+"""ORM queries whose SQL is built once per database connection (a web process's thread keeps its own between
+requests) and then run again with other values.
 
 Building a query's SQL (resolving its joins, listing and quoting the columns of every ``select_related`` model,
 working out their converters) costs Django about as much as PostgreSQL takes to run a read by a unique key, and
@@ -15,7 +16,7 @@ placeholder must reach the SQL as exactly one parameter, unchanged (pick values 
 ``select_for_update()`` must be run, and first built, inside a transaction, as the queryset itself would be.
 """
 
-import threading
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -43,11 +44,11 @@ class Prepared(Generic[M]):
     def __init__(self, build: Callable[..., QuerySet], *placeholders: Any) -> None:
         self._build = build
         self._placeholders = placeholders
-        self._compiled: dict[str, _Compiled] = {}
-        self._lock = threading.Lock()
+        # Per connection (each thread has its own), as Django's compiler is: the backend's converters belong to it.
+        self._compiled: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
     def _compile(self, using: str) -> _Compiled:
-        queryset = self._build(*self._placeholders)
+        queryset = self._build(*self._placeholders).using(using)
         query = queryset.query
         if query.annotations or query.values_select or queryset._prefetch_related_lookups:
             raise ValueError("a prepared query reads plain model rows")
@@ -82,11 +83,10 @@ class Prepared(Generic[M]):
         return self._prepared(using).sql
 
     def _prepared(self, using: str) -> _Compiled:
-        compiled = self._compiled.get(using)
+        connection = connections[using]
+        compiled = self._compiled.get(connection)
         if compiled is None:
-            with self._lock:
-                compiled = self._compiled.get(using) or self._compile(using)
-                self._compiled[using] = compiled
+            compiled = self._compiled[connection] = self._compile(using)
         return compiled
 
     def all(self, *values: Any, using: str = DEFAULT_DB_ALIAS) -> list[M]:

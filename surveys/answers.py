@@ -104,7 +104,7 @@ PAGE_COLUMNS = (
 )  # fmt: skip
 
 
-# Each query's SQL is built once per process (core.prepared): building it took Django about as long as PostgreSQL
+# Each query's SQL is built once per connection (core.prepared): building it took Django about as long as PostgreSQL
 # took to run it. The placeholders are values no real call passes.
 _HASH = "<the token's hash>"
 _PAGE_READ = Prepared(
