@@ -5,7 +5,9 @@ A rate is written as DRF writes its throttle rates: ``"60/minute"``, ``"10/hour"
 of requests per a number of seconds, minutes, hours or days). ``hit`` counts one request and says whether
 it is still within the rate and, when not, how many seconds until the window ends (the ``Retry-After``).
 The window is fixed rather than sliding: at most twice the rate can pass around a window's edge, which is
-fine for refusing floods and guessing, and costs one atomic increment per request.
+fine for refusing floods and guessing, and costs one atomic increment per request: in Redis one round trip (a
+script that increments the count and, on the window's first request, sets its expiry), elsewhere the cache's
+``add`` then ``incr``.
 """
 
 import hashlib
@@ -13,7 +15,8 @@ import math
 import re
 from dataclasses import dataclass
 
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 
 from core import clock
 
@@ -58,18 +61,34 @@ def _window(rate: Rate) -> tuple[int, int]:
     return moment // rate.seconds, rate.seconds - moment % rate.seconds
 
 
+# INCR and, for the window's first request, EXPIRE, atomically: what add() then incr() do, in one round trip.
+_REDIS_COUNT = """
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return count
+"""
+
+
+def _count(key: str, timeout: int) -> int:
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        # The key as the cache names it, holding a plain integer, as the cache's own incr() leaves it (get() reads it).
+        full_key = backend.make_and_validate_key(key)
+        return int(backend._cache.get_client(full_key, write=True).eval(_REDIS_COUNT, 1, full_key, timeout))
+    # add() is a no-op when the key exists, so concurrent first requests do not reset each other's count.
+    cache.add(key, 0, timeout=timeout)
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add() and incr()
+        cache.add(key, 1, timeout=timeout)
+        return 1
+
+
 def hit(scope: str, ident: str, rate: str | Rate) -> Verdict:
     """Count one request of ``ident`` under ``scope``; allowed while the window's count is within the rate."""
     rate = parse_rate(rate) if isinstance(rate, str) else rate
     window, remaining = _window(rate)
-    key = _key(scope, ident, window)
-    # add() is a no-op when the key exists, so concurrent first requests do not reset each other's count.
-    cache.add(key, 0, timeout=rate.seconds + 1)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add() and incr()
-        cache.add(key, 1, timeout=rate.seconds + 1)
-        count = 1
+    count = _count(_key(scope, ident, window), rate.seconds + 1)
     allowed = count <= rate.limit
     return Verdict(allowed=allowed, count=count, retry_after=0 if allowed else remaining)
 

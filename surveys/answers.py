@@ -15,6 +15,8 @@ The rules, in one place so the public page, a future API and the benchmark all o
 """
 
 import logging
+from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -28,6 +30,7 @@ from django.utils.translation import gettext as _
 from accounts.access import can_write
 from accounts.models import User
 from core.events import publish
+from core.prepared import Prepared
 from portfolio import services as portfolio_services
 from portfolio.models import Activity, ActivityKind, Contact, Customer, Task, TaskStatus
 from surveys import events, scoring, tokens
@@ -101,6 +104,44 @@ PAGE_COLUMNS = (
 )  # fmt: skip
 
 
+# Each query's SQL is built once per connection (core.prepared): building it took Django about as long as PostgreSQL
+# took to run it. The placeholders are values no real call passes.
+_HASH = "<the token's hash>"
+_PAGE_READ = Prepared(
+    lambda h: (
+        Delivery.objects.select_related("campaign", "contact", "response").only(*PAGE_COLUMNS).filter(token_hash=h)
+    ),
+    _HASH,
+)
+_WHOLE_READ = Prepared(
+    lambda h: Delivery.objects.select_related("campaign", "contact", "customer", "response").filter(token_hash=h), _HASH
+)
+# Recording an answer: the delivery locked, whole (the answer counts for its customer as it is now), then its answer
+# read once the lock is held, so that an answer written by whoever held it before is seen.
+_LOCKED_READ = Prepared(
+    lambda h: (
+        Delivery.objects.select_for_update(of=("self",))
+        .select_related("campaign", "contact", "customer")
+        .filter(token_hash=h)
+    ),
+    _HASH,
+)
+_LOCKED_READ_BY_ID = Prepared(
+    lambda pk: (
+        Delivery.objects.select_for_update(of=("self",)).select_related("campaign", "contact", "customer").filter(pk=pk)
+    ),
+    -1,
+)
+_RESPONSE_READ = Prepared(lambda pk: Response.objects.filter(delivery_id=pk), -1)
+
+
+def _hash_of(token: str) -> str:
+    # A real token is 43 URL-safe characters; anything far off is not worth hashing.
+    if not token or len(token) > 100:
+        raise LinkUnknown()
+    return tokens.token_hash(token)
+
+
 def delivery_from_token(
     token: str, *, check_open: bool = True, now: datetime | None = None, page: bool = False
 ) -> Delivery:
@@ -111,16 +152,8 @@ def delivery_from_token(
     Raises :class:`LinkUnknown` when no delivery has that token, and, unless ``check_open`` is false (opting
     out keeps working on old emails), :class:`LinkExpired` or :class:`CampaignClosed`.
     """
-    # A real token is 43 URL-safe characters; anything far off is not worth hashing.
-    if not token or len(token) > 100:
-        raise LinkUnknown()
-    if page:
-        deliveries = Delivery.objects.select_related("campaign", "contact", "response").only(*PAGE_COLUMNS)
-    else:
-        deliveries = Delivery.objects.select_related("campaign", "contact", "customer", "response")
-    # get() on the unique hash, not first(): no ORDER BY to compile, which cost as much as the query itself.
     try:
-        delivery = deliveries.get(token_hash=tokens.token_hash(token))
+        delivery = (_PAGE_READ if page else _WHOLE_READ).get(_hash_of(token))
     except Delivery.DoesNotExist:
         raise LinkUnknown() from None
     if check_open:
@@ -229,16 +262,20 @@ def _category_label(category: str) -> str:
 # --- Recording an answer ----------------------------------------------------------------------------------
 
 
-@transaction.atomic
 def answer_record(
     *,
-    delivery: Delivery,
+    delivery: Delivery | None = None,
+    token: str = "",
     score: int | str | None,
     comment: str = "",
     chi_answers: dict | None = None,
     now: datetime | None = None,
+    speak: Callable[[Delivery], str] | None = None,
 ) -> Response:
-    """Record the answer to ``delivery``, or update it when the person answers again.
+    """Record the answer to ``delivery``, or to the delivery a link's ``token`` names (the public page: the
+    delivery is then read once, under its lock, and :class:`LinkUnknown` raised when the token names none), or
+    update it when the person answers again. ``speak``, given the delivery, names the language the validation
+    messages speak (the public page: the one chosen on the page, else the delivery's).
 
     ``score`` is checked against the kind's scale (a page passes the raw form value); for CHI it is ignored
     and computed as the number of "yes" in ``chi_answers`` (``{"<criterion position>": 1 or 0}``). Raises
@@ -247,13 +284,23 @@ def answer_record(
     the playbooks triggered by :class:`surveys.events.DetractorAnswered`.
     """
     now = now or timezone.now()
-    # Lock the delivery: two taps, or two tabs, on the same link write one answer, one after the other.
-    delivery = (
-        Delivery.objects.select_for_update(of=("self",))
-        .select_related("campaign", "contact", "customer")
-        .get(pk=delivery.pk)
-    )
-    _ensure_open(delivery, now)
+    token_hash = _hash_of(token) if delivery is None else ""
+    # The language ``speak`` names holds until the transaction's commit has run what waits on it.
+    with ExitStack() as language, transaction.atomic():
+        # Lock the delivery: two taps, or two tabs, on the same link write one answer, one after the other.
+        try:
+            delivery = _LOCKED_READ.get(token_hash) if delivery is None else _LOCKED_READ_BY_ID.get(delivery.pk)
+        except Delivery.DoesNotExist:
+            raise LinkUnknown() from None
+        if speak is not None:
+            language.enter_context(translation.override(speak(delivery)))
+        _ensure_open(delivery, now)
+        return _answer_write(delivery, score=score, comment=comment, chi_answers=chi_answers, now=now)
+
+
+def _answer_write(
+    delivery: Delivery, *, score: int | str | None, comment: str, chi_answers: dict | None, now: datetime
+) -> Response:
     campaign = delivery.campaign
     comment = (comment or "").strip()
     if len(comment) > COMMENT_MAX_LENGTH:
@@ -271,7 +318,7 @@ def answer_record(
     if campaign.kind == SurveyKind.ENPS:
         customer = None
     try:
-        response = Response.objects.get(delivery=delivery)  # one per delivery (the database says so)
+        response = _RESPONSE_READ.get(delivery.pk)  # one per delivery (the database says so)
     except Response.DoesNotExist:
         response = None
     previous_score = response.score if response else None

@@ -16,14 +16,19 @@ The rules live in :mod:`surveys.answers`; these views only translate between HTT
 """
 
 import functools
+import re
+import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
+from django.utils.html import conditional_escape
 from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -120,11 +125,16 @@ def _with_language(url: str, request: HttpRequest) -> str:
     return f"{url}?{urlencode({'lang': chosen})}" if chosen else url
 
 
-def _other_language(url: str, language: str, selected: int | None) -> dict:
-    """The link to the page in the other language: the same token, and the score already chosen."""
+def _other_language(language: str) -> tuple[str, str]:
+    """The other language's code and its name in itself."""
     code = next(code for code, _name in settings.LANGUAGES if code != language)
-    query = {"lang": code, **({"score": selected} if selected is not None else {})}
-    return {"code": code, "name": translation.get_language_info(code)["name_local"], "url": f"{url}?{urlencode(query)}"}
+    return code, translation.get_language_info(code)["name_local"]
+
+
+def _other_language_url(url: str, language: str, selected: int | None) -> str:
+    """The link to the page in the other language: the same token, and the score already chosen."""
+    query = {"lang": _other_language(language)[0], **({"score": selected} if selected is not None else {})}
+    return f"{url}?{urlencode(query)}"
 
 
 def _prefill(raw: str | None, scale: answers.Scale) -> int | None:
@@ -133,6 +143,71 @@ def _prefill(raw: str | None, scale: answers.Scale) -> int | None:
         return answers.score_parse(raw, scale)
     except ValidationError:
         return None
+
+
+@dataclass(frozen=True)
+class _Shared:
+    """What the answer page shows alike to every contact asked the same question in the same language, with the
+    same score chosen and in the same state (already answered or not, a first name to greet, a link to opt out)."""
+
+    language: str
+    kind: str
+    question: str
+    scale: answers.Scale
+    selected: int | None
+    criteria: tuple[tuple[int, str, str], ...]  # CHI: each criterion's position, text and "yes", "no" or ""
+    answered: bool
+    greets: bool
+    opts_out: bool
+
+
+# The page's own text for each contact (``{{ first_name }}``, ``{{ comment }}``, ``{{ action }}``,
+# ``{{ other_language.url }}``, ``{{ unsubscribe_url }}``): rendered with a mark in its place once per ``_Shared``,
+# then each mark is replaced by the contact's text, escaped as the template would have escaped it. The mark holds
+# nothing the template's escaping changes, and a per-process nonce no question or name can know.
+_PER_CONTACT = ("first_name", "comment", "action", "other_language_url", "unsubscribe_url")
+_MARK = f"\ue000{secrets.token_hex(8)}:"
+_MARKED = re.compile(re.escape(_MARK) + r"(\w+)\ue001")
+
+
+def _answer_html(shared: _Shared, texts: dict[str, str], *, errors: dict | None = None, request=None) -> str:
+    with translation.override(shared.language):
+        low, high = scoring.scale_labels(shared.kind)
+        code, name = _other_language(shared.language)
+        values = shared.scale.values
+        context = {
+            "is_chi": shared.kind == SurveyKind.CHI,
+            "is_enps": shared.kind == SurveyKind.ENPS,
+            "question": shared.question,
+            "values": values,
+            # Up to 7 choices fit a phone's row at a comfortable size; longer scales take two rows.
+            "phone_columns": len(values) if len(values) <= 7 else (len(values) + 1) // 2,
+            "anchor_low": low,
+            "anchor_high": high,
+            "selected": shared.selected,
+            "comment": texts["comment"],
+            "comment_max": answers.COMMENT_MAX_LENGTH,
+            "criteria": [{"position": p, "text": text, "selected": chosen} for p, text, chosen in shared.criteria],
+            "errors": errors or {},
+            "existing": shared.answered,
+            "first_name": texts["first_name"] if shared.greets else "",
+            "action": texts["action"],
+            "other_language": {"code": code, "name": name, "url": texts["other_language_url"]},
+            "unsubscribe_url": texts["unsubscribe_url"] if shared.opts_out else "",
+        }
+        return render_to_string("surveys/public/answer.html", context, request)
+
+
+@functools.lru_cache(maxsize=1024)
+def _answer_skeleton(shared: _Shared) -> tuple[str, ...]:
+    """The page for ``shared``, split around the marks: its own text and the contact's, in turns."""
+    parts = tuple(_MARKED.split(_answer_html(shared, {name: f"{_MARK}{name}\ue001" for name in _PER_CONTACT})))
+    expected = {"comment", "action", "other_language_url"}
+    expected |= {name for name, shown in (("first_name", shared.greets), ("unsubscribe_url", shared.opts_out)) if shown}
+    if set(parts[1::2]) != expected:
+        # A value the template filters or moves would be put back wrong: the page must be rendered whole.
+        raise RuntimeError(f"the answer page shows {sorted(set(parts[1::2]))} of the contact's text, not {expected}")
+    return parts
 
 
 def _answer_page(
@@ -147,46 +222,41 @@ def _answer_page(
 ) -> HttpResponse:
     language = _language(delivery, request)
     campaign = delivery.campaign
-    scale = answers.scale_for(campaign)
-    with translation.override(language):
-        low, high = scoring.scale_labels(campaign.kind)
-    criteria = []
+    criteria = ()
     if campaign.kind == SurveyKind.CHI:
-        criteria = [
-            {
-                "position": c.position,
-                "text": c.text_en if language.startswith("en") else c.text_pt,
-                "selected": chi_selected.get(str(c.position), ""),
-            }
+        criteria = tuple(
+            (c.position, c.text_en if language.startswith("en") else c.text_pt, chi_selected.get(str(c.position), ""))
             for c in answers.chi_criteria()
-        ]
-    values = scale.values
-    page_url = reverse("survey_public:answer", args=[request.resolver_match.kwargs["token"]])
-    context = {
-        "delivery": delivery,
-        "campaign": campaign,
-        "is_chi": campaign.kind == SurveyKind.CHI,
-        "is_enps": campaign.kind == SurveyKind.ENPS,
-        "question": campaign.question(language),
-        "values": values,
-        # Up to 7 choices fit a phone's row at a comfortable size; longer scales take two rows.
-        "phone_columns": len(values) if len(values) <= 7 else (len(values) + 1) // 2,
-        "anchor_low": low,
-        "anchor_high": high,
-        "selected": selected,
-        "comment": comment,
-        "comment_max": answers.COMMENT_MAX_LENGTH,
-        "criteria": criteria,
-        "errors": errors or {},
-        "existing": answers.response_of(delivery),
+        )
+    token = request.resolver_match.kwargs["token"]
+    page_url = reverse("survey_public:answer", args=[token])
+    texts = {
         "first_name": delivery.contact.name.split(" ")[0] if delivery.contact and delivery.contact.name else "",
+        "comment": comment,
         "action": _with_language(page_url, request),
-        "other_language": _other_language(page_url, language, selected),
-        "unsubscribe_url": reverse("survey_public:unsubscribe", args=[request.resolver_match.kwargs["token"]])
-        if delivery.contact_id
-        else "",
+        "other_language_url": _other_language_url(page_url, language, selected),
+        "unsubscribe_url": reverse("survey_public:unsubscribe", args=[token]) if delivery.contact_id else "",
     }
-    return _render(request, "surveys/public/answer.html", context, language=language, status=status)
+    shared = _Shared(
+        language=language,
+        kind=campaign.kind,
+        question=campaign.question(language),
+        scale=answers.scale_for(campaign),
+        selected=selected,
+        criteria=criteria,
+        answered=answers.response_of(delivery) is not None,
+        greets=bool(texts["first_name"]),
+        opts_out=bool(texts["unsubscribe_url"]),
+    )
+    if errors or settings.DEBUG:  # a refused answer's page; a template being edited
+        html = _answer_html(shared, texts, errors=errors, request=request)
+    else:
+        parts = _answer_skeleton(shared)
+        html = "".join(part if i % 2 == 0 else conditional_escape(texts[part]) for i, part in enumerate(parts))
+    response = HttpResponse(html, status=status)
+    response.headers["Content-Language"] = language
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    return response
 
 
 @csrf_exempt
@@ -195,45 +265,52 @@ def _answer_page(
 @rate_limited()
 def answer(request: HttpRequest, token: str) -> HttpResponse:
     """GET shows the question (``?score=N`` chooses N, else a previous answer's score); POST records."""
+    if request.method == "POST":
+        return _answer_post(request, token)
     try:
         delivery = answers.delivery_from_token(token, page=True)
     except answers.LinkError as error:
         return _link_error_page(request, error)
-    scale = answers.scale_for(delivery.campaign)
-    criteria_positions = (
-        [str(c.position) for c in answers.chi_criteria()] if delivery.campaign.kind == SurveyKind.CHI else []
+    existing = answers.response_of(delivery)
+    selected = _prefill(request.GET.get("score"), answers.scale_for(delivery.campaign))
+    if selected is None and existing is not None:
+        selected = existing.score
+    chi_selected = {k: "yes" if v else "no" for k, v in existing.chi_answers.items()} if existing is not None else {}
+    return _answer_page(
+        request,
+        delivery,
+        selected=selected,
+        comment=existing.comment if existing is not None else "",
+        chi_selected=chi_selected,
     )
 
-    if request.method != "POST":
-        existing = answers.response_of(delivery)
-        selected = _prefill(request.GET.get("score"), scale)
-        if selected is None and existing is not None:
-            selected = existing.score
-        chi_selected = (
-            {k: "yes" if v else "no" for k, v in existing.chi_answers.items()} if existing is not None else {}
-        )
-        return _answer_page(
-            request,
-            delivery,
-            selected=selected,
-            comment=existing.comment if existing is not None else "",
-            chi_selected=chi_selected,
-        )
 
+def _answer_post(request: HttpRequest, token: str) -> HttpResponse:
     raw_score = request.POST.get("score")
     comment = request.POST.get("comment", "")
-    chi_selected = {p: request.POST.get(f"chi-{p}", "") for p in criteria_positions}
+    # What the form said of each CHI criterion (``chi-<position>``): a CHI survey reads its criteria's, others none.
+    chi_selected = {key.removeprefix("chi-"): value for key, value in request.POST.items() if key.startswith("chi-")}
     try:
-        # Validation messages speak the contact's language, whatever the browser's.
-        with translation.override(_language(delivery, request)):
-            answers.answer_record(delivery=delivery, score=raw_score, comment=comment, chi_answers=chi_selected)
+        # The delivery is read once, locked. Validation messages speak the contact's language, whatever the
+        # browser's.
+        answers.answer_record(
+            token=token,
+            score=raw_score,
+            comment=comment,
+            chi_answers=chi_selected,
+            speak=lambda delivery: _language(delivery, request),
+        )
     except answers.LinkError as error:
         return _link_error_page(request, error)
     except ValidationError as error:
+        try:
+            delivery = answers.delivery_from_token(token, page=True)
+        except answers.LinkError as link_error:
+            return _link_error_page(request, link_error)
         return _answer_page(
             request,
             delivery,
-            selected=_prefill(raw_score, scale),
+            selected=_prefill(raw_score, answers.scale_for(delivery.campaign)),
             comment=comment,
             chi_selected=chi_selected,
             errors=error.message_dict,

@@ -3,10 +3,15 @@ per client address, before any authentication runs; logged-in people per person)
 address and per email, without telling whether the email exists) and the public survey pages (per address and
 per link)."""
 
+import uuid
+from unittest import mock
+
 import pytest
+import redis
 from django.core import mail
 from rest_framework.test import APIClient
 
+from core import ratelimit
 from portfolio.models import Activity
 from surveys.models import Response
 from tests.factories import UserFactory
@@ -175,3 +180,53 @@ def test_repeating_the_same_answer_adds_no_timeline_entry(client, survey_link, s
     client.post(url, {"score": "6", "comment": "Ótimo, mas caro"})
 
     assert Activity.objects.filter(kind="survey").count() == 3
+
+
+# --- In Redis, as in production ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def redis_cache(settings):
+    """The rate limits counting in Redis, production's cache (the test broker's Redis, keys of this test's own)."""
+    prefix = f"leme-test-{uuid.uuid4().hex}"
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": settings.CELERY_BROKER_URL,
+            "KEY_PREFIX": prefix,
+        }
+    }
+    store = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    yield store, prefix
+    for key in store.scan_iter(f"{prefix}:*"):
+        store.delete(key)
+
+
+def test_in_redis_a_request_is_counted_in_one_round_trip(redis_cache):
+    store, prefix = redis_cache
+    sent = []
+    execute = redis.Redis.execute_command
+
+    def counting(client, *args, **options):
+        sent.append(args[0])
+        return execute(client, *args, **options)
+
+    with mock.patch.object(redis.Redis, "execute_command", counting):
+        verdicts = [ratelimit.hit("survey-token", "a-token", "3/minute") for _ in range(4)]
+
+    assert sent == ["EVAL"] * 4
+    assert [(v.allowed, v.count) for v in verdicts] == [(True, 1), (True, 2), (True, 3), (False, 4)]
+    assert 0 < verdicts[-1].retry_after <= 60
+    [key] = list(store.scan_iter(f"{prefix}:*"))
+    assert 0 < store.ttl(key) <= 61  # the window's length and a second, set on its first request only
+    # What peek() reads back through the cache is the same count.
+    assert ratelimit.peek("survey-token", "a-token", "3/minute").count == 4
+
+
+def test_in_redis_a_survey_link_is_still_limited_per_token(client, survey_link, settings, redis_cache):
+    settings.LEME_SURVEY_PUBLIC_RATES = {**settings.LEME_SURVEY_PUBLIC_RATES, "token": "3/minute"}
+    _, url = survey_link
+
+    statuses = [client.get(url, **from_address(f"203.0.113.{n + 1}")).status_code for n in range(4)]
+
+    assert statuses == [200, 200, 200, 429]

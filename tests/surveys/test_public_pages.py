@@ -2,6 +2,7 @@
 
 import re
 from datetime import timedelta
+from unittest import mock
 
 import pytest
 from django.test import Client
@@ -421,3 +422,114 @@ def test_the_answer_and_thanks_pages_read_the_delivery_once_and_only_what_they_s
         sql = queries.captured_queries[0]["sql"]
         assert "portfolio_customer" not in sql
         assert '"surveys_campaign"."audience"' not in sql
+
+
+def test_recording_an_answer_reads_the_delivery_once_locked_then_its_answer(link, anonymous, django_assert_num_queries):
+    """The POST reads the delivery by its token under its lock (no unlocked read first), then the answer once the
+    lock is held: the transaction's start and end, two reads, the answer and its timeline entry written."""
+    delivery, url = link
+
+    with django_assert_num_queries(6) as first:
+        answered = anonymous.post(url, {"score": "9", "comment": "Great"})
+    with django_assert_num_queries(6) as again:  # the answer updated rather than inserted
+        changed = anonymous.post(url, {"score": "10", "comment": "Great"})
+
+    assert (answered.status_code, changed.status_code) == (303, 303)
+    assert Response.objects.get(delivery=delivery).score == 10
+    for queries in (first, again):
+        reads = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT")]
+        assert len(reads) == 2
+        assert '"surveys_delivery"."token_hash" =' in reads[0]
+        assert "FOR UPDATE" in reads[0]
+        assert reads[1].startswith('SELECT "surveys_response"')
+        assert "FOR UPDATE" not in reads[1]
+    assert [q["sql"].split()[0] for q in again.captured_queries][3:5] == ["UPDATE", "INSERT"]
+
+
+# --- The page rendered once per question, language, choice and state ------------------------------------------------
+
+
+def fresh(client: Client, url: str, settings) -> str:
+    """The page rendered whole, as with DEBUG on (a template being edited): what the shared rendering must equal."""
+    settings.DEBUG = True
+    try:
+        return client.get(url).content.decode()
+    finally:
+        settings.DEBUG = False
+
+
+def test_two_contacts_of_a_campaign_each_get_their_own_name_and_links(customer, anonymous, settings):
+    campaign = make_campaign("nps")
+    _, ana = make_delivery(campaign, contact=ContactFactory(customer=customer, name="Ana Souza"), language="en")
+    _, bia = make_delivery(campaign, contact=ContactFactory(customer=customer, name="Bia Lima"), language="en")
+
+    first = anonymous.get(f"/s/{ana}/?score=8").content.decode()
+    # The second page is the first's, rendered once, with Bia's own text put in: no template is rendered for it.
+    with mock.patch("surveys.public_views.render_to_string", side_effect=AssertionError("rendered again")):
+        second = anonymous.get(f"/s/{bia}/?score=8").content.decode()
+
+    assert "Hi Ana, one quick question" in first
+    assert "Hi Bia, one quick question" in second
+    assert "Ana" not in second
+    assert ana not in second
+    assert f'action="/s/{bia}/"' in second
+    assert f'href="/s/{bia}/?lang=pt-br&amp;score=8"' in second
+    assert f'href="/s/{bia}/unsubscribe/"' in second
+    assert checked_scores(second) == ["8"]
+    assert second == fresh(anonymous, f"/s/{bia}/?score=8", settings)
+
+
+def test_a_contacts_name_and_comment_are_escaped(customer, anonymous, settings):
+    name = """<script>alert("x")</script>&'Zé"""
+    delivery, token = make_delivery(
+        make_campaign("nps"), contact=ContactFactory(customer=customer, name=name), language="en"
+    )
+    Response.objects.create(
+        delivery=delivery, campaign=delivery.campaign, kind="nps", score=3, comment="</textarea><b>bold</b> & more"
+    )
+
+    html = anonymous.get(f"/s/{token}/").content.decode()
+
+    assert "<script>" not in html
+    assert "Hi &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&#x27;Zé, one quick question" in html
+    assert ">&lt;/textarea&gt;&lt;b&gt;bold&lt;/b&gt; &amp; more</textarea>" in html
+    assert html == fresh(anonymous, f"/s/{token}/", settings)
+
+
+def test_the_language_chosen_on_the_page_is_rendered_apart(link, anonymous, settings):
+    _, url = link
+
+    english = anonymous.get(f"{url}?score=2").content.decode()
+    portuguese = anonymous.get(f"{url}?score=2&lang=pt-br").content.decode()
+
+    assert '<html lang="en">' in english
+    assert "Hi Ana, one quick question" in english
+    assert '<html lang="pt-br">' in portuguese
+    assert "how likely are you to recommend" not in portuguese
+    assert f'action="{url}?lang=pt-br"' in portuguese
+    assert f'href="{url}?lang=en&amp;score=2"' in portuguese
+    assert portuguese == fresh(anonymous, f"{url}?score=2&lang=pt-br", settings)
+
+
+@pytest.mark.parametrize("kind", ["nps", "csat", "ces", "chi", "enps"])
+def test_the_shared_page_equals_the_page_rendered_whole(kind, org, contact, anonymous, settings):
+    ChiCriterion.objects.create(position=1, text_pt="Usa o produto toda semana", text_en="Uses the product weekly")
+    campaign = make_campaign(kind)
+    if kind == "enps":
+        delivery, token = make_delivery(campaign, employee=UserFactory(team=org.team_a), language="pt-br")
+    else:
+        delivery, token = make_delivery(campaign, contact=contact, language="pt-br")
+    url = f"/s/{token}/"
+    pages = [f"{url}?score=1", f"{url}?lang=en"]
+
+    before = [anonymous.get(page).content.decode() for page in pages]
+    before_whole = [fresh(anonymous, page, settings) for page in pages]
+    anonymous.post(url, {"score": "1", "chi-1": "yes", "comment": 'Ótimo "atendimento" <3'})
+    after = [anonymous.get(page).content.decode() for page in pages]
+    after_whole = [fresh(anonymous, page, settings) for page in pages]
+
+    assert Response.objects.filter(delivery=delivery).exists()
+    assert "Ótimo &quot;atendimento&quot; &lt;3" in after[0]
+    assert before[0] != after[0]
+    assert before == before_whole
+    assert after == after_whole
