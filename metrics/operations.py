@@ -446,6 +446,7 @@ class Operations:
     ism_summary: PersonRow | None  # the total (those who compare) or the team's median
     csm_summary: PersonRow | None
     tallies: dict[int | None, Tally] = field(default_factory=dict)  # per CSM, for the per-CSM comparison
+    counted_at: datetime | None = None  # when the closed months read from the tallies were counted (none read: None)
 
 
 # The flow figures: what happened in the period, month by month; and the figures of its last day (the review coverage
@@ -607,21 +608,21 @@ def tallied_counts(scope: Scope, window: Window, filters, kinds, isms: dict, csm
             scores[score] = scores.get(score, 0) + n
 
 
-def tallied_months(window: Window) -> tuple[Window | None, Window | None]:
+def tallied_months(window: Window) -> tuple[Window | None, Window | None, OperationsTallyBuild | None]:
     """``window`` split into the whole months the tallies hold, if a fresh build holds any of them, and the rest,
     counted live (the running month always, and every month when the last build is too old). One query (the
-    build), none when the window is the running month alone."""
+    build), none when the window is the running month alone. And the build read."""
     if window.first >= month_start(clock.today()):
-        return None, window
+        return None, window, None
     build = OperationsTallyBuild.fresh()
     if build is None:
-        return None, window
+        return None, window, None
     until = operations_tallies_until(build)
     if window.first >= until:
-        return None, window
+        return None, window, build
     if window.last < until:
-        return window, None
-    return Window(window.first, until - timedelta(days=1)), Window(until, window.last)
+        return window, None, build
+    return Window(window.first, until - timedelta(days=1)), Window(until, window.last), build
 
 
 def operations_tallies_until(build: "OperationsTallyBuild") -> date:
@@ -630,25 +631,26 @@ def operations_tallies_until(build: "OperationsTallyBuild") -> date:
 
 
 def counted(scope: Scope, window: Window, filters, policies: dict, kinds=ALL_KINDS, *, tallies: bool = True):
-    """{ISM: Tally} and {CSM: Tally} of the figures of ``kinds``: the closed months from the tallies when ``tallies``
-    and a fresh build holds them (the build and one query), the rest live (a query per kind; the running month's
-    day figures are today's)."""
+    """{ISM: Tally} and {CSM: Tally} of the figures of ``kinds``, and when the tallies read were counted (None: all
+    live): the closed months from the tallies when ``tallies`` and a fresh build holds them (the build and one
+    query), the rest live (a query per kind; the running month's day figures are today's)."""
     isms: dict[int | None, Tally] = defaultdict(Tally)
     csms: dict[int | None, Tally] = defaultdict(Tally)
-    tallied, live = tallied_months(window) if tallies else (None, window)
+    tallied, live, build = tallied_months(window) if tallies else (None, window, None)
     if tallied is not None:
         tallied_counts(scope, tallied, filters, kinds, isms, csms, last_day=live is None)
     if live is not None:
         _live_counts(scope, live, filters, policies, kinds, isms, csms)
-    return isms, csms
+    return isms, csms, build.built_at if tallied is not None else None
 
 
-def _tallies(scope: Scope, window: Window, filters, *, comparison_only: bool = False) -> tuple[dict, dict]:
-    """{ISM: Tally} and {CSM: Tally}: the policies, then every figure (``counted``). ``comparison_only``: only what
-    the per-CSM comparison gains (reviews overdue, tasks overdue, NPS)."""
+def _tallies(scope: Scope, window: Window, filters, *, comparison_only: bool = False) -> tuple[dict, dict, object]:
+    """{ISM: Tally}, {CSM: Tally} and when the closed months read were counted: the policies, then every figure
+    (``counted``). ``comparison_only``: only what the per-CSM comparison gains (reviews overdue, tasks overdue,
+    NPS)."""
     policies = cadenced_models()
-    isms, csms = counted(scope, window, filters, policies, COMPARISON_KINDS if comparison_only else ALL_KINDS)
-    return dict(isms), dict(csms)
+    isms, csms, at = counted(scope, window, filters, policies, COMPARISON_KINDS if comparison_only else ALL_KINDS)
+    return dict(isms), dict(csms), at
 
 
 def _team_median(rows: list[dict[str, Figure]], columns: tuple[str, ...]) -> dict[str, Figure]:
@@ -673,7 +675,7 @@ def cs_operations(user: User, period: Period, filters) -> Operations:
     or the user's own rows against their team's median. Eight queries at most, whatever the number of customers."""
     scope = Scope.of(user)
     window = Window.of(period)
-    isms, csms = _tallies(scope, window, filters)
+    isms, csms, counted_at = _tallies(scope, window, filters)
     people = {
         u.pk: u
         for u in User.objects.filter(pk__in=[pk for pk in {*isms, *csms} if pk is not None]).only(
@@ -692,7 +694,7 @@ def cs_operations(user: User, period: Period, filters) -> Operations:
         csm_rows.sort(key=by_name)
         ism_total = PersonRow(None, "", figures_of(_total(isms)), ISM_COLUMNS, is_total=True) if ism_rows else None
         csm_total = PersonRow(None, "", figures_of(_total(csms)), CSM_COLUMNS, is_total=True) if csm_rows else None
-        return Operations(period, window.last, True, ism_rows, csm_rows, ism_total, csm_total, csms)
+        return Operations(period, window.last, True, ism_rows, csm_rows, ism_total, csm_total, csms, counted_at)
     own_ism, own_csm = isms.get(user.pk, Tally()), csms.get(user.pk, Tally())
     team_isms = [figures_of(t) for pk, t in isms.items() if pk in people and people[pk].role == Role.ISM]
     team_csms = [figures_of(t) for pk, t in csms.items() if pk in people and people[pk].role in OWNER_ROLES]
@@ -708,6 +710,7 @@ def cs_operations(user: User, period: Period, filters) -> Operations:
         PersonRow(None, "", _team_median(team_isms, ISM_COLUMNS), ISM_COLUMNS, is_median=True) if is_ism else None,
         None if is_ism else PersonRow(None, "", _team_median(team_csms, MEDIAN_COLUMNS), CSM_COLUMNS, is_median=True),
         {user.pk: own_csm},
+        counted_at,
     )
 
 
@@ -719,8 +722,8 @@ def comparison_operations(user: User, period: Period, filters) -> Operations:
     if not scope.compares:
         return cs_operations(user, period, filters)
     window = Window.of(period)
-    _isms, csms = _tallies(scope, window, filters, comparison_only=True)
-    return Operations(period, window.last, True, [], [], None, None, csms)
+    _isms, csms, counted_at = _tallies(scope, window, filters, comparison_only=True)
+    return Operations(period, window.last, True, [], [], None, None, csms, counted_at)
 
 
 def extend_comparison(comparison, ops: Operations) -> None:

@@ -247,14 +247,14 @@ def check() -> CheckReport:
         for filters in check_slices():
             report.slices += 1
             tallied = _tallied_raw(scope, window, filters)
-            live_isms, live_csms = operations.counted(scope, window, filters, policies, tallies=False)
+            live_isms, live_csms, _at = operations.counted(scope, window, filters, policies, tallies=False)
             if tallied != (_raw(live_isms), _raw(live_csms)):
                 report.problems.append(f"{month:%Y-%m} {filters}: the tallies differ from the live count")
         month = add_months(month, 1)
     # A month before the first tallied one must count nothing live either.
     if first < until and clock.today() >= first:
         earlier = operations.Window(_EPOCH, first - timedelta(days=1))
-        isms, csms = operations.counted(
+        isms, csms, _at = operations.counted(
             scope, earlier, MetricsFilters(), policies, operations.FLOW_KINDS, tallies=False
         )
         if isms or csms:

@@ -641,3 +641,20 @@ def test_metrics_rebuild_counts_the_tallies_and_its_check_names_a_month_that_dif
     with at(TODAY), pytest.raises(CommandError, match="CS operations' tallies differ"):
         call_command("metrics_rebuild", "--check", stdout=out)
     assert "2025-07" in out.getvalue()
+
+
+def test_the_section_says_when_the_closed_months_it_shows_were_counted(paying, client_for):
+    client = client_for(paying.org.leader_a)
+    counted_live = client.get(URL, JULY_QUERY, headers={"HX-Request": "true"})
+    assert operations.cs_operations(paying.org.leader_a, JULY, ALL).counted_at is None
+    assert "Meses já fechados como contados às" not in counted_live.text
+
+    build_tallies()  # at 10:00
+    tallied = client.get(URL, JULY_QUERY, headers={"HX-Request": "true"})
+
+    assert operations.cs_operations(paying.org.leader_a, JULY, ALL).counted_at == moment(TODAY, 10)
+    assert "Meses já fechados como contados às 10:00." in tallied.text
+    # the running month alone is all live: nothing read from the tallies, nothing to say
+    august = client.get(URL, {"period": "month", "month": "2025-08"}, headers={"HX-Request": "true"})
+    assert "Meses já fechados como contados às" not in august.text
+    assert "Operações de CS" in august.text
