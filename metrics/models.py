@@ -103,11 +103,18 @@ class StaleMonth(models.Model):
         return f"stale from {self.month:%Y-%m}"
 
 
-class RollupBuild(models.Model):
-    """When the rollups were last rebuilt in full (one row), for the page's "figures as of"."""
+class Build(models.Model):
+    """When derived rows were last rebuilt in full (one row, pk 1), and how long it took."""
 
     built_at = models.DateTimeField()
     seconds = models.FloatField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class RollupBuild(Build):
+    """When the rollups were last rebuilt in full (one row), for the page's "figures as of"."""
 
     class Meta:
         verbose_name = _("rollup build")
@@ -398,12 +405,9 @@ class OperationsTally(Slice):
         return f"{self.kind} {self.month:%Y-%m} × {self.n}"
 
 
-class OperationsTallyBuild(models.Model):
+class OperationsTallyBuild(Build):
     """When the operations tallies were last rebuilt (one row): read only while recent (see
     ``LEME_OPERATIONS_TALLIES_MAX_AGE``)."""
-
-    built_at = models.DateTimeField()
-    seconds = models.FloatField(default=0)
 
     class Meta:
         verbose_name = _("operations tally build")

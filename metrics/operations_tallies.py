@@ -30,6 +30,7 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from core import clock
+from core.batches import bulk_create_in_batches
 from metrics import operations
 from metrics.models import OperationsTally, OperationsTallyBuild
 from metrics.selectors import MetricsFilters
@@ -157,13 +158,7 @@ def _day_rows(closed: operations.Window):
 
 
 def _write(rows) -> int:
-    written, batch = 0, []
-    for row in rows:
-        batch.append(row)
-        if len(batch) == _BATCH:
-            written += len(OperationsTally.objects.bulk_create(batch))
-            batch = []
-    return written + len(OperationsTally.objects.bulk_create(batch))
+    return bulk_create_in_batches(OperationsTally, rows, _BATCH)
 
 
 def rebuild(*, now=None) -> dict:

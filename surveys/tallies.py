@@ -34,6 +34,7 @@ from django.db.models import Count, DateField, DurationField, ExpressionWrapper,
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
+from core.batches import bulk_create_in_batches
 from portfolio.selectors import CUSTOMER_PEOPLE
 from surveys.models import AnswerTally, ChiAssessment, Delivery, DeliveryTally, Response, SurveyKind, TallyBuild
 from surveys.selectors_chi import combine_chi  # the one definition of a CHI score
@@ -118,24 +119,14 @@ def _delivery_rows():
         yield DeliveryTally(**_keys(row), planned=row["planned"], sent=row["sent"], answered=row["answered"])
 
 
-def _write(model, rows) -> int:
-    written, batch = 0, []
-    for row in rows:
-        batch.append(row)
-        if len(batch) == _BATCH:
-            written += len(model.objects.bulk_create(batch))
-            batch = []
-    return written + len(model.objects.bulk_create(batch))
-
-
 def rebuild(*, now: datetime | None = None) -> dict:
     """Count every customer survey again into the tallies, replacing the last build at once."""
     started = time.monotonic()
     with transaction.atomic():
         AnswerTally.objects.all().delete()
         DeliveryTally.objects.all().delete()
-        answers = _write(AnswerTally, chain(_answer_rows(), _chi_rows()))
-        deliveries = _write(DeliveryTally, _delivery_rows())
+        answers = bulk_create_in_batches(AnswerTally, chain(_answer_rows(), _chi_rows()), _BATCH)
+        deliveries = bulk_create_in_batches(DeliveryTally, _delivery_rows(), _BATCH)
         seconds = round(time.monotonic() - started, 3)
         TallyBuild.objects.update_or_create(pk=1, defaults={"built_at": now or timezone.now(), "seconds": seconds})
     logger.info("survey tallies rebuilt", extra={"answers": answers, "deliveries": deliveries, "seconds": seconds})
