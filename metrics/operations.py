@@ -459,9 +459,10 @@ ANSWER_KINDS = (OperationsTally.Kind.DETRACTOR, OperationsTally.Kind.NPS)
 
 
 def _live_counts(scope: Scope, window: Window, filters, policies: dict, kinds, isms: dict, csms: dict) -> None:
-    """The flow figures of ``kinds`` counted from the journey's rows (a query per kind's group: milestones, handoffs,
-    detractor answers, NPS scores), into ``isms`` and ``csms``. The milestones and the answers come counted per person
-    and value (the days to first value, the time a loop took), not one row each."""
+    """The figures of ``kinds`` counted from the journey's rows, into ``isms`` and ``csms``: a query per kind's group
+    (milestones, handoffs, detractor answers, NPS scores; the review coverage and the tasks overdue on the window's
+    last day). The milestones and the answers come counted per person and value (the days to first value, the time a
+    loop took), not one row each."""
     Kind = OperationsTally.Kind
     if Kind.FIRST_VALUE_REACHED in kinds:
         reached = Q(achieved_on__gte=window.first, achieved_on__lte=window.last)
