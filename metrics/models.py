@@ -15,19 +15,25 @@ from core import clock
 from portfolio.models import PlanTier, Segment, ServiceModel
 
 
-class Slice(models.Model):
-    """The slice a row of derived figures belongs to: the owner, segment, plan and service model its customers
-    had (at the start of the period, or in a cohort's month 0). Rebuilt from the ledger, never the source of
-    anything: no constraint holds a person back from deletion."""
-
-    owner = models.ForeignKey(
+def _person(**kwargs) -> models.ForeignKey:
+    """A person a derived row names: never a constraint holding them back from deletion (the row is rebuilt)."""
+    return models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.DO_NOTHING,
         db_constraint=False,
         related_name="+",
+        **kwargs,
     )
+
+
+class Slice(models.Model):
+    """The slice a row of derived figures belongs to: the owner, segment, plan and service model its customers
+    had (at the start of the period, or in a cohort's month 0). Rebuilt from the ledger, never the source of
+    anything: no constraint holds a person back from deletion."""
+
+    owner = _person()
     segment = models.CharField(max_length=16, choices=Segment.choices)
     plan_tier = models.CharField(max_length=16, choices=PlanTier.choices)
     service_model = models.CharField(max_length=8, choices=ServiceModel.choices)
@@ -345,19 +351,6 @@ class CohortMember(Slice):
 
     def __str__(self) -> str:
         return f"customer {self.customer_id} in cohort {self.cohort:%Y-%m}"
-
-
-def _person(**kwargs) -> models.ForeignKey:
-    """A person a derived row names: never a constraint holding them back from deletion (the row is rebuilt)."""
-    return models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        related_name="+",
-        **kwargs,
-    )
 
 
 class OperationsTally(Slice):
