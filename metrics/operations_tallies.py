@@ -36,16 +36,19 @@ from metrics.models import OperationsTally, OperationsTallyBuild
 from metrics.selectors import MetricsFilters
 from portfolio.ledger import add_months, month_start
 from portfolio.models import Customer, PlanTier, Segment, ServiceModel
+from portfolio.selectors import CUSTOMER_PEOPLE
 
 logger = logging.getLogger(__name__)
 
 Kind = OperationsTally.Kind
 _BATCH = 5000
 _EPOCH = date(1970, 1, 1)
-_DOOR = ("customer__owner_id", "customer__implementation_manager_id", "customer__farmer_id")
-_CUSTOMER_SLICE = ("customer__segment", "customer__service_model", "customer__plan_tier")
-_ANSWER_SLICE = ("segment", "service_model", "plan_tier")
-_SLICE = _ANSWER_SLICE  # on the customer's own row
+# The door (the customer's people now) and the slice, as a row's own columns (a customer, an answer) or through
+# its customer (a milestone, a handoff, a task).
+_PEOPLE = tuple(f"{person}_id" for person in CUSTOMER_PEOPLE)
+_DOOR = tuple(f"customer__{column}" for column in _PEOPLE)
+_SLICE = ("segment", "service_model", "plan_tier")
+_CUSTOMER_SLICE = tuple(f"customer__{column}" for column in _SLICE)
 
 
 def _everyone() -> operations.Scope:
@@ -110,7 +113,7 @@ def _answer_rows(closed: operations.Window):
     detractors = (
         operations.detractor_answers(_everyone(), closed, filters)
         .annotate(month=_month("answered_at", local=True), took=operations.LOOP_TOOK)
-        .values_list("month", "csm_id", *_DOOR, *_ANSWER_SLICE, "took")
+        .values_list("month", "csm_id", *_DOOR, *_SLICE, "took")
         .annotate(n=Count("pk"))
         .order_by()
     )
@@ -119,7 +122,7 @@ def _answer_rows(closed: operations.Window):
     scores = (
         operations.nps_answers(_everyone(), closed, filters)
         .annotate(month=_month("answered_at", local=True))
-        .values_list("month", "csm_id", *_DOOR, *_ANSWER_SLICE, "score")
+        .values_list("month", "csm_id", *_DOOR, *_SLICE, "score")
         .annotate(n=Count("pk"))
         .order_by()
     )
@@ -140,7 +143,7 @@ def _day_rows(closed: operations.Window):
         day = operations.Window(month, add_months(month, 1) - timedelta(days=1))
         reviews = (
             operations.review_customers(_everyone(), day, filters, cadenced)
-            .values_list("owner_id", "owner_id", "implementation_manager_id", "farmer_id", *_SLICE, "overdue")
+            .values_list("owner_id", *_PEOPLE, *_SLICE, "overdue")
             .annotate(n=Count("pk"))
             .order_by()
         )
@@ -246,8 +249,8 @@ def check() -> CheckReport:
             if tallied != (_raw(live_isms), _raw(live_csms)):
                 report.problems.append(f"{month:%Y-%m} {filters}: the tallies differ from the live count")
         month = add_months(month, 1)
-    # A month before the first tallied one must count nothing live either.
-    if first < until and clock.today() >= first:
+    # Before the first tallied month (every month, when the build counted nothing) the live count must be empty too.
+    if first > _EPOCH:
         earlier = operations.Window(_EPOCH, first - timedelta(days=1))
         isms, csms, _at = operations.counted(
             scope, earlier, MetricsFilters(), policies, operations.FLOW_KINDS, tallies=False

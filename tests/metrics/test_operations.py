@@ -643,6 +643,15 @@ def test_metrics_rebuild_counts_the_tallies_and_its_check_names_a_month_that_dif
     assert "2025-07" in out.getvalue()
 
 
+def test_the_check_finds_tallies_that_lost_every_row(ops, today):
+    build_tallies()
+    OperationsTally.objects.all().delete()
+
+    report = operations_tallies.check()
+
+    assert report.problems == ["the live count has figures before 2025-08, the tallies none"]
+
+
 def test_the_section_says_when_the_closed_months_it_shows_were_counted(paying, client_for):
     client = client_for(paying.org.leader_a)
     counted_live = client.get(URL, JULY_QUERY, headers={"HX-Request": "true"})
