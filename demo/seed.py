@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from config.celery import app as celery_app
 from demo.figures import seed_figures
+from demo.grow import COPY_ABOVE, copied_tables, grow
 from demo.people import seed_people
 from demo.portfolio import seed_portfolio
 from demo.surveys import seed_surveys
@@ -35,13 +36,23 @@ def seed_all(
     health_history: bool = True,
 ) -> Iterator[str]:
     """Run every stage, yielding each stage's summary lines as it ends; then the health history, unless
-    ``health_history`` is False (the demo's tests of the other stages skip it)."""
+    ``health_history`` is False (the demo's tests of the other stages skip it).
+
+    Past ``COPY_ABOVE`` customers, the stages plan and write the first ``COPY_ABOVE`` (the base), the rest are
+    copies of them (``demo.grow``), and the figures built from everything (the survey tallies, the metrics'
+    rollups and tallies) are built once the copies are in."""
+    base = customers if customers is None or customers <= COPY_ABOVE else COPY_ABOVE
     with tasks_in_process(), commits_without_waiting_for_the_disk():
-        for _name, stage in STAGES:
-            yield from stage(customers=customers, seed=seed, progress=progress)
+        for name, stage in STAGES:
+            if name == "metrics" and base != customers:
+                continue  # built after the copies
+            yield from stage(customers=base, seed=seed, progress=progress)
         if health_history:
             yield from seed_health_history(progress=progress)
-    yield from compact_replayed_tables(progress=progress)
+        if base != customers:
+            yield from grow(customers, base, progress=progress)
+            yield from seed_copies_figures(progress=progress)
+    yield from compact_replayed_tables(progress=progress, analyze=copied_tables() if base != customers else [])
 
 
 # The tables the replay rewrites row by row many times over: each customer row is updated on every day of its
@@ -49,13 +60,16 @@ def seed_all(
 REPLAYED_TABLES = ("portfolio_customer",)
 
 
-def compact_replayed_tables(progress: Callable[[str], None] | None = None) -> list[str]:
+def compact_replayed_tables(progress: Callable[[str], None] | None = None, analyze=()) -> list[str]:
     """On PostgreSQL, rewrite the tables the replay updated over and over (``VACUUM FULL``), with fresh statistics.
 
     A workspace that lived those three years would have had autovacuum reclaim each day's old row versions as it
     went, so its customers' table holds about one version per customer; the replay writes a year of nightly health
     runs in minutes, and leaves the table ten times that size (50,000 customers: 131 MB for 12 MB of rows), which
-    every page that reads the customers would pay for. A demo database is then the workspace it stands for."""
+    every page that reads the customers would pay for. A demo database is then the workspace it stands for.
+
+    The tables in ``analyze`` (a grown demo's copied tables, written in a few large statements) are vacuumed too,
+    so their visibility map and statistics are those of tables that grew over years."""
     if connection.vendor != "postgresql" or connection.in_atomic_block:  # VACUUM runs outside any transaction
         return []
     report = progress or (lambda line: None)
@@ -63,7 +77,32 @@ def compact_replayed_tables(progress: Callable[[str], None] | None = None) -> li
     with connection.cursor() as cursor:
         for table in REPLAYED_TABLES:
             cursor.execute(f"VACUUM (FULL, ANALYZE) {table}")
-    return [f"compacted: {', '.join(REPLAYED_TABLES)}"]
+        others = [table.name for table in analyze if table.name not in REPLAYED_TABLES]
+        if others:
+            report(f"vacuuming {len(others)} copied tables…")
+            cursor.execute(f"VACUUM (ANALYZE) {', '.join(others)}")
+    return [f"compacted: {', '.join(REPLAYED_TABLES)}"] + ([f"vacuumed: {len(others)} copied tables"] if others else [])
+
+
+def seed_copies_figures(progress: Callable[[str], None] | None = None) -> list[str]:
+    """What a grown demo counts from all its customers once the copies are in: the survey tallies, then the
+    metrics' rollups and tallies."""
+    from metrics import services as metrics_services
+    from surveys import tallies
+
+    report = progress or (lambda line: None)
+    report("tallies… counting the surveys of every customer, the copies included")
+    built = tallies.rebuild()
+    lines = [f"surveys: tallies built ({built['answer_rows']} + {built['delivery_rows']} rows)"]
+    report("metrics… building every month's figures from the MRR ledger")
+    periods = metrics_services.rollups_rebuild_all()  # the copies marked no month stale: every month is rebuilt
+    report("metrics… counting the CS operations' closed months")
+    operations = metrics_services.operations_tallies_rebuild()
+    return [
+        *lines,
+        f"metrics: {periods} period rollups built",
+        f"metrics: {operations['rows']} CS operations tally rows",
+    ]
 
 
 def seed_health_history(progress: Callable[[str], None] | None = None) -> list[str]:
