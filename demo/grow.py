@@ -184,10 +184,7 @@ def grow(total: int, base: int = COPY_ABOVE, progress: Callable[[str], None] | N
                     sql, params = _copy_sql(table, parents, spans, order, k, (low, high), people)
                     cursor.execute(sql, params)
                     written += cursor.rowcount
-                    report(
-                        f"copies… {k}/{len(copies)}: {table.name}, {cursor.rowcount} rows "
-                        f"({time.monotonic() - started:.0f} s)"
-                    )
+                    report(f"copies… {order}/{len(copies)}: {table.name}, {cursor.rowcount} rows")
         for table in tables:
             cursor.execute(
                 f"SELECT setval(pg_get_serial_sequence(%s, 'id'), greatest(max(id), 1)) FROM {table.name}",  # noqa: S608
