@@ -93,12 +93,16 @@ def _implements(user: User) -> Q:
     return runs & Q(customer__handoff__isnull=True, customer__stage__in=(Stage.ONBOARDING, Stage.UTI))
 
 
-def my_day(user: User, *, today: date | None = None, changed_since: datetime | None = None) -> MyDay:
+def my_day(
+    user: User, *, today: date | None = None, changed_since: datetime | None = None, defer_panels: bool = False
+) -> MyDay:
     """What needs the person today, by what their role acts on: their overdue and today's tasks; for a CSM,
     reviews due, customers in UTI and churn requests of the customers they own; for an ISM, the milestones
     at risk and the churn requests and UTI of the onboardings she runs (not those of customers she handed
     off); for a leader, the team's lists, each naming its CSM. And, for each, the customers whose stage changed
-    since ``changed_since`` (the page: since yesterday began; the morning digest: since yesterday's digest)."""
+    since ``changed_since`` (the page: since yesterday began; the morning digest: since yesterday's digest).
+    ``defer_panels`` (the page): the panels the apps above load after the page shows are placed, not loaded
+    (``core.panels.load_day``)."""
     today = today or clock.today()
     if changed_since is None:
         changed_since = datetime.combine(today - timedelta(days=1), time.min, tzinfo=timezone.get_current_timezone())
@@ -171,7 +175,7 @@ def my_day(user: User, *, today: date | None = None, changed_since: datetime | N
         "churn_count": churn_count,
         "renewals": month_renewals(user, today, Q() if leads else Q(owner=user)) if "renewals" in sections else None,
         "changed": customers_changed_stage(user, since=changed_since, until=timezone.now()),
-        "panels": load_day(user, today),
+        "panels": load_day(user, today, defer=defer_panels),
     }
 
 
