@@ -34,6 +34,7 @@ def main(figures: dict | None = None) -> int:
     sample = Customer.objects.filter(owner=demo_user("lucas")).order_by("-mrr_cents").first()
     pages = [
         "/",
+        "/health/red-today/",  # My day's card of the customers gone red, which the page asks for once shown
         "/portfolio/",
         f"/customers/{sample.pk}/",
         "/uti/",

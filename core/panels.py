@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.urls import reverse
+
 
 @dataclass(frozen=True)
 class CustomerPanel:
@@ -68,6 +70,20 @@ class DayPanel:
     # Where My day shows it: "end", a card below its own lists; "stats", tiles in the summary row at the top
     # (the template renders one or more ``.stat`` tiles).
     place: str = "end"
+    # A card below the lists that My day asks for once the page is shown: the URL name of a view that answers the
+    # card alone for htmx (nothing when ``load`` has nothing) and a page of its own otherwise, and the card's
+    # title for the placeholder (which links to that page without JavaScript). The page's first answer then
+    # never waits for ``load``; the morning digest still calls it.
+    url_name: str = ""
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class DeferredPanel:
+    """What My day's placeholder of a panel loaded after the page shows: where from, and its title."""
+
+    url: str
+    title: str
 
 
 _day_panels: dict[str, DayPanel] = {}
@@ -81,9 +97,19 @@ def registered_day() -> list[DayPanel]:
     return sorted(_day_panels.values(), key=lambda p: (p.order, p.key))
 
 
-def load_day(user, today) -> list[PanelContent]:
-    """Every registered My day panel that has something for ``user`` on ``today``."""
-    loaded = (
-        PanelContent(key=p.key, template=p.template, data=p.load(user, today), place=p.place) for p in registered_day()
-    )
+DEFERRED_DAY_PANEL = "_day_panel_deferred.html"
+
+
+def load_day(user, today, *, defer: bool = False) -> list[PanelContent]:
+    """Every registered My day panel that has something for ``user`` on ``today``. ``defer`` (the page): a panel
+    with a ``url_name`` is not loaded but placed, its placeholder's template and a :class:`DeferredPanel` given
+    instead (it may turn out to have nothing: its view then answers nothing, and the placeholder goes)."""
+
+    def content(panel: DayPanel) -> PanelContent:
+        if defer and panel.url_name:
+            deferred = DeferredPanel(url=reverse(panel.url_name), title=str(panel.title))
+            return PanelContent(key=panel.key, template=DEFERRED_DAY_PANEL, data=deferred, place=panel.place)
+        return PanelContent(key=panel.key, template=panel.template, data=panel.load(user, today), place=panel.place)
+
+    loaded = (content(panel) for panel in registered_day())
     return [panel for panel in loaded if panel.data is not None]

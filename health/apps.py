@@ -36,6 +36,10 @@ class HealthConfig(AppConfig):
                 template="health/_day_panel.html",
                 load=health_panels.day_panel,
                 email_templates=("health/email/_day_panel.html", "health/email/_day_panel.txt"),
+                # Below My day's lists, and the slowest part of a leader's day (thousands of red scores to look
+                # at): asked for once the page shows.
+                url_name="health:day_red",
+                title=_("Turned red today"),
             )
         )
         # The overrides in force are on the leader's health page (and /health/overrides/), not in the menu.

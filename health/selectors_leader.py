@@ -236,11 +236,14 @@ def health_customers(user: User, filters: HealthCustomerFilters, *, page_number,
     ordered = customers.select_related("owner").order_by("health_score", "-mrr_cents", "name", "pk")
     paginator = Paginator(ordered, per_page)
     paginator.count = summary["n"]
-    owners = list(
-        User.objects.filter(pk__in=scored_customers(user).values("owner_id"))
-        .order_by("full_name")
-        .values_list("pk", "full_name")
-    )
+    if may_see_every_row(user):
+        # A team's people, each probed for one customer in scope (found at once by the owner's index)
+        people = User.objects.filter(pk__in=scored_customers(user).values("owner_id"))
+    else:
+        # A CSM's, ISM's or farmer's own customers (found by the people's indexes) name their CSMs: probing each
+        # person instead reads every customer of everyone else to find none in scope (49,000 rows for 1,000)
+        people = User.objects.filter(pk__in=scored_customers(user).order_by().values("owner_id").distinct())
+    owners = list(people.order_by("full_name").values_list("pk", "full_name"))
     return HealthCustomersPage(
         filters=filters, page=paginator.get_page(page_number), mrr_cents=summary["mrr"] or 0, owners=owners
     )

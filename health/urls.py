@@ -9,6 +9,8 @@ urlpatterns = [
     path("customers/<int:pk>/health/override/", views.override_start, name="override_start"),
     path("customers/<int:pk>/health/override/end/", views.override_end, name="override_end"),
     path("health/overrides/", views.overrides, name="overrides"),
+    # My day's card of the customers gone red today, loaded after the page.
+    path("health/red-today/", views.day_red, name="day_red"),
     # The leader's view, the customers behind its counts, the profile editor and the backtest.
     path("health/", views_leader.overview, name="overview"),
     path("health/customers/", views_leader.customers, name="customers"),

@@ -5,14 +5,17 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from accounts.access import can_import, can_override_health
 from accounts.forms import apply_service_errors
+from core import clock
+from core.htmx import FRAGMENT_HEADERS, wants_fragment
 from core.panels import PanelContent
 from health import services
 from health.forms import HealthOverrideForm, UsageImportForm
 from health.imports import OPTIONAL, REQUIRED, usage_import_run
-from health.panels import customer_panel
+from health.panels import customer_panel, day_panel
 from health.selectors import overrides_in_force
 from portfolio.import_flow import import_step
 from portfolio.selectors import customer_get
@@ -109,3 +112,17 @@ def override_end(request: HttpRequest, pk: int) -> HttpResponse:
 def overrides(request: HttpRequest) -> HttpResponse:
     """The overrides in force on the customers the person sees (leaders: their teams')."""
     return render(request, "health/overrides.html", {"overrides": list(overrides_in_force(request.user)[:500])})
+
+
+@login_required
+@vary_on_headers(*FRAGMENT_HEADERS)
+def day_red(request: HttpRequest) -> HttpResponse:
+    """My day's customers gone red today, asked for once the page shows: the card alone for htmx (nothing when
+    none went red: the placeholder goes), a page of its own otherwise (the placeholder's link without JavaScript)."""
+    today = clock.today()
+    panel = PanelContent(key="health-red", template="health/_day_panel.html", data=day_panel(request.user, today))
+    if wants_fragment(request):
+        if panel.data is None:
+            return HttpResponse("")
+        return render(request, panel.template, {"panel": panel})
+    return render(request, "health/day_red.html", {"panel": panel, "today": today})

@@ -633,8 +633,14 @@ class SuccessReview(models.Model):
             )
         ]
         indexes = [
-            # My day's reviews due: the scheduled ones in due order (the first 20 read without sorting them all).
-            models.Index(fields=["due_date", "id"], condition=Q(status="scheduled"), name="portfolio_review_sched_due"),
+            # My day's reviews due: the scheduled ones in due order (the first 20 read without sorting them all),
+            # with their CSM and customer, so a leader's count of them all reads this index alone.
+            models.Index(
+                fields=["due_date", "id"],
+                include=["owner", "customer"],
+                condition=Q(status="scheduled"),
+                name="portfolio_review_sched_people",
+            ),
             # The CS operations' reviews overdue on a day (due before it, not held by then), read from two narrow
             # indexes instead of the reviews' wide rows: those never held, and those held after a day.
             models.Index(
@@ -800,6 +806,11 @@ class UtiStay(models.Model):
         ordering = ["ends_on"]
         constraints = [
             models.UniqueConstraint(fields=["customer"], condition=Q(exit="open"), name="portfolio_one_open_uti")
+        ]
+        indexes = [
+            # My day's customers in UTI: the open stays, the soonest to end first (a leader's first 20 of hundreds
+            # read without joining every one to its customer).
+            models.Index(fields=["ends_on", "id"], condition=Q(exit="open"), name="portfolio_uti_open_ends"),
         ]
 
     def __str__(self) -> str:

@@ -3,7 +3,7 @@
 from datetime import date, datetime, time, timedelta
 from typing import TypedDict
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Window
+from django.db.models import Count, Func, IntegerField, OuterRef, Q, QuerySet, Subquery, Window
 from django.utils import timezone
 
 from accounts.models import Role, User
@@ -66,11 +66,21 @@ ISM_SECTIONS = ("tasks", "milestones", "churn_requests", "uti")
 SECTIONS = ("tasks", "churn_requests", "uti", "reviews", "milestones", "renewals")
 
 
-def _first_and_total(rows: QuerySet, shown: int) -> tuple[list, int]:
-    """The first ``shown`` rows, and how many there are in all: each row carries the count (a window count, taken
-    before the limit), so one query, not a second one to count them. A leader's summary tiles say the whole
-    team's numbers, not how many rows the list shows."""
-    first = list(rows.annotate(in_all=Window(Count("pk")))[:shown])
+def _first_and_total(rows: QuerySet, shown: int, *, many: bool = False) -> tuple[list, int]:
+    """The first ``shown`` rows, and how many there are in all: each row carries the count, so one query, not a
+    second one to count them. A leader's summary tiles say the whole team's numbers, not how many rows the list
+    shows.
+
+    A person's own lists (tens of rows) are counted by a window count, taken before the limit. ``many`` (a leader's
+    lists: thousands of reviews, milestones or churn requests) counts them in an uncorrelated subquery of the same
+    rows, narrow and without their joins (PostgreSQL runs it once, from the indexes): a window count would read
+    every row whole, with its customer and people, before the limit kept 20, where now the list's ordered index
+    gives the first 20 and stops."""
+    if many:
+        every = rows.order_by().annotate(n=Func("pk", function="COUNT", output_field=IntegerField())).values("n")
+        first = list(rows.annotate(in_all=Subquery(every))[:shown])
+    else:
+        first = list(rows.annotate(in_all=Window(Count("pk")))[:shown])
     return first, first[0].in_all if first else 0
 
 
@@ -83,12 +93,16 @@ def _implements(user: User) -> Q:
     return runs & Q(customer__handoff__isnull=True, customer__stage__in=(Stage.ONBOARDING, Stage.UTI))
 
 
-def my_day(user: User, *, today: date | None = None, changed_since: datetime | None = None) -> MyDay:
+def my_day(
+    user: User, *, today: date | None = None, changed_since: datetime | None = None, defer_panels: bool = False
+) -> MyDay:
     """What needs the person today, by what their role acts on: their overdue and today's tasks; for a CSM,
     reviews due, customers in UTI and churn requests of the customers they own; for an ISM, the milestones
     at risk and the churn requests and UTI of the onboardings she runs (not those of customers she handed
     off); for a leader, the team's lists, each naming its CSM. And, for each, the customers whose stage changed
-    since ``changed_since`` (the page: since yesterday began; the morning digest: since yesterday's digest)."""
+    since ``changed_since`` (the page: since yesterday began; the morning digest: since yesterday's digest).
+    ``defer_panels`` (the page): the panels the apps above load after the page shows are placed, not loaded
+    (``core.panels.load_day``)."""
     today = today or clock.today()
     if changed_since is None:
         changed_since = datetime.combine(today - timedelta(days=1), time.min, tzinfo=timezone.get_current_timezone())
@@ -119,7 +133,7 @@ def my_day(user: User, *, today: date | None = None, changed_since: datetime | N
         uti_stays_visible_to(user)
         .filter(customer_people, exit=UtiExit.OPEN)
         .select_related("customer__owner")
-        .order_by("ends_on")
+        .order_by("ends_on", "pk")
     )
     milestones = (
         milestones_visible_to(user)
@@ -139,10 +153,12 @@ def my_day(user: User, *, today: date | None = None, changed_since: datetime | N
         .order_by("-created_at")
     )
     shown_tasks, task_count = _first_and_total(tasks, TASKS_SHOWN)
-    shown_reviews, review_count = _first_and_total(reviews, LIST_SHOWN) if "reviews" in sections else ([], 0)
-    shown_uti, uti_count = _first_and_total(uti, LIST_SHOWN)
-    shown_milestones, milestone_count = _first_and_total(milestones, LIST_SHOWN)
-    shown_churn, churn_count = _first_and_total(churn, LIST_SHOWN)
+    shown_reviews, review_count = (
+        _first_and_total(reviews, LIST_SHOWN, many=leads) if "reviews" in sections else ([], 0)
+    )
+    shown_uti, uti_count = _first_and_total(uti, LIST_SHOWN, many=leads)
+    shown_milestones, milestone_count = _first_and_total(milestones, LIST_SHOWN, many=leads)
+    shown_churn, churn_count = _first_and_total(churn, LIST_SHOWN, many=leads)
     return {
         "today": today,
         "sections": sections,
@@ -159,7 +175,7 @@ def my_day(user: User, *, today: date | None = None, changed_since: datetime | N
         "churn_count": churn_count,
         "renewals": month_renewals(user, today, Q() if leads else Q(owner=user)) if "renewals" in sections else None,
         "changed": customers_changed_stage(user, since=changed_since, until=timezone.now()),
-        "panels": load_day(user, today),
+        "panels": load_day(user, today, defer=defer_panels),
     }
 
 

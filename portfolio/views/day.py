@@ -13,8 +13,9 @@ from portfolio.views.common import next_or, require_write
 
 @login_required
 def my_day(request: HttpRequest) -> HttpResponse:
-    """The CSM's home: what needs them today and why."""
-    return render(request, "portfolio/my_day.html", selectors.my_day(request.user))
+    """The CSM's home: what needs them today and why. The cards the apps above load after the page shows come
+    from their own views (``core.panels.DayPanel.url_name``)."""
+    return render(request, "portfolio/my_day.html", selectors.my_day(request.user, defer_panels=True))
 
 
 @login_required

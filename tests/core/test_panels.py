@@ -46,3 +46,29 @@ def test_the_page_renders_the_panel(client, org, day_panels):
     assert page.status_code == 200
     assert 'id="day-panel-test"' in page.content.decode()
     assert "customers: 1" in page.content.decode()
+
+
+def test_a_panel_asked_for_after_the_page_is_placed_by_the_page_and_loaded_for_the_digest(client, org, day_panels):
+    calls = []
+
+    def load(user, today):
+        calls.append(user)
+        return {"count": 1, "on": today}
+
+    panels.register_day(
+        panels.DayPanel(key="later", template="core/test_day_panel.html", load=load, url_name="home", title="Later")
+    )
+    client.force_login(org.csm_b)
+
+    # the page: a placeholder asking for it from its view once in view, with a link to it; not loaded
+    page = client.get(reverse("home")).content.decode()
+    assert calls == []
+    assert '<section class="card lazy-panel" id="later"' in page
+    assert 'hx-get="/" hx-trigger="intersect once"' in page
+    assert '<a href="/">Ver a lista</a>' in page  # pt-BR, the default
+
+    # what the morning digest reads: loaded, as before
+    day = selectors.my_day(org.csm_b)
+    assert calls == [org.csm_b]
+    assert [p.key for p in day["panels"]] == ["later", "mine"]  # by order, then key
+    assert day["panels"][0].data == {"count": 1, "on": day["today"]}

@@ -108,3 +108,51 @@ def test_the_health_panel_on_a_phone(browser, live_server, login_page, org, gone
     # nothing wider than the phone
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     context.close()
+
+
+@pytest.mark.parametrize(("device", "viewport"), [("desktop", {"width": 1280, "height": 800}), ("phone", PHONE)])
+def test_my_day_asks_for_the_customers_gone_red_as_their_card_comes_into_view(
+    browser, live_server, login_page, org, gone_red, device, viewport
+):
+    context = browser.new_context(viewport=viewport, locale="pt-BR")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.base_url = live_server.url
+    errors, asked = [], []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("request", lambda request: "/health/red-today/" in request.url and asked.append(request.url))
+
+    # given Lucas on his day, one of his customers gone red today
+    login_page(page, org.csm_a)
+    page.goto(f"{page.base_url}/")
+    expect(page.locator("#health-red")).to_have_count(1)
+
+    # when he scrolls to the card (in one step in the page: the placeholder is replaced as it comes into view)
+    page.evaluate("() => document.getElementById('health-red').scrollIntoView({block: 'center'})")
+
+    # then it is asked for once and shows the customer, the score and the measure that fell, linking to its health
+    card = page.locator("#health-red:not(.lazy-panel)")
+    expect(card).to_be_visible()
+    expect(card.get_by_role("heading", name="Ficaram vermelhos hoje")).to_be_visible()
+    expect(card.get_by_role("link", name="Padaria Pão Dourado")).to_have_attribute(
+        "href", f"/customers/{gone_red.pk}/#health"
+    )
+    expect(card).to_contain_text("Uso −40")
+    expect(page.locator(".lazy-panel")).to_have_count(0)
+    assert len(asked) == 1
+    card.scroll_into_view_if_needed()
+    shot(page, f"{device}-my-day-gone-red")
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    assert errors == []
+    context.close()
+
+
+def test_my_day_drops_the_card_when_nothing_went_red(page, login_page, org):
+    # given Lucas, none of whose customers went red today
+    login_page(page, org.csm_a)
+    page.goto(f"{page.base_url}/")
+    expect(page.locator("#health-red.lazy-panel")).to_have_count(1)
+
+    # when the card comes into view, it is asked for and goes: nothing to show
+    page.evaluate("() => document.getElementById('health-red').scrollIntoView({block: 'center'})")
+    expect(page.locator("#health-red")).to_have_count(0)

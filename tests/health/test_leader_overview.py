@@ -151,6 +151,26 @@ def test_a_csm_filtering_on_a_colleague_sees_nothing_of_theirs(org, book, client
     assert "Farmácia Sol" not in response.text
 
 
+def test_the_csm_filter_offers_the_csms_of_the_customers_in_scope(org, book):
+    # given a customer of Camila's (team B) that Lucas is the farmer of, and one of Beatriz's that churned
+    farmed = customer(org.csm_b, "Loja Parceira", 70)
+    farmed.farmer = org.csm_a
+    farmed.save(update_fields=["farmer"])
+    churned = customer(org.csm_a2, "Bar Antigo", 50)
+    churned.stage = "churned"
+    churned.save(update_fields=["stage"])
+
+    def owners(person) -> list[int]:
+        return [pk for pk, _ in health_customers(person, HealthCustomerFilters(), page_number=1).owners]
+
+    by_name = sorted([org.csm_a, org.csm_a2, org.csm_b], key=lambda person: person.full_name)
+    assert owners(org.csm_a) == [p.pk for p in by_name if p != org.csm_a2]  # his own, and Camila's he farms
+    assert owners(org.csm_a2) == [org.csm_a2.pk]
+    assert owners(org.csm_b) == [org.csm_b.pk]
+    assert owners(org.leader_a) == [p.pk for p in by_name if p != org.csm_b]  # the CSMs of the team
+    assert owners(org.admin) == [p.pk for p in by_name]
+
+
 def test_unknown_filters_are_no_filter(org, book, client_for):
     response = client_for(org.csm_a).get("/health/customers/?band=purple&owner=abc")
 

@@ -150,17 +150,62 @@ def test_the_portfolio_shows_sorts_and_filters_by_health(scored, org, client_for
     assert [c.name for c in client.get("/portfolio/?health=none").context["page"]] == [none.name]
 
 
-def test_my_day_lists_the_customers_gone_red_with_the_measure_that_fell(scored, org, client_for):
+def red_card(html: str) -> str:
+    """My day's card of the customers gone red (or its placeholder), from its opening tag to its end."""
+    start = html.index('id="health-red"')
+    return html[html.rindex("<section", 0, start) : html.index("</section>", start)]
+
+
+def test_my_day_places_the_customers_gone_red_and_asks_for_them_once_shown(scored, org, client_for):
+    # when Lucas opens his day
     page = client_for(org.csm_a).get("/")
-    assert 'id="health-red"' in page.text
-    assert "Padaria Pão Dourado" in page.text
+
+    # then the card is a placeholder that asks for its customers as it comes into view, and links to them
+    card = red_card(page.text)
+    assert 'class="card lazy-panel"' in card
+    assert 'hx-get="/health/red-today/"' in card
+    assert 'hx-trigger="intersect once"' in card
+    assert '<a href="/health/red-today/">See the list</a>' in card
+    assert "Turned red today" in card
+    assert "Padaria Pão Dourado" not in card
+
+
+def test_the_card_of_the_customers_gone_red_for_htmx_with_the_measure_that_fell(
+    scored, org, client_for, django_assert_num_queries
+):
+    client = client_for(org.csm_a)
+    with django_assert_num_queries(3):  # the session, the person, the customers gone red
+        card = client.get("/health/red-today/", HTTP_HX_REQUEST="true")
+    assert card.status_code == 200
+    assert "<html" not in card.text
+    assert 'id="health-red"' in card.text
+    assert "lazy-panel" not in card.text
+    assert "Padaria Pão Dourado" in card.text
+    assert "Usage −40" in card.text
+    assert f'href="/customers/{scored.pk}/#health"' in card.text
+    # another team's CSM: nothing of theirs went red, nothing to swap in (the placeholder goes)
+    other = client_for(org.csm_b).get("/health/red-today/", HTTP_HX_REQUEST="true")
+    assert (other.status_code, other.text) == (200, "")
+
+
+def test_the_customers_gone_red_without_javascript_a_page_of_their_own(scored, org, client_for):
+    page = client_for(org.csm_a).get("/health/red-today/")
+    assert "<html" in page.text
+    assert "Padaria Pão Dourado" in red_card(page.text)
     assert "Usage −40" in page.text
-    # another team's CSM: nothing of theirs went red, no panel
-    assert 'id="health-red"' not in client_for(org.csm_b).get("/").text
+    assert 'href="/">Back to My day</a>' in page.text
+    # another team's CSM: the page says none went red
+    other = client_for(org.csm_b).get("/health/red-today/")
+    assert 'id="health-red"' not in other.text
+    assert "None of your customers turned red today." in other.text
 
 
-def test_my_day_has_no_health_panel_when_nothing_went_red(org, client_for, english):
-    assert 'id="health-red"' not in client_for(org.csm_a).get("/").text
+def test_the_card_of_the_customers_gone_red_speaks_portuguese(scored, org, client_for):
+    User.objects.filter(pk__in=[org.csm_a.pk, org.csm_b.pk]).update(language="pt-br")
+    assert "Ficaram vermelhos hoje" in red_card(client_for(org.csm_a).get("/").text)
+    assert "Ver a lista" in red_card(client_for(org.csm_a).get("/").text)
+    assert "Voltar ao Meu dia" in client_for(org.csm_a).get("/health/red-today/").text
+    assert "Nenhum cliente seu ficou vermelho hoje." in client_for(org.csm_b).get("/health/red-today/").text
 
 
 def test_the_panel_speaks_portuguese(scored, org, client_for):

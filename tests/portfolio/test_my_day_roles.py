@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from portfolio import selectors, services
-from portfolio.models import ChurnOutcome, ReviewStatus
+from portfolio.models import ChurnOutcome, ChurnRequest, ReviewStatus, UtiStay
 from tests.portfolio.factories import CustomerFactory, hand_off, subscribe
 from tests.portfolio.test_selectors import open_churn
 
@@ -126,4 +126,32 @@ def test_a_leaders_summary_counts_every_row_of_the_team_not_the_rows_listed(org,
     assert (len(day["reviews"]), day["review_count"]) == (20, 23)
     # the same customers, still in onboarding 400 days after their start: both milestones of each overdue
     assert (len(day["milestones"]), day["milestone_count"]) == (20, 46)
+    assert (day["uti"], day["uti_count"], day["churn_requests"], day["churn_count"]) == ([], 0, [], 0)
+
+
+def test_a_leaders_uti_and_churn_lists_count_every_row_and_show_the_first_twenty_in_order(org):
+    # given 22 of the team's customers in UTI, their stays ending on four different days, and 21 asking to leave
+    for n in range(22):
+        customer = CustomerFactory(name=f"UTI {n:02d}", owner=org.csm_a, start_date=today() - timedelta(days=400))
+        subscribe(customer)
+        services.churn_request_resolve(
+            churn_request=open_churn(customer, org.csm_a), outcome=ChurnOutcome.RECOVERED, actor=org.csm_a
+        )
+        customer.uti_stays.update(ends_on=today() + timedelta(days=5 + n % 4))
+    for n in range(21):
+        customer = CustomerFactory(name=f"Saída {n:02d}", owner=org.csm_a, start_date=today() - timedelta(days=400))
+        subscribe(customer)
+        open_churn(customer, org.csm_a)
+
+    for person in (org.leader_a, org.csm_a):  # a leader's counts are taken apart from the rows; a CSM's with them
+        day = selectors.my_day(person)
+
+        assert (len(day["uti"]), day["uti_count"]) == (20, 22)
+        stays = sorted(UtiStay.objects.filter(exit="open"), key=lambda stay: (stay.ends_on, stay.pk))
+        assert [stay.pk for stay in day["uti"]] == [stay.pk for stay in stays[:20]]
+        assert (len(day["churn_requests"]), day["churn_count"]) == (20, 21)
+        newest = ChurnRequest.objects.filter(outcome=ChurnOutcome.OPEN).order_by("-created_at")[:20]
+        assert [request.pk for request in day["churn_requests"]] == [request.pk for request in newest]
+    # another team's leader: none of it
+    day = selectors.my_day(org.leader_b)
     assert (day["uti"], day["uti_count"], day["churn_requests"], day["churn_count"]) == ([], 0, [], 0)

@@ -258,6 +258,7 @@ ROUTE_RULES = {
     "health:override_start": "post_only",
     "health:override_end": "post_only",
     "health:overrides": "logged_in",
+    "health:day_red": "logged_in",  # My day's card of the customers gone red: each person's own
     "health:overview": "logged_in",
     "health:customers": "logged_in",
     "health:profiles": "logged_in",
