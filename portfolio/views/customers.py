@@ -8,9 +8,10 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from accounts.access import get_visible_or_404
@@ -20,7 +21,6 @@ from core.htmx import FRAGMENT_HEADERS, wants_fragment
 from portfolio import selectors, services
 from portfolio.forms import (
     ActivityForm,
-    ChurnRequestForm,
     ChurnResolveForm,
     ContactForm,
     OpportunityCloseForm,
@@ -58,15 +58,15 @@ def contact_edit_form(contact, data=None) -> ContactForm:
 
 
 def _give_contacts_edit_forms(contacts, bound: ContactForm | None) -> None:
-    """Each listed contact gets its edit form (``edit_form``); the one that failed keeps its input and errors."""
+    """The contact whose change failed keeps its form (``edit_form``), with its input and errors, its panel
+    open; the others' forms are asked for when their panel is opened (``contact_edit``), not rendered here."""
     for contact in contacts:
-        failed = bound is not None and bound.contact.pk == contact.pk
-        contact.edit_form = bound if failed else contact_edit_form(contact)
-        contact.edit_open = failed
+        contact.edit_form = bound if bound is not None and bound.contact.pk == contact.pk else None
 
 
 def _customer_page_context(request: HttpRequest, page: selectors.CustomerPage, **forms) -> dict:
-    """The page's data and its forms: those given (bound, with their errors) or empty ones."""
+    """The page's data and its forms: those given (bound, with their errors) or empty ones. The forms the page
+    asks for once their panel is opened (a contact's, the churn request's) are there only when bound."""
     customer = page.customer
     _give_contacts_edit_forms(page.contacts, forms.get("contact_edit_form"))
     context = page_context(
@@ -75,7 +75,7 @@ def _customer_page_context(request: HttpRequest, page: selectors.CustomerPage, *
         task_form=forms.get("task_form")
         or TaskForm(people=page.task_assignees, initial={"owner": customer.owner or request.user}),
         contact_form=forms.get("contact_form") or ContactForm(),
-        churn_form=forms.get("churn_form") or ChurnRequestForm(),
+        churn_form=forms.get("churn_form"),
         save_form=forms.get("save_form") or SaveAttemptForm(),
         resolve_form=forms.get("resolve_form") or ChurnResolveForm(subscriptions=page.running_subscription_choices),
         uti_form=forms.get("uti_form") or UtiExitForm(),
@@ -94,6 +94,31 @@ def render_customer(request: HttpRequest, customer: Customer, *, status: int = 2
     )
 
 
+def customer_form_page(
+    request: HttpRequest,
+    customer: Customer,
+    form,
+    *,
+    action: str,
+    title: str,
+    submit: str,
+    danger: bool = False,
+    status: int = 200,
+) -> HttpResponse:
+    """A form of the customer page that the page asks for once its panel is opened: the form alone for htmx,
+    a page of its own otherwise (the panel's link without JavaScript). It posts to ``action``."""
+    context = {
+        "customer": customer,
+        "form": form,
+        "action": action,
+        "title": title,
+        "submit": submit,
+        "danger": danger,
+    }
+    template = "portfolio/customer_panel_form.html"
+    return render(request, f"{template}#form" if wants_fragment(request) else template, context, status=status)
+
+
 def customer_form_post(
     request: HttpRequest,
     customer: Customer,
@@ -102,10 +127,13 @@ def customer_form_post(
     form_name: str,
     apply: Callable[[dict], tuple[int, str]],
     panel: str = "",
+    fragment: Callable[..., HttpResponse] | None = None,
 ) -> HttpResponse:
     """A form of the customer page: a valid one goes to the service through ``apply``, which returns the
     message to show (level, text), and back to the page; a form the form or the service refuses re-renders
-    the page with its errors (422), its panel open and nothing lost."""
+    the page with its errors (422), its panel open and nothing lost. A form the page asked for once opened
+    (``fragment``: its :func:`customer_form_page`) and posted by htmx answers itself again with its errors
+    (422), or sends the person back to the page (``HX-Redirect``), where the message shows."""
     if form.is_valid():
         try:
             level, text = apply(form.cleaned_data)
@@ -113,7 +141,13 @@ def customer_form_post(
             apply_service_errors(form, exc)
         else:
             messages.add_message(request, level, text)
+            if fragment is not None and request.htmx:
+                response = HttpResponse(status=204)
+                response["HX-Redirect"] = reverse("portfolio:customer", kwargs={"pk": customer.pk})
+                return response
             return redirect("portfolio:customer", pk=customer.pk)
+    if fragment is not None and request.htmx:
+        return fragment(form, status=422)
     return render_customer(request, customer, **{form_name: form}, open_panel=panel, status=422)
 
 
@@ -225,21 +259,39 @@ def contact_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
+@vary_on_headers(*FRAGMENT_HEADERS)
 def contact_edit(request: HttpRequest, pk: int, contact_pk: int) -> HttpResponse:
-    """Change a contact from the customer page; a refused form re-renders the page with its errors (422)."""
+    """Change a contact from the customer page. GET: its form, which the page asks for once the contact's panel
+    is opened (a page of its own without JavaScript); a refused form answers again with its errors (422)."""
     customer = changeable_customer(request, pk)
     contact = get_visible_or_404(
         selectors.contacts_visible_to(request.user).filter(archived_at__isnull=True), pk=contact_pk, customer=customer
     )
-    form = contact_edit_form(contact, request.POST)
+    form = contact_edit_form(contact, request.POST if request.method == "POST" else None)
+
+    def fragment(form: ContactForm, *, status: int = 200) -> HttpResponse:
+        action = reverse("portfolio:contact_edit", kwargs={"pk": customer.pk, "contact_pk": contact.pk})
+        title = _("Edit %(name)s") % {"name": contact.name}
+        return customer_form_page(
+            request, customer, form, action=action, title=title, submit=_("Save contact"), status=status
+        )
+
+    if request.method == "GET":
+        return fragment(form)
 
     def apply(data: dict) -> tuple[int, str]:
         services.contact_update(contact=contact, actor=request.user, **data)
         return messages.SUCCESS, _("Contact saved.")
 
     return customer_form_post(
-        request, customer, form, form_name="contact_edit_form", apply=apply, panel=f"contact-{contact.pk}"
+        request,
+        customer,
+        form,
+        form_name="contact_edit_form",
+        apply=apply,
+        panel=f"contact-{contact.pk}",
+        fragment=fragment,
     )
 
 

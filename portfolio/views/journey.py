@@ -6,14 +6,17 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from accounts.access import get_visible_or_404
 from accounts.forms import apply_service_errors
 from accounts.selectors import owner_candidates
 from core import clock
+from core.htmx import FRAGMENT_HEADERS
 from portfolio import selectors, services
 from portfolio.forms import (
     ChurnRequestForm,
@@ -27,7 +30,7 @@ from portfolio.forms import (
 from portfolio.models import ChurnOutcome, ReviewStatus, Stage
 from portfolio.money import to_cents
 from portfolio.settings_review_selectors import review_questions
-from portfolio.views.customers import changeable_customer, customer_form_post
+from portfolio.views.customers import changeable_customer, customer_form_page, customer_form_post
 
 
 @login_required
@@ -140,16 +143,37 @@ def review(request: HttpRequest, pk: int, review_pk: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
+@vary_on_headers(*FRAGMENT_HEADERS)
 def churn_open(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record a churn request. GET: its form, which the customer page asks for once its panel is opened (a page
+    of its own without JavaScript); a refused form answers again with its errors (422)."""
     customer = changeable_customer(request, pk)
-    form = ChurnRequestForm(request.POST)
+    # The ids the customer page gives it (``own_ids``): the same whether it came with the page or after.
+    form = ChurnRequestForm(request.POST if request.method == "POST" else None, auto_id="id_churn_%s")
+
+    def fragment(form: ChurnRequestForm, *, status: int = 200) -> HttpResponse:
+        return customer_form_page(
+            request,
+            customer,
+            form,
+            action=reverse("portfolio:churn_open", kwargs={"pk": customer.pk}),
+            title=_("Record a churn request"),
+            submit=_("Record the churn request"),
+            danger=True,
+            status=status,
+        )
+
+    if request.method == "GET":
+        return fragment(form)
 
     def apply(data: dict) -> tuple[int, str]:
         services.churn_request_open(customer=customer, actor=request.user, **data)
         return messages.WARNING, _("Churn request recorded. Try to save the customer: log every offer.")
 
-    return customer_form_post(request, customer, form, form_name="churn_form", apply=apply, panel="churn")
+    return customer_form_post(
+        request, customer, form, form_name="churn_form", apply=apply, panel="churn", fragment=fragment
+    )
 
 
 @login_required

@@ -43,6 +43,11 @@ RULES: dict[str, tuple[tuple[int, ...], str]] = {
         "changeable_filter: a viewer reads only (403); an ISM not implementing it does not see it (404); the "
         "others are sent back to the customer (past onboarding, no handoff to record)",
     ),
+    "changes_customer_form": (
+        (403, 200, 404, 200, 200),
+        "changeable_filter: a form the customer page asks for once opened; a viewer reads only (403), an ISM not "
+        "implementing it does not see it (404)",
+    ),
     "creates_customers": ((403, 403, 200, 200, 200), "can_create_customers / can_import: ISMs, leaders, admins"),
     "leads": ((403, 403, 403, 200, 200), "can_lead (can_manage_campaigns): leaders and admins"),
     "admins_only": ((403, 403, 403, 403, 200), "admins only"),
@@ -121,7 +126,7 @@ ROUTE_RULES = {
     "portfolio:activity_add": "post_only",
     "portfolio:task_add": "post_only",
     "portfolio:contact_add": "post_only",
-    "portfolio:contact_edit": "post_only",
+    "portfolio:contact_edit": "changes_customer_form",
     "portfolio:contact_archive": "post_only",
     "portfolio:customer_task_complete": "post_only",
     "portfolio:opportunity_add": "post_only",
@@ -130,7 +135,7 @@ ROUTE_RULES = {
     "portfolio:handoff": "changes_customer",
     "portfolio:move_to_ongoing": "post_only",
     "portfolio:review": "sees_customer",
-    "portfolio:churn_open": "post_only",
+    "portfolio:churn_open": "changes_customer_form",
     "portfolio:churn_save": "post_only",
     "portfolio:churn_resolve": "post_only",
     "portfolio:uti_exit": "post_only",
