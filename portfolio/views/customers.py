@@ -21,11 +21,9 @@ from core.htmx import FRAGMENT_HEADERS, wants_fragment
 from portfolio import selectors, services
 from portfolio.forms import (
     ActivityForm,
-    ChurnResolveForm,
     ContactForm,
     OpportunityCloseForm,
     OpportunityForm,
-    SaveAttemptForm,
     TaskForm,
     UtiExitForm,
 )
@@ -64,23 +62,20 @@ def _give_contacts_edit_forms(contacts, bound: ContactForm | None) -> None:
         contact.edit_form = bound if bound is not None and bound.contact.pk == contact.pk else None
 
 
+# The forms of the page's panels, which the page asks for once a panel is opened (``customer_form_page``): on
+# the page itself only when a post without htmx was refused (bound, with its errors, its panel open).
+PANEL_FORMS = ("task_form", "contact_form", "churn_form", "save_form", "resolve_form", "opportunity_form")
+
+
 def _customer_page_context(request: HttpRequest, page: selectors.CustomerPage, **forms) -> dict:
-    """The page's data and its forms: those given (bound, with their errors) or empty ones. The forms the page
-    asks for once their panel is opened (a contact's, the churn request's) are there only when bound."""
-    customer = page.customer
+    """The page's data and its forms: the timeline's and the UTI exit's (shown open) given bound with their errors,
+    or empty ones; the panels' forms (``PANEL_FORMS``, a contact's) only when given bound."""
     _give_contacts_edit_forms(page.contacts, forms.get("contact_edit_form"))
     context = page_context(
         page,
         activity_form=forms.get("activity_form") or ActivityForm(contacts=page.contacts),
-        task_form=forms.get("task_form")
-        or TaskForm(people=page.task_assignees, initial={"owner": customer.owner or request.user}),
-        contact_form=forms.get("contact_form") or ContactForm(),
-        churn_form=forms.get("churn_form"),
-        save_form=forms.get("save_form") or SaveAttemptForm(),
-        resolve_form=forms.get("resolve_form") or ChurnResolveForm(subscriptions=page.running_subscription_choices),
         uti_form=forms.get("uti_form") or UtiExitForm(),
-        opportunity_form=forms.get("opportunity_form") or OpportunityForm(),
-        open_panel=forms.get("open_panel", ""),
+        **{name: forms.get(name) for name in PANEL_FORMS},
         open_task_count=len(page.tasks),
     )
     return own_ids(context)
@@ -126,7 +121,6 @@ def customer_form_post(
     *,
     form_name: str,
     apply: Callable[[dict], tuple[int, str]],
-    panel: str = "",
     fragment: Callable[..., HttpResponse] | None = None,
 ) -> HttpResponse:
     """A form of the customer page: a valid one goes to the service through ``apply``, which returns the
@@ -148,7 +142,7 @@ def customer_form_post(
             return redirect("portfolio:customer", pk=customer.pk)
     if fragment is not None and request.htmx:
         return fragment(form, status=422)
-    return render_customer(request, customer, **{form_name: form}, open_panel=panel, status=422)
+    return render_customer(request, customer, **{form_name: form}, status=422)
 
 
 @login_required
@@ -217,17 +211,38 @@ def activity_add(request: HttpRequest, pk: int) -> HttpResponse:
     return render_customer(request, customer, activity_form=form, status=422)
 
 
+def posted(request: HttpRequest) -> dict | None:
+    """A panel form's data: what was posted, or nothing (GET: the empty form)."""
+    return request.POST if request.method == "POST" else None
+
+
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
+@vary_on_headers(*FRAGMENT_HEADERS)
 def task_add(request: HttpRequest, pk: int) -> HttpResponse:
+    """A new task for the customer; GET: its form, which the page asks for once the panel is opened."""
     customer = changeable_customer(request, pk)
-    form = TaskForm(request.POST, people=selectors.task_assignees(request.user))
+    form = TaskForm(
+        posted(request),
+        people=selectors.task_assignees(request.user),
+        initial={"owner": customer.owner or request.user},
+        auto_id="id_task_%s",
+    )
+
+    def fragment(form: TaskForm, *, status: int = 200) -> HttpResponse:
+        action = reverse("portfolio:task_add", kwargs={"pk": customer.pk})
+        return customer_form_page(
+            request, customer, form, action=action, title=_("New task"), submit=_("Create task"), status=status
+        )
+
+    if request.method == "GET":
+        return fragment(form)
 
     def apply(data: dict) -> tuple[int, str]:
         services.task_create(customer=customer, created_by=request.user, **data)
         return messages.SUCCESS, _("Task created.")
 
-    return customer_form_post(request, customer, form, form_name="task_form", apply=apply, panel="task")
+    return customer_form_post(request, customer, form, form_name="task_form", apply=apply, fragment=fragment)
 
 
 @login_required
@@ -246,16 +261,27 @@ def customer_task_complete(request: HttpRequest, pk: int, task_pk: int) -> HttpR
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
+@vary_on_headers(*FRAGMENT_HEADERS)
 def contact_add(request: HttpRequest, pk: int) -> HttpResponse:
+    """A new contact of the customer; GET: its form, which the page asks for once the panel is opened."""
     customer = changeable_customer(request, pk)
-    form = ContactForm(request.POST)
+    form = ContactForm(posted(request), auto_id="id_contact_%s")
+
+    def fragment(form: ContactForm, *, status: int = 200) -> HttpResponse:
+        action = reverse("portfolio:contact_add", kwargs={"pk": customer.pk})
+        return customer_form_page(
+            request, customer, form, action=action, title=_("New contact"), submit=_("Add contact"), status=status
+        )
+
+    if request.method == "GET":
+        return fragment(form)
 
     def apply(data: dict) -> tuple[int, str]:
         services.contact_create(customer=customer, actor=request.user, **data)
         return messages.SUCCESS, _("Contact added.")
 
-    return customer_form_post(request, customer, form, form_name="contact_form", apply=apply, panel="contact")
+    return customer_form_post(request, customer, form, form_name="contact_form", apply=apply, fragment=fragment)
 
 
 @login_required
@@ -268,7 +294,7 @@ def contact_edit(request: HttpRequest, pk: int, contact_pk: int) -> HttpResponse
     contact = get_visible_or_404(
         selectors.contacts_visible_to(request.user).filter(archived_at__isnull=True), pk=contact_pk, customer=customer
     )
-    form = contact_edit_form(contact, request.POST if request.method == "POST" else None)
+    form = contact_edit_form(contact, posted(request))
 
     def fragment(form: ContactForm, *, status: int = 200) -> HttpResponse:
         action = reverse("portfolio:contact_edit", kwargs={"pk": customer.pk, "contact_pk": contact.pk})
@@ -284,15 +310,7 @@ def contact_edit(request: HttpRequest, pk: int, contact_pk: int) -> HttpResponse
         services.contact_update(contact=contact, actor=request.user, **data)
         return messages.SUCCESS, _("Contact saved.")
 
-    return customer_form_post(
-        request,
-        customer,
-        form,
-        form_name="contact_edit_form",
-        apply=apply,
-        panel=f"contact-{contact.pk}",
-        fragment=fragment,
-    )
+    return customer_form_post(request, customer, form, form_name="contact_edit_form", apply=apply, fragment=fragment)
 
 
 @login_required
@@ -307,10 +325,22 @@ def contact_archive(request: HttpRequest, pk: int, contact_pk: int) -> HttpRespo
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
+@vary_on_headers(*FRAGMENT_HEADERS)
 def opportunity_add(request: HttpRequest, pk: int) -> HttpResponse:
+    """A new expansion opportunity; GET: its form, which the page asks for once the panel is opened."""
     customer = changeable_customer(request, pk)
-    form = OpportunityForm(request.POST)
+    form = OpportunityForm(posted(request), auto_id="id_opportunity_%s")
+
+    def fragment(form: OpportunityForm, *, status: int = 200) -> HttpResponse:
+        action = reverse("portfolio:opportunity_add", kwargs={"pk": customer.pk})
+        title = _("New opportunity")
+        return customer_form_page(
+            request, customer, form, action=action, title=title, submit=_("Add opportunity"), status=status
+        )
+
+    if request.method == "GET":
+        return fragment(form)
 
     def apply(data: dict) -> tuple[int, str]:
         services.opportunity_create(
@@ -323,7 +353,7 @@ def opportunity_add(request: HttpRequest, pk: int) -> HttpResponse:
         )
         return messages.SUCCESS, _("Expansion opportunity added.")
 
-    return customer_form_post(request, customer, form, form_name="opportunity_form", apply=apply, panel="opportunity")
+    return customer_form_post(request, customer, form, form_name="opportunity_form", apply=apply, fragment=fragment)
 
 
 @login_required

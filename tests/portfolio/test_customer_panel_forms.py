@@ -1,12 +1,14 @@
-"""The customer page's forms that it asks for once their panel is opened — a contact's edit form, the churn
-request — rather than rendering them for every panel: each answers alone for htmx and as a page of its own
-without JavaScript, to those who may change the customer only, and re-renders with its errors (422)."""
+"""The customer page's forms that it asks for once their panel is opened — a new task, contact or opportunity,
+a contact's changes, the churn request, its save attempts and outcome — rather than rendering them for every
+panel: each answers alone for htmx and as a page of its own without JavaScript, to those who may change the
+customer only, and re-renders with its errors (422)."""
 
 import pytest
 from django.utils import timezone
 
+from portfolio import services
 from portfolio.models import ChurnReason
-from tests.portfolio.factories import ContactFactory, CustomerFactory, hand_off
+from tests.portfolio.factories import ContactFactory, CustomerFactory, hand_off, subscribe
 
 pytestmark = pytest.mark.django_db
 
@@ -184,3 +186,118 @@ def test_only_those_who_may_change_the_customer_get_its_forms(org, customer, ana
     assert page.status_code == 200
     for url in urls:
         assert url not in page.text
+
+
+@pytest.fixture
+def open_churn(org, customer):
+    subscribe(customer, amount_cents=250_000)
+    return services.churn_request_open(
+        customer=customer,
+        kind="voluntary",
+        reason=ChurnReason.objects.get(code="budget-cut"),
+        detail="A fusão com a rede Trigo cortou 40% do orçamento de ferramentas",
+        actor=org.csm_a,
+    )
+
+
+def panel_forms(customer, churn) -> dict[str, tuple[str, str]]:
+    """Each panel form's address, with its page's title in Portuguese."""
+    base = f"/customers/{customer.pk}"
+    return {
+        "task": (f"{base}/tasks/", "Nova tarefa"),
+        "contact": (f"{base}/contacts/", "Novo contato"),
+        "opportunity": (f"{base}/opportunities/", "Nova oportunidade"),
+        "save": (f"{base}/churn/{churn.pk}/save/", "Registrar uma tentativa de retenção"),
+        "resolve": (f"{base}/churn/{churn.pk}/resolve/", "Encerrar o pedido"),
+    }
+
+
+@pytest.mark.parametrize("name", ["task", "contact", "opportunity", "save", "resolve"])
+def test_each_panel_form_is_asked_for_once_opened_and_answers_both_ways(org, customer, open_churn, client_for, name):
+    client = client_for(org.csm_a)
+    url, title = panel_forms(customer, open_churn)[name]
+
+    page = client.get(f"/customers/{customer.pk}/")
+    fragment = client.get(url, HTTP_HX_REQUEST="true")
+    own_page = client.get(url)
+
+    assert f'hx-get="{url}" hx-trigger="toggle once"' in page.text
+    assert f'action="{url}"' not in page.text
+    assert fragment.status_code == 200
+    assert "<html" not in fragment.text
+    assert fragment.text.strip().startswith(f'<form class="form" method="post" action="{url}" hx-post="{url}"')
+    assert f'id="id_{name}_' in fragment.text  # the ids the page gives it (own_ids)
+    assert own_page.status_code == 200
+    assert f"<h1>{title}</h1>" in own_page.text
+
+
+@pytest.mark.parametrize("name", ["task", "contact", "opportunity", "save"])
+def test_each_panel_form_refused_by_htmx_answers_422_alone_and_writes_nothing(
+    org, customer, open_churn, client_for, name
+):
+    url, _ = panel_forms(customer, open_churn)[name]
+    before = (customer.tasks.count(), customer.contacts.count(), customer.opportunities.count())
+
+    response = client_for(org.csm_a).post(url, {}, HTTP_HX_REQUEST="true")
+
+    assert response.status_code == 422
+    assert "<html" not in response.text
+    assert "Este campo é obrigatório." in response.text
+    assert (customer.tasks.count(), customer.contacts.count(), customer.opportunities.count()) == before
+    assert not open_churn.save_attempts.exists()
+
+
+def test_a_task_added_by_htmx_sends_the_person_back_to_the_page(org, customer, client_for):
+    client = client_for(org.csm_a)
+
+    form = client.get(f"/customers/{customer.pk}/tasks/", HTTP_HX_REQUEST="true")
+    response = client.post(
+        f"/customers/{customer.pk}/tasks/",
+        {"title": "Ligar para a Ana", "due_date": timezone.localdate(), "owner": org.csm_a.pk},
+        HTTP_HX_REQUEST="true",
+    )
+
+    # the owner is the customer's CSM unless chosen otherwise
+    assert f'<option value="{org.csm_a.pk}" selected>' in form.text
+    assert response.status_code == 204
+    assert response["HX-Redirect"] == f"/customers/{customer.pk}/"
+    assert customer.tasks.get().title == "Ligar para a Ana"
+    assert "Tarefa criada." in client.get(f"/customers/{customer.pk}/").text
+
+
+def test_a_downsell_without_its_subscription_is_refused_in_the_form_alone(org, customer, open_churn, client_for):
+    response = client_for(org.csm_a).post(
+        f"/customers/{customer.pk}/churn/{open_churn.pk}/resolve/",
+        {"outcome": "downsell", "effective_date": timezone.localdate()},
+        HTTP_HX_REQUEST="true",
+    )
+
+    assert response.status_code == 422
+    assert "<html" not in response.text
+    assert "Para um downsell, escolha a assinatura e o novo valor." in response.text
+    open_churn.refresh_from_db()
+    assert open_churn.outcome == "open"
+
+
+def test_a_panel_form_refused_without_htmx_is_open_on_the_page_with_its_errors(org, customer, client_for):
+    page = client_for(org.csm_a).post(f"/customers/{customer.pk}/opportunities/", {"title": "Módulo extra"})
+
+    assert page.status_code == 422
+    assert "<html" in page.text
+    assert 'value="Módulo extra"' in page.text
+    assert '<details class="panel" open><summary>Nova oportunidade</summary>' in page.text
+    # the other panels still ask for theirs
+    assert f'hx-get="/customers/{customer.pk}/tasks/"' in page.text
+
+
+@pytest.mark.parametrize("name", ["task", "contact", "opportunity", "save", "resolve"])
+def test_a_panel_form_only_for_those_who_may_change_the_customer(org, customer, open_churn, client_for, name):
+    url, _ = panel_forms(customer, open_churn)[name]
+    elsewhere = CustomerFactory(owner=org.csm_b)
+    hand_off(elsewhere, org.csm_b)
+
+    assert client_for(org.viewer_a).get(url, HTTP_HX_REQUEST="true").status_code == 403
+    assert client_for(org.csm_b).get(url, HTTP_HX_REQUEST="true").status_code == 404
+    # our churn request's forms, smuggled under a customer of theirs
+    if name in ("save", "resolve"):
+        assert client_for(org.csm_b).get(url.replace(f"/{customer.pk}/", f"/{elsewhere.pk}/")).status_code == 404
