@@ -8,9 +8,10 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from accounts.access import get_visible_or_404
@@ -20,12 +21,9 @@ from core.htmx import FRAGMENT_HEADERS, wants_fragment
 from portfolio import selectors, services
 from portfolio.forms import (
     ActivityForm,
-    ChurnRequestForm,
-    ChurnResolveForm,
     ContactForm,
     OpportunityCloseForm,
     OpportunityForm,
-    SaveAttemptForm,
     TaskForm,
     UtiExitForm,
 )
@@ -58,29 +56,26 @@ def contact_edit_form(contact, data=None) -> ContactForm:
 
 
 def _give_contacts_edit_forms(contacts, bound: ContactForm | None) -> None:
-    """Each listed contact gets its edit form (``edit_form``); the one that failed keeps its input and errors."""
+    """The contact whose change failed keeps its form (``edit_form``), with its input and errors, its panel
+    open; the others' forms are asked for when their panel is opened (``contact_edit``), not rendered here."""
     for contact in contacts:
-        failed = bound is not None and bound.contact.pk == contact.pk
-        contact.edit_form = bound if failed else contact_edit_form(contact)
-        contact.edit_open = failed
+        contact.edit_form = bound if bound is not None and bound.contact.pk == contact.pk else None
+
+
+# The forms of the page's panels, which the page asks for once a panel is opened (``customer_form_page``): on
+# the page itself only when a post without htmx was refused (bound, with its errors, its panel open).
+PANEL_FORMS = ("task_form", "contact_form", "churn_form", "save_form", "resolve_form", "opportunity_form")
 
 
 def _customer_page_context(request: HttpRequest, page: selectors.CustomerPage, **forms) -> dict:
-    """The page's data and its forms: those given (bound, with their errors) or empty ones."""
-    customer = page.customer
+    """The page's data and its forms: the timeline's and the UTI exit's (shown open) given bound with their errors,
+    or empty ones; the panels' forms (``PANEL_FORMS``, a contact's) only when given bound."""
     _give_contacts_edit_forms(page.contacts, forms.get("contact_edit_form"))
     context = page_context(
         page,
         activity_form=forms.get("activity_form") or ActivityForm(contacts=page.contacts),
-        task_form=forms.get("task_form")
-        or TaskForm(people=page.task_assignees, initial={"owner": customer.owner or request.user}),
-        contact_form=forms.get("contact_form") or ContactForm(),
-        churn_form=forms.get("churn_form") or ChurnRequestForm(),
-        save_form=forms.get("save_form") or SaveAttemptForm(),
-        resolve_form=forms.get("resolve_form") or ChurnResolveForm(subscriptions=page.running_subscription_choices),
         uti_form=forms.get("uti_form") or UtiExitForm(),
-        opportunity_form=forms.get("opportunity_form") or OpportunityForm(),
-        open_panel=forms.get("open_panel", ""),
+        **{name: forms.get(name) for name in PANEL_FORMS},
         open_task_count=len(page.tasks),
     )
     return own_ids(context)
@@ -94,6 +89,31 @@ def render_customer(request: HttpRequest, customer: Customer, *, status: int = 2
     )
 
 
+def customer_form_page(
+    request: HttpRequest,
+    customer: Customer,
+    form,
+    *,
+    action: str,
+    title: str,
+    submit: str,
+    danger: bool = False,
+    status: int = 200,
+) -> HttpResponse:
+    """A form of the customer page that the page asks for once its panel is opened: the form alone for htmx,
+    a page of its own otherwise (the panel's link without JavaScript). It posts to ``action``."""
+    context = {
+        "customer": customer,
+        "form": form,
+        "action": action,
+        "title": title,
+        "submit": submit,
+        "danger": danger,
+    }
+    template = "portfolio/customer_panel_form.html"
+    return render(request, f"{template}#form" if wants_fragment(request) else template, context, status=status)
+
+
 def customer_form_post(
     request: HttpRequest,
     customer: Customer,
@@ -101,11 +121,13 @@ def customer_form_post(
     *,
     form_name: str,
     apply: Callable[[dict], tuple[int, str]],
-    panel: str = "",
+    fragment: Callable[..., HttpResponse] | None = None,
 ) -> HttpResponse:
     """A form of the customer page: a valid one goes to the service through ``apply``, which returns the
     message to show (level, text), and back to the page; a form the form or the service refuses re-renders
-    the page with its errors (422), its panel open and nothing lost."""
+    the page with its errors (422), its panel open and nothing lost. A form the page asked for once opened
+    (``fragment``: its :func:`customer_form_page`) and posted by htmx answers itself again with its errors
+    (422), or sends the person back to the page (``HX-Redirect``), where the message shows."""
     if form.is_valid():
         try:
             level, text = apply(form.cleaned_data)
@@ -113,8 +135,14 @@ def customer_form_post(
             apply_service_errors(form, exc)
         else:
             messages.add_message(request, level, text)
+            if fragment is not None and request.htmx:
+                response = HttpResponse(status=204)
+                response["HX-Redirect"] = reverse("portfolio:customer", kwargs={"pk": customer.pk})
+                return response
             return redirect("portfolio:customer", pk=customer.pk)
-    return render_customer(request, customer, **{form_name: form}, open_panel=panel, status=422)
+    if fragment is not None and request.htmx:
+        return fragment(form, status=422)
+    return render_customer(request, customer, **{form_name: form}, status=422)
 
 
 @login_required
@@ -183,17 +211,38 @@ def activity_add(request: HttpRequest, pk: int) -> HttpResponse:
     return render_customer(request, customer, activity_form=form, status=422)
 
 
+def posted(request: HttpRequest) -> dict | None:
+    """A panel form's data: what was posted, or nothing (GET: the empty form)."""
+    return request.POST if request.method == "POST" else None
+
+
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
+@vary_on_headers(*FRAGMENT_HEADERS)
 def task_add(request: HttpRequest, pk: int) -> HttpResponse:
+    """A new task for the customer; GET: its form, which the page asks for once the panel is opened."""
     customer = changeable_customer(request, pk)
-    form = TaskForm(request.POST, people=selectors.task_assignees(request.user))
+    form = TaskForm(
+        posted(request),
+        people=selectors.task_assignees(request.user),
+        initial={"owner": customer.owner or request.user},
+        auto_id="id_task_%s",
+    )
+
+    def fragment(form: TaskForm, *, status: int = 200) -> HttpResponse:
+        action = reverse("portfolio:task_add", kwargs={"pk": customer.pk})
+        return customer_form_page(
+            request, customer, form, action=action, title=_("New task"), submit=_("Create task"), status=status
+        )
+
+    if request.method == "GET":
+        return fragment(form)
 
     def apply(data: dict) -> tuple[int, str]:
         services.task_create(customer=customer, created_by=request.user, **data)
         return messages.SUCCESS, _("Task created.")
 
-    return customer_form_post(request, customer, form, form_name="task_form", apply=apply, panel="task")
+    return customer_form_post(request, customer, form, form_name="task_form", apply=apply, fragment=fragment)
 
 
 @login_required
@@ -212,35 +261,56 @@ def customer_task_complete(request: HttpRequest, pk: int, task_pk: int) -> HttpR
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
+@vary_on_headers(*FRAGMENT_HEADERS)
 def contact_add(request: HttpRequest, pk: int) -> HttpResponse:
+    """A new contact of the customer; GET: its form, which the page asks for once the panel is opened."""
     customer = changeable_customer(request, pk)
-    form = ContactForm(request.POST)
+    form = ContactForm(posted(request), auto_id="id_contact_%s")
+
+    def fragment(form: ContactForm, *, status: int = 200) -> HttpResponse:
+        action = reverse("portfolio:contact_add", kwargs={"pk": customer.pk})
+        return customer_form_page(
+            request, customer, form, action=action, title=_("New contact"), submit=_("Add contact"), status=status
+        )
+
+    if request.method == "GET":
+        return fragment(form)
 
     def apply(data: dict) -> tuple[int, str]:
         services.contact_create(customer=customer, actor=request.user, **data)
         return messages.SUCCESS, _("Contact added.")
 
-    return customer_form_post(request, customer, form, form_name="contact_form", apply=apply, panel="contact")
+    return customer_form_post(request, customer, form, form_name="contact_form", apply=apply, fragment=fragment)
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
+@vary_on_headers(*FRAGMENT_HEADERS)
 def contact_edit(request: HttpRequest, pk: int, contact_pk: int) -> HttpResponse:
-    """Change a contact from the customer page; a refused form re-renders the page with its errors (422)."""
+    """Change a contact from the customer page. GET: its form, which the page asks for once the contact's panel
+    is opened (a page of its own without JavaScript); a refused form answers again with its errors (422)."""
     customer = changeable_customer(request, pk)
     contact = get_visible_or_404(
         selectors.contacts_visible_to(request.user).filter(archived_at__isnull=True), pk=contact_pk, customer=customer
     )
-    form = contact_edit_form(contact, request.POST)
+    form = contact_edit_form(contact, posted(request))
+
+    def fragment(form: ContactForm, *, status: int = 200) -> HttpResponse:
+        action = reverse("portfolio:contact_edit", kwargs={"pk": customer.pk, "contact_pk": contact.pk})
+        title = _("Edit %(name)s") % {"name": contact.name}
+        return customer_form_page(
+            request, customer, form, action=action, title=title, submit=_("Save contact"), status=status
+        )
+
+    if request.method == "GET":
+        return fragment(form)
 
     def apply(data: dict) -> tuple[int, str]:
         services.contact_update(contact=contact, actor=request.user, **data)
         return messages.SUCCESS, _("Contact saved.")
 
-    return customer_form_post(
-        request, customer, form, form_name="contact_edit_form", apply=apply, panel=f"contact-{contact.pk}"
-    )
+    return customer_form_post(request, customer, form, form_name="contact_edit_form", apply=apply, fragment=fragment)
 
 
 @login_required
@@ -255,10 +325,22 @@ def contact_archive(request: HttpRequest, pk: int, contact_pk: int) -> HttpRespo
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
+@vary_on_headers(*FRAGMENT_HEADERS)
 def opportunity_add(request: HttpRequest, pk: int) -> HttpResponse:
+    """A new expansion opportunity; GET: its form, which the page asks for once the panel is opened."""
     customer = changeable_customer(request, pk)
-    form = OpportunityForm(request.POST)
+    form = OpportunityForm(posted(request), auto_id="id_opportunity_%s")
+
+    def fragment(form: OpportunityForm, *, status: int = 200) -> HttpResponse:
+        action = reverse("portfolio:opportunity_add", kwargs={"pk": customer.pk})
+        title = _("New opportunity")
+        return customer_form_page(
+            request, customer, form, action=action, title=title, submit=_("Add opportunity"), status=status
+        )
+
+    if request.method == "GET":
+        return fragment(form)
 
     def apply(data: dict) -> tuple[int, str]:
         services.opportunity_create(
@@ -271,7 +353,7 @@ def opportunity_add(request: HttpRequest, pk: int) -> HttpResponse:
         )
         return messages.SUCCESS, _("Expansion opportunity added.")
 
-    return customer_form_post(request, customer, form, form_name="opportunity_form", apply=apply, panel="opportunity")
+    return customer_form_post(request, customer, form, form_name="opportunity_form", apply=apply, fragment=fragment)
 
 
 @login_required

@@ -6,14 +6,17 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from accounts.access import get_visible_or_404
 from accounts.forms import apply_service_errors
 from accounts.selectors import owner_candidates
 from core import clock
+from core.htmx import FRAGMENT_HEADERS
 from portfolio import selectors, services
 from portfolio.forms import (
     ChurnRequestForm,
@@ -27,7 +30,7 @@ from portfolio.forms import (
 from portfolio.models import ChurnOutcome, ReviewStatus, Stage
 from portfolio.money import to_cents
 from portfolio.settings_review_selectors import review_questions
-from portfolio.views.customers import changeable_customer, customer_form_post
+from portfolio.views.customers import changeable_customer, customer_form_page, customer_form_post, posted
 
 
 @login_required
@@ -140,38 +143,91 @@ def review(request: HttpRequest, pk: int, review_pk: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
+@vary_on_headers(*FRAGMENT_HEADERS)
 def churn_open(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record a churn request. GET: its form, which the customer page asks for once its panel is opened (a page
+    of its own without JavaScript); a refused form answers again with its errors (422)."""
     customer = changeable_customer(request, pk)
-    form = ChurnRequestForm(request.POST)
+    # The ids the customer page gives it (``own_ids``): the same whether it came with the page or after.
+    form = ChurnRequestForm(posted(request), auto_id="id_churn_%s")
+
+    def fragment(form: ChurnRequestForm, *, status: int = 200) -> HttpResponse:
+        return customer_form_page(
+            request,
+            customer,
+            form,
+            action=reverse("portfolio:churn_open", kwargs={"pk": customer.pk}),
+            title=_("Record a churn request"),
+            submit=_("Record the churn request"),
+            danger=True,
+            status=status,
+        )
+
+    if request.method == "GET":
+        return fragment(form)
 
     def apply(data: dict) -> tuple[int, str]:
         services.churn_request_open(customer=customer, actor=request.user, **data)
         return messages.WARNING, _("Churn request recorded. Try to save the customer: log every offer.")
 
-    return customer_form_post(request, customer, form, form_name="churn_form", apply=apply, panel="churn")
+    return customer_form_post(request, customer, form, form_name="churn_form", apply=apply, fragment=fragment)
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
+@vary_on_headers(*FRAGMENT_HEADERS)
 def churn_save_attempt(request: HttpRequest, pk: int, churn_pk: int) -> HttpResponse:
+    """An offer made to keep the customer; GET: its form, which the page asks for once the panel is opened."""
     customer = changeable_customer(request, pk)
     churn = get_visible_or_404(selectors.churn_requests_visible_to(request.user), pk=churn_pk, customer=customer)
-    form = SaveAttemptForm(request.POST)
+    form = SaveAttemptForm(posted(request), auto_id="id_save_%s")
+
+    def fragment(form: SaveAttemptForm, *, status: int = 200) -> HttpResponse:
+        return customer_form_page(
+            request,
+            customer,
+            form,
+            action=reverse("portfolio:churn_save", kwargs={"pk": customer.pk, "churn_pk": churn.pk}),
+            title=_("Log a save attempt"),
+            submit=_("Save the attempt"),
+            status=status,
+        )
+
+    if request.method == "GET":
+        return fragment(form)
 
     def apply(data: dict) -> tuple[int, str]:
         services.save_attempt_add(churn_request=churn, offer=data["offer"], actor=request.user)
         return messages.SUCCESS, _("Save attempt recorded.")
 
-    return customer_form_post(request, customer, form, form_name="save_form", apply=apply)
+    return customer_form_post(request, customer, form, form_name="save_form", apply=apply, fragment=fragment)
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
+@vary_on_headers(*FRAGMENT_HEADERS)
 def churn_resolve(request: HttpRequest, pk: int, churn_pk: int) -> HttpResponse:
+    """How the churn request ended; GET: its form, which the page asks for once the panel is opened."""
     customer = changeable_customer(request, pk)
     churn = get_visible_or_404(selectors.churn_requests_visible_to(request.user), pk=churn_pk, customer=customer)
-    form = ChurnResolveForm(request.POST, subscriptions=selectors.subscriptions_running(customer))
+    form = ChurnResolveForm(
+        posted(request), subscriptions=selectors.subscriptions_running(customer), auto_id="id_resolve_%s"
+    )
+
+    def fragment(form: ChurnResolveForm, *, status: int = 200) -> HttpResponse:
+        return customer_form_page(
+            request,
+            customer,
+            form,
+            action=reverse("portfolio:churn_resolve", kwargs={"pk": customer.pk, "churn_pk": churn.pk}),
+            title=_("Close the request"),
+            submit=_("Record the outcome"),
+            status=status,
+        )
+
+    if request.method == "GET":
+        return fragment(form)
 
     def apply(data: dict) -> tuple[int, str]:
         downsell = None
@@ -188,7 +244,7 @@ def churn_resolve(request: HttpRequest, pk: int, churn_pk: int) -> HttpResponse:
             return messages.WARNING, _("%(name)s churned. The reason is kept for reporting.") % {"name": customer}
         return messages.SUCCESS, _("Saved! %(name)s starts its recovery month in UTI.") % {"name": customer}
 
-    return customer_form_post(request, customer, form, form_name="resolve_form", apply=apply)
+    return customer_form_post(request, customer, form, form_name="resolve_form", apply=apply, fragment=fragment)
 
 
 @login_required

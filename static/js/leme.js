@@ -170,3 +170,12 @@ document.addEventListener("click", (event) => {
     }
   });
 })();
+
+/* The customer page's panels ask for their form when first opened (hx-trigger="toggle once", with a
+   .deferred-form placeholder inside). A panel opened while the page was still loading, before htmx bound it,
+   asks now: its toggle went unheard. */
+document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll("details[open][hx-get] > .deferred-form").forEach((placeholder) => {
+    window.htmx?.trigger(placeholder.parentElement, "toggle");
+  });
+});

@@ -83,6 +83,7 @@ def test_onboarding_to_handoff_to_review_to_churn_to_uti(page, login_page, org):
     page.get_by_text("Log a save attempt").click()
     page.get_by_label("What was offered").fill("Dois meses com 30% de desconto")
     page.get_by_role("button", name="Save the attempt").click()
+    expect(page.get_by_text("Save attempt recorded.")).to_be_visible()
     page.get_by_text("Close the request").click()
     page.get_by_label("Outcome").select_option("recovered")
     page.get_by_role("button", name="Record the outcome").click()

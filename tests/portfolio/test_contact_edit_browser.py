@@ -1,6 +1,7 @@
 """A CSM corrects a contact and archives another from the customer page, on a desktop and on a phone."""
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import screenshot
 from tests.portfolio.factories import ContactFactory, CustomerFactory
@@ -29,9 +30,8 @@ def test_a_csm_edits_and_archives_contacts(page, login_page, org, width):
 
     page.fill(f"#id_contact-{ana.pk}-email", "ana.prado@padaria.com.br")
     page.click(f"form[action$='/contacts/{ana.pk}/'] button[type=submit]")
-    page.wait_for_load_state("networkidle")
-    assert page.get_by_text("Contato salvo.").is_visible()
-    assert page.get_by_text("ana.prado@padaria.com.br").first.is_visible()
+    expect(page.get_by_text("Contato salvo.")).to_be_visible()
+    expect(page.get_by_text("ana.prado@padaria.com.br").first).to_be_visible()
 
     page.click("summary:has-text('Editar Bruno Saiu')")
     page.click(f"form[action$='/contacts/{bruno.pk}/archive/'] button[type=submit]")

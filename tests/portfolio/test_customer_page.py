@@ -47,13 +47,20 @@ def customer(org):
 
 
 def test_the_customer_page_has_no_duplicate_ids(org, customer, client_for):
-    page = client_for(org.csm_a).get(f"/customers/{customer.pk}/")
+    client = client_for(org.csm_a)
+    page = client.get(f"/customers/{customer.pk}/")
 
     assert page.status_code == 200
     ids = Ids(page.text)
     assert ids.duplicated == {}
-    # the forms that share field names keep them apart
-    assert {"id_activity_kind", "id_activity_title", "id_opportunity_kind", "id_task_title"} <= set(ids.ids)
+    # the forms that share field names keep them apart, those the page asks for once their panel opens too
+    task = Ids(client.get(f"/customers/{customer.pk}/tasks/", HTTP_HX_REQUEST="true").text)
+    opportunity = Ids(client.get(f"/customers/{customer.pk}/opportunities/", HTTP_HX_REQUEST="true").text)
+    assert {"id_activity_kind", "id_activity_title"} <= set(ids.ids)
+    assert "id_task_title" in task.ids
+    assert "id_opportunity_kind" in opportunity.ids
+    assert not set(ids.ids) & set(task.ids)
+    assert not set(ids.ids) & set(opportunity.ids)
 
 
 def test_a_refused_form_describes_its_fields_by_ids_that_exist(org, customer, client_for):
