@@ -811,6 +811,9 @@ class UtiStay(models.Model):
             # My day's customers in UTI: the open stays, the soonest to end first (a leader's first 20 of hundreds
             # read without joining every one to its customer).
             models.Index(fields=["ends_on", "id"], condition=Q(exit="open"), name="portfolio_uti_open_ends"),
+            # The UTI board's latest exits: the last 20 stays left, read newest first without joining every stay
+            # ever left to its customer (a leader's thousands).
+            models.Index(fields=["-exited_on"], condition=~Q(exit="open"), name="portfolio_uti_exits_latest"),
         ]
 
     def __str__(self) -> str:

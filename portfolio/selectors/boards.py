@@ -6,11 +6,11 @@ from datetime import date, timedelta
 from typing import TypedDict
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Prefetch, Q
+from django.db.models import Avg, Count, DateField, DurationField, Exists, ExpressionWrapper, F, OuterRef, Prefetch, Q
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from accounts.models import User
-from portfolio.ledger import month_start
 from portfolio.models import Customer, Milestone, MilestoneKind, MovementKind, MrrMovement, Stage, UtiExit, UtiStay
 from portfolio.selectors.scope import customers_visible_to, uti_stays_visible_to
 
@@ -119,27 +119,31 @@ def onboarding_board(
 
 def uti_outcomes(user: User, *, today: date | None = None) -> dict:
     """How UTI worked: exits by decision, and of the stays that began at least 90 days ago, how many
-    customers were still paying 90 days after entering (no churn movement in those months)."""
+    customers were still paying 90 days after entering (no churn movement from the month they entered to 90 days
+    after). Two queries, whatever the number of stays: the second counts the mature stays and, with a correlated
+    ``NOT EXISTS`` on the ledger, those still paying, in the database."""
     today = today or timezone.localdate()
     stays = uti_stays_visible_to(user)
     exits = dict(stays.order_by().values_list("exit").annotate(n=Count("pk")))
-    mature = list(stays.filter(started_on__lte=today - timedelta(days=90)).values_list("customer_id", "started_on"))
-    churn_months: dict[int, list[date]] = {}
-    for customer_id, month in MrrMovement.objects.filter(
-        customer_id__in={c for c, _ in mature}, kind=MovementKind.CHURN
-    ).values_list("customer_id", "month"):
-        churn_months.setdefault(customer_id, []).append(month)
-    kept = sum(
-        1
-        for customer_id, started in mature
-        if not any(month_start(started) <= m <= started + timedelta(days=90) for m in churn_months.get(customer_id, []))
+    mature = stays.filter(started_on__lte=today - timedelta(days=90)).annotate(
+        entered=TruncMonth("started_on", output_field=DateField()),
+        ninety_days=ExpressionWrapper(F("started_on") + timedelta(days=90), output_field=DateField()),
+    )
+    churned_within_90 = MrrMovement.objects.filter(
+        customer_id=OuterRef("customer_id"),
+        kind=MovementKind.CHURN,
+        month__gte=OuterRef("entered"),
+        month__lte=OuterRef("ninety_days"),
+    )
+    counted = mature.annotate(paying=~Exists(churned_within_90)).aggregate(
+        n=Count("pk"), kept=Count("pk", filter=Q(paying=True))
     )
     return {
         "in_uti": exits.get(UtiExit.OPEN, 0),
         "recovered": exits.get(UtiExit.RECOVERED, 0),
         "churned": exits.get(UtiExit.CHURNED, 0),
-        "mature": len(mature),
-        "paying_after_90": kept,
+        "mature": counted["n"],
+        "paying_after_90": counted["kept"],
     }
 
 
