@@ -204,7 +204,14 @@ class HealthScore(models.Model):
             models.CheckConstraint(condition=Q(score__isnull=True) | Q(score__lte=100), name="health_score_0_100"),
         ]
         indexes = [
-            models.Index(fields=["day", "band"]),
+            # A day's scores of a band, with what "turned red today" filters and sorts them by (the customer, the
+            # score, an override): a leader's tens of thousands of red scores are chosen from this index alone, not
+            # from the wide rows (their measures) scattered over the table.
+            models.Index(
+                fields=["day", "band"],
+                include=["id", "customer", "score", "override"],
+                name="health_score_day_band_keys",
+            ),
             # My day's "turned red today" asks, for each red score of today, whether yesterday's was yellow or
             # green: the probe finds its answer in this index alone (most red customers were red yesterday too).
             models.Index(
