@@ -15,7 +15,7 @@ from core import clock
 from health.measures import MEASURES, MeasureChange, changes, fell_most, left_out_text, value_text
 from health.models import HealthOverride, HealthScore
 from portfolio.models import RUNNING_STATUSES, Customer, Subscription
-from portfolio.selectors import of_visible_customers, page_sees_every_customer, visible_customer_keys
+from portfolio.selectors import of_visible_customer_keys, of_visible_customers
 
 
 def licences_by_customer(customer_ids: Iterable[int]) -> dict[int, int | None]:
@@ -220,9 +220,7 @@ def turned_red(user: User, today: date) -> list[TurnedRed] | None:
     # Wrapped in COALESCE it is a filter of the scan; the name is then read only for the customers gone red.
     was_not_red = Coalesce(Exists(yesterday.exclude(band="red").exclude(band="")), Value(False))
     name = Subquery(Customer.objects.filter(pk=OuterRef("customer_id")).order_by().values("name")[:1])
-    red = HealthScore.objects.filter(day=today, band="red", override__isnull=True)
-    if not page_sees_every_customer(user):  # a leader whose door holds every customer tests none of them
-        red = red.filter(customer__in=visible_customer_keys(user))
+    red = of_visible_customer_keys(HealthScore.objects.filter(day=today, band="red", override__isnull=True), user)
     shown = red.filter(was_not_red).order_by("score", name).values("pk")[:50]
     rows = (
         HealthScore.objects.filter(pk__in=shown)

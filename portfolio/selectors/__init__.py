@@ -80,6 +80,7 @@ from portfolio.selectors.scope import (
     customers_visible_to,
     milestones_visible_to,
     mrr_movements_visible_to,
+    of_visible_customer_keys,
     of_visible_customers,
     opportunities_visible_to,
     page_sees_every_customer,
@@ -88,7 +89,6 @@ from portfolio.selectors.scope import (
     subscriptions_visible_to,
     tasks_visible_to,
     uti_stays_visible_to,
-    visible_customer_keys,
     visible_through,
 )
 from portfolio.selectors.search import KINDS as SEARCH_KINDS
@@ -144,6 +144,7 @@ __all__ = [
     "my_day",
     "my_tasks_page",
     "notifications_of",
+    "of_visible_customer_keys",
     "of_visible_customers",
     "onboarding_board",
     "onboarding_customers",
@@ -174,6 +175,5 @@ __all__ = [
     "uti_board",
     "uti_outcomes",
     "uti_stays_visible_to",
-    "visible_customer_keys",
     "visible_through",
 ]
