@@ -35,6 +35,7 @@ from django.db.models import (
     Case,
     Count,
     DurationField,
+    Exists,
     ExpressionWrapper,
     F,
     FilteredRelation,
@@ -270,22 +271,20 @@ def overdue_reviews(window: Window) -> QuerySet[SuccessReview]:
     ).exclude(status=ReviewStatus.CANCELLED)
 
 
-def has_overdue_review(window: Window) -> Q:
-    """Customers with a review overdue on the window's last day (``overdue_reviews``), as two sets of customer ids,
-    each read from its narrow index (portfolio 0022): the reviews never held, and those held after that day."""
-    live = SuccessReview.objects.exclude(status=ReviewStatus.CANCELLED).filter(due_date__lt=window.last)
-    never_held = live.filter(held_on__isnull=True).values("customer_id").order_by()
-    held_after = live.filter(held_on__isnull=False, held_on__gt=window.last).values("customer_id").order_by()
-    return Q(pk__in=never_held) | Q(pk__in=held_after)
+def has_overdue_review(window: Window) -> Exists:
+    """Customers with a review overdue on the window's last day (``overdue_reviews``): one look-up of the customer's
+    own reviews. Not two sets of every overdue review's customer: at half a million customers such a set outgrows
+    PostgreSQL's ``work_mem``, and its unhashed form reads the whole set again for each customer."""
+    return Exists(overdue_reviews(window).filter(customer_id=OuterRef("pk")))
 
 
 def review_customers(scope: Scope, window: Window, filters, cadenced: list[str]) -> QuerySet[Customer]:
     """The customers in ongoing or UTI on the window's last day whose service model has a review cadence, with
     ``overdue``: a review due before that day and not held by then.
 
-    The customers are read once, scoped on their own row (no second read of the customers for the door), and
-    ``overdue`` is one set of customer ids read once (hashed), not a correlated read per customer. The stage on
-    that day reads the timeline only for the customers whose stage changed since (``in_stage_on``)."""
+    The customers are read once, scoped on their own row (no second read of the customers for the door); ``overdue``
+    looks up the customer's own reviews. The stage on that day reads the timeline only for the customers whose stage
+    changed since (``in_stage_on``)."""
     if scope.everyone:
         customers = Customer.objects.all()
     elif scope.compares:
@@ -293,10 +292,7 @@ def review_customers(scope: Scope, window: Window, filters, cadenced: list[str])
     else:
         customers = Customer.objects.filter(owner_id__in=scope.team_ids)
     customers = customers.filter(filters.rollup_q(), service_model__in=cadenced, start_date__lte=window.last)
-    overdue = has_overdue_review(window)
-    return in_stage_on(customers, window.last, REVIEW_STAGES).annotate(
-        overdue=ExpressionWrapper(overdue, output_field=BooleanField())
-    )
+    return in_stage_on(customers, window.last, REVIEW_STAGES).annotate(overdue=has_overdue_review(window))
 
 
 def detractor_answers(scope: Scope, window: Window, filters) -> QuerySet[Response]:
