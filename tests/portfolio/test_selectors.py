@@ -582,3 +582,21 @@ def test_stage_on_reads_each_customers_stage_of_a_past_day_from_its_timeline(org
                 "name", flat=True
             )
         ) == ["Aurora", "Cedro", "Duna"]
+
+
+@pytest.mark.django_db
+def test_in_stage_on_looks_each_customer_up_instead_of_building_a_set_of_every_customer_that_moved(org):
+    # given every customer, on a day long past
+    from datetime import date
+
+    customers = Customer.objects.all()
+
+    # when those in ongoing or the UTI on that day are asked for
+    sql = str(selectors.in_stage_on(customers, date(2024, 6, 30), [Stage.ONGOING, Stage.UTI]).query)
+
+    # then each customer's own stage changes are looked up (EXISTS, then its last change before the day), and no set
+    # of every customer that logs a change is built: such a set grows with the workspace and, once it no longer
+    # fits in PostgreSQL's work_mem, is scanned whole for each customer
+    assert "EXISTS(SELECT" in sql.replace("EXISTS (SELECT", "EXISTS(SELECT")
+    assert '"portfolio_activity"' in sql
+    assert " IN (SELECT" not in sql
