@@ -200,7 +200,11 @@ class HealthScore(models.Model):
         verbose_name_plural = _("health scores")
         ordering = ["customer", "-day"]
         constraints = [
-            models.UniqueConstraint(fields=["customer", "day"], name="health_one_score_per_customer_day"),
+            # With the band: a CSM's weekly trend (``health.selectors_leader``) counts their customers' scores by band
+            # from this index alone, a few entries a customer, instead of each score's wide row (its measures).
+            models.UniqueConstraint(
+                fields=["customer", "day"], include=["band"], name="health_one_score_per_customer_day"
+            ),
             models.CheckConstraint(condition=Q(score__isnull=True) | Q(score__lte=100), name="health_score_0_100"),
         ]
         indexes = [
