@@ -14,11 +14,8 @@ from django.db.models import (
     BooleanField,
     Count,
     ExpressionWrapper,
-    Func,
-    IntegerField,
     Q,
     QuerySet,
-    Subquery,
     Sum,
 )
 from django.http import Http404
@@ -34,7 +31,7 @@ from core import clock
 from health.models import Band, HealthBandTally, HealthOverride, HealthProfile, HealthProfileVersion, HealthScore
 from health.profile_rules import Change, version_diff
 from portfolio.models import Customer, Stage
-from portfolio.selectors import customers_visible_to
+from portfolio.selectors import customers_visible_to, sees_every_customer
 
 NO_SCORE = "none"
 BANDS = (Band.RED, Band.YELLOW, Band.GREEN, NO_SCORE)
@@ -129,15 +126,16 @@ def _trend_counts(user: User, days: list[date], *, sees_everyone: bool) -> list[
 
 
 def health_overview(user: User) -> HealthOverview:
-    """The health overview: three queries (bands per CSM today, the weekly trend, the overrides in force).
+    """The health overview: three queries (bands per CSM today, the weekly trend, the overrides in force), and,
+    for a leader, whether the door lets them through to every customer (``sees_every_customer``: asked once per
+    request, by an index of the customers' owners, and answered already when another list of the page asked).
 
-    The first also tells whether ``user`` sees every customer, for the trend: it counts the churned customers
-    they see too (apart) and, beside, every customer there is (an index-only count, in the same statement, so
-    from the same snapshot); the same number means nobody is out of their scope. Admins and a viewer with no
-    team see everyone by rule (``accounts.access.sees_every_row_by_rule``) and are not counted; nor is a CSM, ISM or
-    farmer, whose scope is their own customers (``may_see_every_row``): their trend is counted live."""
+    Someone who sees every customer reads the trend from the tally the nightly run keeps; admins and a viewer with
+    no team see everyone by rule (``accounts.access.sees_every_row_by_rule``); a CSM, ISM or farmer, whose scope is
+    their own customers (``may_see_every_row``), counts their customers' scores live."""
     today = clock.today()
     by_rule = sees_every_row_by_rule(user)
+    sees_everyone = by_rule or (may_see_every_row(user) and sees_every_customer(user))
     rows = (
         customers_visible_to(user)
         .annotate(churned=ExpressionWrapper(Q(stage=Stage.CHURNED), output_field=BooleanField()))
@@ -145,17 +143,9 @@ def health_overview(user: User) -> HealthOverview:
         .annotate(n=Count("pk"), mrr=Sum("mrr_cents"))
         .order_by()
     )
-    if not by_rule and may_see_every_row(user):
-        # COUNT as a plain function: the subquery counts every customer, grouped by nothing (and, uncorrelated,
-        # neither is the page's query by it: PostgreSQL computes it once)
-        every = Customer.objects.order_by().annotate(n=Func("pk", function="COUNT", output_field=IntegerField()))
-        rows = rows.annotate(everyone=Subquery(every.values("n")))
     per_owner: dict[int | None, CsmHealth] = {}
     totals = {band: BandCount() for band in BANDS}
-    seen, everyone = 0, -1
     for row in rows:
-        seen += row["n"]
-        everyone = row.get("everyone", everyone)
         if row["churned"]:  # not scored
             continue
         owner = per_owner.setdefault(row["owner_id"], CsmHealth(row["owner_id"], row["owner__full_name"] or ""))
@@ -167,7 +157,7 @@ def health_overview(user: User) -> HealthOverview:
 
     days = [today - timedelta(weeks=k) for k in range(TREND_WEEKS - 1, -1, -1)]
     counts: dict[date, dict[str, int]] = defaultdict(lambda: dict.fromkeys(BANDS, 0))
-    for day, band, n in _trend_counts(user, days, sees_everyone=by_rule or seen == everyone):
+    for day, band, n in _trend_counts(user, days, sees_everyone=sees_everyone):
         counts[day][_band_key(band)] += n
     trend = [TrendPoint(day, counts[day]) for day in days if day in counts]
 
