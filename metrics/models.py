@@ -329,6 +329,24 @@ class CustomerFact(Slice):
                 | Q(last_churn_month__isnull=False),
                 name="metrics_fact_moved",
             ),
+            # The customers paying at the period's end, and at its start, largest first: a page of a drill-down
+            # into MRR, ARR, paying customers or ARPA (``metrics.selectors.SORTED_BY``) reads its rows in order.
+            models.Index(
+                "period_start",
+                "period_end",
+                models.F("mrr_end_cents").desc(),
+                "customer",
+                condition=Q(mrr_end_cents__gt=0),
+                name="metrics_fact_paying_end",
+            ),
+            models.Index(
+                "period_start",
+                "period_end",
+                models.F("mrr_start_cents").desc(),
+                "customer",
+                condition=Q(mrr_start_cents__gt=0),
+                name="metrics_fact_paying_start",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -536,6 +536,15 @@ DRILLS: dict[str, tuple[str, str]] = {
 }
 
 
+# The longest lists (every customer paying at the period's end, or at its start) are sorted by the column their amount
+# grows with, so PostgreSQL reads a page of them in order from an index of that column (metrics 0008: the paying
+# customers of each period, largest first) instead of sorting every paying customer of the period for each page.
+SORTED_BY: dict[str, str] = {
+    **dict.fromkeys(("mrr", "paying", "arr", "arpa"), "mrr_end_cents"),
+    **dict.fromkeys(("mrr_start", "customers_start"), "mrr_start_cents"),
+}
+
+
 def _started(f: CustomerFacts) -> bool:
     return f.mrr_start_cents > 0
 
@@ -693,7 +702,8 @@ def drilldown(
     sql = (
         f"SELECT facts.customer_id, {amount} AS amount, mrr_start_cents, mrr_end_cents "
         f"{', ' if counted else ''}{counted}FROM metrics_customerfact facts {join} "
-        f"WHERE {' AND '.join(where)} ORDER BY amount DESC, facts.customer_id LIMIT %(limit)s OFFSET %(offset)s"
+        f"WHERE {' AND '.join(where)} ORDER BY {SORTED_BY.get(figure, 'amount')} DESC, facts.customer_id "
+        "LIMIT %(limit)s OFFSET %(offset)s"
     )
     page, per_page = max(1, page), per_page or DRILL_PAGE_SIZE
     params.update(limit=per_page, offset=(page - 1) * per_page)

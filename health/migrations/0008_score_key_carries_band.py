@@ -4,19 +4,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('health', '0007_score_day_band_covering'),
-        ('portfolio', '0026_delinquent_subscriptions_index'),
+        ("health", "0007_score_day_band_covering"),
+        ("portfolio", "0026_delinquent_subscriptions_index"),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='healthscore',
-            name='health_one_score_per_customer_day',
+            model_name="healthscore",
+            name="health_one_score_per_customer_day",
         ),
         migrations.AddConstraint(
-            model_name='healthscore',
-            constraint=models.UniqueConstraint(fields=('customer', 'day'), include=('band',), name='health_one_score_per_customer_day'),
+            model_name="healthscore",
+            constraint=models.UniqueConstraint(
+                fields=("customer", "day"), include=("band",), name="health_one_score_per_customer_day"
+            ),
         ),
     ]
