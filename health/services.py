@@ -101,16 +101,11 @@ def scores_recompute(day: date | None = None, *, announce: bool = True) -> RunRe
         # those that ran out are not read as in force either way.
         ended = overrides_expire(day)
         versions = latest_versions()
-        scored = changed = 0
-        after = 0
-        while customers := _chunk(day, after):
-            between = (customers[0]["pk"], customers[-1]["pk"])
-            rows, previous, overrides = _compute(day, customers, versions, between)
-            for start in range(0, len(rows), BATCH_SIZE):
-                _write_batch(rows[start : start + BATCH_SIZE])
-            changed += _finish(day, rows, previous, overrides, between, announce=announce)
-            scored += len(rows)
-            after = between[1]
+        scored = changed = after = 0
+        while done := _score_chunk(day, after, versions, announce=announce):
+            after, chunk_scored, chunk_changed = done
+            scored += chunk_scored
+            changed += chunk_changed
         _clear_churned()
     logger.info("health run done", extra={"day": day.isoformat(), "scored": scored, "changes": changed})
     return RunResult(day=day, scored=scored, band_changes=changed, overrides_ended=ended)
@@ -123,6 +118,22 @@ class _Previous:
 
     day: date | None
     shown: str
+
+
+def _score_chunk(
+    day: date, after: int, versions: dict[tuple[str, str], HealthProfileVersion], *, announce: bool
+) -> tuple[int, int, int] | None:
+    """Score, write and announce the next chunk of customers (those after the id ``after``): returns its last id,
+    its rows and its band changes, or None when no customer is left. Its rows are let go when it returns, before
+    the next chunk is read: one chunk in memory at a time."""
+    customers = _chunk(day, after)
+    if not customers:
+        return None
+    between = (customers[0]["pk"], customers[-1]["pk"])
+    rows, previous, overrides = _compute(day, customers, versions, between)
+    for start in range(0, len(rows), BATCH_SIZE):
+        _write_batch(rows[start : start + BATCH_SIZE])
+    return between[1], len(rows), _finish(day, rows, previous, overrides, between, announce=announce)
 
 
 def _chunk(day: date, after: int) -> list[dict]:
