@@ -1,6 +1,10 @@
 """Every customer's raw value of every measure on one day, read set-based: one aggregate query per measure
 over usage rows, the timeline, contacts, survey answers, subscriptions and milestones, each returning
-``{customer_id: Reading}``. No query per customer: the nightly run reads 50,000 customers this way.
+``{customer_id: Reading}``. No query per customer.
+
+Each reading takes ``between``, a range of customer ids (first, last, both included): the nightly run reads its
+customers a chunk at a time (``health.services.CHUNK_SIZE``), and each aggregate then reads only that chunk's rows,
+through the index on the table's customer (``None``: every customer's).
 
 The definitions of the measures are in ``health.measures``. Plain ORM aggregates, so the same code runs on
 PostgreSQL and on the embedded SQLite run.
@@ -36,6 +40,12 @@ MEANINGFUL_TOUCHES = (ActivityKind.CALL, ActivityKind.MEETING, ActivityKind.REVI
 SURVEY_KINDS = (SurveyKind.NPS, SurveyKind.CSAT, SurveyKind.CES)
 
 Readings = dict[str, dict[int, Reading]]
+Between = tuple[int, int] | None  # customer ids, first and last included; None: every customer
+
+
+def _of(rows, between: Between):
+    """``rows`` of the customers in ``between`` only."""
+    return rows if between is None else rows.filter(customer_id__gte=between[0], customer_id__lte=between[1])
 
 
 def end_of(day: date) -> datetime:
@@ -64,6 +74,7 @@ def usage(
     *,
     lookback: int,
     key_event_sets: Iterable[tuple[str, ...]] = (),
+    between: Between = None,
 ) -> Readings:
     """The four usage measures from ``UsageDay``: one aggregate over the rows of the ``lookback`` days up to
     ``day``, and one query for the customers whose only rows are older (their data is stale, not absent).
@@ -79,7 +90,7 @@ def usage(
     before = start - timedelta(days=WINDOW)
     since = day - timedelta(days=max(lookback, 2 * WINDOW) - 1)
     rows = (
-        UsageDay.objects.filter(day__gte=since, day__lte=day)
+        _of(UsageDay.objects.filter(day__gte=since, day__lte=day), between)
         .values("customer_id")
         .annotate(
             last=Max("day"),
@@ -142,10 +153,10 @@ def start_of_window(day: date) -> date:
     return day - timedelta(days=WINDOW - 1)
 
 
-def relationship(day: date, start_dates: dict[int, date]) -> dict[int, Reading]:
+def relationship(day: date, start_dates: dict[int, date], *, between: Between = None) -> dict[int, Reading]:
     """Days since the last call, meeting or success review up to ``day``; since the start without one."""
     rows = (
-        Activity.objects.filter(kind__in=MEANINGFUL_TOUCHES, happened_at__lt=end_of(day))
+        _of(Activity.objects.filter(kind__in=MEANINGFUL_TOUCHES, happened_at__lt=end_of(day)), between)
         .values("customer_id")
         .annotate(last=Max("happened_at"))
         .order_by()
@@ -160,10 +171,10 @@ def relationship(day: date, start_dates: dict[int, date]) -> dict[int, Reading]:
     return out
 
 
-def stakeholders(customers: Iterable[int]) -> dict[int, Reading]:
+def stakeholders(customers: Iterable[int], *, between: Between = None) -> dict[int, Reading]:
     """Key roles covered by the customer's contacts: decision maker and champion (0, 1 or 2)."""
     counts = (
-        Contact.objects.filter(role__in=(ContactRole.DECISION_MAKER, ContactRole.CHAMPION))
+        _of(Contact.objects.filter(role__in=(ContactRole.DECISION_MAKER, ContactRole.CHAMPION)), between)
         .values("customer_id")
         .annotate(
             decision_makers=Count("pk", filter=Q(role=ContactRole.DECISION_MAKER)),
@@ -185,7 +196,7 @@ def _normalised(kind: str, score: int, scale_max: int | None) -> float:
     return 100 * (score - low) / (high - low)
 
 
-def survey(day: date, *, fresh_days: int) -> dict[int, Reading]:
+def survey(day: date, *, fresh_days: int, between: Between = None) -> dict[int, Reading]:
     """The latest NPS, CSAT or CES answer of each customer within ``fresh_days`` on 0–100, averaged with its
     latest CHI (0–10 → 0–100) in that time when there is one; customers whose latest answer is older are
     given it with its date (stale). Four queries: the answers in the window, the latest older answer's date,
@@ -194,8 +205,11 @@ def survey(day: date, *, fresh_days: int) -> dict[int, Reading]:
     until = end_of(day)
     latest: dict[int, tuple] = {}
     answers = (
-        Response.objects.filter(
-            customer__isnull=False, kind__in=SURVEY_KINDS, answered_at__gte=since, answered_at__lt=until
+        _of(
+            Response.objects.filter(
+                customer__isnull=False, kind__in=SURVEY_KINDS, answered_at__gte=since, answered_at__lt=until
+            ),
+            between,
         )
         .order_by("-answered_at", "-pk")
         .values_list("customer_id", "kind", "score", "campaign__scale_max", "answered_at")
@@ -204,10 +218,13 @@ def survey(day: date, *, fresh_days: int) -> dict[int, Reading]:
         latest.setdefault(customer_id, (kind, value, scale_max, answered_at))
     chi: dict[int, tuple] = {}
     for row in combine_chi(
-        Response.objects.filter(
-            customer__isnull=False, kind=SurveyKind.CHI, updated_at__gte=since, updated_at__lt=until
+        _of(
+            Response.objects.filter(
+                customer__isnull=False, kind=SurveyKind.CHI, updated_at__gte=since, updated_at__lt=until
+            ),
+            between,
         ),
-        ChiAssessment.objects.filter(updated_at__gte=since, updated_at__lt=until),
+        _of(ChiAssessment.objects.filter(updated_at__gte=since, updated_at__lt=until), between),
     ):
         if row.customer_id not in chi or row.answered_at > chi[row.customer_id][1]:
             chi[row.customer_id] = (row.score, row.answered_at)
@@ -225,7 +242,7 @@ def survey(day: date, *, fresh_days: int) -> dict[int, Reading]:
             dates.append(chi[customer_id][1])
         out[customer_id] = Reading(round(sum(parts) / len(parts), 2), as_of=timezone.localdate(max(dates)), facts=facts)
     older = (
-        Response.objects.filter(customer__isnull=False, kind__in=SURVEY_KINDS, answered_at__lt=since)
+        _of(Response.objects.filter(customer__isnull=False, kind__in=SURVEY_KINDS, answered_at__lt=since), between)
         .values("customer_id")
         .annotate(last=Max("answered_at"))
         .order_by()
@@ -235,10 +252,10 @@ def survey(day: date, *, fresh_days: int) -> dict[int, Reading]:
     return out
 
 
-def payment() -> dict[int, Reading]:
+def payment(*, between: Between = None) -> dict[int, Reading]:
     """Delinquent subscriptions among each customer's running ones (customers without any: no data)."""
     rows = (
-        Subscription.objects.filter(status__in=RUNNING_STATUSES)
+        _of(Subscription.objects.filter(status__in=RUNNING_STATUSES), between)
         .values("customer_id")
         .annotate(delinquent=Count("pk", filter=Q(status=SubscriptionStatus.DELINQUENT)))
         .order_by()
@@ -246,10 +263,11 @@ def payment() -> dict[int, Reading]:
     return {row["customer_id"]: Reading(float(row["delinquent"])) for row in rows}
 
 
-def onboarding(day: date) -> dict[int, Reading]:
+def onboarding(day: date, *, between: Between = None) -> dict[int, Reading]:
     """Onboarding milestones overdue on ``day`` (target passed, not reached) or reached after their target."""
     rows = (
-        Milestone.objects.values("customer_id")
+        _of(Milestone.objects.all(), between)
+        .values("customer_id")
         .annotate(
             overdue=Count("pk", filter=Q(achieved_on__isnull=True, target_date__lt=day)),
             late=Count("pk", filter=Q(achieved_on__gt=F("target_date"))),

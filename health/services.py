@@ -32,17 +32,22 @@ from portfolio.services import TimelineEntry, activities_log_many
 # ``scores_recompute(day)`` is the nightly job. Exactly once, whatever happens to it:
 #
 # 1. Overrides whose ``ends_on`` has passed end (with a timeline entry each).
-# 2. Every measure is read for every customer not churned, one aggregate query per measure
-#    (``health.readings``), and each customer is scored in Python under its profile's latest version.
-# 3. The rows are written in batches with ``bulk_create(update_conflicts=True)`` on (customer, day), each batch
-#    in its own transaction: a second run of the day rewrites the same rows, and a run killed between
-#    batches leaves rows that the next run overwrites.
-# 4. In one transaction: the customers' current health (``portfolio.Customer.health_*``) is updated set-based,
-#    each change of the band people see (the override's while one is in force) gets a timeline entry, and
-#    ``HealthBandChanged`` is published after commit for the entries written now. The timeline entries carry
-#    an external id per customer and day, so a rerun or a restart writes and announces nothing twice.
+# 2. The customers not churned are taken in chunks of ``CHUNK_SIZE``, in the order of their ids, so the run's
+#    memory is bounded by the chunk, not by the number of customers. For each chunk:
+#    a. every measure is read for the chunk's range of ids, one aggregate query per measure (``health.readings``,
+#       through each table's index on the customer), and each customer is scored in Python under its profile's
+#       latest version (no measure compares a customer with the others: a chunk is scored on its own);
+#    b. its rows are written in batches with one upsert on (customer, day), each batch in its own transaction:
+#       a second run of the day rewrites the same rows, and a run killed between batches leaves rows that the next
+#       run overwrites;
+#    c. in one transaction: the chunk's customers' current health (``portfolio.Customer.health_*``) is updated
+#       set-based, each change of the band people see (the override's while one is in force) gets a timeline
+#       entry, and ``HealthBandChanged`` is published after commit for the entries written now (a subscriber reads
+#       the customer's health already updated). The timeline entries carry an external id per customer and day,
+#       so a rerun or a restart, after any chunk, writes and announces nothing twice.
 #    ``announce=False`` records the changes on the timeline without publishing them: the demo scoring its past
 #    days (``demo.health``), whose changes are history, not news for the playbooks to act on today.
+# 3. Churned customers lose their health.
 #
 # Two runs of one day never overlap (a PostgreSQL advisory lock; the second returns at once).
 
@@ -51,6 +56,7 @@ logger = logging.getLogger(__name__)
 
 HEALTH_ACTIVITY = "health"
 RUN_LOCK = 0x4EA1
+CHUNK_SIZE = 10_000  # customers read, scored, written and announced together
 BATCH_SIZE = 1000
 OVERRIDE_DAYS = 30
 USAGE_MEASURES = ("adoption", "depth", "trend", "engagement")
@@ -91,13 +97,18 @@ def scores_recompute(day: date | None = None, *, announce: bool = True) -> RunRe
         if not acquired:
             logger.info("health run already under way", extra={"day": day.isoformat()})
             return RunResult(day=day, scored=0, band_changes=0, overrides_ended=0, skipped=True)
-        rows, previous = _compute(day)
+        # Ended before the chunks are read: an override in force is one whose ``ends_on`` is ``day`` or later, so
+        # those that ran out are not read as in force either way.
         ended = overrides_expire(day)
-        for start in range(0, len(rows), BATCH_SIZE):
-            _write_batch(rows[start : start + BATCH_SIZE])
-        changed = _finish(day, rows, previous, announce=announce)
-    logger.info("health run done", extra={"day": day.isoformat(), "scored": len(rows), "changes": changed})
-    return RunResult(day=day, scored=len(rows), band_changes=changed, overrides_ended=ended)
+        versions = latest_versions()
+        scored = changed = after = 0
+        while done := _score_chunk(day, after, versions, announce=announce):
+            after, chunk_scored, chunk_changed = done
+            scored += chunk_scored
+            changed += chunk_changed
+        _clear_churned()
+    logger.info("health run done", extra={"day": day.isoformat(), "scored": scored, "changes": changed})
+    return RunResult(day=day, scored=scored, band_changes=changed, overrides_ended=ended)
 
 
 @dataclass(frozen=True)
@@ -109,12 +120,29 @@ class _Previous:
     shown: str
 
 
-def _compute(day: date) -> tuple[list[HealthScore], dict[int, _Previous]]:
-    """The day's rows (not written yet) and what each customer showed before."""
-    versions = latest_versions()
+def _score_chunk(
+    day: date, after: int, versions: dict[tuple[str, str], HealthProfileVersion], *, announce: bool
+) -> tuple[int, int, int] | None:
+    """Score, write and announce the next chunk of customers (those after the id ``after``): returns its last id,
+    its rows and its band changes, or None when no customer is left. Its rows are let go when it returns, before
+    the next chunk is read: one chunk in memory at a time."""
+    customers = _chunk(day, after)
+    if not customers:
+        return None
+    between = (customers[0]["pk"], customers[-1]["pk"])
+    rows, previous, overrides = _compute(day, customers, versions, between)
+    for start in range(0, len(rows), BATCH_SIZE):
+        _write_batch(rows[start : start + BATCH_SIZE])
+    return between[1], len(rows), _finish(day, rows, previous, overrides, between, announce=announce)
+
+
+def _chunk(day: date, after: int) -> list[dict]:
+    """The next ``CHUNK_SIZE`` customers not churned whose id is above ``after``, in the order of their ids, with
+    what scoring them reads from their own rows. One query (the primary key's index, from ``after``)."""
     earlier = HealthScore.objects.filter(customer=OuterRef("pk"), day__lt=day).order_by("-day")
-    customers = list(
+    return list(
         Customer.objects.exclude(stage=Stage.CHURNED)
+        .filter(pk__gt=after)
         .annotate(
             open_churn=Exists(ChurnRequest.objects.filter(customer=OuterRef("pk"), outcome=ChurnOutcome.OPEN)),
             open_uti=Exists(UtiStay.objects.filter(customer=OuterRef("pk"), exit=UtiExit.OPEN)),
@@ -130,24 +158,46 @@ def _compute(day: date) -> tuple[list[HealthScore], dict[int, _Previous]]:
             "open_uti",
             "previous_day",
             "health_band",
-        )
+        )[:CHUNK_SIZE]
     )
+
+
+def _compute(
+    day: date,
+    customers: list[dict],
+    versions: dict[tuple[str, str], HealthProfileVersion],
+    between: tuple[int, int],
+) -> tuple[list[HealthScore], dict[int, _Previous], dict[int, HealthOverride]]:
+    """A chunk's rows (not written yet), what each of its customers showed before, and the overrides in force on
+    ``day`` by customer. Every reading is of the customers whose id is in ``between`` (the chunk's first and last)."""
     ids = [c["pk"] for c in customers]
     configs = [v.measures for v in versions.values()]
     lookback = max([int(c[k].get("fresh_days", 90)) for c in configs for k in USAGE_MEASURES if k in c] or [90])
     survey_fresh = max([int(c["survey"].get("fresh_days", 180)) for c in configs if "survey" in c] or [180])
-    seats = licences(Customer.objects.exclude(stage=Stage.CHURNED))
+    seats = licences(Customer.objects.exclude(stage=Stage.CHURNED).filter(pk__range=between))
     found: dict[str, dict[int, Reading]] = {
-        **readings.usage(day, ids, seats, lookback=lookback, key_event_sets=[v.key_events for v in versions.values()]),
-        "relationship": readings.relationship(day, {c["pk"]: c["start_date"] for c in customers}),
-        "stakeholders": readings.stakeholders(ids),
-        "survey": readings.survey(day, fresh_days=survey_fresh),
-        "payment": readings.payment(),
-        "onboarding": readings.onboarding(day),
+        **readings.usage(
+            day,
+            ids,
+            seats,
+            lookback=lookback,
+            key_event_sets=[v.key_events for v in versions.values()],
+            between=between,
+        ),
+        "relationship": readings.relationship(day, {c["pk"]: c["start_date"] for c in customers}, between=between),
+        "stakeholders": readings.stakeholders(ids, between=between),
+        "survey": readings.survey(day, fresh_days=survey_fresh, between=between),
+        "payment": readings.payment(between=between),
+        "onboarding": readings.onboarding(day, between=between),
         "churn_risk": readings.churn_risk({c["pk"]: (c["open_churn"], c["open_uti"]) for c in customers}),
     }
-    # In force on ``day``: the ones that ran out are ended after this read, by the same run.
-    overrides = {o.customer_id: o for o in HealthOverride.objects.filter(ended_at__isnull=True, ends_on__gte=day)}
+    # In force on ``day``: the ones that ran out were ended before the chunks were read.
+    overrides = {
+        o.customer_id: o
+        for o in HealthOverride.objects.filter(
+            ended_at__isnull=True, ends_on__gte=day, customer_id__gte=between[0], customer_id__lte=between[1]
+        )
+    }
     now = clock.now()
     rows, previous = [], {}
     for customer in customers:
@@ -180,7 +230,7 @@ def _compute(day: date) -> tuple[list[HealthScore], dict[int, _Previous]]:
             )
         )
         previous[cid] = _Previous(day=customer["previous_day"], shown=customer["health_band"] or "")
-    return rows, previous
+    return rows, previous, overrides
 
 
 SCORES_IN = "health_scores_in"  # a temporary table per batch, dropped at its commit
@@ -227,21 +277,26 @@ def _write_batch(rows: list[HealthScore]) -> None:
             cursor.execute(f"DROP TABLE {SCORES_IN}")
 
 
-def _update_customers(day: date) -> None:
-    """The customers' current health from the day's rows: one UPDATE … FROM on PostgreSQL, a bulk update
-    from the rows read in Python elsewhere (the embedded SQLite run). Churned customers lose theirs."""
+def _update_customers(day: date, between: tuple[int, int]) -> None:
+    """The current health of the customers whose id is in ``between`` from their rows of the day: one UPDATE …
+    FROM on PostgreSQL, a bulk update from the rows read in Python elsewhere (the embedded SQLite run)."""
     if connection.vendor == "postgresql":
-        _update_customers_sql(day)
+        _update_customers_sql(day, between)
     else:
-        _update_customers_python(day)
+        _update_customers_python(day, between)
+
+
+def _clear_churned() -> None:
+    """Churned customers lose their health (one UPDATE, of those that still show one)."""
     Customer.objects.filter(stage=Stage.CHURNED).exclude(health_band="", health_score__isnull=True).update(
         health_score=None, health_band="", health_real_score=None, health_real_band="", health_change_7d=None
     )
 
 
-def _update_customers_sql(day: date) -> None:
+def _update_customers_sql(day: date, between: tuple[int, int]) -> None:
     """The effective health is the override's while one is in force on the day's row; the 7-day change is the
-    computed score's."""
+    computed score's. The rows and the customers are found by the range of ids (their primary key and the
+    scores' unique (customer, day))."""
     week = day - timedelta(days=7)
     customer, score_table, override = (
         Customer._meta.db_table,
@@ -261,23 +316,23 @@ def _update_customers_sql(day: date) -> None:
             LEFT JOIN {score_table} AS w ON w.customer_id = s.customer_id AND w.day = %(week)s
             LEFT JOIN {override} AS o ON o.id = s.override_id
             WHERE s.day = %(day)s AND c.id = s.customer_id
+              AND s.customer_id BETWEEN %(first)s AND %(last)s AND c.id BETWEEN %(first)s AND %(last)s
               -- rewrite only the customers whose health moved: most nights, most of them did not
               AND (c.health_real_score, c.health_real_band, c.health_band, c.health_score, c.health_change_7d)
                   IS DISTINCT FROM (s.score, s.band, COALESCE(o.band, s.band), COALESCE(o.score, s.score),
                                     s.score - w.score)
             """,  # noqa: S608 - table names from the models, values as parameters
-            {"day": day, "week": week},
+            {"day": day, "week": week, "first": between[0], "last": between[1]},
         )
 
 
-def _update_customers_python(day: date) -> None:
+def _update_customers_python(day: date, between: tuple[int, int]) -> None:
     """The same as the SQL, in Python: the embedded SQLite run (proved equal in tests/health)."""
     week = day - timedelta(days=7)
-    weeks = dict(HealthScore.objects.filter(day=week).values_list("customer_id", "score"))
+    chunk = HealthScore.objects.filter(customer_id__gte=between[0], customer_id__lte=between[1])
+    weeks = dict(chunk.filter(day=week).values_list("customer_id", "score"))
     updates = []
-    for row in HealthScore.objects.filter(day=day).values(
-        "customer_id", "score", "band", "override__band", "override__score"
-    ):
+    for row in chunk.filter(day=day).values("customer_id", "score", "band", "override__band", "override__score"):
         real, before = row["score"], weeks.get(row["customer_id"])
         updates.append(
             Customer(
@@ -292,18 +347,23 @@ def _update_customers_python(day: date) -> None:
     Customer.objects.bulk_update(updates, HEALTH_FIELDS, batch_size=500)
 
 
-def _finish(day: date, rows: list[HealthScore], previous: dict[int, _Previous], *, announce: bool = True) -> int:
-    """The customers' current health, the timeline entries of the band changes and (when ``announce``) their
-    events; one transaction, nothing twice. Returns the number of changes from one band to another written now."""
+def _finish(
+    day: date,
+    rows: list[HealthScore],
+    previous: dict[int, _Previous],
+    overrides: dict[int, HealthOverride],
+    between: tuple[int, int],
+    *,
+    announce: bool = True,
+) -> int:
+    """A chunk's customers' current health, the timeline entries of their band changes and (when ``announce``)
+    their events; one transaction, nothing twice. Returns the number of changes from one band to another written
+    now."""
     announced: list[tuple[HealthScore, str, str]] = []
     with transaction.atomic():
-        _update_customers(day)
+        _update_customers(day, between)
         entries, pending = [], {}
-        override_bands = dict(
-            HealthOverride.objects.filter(pk__in=[r.override_id for r in rows if r.override_id]).values_list(
-                "pk", "band"
-            )
-        )
+        override_bands = {override.pk: override.band for override in overrides.values()}
 
         def shown_of(row: HealthScore) -> str:
             return override_bands.get(row.override_id) or row.band

@@ -353,7 +353,7 @@ def test_the_python_update_of_the_embedded_run_equals_the_sql(ongoing, org):
     by_sql = list(Customer.objects.order_by("pk").values_list(*fields))
 
     Customer.objects.update(health_score=None, health_band="", health_real_score=None, health_real_band="")
-    services._update_customers_python(TODAY)
+    services._update_customers_python(TODAY, (ongoing.pk, other.pk))
 
     assert list(Customer.objects.order_by("pk").values_list(*fields)) == by_sql
     assert ("green", 77) in [(band, score) for _, _, _, band, score, _ in by_sql]
