@@ -135,6 +135,14 @@ class Customer(models.Model):
             models.Index(fields=["implementation_manager", "stage"]),
             models.Index(fields=["stage"]),
             models.Index(fields=["renewal_date"]),
+            # A leader's month of renewals on My day, totalled from the index alone: the MRR and the people the door
+            # reads with each renewal date, the churned (who renew nothing) left out.
+            models.Index(
+                fields=["renewal_date"],
+                include=["mrr_cents", "owner", "implementation_manager", "farmer"],
+                condition=~Q(stage="churned"),
+                name="portfolio_customer_renewing",
+            ),
             models.Index(fields=["name"]),
             models.Index(fields=["health_score"]),
             # My day's and the morning digest's "changed stage since yesterday" (a range, newest first).
@@ -563,8 +571,15 @@ class Milestone(models.Model):
                 condition=Q(kind="first_value", achieved_on__isnull=False),
                 name="portfolio_milestone_first_val",
             ),
-            # The CS operations' running month: the first values reached or due in it, not every milestone read.
-            models.Index(fields=["achieved_on"], condition=Q(kind="first_value"), name="portfolio_milestone_fv_on"),
+            # The first values reached in a span of days, not every milestone read: the CS operations' running
+            # month, and the onboarding board's pace over the last 12 months, which reads the customer and the
+            # target from the index alone.
+            models.Index(
+                fields=["achieved_on"],
+                include=["customer", "target_date"],
+                condition=Q(kind="first_value"),
+                name="portfolio_milestone_fv_reached",
+            ),
             models.Index(fields=["target_date"], condition=Q(kind="first_value"), name="portfolio_milestone_fv_due"),
         ]
 

@@ -2,7 +2,7 @@
 key (the "Show more" row brings the next ones in its place), and the pace per ISM, in a fixed number of queries."""
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.utils import timezone
@@ -134,3 +134,63 @@ def test_the_pace_counts_each_isms_first_values_of_the_customers_the_person_sees
     assert selectors.onboarding_pace(org.ism_a) == [
         {"ism": "Juliana Pereira", "reached": 3, "on_time_rate": 2 / 3, "avg_days": 15},
     ]
+
+
+@pytest.mark.parametrize(
+    ("today", "since"),
+    [
+        (date(2026, 12, 4), date(2025, 12, 4)),
+        (date(2028, 2, 29), date(2027, 2, 28)),  # a leap day: the year before has none
+        (date(2026, 1, 1), date(2025, 1, 1)),
+    ],
+)
+def test_the_pace_window_starts_the_same_day_a_year_before(today, since):
+    assert selectors.pace_since(today) == since
+
+
+def test_the_pace_counts_the_first_values_reached_in_the_last_12_months_of_the_customers_the_person_sees(org):
+    # given first values reached on the window's first day, the day before it, and today, by the team's ISM
+    today = date(2026, 12, 4)
+    since = selectors.pace_since(today)
+
+    def reached(on, days_after_start, **people):
+        customer = CustomerFactory(start_date=on - timedelta(days=days_after_start), **people)
+        milestone = customer.milestones.get(kind="first_value")
+        services.milestone_achieve(milestone=milestone, achieved_on=on, actor=None)
+        return milestone
+
+    reached(since, 10, owner=org.csm_a, implementation_manager=org.ism_a)  # in: the first day
+    reached(since - timedelta(days=1), 90, owner=org.csm_a, implementation_manager=org.ism_a)  # out: the day before
+    reached(today, 41, owner=org.csm_a2, implementation_manager=org.ism_a)  # in: today, late (target 30 days)
+    reached(today - timedelta(days=5), 3, owner=org.csm_b)  # team B's, no ISM
+    CustomerFactory(owner=org.csm_a, implementation_manager=org.ism_a, start_date=today)  # none reached
+
+    # then the team A leader reads the ISM's two in the window (10 and 41 days: 25 on average, one on time)
+    assert selectors.onboarding_pace(org.leader_a, today=today) == [
+        {"ism": "Juliana Pereira", "reached": 2, "on_time_rate": 0.5, "avg_days": 25},
+    ]
+    # a day later the first one is out of the window
+    assert selectors.onboarding_pace(org.leader_a, today=today + timedelta(days=1)) == [
+        {"ism": "Juliana Pereira", "reached": 1, "on_time_rate": 0.0, "avg_days": 41},
+    ]
+    # the door: Lucas sees his customer's alone, Beatriz hers, team B's leader team B's
+    assert selectors.onboarding_pace(org.csm_a, today=today) == [
+        {"ism": "Juliana Pereira", "reached": 1, "on_time_rate": 1.0, "avg_days": 10},
+    ]
+    assert selectors.onboarding_pace(org.csm_a2, today=today) == [
+        {"ism": "Juliana Pereira", "reached": 1, "on_time_rate": 0.0, "avg_days": 41},
+    ]
+    assert selectors.onboarding_pace(org.leader_b, today=today) == [
+        {"ism": "—", "reached": 1, "on_time_rate": 1.0, "avg_days": 3},
+    ]
+
+
+def test_the_board_states_the_pace_window_in_the_persons_language(org, client_for):
+    since = selectors.pace_since(timezone.localdate())
+    client = client_for(org.leader_a)
+    page = client.get("/onboarding/").text
+    assert f"Primeiros valores alcançados nos últimos 12 meses, desde {since:%d/%m/%Y}." in page
+    assert "Nenhum primeiro valor alcançado nos últimos 12 meses." in page
+    type(org.leader_a).objects.filter(pk=org.leader_a.pk).update(language="en")
+    english = client.get("/onboarding/").text
+    assert f"First values reached in the last 12 months, since {since:%m/%d/%Y}." in english
