@@ -135,11 +135,11 @@ class Customer(models.Model):
             models.Index(fields=["implementation_manager", "stage"]),
             models.Index(fields=["stage"]),
             models.Index(fields=["renewal_date"]),
-            # A leader's month of renewals on My day, totalled from the index alone: the MRR and the people the door
-            # reads with each renewal date, the churned (who renew nothing) left out.
+            # A leader's month of renewals on My day, totalled from the index alone: the id, MRR and people the
+            # count, the sum, the churn requests and the door read with each renewal date; the churned left out.
             models.Index(
                 fields=["renewal_date"],
-                include=["mrr_cents", "owner", "implementation_manager", "farmer"],
+                include=["id", "mrr_cents", "owner", "implementation_manager", "farmer"],
                 condition=~Q(stage="churned"),
                 name="portfolio_customer_renewing",
             ),

@@ -18,7 +18,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='customer',
-            index=models.Index(condition=models.Q(('stage', 'churned'), _negated=True), fields=['renewal_date'], include=('mrr_cents', 'owner', 'implementation_manager', 'farmer'), name='portfolio_customer_renewing'),
+            index=models.Index(condition=models.Q(('stage', 'churned'), _negated=True), fields=['renewal_date'], include=('id', 'mrr_cents', 'owner', 'implementation_manager', 'farmer'), name='portfolio_customer_renewing'),
         ),
         migrations.AddIndex(
             model_name='milestone',
