@@ -21,6 +21,10 @@ class Migration(migrations.Migration):
             index=models.Index(condition=models.Q(('stage', 'churned'), _negated=True), fields=['renewal_date'], include=('id', 'mrr_cents', 'owner', 'implementation_manager', 'farmer'), name='portfolio_customer_renewing'),
         ),
         migrations.AddIndex(
+            model_name='customer',
+            index=models.Index(condition=models.Q(('stage', 'onboarding')), fields=['start_date', 'id'], name='portfolio_customer_onboarding'),
+        ),
+        migrations.AddIndex(
             model_name='milestone',
             index=models.Index(condition=models.Q(('kind', 'first_value')), fields=['achieved_on'], include=('customer', 'target_date'), name='portfolio_milestone_fv_reached'),
         ),

@@ -6,13 +6,42 @@ from datetime import date, timedelta
 from typing import TypedDict
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Avg, Count, DateField, DurationField, Exists, ExpressionWrapper, F, OuterRef, Prefetch, Q
+from django.db.models import (
+    Avg,
+    Count,
+    DateField,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    Sum,
+)
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from accounts.models import User
-from portfolio.models import Customer, Milestone, MilestoneKind, MovementKind, MrrMovement, Stage, UtiExit, UtiStay
-from portfolio.selectors.scope import customers_visible_to, uti_stays_visible_to, visible_through
+from portfolio import tally
+from portfolio.models import (
+    Customer,
+    FirstValueTally,
+    Milestone,
+    MilestoneKind,
+    MovementKind,
+    MrrMovement,
+    Stage,
+    UtiExit,
+    UtiStay,
+)
+from portfolio.selectors.scope import (
+    customers_visible_to,
+    page_sees_every_customer,
+    uti_stays_visible_to,
+    visible_through,
+)
 
 ONBOARDING_PAGE = 50  # customers a page of the board shows; the next ones come after the last one's key
 
@@ -89,8 +118,12 @@ def onboarding_pace(user: User, *, today: date | None = None) -> list[dict]:
     first values, not the whole history. They come from a covering index of the first values by the day reached
     (portfolio 0027: the customer and target with each), each then joined to its customer by key for its start and
     ISM through the door. A CSM's or ISM's few customers are read first (their people's indexes) and each one's
-    first value after them (portfolio 0021), whichever the planner finds fewer."""
+    first value after them (portfolio 0021), whichever the planner finds fewer. Someone whose door holds every
+    customer (a leader of the whole book) reads the same figures from the first values tallied per day and ISM
+    (``FirstValueTally``, kept by the database): the window's days, not its thousands of first values."""
     since = pace_since(today or timezone.localdate())
+    if tally.kept() and page_sees_every_customer(user):
+        return _pace_of_everyone(since)
     first_values = Milestone.objects.filter(
         visible_through(user),
         kind=MilestoneKind.FIRST_VALUE,
@@ -112,6 +145,30 @@ def onboarding_pace(user: User, *, today: date | None = None) -> list[dict]:
             "reached": row["reached"],
             "on_time_rate": row["on_time"] / row["reached"] if row["reached"] else None,
             "avg_days": row["avg_days"].days if row["avg_days"] is not None else None,
+        }
+        for row in per_ism
+    ]
+
+
+def _pace_of_everyone(since: date) -> list[dict]:
+    """``onboarding_pace`` for someone who sees every customer, from the first values tallied per day and ISM
+    (``FirstValueTally``): at most a row per day of the window and ISM, however many customers there are, grouped
+    and ordered by the ISM's name as the milestones are. One query."""
+    ism_name = Subquery(User.objects.filter(pk=OuterRef("ism")).values("full_name")[:1])
+    per_ism = (
+        FirstValueTally.objects.filter(day__gte=since)
+        .annotate(ism_name=ism_name)
+        .values("ism_name")
+        .annotate(reached_n=Sum("reached"), on_time_n=Sum("on_time"), days_n=Sum("days"))
+        .filter(reached_n__gt=0)
+        .order_by(F("ism_name").asc(nulls_last=True))
+    )
+    return [
+        {
+            "ism": row["ism_name"] or "—",
+            "reached": row["reached_n"],
+            "on_time_rate": row["on_time_n"] / row["reached_n"],
+            "avg_days": row["days_n"] // row["reached_n"],  # whole days, rounded down, as the interval's average
         }
         for row in per_ism
     ]

@@ -5,10 +5,15 @@ import re
 from datetime import date, timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from portfolio import selectors, services
+from core import request_memo
+from portfolio import selectors, services, tally
+from portfolio.models import Customer, Milestone
 from portfolio.selectors import boards
+from tests.factories import UserFactory
 from tests.portfolio.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -194,3 +199,70 @@ def test_the_board_states_the_pace_window_in_the_persons_language(org, client_fo
     type(org.leader_a).objects.filter(pk=org.leader_a.pk).update(language="en")
     english = client.get("/onboarding/").text
     assert f"First values reached in the last 12 months, since {since:%m/%d/%Y}." in english
+
+
+def _reach(customer, on):
+    milestone = customer.milestones.get(kind="first_value")
+    services.milestone_achieve(milestone=milestone, achieved_on=on, actor=None)
+    return milestone
+
+
+def test_the_first_value_tally_follows_every_write_of_milestones_and_customers(org):
+    today = timezone.localdate()
+    early = CustomerFactory(owner=org.csm_a, implementation_manager=org.ism_a, start_date=today - timedelta(days=50))
+    late = CustomerFactory(owner=org.csm_a, start_date=today - timedelta(days=80))
+    first = _reach(early, today - timedelta(days=45))
+    _reach(late, today - timedelta(days=2))
+    assert tally.check().ok
+    assert tally.stored_counts() == {
+        (today - timedelta(days=45), org.ism_a.pk): (1, 1, 5),
+        (today - timedelta(days=2), 0): (1, 0, 78),
+    }
+
+    # a first value moved to another day, its target moved, another reached, a customer given an ISM and a new start
+    Milestone.objects.filter(pk=first.pk).update(achieved_on=today - timedelta(days=40), target_date=today)
+    Customer.objects.filter(pk=late.pk).update(implementation_manager=org.ism_a, start_date=today - timedelta(days=70))
+    _reach(CustomerFactory(owner=org.csm_b, start_date=today - timedelta(days=9)), today)
+    assert tally.check().ok
+    # un-reached, and a customer deleted with its milestones
+    Milestone.objects.filter(pk=first.pk).update(achieved_on=None)
+    late.delete()
+    assert tally.check().ok
+    assert tally.stored_counts() == {(today, 0): (1, 1, 9)}
+    # and a rebuild gives the same cells
+    assert tally.rebuild() == 1
+    assert tally.check().ok
+
+
+def test_a_leader_who_sees_every_customer_reads_the_tallied_pace_equal_to_the_live_one(org):
+    # given only team A's customers (so its leader sees every one), first values by two ISMs, none, and on the
+    # window's first day and the day before it
+    today = timezone.localdate()
+    since = selectors.pace_since(today)
+    ism_b = UserFactory(team=org.team_a, role="ism", full_name="Ana Lima")
+    for start, reached, ism in [
+        (since - timedelta(days=10), since, org.ism_a),
+        (since - timedelta(days=40), since - timedelta(days=1), org.ism_a),
+        (today - timedelta(days=60), today - timedelta(days=20), org.ism_a),
+        (today - timedelta(days=30), today - timedelta(days=3), ism_b),
+        (today - timedelta(days=15), today, None),
+    ]:
+        _reach(CustomerFactory(owner=org.csm_a, implementation_manager=ism, start_date=start), reached)
+    live = selectors.onboarding_pace(org.leader_a)  # outside a request: the milestones, through the door
+    assert live == [
+        {"ism": "Ana Lima", "reached": 1, "on_time_rate": 0.0, "avg_days": 27},  # late: the target is sooner
+        {"ism": "Juliana Pereira", "reached": 2, "on_time_rate": 0.5, "avg_days": 25},
+        {"ism": "—", "reached": 1, "on_time_rate": 0.0, "avg_days": 15},
+    ]
+    with request_memo.request_scope():
+        assert selectors.page_sees_every_customer(org.leader_a)
+        with CaptureQueriesContext(connection) as read:
+            assert selectors.onboarding_pace(org.leader_a) == live
+        assert "portfolio_firstvaluetally" in read[-1]["sql"]  # the tally's days, not the milestones
+        assert "portfolio_milestone" not in read[-1]["sql"]
+        # a day later the window's first day is out, in the tally as in the milestones
+        tomorrow = today + timedelta(days=1)
+        assert selectors.onboarding_pace(org.leader_a, today=tomorrow) == (
+            selectors.onboarding_pace(org.csm_a, today=tomorrow)  # the CSM sees the same customers, live
+        )
+        assert selectors.onboarding_pace(org.leader_a, today=tomorrow)[1]["reached"] == 1
