@@ -154,7 +154,7 @@ def _pace_of_everyone(since: date) -> list[dict]:
     """``onboarding_pace`` for someone who sees every customer, from the first values tallied per day and ISM
     (``FirstValueTally``): at most a row per day of the window and ISM, however many customers there are, grouped
     and ordered by the ISM's name as the milestones are. One query."""
-    ism_name = Subquery(User.objects.filter(pk=OuterRef("ism")).values("full_name")[:1])
+    ism_name = Subquery(User.objects.filter(pk=OuterRef("ism")).order_by().values("full_name")[:1])
     per_ism = (
         FirstValueTally.objects.filter(day__gte=since)
         .annotate(ism_name=ism_name)
