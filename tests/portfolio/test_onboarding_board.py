@@ -5,13 +5,14 @@ import re
 from datetime import date, timedelta
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from core import request_memo
 from portfolio import selectors, services, tally
-from portfolio.models import Customer, Milestone
+from portfolio.models import Customer, FirstValueTally, Milestone
 from portfolio.selectors import boards
 from tests.factories import UserFactory
 from tests.portfolio.factories import CustomerFactory
@@ -232,6 +233,20 @@ def test_the_first_value_tally_follows_every_write_of_milestones_and_customers(o
     # and a rebuild gives the same cells
     assert tally.rebuild() == 1
     assert tally.check().ok
+
+
+def test_the_tally_command_names_a_difference_and_the_rebuild_mends_it(org, capsys):
+    today = timezone.localdate()
+    _reach(CustomerFactory(owner=org.csm_a, start_date=today - timedelta(days=9)), today)
+    FirstValueTally.objects.filter(day=today).update(reached=3)
+
+    assert tally.check().differences == [f"{today} ISM none: (1, 1, 9) reached, on time, days; tally (3, 1, 9)"]
+    with pytest.raises(CommandError, match="differs from the milestones in 1 cells"):
+        call_command("first_value_tally", "--check")
+
+    call_command("first_value_tally")
+    call_command("first_value_tally", "--check")
+    assert "The tally equals the milestones: 1 days × ISMs checked" in capsys.readouterr().out
 
 
 def test_a_leader_who_sees_every_customer_reads_the_tallied_pace_equal_to_the_live_one(org):
