@@ -118,9 +118,10 @@ def month_renewals(user: User, today: date, people: Q, *, shown: int = 10, many:
     A person's own renewals (tens) are totalled by window aggregates, counted before the limit. ``many`` (a
     leader's: a month of the whole book renews, 2,500 customers here, ten times that on ten times the customers)
     totals them in uncorrelated subqueries PostgreSQL runs once: the count and the MRR from a covering index of the
-    renewal dates (portfolio 0027: the MRR and the people the door reads with each, the churned left out), not the
-    wide customer rows; those at risk from the open churn requests (a few hundred), each joined to its customer by
-    key. The window aggregates read every row whole with its owner, sorted on disk, before the limit kept 10."""
+    renewal dates (portfolio 0027: the id, MRR and people the door reads with each, the churned left out), not the
+    wide customer rows; those at risk from the open churn requests (1,290 here) among them. Still an index entry per
+    customer renewing, but narrow: the window aggregates read every row whole with its owner, sorted (on disk at
+    500,000 customers), before the limit kept 10."""
     until = today.replace(day=calendar.monthrange(today.year, today.month)[1])
     rows = renewals_between(user, today, until).filter(people).select_related("owner")
     if many:
