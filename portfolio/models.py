@@ -135,6 +135,19 @@ class Customer(models.Model):
             models.Index(fields=["implementation_manager", "stage"]),
             models.Index(fields=["stage"]),
             models.Index(fields=["renewal_date"]),
+            # The onboarding board, a page at a time in its order: the first 50 by key, not every customer in
+            # onboarding sorted.
+            models.Index(
+                fields=["start_date", "id"], condition=Q(stage="onboarding"), name="portfolio_customer_onboarding"
+            ),
+            # A leader's month of renewals on My day, totalled from the index alone: the id, MRR and people the
+            # count, the sum, the churn requests and the door read with each renewal date; the churned left out.
+            models.Index(
+                fields=["renewal_date"],
+                include=["id", "mrr_cents", "owner", "implementation_manager", "farmer"],
+                condition=~Q(stage="churned"),
+                name="portfolio_customer_renewing",
+            ),
             models.Index(fields=["name"]),
             models.Index(fields=["health_score"]),
             # My day's and the morning digest's "changed stage since yesterday" (a range, newest first).
@@ -563,8 +576,15 @@ class Milestone(models.Model):
                 condition=Q(kind="first_value", achieved_on__isnull=False),
                 name="portfolio_milestone_first_val",
             ),
-            # The CS operations' running month: the first values reached or due in it, not every milestone read.
-            models.Index(fields=["achieved_on"], condition=Q(kind="first_value"), name="portfolio_milestone_fv_on"),
+            # The first values reached in a span of days, not every milestone read: the CS operations' running
+            # month, and the onboarding board's pace over the last 12 months, which reads the customer and the
+            # target from the index alone.
+            models.Index(
+                fields=["achieved_on"],
+                include=["customer", "target_date"],
+                condition=Q(kind="first_value"),
+                name="portfolio_milestone_fv_reached",
+            ),
             models.Index(fields=["target_date"], condition=Q(kind="first_value"), name="portfolio_milestone_fv_due"),
         ]
 
@@ -575,6 +595,33 @@ class Milestone(models.Model):
     def label(self) -> str:
         """Its short name in badges and titles: "First value" or "First success", else its own description."""
         return self.description if self.kind == MilestoneKind.OTHER else str(self.get_kind_display())
+
+
+class FirstValueTally(models.Model):
+    """The first values reached each day per ISM, over every customer: the onboarding board's pace for someone
+    who sees every customer, read from here (a row per day and ISM) instead of from every first value of the
+    window and its customer.
+
+    Kept by the database, not by Leme's code: triggers (migration 0028) add the first values each statement on
+    ``portfolio_milestone`` reaches, subtract those it deletes or un-reaches and move those whose day or target it
+    changes; a customer whose start date or ISM changes moves its first values from the old key and days to the
+    new. Every path that writes milestones or customers keeps it exact (a service, an import, the demo's seed, a
+    test's factory). ``portfolio.tally.check`` compares it with the milestones, ``portfolio.tally.rebuild``
+    rebuilds it. Only customers with a start date count, as on the board."""
+
+    day = models.DateField()  # the day the first value was reached
+    ism = models.IntegerField()  # the customer's ISM's id; 0: none
+    reached = models.IntegerField(default=0)
+    on_time = models.IntegerField(default=0)  # reached on or before its target date
+    days = models.BigIntegerField(default=0)  # the days from each customer's start to its first value, summed
+
+    class Meta:
+        verbose_name = _("first value tally")
+        verbose_name_plural = _("first value tallies")
+        constraints = [models.UniqueConstraint(fields=["day", "ism"], name="portfolio_one_fv_tally_per_day_ism")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.ism}: {self.reached}"
 
 
 class HandoffChannel(models.TextChoices):

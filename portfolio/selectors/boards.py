@@ -6,13 +6,42 @@ from datetime import date, timedelta
 from typing import TypedDict
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Avg, Count, DateField, DurationField, Exists, ExpressionWrapper, F, OuterRef, Prefetch, Q
+from django.db.models import (
+    Avg,
+    Count,
+    DateField,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    Sum,
+)
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from accounts.models import User
-from portfolio.models import Customer, Milestone, MilestoneKind, MovementKind, MrrMovement, Stage, UtiExit, UtiStay
-from portfolio.selectors.scope import customers_visible_to, uti_stays_visible_to
+from portfolio import tally
+from portfolio.models import (
+    Customer,
+    FirstValueTally,
+    Milestone,
+    MilestoneKind,
+    MovementKind,
+    MrrMovement,
+    Stage,
+    UtiExit,
+    UtiStay,
+)
+from portfolio.selectors.scope import (
+    customers_visible_to,
+    page_sees_every_customer,
+    uti_stays_visible_to,
+    visible_through,
+)
 
 ONBOARDING_PAGE = 50  # customers a page of the board shows; the next ones come after the last one's key
 
@@ -24,6 +53,7 @@ class OnboardingBoard(TypedDict):
     after: str  # the key the page starts after ("" for the first page)
     next_after: str  # the key of the page's last customer when more come after it, else ""
     stats: list[dict]  # per ISM: first values reached, the share on time, the average days to first value
+    pace_since: date  # the first day of the pace's window (the last 12 months)
     today: date
 
 
@@ -70,33 +100,75 @@ def onboarding_customers(
     return page, onboarding_key(page[-1]) if more else ""
 
 
-def onboarding_pace(user: User) -> list[dict]:
-    """Per ISM, of the customers the person sees: first values reached, the share on time and the average days
-    from the start to first value (whole days, rounded down). One query."""
-    # Every first value reached, from the customers' side: the door filters the customer rows the milestones join
-    # (one pass over the customers, not a second one for an IN list of those the person sees). The pass reads two
-    # narrow partial indexes (portfolio 0021), not the customer and milestone rows: the pace states their
-    # conditions (a customer's start date is never empty).
-    first_values = customers_visible_to(user).filter(
-        start_date__isnull=False, milestones__kind=MilestoneKind.FIRST_VALUE, milestones__achieved_on__isnull=False
+def pace_since(today: date) -> date:
+    """The first day of the pace's window: the same day a year before ``today`` (28 February for a 29th), so the
+    window holds the last 12 months, ``today`` among them."""
+    try:
+        return today.replace(year=today.year - 1)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year - 1, day=28)
+
+
+def onboarding_pace(user: User, *, today: date | None = None) -> list[dict]:
+    """Per ISM, of the customers the person sees: the first values reached in the last 12 months (on or after
+    ``pace_since``), the share on time and the average days from the start to first value (whole days, rounded
+    down). One query.
+
+    A window, not every first value ever reached: a team reads its recent pace, and the board reads the window's
+    first values, not the whole history. They come from a covering index of the first values by the day reached
+    (portfolio 0027: the customer and target with each), each then joined to its customer by key for its start and
+    ISM through the door. A CSM's or ISM's few customers are read first (their people's indexes) and each one's
+    first value after them (portfolio 0021), whichever the planner finds fewer. Someone whose door holds every
+    customer (a leader of the whole book) reads the same figures from the first values tallied per day and ISM
+    (``FirstValueTally``, kept by the database): the window's days, not its thousands of first values."""
+    since = pace_since(today or timezone.localdate())
+    if tally.kept() and page_sees_every_customer(user):
+        return _pace_of_everyone(since)
+    first_values = Milestone.objects.filter(
+        visible_through(user),
+        kind=MilestoneKind.FIRST_VALUE,
+        achieved_on__gte=since,
+        customer__start_date__isnull=False,
     )
     per_ism = (
-        first_values.values("implementation_manager__full_name")
+        first_values.values("customer__implementation_manager__full_name")
         .annotate(
-            reached=Count("milestones__pk"),
-            on_time=Count("milestones__pk", filter=Q(milestones__achieved_on__lte=F("milestones__target_date"))),
-            avg_days=Avg(
-                ExpressionWrapper(F("milestones__achieved_on") - F("start_date"), output_field=DurationField())
-            ),
+            reached=Count("pk"),
+            on_time=Count("pk", filter=Q(achieved_on__lte=F("target_date"))),
+            avg_days=Avg(ExpressionWrapper(F("achieved_on") - F("customer__start_date"), output_field=DurationField())),
         )
-        .order_by("implementation_manager__full_name")
+        .order_by("customer__implementation_manager__full_name")
     )
     return [
         {
-            "ism": row["implementation_manager__full_name"] or "—",
+            "ism": row["customer__implementation_manager__full_name"] or "—",
             "reached": row["reached"],
             "on_time_rate": row["on_time"] / row["reached"] if row["reached"] else None,
             "avg_days": row["avg_days"].days if row["avg_days"] is not None else None,
+        }
+        for row in per_ism
+    ]
+
+
+def _pace_of_everyone(since: date) -> list[dict]:
+    """``onboarding_pace`` for someone who sees every customer, from the first values tallied per day and ISM
+    (``FirstValueTally``): at most a row per day of the window and ISM, however many customers there are, grouped
+    and ordered by the ISM's name as the milestones are. One query."""
+    ism_name = Subquery(User.objects.filter(pk=OuterRef("ism")).order_by().values("full_name")[:1])
+    per_ism = (
+        FirstValueTally.objects.filter(day__gte=since)
+        .annotate(ism_name=ism_name)
+        .values("ism_name")
+        .annotate(reached_n=Sum("reached"), on_time_n=Sum("on_time"), days_n=Sum("days"))
+        .filter(reached_n__gt=0)
+        .order_by(F("ism_name").asc(nulls_last=True))
+    )
+    return [
+        {
+            "ism": row["ism_name"] or "—",
+            "reached": row["reached_n"],
+            "on_time_rate": row["on_time_n"] / row["reached_n"],
+            "avg_days": row["days_n"] // row["reached_n"],  # whole days, rounded down, as the interval's average
         }
         for row in per_ism
     ]
@@ -106,14 +178,16 @@ def onboarding_board(
     user: User, *, after: tuple[date, int] | None = None, per_page: int | None = None
 ) -> OnboardingBoard:
     """Customers in onboarding with their milestones, a page at a time, and per ISM: time to first value and
-    on-time rate. Three queries."""
+    on-time rate over the last 12 months. Three queries."""
+    today = timezone.localdate()
     customers, next_after = onboarding_customers(user, after=after, per_page=per_page)
     return {
         "customers": customers,
         "after": f"{after[0].isoformat()}.{after[1]}" if after else "",
         "next_after": next_after,
-        "stats": onboarding_pace(user),
-        "today": timezone.localdate(),
+        "stats": onboarding_pace(user, today=today),
+        "pace_since": pace_since(today),
+        "today": today,
     }
 
 

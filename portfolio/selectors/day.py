@@ -36,6 +36,7 @@ from portfolio.selectors.scope import (
 
 TASKS_SHOWN = 50
 LIST_SHOWN = 20  # the rows of each of the other lists
+MILESTONES_COUNTED = 50  # a leader's milestones at risk are counted up to this many; beyond, "more than 50"
 
 
 class MyDay(TypedDict):
@@ -52,7 +53,8 @@ class MyDay(TypedDict):
     uti: list[UtiStay]
     uti_count: int
     milestones: list[Milestone]
-    milestone_count: int
+    milestone_count: int  # for a leader, counted up to milestones_counted: one more stands for "more than that"
+    milestones_counted: int | None  # where the leader's count stops (None: counted in all)
     churn_requests: list[ChurnRequest]
     churn_count: int
     renewals: MonthRenewals | None  # this month's renewals still ahead (not on an ISM's day)
@@ -66,7 +68,15 @@ ISM_SECTIONS = ("tasks", "milestones", "churn_requests", "uti")
 SECTIONS = ("tasks", "churn_requests", "uti", "reviews", "milestones", "renewals")
 
 
-def _first_and_total(rows: QuerySet, shown: int, *, many: bool = False) -> tuple[list, int]:
+class CappedCount(Subquery):
+    """How many rows a queryset holds, counted up to its slice's end (``rows[:n + 1]``: n + 1 means "more than
+    n"), as an uncorrelated scalar subquery: the count stops reading once it has seen that many."""
+
+    template = "(SELECT COUNT(*) FROM (%(subquery)s) AS counted)"
+    output_field = IntegerField()
+
+
+def _first_and_total(rows: QuerySet, shown: int, *, many: bool = False, cap: int | None = None) -> tuple[list, int]:
     """The first ``shown`` rows, and how many there are in all: each row carries the count, so one query, not a
     second one to count them. A leader's summary tiles say the whole team's numbers, not how many rows the list
     shows.
@@ -75,8 +85,12 @@ def _first_and_total(rows: QuerySet, shown: int, *, many: bool = False) -> tuple
     lists: thousands of reviews, milestones or churn requests) counts them in an uncorrelated subquery of the same
     rows, narrow and without their joins (PostgreSQL runs it once, from the indexes): a window count would read
     every row whole, with its customer and people, before the limit kept 20, where now the list's ordered index
-    gives the first 20 and stops."""
-    if many:
+    gives the first 20 and stops. ``cap`` (with ``many``: a list no tile counts, whose card only says there are
+    more than it shows) counts up to ``cap + 1`` rows and stops: the count is exact up to ``cap``, and ``cap + 1``
+    stands for "more than ``cap``"."""
+    if many and cap is not None:
+        first = list(rows.annotate(in_all=CappedCount(rows.order_by().values("pk")[: cap + 1]))[:shown])
+    elif many:
         every = rows.order_by().annotate(n=Func("pk", function="COUNT", output_field=IntegerField())).values("n")
         first = list(rows.annotate(in_all=Subquery(every))[:shown])
     else:
@@ -157,7 +171,10 @@ def my_day(
         _first_and_total(reviews, LIST_SHOWN, many=leads) if "reviews" in sections else ([], 0)
     )
     shown_uti, uti_count = _first_and_total(uti, LIST_SHOWN, many=leads)
-    shown_milestones, milestone_count = _first_and_total(milestones, LIST_SHOWN, many=leads)
+    # No tile counts a leader's milestones at risk (thousands on a large book): the card says how many there are
+    # up to 50, and beyond only that there are more.
+    milestones_counted = MILESTONES_COUNTED if leads else None
+    shown_milestones, milestone_count = _first_and_total(milestones, LIST_SHOWN, many=leads, cap=milestones_counted)
     shown_churn, churn_count = _first_and_total(churn, LIST_SHOWN, many=leads)
     return {
         "today": today,
@@ -171,9 +188,12 @@ def my_day(
         "uti_count": uti_count,
         "milestones": shown_milestones,
         "milestone_count": milestone_count,
+        "milestones_counted": milestones_counted,
         "churn_requests": shown_churn,
         "churn_count": churn_count,
-        "renewals": month_renewals(user, today, Q() if leads else Q(owner=user)) if "renewals" in sections else None,
+        "renewals": (
+            month_renewals(user, today, Q() if leads else Q(owner=user), many=leads) if "renewals" in sections else None
+        ),
         "changed": customers_changed_stage(user, since=changed_since, until=timezone.now()),
         "panels": load_day(user, today, defer=defer_panels),
     }

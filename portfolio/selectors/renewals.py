@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum, Window
+from django.db.models import BigIntegerField, Count, Exists, F, Func, OuterRef, Q, QuerySet, Subquery, Sum, Window
 
 from accounts.access import can_lead
 from accounts.models import OWNER_ROLES, User
@@ -110,22 +110,40 @@ class MonthRenewals:
     until: date
 
 
-def month_renewals(user: User, today: date, people: Q, *, shown: int = 10) -> MonthRenewals:
+def month_renewals(user: User, today: date, people: Q, *, shown: int = 10, many: bool = False) -> MonthRenewals:
     """This month's renewals still ahead, of the customers ``people`` selects (the person's own; a leader's
-    team), the nearest first: one query, the first ``shown`` rows each carrying the totals of all of them (window
-    aggregates, counted before the limit); none when there are no rows (then nothing renews: zero)."""
+    team), the nearest first: one query, the first ``shown`` rows each carrying the totals of all of them; none
+    when there are no rows (then nothing renews: zero).
+
+    A person's own renewals (tens) are totalled by window aggregates, counted before the limit. ``many`` (a
+    leader's: a month of the whole book renews, 2,500 customers here, ten times that on ten times the customers)
+    totals them in uncorrelated subqueries PostgreSQL runs once: the count and the MRR from a covering index of the
+    renewal dates (portfolio 0027: the id, MRR and people the door reads with each, the churned left out), not the
+    wide customer rows; those at risk from the open churn requests (1,290 here) among them. Still an index entry per
+    customer renewing, but narrow: the window aggregates read every row whole with its owner, sorted (on disk at
+    500,000 customers), before the limit kept 10."""
     until = today.replace(day=calendar.monthrange(today.year, today.month)[1])
-    rows = list(
-        renewals_between(user, today, until)
-        .filter(people)
-        .select_related("owner")
-        .annotate(
+    rows = renewals_between(user, today, until).filter(people).select_related("owner")
+    if many:
+        renewing = (
+            customers_visible_to(user)
+            .filter(people, renewal_date__gte=today, renewal_date__lte=until)
+            .exclude(stage=Stage.CHURNED)
+            .order_by()
+        )
+        at_risk = ChurnRequest.objects.filter(outcome=ChurnOutcome.OPEN, customer__in=renewing.values("pk")).order_by()
+        rows = rows.annotate(
+            renewing=_total(renewing, "COUNT", "pk"),
+            renewing_mrr_cents=_total(renewing, "SUM", "mrr_cents"),
+            renewing_at_risk=_total(at_risk, "COUNT", "pk"),
+        )
+    else:
+        rows = rows.annotate(
             renewing=Window(Count("pk")),
             renewing_mrr_cents=Window(Sum("mrr_cents")),
             renewing_at_risk=Window(Count("pk", filter=Q(open_churn=True))),
         )
-        .order_by("renewal_date", "name", "pk")[:shown]
-    )
+    rows = list(rows.order_by("renewal_date", "name", "pk")[:shown])
     first = rows[0] if rows else None
     totals = {
         "count": first.renewing if first else 0,
@@ -133,3 +151,11 @@ def month_renewals(user: User, today: date, people: Q, *, shown: int = 10) -> Mo
         "at_risk": first.renewing_at_risk if first else 0,
     }
     return MonthRenewals(customers=rows, totals=totals, until=until)
+
+
+def _total(rows: QuerySet, function: str, field: str) -> Subquery:
+    """``function`` (COUNT, SUM) of ``field`` over ``rows``, as an uncorrelated scalar subquery."""
+    total = Func(
+        field, function=function, template="%(function)s(%(expressions)s)::bigint", output_field=BigIntegerField()
+    )
+    return Subquery(rows.annotate(total=total).values("total"))

@@ -155,3 +155,35 @@ def test_a_leaders_uti_and_churn_lists_count_every_row_and_show_the_first_twenty
     # another team's leader: none of it
     day = selectors.my_day(org.leader_b)
     assert (day["uti"], day["uti_count"], day["churn_requests"], day["churn_count"]) == ([], 0, [], 0)
+
+
+@pytest.mark.parametrize(
+    ("customers", "leader_count", "leader_says"),
+    [
+        (25, 50, "Os primeiros 20 de 50."),  # 50 milestones: counted exactly
+        (26, 51, "Os primeiros 20 de mais de 50."),  # 52: more than 50, not counted further
+    ],
+)
+def test_a_leaders_milestones_at_risk_are_counted_up_to_fifty_and_the_csms_in_all(
+    org, client_for, customers, leader_count, leader_says
+):
+    # given the team's customers still in onboarding 400 days after their start: both milestones of each overdue
+    # (no ISM: their CSM runs the onboarding)
+    for n in range(customers):
+        CustomerFactory(name=f"Atrasado {n:02d}", owner=org.csm_a, start_date=today() - timedelta(days=400))
+    # and one of team B's, which neither counts
+    CustomerFactory(name="Atrasado B", owner=org.csm_b, start_date=today() - timedelta(days=400))
+
+    # when the leader opens her day, the list shows 20 and counts up to 50
+    day = selectors.my_day(org.leader_a)
+    assert (len(day["milestones"]), day["milestone_count"], day["milestones_counted"]) == (20, leader_count, 50)
+    assert [m.target_date for m in day["milestones"]] == sorted(m.target_date for m in day["milestones"])
+    page = client_for(org.leader_a).get("/").text
+    assert leader_says in page[page.index('id="ms-h"') :]
+
+    # and the CSM who runs them counts every one of hers
+    csm_day = selectors.my_day(org.csm_a)
+    assert (len(csm_day["milestones"]), csm_day["milestone_count"]) == (20, 2 * customers)
+    assert csm_day["milestones_counted"] is None
+    assert all(m.customer.owner_id == org.csm_a.pk for m in csm_day["milestones"])
+    assert f"Os primeiros 20 de {2 * customers}." in client_for(org.csm_a).get("/").text

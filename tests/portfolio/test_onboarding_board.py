@@ -2,13 +2,19 @@
 key (the "Show more" row brings the next ones in its place), and the pace per ISM, in a fixed number of queries."""
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from portfolio import selectors, services
+from core import request_memo
+from portfolio import selectors, services, tally
+from portfolio.models import Customer, FirstValueTally, Milestone
 from portfolio.selectors import boards
+from tests.factories import UserFactory
 from tests.portfolio.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -134,3 +140,144 @@ def test_the_pace_counts_each_isms_first_values_of_the_customers_the_person_sees
     assert selectors.onboarding_pace(org.ism_a) == [
         {"ism": "Juliana Pereira", "reached": 3, "on_time_rate": 2 / 3, "avg_days": 15},
     ]
+
+
+@pytest.mark.parametrize(
+    ("today", "since"),
+    [
+        (date(2026, 12, 4), date(2025, 12, 4)),
+        (date(2028, 2, 29), date(2027, 2, 28)),  # a leap day: the year before has none
+        (date(2026, 1, 1), date(2025, 1, 1)),
+    ],
+)
+def test_the_pace_window_starts_the_same_day_a_year_before(today, since):
+    assert selectors.pace_since(today) == since
+
+
+def test_the_pace_counts_the_first_values_reached_in_the_last_12_months_of_the_customers_the_person_sees(org):
+    # given first values reached on the window's first day, the day before it, and today, by the team's ISM
+    today = date(2026, 12, 4)
+    since = selectors.pace_since(today)
+
+    def reached(on, days_after_start, **people):
+        customer = CustomerFactory(start_date=on - timedelta(days=days_after_start), **people)
+        milestone = customer.milestones.get(kind="first_value")
+        services.milestone_achieve(milestone=milestone, achieved_on=on, actor=None)
+        return milestone
+
+    reached(since, 10, owner=org.csm_a, implementation_manager=org.ism_a)  # in: the first day
+    reached(since - timedelta(days=1), 90, owner=org.csm_a, implementation_manager=org.ism_a)  # out: the day before
+    reached(today, 41, owner=org.csm_a2, implementation_manager=org.ism_a)  # in: today, late (target 30 days)
+    reached(today - timedelta(days=5), 3, owner=org.csm_b)  # team B's, no ISM
+    CustomerFactory(owner=org.csm_a, implementation_manager=org.ism_a, start_date=today)  # none reached
+
+    # then the team A leader reads the ISM's two in the window (10 and 41 days: 25 on average, one on time)
+    assert selectors.onboarding_pace(org.leader_a, today=today) == [
+        {"ism": "Juliana Pereira", "reached": 2, "on_time_rate": 0.5, "avg_days": 25},
+    ]
+    # a day later the first one is out of the window
+    assert selectors.onboarding_pace(org.leader_a, today=today + timedelta(days=1)) == [
+        {"ism": "Juliana Pereira", "reached": 1, "on_time_rate": 0.0, "avg_days": 41},
+    ]
+    # the door: Lucas sees his customer's alone, Beatriz hers, team B's leader team B's
+    assert selectors.onboarding_pace(org.csm_a, today=today) == [
+        {"ism": "Juliana Pereira", "reached": 1, "on_time_rate": 1.0, "avg_days": 10},
+    ]
+    assert selectors.onboarding_pace(org.csm_a2, today=today) == [
+        {"ism": "Juliana Pereira", "reached": 1, "on_time_rate": 0.0, "avg_days": 41},
+    ]
+    assert selectors.onboarding_pace(org.leader_b, today=today) == [
+        {"ism": "—", "reached": 1, "on_time_rate": 1.0, "avg_days": 3},
+    ]
+
+
+def test_the_board_states_the_pace_window_in_the_persons_language(org, client_for):
+    since = selectors.pace_since(timezone.localdate())
+    client = client_for(org.leader_a)
+    page = client.get("/onboarding/").text
+    assert f"Primeiros valores alcançados nos últimos 12 meses, desde {since:%d/%m/%Y}." in page
+    assert "Nenhum primeiro valor alcançado nos últimos 12 meses." in page
+    type(org.leader_a).objects.filter(pk=org.leader_a.pk).update(language="en")
+    english = client.get("/onboarding/").text
+    assert f"First values reached in the last 12 months, since {since:%m/%d/%Y}." in english
+
+
+def _reach(customer, on):
+    milestone = customer.milestones.get(kind="first_value")
+    services.milestone_achieve(milestone=milestone, achieved_on=on, actor=None)
+    return milestone
+
+
+def test_the_first_value_tally_follows_every_write_of_milestones_and_customers(org):
+    today = timezone.localdate()
+    early = CustomerFactory(owner=org.csm_a, implementation_manager=org.ism_a, start_date=today - timedelta(days=50))
+    late = CustomerFactory(owner=org.csm_a, start_date=today - timedelta(days=80))
+    first = _reach(early, today - timedelta(days=45))
+    _reach(late, today - timedelta(days=2))
+    assert tally.check().ok
+    assert tally.stored_counts() == {
+        (today - timedelta(days=45), org.ism_a.pk): (1, 1, 5),
+        (today - timedelta(days=2), 0): (1, 0, 78),
+    }
+
+    # a first value moved to another day, its target moved, another reached, a customer given an ISM and a new start
+    Milestone.objects.filter(pk=first.pk).update(achieved_on=today - timedelta(days=40), target_date=today)
+    Customer.objects.filter(pk=late.pk).update(implementation_manager=org.ism_a, start_date=today - timedelta(days=70))
+    _reach(CustomerFactory(owner=org.csm_b, start_date=today - timedelta(days=9)), today)
+    assert tally.check().ok
+    # un-reached, and a customer deleted with its milestones
+    Milestone.objects.filter(pk=first.pk).update(achieved_on=None)
+    late.delete()
+    assert tally.check().ok
+    assert tally.stored_counts() == {(today, 0): (1, 1, 9)}
+    # and a rebuild gives the same cells
+    assert tally.rebuild() == 1
+    assert tally.check().ok
+
+
+def test_the_tally_command_names_a_difference_and_the_rebuild_mends_it(org, capsys):
+    today = timezone.localdate()
+    _reach(CustomerFactory(owner=org.csm_a, start_date=today - timedelta(days=9)), today)
+    FirstValueTally.objects.filter(day=today).update(reached=3)
+
+    assert tally.check().differences == [f"{today} ISM none: (1, 1, 9) reached, on time, days; tally (3, 1, 9)"]
+    with pytest.raises(CommandError, match="differs from the milestones in 1 cells"):
+        call_command("first_value_tally", "--check")
+
+    call_command("first_value_tally")
+    call_command("first_value_tally", "--check")
+    assert "The tally equals the milestones: 1 days × ISMs checked" in capsys.readouterr().out
+
+
+def test_a_leader_who_sees_every_customer_reads_the_tallied_pace_equal_to_the_live_one(org):
+    # given only team A's customers (so its leader sees every one), first values by two ISMs, none, and on the
+    # window's first day and the day before it
+    today = timezone.localdate()
+    since = selectors.pace_since(today)
+    ism_b = UserFactory(team=org.team_a, role="ism", full_name="Ana Lima")
+    for start, reached, ism in [
+        (since - timedelta(days=10), since, org.ism_a),
+        (since - timedelta(days=40), since - timedelta(days=1), org.ism_a),
+        (today - timedelta(days=60), today - timedelta(days=20), org.ism_a),
+        (today - timedelta(days=30), today - timedelta(days=3), ism_b),
+        (today - timedelta(days=15), today, None),
+    ]:
+        _reach(CustomerFactory(owner=org.csm_a, implementation_manager=ism, start_date=start), reached)
+    live = selectors.onboarding_pace(org.leader_a)  # outside a request: the milestones, through the door
+    assert live == [
+        {"ism": "Ana Lima", "reached": 1, "on_time_rate": 0.0, "avg_days": 27},  # late: the target is sooner
+        {"ism": "Juliana Pereira", "reached": 2, "on_time_rate": 0.5, "avg_days": 25},
+        {"ism": "—", "reached": 1, "on_time_rate": 0.0, "avg_days": 15},
+    ]
+    with request_memo.request_scope():
+        assert selectors.page_sees_every_customer(org.leader_a)
+        with CaptureQueriesContext(connection) as read:
+            assert selectors.onboarding_pace(org.leader_a) == live
+        assert "portfolio_firstvaluetally" in read[-1]["sql"]  # the tally's days, not the milestones
+        assert "portfolio_milestone" not in read[-1]["sql"]
+        # a day later the window's first day is out, in the tally as in the milestones
+        tomorrow = today + timedelta(days=1)
+        assert selectors.onboarding_pace(org.leader_a, today=tomorrow) == (
+            selectors.onboarding_pace(org.csm_a, today=tomorrow)  # the CSM sees the same customers, live
+        )
+        assert selectors.onboarding_pace(org.leader_a, today=tomorrow)[1]["reached"] == 1

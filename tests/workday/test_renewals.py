@@ -11,7 +11,7 @@ from django.db.models import Q
 
 from core import clock
 from portfolio import selectors, services
-from portfolio.models import ChurnReason
+from portfolio.models import ChurnReason, Customer, Stage
 from tests.portfolio.factories import CustomerFactory, hand_off, subscribe
 
 pytestmark = pytest.mark.django_db
@@ -193,3 +193,58 @@ def test_my_day_lists_this_months_renewals_and_links_to_the_page(org, book, clie
     page = client_for(org.csm_a).get("/")
     assert "Renovações deste mês" in page.text
     assert 'href="/renewals/?window=30"' in page.text
+
+
+def test_a_leaders_month_totals_from_the_index_are_the_windows_totals_in_one_query(
+    org, book, django_assert_num_queries
+):
+    # given a churn request open for Mercearia São Jorge (Beatriz's, renewing on 22 December) and one for team B's
+    # Açougue (7 December), which team A's leader does not see
+    for customer, csm in ((book["colleague"], org.csm_a2), (book["other_team"], org.csm_b)):
+        services.churn_request_open(
+            customer=customer,
+            kind="voluntary",
+            reason=ChurnReason.objects.get(code="budget-cut"),
+            detail="Vai trocar de sistema no fim do contrato",
+            actor=csm,
+        )
+
+    # when her panel totals the month in subqueries (a leader's many renewals), one row shown
+    with django_assert_num_queries(1):
+        month = selectors.month_renewals(org.leader_a, TODAY, Q(), shown=1, many=True)
+
+    # then the totals are the window aggregates' exactly: Padaria and Mercearia, R$ 2.000, one at risk (not team B's)
+    assert [c.name for c in month.customers] == ["Padaria Pão Dourado"]
+    assert month.totals == {"count": 2, "mrr_cents": 200_000, "at_risk": 1}
+    assert month.totals == selectors.month_renewals(org.leader_a, TODAY, Q(), shown=1).totals
+    assert type(month.totals["mrr_cents"]) is int
+    # and team B's leader's are team B's alone
+    assert selectors.month_renewals(org.leader_b, TODAY, Q(), many=True).totals == {
+        "count": 1,
+        "mrr_cents": 70_000,
+        "at_risk": 1,
+    }
+
+
+def test_a_leaders_month_leaves_the_churned_and_the_days_outside_it_out_of_the_totals(org, book):
+    # given Padaria churned (it renews nothing) and Clínica Bem Viver's renewal moved to the month's last day
+    Customer.objects.filter(pk=book["soon"].pk).update(stage=Stage.CHURNED)
+    Customer.objects.filter(pk=book["mid"].pk).update(renewal_date=TODAY.replace(day=31))
+    # and Escola Nova Era's on today, Ótica Visão's on the next month's first day
+    Customer.objects.filter(pk=book["past"].pk).update(renewal_date=TODAY)
+    Customer.objects.filter(pk=book["far"].pk).update(renewal_date=TODAY.replace(day=31) + timedelta(days=1))
+
+    month = selectors.month_renewals(org.leader_a, TODAY, Q(), many=True)
+
+    # then today and the month's last day count, the churned and January do not
+    assert [c.name for c in month.customers] == ["Escola Nova Era", "Mercearia São Jorge", "Clínica Bem Viver"]
+    assert month.totals == {"count": 3, "mrr_cents": 999_000 + 50_000 + 300_000, "at_risk": 0}
+    assert month.totals == selectors.month_renewals(org.leader_a, TODAY, Q()).totals
+
+
+def test_a_leaders_month_with_nothing_renewing_totals_zero(org):
+    assert selectors.month_renewals(org.leader_a, TODAY, Q(), many=True).totals == {
+        "count": 0,
+        "mrr_cents": 0,
+        "at_risk": 0,
+    }
