@@ -707,6 +707,21 @@ class SuccessReview(models.Model):
                 condition=Q(held_on__isnull=False) & ~Q(status="cancelled"),
                 name="portfolio_review_held_on",
             ),
+            # Whether a customer had a review overdue on a past day (the CS operations' month ends): its own
+            # reviews, with their dates, read from this index alone, one look-up per customer.
+            models.Index(
+                fields=["customer"],
+                include=["due_date", "held_on"],
+                condition=~Q(status="cancelled"),
+                name="portfolio_review_customer_due",
+            ),
+            # A CSM's reviews due on My day: theirs, scheduled, in due order, without the workspace's every
+            # scheduled review.
+            models.Index(
+                fields=["owner", "due_date"],
+                condition=Q(status="scheduled"),
+                name="portfolio_review_owner_due",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -5,7 +5,9 @@ On PostgreSQL one statement-level trigger per operation on the milestones reads 
 (the demo's thousands of milestones written at once are one tally upsert, not thousands), each first value joined
 to its customer for its start date and ISM; a row-level trigger on the customers, only when a start date or an ISM
 changes, moves that customer's first values from the old key and days to the new. Each upsert touches the tally's
-rows in (day, ism) order, so two writers lock them in the same order. The tally is filled from the milestones
+rows in (day, ism) order, so two writers lock them in the same order; the milestones' trigger reads their customers
+under a share lock, so a customer moved to another ISM while its first value is reached is counted under the ISM
+it ends with. The tally is filled from the milestones
 already there after the triggers exist: creating a trigger locks its table against writes until the migration
 commits, so none is counted twice or missed. Other databases get the table and no triggers: the board counts the
 milestones there (``portfolio.tally.kept``).
@@ -34,6 +36,17 @@ POSTGRESQL = [
     f"""
     CREATE FUNCTION portfolio_first_value_tally_milestones() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
+        -- The customers' ISM and start date are read under a share lock, in id order: a transaction that moves
+        -- one of these customers to another ISM (or start date) at the same moment either commits first, and the
+        -- upsert below (a statement of its own, so a snapshot of its own) reads the new key, or waits for this one,
+        -- and its trigger then moves this first value too. Without it, each would miss the other's change.
+        IF TG_OP = 'INSERT' THEN
+            PERFORM 1 FROM portfolio_customer WHERE id IN (SELECT customer_id FROM new_milestones)
+                ORDER BY id FOR SHARE;
+        ELSE
+            PERFORM 1 FROM portfolio_customer WHERE id IN (SELECT customer_id FROM old_milestones)
+                ORDER BY id FOR SHARE;
+        END IF;
         IF TG_OP = 'INSERT' THEN
             {UPSERT.format(moved=ADDED)}
         ELSIF TG_OP = 'DELETE' THEN

@@ -281,3 +281,43 @@ def test_a_leader_who_sees_every_customer_reads_the_tallied_pace_equal_to_the_li
             selectors.onboarding_pace(org.csm_a, today=tomorrow)  # the CSM sees the same customers, live
         )
         assert selectors.onboarding_pace(org.leader_a, today=tomorrow)[1]["reached"] == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_first_value_reached_while_its_customer_moves_to_another_ism_is_tallied_under_the_ism_it_ends_with(org):
+    # given a customer of one ISM whose first value is not reached yet
+    import threading
+
+    import psycopg
+
+    today = timezone.localdate()
+    customer = CustomerFactory(owner=org.csm_a, implementation_manager=org.ism_a, start_date=today - timedelta(days=30))
+    milestone = customer.milestones.get(kind="first_value")
+    ism_b = UserFactory(team=org.team_a, role="ism")
+    settings = connection.settings_dict
+    url = f"postgresql://{settings['USER']}@{settings['HOST']}:{settings['PORT']}/{settings['NAME']}"
+
+    # when one transaction moves the customer to another ISM and, before it commits, another reaches the first value
+    with psycopg.connect(url) as mover, psycopg.connect(url) as reacher:
+        mover.execute(
+            "UPDATE portfolio_customer SET implementation_manager_id = %s WHERE id = %s", [ism_b.pk, customer.pk]
+        )
+        reached = threading.Event()
+
+        def reach() -> None:
+            reacher.execute("UPDATE portfolio_milestone SET achieved_on = %s WHERE id = %s", [today, milestone.pk])
+            reacher.commit()
+            reached.set()
+
+        worker = threading.Thread(target=reach)
+        worker.start()
+        # the first value's trigger waits for the move (its customer is read under a share lock)
+        assert not reached.wait(timeout=1.0)
+        mover.commit()
+        worker.join(timeout=10)
+        assert reached.is_set()
+
+    # then the tally counts it under the new ISM, as the milestones say
+    assert tally.check().ok
+    on_time = int(today <= milestone.target_date)
+    assert tally.stored_counts() == {(today, ism_b.pk): (1, on_time, 30)}
