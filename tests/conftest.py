@@ -56,7 +56,11 @@ BEGIN
   END LOOP;
 END $$;
 """
+# The tables are emptied and filled with the triggers off (``session_replication_role``, for this transaction only): a
+# tally the database keeps by triggers (health's band tally, the first values') would otherwise count the DELETE of
+# the rows it tallies after it was itself emptied, or not, as the catalogue happens to order the tables.
 EMPTY_THEN_RESTORE_SQL = """
+SET LOCAL session_replication_role = replica;
 SET CONSTRAINTS ALL DEFERRED;
 DO $$
 DECLARE name text;
