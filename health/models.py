@@ -194,6 +194,10 @@ class HealthScore(models.Model):
         HealthOverride, null=True, blank=True, on_delete=models.SET_NULL, related_name="scores"
     )
     computed_at = models.DateTimeField()
+    # The band of the customer's score of the day before, as the run that wrote this row found it ("" when there
+    # was none, or the row predates it): "turned red today" reads the day's red rows that were yellow or green
+    # the day before from the index below, not every red score of the day each tested against yesterday's.
+    previous_band = models.CharField(max_length=8, choices=Band.choices, blank=True, default="")
 
     class Meta:
         verbose_name = _("health score")
@@ -211,6 +215,13 @@ class HealthScore(models.Model):
             # A day's scores of a band, with what "turned red today" filters and sorts them by (the customer, the
             # score, an override): a leader's tens of thousands of red scores are chosen from this index alone, not
             # from the wide rows (their measures) scattered over the table.
+            # The day's scores that turned red (yellow or green the day before), worst first: "turned red today".
+            models.Index(
+                fields=["day", "score"],
+                include=["customer", "override", "previous_band"],
+                condition=Q(band="red", previous_band__in=["yellow", "green"]),
+                name="health_score_turned_red",
+            ),
             models.Index(
                 fields=["day", "band"],
                 include=["id", "customer", "score", "override"],

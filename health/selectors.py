@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from django.db.models import Exists, F, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models import F, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from accounts.access import can_override_health
@@ -212,22 +212,21 @@ def turned_red(user: User, today: date) -> list[TurnedRed] | None:
     out: someone already judged it."""
     # One score per customer and day: no ordering (the model's would join the customer for its name).
     yesterday = HealthScore.objects.filter(customer=OuterRef("customer"), day=today - timedelta(days=1)).order_by()
-    # The 50 shown are chosen on narrow rows (no measures): sorting the thousands of red scores of a large
-    # portfolio with their measures spilled to disk; only the chosen 50 then read both days' measures.
-    # Yesterday's band is tested on each red score as it is read, before any sort: PostgreSQL takes a plain
-    # EXISTS for a semi-join it may put after sorting, and as it expects most red customers to have been yellow or
-    # green yesterday (most scores are), it sorted every red score of the day (3,800 of 50,000 customers, each
-    # joined to its customer for the name) to test them in order until 50 passed, when most were red yesterday too.
-    # Wrapped in COALESCE it is a filter of the scan; the name is then read only for the customers gone red.
-    was_not_red = Coalesce(Exists(yesterday.exclude(band="red").exclude(band="")), Value(False))
+    # The day's rows that turned red carry yesterday's band (``previous_band``, written by the run), so they are
+    # read from their own partial index, worst first (health 0009): the day's changes to red, not its every red
+    # score tested against yesterday's. The 50 shown are chosen on those narrow rows, each then named (the name
+    # sorts equal scores); only the chosen 50 read both days' measures.
     name = Subquery(Customer.objects.filter(pk=OuterRef("customer_id")).order_by().values("name")[:1])
-    red = of_visible_customer_keys(HealthScore.objects.filter(day=today, band="red", override__isnull=True), user)
-    shown = red.filter(was_not_red).order_by("score", name).values("pk")[:50]
+    red = of_visible_customer_keys(
+        HealthScore.objects.filter(day=today, band="red", previous_band__in=["yellow", "green"], override__isnull=True),
+        user,
+    )
+    shown = red.order_by("score", name).values("pk")[:50]
     rows = (
         HealthScore.objects.filter(pk__in=shown)
         .annotate(
             name=F("customer__name"),
-            from_band=Subquery(yesterday.values("band")[:1]),
+            from_band=F("previous_band"),
             before=Subquery(yesterday.values("measures")[:1]),
         )
         .order_by("score", "customer__name")

@@ -140,6 +140,8 @@ def _chunk(day: date, after: int) -> list[dict]:
     """The next ``CHUNK_SIZE`` customers not churned whose id is above ``after``, in the order of their ids, with
     what scoring them reads from their own rows. One query (the primary key's index, from ``after``)."""
     earlier = HealthScore.objects.filter(customer=OuterRef("pk"), day__lt=day).order_by("-day")
+    # The day before's band, from the scores' (customer, day) index alone (it carries the band).
+    day_before = HealthScore.objects.filter(customer=OuterRef("pk"), day=day - timedelta(days=1)).order_by()
     return list(
         Customer.objects.exclude(stage=Stage.CHURNED)
         .filter(pk__gt=after)
@@ -147,6 +149,7 @@ def _chunk(day: date, after: int) -> list[dict]:
             open_churn=Exists(ChurnRequest.objects.filter(customer=OuterRef("pk"), outcome=ChurnOutcome.OPEN)),
             open_uti=Exists(UtiStay.objects.filter(customer=OuterRef("pk"), exit=UtiExit.OPEN)),
             previous_day=Subquery(earlier.values("day")[:1]),
+            previous_band=Subquery(day_before.values("band")[:1]),
         )
         .order_by("pk")
         .values(
@@ -157,6 +160,7 @@ def _chunk(day: date, after: int) -> list[dict]:
             "open_churn",
             "open_uti",
             "previous_day",
+            "previous_band",
             "health_band",
         )[:CHUNK_SIZE]
     )
@@ -227,19 +231,24 @@ def _compute(
                 measures=result.measures,
                 override_id=override.pk if override else None,
                 computed_at=now,
+                previous_band=customer["previous_band"] or "",
             )
         )
         previous[cid] = _Previous(day=customer["previous_day"], shown=customer["health_band"] or "")
     return rows, previous, overrides
 
 
+SCORE_FIELDS = ["score", "band", "profile_version", "measures", "override", "computed_at"]
 SCORES_IN = "health_scores_in"  # a temporary table per batch, dropped at its commit
 WRITE_SCORES_SQL = f"""
-INSERT INTO health_healthscore (customer_id, day, score, band, profile_version_id, measures, override_id, computed_at)
-SELECT customer_id, %(day)s, score, band, profile_version_id, measures, override_id, %(now)s FROM {SCORES_IN}
+INSERT INTO health_healthscore
+    (customer_id, day, score, band, profile_version_id, measures, override_id, computed_at, previous_band)
+SELECT customer_id, %(day)s, score, band, profile_version_id, measures, override_id, %(now)s, previous_band
+FROM {SCORES_IN}
 ON CONFLICT (customer_id, day) DO UPDATE SET
     score = EXCLUDED.score, band = EXCLUDED.band, profile_version_id = EXCLUDED.profile_version_id,
-    measures = EXCLUDED.measures, override_id = EXCLUDED.override_id, computed_at = EXCLUDED.computed_at
+    measures = EXCLUDED.measures, override_id = EXCLUDED.override_id, computed_at = EXCLUDED.computed_at,
+    previous_band = EXCLUDED.previous_band
 """  # noqa: S608 - a fixed table name, values as parameters
 
 
@@ -258,19 +267,27 @@ def _write_batch(rows: list[HealthScore]) -> None:
                 rows,
                 update_conflicts=True,
                 unique_fields=["customer", "day"],
-                update_fields=["score", "band", "profile_version", "measures", "override", "computed_at"],
+                update_fields=[*SCORE_FIELDS, "previous_band"],
             )
             return
         with connection.cursor() as cursor:
             cursor.execute(
                 f"CREATE TEMPORARY TABLE {SCORES_IN} (customer_id bigint, score integer, band text, "
-                "profile_version_id bigint, measures jsonb, override_id bigint) ON COMMIT DROP"
+                "profile_version_id bigint, measures jsonb, override_id bigint, previous_band text) ON COMMIT DROP"
             )
-            columns = "customer_id, score, band, profile_version_id, measures, override_id"
+            columns = "customer_id, score, band, profile_version_id, measures, override_id, previous_band"
             with cursor.cursor.copy(f"COPY {SCORES_IN} ({columns}) FROM STDIN") as copy:
                 for r in rows:
                     copy.write_row(
-                        (r.customer_id, r.score, r.band, r.profile_version_id, json.dumps(r.measures), r.override_id)
+                        (
+                            r.customer_id,
+                            r.score,
+                            r.band,
+                            r.profile_version_id,
+                            json.dumps(r.measures),
+                            r.override_id,
+                            r.previous_band,
+                        )
                     )
             cursor.execute(WRITE_SCORES_SQL, {"day": rows[0].day, "now": rows[0].computed_at})
             # Dropped now as well as at commit: the batch may run inside a larger transaction.

@@ -4,7 +4,7 @@ The nightly computation writes these rows (HealthScore, and the customer's curre
 these helpers write what it would have, so the pages can be tested on a known history without it.
 """
 
-from datetime import date
+from datetime import date, timedelta
 
 from django.utils import timezone
 
@@ -32,7 +32,10 @@ def score(
     """``customer``'s score on ``day`` (its band from the default thresholds), with ``raw`` measure values;
     ``current`` (by default: when ``day`` is today) also sets it as the customer's health now."""
     band = band_of(value)
+    # As the nightly run writes it: the band of the customer's score of the day before, if there was one.
+    before = HealthScore.objects.filter(customer=customer, day=day - timedelta(days=1)).values_list("band", flat=True)
     row = HealthScore.objects.create(
+        previous_band=next(iter(before), ""),
         customer=customer,
         day=day,
         score=value,

@@ -79,7 +79,7 @@ def state() -> dict:
     return {
         "rows": list(
             HealthScore.objects.order_by("customer_id", "day").values_list(
-                "customer_id", "day", "score", "band", "profile_version_id", "measures", "override_id"
+                "customer_id", "day", "score", "band", "profile_version_id", "measures", "override_id", "previous_band"
             )
         ),
         "health": list(Customer.objects.order_by("pk").values_list("pk", *services.HEALTH_FIELDS)),
@@ -196,3 +196,21 @@ def test_the_queries_grow_with_the_chunks_not_with_the_customers(org, monkeypatc
     customers += [ongoing(org) for _ in range(12)]
     assert queries(6) == by_chunks[4]  # twice the customers in as many chunks: as many queries
     assert queries(24) == by_chunks[1]
+
+
+def test_each_row_carries_the_day_befores_band_and_turned_red_reads_the_changes_to_red(book, monkeypatch, committed):
+    # given DAY1's scores, when DAY2's run scores the book in chunks of 2
+    from health.selectors import turned_red
+
+    monkeypatch.setattr(services, "CHUNK_SIZE", 2)
+    with clock.at(NIGHT2), committed():
+        services.scores_recompute(DAY2)
+
+    # then each of DAY2's rows carries the band of its customer's DAY1 row ("" for a customer first scored on DAY2)
+    day1 = dict(HealthScore.objects.filter(day=DAY1).values_list("customer_id", "band"))
+    day2 = HealthScore.objects.filter(day=DAY2).values_list("customer_id", "previous_band")
+    assert dict(day2) == {customer: day1.get(customer, "") for customer, _ in day2}
+    assert dict(day2)[book["first_score"].pk] == ""
+    # and "turned red today" is the red row that was green: not the one red both days, nor the one under an override
+    found = turned_red(book["green_to_red"].owner, DAY2)
+    assert [(row.customer_id, row.from_band) for row in found] == [(book["green_to_red"].pk, "green")]
