@@ -347,6 +347,15 @@ class CustomerFact(Slice):
                 condition=Q(mrr_start_cents__gt=0),
                 name="metrics_fact_paying_start",
             ),
+            # The customers whose MRR churned in the period, largest first: a page of the churn drill-down.
+            models.Index(
+                "period_start",
+                "period_end",
+                models.F("churn_cents").desc(),
+                "customer",
+                condition=Q(churn_cents__gt=0),
+                name="metrics_fact_churned",
+            ),
         ]
 
     def __str__(self) -> str:

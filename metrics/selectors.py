@@ -542,6 +542,7 @@ DRILLS: dict[str, tuple[str, str]] = {
 SORTED_BY: dict[str, str] = {
     **dict.fromkeys(("mrr", "paying", "arr", "arpa"), "mrr_end_cents"),
     **dict.fromkeys(("mrr_start", "customers_start"), "mrr_start_cents"),
+    "churn": "churn_cents",  # the customers lost in the period, largest first (metrics 0009)
 }
 
 
@@ -738,6 +739,10 @@ ROLLED: dict[str, tuple[str, str, int]] = {
     "arr": ("customers_end", "mrr_end_cents", 12),
     "mrr_start": ("customers_start", "mrr_start_cents", 1),
     "customers_start": ("customers_start", "mrr_start_cents", 1),
+    # The movements: each kind's customers are those whose facts hold some of it (``metrics.facts``: the rollup counts
+    # ``COUNT(*) FILTER (WHERE <kind>_cents > 0)``), the drill-down's condition and amount exactly.
+    **{kind: (f"{kind}_customers", f"{kind}_cents", 1) for kind in ("new", "expansion", "reactivation", "contraction")},
+    "churn": ("churn_customers", "churn_cents", 1),
 }
 
 

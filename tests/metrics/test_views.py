@@ -314,7 +314,15 @@ def test_an_unknown_export_is_404(built, client_for):
     assert client.get(EXPORT, {"table": "customers", "figure": "nope"}).status_code == 404
 
 
-@pytest.mark.parametrize("figure", sorted(selectors.ROLLED))
+PAYING_LISTS = ["arpa", "arr", "customers_start", "mrr", "mrr_start", "paying"]
+MOVEMENTS = ["churn", "contraction", "expansion", "new", "reactivation"]
+
+
+def test_every_figure_whose_count_and_total_come_from_the_rollups_is_checked_below():
+    assert sorted(selectors.ROLLED) == sorted(PAYING_LISTS + MOVEMENTS)
+
+
+@pytest.mark.parametrize("figure", PAYING_LISTS)
 @pytest.mark.parametrize(
     ("who", "params"),
     [
@@ -334,6 +342,24 @@ def test_the_largest_drill_downs_count_and_total_come_from_the_rollups_and_equal
 
     # then the count and total (from the rollups) are those of the rows themselves
     assert (first.count, first.total_cents) == (len(every.rows), sum(row.amount_cents for row in every.rows))
+    assert first.count > 0
+
+
+@pytest.mark.parametrize("figure", MOVEMENTS)
+@pytest.mark.parametrize(("who", "params"), [("leader_a", {"period": "year", "month": "2025-08"})])
+def test_a_movements_drill_down_counts_and_totals_from_the_rollups_equal_its_rows(built, figure, who, params):
+    # given the leader and a year's customers who moved (new, expanded, reactivated, contracted or churned MRR)
+    user = built.org.leader_a
+    _form, period, filters = read_metrics_request(user, QueryDict(urlencode(params)))
+
+    # when the first page is read, and then every row
+    first = selectors.drilldown(user, period, filters, figure)
+    every = selectors.drilldown(user, period, filters, figure, per_page=10_000)
+
+    # then the count and total (from the rollups) are those of the rows, which come largest first
+    assert (first.count, first.total_cents) == (len(every.rows), sum(row.amount_cents for row in every.rows))
+    amounts = [row.amount_cents for row in every.rows]
+    assert amounts == sorted(amounts, reverse=True)
     assert first.count > 0
 
 
