@@ -2,6 +2,7 @@
 expansion opportunities. The journey's forms (handoff, reviews, churn, UTI) are in ``journey``."""
 
 from collections.abc import Callable
+from functools import partial
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -229,11 +230,14 @@ def task_add(request: HttpRequest, pk: int) -> HttpResponse:
         auto_id="id_task_%s",
     )
 
-    def fragment(form: TaskForm, *, status: int = 200) -> HttpResponse:
-        action = reverse("portfolio:task_add", kwargs={"pk": customer.pk})
-        return customer_form_page(
-            request, customer, form, action=action, title=_("New task"), submit=_("Create task"), status=status
-        )
+    fragment = partial(
+        customer_form_page,
+        request,
+        customer,
+        action=reverse("portfolio:task_add", kwargs={"pk": customer.pk}),
+        title=_("New task"),
+        submit=_("Create task"),
+    )
 
     if request.method == "GET":
         return fragment(form)
@@ -268,11 +272,14 @@ def contact_add(request: HttpRequest, pk: int) -> HttpResponse:
     customer = changeable_customer(request, pk)
     form = ContactForm(posted(request), auto_id="id_contact_%s")
 
-    def fragment(form: ContactForm, *, status: int = 200) -> HttpResponse:
-        action = reverse("portfolio:contact_add", kwargs={"pk": customer.pk})
-        return customer_form_page(
-            request, customer, form, action=action, title=_("New contact"), submit=_("Add contact"), status=status
-        )
+    fragment = partial(
+        customer_form_page,
+        request,
+        customer,
+        action=reverse("portfolio:contact_add", kwargs={"pk": customer.pk}),
+        title=_("New contact"),
+        submit=_("Add contact"),
+    )
 
     if request.method == "GET":
         return fragment(form)
@@ -296,12 +303,14 @@ def contact_edit(request: HttpRequest, pk: int, contact_pk: int) -> HttpResponse
     )
     form = contact_edit_form(contact, posted(request))
 
-    def fragment(form: ContactForm, *, status: int = 200) -> HttpResponse:
-        action = reverse("portfolio:contact_edit", kwargs={"pk": customer.pk, "contact_pk": contact.pk})
-        title = _("Edit %(name)s") % {"name": contact.name}
-        return customer_form_page(
-            request, customer, form, action=action, title=title, submit=_("Save contact"), status=status
-        )
+    fragment = partial(
+        customer_form_page,
+        request,
+        customer,
+        action=reverse("portfolio:contact_edit", kwargs={"pk": customer.pk, "contact_pk": contact.pk}),
+        title=_("Edit %(name)s") % {"name": contact.name},
+        submit=_("Save contact"),
+    )
 
     if request.method == "GET":
         return fragment(form)
@@ -332,12 +341,14 @@ def opportunity_add(request: HttpRequest, pk: int) -> HttpResponse:
     customer = changeable_customer(request, pk)
     form = OpportunityForm(posted(request), auto_id="id_opportunity_%s")
 
-    def fragment(form: OpportunityForm, *, status: int = 200) -> HttpResponse:
-        action = reverse("portfolio:opportunity_add", kwargs={"pk": customer.pk})
-        title = _("New opportunity")
-        return customer_form_page(
-            request, customer, form, action=action, title=title, submit=_("Add opportunity"), status=status
-        )
+    fragment = partial(
+        customer_form_page,
+        request,
+        customer,
+        action=reverse("portfolio:opportunity_add", kwargs={"pk": customer.pk}),
+        title=_("New opportunity"),
+        submit=_("Add opportunity"),
+    )
 
     if request.method == "GET":
         return fragment(form)

@@ -1,6 +1,8 @@
 """The journey's steps on the customer page: milestones and the handoff, success reviews, churn requests
 and the UTI exit."""
 
+from functools import partial
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -152,17 +154,15 @@ def churn_open(request: HttpRequest, pk: int) -> HttpResponse:
     # The ids the customer page gives it (``own_ids``): the same whether it came with the page or after.
     form = ChurnRequestForm(posted(request), auto_id="id_churn_%s")
 
-    def fragment(form: ChurnRequestForm, *, status: int = 200) -> HttpResponse:
-        return customer_form_page(
-            request,
-            customer,
-            form,
-            action=reverse("portfolio:churn_open", kwargs={"pk": customer.pk}),
-            title=_("Record a churn request"),
-            submit=_("Record the churn request"),
-            danger=True,
-            status=status,
-        )
+    fragment = partial(
+        customer_form_page,
+        request,
+        customer,
+        action=reverse("portfolio:churn_open", kwargs={"pk": customer.pk}),
+        title=_("Record a churn request"),
+        submit=_("Record the churn request"),
+        danger=True,
+    )
 
     if request.method == "GET":
         return fragment(form)
@@ -183,16 +183,14 @@ def churn_save_attempt(request: HttpRequest, pk: int, churn_pk: int) -> HttpResp
     churn = get_visible_or_404(selectors.churn_requests_visible_to(request.user), pk=churn_pk, customer=customer)
     form = SaveAttemptForm(posted(request), auto_id="id_save_%s")
 
-    def fragment(form: SaveAttemptForm, *, status: int = 200) -> HttpResponse:
-        return customer_form_page(
-            request,
-            customer,
-            form,
-            action=reverse("portfolio:churn_save", kwargs={"pk": customer.pk, "churn_pk": churn.pk}),
-            title=_("Log a save attempt"),
-            submit=_("Save the attempt"),
-            status=status,
-        )
+    fragment = partial(
+        customer_form_page,
+        request,
+        customer,
+        action=reverse("portfolio:churn_save", kwargs={"pk": customer.pk, "churn_pk": churn.pk}),
+        title=_("Log a save attempt"),
+        submit=_("Save the attempt"),
+    )
 
     if request.method == "GET":
         return fragment(form)
@@ -215,16 +213,14 @@ def churn_resolve(request: HttpRequest, pk: int, churn_pk: int) -> HttpResponse:
         posted(request), subscriptions=selectors.subscriptions_running(customer), auto_id="id_resolve_%s"
     )
 
-    def fragment(form: ChurnResolveForm, *, status: int = 200) -> HttpResponse:
-        return customer_form_page(
-            request,
-            customer,
-            form,
-            action=reverse("portfolio:churn_resolve", kwargs={"pk": customer.pk, "churn_pk": churn.pk}),
-            title=_("Close the request"),
-            submit=_("Record the outcome"),
-            status=status,
-        )
+    fragment = partial(
+        customer_form_page,
+        request,
+        customer,
+        action=reverse("portfolio:churn_resolve", kwargs={"pk": customer.pk, "churn_pk": churn.pk}),
+        title=_("Close the request"),
+        submit=_("Record the outcome"),
+    )
 
     if request.method == "GET":
         return fragment(form)
