@@ -11,6 +11,11 @@ instances exactly as the queryset would (``select_related`` objects attached, de
     by_hash = Prepared(lambda h: Delivery.objects.select_related("campaign").filter(token_hash=h), "<hash>")
     delivery = by_hash.get(token_hash)   # Delivery.DoesNotExist when no row
 
+:class:`PreparedInsert` does the same for writing a new row: the ``INSERT`` text is built once per connection and each
+call binds one instance's values, as ``Model.save(force_insert=True)`` would (each field's ``pre_save`` and database
+preparation, the key read back). A model someone listens to (``pre_save``/``post_save`` receivers), a value that is an
+expression, or a multi-table model is saved by Django itself instead.
+
 The queryset must be a plain model query (no annotations, ``values()``, prefetches or composite keys), and each
 placeholder must reach the SQL as exactly one parameter, unchanged (pick values no real call uses). A query with
 ``select_for_update()`` must be run, and first built, inside a transaction, as the queryset itself would be.
@@ -22,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.models import Model, QuerySet
+from django.db.models import Model, QuerySet, signals
 from django.db.models.query import get_related_populators
 
 M = TypeVar("M", bound=Model)
@@ -121,3 +126,68 @@ class Prepared(Generic[M]):
         if not objects:
             raise compiled.model.DoesNotExist(f"{compiled.model._meta.object_name} matching query does not exist.")
         raise compiled.model.MultipleObjectsReturned(f"get() returned more than one {compiled.model._meta.object_name}")
+
+
+@dataclass(frozen=True)
+class _Insert:
+    sql: str
+    fields: list  # the columns written, in the statement's order
+    returning: list  # the columns read back (the key)
+
+
+class PreparedInsert(Generic[M]):
+    """``INSERT`` one instance of ``model`` with SQL built once per connection: ``PreparedInsert(Activity).save(obj)``
+    does what ``obj.save(force_insert=True)`` does for a plain model nobody listens to, without rebuilding the
+    statement (listing, quoting and compiling every column) each time."""
+
+    def __init__(self, model: type[M]) -> None:
+        self._model = model
+        self._compiled: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    def _compile(self, connection) -> _Insert:
+        meta = self._model._meta
+        fields = [f for f in meta.local_concrete_fields if not f.generated and f is not meta.auto_field]
+        returning = list(meta.db_returning_fields)
+        quote = connection.ops.quote_name
+        # Names from the model's own metadata, quoted; the values are parameters.
+        columns = ", ".join(quote(f.column) for f in fields)
+        sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"  # noqa: S608
+        if returning:
+            sql += f" RETURNING {', '.join(quote(f.column) for f in returning)}"
+        return _Insert(sql=sql, fields=fields, returning=returning)
+
+    def _by_django(self, obj: M) -> bool:
+        meta = self._model._meta
+        return bool(
+            meta.parents
+            or meta.order_with_respect_to
+            or signals.pre_save.has_listeners(self._model)
+            or signals.post_save.has_listeners(self._model)
+            or obj.pk is not None
+        )
+
+    def save(self, obj: M, using: str = DEFAULT_DB_ALIAS) -> M:
+        """Write ``obj`` as a new row and set its key; returns it."""
+        if self._by_django(obj):
+            obj.save(force_insert=True, using=using)
+            return obj
+        connection = connections[using]
+        compiled = self._compiled.get(connection)
+        if compiled is None:
+            compiled = self._compiled[connection] = self._compile(connection)
+        obj._prepare_related_fields_for_save(operation_name="save")
+        values = []
+        for field in compiled.fields:
+            value = field.pre_save(obj, add=True)
+            if hasattr(value, "resolve_expression"):  # a database default or an expression: Django's own insert
+                obj.save(force_insert=True, using=using)
+                return obj
+            values.append(field.get_db_prep_save(value, connection=connection))
+        with connection.cursor() as cursor:
+            cursor.execute(compiled.sql, values)
+            row = cursor.fetchone() if compiled.returning else ()
+        for field, value in zip(compiled.returning, row, strict=True):
+            setattr(obj, field.attname, value)
+        obj._state.adding = False
+        obj._state.db = using
+        return obj

@@ -30,7 +30,7 @@ from django.utils.translation import gettext as _
 from accounts.access import can_write
 from accounts.models import User
 from core.events import publish
-from core.prepared import Prepared
+from core.prepared import Prepared, PreparedInsert
 from portfolio import services as portfolio_services
 from portfolio.models import Activity, ActivityKind, Contact, Customer, Task, TaskStatus
 from surveys import events, scoring, tokens
@@ -133,6 +133,7 @@ _LOCKED_READ_BY_ID = Prepared(
     -1,
 )
 _RESPONSE_READ = Prepared(lambda pk: Response.objects.filter(delivery_id=pk), -1)
+_RESPONSE_INSERT = PreparedInsert(Response)
 
 
 def _hash_of(token: str) -> str:
@@ -341,7 +342,7 @@ def _answer_write(
         # The answer counts for the customer's CSM, segment and plan of today, the day it is given; answering
         # again later changes the answer, not whom it counts for (it keeps its ``answered_at`` too).
         response.count_for(customer)
-        response.save(force_insert=True)
+        _RESPONSE_INSERT.save(response)
     else:
         response.score = score
         response.comment = comment

@@ -1,14 +1,18 @@
-"""Prepared queries: the SQL built once, the rows turned into the same model instances the queryset makes."""
+"""Prepared queries: the SQL built once, the rows turned into the same model instances the queryset makes, and the
+rows an insert writes the same as Django's."""
 
 from unittest import mock
 
 import pytest
-from django.db.models.sql.compiler import SQLCompiler
+from django.db.models.signals import post_save
+from django.db.models.sql.compiler import SQLCompiler, SQLInsertCompiler
 from django.forms.models import model_to_dict
+from django.utils import timezone
 
-from core.prepared import Prepared
+from core.prepared import Prepared, PreparedInsert
+from portfolio.models import Activity, Customer
 from surveys.models import Delivery, Response
-from tests.portfolio.factories import ContactFactory
+from tests.portfolio.factories import ContactFactory, CustomerFactory
 from tests.surveys.test_answers import make_campaign, make_delivery
 
 pytestmark = pytest.mark.django_db
@@ -83,3 +87,75 @@ def test_every_placeholder_must_be_one_parameter_of_the_query(answered):
     counted = Prepared(lambda values: Delivery.objects.values("pk").filter(token_hash=values), "<hash>")
     with pytest.raises(ValueError, match="plain model rows"):
         counted.get(answered.token_hash)
+
+
+# --- Inserts ----------------------------------------------------------------------------------------------------
+
+activity_insert = PreparedInsert(Activity)
+
+
+def entry(customer, **changes) -> Activity:
+    fields = {
+        "customer": customer,
+        "kind": "survey",
+        "title": "NPS 3 — detrator",
+        "body": "Demorou <muito>",
+        "happened_at": timezone.now(),
+        "data": {"score": 3, "previous_score": None, "contact": None},
+    }
+    return Activity(**{**fields, **changes})
+
+
+def test_a_prepared_insert_writes_the_row_django_writes(django_assert_num_queries):
+    customer = CustomerFactory()
+    by_django = entry(customer)
+    by_django.save(force_insert=True)
+
+    prepared = entry(customer, happened_at=by_django.happened_at)
+    with django_assert_num_queries(1):
+        assert activity_insert.save(prepared) is prepared
+
+    assert prepared.pk is not None
+    assert prepared.pk != by_django.pk
+    assert not prepared._state.adding
+    assert prepared._state.db == "default"
+    stored = {a.pk: model_to_dict(a, exclude=["id"]) for a in Activity.objects.filter(customer=customer)}
+    assert stored[prepared.pk] == stored[by_django.pk]
+    assert stored[prepared.pk]["data"] == {"score": 3, "previous_score": None, "contact": None}
+    # A field's default is filled in as Django fills it (happened_at defaults to now; external_id to NULL).
+    defaulted = activity_insert.save(Activity(customer=customer, kind="note", title="Sem data"))
+    row = Activity.objects.get(pk=defaulted.pk)
+    assert row.happened_at is not None
+    assert row.external_id is None
+    assert row.data == {}
+
+
+def test_a_prepared_insert_builds_its_sql_once():
+    customer = CustomerFactory()
+    activity_insert.save(entry(customer))
+
+    with mock.patch.object(SQLInsertCompiler, "as_sql", side_effect=AssertionError("compiled again")):
+        activity_insert.save(entry(customer))
+    assert Activity.objects.filter(customer=customer, kind="survey").count() == 2
+
+
+def test_a_model_someone_listens_to_is_saved_by_django():
+    customer = CustomerFactory()
+    heard = []
+
+    def listener(sender, instance, created, **kwargs):
+        heard.append((instance.title, created))
+
+    post_save.connect(listener, sender=Activity)
+    try:
+        saved = activity_insert.save(entry(customer, title="Ouvida"))
+    finally:
+        post_save.disconnect(listener, sender=Activity)
+
+    assert heard == [("Ouvida", True)]
+    assert Activity.objects.get(pk=saved.pk).title == "Ouvida"
+
+
+def test_an_unsaved_related_row_is_refused_as_django_refuses_it():
+    with pytest.raises(ValueError, match="unsaved related object"):
+        activity_insert.save(entry(Customer(name="Nunca salvo")))
