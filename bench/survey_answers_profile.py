@@ -8,6 +8,7 @@ pairs and prints the top functions by cumulative and own time.
 
     .venv/bin/python -m bench.survey_answers_profile                       # 150 pairs after 30 warm-up ones
     .venv/bin/python -m bench.survey_answers_profile --profile --top 40
+    .venv/bin/python -m bench.survey_answers_profile --profile --cpu        # by CPU time: PostgreSQL's waits left out
     .venv/bin/python -m bench.survey_answers_profile --no-follow-ups      # the detractor follow-ups left out
 
 Without a broker the detractor follow-ups (the bell, the "Detractor recovery" playbook) run eagerly inside the
@@ -43,6 +44,9 @@ def main() -> int:
     parser.add_argument("--database", default=DEFAULT_DB, help="the scratch database's name (dropped at the end)")
     parser.add_argument("--profile", action="store_true", help="cProfile the timed pairs")
     parser.add_argument("--top", type=int, default=30)
+    parser.add_argument(
+        "--cpu", action="store_true", help="profile by this process's CPU time instead of wall time (no waits)"
+    )
     parser.add_argument("--no-follow-ups", action="store_true", help="leave the detractor follow-ups out")
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--save", default="", help="write the profile's raw stats to this file (for pstats)")
@@ -98,7 +102,9 @@ def main() -> int:
         pair(plan, defaultdict(list), {"GET": [], "POST": []})
     times: dict[str, list[float]] = defaultdict(list)
     queries: dict[str, list[int]] = {"GET": [], "POST": []}
-    profiler = cProfile.Profile() if args.profile else None
+    profiler = None
+    if args.profile:
+        profiler = cProfile.Profile(time.process_time) if args.cpu else cProfile.Profile()
     if profiler:
         profiler.enable()
     for plan in flow[args.warm :]:

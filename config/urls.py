@@ -25,10 +25,12 @@ api_patterns = [
 
 urlpatterns = [
     path("", portfolio_views.my_day, name="home"),
-    path("", include("portfolio.urls")),
-    path("healthz", healthz, name="healthz"),
+    # The public pages first: the links in every email sent (thousands of contacts) are found without trying each
+    # page of the team's first.
     path("s/", include("surveys.public_urls")),
     path("e/", include("playbooks.public_urls")),
+    path("", include("portfolio.urls")),
+    path("healthz", healthz, name="healthz"),
     path("", include("accounts.urls")),
     path("settings/", include("portfolio.settings_urls")),
     path("settings/", include("surveys.settings_urls")),
