@@ -71,6 +71,17 @@ def put_off_here() -> bool:
     return True
 
 
+REPR_MAX = 1024  # as Celery's own: what the message's headers show of its arguments
+
+
+def _shown(value: tuple | dict) -> str:
+    """The arguments as a job's message shows them (the worker's logs, monitoring): their ``repr``, cut at
+    :data:`REPR_MAX`. Jobs carry ids, names and dates, whose ``repr`` is already short and safe; Celery's own
+    ``saferepr``, made for anything, cost as much as the rest of queueing the job."""
+    text = repr(value)
+    return text if len(text) <= REPR_MAX else f"{text[: REPR_MAX - 3]}..."
+
+
 def queue(task, *args, notify: bool = True, **kwargs) -> bool:
     """Queue ``task`` now. True when the broker took it; False when it went to the outbox instead (or, with
     no outbox to keep it, was logged as lost). Never raises for an unreachable broker."""
@@ -78,7 +89,7 @@ def queue(task, *args, notify: bool = True, **kwargs) -> bool:
         task.apply_async(args, kwargs)
         return True
     try:
-        task.apply_async(args, kwargs)
+        task.apply_async(args, kwargs, argsrepr=_shown(args), kwargsrepr=_shown(kwargs))
         return True
     except Exception:
         logger.warning(

@@ -225,6 +225,29 @@ def test_with_the_broker_up_nothing_is_kept(org, broker):
     assert not OutboxJob.objects.exists()
 
 
+def test_a_queued_job_shows_its_arguments_cut_at_celerys_length(org, broker):
+    import json
+
+    from surveys.subscribers import notify_detractor
+
+    broker.up()
+    task = notify_detractor.task  # (event name, payload)
+
+    assert jobs.queue(task, "surveys.events.DetractorAnswered", {"response_id": 7, "kind": "nps"}) is True
+    assert jobs.queue(task, "surveys.events.DetractorAnswered", {"ids": list(range(1000))}) is True
+
+    with broker.app.connection_for_write() as conn:
+        raw = conn.default_channel.client.lrange(broker.queue, 0, -1)
+    headers = sorted((json.loads(m)["headers"] for m in raw), key=lambda h: len(h["argsrepr"]))
+    assert [(h["task"], h["argsrepr"], h["kwargsrepr"]) for h in headers[:1]] == [
+        (task.name, "('surveys.events.DetractorAnswered', {'response_id': 7, 'kind': 'nps'})", "{}")
+    ]
+    cut = headers[1]["argsrepr"]
+    assert len(cut) == jobs.REPR_MAX
+    assert cut.startswith("('surveys.events.DetractorAnswered', {'ids': [0, 1, 2, 3")
+    assert cut.endswith("...")
+
+
 def test_the_outbox_flush_is_on_the_beat_every_minute(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["accounts.outbox_flush"]
 
