@@ -52,6 +52,7 @@ DB_URL = f"postgres://postgres@{HOST}:5432/{DB_NAME}"
 UPDATE_SHARE = 0.25
 FLOOR_TARGET = 0.5  # issue 13: the answer flow's requests per second at least half the floor's
 CONTENTION_DELIVERIES = 100
+WARM_UP_ANSWERS = 10  # per gunicorn worker, untimed
 
 # The server and this script must share the settings (the token is an HMAC with SECRET_KEY). The local
 # settings with DEBUG off: production's code paths, without its HTTPS redirect or collected static files.
@@ -183,12 +184,17 @@ def use_broker(url: str) -> str:
     return queue
 
 
-def start_worker(log: Path) -> subprocess.Popen:
-    """One Celery worker (prefork, one process: it shares the two CPUs with gunicorn) on the benchmark's queues."""
+def start_worker(log: Path, *, idle: bool = False) -> subprocess.Popen:
+    """One Celery worker (prefork, one process: it shares the two CPUs with gunicorn) on the benchmark's queues;
+    ``idle``: on an empty queue of its own, until :func:`worker_consume` hands it the benchmark's (it starts, imports
+    and connects first, so what it costs afterwards is the follow-ups' alone)."""
     from config.settings.base import celery_queues
 
     queues = ",".join(celery_queues(SERVER_ENV["CELERY_TASK_DEFAULT_QUEUE"]).values())
+    if idle:
+        queues = f"{SERVER_ENV['CELERY_TASK_DEFAULT_QUEUE']}-idle"
     command = [str(ROOT / ".venv" / "bin" / "celery"), "-A", "config", "worker", "-c", "1", "-Q", queues]
+    command += ["-n", f"{SERVER_ENV['CELERY_TASK_DEFAULT_QUEUE']}@%h"]
     command += ["-l", "WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat"]
     return subprocess.Popen(  # noqa: S603 - our own worker, fixed arguments
         command,
@@ -197,6 +203,32 @@ def start_worker(log: Path) -> subprocess.Popen:
         stdout=log.open("wb"),
         stderr=subprocess.STDOUT,
     )
+
+
+def worker_ready(worker: subprocess.Popen, timeout: float = 60) -> None:
+    """Wait until the worker answers (started, imported, connected), so that its start is not timed."""
+    from celery import current_app
+
+    name = SERVER_ENV["CELERY_TASK_DEFAULT_QUEUE"]
+    deadline = time.monotonic() + timeout
+    while not current_app.control.ping(destination=[f"{name}@{socket.gethostname()}"], timeout=1.0):
+        if worker.poll() is not None or time.monotonic() > deadline:
+            raise SystemExit("the Celery worker did not start")
+
+
+def worker_consume() -> None:
+    """Hand the idle worker the benchmark's queues (Celery's remote control, through the broker)."""
+    from celery import current_app
+
+    from config.settings.base import celery_queues
+
+    name = SERVER_ENV["CELERY_TASK_DEFAULT_QUEUE"]
+    for queue in celery_queues(name).values():
+        replies = current_app.control.add_consumer(
+            queue, destination=[f"{name}@{socket.gethostname()}"], reply=True, timeout=5.0
+        )
+        if not replies:
+            raise SystemExit(f"the Celery worker did not take the queue {queue}")
 
 
 def drain(url: str, queue: str, worker: subprocess.Popen, timeout: float = 600) -> float:
@@ -253,6 +285,56 @@ def start_server(port: int, workers: int, log: Path) -> subprocess.Popen:
             time.sleep(0.2)
     server.terminate()
     raise SystemExit(f"gunicorn did not start; see {log}:\n{log.read_text()[-3000:]}")
+
+
+# --- Where the machine's CPU went ------------------------------------------------------------------------------
+
+CPU_GROUPS = ("client", "gunicorn", "postgres", "worker", "redis")
+
+
+def cpu_seconds(server: subprocess.Popen, worker: subprocess.Popen | None) -> dict[str, float]:
+    """CPU seconds used so far by this process (the client threads), gunicorn (its master and workers), the
+    Celery worker, Redis and PostgreSQL (the benchmark database's backends and the server's own writers: WAL,
+    checkpoints), read from ``/proc``. Between two readings it says what each request cost the machine, not just
+    the web process; other databases' backends on the same server are left out."""
+    tick = os.sysconf("SC_CLK_TCK")
+    totals = dict.fromkeys(CPU_GROUPS, 0.0)
+    own = os.times()
+    totals["client"] = own.user + own.system
+    roots = {server.pid: "gunicorn", **({worker.pid: "worker"} if worker is not None else {})}
+    processes = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            command = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        processes[int(entry)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick, command)
+    for pid, (parent, seconds, command) in processes.items():
+        group = roots.get(pid) or roots.get(parent)
+        if group is None and command.startswith("postgres: "):
+            # "postgres: [16/main: ]<user> <database> <client> <state>", or one of the server's own processes
+            # ("postgres: 16/main: walwriter")
+            backend = command.removeprefix("postgres: ").split()
+            if backend and backend[0].endswith(":"):
+                backend = backend[1:]
+            if backend[:2] == ["autovacuum", "worker"]:
+                backend = backend[1:]  # "autovacuum worker <database>": counted for its database, as a backend
+            if len(backend) < 3 or backend[1] == DB_NAME:
+                group = "postgres"
+        elif group is None and command.startswith("redis-server"):
+            group = "redis"
+        if group is not None:
+            totals[group] += seconds
+    return totals
+
+
+def cpu_per_request(before: dict[str, float], after: dict[str, float], requests: int) -> dict[str, float]:
+    """Each group's CPU milliseconds per request between two readings."""
+    return {group: (after[group] - before[group]) * 1000 / max(requests, 1) for group in CPU_GROUPS}
 
 
 # --- The clients ------------------------------------------------------------------------------------------------
@@ -403,6 +485,14 @@ def main(figures: dict | None = None) -> int:
         help="a Redis URL: queue the follow-ups there and run them in a Celery worker beside gunicorn, as in "
         "production (default: $LEME_BENCH_BROKER_URL; without one, they run in the web process after the commit)",
     )
+    parser.add_argument(
+        "--worker-runs",
+        choices=("after", "during"),
+        default=os.environ.get("LEME_BENCH_WORKER_RUNS", "after"),
+        help="with a broker: the worker starts once the timed rounds are over and runs the follow-ups they queued, "
+        "timed on its own (after: the page's rate is the web's alone, as with a worker on its own machine), or "
+        "runs beside gunicorn on the same CPUs throughout (during)",
+    )
     args = parser.parse_args()
     queue = use_broker(args.broker) if args.broker else ""
     rng = random.Random(args.seed)
@@ -411,17 +501,27 @@ def main(figures: dict | None = None) -> int:
     scratch_database()
     django_setup()
     started = time.perf_counter()
-    flow, contention = seed(args.deliveries, CONTENTION_DELIVERIES, rng)
-    print(f"    seeded {len(flow) + len(contention)} deliveries in {time.perf_counter() - started:.1f}s")
+    warm = args.workers * WARM_UP_ANSWERS
+    flow, contention = seed(warm + args.deliveries, CONTENTION_DELIVERIES, rng)
+    # The first answers warm each web worker's answer path up (its template, prepared queries, the broker's
+    # connection) untimed, as a long-running server is; they are checked with the others.
+    warm_up, flow = flow[:warm], flow[warm:]
+    print(f"    seeded {warm + len(flow) + len(contention)} deliveries in {time.perf_counter() - started:.1f}s")
 
     port = free_port()
     log = Path(tempfile.gettempdir()) / f"leme-bench-answers-{port}.log"
     server = start_server(port, args.workers, log)
     print(f"==> gunicorn on {HOST}:{port}, {args.workers} sync workers; {args.threads} client threads")
     worker = None
-    if queue:
+    if queue and args.worker_runs == "during":
         worker = start_worker(log.with_suffix(".worker.log"))
-        print(f"==> a Celery worker on {args.broker} (queue {queue}) runs the follow-ups")
+        print(f"==> a Celery worker on {args.broker} (queue {queue}) runs the follow-ups beside gunicorn")
+    elif queue:
+        worker = start_worker(log.with_suffix(".worker.log"), idle=True)
+        print(f"==> the follow-ups queue on {args.broker} (queue {queue}); a Celery worker, idle until the rounds")
+        print("    are over, runs them then")
+    if worker is not None:
+        worker_ready(worker)
     else:
         print("==> no broker: the follow-ups run in the web process, after each answer's commit")
     drained = 0.0
@@ -434,10 +534,15 @@ def main(figures: dict | None = None) -> int:
 
         for _ in range(args.workers * 4):
             request(port, "GET", FLOOR_PATH)
+        untimed = Tally()
+        with ThreadPoolExecutor(args.threads) as pool:
+            list(pool.map(lambda plan: answer_flow(port, plan, untimed), warm_up))
         # The floor as many requests as the flow makes, half before it and half after it.
         floor_requests = sum(1 + len(p.scores) for p in flow)
         floor = Tally()
+        cpu = [cpu_seconds(server, worker)]
         floor_seconds = floor_gets(port, FLOOR_PATH, floor_requests // 2, args.threads, floor)
+        cpu.append(cpu_seconds(server, worker))
 
         tally = Tally()
         started = time.perf_counter()
@@ -445,8 +550,10 @@ def main(figures: dict | None = None) -> int:
             list(pool.map(lambda plan: answer_flow(port, plan, tally), flow))
         flow_seconds = time.perf_counter() - started
         flow_posts, flow_gets = len(tally.post_ms), len(tally.get_ms)
+        cpu.append(cpu_seconds(server, worker))
 
         floor_seconds += floor_gets(port, FLOOR_PATH, floor_requests - floor_requests // 2, args.threads, floor)
+        cpu.append(cpu_seconds(server, worker))
 
         contended = Tally()
         barrier = threading.Barrier(args.threads)
@@ -454,16 +561,19 @@ def main(figures: dict | None = None) -> int:
         with ThreadPoolExecutor(args.threads) as pool:
             list(pool.map(lambda t: contended_posts(port, contention, t, barrier, contended), range(args.threads)))
         contention_seconds = time.perf_counter() - started
+        if worker is not None and args.worker_runs == "after":
+            worker_consume()
         if worker is not None:
             drained = drain(args.broker, queue, worker)
+        cpu.append(cpu_seconds(server, worker))
     finally:
         for process in (server, worker):
             if process is not None:
                 process.terminate()
                 process.wait(timeout=30)
 
-    problems = tally.errors + floor.errors + contended.errors
-    problems += verify(flow, contention, args.threads)
+    problems = untimed.errors + tally.errors + floor.errors + contended.errors
+    problems += verify(warm_up + flow, contention, args.threads)
 
     updates = sum(len(p.scores) - 1 for p in flow)
     print(f"\n== flow: {len(flow)} deliveries, GET then POST ({updates} answered twice)")
@@ -494,6 +604,22 @@ def main(figures: dict | None = None) -> int:
     print(f"   answer flow requests/s (GET+POST): {flow_rate:,.0f}")
     verdict = "met" if ratio >= FLOOR_TARGET else "not met"
     print(f"   ratio flow / floor: {ratio:.2f} (target ≥ {FLOOR_TARGET}× the floor: {verdict})")
+    floor_cpu = {
+        group: cpu_per_request(cpu[0], cpu[1], 1)[group] + cpu_per_request(cpu[2], cpu[3], 1)[group]
+        for group in CPU_GROUPS
+    }
+    floor_cpu = {group: ms / len(floor.get_ms) for group, ms in floor_cpu.items()}
+    flow_cpu = cpu_per_request(cpu[1], cpu[2], flow_gets + flow_posts)
+    print("\n== the machine's CPU per request, ms (client threads, gunicorn, PostgreSQL, Celery worker, Redis)")
+    print("   " + "".join(f"{group:>10}" for group in (*CPU_GROUPS, "all")))
+    for name, row in (("floor", floor_cpu), ("flow", flow_cpu)):
+        print(f"   {name:<6}" + "".join(f"{row[group]:10.2f}" for group in CPU_GROUPS) + f"{sum(row.values()):10.2f}")
+    if worker is not None:
+        # Everything the worker did for the answers (the warm-up's and the contention round's too), whenever it ran
+        # them.
+        answered = len(untimed.post_ms) + flow_posts + len(contended.post_ms)
+        followed = (cpu[4]["worker"] - cpu[1]["worker"]) * 1000 / max(answered, 1)
+        print(f"   the worker's follow-ups, all told: {followed:.2f} ms per answer POST")
     print(f"\n== contention: {args.threads} threads POST to the same delivery at once, {len(contention)} times")
     contended_rate = len(contended.post_ms) / contention_seconds
     print(f"   {len(contended.post_ms)} POSTs in {contention_seconds:.2f}s ({contended_rate:,.0f}/s)")
@@ -502,14 +628,17 @@ def main(figures: dict | None = None) -> int:
         f"{statistics.median(contended.post_ms):.1f} / {percentile(contended.post_ms, 0.95):.1f} / "
         f"{percentile(contended.post_ms, 0.99):.1f}"
     )
-    if worker is not None:
+    if worker is not None and args.worker_runs == "during":
         print(f"\n== the worker finished the follow-ups {drained:.1f}s after the last request")
+    elif worker is not None:
+        print(f"\n== the worker, started after the rounds, ran their follow-ups in {drained:.1f}s")
     statuses = tally.statuses + contended.statuses
     print(f"\n== statuses: {dict(sorted(statuses.items()))}; floor {dict(floor.statuses)}")
 
     from surveys.models import Response
 
-    print(f"== responses: {Response.objects.count()} for {len(flow) + len(contention)} deliveries answered")
+    answered = len(warm_up) + len(flow) + len(contention)
+    print(f"== responses: {Response.objects.count()} for {answered} deliveries answered (warm-up included)")
     if not args.keep:
         from django.db import connections
 
@@ -517,6 +646,7 @@ def main(figures: dict | None = None) -> int:
         scratch_database(drop_only=True)
     if figures is not None:  # for bench.all's table
         figures.update(posts_per_s=flow_posts / flow_seconds, requests_per_s=flow_rate, floor_per_s=floor_rate)
+        figures.update(floor_cpu_ms=sum(floor_cpu.values()), flow_cpu_ms=sum(flow_cpu.values()))
         figures.update(post_p95_ms=percentile(tally.post_ms, 0.95), problems=len(problems))
     if problems:
         print(f"\nFAILED: {len(problems)} problems")
