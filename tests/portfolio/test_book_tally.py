@@ -7,9 +7,13 @@ import threading
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.db.models import Count, Sum
+from django.test.utils import CaptureQueriesContext
 
-from portfolio import book_tally, services
+from core import request_memo
+from portfolio import book_tally, selectors, services
 from portfolio.models import Customer, CustomerBookTally
+from portfolio.selectors import PortfolioFilters
 from tests.portfolio.factories import CustomerFactory, subscribe
 
 pytestmark = pytest.mark.django_db
@@ -22,14 +26,15 @@ def equal_to_the_customers() -> bool:
 
 @pytest.fixture
 def customers(org):
-    """Customers of two CSMs and none, in several segments and service models, some paying."""
+    """Customers of two CSMs of team A and of none (team A's by its ISM, so team A's leader sees every customer),
+    in several segments and service models, some paying."""
     made = [
         CustomerFactory(owner=org.csm_a, segment="smb", service_model="high"),
         CustomerFactory(owner=org.csm_a, segment="smb", service_model="high"),
         CustomerFactory(owner=org.csm_a, segment="mid", service_model="low"),
         CustomerFactory(owner=org.csm_a2, segment="enterprise", service_model="tech"),
-        CustomerFactory(owner=None, segment="smb", service_model="low"),
-        CustomerFactory(owner=None, segment="smb", service_model="low"),
+        CustomerFactory(owner=None, implementation_manager=org.ism_a, segment="smb", service_model="low"),
+        CustomerFactory(owner=None, implementation_manager=org.ism_a, segment="smb", service_model="low"),
     ]
     for customer, amount in zip(made, [100_000, 250_000, 40_000, 0, 75_000, 12_345], strict=True):
         if amount:
@@ -184,3 +189,94 @@ def test_two_writers_moving_customers_into_the_same_cell_at_once_both_count(org)
     # then the new cell holds both, and the old one neither
     assert equal_to_the_customers()
     assert book_tally.stored_counts() == {(org.csm_a.pk, "onboarding", "high", "enterprise", ""): (2, 30_000)}
+
+
+# --- Who reads it: the portfolio's totals ---------------------------------------------------------------------
+
+SUMMED_CUSTOMERS = 'SUM("portfolio_customer"."mrr_cents")'  # a count of the customers' MRR
+TALLY = "portfolio_customerbooktally"
+
+
+def totals_read(user, filters) -> tuple[dict, set[str]]:
+    """``portfolio_totals`` for ``user`` within a request, as the page asks, and where its figures came from."""
+    with request_memo.request_scope(), CaptureQueriesContext(connection) as queries:
+        totals = selectors.portfolio_totals(user, filters)
+    sql = " ".join(q["sql"] for q in queries.captured_queries)
+    return totals, {name for name, marker in [("tally", TALLY), ("customers", SUMMED_CUSTOMERS)] if marker in sql}
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {},
+        {"stage": "ongoing"},
+        {"stage": "churned"},
+        {"service_model": "low"},
+        {"segment": "smb", "service_model": "high"},
+        {"owner": "csm_a"},
+        {"owner": "csm_a", "health": "red"},
+        {"health": "none"},
+        {"health": "green", "segment": "enterprise", "stage": "onboarding", "service_model": "tech"},
+    ],
+)
+def test_the_portfolio_totals_of_someone_who_sees_everyone_come_from_the_tally(customers, org, filters):
+    # given a book in several stages and bands
+    Customer.objects.filter(pk__in=[customers[1].pk, customers[4].pk]).update(stage="ongoing", health_band="red")
+    Customer.objects.filter(pk=customers[3].pk).update(health_band="green")
+    Customer.objects.filter(pk=customers[5].pk).update(stage="churned")
+    if "owner" in filters:
+        filters = {**filters, "owner": getattr(org, filters["owner"]).pk}
+    lookups = {("owner_id" if k == "owner" else "health_band" if k == "health" else k): v for k, v in filters.items()}
+    if lookups.get("health_band") == "none":
+        lookups["health_band"] = ""
+    live = Customer.objects.filter(**lookups).aggregate(count=Count("pk"), mrr_cents=Sum("mrr_cents"))
+
+    for person in (org.leader_a, org.admin):
+        assert totals_read(person, PortfolioFilters(**filters)) == (live, {"tally"})
+    # a search is no column of the tally: the customers are counted
+    assert totals_read(org.leader_a, PortfolioFilters(q="Cliente", **filters)) == (live, {"customers"})
+
+
+def test_someone_who_does_not_see_everyone_counts_the_customers_for_the_totals(customers, org):
+    CustomerFactory(owner=org.csm_b)  # team B's: team A's leader no longer sees every customer
+
+    team_a = Customer.objects.exclude(owner=org.csm_b).aggregate(count=Count("pk"), mrr_cents=Sum("mrr_cents"))
+    assert totals_read(org.leader_a, PortfolioFilters()) == (team_a, {"customers"})
+    assert totals_read(org.csm_b, PortfolioFilters())[1] == {"customers"}
+    assert totals_read(org.admin, PortfolioFilters()) == (
+        Customer.objects.aggregate(count=Count("pk"), mrr_cents=Sum("mrr_cents")),
+        {"tally"},
+    )
+
+
+def test_the_leaders_portfolio_page_shows_the_tallied_totals_in_the_same_number_of_queries(
+    customers, org, client_for, monkeypatch
+):
+    client = client_for(org.leader_a)
+    client.get("/portfolio/")
+    urls = ["/portfolio/", "/portfolio/?segment=smb", f"/portfolio/?owner={org.csm_a.pk}&service_model=high"]
+
+    tallied = {}
+    for url in urls:
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        sql = " ".join(q["sql"] for q in queries.captured_queries)
+        assert TALLY in sql
+        assert SUMMED_CUSTOMERS not in sql
+        tallied[url] = (len(queries.captured_queries), response.context["totals"])
+    monkeypatch.setattr(book_tally, "kept", lambda: False)
+    for url in urls:
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        assert SUMMED_CUSTOMERS in " ".join(q["sql"] for q in queries.captured_queries)
+        assert tallied[url] == (len(queries.captured_queries), response.context["totals"])
+        assert response.context["page"].paginator.count == response.context["totals"]["count"]
+
+
+def test_no_customer_matching_totals_no_mrr_as_when_counted(customers, org):
+    Customer.objects.filter(segment="enterprise").delete()  # its cell stays, at zero
+
+    assert totals_read(org.leader_a, PortfolioFilters(segment="enterprise")) == (
+        {"count": 0, "mrr_cents": None},
+        {"tally"},
+    )
