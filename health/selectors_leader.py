@@ -132,8 +132,8 @@ def _trend_counts(user: User, days: list[date], *, sees_everyone: bool) -> list[
 def _bands_per_csm(user: User, *, sees_everyone: bool) -> list[tuple[int | None, str | None, str, int, int | None]]:
     """(CSM's id, CSM's name, band, customers, MRR) of the customers ``user`` sees that are not churned, in one
     query. Someone who sees every customer reads the book's tally the database keeps (``CustomerBookTally``, where
-    it does: a few thousand cells summed per CSM and band, each CSM's name read by key); anyone else counts their
-    customers (the churned among them counted apart and left out: one pass over the customers, not two)."""
+    it does: at most 144 cells per CSM, summed per CSM and band, each CSM's name read by key); anyone else counts
+    their customers (the churned among them counted apart and left out: one pass over the customers, not two)."""
     if sees_everyone and book_tally.kept():
         name = User.objects.filter(pk=OuterRef("owner_id")).order_by().values("full_name")[:1]
         return list(

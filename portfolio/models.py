@@ -627,7 +627,9 @@ class FirstValueTally(models.Model):
 class CustomerBookTally(models.Model):
     """How many customers, and how much MRR, each CSM holds per stage, service model, segment and band: the
     counts and sums of the whole book that the health overview, the health list and the portfolio's totals show
-    someone who sees every customer, read from here (a few thousand cells) instead of from every customer.
+    someone who sees every customer, read from here instead of from every customer: at most 144 cells per CSM
+    (4 stages × 3 service models × 3 segments × 4 bands; 195 in all on the 50,000-customer demo), however many
+    customers each holds.
 
     Kept by the database, not by Leme's code: triggers (migration 0030) add the customers each statement on
     ``portfolio_customer`` inserts, subtract those it deletes, and move those whose CSM, stage, service model,

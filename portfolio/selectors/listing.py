@@ -108,7 +108,7 @@ def saved_views_of(user: User) -> QuerySet[SavedView]:
 
 def portfolio_totals(user: User, filters: PortfolioFilters) -> dict:
     """How many customers the filters match, and their MRR (None when none match): one query. Someone who sees
-    every customer (``reads_book_tally``) reads them from the book's tally, a few thousand cells however many
+    every customer (``reads_book_tally``) reads them from the book's tally, at most 144 cells per CSM however many
     customers there are, unless they search: a name is no column of the tally. Anyone else, or a search, counts
     the customers matching."""
     if not filters.q and reads_book_tally(user):
