@@ -1,6 +1,6 @@
-"""The command shape of a tally the database keeps (``health_tally``, ``first_value_tally``): rebuild it, or prove it
-equals a count of the rows it tallies (``--check``: writes nothing, exits with an error naming the first
-differences)."""
+"""The command shape of a tally the database keeps (``health_tally``, ``first_value_tally``, ``book_tally``): rebuild
+it, or prove it equals a count of the rows it tallies (``--check``: writes nothing, exits with an error naming the
+first differences)."""
 
 import time
 from types import ModuleType

@@ -14,10 +14,13 @@ from django.db.models import (
     BooleanField,
     Count,
     ExpressionWrapper,
+    OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Sum,
 )
+from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from accounts.access import (
@@ -30,8 +33,9 @@ from accounts.models import User
 from core import clock
 from health.models import Band, HealthBandTally, HealthOverride, HealthProfile, HealthProfileVersion, HealthScore
 from health.profile_rules import Change, version_diff
-from portfolio.models import Customer, Stage
-from portfolio.selectors import customers_visible_to, sees_every_customer
+from portfolio import book_tally
+from portfolio.models import Customer, CustomerBookTally, Stage
+from portfolio.selectors import customers_visible_to, reads_book_tally, sees_every_customer
 
 NO_SCORE = "none"
 BANDS = (Band.RED, Band.YELLOW, Band.GREEN, NO_SCORE)
@@ -125,17 +129,22 @@ def _trend_counts(user: User, days: list[date], *, sees_everyone: bool) -> list[
     )
 
 
-def health_overview(user: User) -> HealthOverview:
-    """The health overview: three queries (bands per CSM today, the weekly trend, the overrides in force), and,
-    for a leader, whether the door lets them through to every customer (``sees_every_customer``: asked once per
-    request, by an index of the customers' owners, and answered already when another list of the page asked).
-
-    Someone who sees every customer reads the trend from the tally the nightly run keeps; admins and a viewer with
-    no team see everyone by rule (``accounts.access.sees_every_row_by_rule``); a CSM, ISM or farmer, whose scope is
-    their own customers (``may_see_every_row``), counts their customers' scores live."""
-    today = clock.today()
-    by_rule = sees_every_row_by_rule(user)
-    sees_everyone = by_rule or (may_see_every_row(user) and sees_every_customer(user))
+def _bands_per_csm(user: User, *, sees_everyone: bool) -> list[tuple[int | None, str | None, str, int, int | None]]:
+    """(CSM's id, CSM's name, band, customers, MRR) of the customers ``user`` sees that are not churned, in one
+    query. Someone who sees every customer reads the book's tally the database keeps (``CustomerBookTally``, where
+    it does: at most 144 cells per CSM, summed per CSM and band, each CSM's name read by key); anyone else counts
+    their customers (the churned among them counted apart and left out: one pass over the customers, not two)."""
+    if sees_everyone and book_tally.kept():
+        name = User.objects.filter(pk=OuterRef("owner_id")).order_by().values("full_name")[:1]
+        return list(
+            CustomerBookTally.objects.exclude(stage=Stage.CHURNED)
+            .values("owner_id", "health_band")
+            .annotate(n=Sum("customers"), mrr=Sum("mrr_cents"))
+            .filter(n__gt=0)
+            .annotate(name=Subquery(name))
+            .order_by()
+            .values_list("owner_id", "name", "health_band", "n", "mrr")
+        )
     rows = (
         customers_visible_to(user)
         .annotate(churned=ExpressionWrapper(Q(stage=Stage.CHURNED), output_field=BooleanField()))
@@ -143,16 +152,33 @@ def health_overview(user: User) -> HealthOverview:
         .annotate(n=Count("pk"), mrr=Sum("mrr_cents"))
         .order_by()
     )
+    return [
+        (row["owner_id"], row["owner__full_name"], row["health_band"], row["n"], row["mrr"])
+        for row in rows
+        if not row["churned"]  # not scored
+    ]
+
+
+def health_overview(user: User) -> HealthOverview:
+    """The health overview: three queries (bands per CSM today, the weekly trend, the overrides in force), and,
+    for a leader, whether the door lets them through to every customer (``sees_every_customer``: asked once per
+    request, by an index of the customers' owners, and answered already when another list of the page asked).
+
+    Someone who sees every customer reads the trend from the tally the nightly run keeps, and the bands per CSM
+    from the customer book's tally (``portfolio.CustomerBookTally``); admins and a viewer with no team see everyone
+    by rule (``accounts.access.sees_every_row_by_rule``); a CSM, ISM or farmer, whose scope is their own customers
+    (``may_see_every_row``), counts their customers and their scores live."""
+    today = clock.today()
+    by_rule = sees_every_row_by_rule(user)
+    sees_everyone = by_rule or (may_see_every_row(user) and sees_every_customer(user))
     per_owner: dict[int | None, CsmHealth] = {}
     totals = {band: BandCount() for band in BANDS}
-    for row in rows:
-        if row["churned"]:  # not scored
-            continue
-        owner = per_owner.setdefault(row["owner_id"], CsmHealth(row["owner_id"], row["owner__full_name"] or ""))
-        band = _band_key(row["health_band"])
-        owner.bands[band] = BandCount(row["n"], row["mrr"] or 0)
-        totals[band].count += row["n"]
-        totals[band].mrr_cents += row["mrr"] or 0
+    for owner_id, name, band, n, mrr in _bands_per_csm(user, sees_everyone=sees_everyone):
+        owner = per_owner.setdefault(owner_id, CsmHealth(owner_id, name or ""))
+        band = _band_key(band)
+        owner.bands[band] = BandCount(n, mrr or 0)
+        totals[band].count += n
+        totals[band].mrr_cents += mrr or 0
     csms = sorted(per_owner.values(), key=lambda r: (r.owner_id is None, r.name.lower()))
 
     days = [today - timedelta(weeks=k) for k in range(TREND_WEEKS - 1, -1, -1)]
@@ -212,6 +238,22 @@ class HealthCustomersPage:
     owners: list[tuple[int, str]]
 
 
+def _summary(user: User, filters: HealthCustomerFilters, customers: QuerySet[Customer]) -> dict:
+    """How many ``customers`` there are and their MRR: one query. Someone who sees every customer
+    (``reads_book_tally``) reads them from the book's tally (its cells not churned, of the band and CSM asked);
+    anyone else counts the customers."""
+    if not reads_book_tally(user):
+        return customers.aggregate(n=Count("pk"), mrr=Sum("mrr_cents"))
+    cells = CustomerBookTally.objects.exclude(stage=Stage.CHURNED)
+    if filters.band:
+        cells = cells.filter(health_band="" if filters.band == NO_SCORE else filters.band)
+    if filters.owner == NO_SCORE:
+        cells = cells.filter(owner_id__isnull=True)
+    elif filters.owner:
+        cells = cells.filter(owner_id=int(filters.owner))
+    return cells.aggregate(n=Coalesce(Sum("customers"), 0), mrr=Sum("mrr_cents"))
+
+
 def health_customers(user: User, filters: HealthCustomerFilters, *, page_number, per_page: int = 50):
     """The customers behind one count of the overview, worst first: three queries (the count and MRR, a page
     of rows, the CSMs to filter by)."""
@@ -224,7 +266,7 @@ def health_customers(user: User, filters: HealthCustomerFilters, *, page_number,
         customers = customers.filter(owner__isnull=True)
     elif filters.owner:
         customers = customers.filter(owner_id=int(filters.owner))
-    summary = customers.aggregate(n=Count("pk"), mrr=Sum("mrr_cents"))
+    summary = _summary(user, filters, customers)
     ordered = customers.select_related("owner").order_by("health_score", "-mrr_cents", "name", "pk")
     paginator = Paginator(ordered, per_page)
     paginator.count = summary["n"]

@@ -624,6 +624,45 @@ class FirstValueTally(models.Model):
         return f"{self.day} {self.ism}: {self.reached}"
 
 
+class CustomerBookTally(models.Model):
+    """How many customers, and how much MRR, each CSM holds per stage, service model, segment and band: the
+    counts and sums of the whole book that the health overview, the health list and the portfolio's totals show
+    someone who sees every customer, read from here instead of from every customer: at most 144 cells per CSM
+    (4 stages × 3 service models × 3 segments × 4 bands; 195 in all on the 50,000-customer demo), however many
+    customers each holds.
+
+    Kept by the database, not by Leme's code: triggers (migration 0030) add the customers each statement on
+    ``portfolio_customer`` inserts, subtract those it deletes, and move those whose CSM, stage, service model,
+    segment, band or MRR an update changed; a ``TRUNCATE`` of the customers empties it. Every path that writes
+    customers keeps it exact (a service, a bulk reassignment, the nightly health run, an import, the demo's seed, a
+    test's factory). ``portfolio.book_tally.check`` compares it with the customers, ``portfolio.book_tally.rebuild``
+    rebuilds it (``manage.py book_tally``). The columns hold the customer's values as they are: ``owner_id`` empty
+    for a customer without a CSM (a plain id, not a key: a cell emptied of a person's customers never holds the
+    person back), ``health_band`` empty for one without a score."""
+
+    owner_id = models.BigIntegerField(null=True)
+    stage = models.CharField(max_length=16)
+    service_model = models.CharField(max_length=8)
+    segment = models.CharField(max_length=16)
+    health_band = models.CharField(max_length=8, blank=True)
+    customers = models.IntegerField(default=0)
+    mrr_cents = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("customer book tally")
+        verbose_name_plural = _("customer book tallies")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner_id", "stage", "service_model", "segment", "health_band"],
+                nulls_distinct=False,  # one cell for the customers without a CSM
+                name="portfolio_one_book_tally_cell",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.owner_id} {self.stage} {self.service_model} {self.segment} {self.health_band}: {self.customers}"
+
+
 class HandoffChannel(models.TextChoices):
     MEETING = "meeting", _("Meeting")
     EMAIL = "email", _("Email")

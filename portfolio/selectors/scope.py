@@ -16,6 +16,7 @@ from accounts.access import (
 )
 from accounts.models import User
 from core import request_memo
+from portfolio import book_tally
 from portfolio.models import (
     Activity,
     ChurnRequest,
@@ -96,6 +97,15 @@ def page_sees_every_customer(user: User) -> bool:
     if not request_memo.in_request() or sees_every_row_by_rule(user) or not may_see_every_row(user):
         return False
     return sees_every_customer(user)
+
+
+def reads_book_tally(user: User) -> bool:
+    """Whether counts and MRR sums of the customers ``user`` sees may be read from the book's tally
+    (``CustomerBookTally``: customers and MRR per CSM, stage, service model, segment and band, kept by the
+    database) instead of from the customers: where the database keeps it, and the door lets ``user`` through to
+    every customer (``sees_every_customer``: admins, a viewer with no team, a leader whose teams hold the whole
+    book; asked once per request), so the whole book is what they count. Anyone else counts their customers."""
+    return book_tally.kept() and sees_every_customer(user)
 
 
 def visible_through(user: User, path: str = "customer") -> Q:

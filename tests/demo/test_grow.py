@@ -17,6 +17,7 @@ from health.models import HealthScore, UsageDay
 from health.services import scores_recompute
 from metrics import operations_tallies, rollups
 from playbooks.models import RunStep
+from portfolio import book_tally
 from portfolio.models import Activity, Customer, Subscription, Task, UtiStay
 from portfolio.validators import validate_cnpj
 from surveys import answers, tokens
@@ -130,6 +131,7 @@ def test_the_figures_counted_from_a_grown_demo_agree_with_their_checks(base):
     assert rollups.check().ok
     assert operations_tallies.check().problems == []
     assert health_tally.check().ok
+    assert book_tally.check().ok  # the copies' customers, written INSERT … SELECT, counted by the triggers
     assert HealthScore.objects.filter(customer__external_id__gte=f"demo-{BASE:05d}").count() == (
         HealthScore.objects.filter(customer__external_id__lt=f"demo-{TOTAL - BASE:05d}").count()
     )

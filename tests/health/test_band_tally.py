@@ -13,6 +13,7 @@ from core import clock
 from health import services, tally
 from health.models import HealthBandTally, HealthScore
 from health.selectors_leader import health_overview
+from portfolio import book_tally
 from portfolio.models import Customer
 from tests.health.factories import rule, usage, version
 from tests.health.leader_factories import score
@@ -72,6 +73,21 @@ def test_a_rerun_of_the_day_that_moves_a_band_moves_its_count(scored):
         (TODAY, "red"): 2, (TODAY, ""): 1,
     }  # fmt: skip
     assert tally.check().ok
+
+
+def test_the_runs_band_changes_move_the_customers_between_the_books_cells(scored):
+    # the customer book's tally (portfolio's) follows the bands the run writes on the customers
+    def bands() -> dict[str, int]:
+        return {cell[4]: n for cell, (n, _mrr) in book_tally.stored_counts().items() if n}
+
+    assert bands() == {"green": 1, "red": 1, "": 1}
+    assert book_tally.check().ok
+    version("high", "ongoing", SIMPLE, red_max=85, yellow_max=90)  # stricter: the green one turns red
+
+    services.scores_recompute(TODAY)
+
+    assert bands() == {"red": 2, "": 1}
+    assert book_tally.check().ok
 
 
 def test_a_rerun_that_changes_nothing_leaves_the_tally_as_it_was(scored):
