@@ -7,23 +7,13 @@ from the scores (after a restore that skipped the triggers, or a ``TRUNCATE``, w
 locked against writes meanwhile so that none is counted twice or missed.
 """
 
-from dataclasses import dataclass, field
 from datetime import date
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count
 
+from core.tally import TallyCheck, compare, replace
 from health.models import HealthBandTally, HealthScore
-
-
-@dataclass
-class TallyCheck:
-    cells: int  # (day, band) pairs compared
-    differences: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.differences
 
 
 def live_counts() -> dict[tuple[date, str], int]:
@@ -42,25 +32,20 @@ def stored_counts() -> dict[tuple[date, str], int]:
 
 def check() -> TallyCheck:
     """Compare the tally with the scores, cell by cell; writes nothing."""
-    live, stored = live_counts(), stored_counts()
-    cells = sorted(live.keys() | stored.keys())
-    report = TallyCheck(cells=len(cells))
-    for day, band in cells:
-        want, have = live.get((day, band), 0), stored.get((day, band), 0)
-        if want != have:
-            report.differences.append(f"{day} {band or 'none'}: {want} scores, the tally says {have}")
-    return report
+    return compare(
+        live_counts(),
+        stored_counts(),
+        empty=0,
+        describe=lambda cell, want, have: f"{cell[0]} {cell[1] or 'none'}: {want} scores, the tally says {have}",
+    )
 
 
 @transaction.atomic
 def rebuild() -> int:
-    """Replace the tally by a count of the scores; returns the number of (day, band) cells written."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            # Writers of scores wait until the tally is rebuilt (readers go on): a score written meanwhile would
-            # be counted by its trigger and by the count.
-            cursor.execute(f"LOCK TABLE {HealthScore._meta.db_table} IN SHARE MODE")
-    HealthBandTally.objects.all().delete()
-    rows = [HealthBandTally(day=day, band=band, scores=n) for (day, band), n in sorted(live_counts().items())]
-    HealthBandTally.objects.bulk_create(rows)
-    return len(rows)
+    """Replace the tally by a count of the scores; returns the number of (day, band) cells written. Writers of
+    scores wait until it is done (readers go on)."""
+    return replace(
+        HealthBandTally,
+        lambda: [HealthBandTally(day=day, band=band, scores=n) for (day, band), n in sorted(live_counts().items())],
+        lock=[HealthScore._meta.db_table],
+    )

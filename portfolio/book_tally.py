@@ -7,11 +7,10 @@ from them (after a restore that skipped the triggers), the customers locked agai
 counted twice or missed. A ``TRUNCATE`` of the customers empties the tally by a trigger of its own.
 """
 
-from dataclasses import dataclass, field
-
 from django.db import connection, transaction
 from django.db.models import Count, Sum
 
+from core.tally import TallyCheck, compare, replace
 from portfolio.models import Customer, CustomerBookTally
 
 KEY = ("owner_id", "stage", "service_model", "segment", "health_band")
@@ -22,16 +21,6 @@ Counts = tuple[int, int]  # (customers, MRR in cents)
 def kept() -> bool:
     """Whether the database keeps the tally: PostgreSQL, where migration 0030 made its triggers."""
     return connection.vendor == "postgresql"
-
-
-@dataclass
-class TallyCheck:
-    cells: int  # (CSM, stage, service model, segment, band) combinations compared
-    differences: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.differences
 
 
 def live_counts() -> dict[Cell, Counts]:
@@ -53,28 +42,24 @@ def _label(cell: Cell) -> str:
 
 def check() -> TallyCheck:
     """Compare the tally with the customers, cell by cell; writes nothing."""
-    live, stored = live_counts(), stored_counts()
-    cells = sorted(live.keys() | stored.keys(), key=lambda cell: (cell[0] or 0, *cell[1:]))
-    report = TallyCheck(cells=len(cells))
-    for cell in cells:
-        want, have = live.get(cell, (0, 0)), stored.get(cell, (0, 0))
-        if want != have:
-            report.differences.append(f"{_label(cell)}: {want} customers, MRR; tally {have}")
-    return report
+    return compare(
+        live_counts(),
+        stored_counts(),
+        empty=(0, 0),
+        describe=lambda cell, want, have: f"{_label(cell)}: {want} customers, MRR; tally {have}",
+        order=lambda cell: (cell[0] or 0, *cell[1:]),
+    )
 
 
 @transaction.atomic
 def rebuild() -> int:
-    """Replace the tally by a count of the customers; returns the number of cells written."""
-    if kept():
-        with connection.cursor() as cursor:
-            # Writers of customers wait until the tally is rebuilt (readers go on): a customer written meanwhile
-            # would be counted by its trigger and by the count.
-            cursor.execute(f"LOCK TABLE {Customer._meta.db_table} IN SHARE MODE")
-    CustomerBookTally.objects.all().delete()
-    cells = [
-        CustomerBookTally(**dict(zip(KEY, cell, strict=True)), customers=n, mrr_cents=mrr)
-        for cell, (n, mrr) in live_counts().items()
-    ]
-    CustomerBookTally.objects.bulk_create(cells)
-    return len(cells)
+    """Replace the tally by a count of the customers; returns the number of cells written. Writers of customers wait
+    until it is done (readers go on)."""
+    return replace(
+        CustomerBookTally,
+        lambda: [
+            CustomerBookTally(**dict(zip(KEY, cell, strict=True)), customers=n, mrr_cents=mrr)
+            for cell, (n, mrr) in live_counts().items()
+        ],
+        lock=[Customer._meta.db_table],
+    )

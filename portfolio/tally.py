@@ -7,13 +7,13 @@ replaces it from them (after a restore that skipped the triggers, or a ``TRUNCAT
 milestones and customers locked against writes meanwhile so that none is counted twice or missed.
 """
 
-from dataclasses import dataclass, field
 from datetime import date
 
 from django.db import connection, transaction
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum
 from django.db.models.functions import Coalesce
 
+from core.tally import TallyCheck, compare, replace
 from portfolio.models import FirstValueTally, Milestone, MilestoneKind
 
 Cell = tuple[date, int]  # (day, ISM id or 0)
@@ -23,16 +23,6 @@ Counts = tuple[int, int, int]  # (reached, on time, days from start to first val
 def kept() -> bool:
     """Whether the database keeps the tally: PostgreSQL, where migration 0028 made its triggers."""
     return connection.vendor == "postgresql"
-
-
-@dataclass
-class TallyCheck:
-    cells: int  # (day, ISM) pairs compared
-    differences: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.differences
 
 
 def live_counts() -> dict[Cell, Counts]:
@@ -61,27 +51,25 @@ def stored_counts() -> dict[Cell, Counts]:
 
 def check() -> TallyCheck:
     """Compare the tally with the milestones, cell by cell; writes nothing."""
-    live, stored = live_counts(), stored_counts()
-    cells = sorted(live.keys() | stored.keys())
-    report = TallyCheck(cells=len(cells))
-    for cell in cells:
-        want, have = live.get(cell, (0, 0, 0)), stored.get(cell, (0, 0, 0))
-        if want != have:
-            report.differences.append(f"{cell[0]} ISM {cell[1] or 'none'}: {want} reached, on time, days; tally {have}")
-    return report
+    return compare(
+        live_counts(),
+        stored_counts(),
+        empty=(0, 0, 0),
+        describe=lambda cell, want, have: (
+            f"{cell[0]} ISM {cell[1] or 'none'}: {want} reached, on time, days; tally {have}"
+        ),
+    )
 
 
 @transaction.atomic
 def rebuild() -> int:
-    """Replace the tally by a count of the first values reached; returns the number of (day, ISM) cells written."""
-    if kept():
-        with connection.cursor() as cursor:
-            # Writers of milestones and customers wait until the tally is rebuilt (readers go on).
-            cursor.execute("LOCK TABLE portfolio_milestone, portfolio_customer IN SHARE MODE")
-    FirstValueTally.objects.all().delete()
-    cells = [
-        FirstValueTally(day=day, ism=ism, reached=n, on_time=on_time, days=days)
-        for (day, ism), (n, on_time, days) in sorted(live_counts().items())
-    ]
-    FirstValueTally.objects.bulk_create(cells)
-    return len(cells)
+    """Replace the tally by a count of the first values reached; returns the number of (day, ISM) cells written.
+    Writers of milestones and customers wait until it is done (readers go on)."""
+    return replace(
+        FirstValueTally,
+        lambda: [
+            FirstValueTally(day=day, ism=ism, reached=n, on_time=on_time, days=days)
+            for (day, ism), (n, on_time, days) in sorted(live_counts().items())
+        ],
+        lock=["portfolio_milestone", "portfolio_customer"],
+    )
