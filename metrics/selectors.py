@@ -699,13 +699,25 @@ def drilldown(
     # The largest lists (every customer paying at the end, or at the start): their count and total are the
     # period's rollups, summed over the same slices, rather than a count over every row of the list.
     rolled = _rolled_totals(user, period, filters, figure) if cohort is None and reason is None else None
-    counted = "" if rolled else f"COUNT(*) OVER () AS found, SUM({amount}) OVER () AS total "
-    sql = (
-        f"SELECT facts.customer_id, {amount} AS amount, mrr_start_cents, mrr_end_cents "
-        f"{', ' if counted else ''}{counted}FROM metrics_customerfact facts {join} "
-        f"WHERE {' AND '.join(where)} ORDER BY {SORTED_BY.get(figure, 'amount')} DESC, facts.customer_id "
-        "LIMIT %(limit)s OFFSET %(offset)s"
+    # Every piece put in the text is this module's own SQL (DRILLS, the joins and conditions above); values are
+    # parameters.
+    matching = (
+        f"SELECT facts.customer_id, {amount} AS amount, mrr_start_cents, mrr_end_cents "  # noqa: S608
+        f"FROM metrics_customerfact facts {join} WHERE {' AND '.join(where)}"
     )
+    if rolled:
+        sql = f"{matching} ORDER BY {SORTED_BY.get(figure, 'amount')} DESC, facts.customer_id"
+    else:
+        # Counted and summed over every matching row (a window), so every one is read whatever the order: they are
+        # gathered first, by the narrowest way in (a cohort's members, a reason), then sorted. Asked for in one
+        # statement, PostgreSQL would walk the period's paying customers in order from their index, taking the
+        # window for a list it could stop early, and test each one's cohort (85,000 for 1,600 at 50,000 customers).
+        sql = (
+            f"WITH matching AS MATERIALIZED ({matching}) "  # noqa: S608
+            "SELECT customer_id, amount, mrr_start_cents, mrr_end_cents, COUNT(*) OVER () AS found, "
+            "SUM(amount) OVER () AS total FROM matching ORDER BY amount DESC, customer_id"
+        )
+    sql += " LIMIT %(limit)s OFFSET %(offset)s"
     page, per_page = max(1, page), per_page or DRILL_PAGE_SIZE
     params.update(limit=per_page, offset=(page - 1) * per_page)
     if connection.vendor == "postgresql" and rolled:
