@@ -4,12 +4,17 @@ proving it equals a live count, cell by cell, and replacing it by one.
 Each tally module says what a cell is, how to count it live and how to read what is stored; these two functions do
 the rest the same way for all of them. ``core.tally_command.TallyCommand`` is their ``manage.py`` command."""
 
+import logging
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any, TypeVar
 
 from django.db import connection
 from django.db.models import Model
+
+logger = logging.getLogger(__name__)
+SHOWN = 5  # differences written to the log when a tally is mended
 
 C = TypeVar("C", bound=Hashable)
 V = TypeVar("V")
@@ -55,3 +60,18 @@ def replace(model: type[Model], cells: Callable[[], list[Model]], *, lock: Seque
     rows = cells()
     model.objects.bulk_create(rows)
     return len(rows)
+
+
+def mend(name: str, tally: ModuleType) -> dict:
+    """Check the tally (``tally.check()``) and, when it differs from its rows, log the first differences as an error
+    and rebuild it (``tally.rebuild()``): what a restore that skipped the triggers, or a ``TRUNCATE``, left wrong
+    is set right by the next night instead of showing on the pages until someone notices. Returns what it found."""
+    report = tally.check()
+    if report.ok:
+        return {"tally": name, "cells": report.cells, "differences": 0, "rebuilt": False}
+    logger.error(
+        "tally differs from its rows; rebuilt",
+        extra={"tally": name, "differences": len(report.differences), "first": report.differences[:SHOWN]},
+    )
+    tally.rebuild()
+    return {"tally": name, "cells": report.cells, "differences": len(report.differences), "rebuilt": True}

@@ -4,8 +4,9 @@ from datetime import date, timedelta
 
 from celery import shared_task
 
-from core import clock
+from core import clock, tally
 from health import rollup, services
+from health import tally as band_tally
 
 
 @shared_task(autoretry_for=(Exception,), retry_backoff=5, retry_backoff_max=300, retry_jitter=True, max_retries=8)
@@ -24,6 +25,13 @@ def usage_rollup_yesterday() -> int:
 def usage_events_prune() -> int:
     """Beat, nightly: delete raw events older than LEME_USAGE_RETENTION_DAYS, in batches; rollups stay."""
     return rollup.usage_events_prune()
+
+
+@shared_task
+def band_tally_mend() -> dict:
+    """Beat, nightly, after the health run: the scores' band tally checked against the scores, and rebuilt (the
+    difference logged as an error) where it differs. Safe twice."""
+    return tally.mend("health bands", band_tally)
 
 
 # Health's jobs: each calls a service, nothing else.

@@ -308,6 +308,8 @@ LEME_TASK_QUEUES = {
     "health.tasks.usage_rollup_yesterday": "nightly",
     "health.tasks.usage_events_prune": "nightly",
     "health.tasks.scores_recompute": "nightly",
+    "health.tasks.band_tally_mend": "nightly",
+    "portfolio.tasks.tallies_mend": "nightly",
     "playbooks.tasks.date_triggers_check": "nightly",
 }
 
@@ -416,6 +418,18 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "health.tasks.scores_recompute",
         "schedule": crontab(hour=2, minute=30),
         "options": {"expires": 6 * 60 * 60},
+    },
+    # The tallies the database keeps, proved against their rows once a night and rebuilt if they differ (core.tally):
+    # the health bands after the health run, the first values and the customer book before the day starts.
+    "health.band_tally_mend": {
+        "task": "health.tasks.band_tally_mend",
+        "schedule": crontab(hour=4, minute=15),
+        "options": {"expires": 2 * 60 * 60},
+    },
+    "portfolio.tallies_mend": {
+        "task": "portfolio.tasks.tallies_mend",
+        "schedule": crontab(hour=4, minute=45),
+        "options": {"expires": 2 * 60 * 60},
     },
     # Playbook steps that are due (each step once: playbooks/engine.py).
     "playbooks.runs_advance": {

@@ -171,6 +171,23 @@ def read_tables(user) -> set[str]:
     }
 
 
+def test_the_nightly_mend_rebuilds_a_band_tally_that_differs(scored, caplog):
+    from health.tasks import band_tally_mend
+
+    assert band_tally_mend.delay().get()["rebuilt"] is False
+    HealthBandTally.objects.filter(band="green").update(scores=99)
+
+    with caplog.at_level("ERROR", logger="core.tally"):
+        report = band_tally_mend.delay().get()
+
+    logged = [r for r in caplog.records if r.name == "core.tally"]
+    assert (report["tally"], report["differences"], report["rebuilt"]) == ("health bands", 2, True)
+    assert [r.first for r in logged] == [
+        [f"{day} green: 1 scores, the tally says 99" for day in (clock.today() - timedelta(days=1), clock.today())]
+    ]
+    assert tally.check().ok
+
+
 def test_who_reads_the_tally(org):
     CustomerFactory(owner=org.csm_a)
     CustomerFactory(owner=None, implementation_manager=org.ism_a)  # team A's through its ISM

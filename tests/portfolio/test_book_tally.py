@@ -280,3 +280,46 @@ def test_no_customer_matching_totals_no_mrr_as_when_counted(customers, org):
         {"count": 0, "mrr_cents": None},
         {"tally"},
     )
+
+
+def test_the_nightly_mend_leaves_agreeing_tallies_alone_and_rebuilds_one_that_differs(customers, org, caplog):
+    from portfolio.tasks import tallies_mend
+
+    agreeing = tallies_mend.delay().get()
+    assert [(r["tally"], r["differences"], r["rebuilt"]) for r in agreeing] == [
+        ("first values", 0, False),
+        ("customer book", 0, False),
+    ]
+
+    # when a restore skipped the triggers and left a cell wrong
+    CustomerBookTally.objects.filter(owner_id=org.csm_a2.pk).update(customers=7)
+    with caplog.at_level("ERROR", logger="core.tally"):
+        mended = tallies_mend.delay().get()
+
+    # then the night logs it as an error and rebuilds the tally
+    assert [(r["tally"], r["differences"], r["rebuilt"]) for r in mended] == [
+        ("first values", 0, False),
+        ("customer book", 1, True),
+    ]
+    logged = [r for r in caplog.records if r.name == "core.tally"]
+    assert [(r.levelname, r.message, r.tally, r.differences) for r in logged] == [
+        ("ERROR", "tally differs from its rows; rebuilt", "customer book", 1)
+    ]
+    assert logged[0].first == [
+        f"CSM {org.csm_a2.pk} onboarding tech enterprise none: (1, 0) customers, MRR; tally (7, 0)"
+    ]
+    assert equal_to_the_customers()
+
+
+def test_the_nightly_mends_are_on_the_beat_after_the_health_run(settings):
+    schedule = settings.CELERY_BEAT_SCHEDULE
+    health_run = schedule["health.scores_recompute"]["schedule"]
+
+    for key, task in (
+        ("portfolio.tallies_mend", "portfolio.tasks.tallies_mend"),
+        ("health.band_tally_mend", "health.tasks.band_tally_mend"),
+    ):
+        entry = schedule[key]
+        assert entry["task"] == task
+        assert settings.CELERY_TASK_ROUTES[task]["queue"].endswith(".nightly")
+        assert min(entry["schedule"].hour) > min(health_run.hour)
