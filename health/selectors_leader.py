@@ -27,13 +27,11 @@ from accounts.access import (
     can_edit_health_profiles,
     can_read_health_backtest,
     may_see_every_row,
-    sees_every_row_by_rule,
 )
 from accounts.models import User
 from core import clock
 from health.models import Band, HealthBandTally, HealthOverride, HealthProfile, HealthProfileVersion, HealthScore
 from health.profile_rules import Change, version_diff
-from portfolio import book_tally
 from portfolio.models import Customer, CustomerBookTally, Stage
 from portfolio.selectors import customers_visible_to, reads_book_tally, sees_every_customer
 
@@ -129,12 +127,12 @@ def _trend_counts(user: User, days: list[date], *, sees_everyone: bool) -> list[
     )
 
 
-def _bands_per_csm(user: User, *, sees_everyone: bool) -> list[tuple[int | None, str | None, str, int, int | None]]:
+def _bands_per_csm(user: User) -> list[tuple[int | None, str | None, str, int, int | None]]:
     """(CSM's id, CSM's name, band, customers, MRR) of the customers ``user`` sees that are not churned, in one
     query. Someone who sees every customer reads the book's tally the database keeps (``CustomerBookTally``, where
     it does: at most 144 cells per CSM, summed per CSM and band, each CSM's name read by key); anyone else counts
     their customers (the churned among them counted apart and left out: one pass over the customers, not two)."""
-    if sees_everyone and book_tally.kept():
+    if reads_book_tally(user):
         name = User.objects.filter(pk=OuterRef("owner_id")).order_by().values("full_name")[:1]
         return list(
             CustomerBookTally.objects.exclude(stage=Stage.CHURNED)
@@ -169,11 +167,10 @@ def health_overview(user: User) -> HealthOverview:
     by rule (``accounts.access.sees_every_row_by_rule``); a CSM, ISM or farmer, whose scope is their own customers
     (``may_see_every_row``), counts their customers and their scores live."""
     today = clock.today()
-    by_rule = sees_every_row_by_rule(user)
-    sees_everyone = by_rule or (may_see_every_row(user) and sees_every_customer(user))
+    sees_everyone = sees_every_customer(user)  # by rule, or by looking (asked once per request)
     per_owner: dict[int | None, CsmHealth] = {}
     totals = {band: BandCount() for band in BANDS}
-    for owner_id, name, band, n, mrr in _bands_per_csm(user, sees_everyone=sees_everyone):
+    for owner_id, name, band, n, mrr in _bands_per_csm(user):
         owner = per_owner.setdefault(owner_id, CsmHealth(owner_id, name or ""))
         band = _band_key(band)
         owner.bands[band] = BandCount(n, mrr or 0)
