@@ -22,13 +22,16 @@ from core.search import (
     stored_folded_starts,
 )
 from portfolio.models import Contact, Customer
-from portfolio.selectors.scope import contacts_visible_to, customers_visible_to
+from portfolio.selectors.scope import contacts_visible_to, customers_visible_to, sees_every_customer
 
 KINDS = ("customers", "contacts", "people")
 SUGGESTED = 5  # per group, in the box under the search field
 PER_GROUP = 10  # per group, on the results page showing every group
 PER_PAGE = 25  # on the results page of one group
 TRIGRAM = 3  # shorter terms match the start of names only: they hold no trigram for the indexes to look up
+# Contacts in name order that the first suggestions are looked for among before every match is read (someone who
+# sees every customer: a common term matches a tenth of a large book's contacts).
+WALK = 20_000
 
 
 def clean_term(raw: str | None) -> str:
@@ -78,14 +81,45 @@ def _contacts_shown(qs: QuerySet[Contact]) -> QuerySet[Contact]:
 
 
 def contacts_matching(user: User, term: str) -> QuerySet[Contact]:
-    """Contacts of visible customers, by name or email."""
+    """Contacts of visible customers, by name or email: those whose name starts with the term first, then by
+    name (folded, in the order of the B-tree on ``name_folded COLLATE "C", id``)."""
     if len(term) < TRIGRAM:
         return _contacts_shown(_by_start(contacts_visible_to(user), term))
     # The email first: PostgreSQL rechecks each row the trigram indexes return, in this order, and a common word
-    # (a clinic's domain) matches thousands of emails; an email that matches spares the name's unaccent. Sorted by
-    # name alone for the same reason: ranking by "starts with" would fold every matching row's name again.
+    # (a clinic's domain) matches thousands of emails; an email that matches spares the name's check.
     match = lower_contains("email", term) | stored_folded_contains("name_folded", term)
-    return _contacts_shown(contacts_visible_to(user).filter(match).order_by("name", "pk"))
+    return _contacts_shown(
+        contacts_visible_to(user)
+        .filter(match)
+        .annotate(rank=_first_where_name_starts(term))
+        .order_by("rank", ByteOrder("name_folded"), "pk")
+    )
+
+
+def first_contacts(user: User, term: str, count: int) -> list[Contact]:
+    """The first ``count`` of ``contacts_matching(user, term)``, the same rows in the same order, without reading
+    every match of a common term when ``user`` sees every customer (a first name shared by a tenth of a large
+    book's contacts: every match read and sorted to show five). Those whose name starts with the term come from
+    the B-tree in order and stop at ``count``; if fewer, the others are looked for among the first ``WALK``
+    contacts in name order (the same B-tree); only when those too fall short is every match read and sorted, and
+    then the matches are few (fewer than ``count`` in ``WALK`` names). A CSM's or a team's contacts are read as
+    the query says: their matches are theirs, not the book's."""
+    matching = contacts_matching(user, term)
+    if len(term) < TRIGRAM or not sees_every_customer(user):
+        return list(matching[:count])
+    rows = list(_contacts_shown(_by_start(Contact.objects.all(), term))[:count])
+    if len(rows) == count:
+        return rows
+    in_order = Contact.objects.order_by(ByteOrder("name_folded"), "pk").values_list("name_folded", "pk")
+    edge = list(in_order[WALK - 1 : WALK])  # the WALK-th contact in name order: the walk ends there
+    if edge:
+        folded, pk = edge[0]
+        within = Q(byte_name__lt=folded) | Q(byte_name=folded, pk__lte=pk)
+        others = matching.exclude(stored_folded_starts("name_folded", term)).alias(byte_name=ByteOrder("name_folded"))
+        more = list(others.filter(within)[: count - len(rows)])
+        if len(rows) + len(more) == count:
+            return rows + more
+    return list(matching[:count])
 
 
 def people_matching(user: User, term: str) -> QuerySet[User]:
@@ -131,7 +165,10 @@ def search(user: User, raw: str | None, *, per_group: int = SUGGESTED) -> Search
         return SearchResults(term=term, too_short=True)
     groups = []
     for kind in KINDS:
-        rows = list(_matching(user, kind, term)[: per_group + 1])
+        if kind == "contacts":
+            rows = first_contacts(user, term, per_group + 1)
+        else:
+            rows = list(_matching(user, kind, term)[: per_group + 1])
         groups.append(SearchGroup(kind=kind, rows=rows[:per_group], has_more=len(rows) > per_group))
     return SearchResults(term=term, too_short=False, groups=groups)
 

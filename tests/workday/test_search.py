@@ -1,12 +1,18 @@
 """Search from anywhere: the door (nobody finds another team's customers, contacts or people), accents and case
 ignored on PostgreSQL, the suggestions as you type and the results page without JavaScript."""
 
+import importlib
+import unicodedata
+
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from portfolio import selectors
 from tests.factories import UserFactory
 from tests.portfolio.factories import ContactFactory, CustomerFactory
+
+search_selectors = importlib.import_module("portfolio.selectors.search")  # the package exports a function by that name
 
 pytestmark = pytest.mark.django_db
 
@@ -207,3 +213,72 @@ def test_a_contact_row_shows_its_customer_and_a_renamed_customer_is_found_by_its
     assert Customer.objects.get(pk=sao_paulo["ours"].pk).name_folded == (
         "panificadora conceicao" if connection.vendor == "postgresql" else "panificadora conceição"
     )
+
+
+@pytest.fixture
+def many_contacts(org):
+    """Contacts whose names start with a term, contain it further on, or hold it in their email only, spread
+    through the name order, of customers of both teams."""
+    ours = CustomerFactory(owner=org.csm_a, name="Clínica Horizonte")
+    theirs = CustomerFactory(owner=org.csm_b, name="Farmácia Litoral")
+    people = [
+        *(f"Maria {surname}" for surname in ("Souza", "Alves", "Lima", "Rocha", "Dias", "Costa", "Melo")),
+        *(f"{first} Maria {surname}" for first in ("Ana", "Bruna", "Zélia") for surname in ("Silva", "Pires")),
+        *(f"{first} Saúde" for first in ("Álvaro", "Caio", "Yara")),
+        *(f"{first} Prado" for first in ("Beto", "Davi", "Edu", "Fabi", "Gil", "Hugo", "Íris")),
+        "Mariana Duarte",
+        "Marília Saúde",
+    ]
+    for n, name in enumerate(people):
+        email = f"contato{n}@saude-{n}.com.br" if n % 4 == 0 else f"p{n}@exemplo.com.br"
+        ContactFactory(customer=ours if n % 2 else theirs, name=name, email=email)
+
+
+@pytest.mark.parametrize("walk", [1, 4, 12, 1000])
+def test_the_first_contacts_of_someone_who_sees_everyone_are_those_of_the_whole_query(
+    org, many_contacts, monkeypatch, walk
+):
+    monkeypatch.setattr(search_selectors, "WALK", walk)
+    for term in ("maria", "mari", "saude", "prado", "silva", "zzz", "ria", "exemplo"):
+        for count in (1, 3, 6, 30):
+            expected = [c.pk for c in search_selectors.contacts_matching(org.admin, term)[:count]]
+            found = [c.pk for c in search_selectors.first_contacts(org.admin, term, count)]
+            assert found == expected, (term, count, walk)
+    assert [c.pk for c in search_selectors.first_contacts(org.csm_a, "maria", 30)] == [
+        c.pk for c in search_selectors.contacts_matching(org.csm_a, "maria")[:30]
+    ]
+
+
+def test_contacts_whose_name_starts_with_the_term_come_first_then_by_name(org, many_contacts):
+    def folded(name):
+        return unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+
+    starts = next(g for g in selectors.search(org.admin, "mari", per_group=30).groups if g.kind == "contacts").rows
+    assert [c.name for c in starts] == [
+        "Maria Alves", "Maria Costa", "Maria Dias", "Maria Lima", "Maria Melo", "Maria Rocha", "Maria Souza",
+        "Mariana Duarte", "Marília Saúde",
+        "Ana Maria Pires", "Ana Maria Silva", "Bruna Maria Pires", "Bruna Maria Silva", "Zélia Maria Pires",
+        "Zélia Maria Silva",
+    ]  # fmt: skip
+    # none starts with "saude": the names that hold it and the emails that do, by name folded ("Álvaro" as "alvaro")
+    rows = next(g for g in selectors.search(org.admin, "saude", per_group=30).groups if g.kind == "contacts").rows
+    assert [c.name for c in rows] == sorted((c.name for c in rows), key=folded)
+    assert {"Álvaro Saúde", "Caio Saúde", "Marília Saúde", "Yara Saúde"} <= {c.name for c in rows}
+    assert rows[0].name == "Álvaro Saúde"
+
+
+def test_a_common_first_name_is_read_from_the_start_of_the_name_order_for_someone_who_sees_everyone(
+    org, many_contacts, monkeypatch
+):
+    with CaptureQueriesContext(connection) as enough_start_with_it:
+        rows = search_selectors.first_contacts(org.admin, "maria", 6)
+    assert [c.name for c in rows][:1] == ["Maria Alves"]
+    assert len(enough_start_with_it) == 1  # the names that start with it, in order: six of them suffice
+    assert 'LOWER("portfolio_contact"."email")' not in enough_start_with_it[0]["sql"]  # not the match of every row
+
+    monkeypatch.setattr(search_selectors, "WALK", 12)
+    with CaptureQueriesContext(connection) as among_the_first:
+        rows = search_selectors.first_contacts(org.admin, "prado", 3)
+    # none starts with it; the walk's end; the matches before it, enough: every match is never read
+    assert len(among_the_first) == 3
+    assert [c.name for c in rows] == ["Beto Prado", "Davi Prado", "Edu Prado"]
