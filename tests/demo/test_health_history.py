@@ -58,17 +58,23 @@ def test_the_past_days_of_the_history_announce_nothing_and_are_on_the_timeline_o
 def test_after_the_history_the_nightly_run_announces_and_enrols(demo_base):
     today = timezone.localdate()
     score_history(today)
-    # given a customer yellow today whose usage then stops (every recent day without anyone active)
-    customer = Customer.objects.filter(health_band="yellow").order_by("pk").first()
-    UsageDay.objects.filter(customer=customer, day__gt=today - timedelta(days=90)).update(active_users=0, events=0)
+    # given the customers yellow today, whose usage then stops (every recent day without anyone active); which of
+    # them that turns red depends on their other measures, which the seed draws
+    yellow = list(Customer.objects.filter(health_band="yellow").values_list("pk", flat=True))
+    UsageDay.objects.filter(customer__in=yellow, day__gt=today - timedelta(days=90)).update(active_users=0, events=0)
     tomorrow = today + timedelta(days=1)
 
-    # when tomorrow's nightly run scores it
+    # when tomorrow's nightly run scores them
     with recorded() as events, clock.at(timezone.make_aware(datetime.combine(tomorrow, time(2, 30)))):
         scores_recompute(tomorrow)
 
-    # then its change is announced and "Back to green" enrols it
-    changed = [e for e in events if isinstance(e, HealthBandChanged) and e.customer_id == customer.pk]
-    assert [(e.day, e.from_band, e.to_band) for e in changed] == [(tomorrow, "yellow", "red")]
-    run = Run.objects.get(customer=customer, playbook__key="back-to-green")
-    assert run.trigger_key == f"band:{tomorrow.isoformat()}:red"
+    # then each one's change to red is announced, and "Back to green" enrols it
+    turned_red = set(Customer.objects.filter(pk__in=yellow, health_band="red").values_list("pk", flat=True))
+    assert turned_red  # usage stopping turns some of them red
+    changed = [e for e in events if isinstance(e, HealthBandChanged) and e.customer_id in yellow]
+    assert {e.customer_id for e in changed if e.to_band == "red"} == turned_red
+    assert {(e.day, e.from_band) for e in changed if e.to_band == "red"} == {(tomorrow, "yellow")}
+    runs = Run.objects.filter(customer__in=turned_red, playbook__key="back-to-green")
+    assert sorted(runs.values_list("customer_id", "trigger_key")) == sorted(
+        (pk, f"band:{tomorrow.isoformat()}:red") for pk in turned_red
+    )
