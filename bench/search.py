@@ -20,13 +20,14 @@ import time
 from bench.portfolio_page import DEFAULT_URL, build, ensure_database, percentile
 
 # (label, query): what people type. Accented names typed without accents, partial words, a word in thousands of
-# emails ("saude"), a first name thousands of contacts share, a CNPJ prefix, a contact's email, a colleague's name,
+# emails ("saude"), a first name and a surname thousands of contacts share, a CNPJ prefix, a contact's email, a colleague's name,
 # two letters, nothing found.
 QUERIES = [
     ("name without accents", "sao jorge"),
     ("partial name", "padar"),
     ("common word", "saude"),
     ("common first name", "maria"),
+    ("common surname", "silva"),
     ("accented, typed with", "Pão Dourado"),
     ("two letters", "sa"),
     ("CNPJ prefix", "{cnpj}"),
