@@ -119,6 +119,14 @@ def pages_rows(f: dict) -> list[Row]:
             below(p["p95_ms"], PAGE_TARGET_MS),
         )
         for p in f["pages"]
+    ] + [
+        Row(
+            "pages",
+            f"the interpreter's full collections while timing: {c['count']}, the longest",
+            c["longest_ms"],
+            "ms",
+        )
+        for c in f.get("full_collections", [])
     ]
 
 

@@ -133,6 +133,10 @@ def main(figures: dict | None = None) -> int:
                 figures.setdefault("pages", []).append({**row, "queries": len(queries)})
     gc.callbacks.remove(collections)
     print(f"\n{collections.summary()}")
+    if figures is not None:
+        figures["full_collections"] = [
+            {"count": len(collections.pauses), "longest_ms": max(collections.pauses, default=0)}
+        ]
     return 0
 
 

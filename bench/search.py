@@ -20,8 +20,8 @@ import time
 from bench.portfolio_page import DEFAULT_URL, build, ensure_database, percentile
 
 # (label, query): what people type. Accented names typed without accents, partial words, a word in thousands of
-# emails ("saude"), a first name and a surname thousands of contacts share, a CNPJ prefix, a contact's email, a colleague's name,
-# two letters, nothing found.
+# emails ("saude"), a first name and a surname thousands of contacts share, a CNPJ prefix, a contact's email, a
+# colleague's name, two letters, nothing found.
 QUERIES = [
     ("name without accents", "sao jorge"),
     ("partial name", "padar"),
