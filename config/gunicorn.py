@@ -27,8 +27,8 @@ def pre_fork(server, worker) -> None:
     server.log.info("Froze %s long-lived objects of the loaded application before forking a worker", frozen)
 
 
-def post_request(worker, req, environ, resp) -> None:
-    worker.leme_requests = getattr(worker, "leme_requests", 0) + 1
-    if worker.leme_requests == FREEZE_AFTER:
+def pre_request(worker, req) -> None:
+    # Before the next request rather than after the last: what that request held is gone by then, not kept for good.
+    if FREEZE_AFTER and worker.nr == FREEZE_AFTER:  # worker.nr: the requests it has served
         frozen = heap.freeze()
         worker.log.info("Worker %s froze %s long-lived objects after %s requests", worker.pid, frozen, FREEZE_AFTER)

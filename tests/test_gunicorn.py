@@ -61,21 +61,34 @@ def test_freeze_collects_first_then_keeps_what_is_alive(unfrozen):
     assert not any(type(o) is Node and o is not alive for o in gc.get_objects())  # the cycle was collected
 
 
-def test_a_worker_freezes_once_after_its_first_requests(unfrozen, monkeypatch):
+def test_a_worker_freezes_once_before_the_request_after_its_first_ones(unfrozen, monkeypatch):
     gc.unfreeze()
     logged = []
-    worker = SimpleNamespace(pid=1, log=SimpleNamespace(info=lambda *args: logged.append(args)))
+    worker = SimpleNamespace(pid=1, nr=0, log=SimpleNamespace(info=lambda *args: logged.append(args)))
     monkeypatch.setattr(web_settings, "FREEZE_AFTER", 3)
-    for _ in range(2):
-        web_settings.post_request(worker, None, {}, None)
+    for served in range(3):  # gunicorn counts a request in worker.nr after calling pre_request
+        worker.nr = served
+        web_settings.pre_request(worker, None)
     assert gc.get_freeze_count() == 0
-    web_settings.post_request(worker, None, {}, None)
+    worker.nr = 3
+    web_settings.pre_request(worker, None)  # the fourth request, after three served
     assert gc.get_freeze_count() > 0
     assert len(logged) == 1
     gc.unfreeze()
-    web_settings.post_request(worker, None, {}, None)  # the fourth request: nothing more
+    worker.nr = 4
+    web_settings.pre_request(worker, None)
     assert gc.get_freeze_count() == 0
     assert len(logged) == 1
+
+
+def test_a_worker_never_freezes_when_told_not_to(unfrozen, monkeypatch):
+    gc.unfreeze()
+    worker = SimpleNamespace(pid=1, nr=0, log=SimpleNamespace(info=lambda *args: None))
+    monkeypatch.setattr(web_settings, "FREEZE_AFTER", 0)
+    for served in range(3):
+        worker.nr = served
+        web_settings.pre_request(worker, None)
+    assert gc.get_freeze_count() == 0
 
 
 def test_gunicorn_serves_leme_with_its_settings_and_freezes_the_loaded_app():
@@ -97,6 +110,6 @@ def test_gunicorn_serves_leme_with_its_settings_and_freezes_the_loaded_app():
     before_fork = [line for line in lines if "of the loaded application before forking a worker" in line]
     assert len(before_fork) == 1, output
     assert int(before_fork[0].split("Froze ")[1].split()[0]) > 50_000, before_fork[0]
-    # The worker froze once more after its third request, what it built serving them included.
+    # The worker froze once more before its fourth request, what it built serving the first three included.
     after_requests = [line for line in lines if "long-lived objects after 3 requests" in line]
     assert len(after_requests) == 1, output
