@@ -7,6 +7,8 @@ PostgreSQL only: on SQLite (the embedded run) every step here does nothing and c
 from django.contrib.postgres.operations import TrigramExtension, UnaccentExtension
 from django.db import migrations
 
+from core.migration_ops import PostgresOnly
+
 FOLD = """
 CREATE OR REPLACE FUNCTION leme_fold(text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
@@ -26,18 +28,6 @@ INDEXES = [
     ("portfolio_contact_email_lower_trgm", "portfolio_contact", "gin", "lower(email) gin_trgm_ops"),
     ("portfolio_contact_name_fold_prefix", "portfolio_contact", "btree", 'leme_fold(name) COLLATE "C"'),
 ]
-
-
-class PostgresOnly(migrations.RunSQL):
-    """Raw SQL that runs on PostgreSQL and is skipped elsewhere (SQLite has neither extensions nor GIN)."""
-
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_forwards(app_label, schema_editor, from_state, to_state)
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_backwards(app_label, schema_editor, from_state, to_state)
 
 
 class Migration(migrations.Migration):

@@ -10,6 +10,7 @@ first name is thousands of candidates. The stored column is read instead.
 from django.db import migrations, models
 
 import core.search
+from core.migration_ops import PostgresOnly
 
 # (index, table, method, expression): the name indexes of 0010_search, on the stored column.
 INDEXES = [
@@ -24,19 +25,6 @@ BEFORE = {
     "portfolio_contact_name_fold_trgm": "leme_fold(name) gin_trgm_ops",
     "portfolio_contact_name_fold_prefix": 'leme_fold(name) COLLATE "C"',
 }
-
-
-
-class PostgresOnly(migrations.RunSQL):
-    """Raw SQL that runs on PostgreSQL and is skipped elsewhere (as in 0010_search)."""
-
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_forwards(app_label, schema_editor, from_state, to_state)
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_backwards(app_label, schema_editor, from_state, to_state)
 
 
 class Migration(migrations.Migration):

@@ -4,17 +4,7 @@ starts with a term, and the contact a leader's suggestions stop looking at, with
 
 from django.db import migrations
 
-
-class PostgresOnly(migrations.RunSQL):
-    """Raw SQL that runs on PostgreSQL and is skipped elsewhere (as in 0010_search)."""
-
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_forwards(app_label, schema_editor, from_state, to_state)
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_backwards(app_label, schema_editor, from_state, to_state)
+from core.migration_ops import PostgresOnly
 
 
 class Migration(migrations.Migration):
