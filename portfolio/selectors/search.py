@@ -32,6 +32,7 @@ TRIGRAM = 3  # shorter terms match the start of names only: they hold no trigram
 # Contacts in name order that the first suggestions are looked for among before every match is read (someone who
 # sees every customer: a common term matches a tenth of a large book's contacts).
 WALK = 20_000
+EMAIL_MARKS = ("@", ".")  # a term with one of them is part of an email: no walk through the names for it
 
 
 def clean_term(raw: str | None) -> str:
@@ -102,14 +103,18 @@ def first_contacts(user: User, term: str, count: int) -> list[Contact]:
     book's contacts: every match read and sorted to show five). Those whose name starts with the term come from
     the B-tree in order and stop at ``count``; if fewer, the others are looked for among the first ``WALK``
     contacts in name order (the same B-tree); only when those too fall short is every match read and sorted, and
-    then the matches are few (fewer than ``count`` in ``WALK`` names). A CSM's or a team's contacts are read as
-    the query says: their matches are theirs, not the book's."""
+    then the matches are few (fewer than ``count`` in ``WALK`` names). Part of an email skips the walk. A CSM's or
+    a team's contacts are read as the query says: their matches are theirs, not the book's."""
     matching = contacts_matching(user, term)
     if len(term) < TRIGRAM or not sees_every_customer(user):
         return list(matching[:count])
     rows = list(_contacts_shown(_by_start(Contact.objects.all(), term))[:count])
     if len(rows) == count:
         return rows
+    if any(mark in term for mark in EMAIL_MARKS):
+        # Part of an email: its matches are emails, which start with their contact's name ("felipe.p"), so they sit
+        # together in name order, rarely among the first names; the walk would find none and cost its query.
+        return list(matching[:count])
     in_order = Contact.objects.order_by(ByteOrder("name_folded"), "pk").values_list("name_folded", "pk")
     edge = list(in_order[WALK - 1 : WALK])  # the WALK-th contact in name order: the walk ends there
     if edge:

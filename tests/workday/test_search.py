@@ -239,7 +239,7 @@ def test_the_first_contacts_of_someone_who_sees_everyone_are_those_of_the_whole_
     org, many_contacts, monkeypatch, walk
 ):
     monkeypatch.setattr(search_selectors, "WALK", walk)
-    for term in ("maria", "mari", "saude", "prado", "silva", "zzz", "ria", "exemplo"):
+    for term in ("maria", "mari", "saude", "prado", "silva", "zzz", "ria", "exemplo", "saude-1", "p1@exemplo", ".com"):
         for count in (1, 3, 6, 30):
             expected = [c.pk for c in search_selectors.contacts_matching(org.admin, term)[:count]]
             found = [c.pk for c in search_selectors.first_contacts(org.admin, term, count)]
@@ -282,3 +282,13 @@ def test_a_common_first_name_is_read_from_the_start_of_the_name_order_for_someon
     # none starts with it; the walk's end; the matches before it, enough: every match is never read
     assert len(among_the_first) == 3
     assert [c.name for c in rows] == ["Beto Prado", "Davi Prado", "Edu Prado"]
+
+
+def test_part_of_an_email_skips_the_walk_through_the_names(org, many_contacts, monkeypatch):
+    monkeypatch.setattr(search_selectors, "WALK", 12)
+    with CaptureQueriesContext(connection) as queries:
+        rows = search_selectors.first_contacts(org.admin, "p1@exemplo", 3)
+    # none starts with it, then the whole query: no walk's end, no match among the first names
+    assert len(queries) == 2
+    assert [c.email for c in rows] == ["p1@exemplo.com.br", *[c.email for c in rows[1:]]]
+    assert all("p1" in c.email for c in rows)
