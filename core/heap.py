@@ -14,9 +14,6 @@ is kept for good.
 """
 
 import gc
-import logging
-
-logger = logging.getLogger(__name__)
 
 
 def freeze() -> int:
